@@ -1,0 +1,166 @@
+/**
+ * Leaf types of the APA decision engine. Nothing here imports anything: the engine, the simulator,
+ * the gateway agent, the local loop and the Kubernetes controller all depend on these shapes.
+ *
+ * Units are in the names: `...Ms` milliseconds, `...S` seconds, `...Util` a fraction in [0, 1].
+ */
+
+/** Which model server runs the endpoint's pods. */
+export type RuntimeKind = "mlflow" | "vllm" | "triton" | "custom";
+
+/** Inclusive integer range. */
+export interface IntRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** What the user declared for one endpoint (the parts the autoscaler needs). */
+export interface EndpointSpec {
+  /** Bounds of the target concurrency per pod (requests one pod serves at once). */
+  readonly concurrency: IntRange;
+  /** Bounds of the replica count. `min` may be 0 only when `scaleToZero` is true. */
+  readonly replicas: IntRange;
+  /** Concurrency that must always be ready (a floor of ready capacity). @default 0 */
+  readonly provisionedConcurrency: number;
+  /** Allow scaling to zero replicas when idle. @default false */
+  readonly scaleToZero: boolean;
+  /** Model server kind; selects which pod stress signals are meaningful. */
+  readonly runtime: RuntimeKind;
+  /** Latency objective at p99 in ms, when the user has one; sharpens the vertical axis. */
+  readonly sloP99Ms?: number;
+  /** Target concurrency to start from before any history exists. @default midpoint-ish, see config */
+  readonly initialTargetConcurrency?: number;
+}
+
+/** Resource and runtime metrics of one pod at one sample time. Absent fields are unknown. */
+export interface PodSample {
+  readonly ready: boolean;
+  /** CPU used / CPU limit (or request when unlimited). */
+  readonly cpuUtil?: number;
+  /** Memory used / memory limit. */
+  readonly memoryUtil?: number;
+  readonly gpuUtil?: number;
+  readonly gpuMemoryUtil?: number;
+  /** vLLM `kv_cache_usage_perc`. */
+  readonly kvCacheUtil?: number;
+  /** Requests waiting inside the model server itself (vLLM waiting, Triton pending). */
+  readonly runtimeQueueLength?: number;
+}
+
+/**
+ * One per-endpoint sample, normally every 1 s, as seen at the gateway (summed across gateway replicas).
+ * Counters (`arrivals`, `completions`, `rejections`, `errors`) are deltas over the interval that ends at `atMs`.
+ */
+export interface EndpointSample {
+  /** End of the sampling interval, ms since an arbitrary epoch (the caller's clock). */
+  readonly atMs: number;
+  /** Length of the interval the counters cover. @default 1000 */
+  readonly intervalMs?: number;
+  /** Requests being served by pods right now. */
+  readonly inFlight: number;
+  /** Requests waiting in the gateway queue right now. */
+  readonly queued: number;
+  readonly arrivals: number;
+  readonly completions: number;
+  /** Requests answered 429 (queue full or queue wait over the bound). */
+  readonly rejections: number;
+  /** 5xx answers other than 429. */
+  readonly errors?: number;
+  /** Mean time a completed request waited in the queue. */
+  readonly queueTimeMs?: number;
+  /** Mean time a completed request spent at the pod (excludes queue time). */
+  readonly serviceTimeMs?: number;
+  readonly latencyP50Ms?: number;
+  readonly latencyP99Ms?: number;
+  /** Per-pod resource metrics, where known. */
+  readonly pods?: readonly PodSample[];
+}
+
+/** What the cluster looks like right now for this endpoint. */
+export interface ReplicaState {
+  /** The replica count currently asked for (Deployment spec.replicas). */
+  readonly desiredReplicas: number;
+  /** Pods ready to serve. */
+  readonly readyReplicas: number;
+  /** Pods created and scheduled (or schedulable) but not yet ready: image pull, model load. */
+  readonly startingReplicas: number;
+  /** Pods that cannot be scheduled (no capacity). Counted apart from `startingReplicas`. */
+  readonly unschedulableReplicas: number;
+  /** The per-pod concurrency limit currently enforced at the gateway. */
+  readonly targetConcurrency: number;
+}
+
+/** Machine-readable reason for a horizontal (replica) decision. */
+export type ReplicaReason =
+  | "ScaleUp"
+  | "ScaleUpLimited"
+  | "ScaleDown"
+  | "HoldDownWindow"
+  | "Steady"
+  | "ProvisionedFloor"
+  | "ReplicaBounds"
+  | "UnschedulableHold"
+  | "NoMetrics"
+  | "StaleMetrics"
+  | "NotDue"
+  | "ScaleToZero"
+  | "ScaleFromZero";
+
+/** Machine-readable reason for a vertical (target concurrency) decision. */
+export type ConcurrencyReason =
+  | "Initial"
+  | "StressCut"
+  | "CalmRaise"
+  | "Hold"
+  | "Bounds"
+  | "NoMetrics"
+  | "NotDue";
+
+/**
+ * What the engine remembers between calls. It is returned with each decision and passed back in
+ * with the next call; the engine stays pure. Lost on a controller restart by design: the engine must
+ * then change nothing until it has rebuilt enough history.
+ */
+export interface EngineMemory {
+  readonly lastHorizontalAtMs: number;
+  readonly lastVerticalAtMs: number;
+  /** When memory started (first call after a (re)start). */
+  readonly sinceMs: number;
+  /** Per-cycle replica recommendations over the down-window, oldest first. */
+  readonly recommendations: readonly { readonly atMs: number; readonly replicas: number }[];
+  /** Learned low-load service time of one pod, ms; undefined until observed. */
+  readonly baselineServiceMs?: number;
+  /** Consecutive vertical windows with every stress signal under its raise threshold. */
+  readonly calmWindows: number;
+  /** Consecutive vertical windows with a stress signal over its cut threshold. */
+  readonly stressWindows: number;
+  readonly lastConcurrencyChangeAtMs?: number;
+  /** Free-form numbers an engine version wants to carry (kept small). */
+  readonly extra?: Readonly<Record<string, number>>;
+}
+
+/** Everything one decision needs. */
+export interface DecisionInput {
+  readonly spec: EndpointSpec;
+  readonly state: ReplicaState;
+  /** Samples in ascending `atMs`; the engine reads at most the down-window of them. */
+  readonly history: readonly EndpointSample[];
+  /** The previous decision's memory; undefined on the first call or after a restart. */
+  readonly memory: EngineMemory | undefined;
+  readonly nowMs: number;
+}
+
+/** One decision with a reason for each axis. */
+export interface Decision {
+  readonly desiredReplicas: number;
+  readonly replicasReason: ReplicaReason;
+  readonly replicasMessage: string;
+  readonly targetConcurrency: number;
+  readonly concurrencyReason: ConcurrencyReason;
+  readonly concurrencyMessage: string;
+  /** Concurrency (in-flight + queued, or estimated demand) the horizontal axis used; undefined without data. */
+  readonly observedConcurrency: number | undefined;
+  /** When the engine next wants to run, ms on the caller's clock. */
+  readonly nextRunAtMs: number;
+  readonly memory: EngineMemory;
+}
