@@ -15,7 +15,7 @@ export const concurrencyRange: ResourcePolicyDefinition<ConcurrencyRangeConfig> 
   enforcementLevel: "mandatory",
   remediation:
     "Set spec.concurrency to integers with 1 ≤ min ≤ max ≤ the cap (policy config maxConcurrencyCap), and " +
-    "spec.provisionedConcurrency ≤ concurrency.max × replicas.max.",
+    "spec.provisionedConcurrency ≤ concurrency.max × replicas.max (and 0 when scaleToZero is on).",
   defaults: { maxConcurrencyCap: 256 },
   configSchema: {
     maxConcurrencyCap: { type: "integer", minimum: 1, default: 256, description: "Highest per-pod concurrency.max allowed." },
@@ -43,6 +43,9 @@ export const concurrencyRange: ResourcePolicyDefinition<ConcurrencyRangeConfig> 
       }
     }
     const provisioned = num(at(spec, "provisionedConcurrency")) ?? 0;
+    if (at(spec, "scaleToZero") === true && provisioned > 0) {
+      out.push({ message: `${who}: spec.provisionedConcurrency is ${provisioned} with scaleToZero; provisioned capacity needs scaleToZero off.` });
+    }
     const replicasMax = num(at(spec, "replicas", "max"));
     if (provisioned < 0) {
       out.push({ message: `${who}: spec.provisionedConcurrency is ${provisioned}; it must be ≥ 0.` });

@@ -14,13 +14,17 @@ export interface IngressSource {
 export interface EndpointNetworkPolicyConfig {
   /** Label on Namespaces (and pods) that marks a serving endpoint. */
   endpointLabelKey: string;
-  /** The only sources allowed in. @default the gateway pods */
+  /** The only sources allowed in. @default the gateway pods, and Prometheus for scraping */
   allowedSources: IngressSource[];
 }
 
 const defaults: EndpointNetworkPolicyConfig = {
   endpointLabelKey: "serving.autopilot.dev/endpoint",
-  allowedSources: [{ namespace: "autopilot-system", podLabels: { "app.kubernetes.io/name": "autopilot-gateway" } }],
+  allowedSources: [
+    { namespace: "autopilot-gateway", podLabels: { "app.kubernetes.io/component": "gateway" } },
+    // Prometheus must reach the metrics port, or policy 14 (endpoint-scraped) could never be met in practice.
+    { namespace: "autopilot-monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } },
+  ],
 };
 
 export const endpointNetworkPolicy: StackPolicyDefinition<EndpointNetworkPolicyConfig> = {
@@ -30,7 +34,7 @@ export const endpointNetworkPolicy: StackPolicyDefinition<EndpointNetworkPolicyC
   enforcementLevel: "mandatory",
   remediation:
     "Give the endpoint namespace a NetworkPolicy with podSelector: {} and policyTypes: [Ingress] whose only ingress " +
-    "peers select the gateway pods (namespaceSelector kubernetes.io/metadata.name=<gateway namespace> plus " +
+    "peers select the gateway pods (and Prometheus, for metrics) (namespaceSelector kubernetes.io/metadata.name=<gateway namespace> plus " +
     "podSelector with the gateway labels); the ServingEndpoint component creates it — don't add wider policies.",
   defaults,
   configSchema: {

@@ -8,7 +8,7 @@ export interface GpuPlacementConfig {
   gpuTaintKey: string;
   /** Node labels that pin a pod to a GPU pool; a GPU pod must select at least one, a CPU pod none. */
   gpuNodeSelectorKeys: string[];
-  /** Pod label naming the model server (`vllm`, `triton`, `mlflow`, `custom`). */
+  /** Pod label or annotation naming the model server (`vllm`, `triton`, `mlflow`, `custom`). */
   runtimeLabelKey: string;
   /** Pod label naming the accelerator the endpoint was planned for (`gpu` or `cpu`). */
   acceleratorLabelKey: string;
@@ -30,7 +30,7 @@ export const gpuPlacementSchema: { readonly [K in keyof GpuPlacementConfig]: Con
     type: "array", items: { type: "string" }, default: gpuPlacementDefaults.gpuNodeSelectorKeys,
     description: "Node labels that pin a pod to a GPU pool.",
   },
-  runtimeLabelKey: { type: "string", default: "serving.autopilot.dev/runtime", description: "Pod label naming the model server." },
+  runtimeLabelKey: { type: "string", default: "serving.autopilot.dev/runtime", description: "Pod label or annotation naming the model server." },
   acceleratorLabelKey: {
     type: "string", default: "serving.autopilot.dev/accelerator", description: "Pod label naming the planned accelerator (gpu|cpu).",
   },
@@ -40,7 +40,7 @@ export const gpuPlacementSchema: { readonly [K in keyof GpuPlacementConfig]: Con
 /** Why a pod template is meant for a GPU pool, or undefined when it is not. */
 export function gpuIntent(spec: Json, metadata: Json, config: GpuPlacementConfig): string | undefined {
   const labels = stringMap(metadata["labels"]);
-  const runtime = labels[config.runtimeLabelKey];
+  const runtime = labels[config.runtimeLabelKey] ?? stringMap(metadata["annotations"])[config.runtimeLabelKey];
   if (runtime !== undefined && config.gpuRuntimes.includes(runtime)) return `runtime "${runtime}"`;
   if (labels[config.acceleratorLabelKey] === "gpu") return `label ${config.acceleratorLabelKey}=gpu`;
   if (podGpuCount(spec) > 0) return "a GPU request";

@@ -5,7 +5,7 @@
 import type { OfflineResource } from "../../policies/offline/run-pack.ts";
 
 export const DIGEST = "sha256:" + "ab".repeat(32);
-const GATEWAY_LABELS = { "app.kubernetes.io/name": "autopilot-gateway" };
+const GATEWAY_LABELS = { "app.kubernetes.io/component": "gateway" };
 
 /** A restricted container security context. */
 export const restrictedContainer = {
@@ -28,7 +28,8 @@ export interface EndpointOptions {
 /** The Kubernetes objects the ServingEndpoint component creates for one endpoint. */
 export function endpoint(o: EndpointOptions): OfflineResource[] {
   const ns = `ep-${o.name}`;
-  const podLabels = { "serving.autopilot.dev/endpoint": o.name, "serving.autopilot.dev/runtime": o.runtime, "serving.autopilot.dev/accelerator": o.gpus > 0 ? "gpu" : "cpu" };
+  const podLabels = { "serving.autopilot.dev/endpoint": o.name };
+  const podAnnotations = { "serving.autopilot.dev/runtime": o.runtime };
   const gpuPlacement = o.gpus > 0
     ? { nodeSelector: { "nvidia.com/gpu.present": "true" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }
     : { nodeSelector: { "autopilot.dev/pool": "cpu" } };
@@ -52,7 +53,7 @@ export function endpoint(o: EndpointOptions): OfflineResource[] {
         spec: {
           replicas: 1, selector: { matchLabels: { "serving.autopilot.dev/endpoint": o.name } },
           template: {
-            metadata: { labels: podLabels },
+            metadata: { labels: podLabels, annotations: podAnnotations },
             spec: {
               serviceAccountName: o.name, securityContext: restrictedPod, ...gpuPlacement,
               initContainers: [{
@@ -78,7 +79,10 @@ export function endpoint(o: EndpointOptions): OfflineResource[] {
         spec: {
           podSelector: {}, policyTypes: ["Ingress"],
           ingress: [{
-            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "autopilot-system" } }, podSelector: { matchLabels: GATEWAY_LABELS } }],
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "autopilot-gateway" } }, podSelector: { matchLabels: GATEWAY_LABELS } }],
+            ports: [{ port: 8080, protocol: "TCP" }],
+          }, {
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "autopilot-monitoring" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
             ports: [{ port: 8080, protocol: "TCP" }],
           }],
         },
@@ -105,10 +109,11 @@ export function platform(): OfflineResource[] {
   });
   return [
     { type: "kubernetes:core/v1:Namespace", name: "system-ns", props: { apiVersion: "v1", kind: "Namespace", metadata: { name: "autopilot-system" } } },
+    { type: "kubernetes:core/v1:Namespace", name: "gateway-ns", props: { apiVersion: "v1", kind: "Namespace", metadata: { name: "autopilot-gateway" } } },
     {
       type: "kubernetes:apps/v1:Deployment", name: "gateway",
       props: {
-        apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "gateway", namespace: "autopilot-system" },
+        apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "gateway", namespace: "autopilot-gateway" },
         spec: {
           replicas: 2, selector: { matchLabels: GATEWAY_LABELS },
           template: {
