@@ -36,6 +36,10 @@ export const variants: Variant[] = [
     find(rs, "iris-netpol").props.spec.ingress = [{ from: [{ namespaceSelector: {} }] }];
   } },
   { name: "endpoint with anonymous auth", cloud: "local", want: "gateway-requires-auth", breakIt: (rs) => { find(rs, "llama-cr").props.spec.auth = { mode: "none" }; } },
+  { name: "gateway config routes before the auth gate", cloud: "aws", want: "gateway-requires-auth", breakIt: (rs) => {
+    const c = find(rs, "gateway-config").props.data;
+    c["haproxy.cfg"] = c["haproxy.cfg"].replace(/^.*status 401.*$/m, "");
+  } },
   { name: "S3 bucket without public access block", cloud: "aws", want: "model-bucket-private-encrypted-versioned", breakIt: (rs) => rs.filter((r) => r.name !== "models-pab") },
   { name: "S3 versioning suspended", cloud: "aws", want: "model-bucket-private-encrypted-versioned", breakIt: (rs) => { find(rs, "models-versioning").props.versioningConfiguration.status = "Suspended"; } },
   { name: "GCS bucket public access not prevented", cloud: "gcp", want: "model-bucket-private-encrypted-versioned", breakIt: (rs) => { find(rs, "models").props.publicAccessPrevention = "inherited"; } },

@@ -42,7 +42,7 @@ export function endpoint(o: EndpointOptions): OfflineResource[] {
         spec: {
           model: { uri: `s3://models/${o.name}/1`, flavor: o.runtime === "vllm" ? "transformers" : "sklearn" },
           runtime: o.runtime, concurrency: { min: 1, max: 8 }, replicas: { min: 1, max: 10 }, provisionedConcurrency: 4,
-          auth: { mode: "apiKey" },
+          auth: { apiKeys: true, jwt: false },
         },
       },
     },
@@ -110,6 +110,18 @@ export function platform(): OfflineResource[] {
   return [
     { type: "kubernetes:core/v1:Namespace", name: "system-ns", props: { apiVersion: "v1", kind: "Namespace", metadata: { name: "autopilot-system" } } },
     { type: "kubernetes:core/v1:Namespace", name: "gateway-ns", props: { apiVersion: "v1", kind: "Namespace", metadata: { name: "autopilot-gateway" } } },
+    {
+      type: "kubernetes:core/v1:ConfigMap", name: "gateway-config",
+      props: {
+        apiVersion: "v1", kind: "ConfigMap", metadata: { name: "haproxy", namespace: "autopilot-gateway" },
+        data: { "haproxy.cfg": [
+          "global", "    maxconn 20000", "", "frontend fe_public", "    bind 0.0.0.0:8080",
+          "    http-request set-var(txn.bearer) http_auth_bearer",
+          "    http-request return status 401 content-type application/json string '{\"error_code\":\"UNAUTHENTICATED\"}' unless { var(txn.bearer) -m found }",
+          "    use_backend be_%[var(txn.ep)]", "", "backend be_iris", "    server-template s 1-8 0.0.0.0:8080 disabled", "",
+        ].join("\n") },
+      },
+    },
     {
       type: "kubernetes:apps/v1:Deployment", name: "gateway",
       props: {
