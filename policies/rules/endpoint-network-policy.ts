@@ -33,9 +33,10 @@ export const endpointNetworkPolicy: StackPolicyDefinition<EndpointNetworkPolicyC
   description: "Every endpoint namespace has a default-deny ingress NetworkPolicy, and ingress is admitted only from the gateway.",
   enforcementLevel: "mandatory",
   remediation:
-    "Give the endpoint namespace a NetworkPolicy with podSelector: {} and policyTypes: [Ingress] whose only ingress " +
-    "peers select the gateway pods (and Prometheus, for metrics) (namespaceSelector kubernetes.io/metadata.name=<gateway namespace> plus " +
-    "podSelector with the gateway labels); the ServingEndpoint component creates it — don't add wider policies.",
+    "Give the endpoint namespace a NetworkPolicy with podSelector: {} and policyTypes: [Ingress] (default deny), and " +
+    "admit ingress only from peers that pair namespaceSelector kubernetes.io/metadata.name=<gateway namespace> with a " +
+    "podSelector on the gateway labels (Prometheus likewise, for metrics). The ServingEndpoint component creates these; " +
+    "don't add wider policies — NetworkPolicies add up.",
   defaults,
   configSchema: {
     endpointLabelKey: { type: "string", default: defaults.endpointLabelKey, description: "Label marking endpoint namespaces and pods." },

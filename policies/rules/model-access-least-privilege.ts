@@ -27,7 +27,7 @@ export const modelAccessLeastPrivilege: ResourcePolicyDefinition<ModelAccessConf
     "Grant only s3:GetObject on arn:aws:s3:::<bucket>/<endpoint prefix>/* and s3:ListBucket on the bucket with an " +
     "s3:prefix condition of \"<endpoint prefix>/*\" (GCS: roles/storage.objectViewer with an IAM condition " +
     "resource.name.startsWith(\"projects/_/buckets/<bucket>/objects/<endpoint prefix>/\")); the ModelCache " +
-    "component's endpointIdentity() builds exactly that.",
+    "component's grantRead() builds exactly that.",
   defaults,
   configSchema: {
     readOnlyActions: { type: "array", items: { type: "string" }, default: defaults.readOnlyActions, description: "S3 actions allowed for model readers." },

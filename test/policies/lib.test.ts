@@ -74,3 +74,14 @@ describe("pack definitions", () => {
     }
   });
 });
+
+describe("docs/policies.md", () => {
+  it("documents every policy with its level, kind and each config key", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync(new URL("../../docs/policies.md", import.meta.url), "utf8");
+    definitions.forEach((d, i) => {
+      assert.ok(doc.includes(`### ${i + 1}. \`${d.name}\` — ${d.enforcementLevel}, ${d.kind}`), `heading of ${d.name}`);
+      for (const key of Object.keys(d.configSchema)) assert.ok(doc.includes(`\`${key}\``), `${d.name}.${key} documented`);
+    });
+  });
+});
