@@ -180,12 +180,15 @@ export async function until(fn: () => boolean | Promise<boolean>, timeoutMs = 50
 export function load(port: number, path: string, workers: number, body: () => string) {
   const statuses = new Map<number, number>();
   const errors: string[] = [];
+  /** First body seen per status, for failure messages. */
+  const bodies = new Map<number, string>();
   let running = true;
   const loops = Array.from({ length: workers }, async () => {
     while (running) {
       try {
         const r = await call(port, path, { body: body() });
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        if (!bodies.has(r.status)) bodies.set(r.status, r.body);
       } catch (e) {
         errors.push((e as Error).message);
       }
@@ -194,6 +197,7 @@ export function load(port: number, path: string, workers: number, body: () => st
   return {
     statuses,
     errors,
+    bodies,
     total: () => [...statuses.values()].reduce((a, b) => a + b, 0) + errors.length,
     async stop() {
       running = false;

@@ -55,6 +55,7 @@ export class GatewayAgent {
   private cancelTimer: (() => void) | undefined;
   private running = false;
   private inCycle = false;
+  private lock: Promise<unknown> = Promise.resolve();
   private dirty = false;
   private busy: Promise<CycleResult | undefined> = Promise.resolve(undefined);
   private unsubscribe: (() => void) | undefined;
@@ -140,8 +141,14 @@ export class GatewayAgent {
     };
   }
 
-  /** One observe → plan → apply cycle. Public so tests and the local runner can drive it directly. */
-  async cycle(): Promise<CycleResult> {
+  /** One observe → plan → apply cycle (serialised with the loop's). Public so tests and runners can drive it. */
+  cycle(): Promise<CycleResult> {
+    const run = this.lock.then(() => this.cycleOnce());
+    this.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async cycleOnce(): Promise<CycleResult> {
     const { api, log } = this.opts.io;
     const desired = this.opts.source.current();
     assertValidGateway(this.opts.settings, desired.endpoints);

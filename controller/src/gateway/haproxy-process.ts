@@ -53,7 +53,7 @@ export class HaproxyProcess {
 
   /** Checks the config file (`haproxy -c`); throws with HAProxy's own message when invalid. */
   async check(): Promise<void> {
-    await run(this.binary, ["-c", "-q", "-f", this.opts.configPath]);
+    await run(this.binary, ["-c", "-f", this.opts.configPath]);
   }
 
   /** Starts the master and waits until the worker answers on the stats socket. */

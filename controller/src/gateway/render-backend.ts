@@ -36,7 +36,8 @@ export function renderSlots(slots: number, maxconn: number, runtime: SlotValues 
   let runStart = 0;
   const flush = (end: number): void => {
     if (runStart === 0) return;
-    const range = runStart === end ? `${runStart}` : `${runStart}-${end}`;
+    // Always a range: a lone number would mean a count of servers starting at 1.
+    const range = `${runStart}-${end}`;
     lines.push(`    server-template pod ${range} 0.0.0.0:1 disabled maxconn ${maxconn} weight 100`);
     runStart = 0;
   };
@@ -64,11 +65,13 @@ export function renderBackend(ep: GatewayEndpoint, gatewayReplicas: number, retr
     `    timeout server ${ep.modelTimeoutMs}ms`,
     `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", `endpoint ${ep.name} has no route %[var(txn.route)]; routes: ${routes.map((r) => r.route).join(", ")}`)} unless { var(txn.route) -m str ${routes.map((r) => r.route).join(" ")} }`,
     `    ${jsonReturn(413, "PAYLOAD_TOO_LARGE", `request body of %[req.hdr_val(content-length)] bytes is over the limit of ${ep.maxBodyBytes} bytes`)} if { req.hdr_val(content-length) gt ${ep.maxBodyBytes} }`,
-    `    ${jsonReturn(503, "NO_READY_POD", `endpoint ${ep.name} has no ready pod`)} hdr retry-after ${retryAfterS} if { nbsrv() eq 0 }`,
+    `    ${jsonReturn(503, "NO_READY_POD", `endpoint ${ep.name} has no ready pod`)} hdr retry-after ${retryAfterS} if { nbsrv() eq 0 } !{ stopping }`,
     `    ${jsonReturn(429, "REQUEST_LIMIT_EXCEEDED", `endpoint ${ep.name} queue is full (${ep.maxQueue} waiting)`)} hdr retry-after ${retryAfterS} if { queue() ge ${ep.maxQueue} }`,
     // 2.6 has no txn.sess_term_state: mark that pods existed, and whether a pod answered, so the frontend
     // can turn HAProxy's own 503 (queue timeout) into 429 while a pod's own 503 passes through.
-    `    http-request set-var(txn.have_srv) bool(true) if { nbsrv() gt 0 }`,
+    // In an old worker finishing keep-alive connections after a reload the backend is stopped and nbsrv() is 0
+    // although its pods still serve: `stopping` keeps those requests flowing.
+    `    http-request set-var(txn.have_srv) bool(true) if { nbsrv() gt 0 } || { stopping }`,
     ...routes.map((r) => `    http-request set-path ${r.path} if { var(txn.route) -m str ${r.route} }`),
     `    http-response set-var(txn.from_srv) bool(true)`,
     ...renderSlots(ep.slots, maxconn, runtime),

@@ -23,6 +23,18 @@ const HTTP_ERRORS: ReadonlyArray<[number, string, string]> = [
   [504, "MODEL_TIMEOUT", "the model did not answer within the endpoint timeout"],
 ];
 
+/**
+ * `acl <name> var(txn.ep) -m str …` over as many lines as needed: HAProxy reads at most 64 words per line,
+ * and ACL lines with the same name are ORed.
+ */
+function endpointAcl(name: string, endpoints: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < endpoints.length; i += 50) {
+    lines.push(`    acl ${name} var(txn.ep) -m str ${endpoints.slice(i, i + 50).join(" ")}`);
+  }
+  return lines;
+}
+
 function renderGlobal(s: GatewaySettings): string {
   return [
     `global`,
@@ -84,8 +96,9 @@ function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): string[]
     `    ${jsonReturn(401, "UNAUTHENTICATED", "invalid token")} if is_jwt !{ var(txn.jwt_ok) -m bool }`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "token has expired or has no exp claim")} if is_jwt !{ var(txn.jwt_exp) -m found }`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "token has expired or has no exp claim")} if is_jwt { var(txn.jwt_exp),sub(txn.now) -m int lt 0 }`,
+    ...endpointAcl("ep_jwt", jwtEndpoints),
     jwtEndpoints.length > 0
-      ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt !{ var(txn.ep) -m str ${jwtEndpoints.join(" ")} }`
+      ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt !ep_jwt`
       : `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt`,
     `    ${jsonReturn(403, "PERMISSION_DENIED", "token is not valid for endpoint %[var(txn.ep)]")} if is_jwt !{ var(txn.jwt_ep),strcmp(txn.ep) eq 0 }`,
   ];
@@ -98,8 +111,9 @@ function apiKeyRules(s: GatewaySettings, keyEndpoints: readonly string[], jwt: b
     `    http-request set-var(txn.key_id) ${hash},map(${s.apiKeyMapPath})${jwt ? " if !is_jwt" : ""}`,
     `    http-request set-var(txn.key_scope) ${hash},concat(/,txn.ep),map(${s.apiKeyMapPath})${jwt ? " if !is_jwt" : ""}`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "invalid API key")} if${notJwt} !{ var(txn.key_id) -m found }`,
+    ...endpointAcl("ep_apikey", keyEndpoints),
     keyEndpoints.length > 0
-      ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept API keys")} if${notJwt} !{ var(txn.ep) -m str ${keyEndpoints.join(" ")} }`
+      ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept API keys")} if${notJwt} !ep_apikey`
       : `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept API keys")} if${notJwt.length > 0 ? notJwt : " TRUE"}`,
     `    ${jsonReturn(403, "PERMISSION_DENIED", "API key %[var(txn.key_id)] may not call endpoint %[var(txn.ep)]")} if${notJwt} !{ var(txn.key_scope) -m found }`,
   ];
@@ -125,8 +139,9 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     `    http-request set-var(txn.ep) path,field(3,/) if ep_path`,
     `    http-request set-var(txn.route) path,regsub(^/serving-endpoints/[a-z0-9-]+/,) if ep_path`,
     `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "no route for this path; use POST /serving-endpoints/NAME/invocations")} unless ep_path`,
+    ...endpointAcl("ep_known", names),
     names.length > 0
-      ? `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "endpoint %[var(txn.ep)] does not exist")} unless { var(txn.ep) -m str ${names.join(" ")} }`
+      ? `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "endpoint %[var(txn.ep)] does not exist")} unless ep_known`
       : `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "endpoint %[var(txn.ep)] does not exist")}`,
     `    ${jsonReturn(405, "METHOD_NOT_ALLOWED", "method %[method] is not allowed; use POST", " hdr allow POST")} unless METH_POST`,
     `    ${jsonReturn(411, "LENGTH_REQUIRED", "send the body with a Content-Length header")} if { req.hdr(transfer-encoding) -m found }`,
