@@ -20,13 +20,14 @@ const program = new Command()
   .option("--host <addr>", "address to listen on", "127.0.0.1")
   .option("--port <n>", "port (0 = any free port)", nonNegative("--port"), 0)
   .option("--cpu-ms <ms>", "CPU time burnt per request", nonNegative("--cpu-ms"), 5)
+  .option("--sleep-ms <ms>", "wait per request without CPU (I/O-like latency)", nonNegative("--sleep-ms"), 0)
   .option("--cpu-ms-per-row <ms>", "extra CPU time per input row", nonNegative("--cpu-ms-per-row"), 0)
   .option("--test-hooks", "honour params.sleep_ms and params.status (tests, fault demos)", false)
   .option("--grace-ms <ms>", "longest wait for in-flight requests on SIGTERM", nonNegative("--grace-ms"), 10_000)
   .parse();
 
-const o = program.opts<{ host: string; port: number; cpuMs: number; cpuMsPerRow: number; testHooks: boolean; graceMs: number }>();
-const srv = await startModelServer({ host: o.host, port: o.port, cpuMs: o.cpuMs, cpuMsPerRow: o.cpuMsPerRow, testHooks: o.testHooks });
+const o = program.opts<{ host: string; port: number; cpuMs: number; cpuMsPerRow: number; sleepMs: number; testHooks: boolean; graceMs: number }>();
+const srv = await startModelServer({ host: o.host, port: o.port, cpuMs: o.cpuMs, cpuMsPerRow: o.cpuMsPerRow, sleepMs: o.sleepMs, testHooks: o.testHooks });
 process.stdout.write(`listening ${o.host}:${srv.port}\n`);
 
 const stop = (): void => {

@@ -14,6 +14,8 @@ export interface ModelServerOptions {
   readonly port?: number;
   /** CPU time burnt per request, ms. @default 5 */
   readonly cpuMs?: number;
+  /** Wait per request without CPU (an I/O-bound or remote-accelerator model), ms. @default 0 */
+  readonly sleepMs?: number;
   /** Extra CPU time per input row, ms. @default 0 */
   readonly cpuMsPerRow?: number;
   /** Largest accepted body. @default 16 MiB */
@@ -75,6 +77,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
 export async function startModelServer(opts: ModelServerOptions = {}): Promise<RunningModelServer> {
   const cpuMs = opts.cpuMs ?? 5;
   const cpuMsPerRow = opts.cpuMsPerRow ?? 0;
+  const fixedSleepMs = opts.sleepMs ?? 0;
   const maxBody = opts.maxBodyBytes ?? 16 * 1024 * 1024;
   let inFlight = 0;
 
@@ -91,6 +94,7 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<R
         return;
       }
     }
+    if (fixedSleepMs > 0) await new Promise((r) => setTimeout(r, fixedSleepMs));
     burnCpu(cpuMs + cpuMsPerRow * parsed.rows.length);
     if (opts.testHooks && parsed.params.echo === true) {
       send(res, 200, { predictions: predict(parsed.rows), path: req.url, headers: req.headers });
