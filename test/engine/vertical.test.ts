@@ -8,7 +8,14 @@ import { memory, samples, spec, state, type Load } from "./helpers.ts";
 const now = 600_000;
 /** An engine that has run for 10 min; the vertical axis is due now. */
 const ran = (over: Parameters<typeof memory>[1] = {}) =>
-  memory(0, { lastVerticalAtMs: now - 30_000, lastHorizontalAtMs: now - 1000, baselineServiceMs: 5, ...over });
+  memory(0, {
+    lastVerticalAtMs: now - 30_000,
+    lastHorizontalAtMs: now - 1000,
+    baselineServiceMs: 5,
+    // learned profile: 5 ms at 1 request in flight per pod
+    extra: { px0: 1, ps0: 5, ...(over.extra ?? {}) },
+    ...Object.fromEntries(Object.entries(over).filter(([k]) => k !== "extra")),
+  });
 const window = (l: Load) => samples(now - 300_000, now, () => l);
 /** 4 pods at per-pod in-flight x with service time s (arrivals from Little's law). */
 const at = (x: number, s: number, extra: Partial<Load> = {}): Load => ({
@@ -42,7 +49,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "vllm", sloP99Ms: 10_000 }),
       state: state(),
       history: window(at(4, 60, { pod: { gpuUtil: 1, gpuMemoryUtil: 0.99, kvCacheUtil: 0.3 } })),
-      memory: ran({ baselineServiceMs: 55 }),
+      memory: ran({ baselineServiceMs: 55, extra: { px0: 1, ps0: 55 } }),
       nowMs: now,
     },
     want: { target: 8, reason: "Hold" },
@@ -53,7 +60,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "vllm", sloP99Ms: 10_000 }),
       state: state(),
       history: window(at(7.5, 60, { pod: { kvCacheUtil: 0.95 } })),
-      memory: ran({ baselineServiceMs: 55 }),
+      memory: ran({ baselineServiceMs: 55, extra: { px0: 1, ps0: 55 } }),
       nowMs: now,
     },
     want: { target: 5, reason: "StressCut" },
@@ -64,7 +71,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "vllm", sloP99Ms: 10_000 }),
       state: state(),
       history: window(at(7.5, 60, { pod: { runtimeQueueLength: 6 } })),
-      memory: ran({ baselineServiceMs: 55 }),
+      memory: ran({ baselineServiceMs: 55, extra: { px0: 1, ps0: 55 } }),
       nowMs: now,
     },
     want: { target: 4, reason: "StressCut" },
@@ -81,10 +88,9 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
   },
   {
     name: "a raise keeps the extrapolated CPU utilisation under the cut line",
-    // 0.5 CPU at 7 in flight → 0.95 at 13.3 in flight → target 13.3 / 0.9 = 14.7 → but 1.5× caps at 12
-    // here: 0.7 CPU → 0.95 at 9.5 in flight → 9.5 / 0.9 = 10.5 → 10
+    // 0.7 CPU at 7 in flight → 0.95 at 9.5 in flight (utilisation 1) → 9
     input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { pod: { cpuUtil: 0.7 } })), memory: ran({ calmWindows: 1 }), nowMs: now },
-    want: { target: 10, reason: "CalmRaise" },
+    want: { target: 9, reason: "CalmRaise" },
   },
   {
     name: "calm but not binding holds (no evidence about higher concurrency)",
@@ -146,8 +152,8 @@ describe("vertical axis (decide)", () => {
   it("a cut raises the replica count in the same call (the new target is the denominator)", () => {
     const d = decide({ spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90 })), memory: ran(), nowMs: now });
     assert.equal(d.targetConcurrency, 5);
-    // 4 pods × 7 in flight = 28 concurrent / (5 × 0.9) = 6.2
-    assert.equal(d.desiredReplicas, 7);
+    // 4 pods × 7 in flight = 28 concurrent; (28 + 1.5·√28) / 5 = 7.2
+    assert.equal(d.desiredReplicas, 8);
     assert.equal(d.replicasReason, "ScaleUp");
   });
 });

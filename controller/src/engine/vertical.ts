@@ -7,6 +7,7 @@
  * llm-d / GKE guidance in docs/engine.md).
  */
 import type { EngineConfig } from "./config.ts";
+import { fitLinear, lowLoadServiceMs, readProfile, updateProfile, writeProfile, type ProfilePoint } from "./profile.ts";
 import { covers, statsOf, windowOf, type WindowStats } from "./signals.ts";
 import type { ConcurrencyReason, DecisionInput, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
 
@@ -18,7 +19,9 @@ export interface VerticalResult {
   readonly stats: WindowStats | undefined;
   readonly ran: boolean;
   readonly baselineServiceMs: number | undefined;
-  readonly baselineInFlight: number | undefined;
+  readonly profile: readonly ProfilePoint[];
+  /** Linear latency model of a batching pod (ms, ms per in-flight request), when fitted. */
+  readonly fit: { readonly a: number; readonly b: number } | undefined;
   readonly calmWindows: number;
   readonly stressWindows: number;
   readonly lastChangeAtMs: number | undefined;
@@ -81,7 +84,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     stats: undefined,
     ran: false,
     baselineServiceMs: memory?.baselineServiceMs,
-    baselineInFlight: extra["baselineInFlight"],
+    profile: readProfile(extra),
+    fit: extra["fitA"] !== undefined && extra["fitB"] !== undefined ? { a: extra["fitA"], b: extra["fitB"] } : undefined,
     calmWindows: memory?.calmWindows ?? 0,
     stressWindows: memory?.stressWindows ?? 0,
     lastChangeAtMs: memory?.lastConcurrencyChangeAtMs,
@@ -120,16 +124,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const x = w.perPodInFlight;
   const s = w.serviceMs;
 
-  // Learn the low-load service time: the lowest window seen, drifting up slowly so it can follow a
-  // model that got slower.
-  let s0 = memory.baselineServiceMs;
-  let x0 = extra["baselineInFlight"];
-  if (s0 === undefined || s <= s0) {
-    s0 = s;
-    x0 = x;
-  } else {
-    s0 = Math.min(s, s0 * (1 + cfg.baselineDriftPerWindow));
-  }
+  const profile = updateProfile(base.profile, x, s);
+  const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const podP99 = w.p99Ms !== undefined ? Math.max(s, w.p99Ms - (w.queueMs ?? 0)) : undefined;
   const errorFrac = w.arrivalsPerS > 0 ? w.errorsPerS / w.arrivalsPerS : 0;
@@ -167,14 +163,13 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     signals.push({ name: "runtime queue per pod", value: p.runtimeQueueLength, cut: cfg.runtimeQueueCut, raise: cfg.runtimeQueueRaise, suggest: x - p.runtimeQueueLength });
   }
 
-  // Batching pods: latency grows by design; the efficient point comes from a linear latency model
-  // through the low-load point and the current one (see docs/engine.md, "batching").
+  // Batching pods: latency grows by design; the efficient point comes from the linear latency model
+  // fitted to the learned profile (see docs/engine.md, "batching").
+  const fit = isBatching(rt) ? fitLinear(profile) : undefined;
   let efficient: number | undefined;
-  if (isBatching(rt) && x0 !== undefined && x - x0 >= 0.5 && s > s0 * 1.02) {
-    const b = (s - s0) / (x - x0);
-    const a = Math.max(s0 - b * x0, 0.01 * s0);
+  if (fit !== undefined) {
     const ratio = podP99 !== undefined ? Math.max(1, podP99 / s) : 1;
-    efficient = efficientConcurrency(a, b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction);
+    efficient = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction);
   }
 
   const next = {
@@ -182,7 +177,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     ran: true,
     stats: w,
     baselineServiceMs: s0,
-    baselineInFlight: x0,
+    profile,
+    fit,
   };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
   const over = signals.filter((g) => g.value >= g.cut);
@@ -270,8 +266,11 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
 
 /** Carry the vertical state into the engine memory's `extra` map. */
 export function verticalExtra(v: VerticalResult): Record<string, number> {
-  const out: Record<string, number> = { lastChangeDir: v.lastChangeDir };
-  if (v.baselineInFlight !== undefined) out["baselineInFlight"] = v.baselineInFlight;
+  const out: Record<string, number> = { lastChangeDir: v.lastChangeDir, ...writeProfile(v.profile) };
+  if (v.fit !== undefined) {
+    out["fitA"] = v.fit.a;
+    out["fitB"] = v.fit.b;
+  }
   if (v.ceiling !== undefined) out["ceiling"] = v.ceiling;
   if (v.ceilingUntilMs !== undefined) out["ceilingUntilMs"] = v.ceilingUntilMs;
   return out;
