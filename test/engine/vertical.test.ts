@@ -87,10 +87,39 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
     want: { target: 12, reason: "CalmRaise" },
   },
   {
-    name: "a raise keeps the extrapolated CPU utilisation under the cut line",
-    // 0.7 CPU at 7 in flight → 0.95 at 9.5 in flight (utilisation 1) → 9
+    name: "a raise stops where CPU saturates",
+    // 0.7 CPU at 7 in flight → CPU reaches 1 at 10 in flight
     input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { pod: { cpuUtil: 0.7 } })), memory: ran({ calmWindows: 1 }), nowMs: now },
-    want: { target: 9, reason: "CalmRaise" },
+    want: { target: 10, reason: "CalmRaise" },
+  },
+  {
+    name: "a target far above where CPU saturates is cut toward it, even without stress yet",
+    // 0.9 CPU at 2 in flight → saturates at 2.2; 8 > 2 × 1.15 → cut, at most halving
+    input: { spec: spec(), state: state(), history: window(at(2, 5, { pod: { cpuUtil: 0.9 } })), memory: ran(), nowMs: now },
+    want: { target: 4, reason: "StressCut" },
+  },
+  {
+    name: "a fixed memory allocation is not extrapolated into a cut",
+    input: {
+      spec: spec({ runtime: "custom" }),
+      state: state(),
+      history: window(at(2, 5, { pod: { memoryUtil: 0.6 } })),
+      memory: ran({ extra: { px0: 1, ps0: 5, pm0: 0.6, px4: 4, ps4: 5, pm4: 0.6 } }),
+      nowMs: now,
+    },
+    want: { target: 8, reason: "Hold" },
+  },
+  {
+    name: "a raise is bounded by where a growing memory use reaches its raise threshold",
+    // memory 0.2 + 0.06·x (fitted from the profile): reaches 0.8 at x = 10
+    input: {
+      spec: spec({ runtime: "custom" }),
+      state: state(),
+      history: window(at(7, 5, { pod: { memoryUtil: 0.62 } })),
+      memory: ran({ calmWindows: 1, extra: { px0: 1, ps0: 5, pm0: 0.26, px4: 4, ps4: 5, pm4: 0.44 } }),
+      nowMs: now,
+    },
+    want: { target: 10, reason: "CalmRaise" },
   },
   {
     name: "calm but not binding holds (no evidence about higher concurrency)",

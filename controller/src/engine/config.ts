@@ -43,12 +43,14 @@ export interface EngineConfig {
   readonly verticalIntervalMs: number;
   /** Completions a vertical window needs before it is trusted. @default 20 */
   readonly minCompletionsPerWindow: number;
-  /** Per-pod in-flight / target at or above which the limit counts as binding (a raise needs it). @default 0.75 */
+  /** Per-pod in-flight / target at or above which the limit counts as binding (a raise needs it). @default 0.6 */
   readonly bindingFraction: number;
   /** Smallest factor one cut may apply (new ≥ old × this). @default 0.5 */
   readonly maxCutFactor: number;
   /** Largest factor one raise may apply (new ≤ old × this, and at least +1). @default 1.5 */
   readonly maxRaiseFactor: number;
+  /** A target more than this fraction above the learned saturation point is cut to it. @default 0.15 */
+  readonly modelTolerance: number;
   /** Consecutive calm, binding windows before the first raise. @default 2 */
   readonly calmWindowsToRaise: number;
   /** After a cut from level c, raises stay below c for this long, ms. @default 1200000 */
@@ -68,8 +70,8 @@ export interface EngineConfig {
   readonly errorRaiseFraction: number;
   /** CPU (or non-LLM GPU) utilisation: a cut needs this together with inflation ≥ `inflationRaise`. @default 0.95 */
   readonly computeCutUtil: number;
-  /** ... a raise must keep the extrapolated utilisation at or below this. @default 0.85 */
-  readonly computeRaiseUtil: number;
+  /** CPU utilisation from which one reading is trusted to place the CPU saturation point (cut or raise to it). @default 0.25 */
+  readonly computeTrustUtil: number;
   /** Memory utilisation: cut at or above. @default 0.9 */
   readonly memoryCutUtil: number;
   /** ... raise only at or below. @default 0.8 */
@@ -108,9 +110,10 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   scaleToZeroIdleMs: 600_000,
   verticalIntervalMs: 30_000,
   minCompletionsPerWindow: 20,
-  bindingFraction: 0.75,
+  bindingFraction: 0.6,
   maxCutFactor: 0.5,
   maxRaiseFactor: 1.5,
+  modelTolerance: 0.15,
   calmWindowsToRaise: 2,
   ceilingHoldMs: 1_200_000,
   inflationCut: 1.25,
@@ -120,7 +123,7 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   errorCutFraction: 0.01,
   errorRaiseFraction: 0.001,
   computeCutUtil: 0.95,
-  computeRaiseUtil: 0.85,
+  computeTrustUtil: 0.25,
   memoryCutUtil: 0.9,
   memoryRaiseUtil: 0.8,
   gpuMemoryCutUtil: 0.98,
@@ -158,6 +161,7 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   bindingFraction: num(0.1, 1),
   maxCutFactor: num(0.05, 0.95),
   maxRaiseFactor: num(1.01, 10),
+  modelTolerance: num(0, 2),
   calmWindowsToRaise: int(1, 100),
   ceilingHoldMs: int(0, 86_400_000),
   inflationCut: num(1.01, 100),
@@ -167,7 +171,7 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   errorCutFraction: num(0, 1),
   errorRaiseFraction: num(0, 1),
   computeCutUtil: num(0.1, 1),
-  computeRaiseUtil: num(0.05, 1),
+  computeTrustUtil: num(0.01, 1),
   memoryCutUtil: num(0.1, 1),
   memoryRaiseUtil: num(0.05, 1),
   gpuMemoryCutUtil: num(0.1, 1),
@@ -187,7 +191,6 @@ const ordered: readonly (readonly [keyof EngineConfig, keyof EngineConfig])[] = 
   ["inflationRaise", "inflationCut"],
   ["sloRaiseFraction", "sloCutFraction"],
   ["errorRaiseFraction", "errorCutFraction"],
-  ["computeRaiseUtil", "computeCutUtil"],
   ["memoryRaiseUtil", "memoryCutUtil"],
   ["gpuMemoryRaiseUtil", "gpuMemoryCutUtil"],
   ["kvCacheRaiseUtil", "kvCacheCutUtil"],
