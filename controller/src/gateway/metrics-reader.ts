@@ -19,7 +19,7 @@ export interface BackendStats {
   readonly proxy: string;
   readonly currentSessions: number;
   readonly currentQueue: number;
-  /** `haproxy_backend_http_requests_total`. */
+  /** `haproxy_backend_sessions_total`: requests that reached the backend, counted on arrival. */
   readonly requestsTotal: number;
   /** Sum of `haproxy_backend_http_responses_total` over all code classes. */
   readonly responsesTotal: number;
@@ -41,7 +41,10 @@ type Field =
 const FAMILIES: ReadonlyMap<string, Field> = new Map<string, Field>([
   ["haproxy_backend_current_sessions", "currentSessions"],
   ["haproxy_backend_current_queue", "currentQueue"],
-  ["haproxy_backend_http_requests_total", "requestsTotal"],
+  // Not `haproxy_backend_http_requests_total`: 2.6 counts that one when a request ends, so a slow request would
+  // show up as an arrival only after it completed (checked on 2.6.12: 3 requests in flight, http_requests_total
+  // 0, sessions_total 3). A backend session is one HTTP request (one stream), counted when it arrives.
+  ["haproxy_backend_sessions_total", "requestsTotal"],
   ["haproxy_backend_http_responses_total", "responses"],
   ["haproxy_backend_requests_denied_total", "deniedTotal"],
   ["haproxy_backend_connection_errors_total", "connectionErrorsTotal"],
