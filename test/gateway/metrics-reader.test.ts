@@ -26,7 +26,7 @@ test("real HAProxy 2.6 page after the burst: 429s, completions and pod 5xx are t
   const ep1 = stats.get("be_ep1");
   const ep2 = stats.get("be_ep2");
   assert.ok(ep1 && ep2);
-  const zero: BackendStats = { ...ep1, requestsTotal: 0, responsesTotal: 0, responses5xxTotal: 0, deniedTotal: 0, connectionErrorsTotal: 0 };
+  const zero: BackendStats = { ...ep1, requestsTotal: 0, responsesTotal: 0, responses5xxTotal: 0, responses4xxTotal: 0, deniedTotal: 0, connectionErrorsTotal: 0 };
   const s = sampleFromReadings(zero, ep1, 2000, 1000);
   assert.deepEqual(
     { arrivals: s.arrivals, rejections: s.rejections, completions: s.completions, errors: s.errors },

@@ -66,4 +66,20 @@ describe("metrics reader on real HAProxy", () => {
     assert.equal(got?.sample.arrivals, 6);
     await Promise.all(pending);
   });
+
+  it("a pod dying with requests queued: retried connects are not counted as rejections", async () => {
+    const tracker = new GatewayMetricsTracker();
+    const dying = await gw.addPod("ep");
+    await gw.agent.cycle();
+    tracker.ingestPage("gw-0", await page(), 0);
+    const pending = Array.from({ length: 12 }, () => call(gw.publicPort, P, { body: hookBody({ sleep_ms: 200 }) }).catch(() => ({ status: 0 })));
+    await new Promise((r) => setTimeout(r, 50));
+    await dying.close();
+    const statuses = (await Promise.all(pending)).map((r) => r.status);
+    await gw.agent.cycle();
+    tracker.ingestPage("gw-0", await page(), 1000);
+    const s = tracker.samples(1000, 5000).get("ep")?.sample;
+    assert.equal(s?.rejections, statuses.filter((x) => x === 429).length, `client statuses ${statuses.join(",")}`);
+    assert.equal(s?.arrivals, 12);
+  });
 });
