@@ -95,7 +95,7 @@ export class RecordingMonitor extends (MockMonitor as unknown as new (mocks: pul
     const parent = r.getParent();
     this.registered.push({
       urn: urnOf(parent, type, name), type, name, parent, custom: r.getCustom(),
-      inputs: deserializeProperties(r.getObject()) as Record<string, unknown>,
+      inputs: unwrapSecrets(deserializeProperties(r.getObject())) as Record<string, unknown>,
       ignoreChanges: r.getIgnorechangesList(), dependencies: r.getDependenciesList(), provider: r.getProvider(),
     });
     return super.registerResource(req, cb);
@@ -109,4 +109,17 @@ function urnOf(parent: string, type: string, name: string): string {
     return `${parentType}$${type}::${name}`;
   }
   return `${type}::${name}`;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Replaces Pulumi's secret envelopes with their plain values (inputs are only inspected offline). */
+export function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (SECRET_SIG in o && "value" in o) return unwrapSecrets(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
 }
