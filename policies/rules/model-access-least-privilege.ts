@@ -1,0 +1,101 @@
+/** Policy 10: model access is least-privilege — read-only, on one prefix, no wildcard actions or resources. */
+import { at, str } from "../lib/read.ts";
+import { parsePolicyDocument, type Statement } from "../lib/iam.ts";
+import type { ResourcePolicyDefinition, ResourceView, Violation } from "../types.ts";
+
+const AWS_POLICIES = ["aws:iam/policy:Policy", "aws:iam/rolePolicy:RolePolicy"];
+const GCP_MEMBERS = ["gcp:storage/bucketIAMMember:BucketIAMMember", "gcp:storage/bucketIAMBinding:BucketIAMBinding"];
+
+export interface ModelAccessConfig {
+  /** S3 actions a model-reading identity may have. */
+  readOnlyActions: string[];
+  /** GCS roles a model-reading identity may have. */
+  readOnlyRoles: string[];
+}
+
+const defaults: ModelAccessConfig = {
+  readOnlyActions: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"],
+  readOnlyRoles: ["roles/storage.objectViewer"],
+};
+
+export const modelAccessLeastPrivilege: ResourcePolicyDefinition<ModelAccessConfig> = {
+  kind: "resource",
+  name: "model-access-least-privilege",
+  description: "Identities that touch the model store are read-only on one model prefix: no wildcard actions or resources.",
+  enforcementLevel: "mandatory",
+  remediation:
+    "Grant only s3:GetObject on arn:aws:s3:::<bucket>/<endpoint prefix>/* and s3:ListBucket on the bucket with an " +
+    "s3:prefix condition of \"<endpoint prefix>/*\" (GCS: roles/storage.objectViewer with an IAM condition " +
+    "resource.name.startsWith(\"projects/_/buckets/<bucket>/objects/<endpoint prefix>/\")); the ModelCache " +
+    "component's grantRead() builds exactly that.",
+  defaults,
+  configSchema: {
+    readOnlyActions: { type: "array", items: { type: "string" }, default: defaults.readOnlyActions, description: "S3 actions allowed for model readers." },
+    readOnlyRoles: { type: "array", items: { type: "string" }, default: defaults.readOnlyRoles, description: "GCS roles allowed for model readers." },
+  },
+  types: [...AWS_POLICIES, ...GCP_MEMBERS],
+  check: (r, config) => (AWS_POLICIES.includes(r.type) ? checkAws(r, config) : checkGcp(r, config)),
+};
+
+function checkAws(r: ResourceView, config: ModelAccessConfig): Violation[] {
+  const who = `${r.type.split(":").pop()} ${r.name}`;
+  const statements = parsePolicyDocument(r.props["policy"]);
+  if (statements === undefined) return [{ message: `${who}: policy is not a valid IAM policy document.` }];
+  const touchesS3 = (s: Statement) => [...s.actions, ...s.notActions].some((a) => a === "*" || a.toLowerCase().startsWith("s3:"));
+  const out: Violation[] = [];
+  for (const s of statements.filter((s) => s.effect === "Allow" && touchesS3(s))) {
+    const where = `${who} Statement[${s.index}]`;
+    if (s.notActions.length > 0) out.push({ message: `${where}: NotAction with Allow grants everything else.` });
+    if (s.notResources.length > 0) out.push({ message: `${where}: NotResource with Allow grants every other resource.` });
+    const wild = s.actions.filter((a) => a.includes("*"));
+    if (wild.length > 0) out.push({ message: `${where}: wildcard action ${wild.join(", ")}.` });
+    const write = s.actions.filter((a) => !a.includes("*") && !config.readOnlyActions.includes(a));
+    if (write.length > 0) out.push({ message: `${where}: ${write.join(", ")} is not read-only (allowed: ${config.readOnlyActions.join(", ")}).` });
+    for (const res of s.resources) {
+      const problem = resourceProblem(res, s);
+      if (problem !== undefined) out.push({ message: `${where}: Resource "${res}" ${problem}.` });
+    }
+  }
+  return out;
+}
+
+/** Why an S3 resource ARN is broader than one model prefix, or undefined when it is fine. */
+function resourceProblem(res: string, s: Statement): string | undefined {
+  if (res === "*") return "is a wildcard over every resource";
+  const m = /^arn:aws[\w-]*:s3:::([^/]+)(?:\/(.*))?$/.exec(res);
+  if (m === null) return res.includes("*") ? "contains a wildcard" : undefined;
+  const bucket = m[1] ?? "";
+  const key = m[2];
+  if (bucket.includes("*")) return "wildcards the bucket name";
+  if (key === undefined) {
+    // Bucket-level ARN: only listing, and only under one prefix.
+    const prefixes = [at(s.condition, "StringLike", "s3:prefix"), at(s.condition, "StringEquals", "s3:prefix")]
+      .flatMap((p) => (Array.isArray(p) ? p : [p])).map(str).filter((p): p is string => p !== undefined);
+    if (prefixes.length === 0 || prefixes.some((p) => p === "*" || p === "" || p.startsWith("*"))) {
+      return "lists the whole bucket; add a Condition StringLike s3:prefix \"<model prefix>/*\"";
+    }
+    return undefined;
+  }
+  const prefix = key.replace(/\/?\*$/, "");
+  if (prefix === "" || prefix.includes("*")) return "covers the whole bucket instead of one model prefix";
+  return undefined;
+}
+
+function checkGcp(r: ResourceView, config: ModelAccessConfig): Violation[] {
+  const who = `${r.type.split(":").pop()} ${r.name}`;
+  const out: Violation[] = [];
+  const role = str(r.props["role"]) ?? "";
+  if (!config.readOnlyRoles.includes(role)) {
+    out.push({ message: `${who}: role "${role}" is not read-only (allowed: ${config.readOnlyRoles.join(", ")}).` });
+  }
+  const expression = str(at(r.props, "condition", "expression")) ?? "";
+  const m = /resource\.name\.startsWith\(\s*["']projects\/_\/buckets\/[^/"']+\/objects\/([^"']*)["']\s*\)/.exec(expression);
+  const prefix = (m?.[1] ?? "").replace(/\/$/, "");
+  if (prefix === "" || prefix.includes("*")) {
+    out.push({
+      message: `${who}: no IAM condition limiting access to one model prefix ` +
+        `(expected resource.name.startsWith("projects/_/buckets/<bucket>/objects/<prefix>/")).`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,74 @@
+/** Policy 6: restricted pod security (Kubernetes Pod Security Standards, "restricted" profile, plus read-only root). */
+import { WORKLOAD_TYPES, containersOf, podTemplate } from "../lib/workloads.ts";
+import { arr, at, k8sNamespace, str, stringMap } from "../lib/read.ts";
+import { describe } from "../lib/endpoints.ts";
+import type { ResourcePolicyDefinition, Violation } from "../types.ts";
+
+export interface PodSecurityConfig {
+  /** Namespaces exempt from the policy (node agents such as the NVIDIA device plugin). */
+  exemptNamespaces: string[];
+  /**
+   * Pod-template annotation that exempts the listed containers (comma-separated names) from the read-only
+   * root filesystem rule, for runtimes that must write to their root filesystem.
+   */
+  writableRootAnnotation: string;
+}
+
+const defaults: PodSecurityConfig = {
+  exemptNamespaces: ["kube-system"],
+  writableRootAnnotation: "policies.autopilot.dev/writable-root-filesystem",
+};
+
+export const podSecurity: ResourcePolicyDefinition<PodSecurityConfig> = {
+  kind: "resource",
+  name: "restricted-pod-security",
+  description: "Pods run non-root, without privilege escalation, with all capabilities dropped, seccomp RuntimeDefault and a read-only root filesystem.",
+  enforcementLevel: "mandatory",
+  remediation:
+    "Set securityContext on the pod (runAsNonRoot: true, seccompProfile.type: RuntimeDefault) and on each container " +
+    "(allowPrivilegeEscalation: false, privileged: false, capabilities.drop: [\"ALL\"], readOnlyRootFilesystem: true; " +
+    "mount an emptyDir for scratch space). A runtime that truly needs a writable root lists its containers in the " +
+    "pod annotation named by writableRootAnnotation.",
+  defaults,
+  configSchema: {
+    exemptNamespaces: { type: "array", items: { type: "string" }, default: defaults.exemptNamespaces, description: "Namespaces exempt from the policy." },
+    writableRootAnnotation: {
+      type: "string", default: defaults.writableRootAnnotation,
+      description: "Pod annotation listing containers allowed a writable root filesystem.",
+    },
+  },
+  types: WORKLOAD_TYPES,
+  check: (r, config) => {
+    const t = podTemplate(r.type, r.props);
+    if (t === undefined) return [];
+    if (config.exemptNamespaces.includes(k8sNamespace(r.props))) return [];
+    const out: Violation[] = [];
+    const pod = at(t.spec, "securityContext");
+    const writable = (stringMap(t.metadata["annotations"])[config.writableRootAnnotation] ?? "")
+      .split(",").map((s) => s.trim()).filter((s) => s !== "");
+    for (const c of containersOf(t.spec)) {
+      const sc = at(c.props, "securityContext");
+      const broken: string[] = [];
+      const runAsNonRoot = at(sc, "runAsNonRoot") ?? at(pod, "runAsNonRoot");
+      const runAsUser = at(sc, "runAsUser") ?? at(pod, "runAsUser");
+      if (runAsNonRoot !== true) broken.push("runAsNonRoot is not true");
+      if (runAsUser === 0) broken.push("runAsUser is 0 (root)");
+      if (at(sc, "allowPrivilegeEscalation") !== false) broken.push("allowPrivilegeEscalation is not false");
+      if (at(sc, "privileged") === true) broken.push("privileged is true");
+      const drops = arr(at(sc, "capabilities", "drop")).map((d) => str(d));
+      if (!drops.includes("ALL")) broken.push("capabilities.drop does not include ALL");
+      const adds = arr(at(sc, "capabilities", "add")).map((d) => str(d)).filter((d) => d !== "NET_BIND_SERVICE");
+      if (adds.length > 0) broken.push(`capabilities.add has ${adds.join(", ")}`);
+      const seccomp = str(at(sc, "seccompProfile", "type")) ?? str(at(pod, "seccompProfile", "type"));
+      if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") broken.push(`seccompProfile.type is ${seccomp ?? "unset"}, not RuntimeDefault`);
+      if (at(sc, "readOnlyRootFilesystem") !== true && !writable.includes(c.name)) {
+        broken.push("readOnlyRootFilesystem is not true");
+      }
+      if (broken.length > 0) out.push({ message: `${describe(r)} ${c.where}: ${broken.join("; ")}.` });
+    }
+    for (const hostField of ["hostNetwork", "hostPID", "hostIPC"]) {
+      if (t.spec[hostField] === true) out.push({ message: `${describe(r)}: ${hostField} is true.` });
+    }
+    return out;
+  },
+};
