@@ -143,17 +143,25 @@ export function platform(): OfflineResource[] {
       props: {
         apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "apa-controller", namespace: "autopilot-system" },
         spec: {
-          replicas: 2, selector: { matchLabels: { "app.kubernetes.io/name": "apa-controller" } },
+          replicas: 2, selector: { matchLabels: { "app.kubernetes.io/component": "apa-controller" } },
           template: {
-            metadata: { labels: { "app.kubernetes.io/name": "apa-controller" } },
-            spec: { securityContext: restrictedPod, containers: [container("controller", `ghcr.io/autopilot-serving/autopilot-serving@${DIGEST}`, { args: ["controller", "--leader-elect"] })] },
+            metadata: { labels: { "app.kubernetes.io/component": "apa-controller" } },
+            spec: { serviceAccountName: "apa-controller", securityContext: restrictedPod, containers: [container("controller", `ghcr.io/autopilot-serving/autopilot-serving@${DIGEST}`, { args: ["controller", "--leader-elect"] })] },
           },
         },
       },
     },
     {
       type: "kubernetes:rbac.authorization.k8s.io/v1:Role", name: "controller-leases",
-      props: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "apa-leader-election", namespace: "autopilot-system" }, rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }] },
+      props: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "apa-leader-election", namespace: "autopilot-system" }, rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["apa-controller-leader"], verbs: ["get", "update"] }] },
+    },
+    {
+      type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", name: "controller-leases-binding",
+      props: {
+        apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "apa-leader-election", namespace: "autopilot-system" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "apa-leader-election" },
+        subjects: [{ kind: "ServiceAccount", name: "apa-controller", namespace: "autopilot-system" }],
+      },
     },
   ];
 }

@@ -80,14 +80,20 @@ table("endpoint-probes-and-pdb", [
 ]);
 
 table("controller-ha-leader-election", [
-  { name: "pass: 2 replicas, --leader-elect, lease RBAC", input: () => goodStack("local"), want: [] },
-  { name: "pass: leader election by env var", input: edit("local", (rs) => {
-    const c = find(rs, "controller").props.spec.template.spec.containers[0]; c.args = ["controller"]; c.env = [{ name: "LEADER_ELECT", value: "true" }];
-  }), want: [] },
+  { name: "pass: 2 replicas, lease Role bound to the controller's ServiceAccount", input: () => goodStack("local"), want: [] },
+  { name: "fail: leader election switched off", input: edit("local", (rs) => { find(rs, "controller").props.spec.template.spec.containers[0].args = ["--leader-elect=false"]; }),
+    want: ["Deployment autopilot-system/apa-controller: leader election is switched off (--leader-elect=false / LEADER_ELECT=false)."] },
   { name: "fail: no lease RBAC", input: edit("local", (rs) => rs.filter((r) => r.name !== "controller-leases")),
-    want: ["Deployment autopilot-system/apa-controller: no Role/ClusterRole grants update on leases.coordination.k8s.io."] },
+    want: ["Deployment autopilot-system/apa-controller: ServiceAccount \"apa-controller\" is not bound to a Role/ClusterRole that may update leases.coordination.k8s.io."] },
+  { name: "fail: lease Role bound to another ServiceAccount", input: edit("local", (rs) => { find(rs, "controller-leases-binding").props.subjects[0].name = "someone-else"; }),
+    want: ["Deployment autopilot-system/apa-controller: ServiceAccount \"apa-controller\" is not bound to a Role/ClusterRole that may update leases.coordination.k8s.io."] },
+  { name: "pass: ClusterRole through a ClusterRoleBinding", input: edit("local", (rs) => [
+    ...rs.filter((r) => !r.name.startsWith("controller-leases")),
+    { type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", name: "cr", props: { metadata: { name: "apa" }, rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["*"] }] } },
+    { type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", name: "crb", props: { metadata: { name: "apa" }, roleRef: { kind: "ClusterRole", name: "apa" }, subjects: [{ kind: "ServiceAccount", name: "apa-controller", namespace: "autopilot-system" }] } },
+  ]), want: [] },
   { name: "fail: controller missing from a stack with workloads", input: edit("local", (rs) => rs.filter((r) => r.name !== "controller")),
-    want: ["no controller Deployment with pod labels {\"app.kubernetes.io/name\":\"apa-controller\"} in the stack."] },
+    want: ["no controller Deployment with pod labels {\"app.kubernetes.io/component\":\"apa-controller\"} in the stack."] },
 ]);
 
 table("endpoint-scraped", [
