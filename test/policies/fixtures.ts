@@ -31,8 +31,8 @@ export function endpoint(o: EndpointOptions): OfflineResource[] {
   const podLabels = { "serving.autopilot.dev/endpoint": o.name };
   const podAnnotations = { "serving.autopilot.dev/runtime": o.runtime };
   const gpuPlacement = o.gpus > 0
-    ? { nodeSelector: { "nvidia.com/gpu.present": "true" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }
-    : { nodeSelector: { "autopilot.dev/pool": "cpu" } };
+    ? { nodeSelector: { "serving.autopilot.dev/pool": "gpu", "nvidia.com/gpu.present": "true" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }
+    : { nodeSelector: { "serving.autopilot.dev/pool": "cpu" } };
   return [
     { type: "kubernetes:core/v1:Namespace", name: `${o.name}-ns`, props: { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "serving.autopilot.dev/endpoint": o.name } } } },
     {
@@ -186,12 +186,12 @@ export function aws(endpoints: readonly string[]): OfflineResource[] {
         }),
       },
     })),
-    { type: "aws:eks/nodeGroup:NodeGroup", name: "cpu-pool", props: { clusterName: "autopilot", amiType: "AL2023_x86_64_STANDARD", instanceTypes: ["m6i.2xlarge"], scalingConfig: { minSize: 2, maxSize: 20, desiredSize: 2 }, labels: { "autopilot.dev/pool": "cpu" } } },
+    { type: "aws:eks/nodeGroup:NodeGroup", name: "cpu-pool", props: { clusterName: "autopilot", amiType: "AL2023_x86_64_STANDARD", instanceTypes: ["m6i.2xlarge"], scalingConfig: { minSize: 2, maxSize: 20, desiredSize: 2 }, labels: { "serving.autopilot.dev/pool": "cpu" } } },
     {
       type: "aws:eks/nodeGroup:NodeGroup", name: "gpu-pool",
       props: {
         clusterName: "autopilot", amiType: "AL2023_x86_64_NVIDIA", instanceTypes: ["g6e.2xlarge"], scalingConfig: { minSize: 0, maxSize: 4, desiredSize: 0 },
-        labels: { "nvidia.com/gpu.present": "true" }, taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }],
+        labels: { "serving.autopilot.dev/pool": "gpu", "nvidia.com/gpu.present": "true" }, taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }],
       },
     },
   ];
@@ -211,10 +211,14 @@ export function gcp(endpoints: readonly string[]): OfflineResource[] {
       },
     })),
     {
+      type: "gcp:container/nodePool:NodePool", name: "cpu-pool",
+      props: { cluster: "autopilot", nodeLocations: ["us-central1-a"], autoscaling: { minNodeCount: 1, maxNodeCount: 10 }, nodeConfig: { machineType: "n2-standard-8", labels: { "serving.autopilot.dev/pool": "cpu" } } },
+    },
+    {
       type: "gcp:container/nodePool:NodePool", name: "gpu-pool",
       props: {
         cluster: "autopilot", nodeLocations: ["us-central1-a"], autoscaling: { minNodeCount: 0, maxNodeCount: 2 },
-        nodeConfig: { machineType: "g2-standard-24", guestAccelerators: [{ type: "nvidia-l4", count: 2, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } }] },
+        nodeConfig: { machineType: "g2-standard-24", labels: { "serving.autopilot.dev/pool": "gpu", "nvidia.com/gpu.present": "true" }, taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }], guestAccelerators: [{ type: "nvidia-l4", count: 2, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } }] },
       },
     },
   ];

@@ -106,3 +106,11 @@ table("endpoint-scraped", [
     { type: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", name: "iris-sm", props: { metadata: { name: "iris", namespace: "autopilot-monitoring" }, spec: { namespaceSelector: { matchNames: ["ep-iris"] }, selector: { matchLabels: { app: "iris" } }, endpoints: [{ port: "http" }] } } },
   ]), want: [] },
 ]);
+
+table("node-selector-matches-a-pool", [
+  { name: "pass: selectors match the pools' labels", input: () => goodStack("aws"), want: [] },
+  { name: "pass: stacks without node pools (existing cluster) are not checked", input: edit("local", (rs) => { find(rs, "iris-deploy").props.spec.template.spec.nodeSelector = { x: "y" }; }), want: [] },
+  { name: "pass: implicit node labels are not checked", input: edit("gcp", (rs) => { find(rs, "iris-deploy").props.spec.template.spec.nodeSelector = { "kubernetes.io/os": "linux", "serving.autopilot.dev/pool": "cpu" }; }), want: [] },
+  { name: "fail: GPU selector value differs from the pool label", input: edit("aws", (rs) => { find(rs, "llama-deploy").props.spec.template.spec.nodeSelector["nvidia.com/gpu.present"] = "yes"; }),
+    want: ["Deployment ep-llama/llama: nodeSelector {\"serving.autopilot.dev/pool\":\"gpu\",\"nvidia.com/gpu.present\":\"yes\"} matches no node pool (cpu-pool {\"serving.autopilot.dev/pool\":\"cpu\"}; gpu-pool {\"serving.autopilot.dev/pool\":\"gpu\",\"nvidia.com/gpu.present\":\"true\"}); it would stay Pending."] },
+]);
