@@ -119,7 +119,11 @@ table("restricted-pod-security", [
     "Deployment ep-m/m: hostNetwork is true.",
   ] },
   { name: "pass: writable root allowed by annotation for that container", input: deploy({ securityContext: { ...restrictedContainer, readOnlyRootFilesystem: false } }, {}, { annotations: { "policies.autopilot.dev/writable-root-filesystem": "server" } }), want: [] },
-  { name: "pass: exempt namespace", input: [{ ...deploy({ securityContext: {} })[0]!, props: { metadata: { namespace: "kube-system" }, spec: { template: { spec: { containers: [{ name: "x" }] } } } } }], want: [] },
+  { name: "pass: kube-system is exempt", input: [{ ...deploy({ securityContext: {} })[0]!, props: { metadata: { namespace: "kube-system" }, spec: { template: { spec: { containers: [{ name: "x" }] } } } } }], want: [] },
+  { name: "pass: the DCGM exporter DaemonSet is exempt (needs host access)", input: [{ type: "kubernetes:apps/v1:DaemonSet", name: "x", props: { metadata: { name: "gpu-dcgm-exporter", namespace: "autopilot-system" }, spec: { template: { spec: { containers: [{ name: "x", securityContext: { capabilities: { add: ["SYS_ADMIN"] } } }] } } } } }], want: [] },
+  { name: "fail: exemptions are configurable (none)", input: [{ type: "kubernetes:apps/v1:DaemonSet", name: "x", props: { metadata: { name: "gpu-dcgm-exporter", namespace: "autopilot-system" }, spec: { template: { spec: { securityContext: restrictedPod, containers: [{ name: "x", securityContext: { ...restrictedContainer, capabilities: { drop: ["ALL"], add: ["SYS_ADMIN"] } } }] } } } } }],
+    config: { "restricted-pod-security": { exemptWorkloads: [] } },
+    want: ["DaemonSet autopilot-system/gpu-dcgm-exporter containers[0] \"x\": capabilities.add has SYS_ADMIN."] },
 ]);
 
 const cfg = (frontend: string): OfflineResource[] => [{ type: "kubernetes:core/v1:ConfigMap", name: "gw-config", props: { metadata: { name: "haproxy", namespace: "autopilot-gateway" }, data: { "haproxy.cfg": `global\n    maxconn 1000\n\n${frontend}\nbackend be_iris\n    server s1 127.0.0.1:1\n` } } }];
