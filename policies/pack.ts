@@ -52,6 +52,7 @@ function viewOfResource(r: PolicyResource): ResourceView {
   const id = (r as PolicyResource & { id?: unknown }).id;
   return {
     type: r.type, name: r.name, urn: r.urn, props: r.props, propertyDependencies: deps,
+    dependencies: (r.dependencies ?? []).map((d) => ({ urn: d.urn })),
     ...(r.parent ? { parentUrn: r.parent.urn } : {}),
     ...(typeof id === "string" ? { id } : {}),
   };

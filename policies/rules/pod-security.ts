@@ -18,7 +18,11 @@ export interface PodSecurityConfig {
 }
 
 const defaults: PodSecurityConfig = {
-  exemptWorkloads: ["kube-system/*", "*/*nvidia-device-plugin*", "*/*dcgm-exporter*", "*/*node-exporter*"],
+  exemptWorkloads: [
+    "kube-system/*", "*/*nvidia-device-plugin*", "*/*dcgm-exporter*", "*/*node-exporter*",
+    // The ModelCache's node agent creates each endpoint's hostPath cache directory with its owner (chown needs root).
+    "autopilot-node-cache/node-cache-prep",
+  ],
   writableRootAnnotation: "policies.autopilot.dev/writable-root-filesystem",
 };
 

@@ -139,6 +139,17 @@ export function platform(): OfflineResource[] {
       },
     },
     {
+      type: "kubernetes:core/v1:Service", name: "gateway-metrics",
+      props: { apiVersion: "v1", kind: "Service", metadata: { name: "gateway-metrics", namespace: "autopilot-gateway", labels: GATEWAY_LABELS }, spec: { selector: GATEWAY_LABELS, ports: [{ name: "metrics", port: 8405 }] } },
+    },
+    {
+      type: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", name: "gateway-servicemonitor",
+      props: {
+        apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "gateway", namespace: "autopilot-monitoring" },
+        spec: { namespaceSelector: { matchNames: ["autopilot-gateway"] }, selector: { matchLabels: GATEWAY_LABELS }, endpoints: [{ port: "metrics", interval: "5s" }] },
+      },
+    },
+    {
       type: "kubernetes:apps/v1:Deployment", name: "controller",
       props: {
         apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "apa-controller", namespace: "autopilot-system" },

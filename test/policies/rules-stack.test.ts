@@ -98,8 +98,11 @@ table("controller-ha-leader-election", [
 
 table("endpoint-scraped", [
   { name: "pass: PodMonitor per endpoint", input: () => goodStack("gcp"), want: [] },
-  { name: "fail: PodMonitor without endpoints", input: edit("gcp", (rs) => { find(rs, "iris-podmonitor").props.spec.podMetricsEndpoints = []; }),
-    want: ["Deployment ep-iris/iris: no PodMonitor or ServiceMonitor selects its pods {\"serving.autopilot.dev/endpoint\":\"iris\"}."] },
+  { name: "fail: PodMonitor without endpoints", input: edit("gcp", (rs) => { find(rs, "llama-podmonitor").props.spec.podMetricsEndpoints = []; }),
+    want: ["Deployment ep-llama/llama: no PodMonitor or ServiceMonitor selects its pods {\"serving.autopilot.dev/endpoint\":\"llama\"}."] },
+  { name: "pass: MLflow endpoint (no metrics endpoint) covered by the gateway's ServiceMonitor", input: edit("aws", (rs) => rs.filter((r) => r.name !== "iris-podmonitor")), want: [] },
+  { name: "fail: MLflow endpoint and the gateway not scraped either", input: edit("aws", (rs) => rs.filter((r) => r.name !== "iris-podmonitor" && r.name !== "gateway-servicemonitor")),
+    want: ["Deployment ep-iris/iris: runtime \"mlflow\" exposes no metrics and the gateway, which measures this endpoint's traffic, is not scraped either (no PodMonitor/ServiceMonitor selects the gateway pods in autopilot-gateway)."] },
   { name: "pass: ServiceMonitor through a Service", input: edit("gcp", (rs) => [
     ...rs.filter((r) => r.name !== "iris-podmonitor"),
     { type: "kubernetes:core/v1:Service", name: "iris-svc", props: { metadata: { name: "iris", namespace: "ep-iris", labels: { app: "iris" } }, spec: { selector: { "serving.autopilot.dev/endpoint": "iris" } } } },
