@@ -1,0 +1,135 @@
+/**
+ * Builds the `apiextensions.k8s.io/v1` CustomResourceDefinition of ServingEndpoint from the schemas in this
+ * folder. The Pulumi component applies exactly this object; `kubectl explain servingendpoint.spec` shows the
+ * descriptions written in `spec-schema.ts`.
+ */
+import type { OpenApiSchema } from "./openapi-types.ts";
+import { servingEndpointSpecSchema } from "./spec-schema.ts";
+import { servingEndpointStatusSchema } from "./status-schema.ts";
+import {
+  SERVING_GROUP,
+  SERVING_KIND,
+  SERVING_PLURAL,
+  SERVING_SHORT_NAMES,
+  SERVING_SINGULAR,
+  SERVING_VERSION,
+} from "./types.ts";
+
+/** Whole-object schema (`spec.versions[0].schema.openAPIV3Schema`). */
+export const servingEndpointSchema: OpenApiSchema = {
+  type: "object",
+  description:
+    "A model-serving endpoint: a model, its runtime and compute pool, and the concurrency and replica bounds the APA controller autoscales within.",
+  required: ["spec"],
+  properties: {
+    apiVersion: { type: "string", description: "serving.autopilot.dev/v1alpha1" },
+    kind: { type: "string", description: "ServingEndpoint" },
+    metadata: { type: "object" },
+    spec: servingEndpointSpecSchema,
+    status: servingEndpointStatusSchema,
+  },
+};
+
+/** A printer column of `kubectl get servingendpoints`. */
+export interface PrinterColumn {
+  readonly name: string;
+  readonly type: "integer" | "number" | "string" | "boolean" | "date";
+  readonly jsonPath: string;
+  readonly description: string;
+  readonly priority?: number;
+}
+
+/** Columns: READY, DESIRED, TARGET (concurrency), QPS, AGE; `-o wide` adds RUNTIME and POOL. */
+export const printerColumns: readonly PrinterColumn[] = [
+  { name: "Ready", type: "integer", jsonPath: ".status.readyReplicas", description: "Pods ready to serve." },
+  { name: "Desired", type: "integer", jsonPath: ".status.desiredReplicas", description: "Autoscaler's desired replicas." },
+  {
+    name: "Target",
+    type: "integer",
+    jsonPath: ".status.targetConcurrency",
+    description: "Per-pod target concurrency.",
+  },
+  { name: "QPS", type: "number", jsonPath: ".status.observedQps", description: "Requests per second." },
+  { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp", description: "Time since creation." },
+  { name: "Runtime", type: "string", jsonPath: ".spec.runtime.kind", description: "Model server.", priority: 1 },
+  { name: "Pool", type: "string", jsonPath: ".spec.computePool", description: "Compute pool.", priority: 1 },
+];
+
+/** The CRD object as plain JSON (no Pulumi or client types), ready to apply. */
+export interface ServingEndpointCrd {
+  readonly apiVersion: "apiextensions.k8s.io/v1";
+  readonly kind: "CustomResourceDefinition";
+  readonly metadata: { readonly name: string; readonly labels: Readonly<Record<string, string>> };
+  readonly spec: {
+    readonly group: string;
+    readonly scope: "Namespaced";
+    readonly names: {
+      readonly kind: string;
+      readonly listKind: string;
+      readonly plural: string;
+      readonly singular: string;
+      readonly shortNames: readonly string[];
+      readonly categories: readonly string[];
+    };
+    readonly versions: readonly {
+      readonly name: string;
+      readonly served: boolean;
+      readonly storage: boolean;
+      readonly schema: { readonly openAPIV3Schema: OpenApiSchema };
+      readonly subresources: {
+        readonly status: Record<string, never>;
+        readonly scale: {
+          readonly specReplicasPath: string;
+          readonly statusReplicasPath: string;
+          readonly labelSelectorPath: string;
+        };
+      };
+      readonly additionalPrinterColumns: readonly PrinterColumn[];
+    }[];
+  };
+}
+
+/**
+ * The ServingEndpoint CRD. The scale subresource maps `kubectl scale servingendpoint/x --replicas=N` onto the
+ * replica floor `spec.replicas.min` (the controller keeps scaling between it and `spec.replicas.max`); its status
+ * side reads `status.replicas` and `status.selector`.
+ */
+export function servingEndpointCrd(): ServingEndpointCrd {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: {
+      name: `${SERVING_PLURAL}.${SERVING_GROUP}`,
+      labels: { "app.kubernetes.io/part-of": "autopilot-serving" },
+    },
+    spec: {
+      group: SERVING_GROUP,
+      scope: "Namespaced",
+      names: {
+        kind: SERVING_KIND,
+        listKind: `${SERVING_KIND}List`,
+        plural: SERVING_PLURAL,
+        singular: SERVING_SINGULAR,
+        shortNames: SERVING_SHORT_NAMES,
+        categories: ["autopilot", "serving"],
+      },
+      versions: [
+        {
+          name: SERVING_VERSION,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: servingEndpointSchema },
+          subresources: {
+            status: {},
+            scale: {
+              specReplicasPath: ".spec.replicas.min",
+              statusReplicasPath: ".status.replicas",
+              labelSelectorPath: ".status.selector",
+            },
+          },
+          additionalPrinterColumns: printerColumns,
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * OpenAPI v3 schema of `ServingEndpoint.spec`, with the CEL rules the API server enforces. The one source of
+ * truth: the CRD (`crd.ts`), the validator (`validate.ts`) and the Pulumi component all read it from here.
+ * Each rule's message names the field; `messageExpression` also quotes the offending values.
+ */
+import type { OpenApiSchema } from "./openapi-types.ts";
+import { MODEL_DTYPES, MODEL_FLAVORS, RUNTIME_KINDS } from "./types.ts";
+
+/** Largest replica bound accepted; keeps CEL cost estimates (max × max) small. */
+export const MAX_REPLICAS_LIMIT = 10_000;
+/** Largest per-pod concurrency accepted. */
+export const MAX_CONCURRENCY_LIMIT = 100_000;
+/** Most model versions one endpoint can split traffic across. */
+export const MAX_TRAFFIC_TARGETS = 16;
+
+const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+const MODEL_URI = "^(s3://|gs://|https://|http://|hf://|models:/|runs:/|file://)\\S+$";
+
+function intRange(field: string, what: string, minFloor: number, maxCeiling: number): OpenApiSchema {
+  return {
+    type: "object",
+    description: `Inclusive range of ${what}.`,
+    required: ["min", "max"],
+    properties: {
+      min: {
+        type: "integer",
+        format: "int32",
+        minimum: minFloor,
+        maximum: maxCeiling,
+        description: `Lowest ${what}.`,
+      },
+      max: {
+        type: "integer",
+        format: "int32",
+        minimum: 1,
+        maximum: maxCeiling,
+        description: `Highest ${what}.`,
+      },
+    },
+    "x-kubernetes-validations": [
+      {
+        rule: "self.min <= self.max",
+        message: `${field}.min must be less than or equal to ${field}.max`,
+        messageExpression: `'${field}.min (' + string(self.min) + ') must be less than or equal to ${field}.max (' + string(self.max) + ')'`,
+        fieldPath: ".min",
+        reason: "FieldValueInvalid",
+      },
+    ],
+  };
+}
+
+const modelSchema: OpenApiSchema = {
+  type: "object",
+  description: "The model to serve: where it is, what flavor it is and how big it is.",
+  required: ["uri", "flavor"],
+  properties: {
+    uri: {
+      type: "string",
+      minLength: 1,
+      maxLength: 2048,
+      pattern: MODEL_URI,
+      description:
+        "Location of the model artifact: s3://, gs://, https://, hf:// (Hugging Face), models:/ (MLflow registry) or runs:/ (MLflow run).",
+    },
+    flavor: {
+      type: "string",
+      enum: MODEL_FLAVORS,
+      description: "MLflow flavor or weight-format family; with the size it selects the runtime when runtime.kind is auto.",
+    },
+    format: {
+      type: "string",
+      maxLength: 64,
+      description: "Artifact format detail, e.g. safetensors, gguf, savedmodel, torchscript. Informational.",
+    },
+    size: {
+      type: "object",
+      description: "Model size; drives runtime and GPU selection (parameter count × dtype bytes = weight bytes).",
+      properties: {
+        parameterCount: {
+          type: "integer",
+          format: "int64",
+          minimum: 1,
+          description: "Number of parameters, e.g. 70000000000 for a 70B model. Set together with dtype.",
+        },
+        dtype: {
+          type: "string",
+          enum: MODEL_DTYPES,
+          description: "Numeric type of the weights. Set together with parameterCount.",
+        },
+        bytes: {
+          type: "integer",
+          format: "int64",
+          minimum: 1,
+          description: "Size of the model artifact in bytes.",
+        },
+      },
+      "x-kubernetes-validations": [
+        {
+          rule: "has(self.parameterCount) == has(self.dtype)",
+          message: "spec.model.size.parameterCount and spec.model.size.dtype must be set together",
+          reason: "FieldValueRequired",
+        },
+      ],
+    },
+  },
+};
+
+const runtimeSchema: OpenApiSchema = {
+  type: "object",
+  description:
+    "Model server. auto picks from the model's flavor and size (MLflow scoring server for classic ML, vLLM for LLMs, Triton for ONNX/TensorRT and other deep-learning formats); the others pin one.",
+  default: { kind: "auto" },
+  properties: {
+    kind: {
+      type: "string",
+      enum: RUNTIME_KINDS,
+      default: "auto",
+      description: "auto | mlflow | vllm | triton | custom. Default auto.",
+    },
+    image: {
+      type: "string",
+      minLength: 1,
+      maxLength: 512,
+      pattern: "^\\S+$",
+      description: "Container image. Required for custom; an override for mlflow, vllm and triton; not allowed for auto. Pin by digest.",
+    },
+  },
+  "x-kubernetes-validations": [
+    {
+      rule: "self.kind != 'custom' || has(self.image)",
+      message: "spec.runtime.image is required when spec.runtime.kind is custom",
+      fieldPath: ".image",
+      reason: "FieldValueRequired",
+    },
+    {
+      rule: "self.kind != 'auto' || !has(self.image)",
+      message: "spec.runtime.image must not be set when spec.runtime.kind is auto; choose mlflow, vllm, triton or custom to pin an image",
+      fieldPath: ".image",
+      reason: "FieldValueForbidden",
+    },
+  ],
+};
+
+const trafficSplitSchema: OpenApiSchema = {
+  type: "array",
+  description: "Share of requests per model version. Absent: all traffic goes to spec.model. Weights sum to 100.",
+  minItems: 1,
+  maxItems: MAX_TRAFFIC_TARGETS,
+  "x-kubernetes-list-type": "map",
+  "x-kubernetes-list-map-keys": ["version"],
+  items: {
+    type: "object",
+    description: "One model version and its share of the traffic.",
+    required: ["version", "modelUri", "weight"],
+    properties: {
+      version: {
+        type: "string",
+        minLength: 1,
+        maxLength: 63,
+        pattern: DNS_LABEL,
+        description: "Version label, unique in the list (DNS label, e.g. v3).",
+      },
+      modelUri: {
+        type: "string",
+        minLength: 1,
+        maxLength: 2048,
+        pattern: MODEL_URI,
+        description: "Model URI of this version (same schemes as spec.model.uri).",
+      },
+      weight: {
+        type: "integer",
+        format: "int32",
+        minimum: 0,
+        maximum: 100,
+        description: "Percent of requests, 0-100.",
+      },
+    },
+  },
+  "x-kubernetes-validations": [
+    {
+      rule: "self.map(t, t.weight).sum() == 100",
+      message: "spec.trafficSplit weights must sum to 100",
+      messageExpression: "'spec.trafficSplit weights must sum to 100, got ' + string(self.map(t, t.weight).sum())",
+      reason: "FieldValueInvalid",
+    },
+    {
+      rule: "self.all(a, self.exists_one(b, b.version == a.version))",
+      message: "spec.trafficSplit[].version must be unique",
+      reason: "FieldValueDuplicate",
+    },
+  ],
+};
+
+/** Schema of `spec`. */
+export const servingEndpointSpecSchema: OpenApiSchema = {
+  type: "object",
+  description:
+    "What to serve and the autoscaler's bounds. The APA controller picks replicas and per-pod concurrency inside these bounds.",
+  required: ["model", "computePool", "concurrency", "replicas"],
+  properties: {
+    model: modelSchema,
+    runtime: runtimeSchema,
+    computePool: {
+      type: "string",
+      minLength: 1,
+      maxLength: 63,
+      pattern: DNS_LABEL,
+      description: "Name of the node pool (compute pool) the pods run on; node selector and tolerations come from it.",
+    },
+    concurrency: intRange(
+      "spec.concurrency",
+      "per-pod target concurrency (requests one pod serves at once) the autoscaler may choose",
+      1,
+      MAX_CONCURRENCY_LIMIT,
+    ),
+    replicas: intRange("spec.replicas", "replicas; min may be 0 only with scaleToZero", 0, MAX_REPLICAS_LIMIT),
+    provisionedConcurrency: {
+      type: "integer",
+      format: "int32",
+      minimum: 0,
+      default: 0,
+      description:
+        "Concurrency that is always ready (a floor of ready capacity, for models that cannot take a cold start). At most replicas.max × concurrency.max. Default 0.",
+    },
+    scaleToZero: {
+      type: "boolean",
+      default: false,
+      description: "Scale to zero replicas when idle; requires provisionedConcurrency 0. Default false.",
+    },
+    sloP99Ms: {
+      type: "integer",
+      format: "int32",
+      minimum: 1,
+      description: "Latency objective at p99 in milliseconds; sharpens the vertical (concurrency) axis. Optional.",
+    },
+    trafficSplit: trafficSplitSchema,
+  },
+  "x-kubernetes-validations": [
+    {
+      rule: "self.replicas.min > 0 || self.scaleToZero",
+      message: "spec.replicas.min may be 0 only when spec.scaleToZero is true",
+      fieldPath: ".replicas.min",
+      reason: "FieldValueInvalid",
+    },
+    {
+      rule: "self.provisionedConcurrency <= self.replicas.max * self.concurrency.max",
+      message:
+        "spec.provisionedConcurrency must be at most spec.replicas.max × spec.concurrency.max (the endpoint's maximum capacity)",
+      messageExpression:
+        "'spec.provisionedConcurrency (' + string(self.provisionedConcurrency) + ') must be at most spec.replicas.max × spec.concurrency.max (' + string(self.replicas.max * self.concurrency.max) + ')'",
+      fieldPath: ".provisionedConcurrency",
+      reason: "FieldValueInvalid",
+    },
+    {
+      rule: "!self.scaleToZero || self.provisionedConcurrency == 0",
+      message: "spec.provisionedConcurrency must be 0 when spec.scaleToZero is true",
+      fieldPath: ".provisionedConcurrency",
+      reason: "FieldValueInvalid",
+    },
+    {
+      rule: "self.runtime.kind != 'vllm' || self.model.flavor in ['transformers', 'llm']",
+      message: "spec.runtime.kind vllm needs spec.model.flavor transformers or llm",
+      fieldPath: ".runtime.kind",
+      reason: "FieldValueInvalid",
+    },
+    {
+      rule: "self.model.flavor != 'custom' || self.runtime.kind == 'custom'",
+      message: "spec.model.flavor custom needs spec.runtime.kind custom (with spec.runtime.image)",
+      fieldPath: ".runtime.kind",
+      reason: "FieldValueInvalid",
+    },
+    {
+      rule: "self.runtime.kind != 'triton' || self.model.flavor in ['onnx', 'tensorrt', 'pytorch', 'tensorflow']",
+      message: "spec.runtime.kind triton needs spec.model.flavor onnx, tensorrt, pytorch or tensorflow",
+      fieldPath: ".runtime.kind",
+      reason: "FieldValueInvalid",
+    },
+  ],
+};

@@ -1,0 +1,282 @@
+/**
+ * Every parameter of the APA decision engine, with its unit, default and allowed range, plus validation
+ * of the engine config and of an endpoint spec. Errors name the field, the value and what is allowed.
+ *
+ * The rationale for each default is in docs/engine.md.
+ */
+import type { EndpointSpec, RuntimeKind } from "./types.ts";
+
+export interface EngineConfig {
+  /** Expected spacing of metric samples, ms. @default 1000 */
+  readonly sampleIntervalMs: number;
+  /** Newest sample older than this (relative to `nowMs`) makes the metrics stale: no change at all, ms. @default 10000 */
+  readonly stalenessMs: number;
+  /** Fraction of the expected samples a window must hold before the engine acts on it. @default 0.8 */
+  readonly minWindowCoverage: number;
+
+  /** Horizontal decision cadence, ms. @default 5000 */
+  readonly horizontalIntervalMs: number;
+  /** Scale-up looks at the mean demand over this window, ms. @default 20000 */
+  readonly scaleUpWindowMs: number;
+  /** ... and at the mean over this shorter, most recent window (whichever is higher), ms. @default 5000 */
+  readonly scaleUpFastWindowMs: number;
+  /** Scale-down takes the max of the per-cycle recommendations over this window, ms. @default 300000 */
+  readonly scaleDownWindowMs: number;
+  /** Fraction of the target concurrency the horizontal axis fills on average (headroom for bursts). @default 0.9 */
+  readonly targetUtilization: number;
+  /** A scale-up smaller than this fraction of the current replicas waits, unless requests queue. @default 0.05 */
+  readonly scaleUpTolerance: number;
+  /** A scale-down smaller than this fraction of the current replicas is skipped. @default 0.1 */
+  readonly scaleDownTolerance: number;
+  /** One cycle never asks for more than this multiple of the replicas the most recent load needs. @default 1.5 */
+  readonly maxScaleUpLoadFactor: number;
+  /** One cycle removes at most `current - current / maxScaleDownRate` replicas. @default 2 */
+  readonly maxScaleDownRate: number;
+  /** Idle time (no arrivals, nothing in flight) before scaling to zero, when the spec allows it, ms. @default 600000 */
+  readonly scaleToZeroIdleMs: number;
+
+  /** Vertical decision cadence (and the window it reads), ms. @default 30000 */
+  readonly verticalIntervalMs: number;
+  /** Completions a vertical window needs before it is trusted. @default 20 */
+  readonly minCompletionsPerWindow: number;
+  /** Per-pod in-flight / target at or above which the limit counts as binding (a raise needs it). @default 0.75 */
+  readonly bindingFraction: number;
+  /** Smallest factor one cut may apply (new ≥ old × this). @default 0.5 */
+  readonly maxCutFactor: number;
+  /** Largest factor one raise may apply (new ≤ old × this, and at least +1). @default 1.5 */
+  readonly maxRaiseFactor: number;
+  /** Consecutive calm, binding windows before the first raise. @default 2 */
+  readonly calmWindowsToRaise: number;
+  /** After a cut from level c, raises stay below c for this long, ms. @default 1200000 */
+  readonly ceilingHoldMs: number;
+  /** The low-load service time baseline drifts up by this fraction per window when not re-observed. @default 0.01 */
+  readonly baselineDriftPerWindow: number;
+
+  /** Latency inflation (service time / low-load service time): cut at or above. @default 1.25 */
+  readonly inflationCut: number;
+  /** ... raise only at or below. @default 1.1 */
+  readonly inflationRaise: number;
+  /** Pod p99 / SLO p99: cut at or above. @default 0.8 */
+  readonly sloCutFraction: number;
+  /** ... raise only at or below. @default 0.6 */
+  readonly sloRaiseFraction: number;
+  /** Errors (5xx other than 429) / arrivals: cut at or above. @default 0.01 */
+  readonly errorCutFraction: number;
+  /** ... raise only at or below. @default 0.001 */
+  readonly errorRaiseFraction: number;
+  /** CPU (or non-LLM GPU) utilisation: a cut needs this together with inflation ≥ `inflationRaise`. @default 0.95 */
+  readonly computeCutUtil: number;
+  /** ... a raise must keep the extrapolated utilisation at or below this. @default 0.85 */
+  readonly computeRaiseUtil: number;
+  /** Memory utilisation: cut at or above. @default 0.9 */
+  readonly memoryCutUtil: number;
+  /** ... raise only at or below. @default 0.8 */
+  readonly memoryRaiseUtil: number;
+  /** GPU memory utilisation (not vLLM, which pre-allocates; weights fill most of it): cut at or above. @default 0.98 */
+  readonly gpuMemoryCutUtil: number;
+  /** ... raise only at or below. @default 0.95 */
+  readonly gpuMemoryRaiseUtil: number;
+  /** KV-cache utilisation (vLLM/Triton LLMs): cut at or above. @default 0.9 */
+  readonly kvCacheCutUtil: number;
+  /** ... raise only at or below. @default 0.75 */
+  readonly kvCacheRaiseUtil: number;
+  /** Requests waiting inside the runtime per pod: cut at or above. @default 5 */
+  readonly runtimeQueueCut: number;
+  /** ... raise only at or below. @default 1 */
+  readonly runtimeQueueRaise: number;
+  /** Batching runtimes: the efficient concurrency is the smallest giving this fraction of the best throughput within the SLO. @default 0.95 */
+  readonly efficientThroughputFraction: number;
+}
+
+export const defaultEngineConfig: EngineConfig = Object.freeze({
+  sampleIntervalMs: 1000,
+  stalenessMs: 10_000,
+  minWindowCoverage: 0.8,
+  horizontalIntervalMs: 5000,
+  scaleUpWindowMs: 20_000,
+  scaleUpFastWindowMs: 5000,
+  scaleDownWindowMs: 300_000,
+  targetUtilization: 0.9,
+  scaleUpTolerance: 0.05,
+  scaleDownTolerance: 0.1,
+  maxScaleUpLoadFactor: 1.5,
+  maxScaleDownRate: 2,
+  scaleToZeroIdleMs: 600_000,
+  verticalIntervalMs: 30_000,
+  minCompletionsPerWindow: 20,
+  bindingFraction: 0.75,
+  maxCutFactor: 0.5,
+  maxRaiseFactor: 1.5,
+  calmWindowsToRaise: 2,
+  ceilingHoldMs: 1_200_000,
+  baselineDriftPerWindow: 0.01,
+  inflationCut: 1.25,
+  inflationRaise: 1.1,
+  sloCutFraction: 0.8,
+  sloRaiseFraction: 0.6,
+  errorCutFraction: 0.01,
+  errorRaiseFraction: 0.001,
+  computeCutUtil: 0.95,
+  computeRaiseUtil: 0.85,
+  memoryCutUtil: 0.9,
+  memoryRaiseUtil: 0.8,
+  gpuMemoryCutUtil: 0.98,
+  gpuMemoryRaiseUtil: 0.95,
+  kvCacheCutUtil: 0.9,
+  kvCacheRaiseUtil: 0.75,
+  runtimeQueueCut: 5,
+  runtimeQueueRaise: 1,
+  efficientThroughputFraction: 0.95,
+});
+
+type Rule = { readonly kind: "int" | "number"; readonly min: number; readonly max: number };
+
+const int = (min: number, max: number): Rule => ({ kind: "int", min, max });
+const num = (min: number, max: number): Rule => ({ kind: "number", min, max });
+
+const rules: { readonly [K in keyof EngineConfig]: Rule } = {
+  sampleIntervalMs: int(100, 60_000),
+  stalenessMs: int(1000, 600_000),
+  minWindowCoverage: num(0.1, 1),
+  horizontalIntervalMs: int(1000, 60_000),
+  scaleUpWindowMs: int(1000, 600_000),
+  scaleUpFastWindowMs: int(1000, 600_000),
+  scaleDownWindowMs: int(5000, 3_600_000),
+  targetUtilization: num(0.3, 1),
+  scaleUpTolerance: num(0, 0.5),
+  scaleDownTolerance: num(0, 0.5),
+  maxScaleUpLoadFactor: num(1, 100),
+  maxScaleDownRate: num(1.01, 1000),
+  scaleToZeroIdleMs: int(10_000, 86_400_000),
+  verticalIntervalMs: int(5000, 3_600_000),
+  minCompletionsPerWindow: int(1, 1_000_000),
+  bindingFraction: num(0.1, 1),
+  maxCutFactor: num(0.05, 0.95),
+  maxRaiseFactor: num(1.01, 10),
+  calmWindowsToRaise: int(1, 100),
+  ceilingHoldMs: int(0, 86_400_000),
+  baselineDriftPerWindow: num(0, 0.5),
+  inflationCut: num(1.01, 100),
+  inflationRaise: num(1, 100),
+  sloCutFraction: num(0.1, 1),
+  sloRaiseFraction: num(0.05, 1),
+  errorCutFraction: num(0, 1),
+  errorRaiseFraction: num(0, 1),
+  computeCutUtil: num(0.1, 1),
+  computeRaiseUtil: num(0.05, 1),
+  memoryCutUtil: num(0.1, 1),
+  memoryRaiseUtil: num(0.05, 1),
+  gpuMemoryCutUtil: num(0.1, 1),
+  gpuMemoryRaiseUtil: num(0.05, 1),
+  kvCacheCutUtil: num(0.1, 1),
+  kvCacheRaiseUtil: num(0.05, 1),
+  runtimeQueueCut: num(0, 1_000_000),
+  runtimeQueueRaise: num(0, 1_000_000),
+  efficientThroughputFraction: num(0.5, 1),
+};
+
+/** Pairs where the first field must not exceed the second (the hysteresis band, window nesting). */
+const ordered: readonly (readonly [keyof EngineConfig, keyof EngineConfig])[] = [
+  ["scaleUpFastWindowMs", "scaleUpWindowMs"],
+  ["scaleUpWindowMs", "scaleDownWindowMs"],
+  ["horizontalIntervalMs", "verticalIntervalMs"],
+  ["inflationRaise", "inflationCut"],
+  ["sloRaiseFraction", "sloCutFraction"],
+  ["errorRaiseFraction", "errorCutFraction"],
+  ["computeRaiseUtil", "computeCutUtil"],
+  ["memoryRaiseUtil", "memoryCutUtil"],
+  ["gpuMemoryRaiseUtil", "gpuMemoryCutUtil"],
+  ["kvCacheRaiseUtil", "kvCacheCutUtil"],
+  ["runtimeQueueRaise", "runtimeQueueCut"],
+];
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === undefined) return "undefined";
+  if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+function checkRule(prefix: string, field: string, value: unknown, rule: Rule): void {
+  const ok =
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    (rule.kind === "number" || Number.isInteger(value)) &&
+    value >= rule.min &&
+    value <= rule.max;
+  if (!ok) {
+    const what = rule.kind === "int" ? "an integer" : "a number";
+    throw new Error(
+      `${prefix}: ${field} = ${show(value)} is not allowed; expected ${what} in [${rule.min}, ${rule.max}]`,
+    );
+  }
+}
+
+/**
+ * Merge `partial` over the defaults and validate every field. Returns a frozen config, or throws an
+ * Error naming the first bad field, its value and the allowed range. Unknown fields are rejected too.
+ */
+export function validateEngineConfig(partial: Partial<EngineConfig> = {}): EngineConfig {
+  if (typeof partial !== "object" || partial === null || Array.isArray(partial)) {
+    throw new Error(`engine config: ${show(partial)} is not allowed; expected an object`);
+  }
+  for (const key of Object.keys(partial)) {
+    if (!(key in rules)) {
+      throw new Error(
+        `engine config: ${key} is not a known field; expected one of ${Object.keys(rules).join(", ")}`,
+      );
+    }
+  }
+  const merged = { ...defaultEngineConfig, ...partial } as EngineConfig;
+  for (const key of Object.keys(rules) as (keyof EngineConfig)[]) {
+    checkRule("engine config", key, merged[key], rules[key]);
+  }
+  for (const [low, high] of ordered) {
+    if (merged[low] > merged[high]) {
+      throw new Error(
+        `engine config: ${low} = ${merged[low]} is not allowed; expected at most ${high} (${merged[high]})`,
+      );
+    }
+  }
+  return Object.freeze(merged);
+}
+
+const runtimes: readonly RuntimeKind[] = ["mlflow", "vllm", "triton", "custom"];
+
+/** Upper bound on any replica or concurrency figure in a spec (sanity, not policy). */
+export const specLimit = 1_000_000;
+
+/**
+ * Validate an endpoint spec (the part the engine reads). Returns the spec unchanged, or throws an
+ * Error naming the field, its value and what is allowed, e.g.
+ * `endpoint spec: concurrency.min = 0 is not allowed; expected an integer in [1, 1000000]`.
+ */
+export function validateEndpointSpec(spec: EndpointSpec): EndpointSpec {
+  const p = "endpoint spec";
+  if (typeof spec !== "object" || spec === null) {
+    throw new Error(`${p}: ${show(spec)} is not allowed; expected an object`);
+  }
+  const c = spec.concurrency ?? ({} as EndpointSpec["concurrency"]);
+  const r = spec.replicas ?? ({} as EndpointSpec["replicas"]);
+  checkRule(p, "concurrency.min", c.min, int(1, specLimit));
+  checkRule(p, "concurrency.max", c.max, int(c.min, specLimit));
+  if (typeof spec.scaleToZero !== "boolean") {
+    throw new Error(`${p}: scaleToZero = ${show(spec.scaleToZero)} is not allowed; expected true or false`);
+  }
+  checkRule(p, "replicas.min", r.min, int(spec.scaleToZero ? 0 : 1, specLimit));
+  checkRule(p, "replicas.max", r.max, int(Math.max(1, r.min), specLimit));
+  checkRule(p, "provisionedConcurrency", spec.provisionedConcurrency, int(0, c.max * r.max));
+  if (spec.scaleToZero && spec.provisionedConcurrency > 0) {
+    throw new Error(
+      `${p}: provisionedConcurrency = ${spec.provisionedConcurrency} is not allowed with scaleToZero = true; expected 0`,
+    );
+  }
+  if (!runtimes.includes(spec.runtime)) {
+    throw new Error(`${p}: runtime = ${show(spec.runtime)} is not allowed; expected one of ${runtimes.join(", ")}`);
+  }
+  if (spec.sloP99Ms !== undefined) checkRule(p, "sloP99Ms", spec.sloP99Ms, num(0.001, 86_400_000));
+  if (spec.initialTargetConcurrency !== undefined) {
+    checkRule(p, "initialTargetConcurrency", spec.initialTargetConcurrency, int(c.min, c.max));
+  }
+  return spec;
+}

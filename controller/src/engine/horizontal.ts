@@ -1,0 +1,171 @@
+/**
+ * The horizontal axis: replicas = ceil(demand / (target concurrency × utilisation)), every 5 s.
+ * Scale-up reads the last 20 s (and the last 5 s, whichever asks more); scale-down takes the max of the
+ * per-cycle recommendations over the last 300 s (HPA's stabilisation, kubernetes
+ * `normalizeDesiredReplicasWithBehaviors`). Fail static: no scale-down without a full window of fresh data.
+ */
+import type { EngineConfig } from "./config.ts";
+import { covers, demandOf, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
+import type { DecisionInput, ReplicaReason } from "./types.ts";
+
+export interface Recommendation {
+  readonly atMs: number;
+  readonly replicas: number;
+}
+
+export interface HorizontalResult {
+  readonly desired: number;
+  readonly reason: ReplicaReason;
+  readonly message: string;
+  readonly observed: number | undefined;
+  readonly recommendations: readonly Recommendation[];
+}
+
+export interface HorizontalArgs {
+  readonly input: DecisionInput;
+  readonly config: EngineConfig;
+  /** Target concurrency in force after this call's vertical decision. */
+  readonly targetConcurrency: number;
+  readonly baselineServiceMs: number | undefined;
+  /** Recommendations carried in memory (already rescaled to `targetConcurrency`). */
+  readonly recommendations: readonly Recommendation[];
+  /** When the engine's memory started; scale-down waits a full down-window after it. */
+  readonly sinceMs: number;
+}
+
+/** Replicas needed for `demand` concurrency at target `c` filled to `utilization`. */
+export function replicasFor(demand: number, c: number, utilization: number): number {
+  // The epsilon keeps exact multiples (e.g. 50 / 2.5) from rounding up through float error.
+  return Math.max(0, Math.ceil(demand / (c * utilization) - 1e-9));
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
+
+export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
+  const { input, config: cfg, targetConcurrency: c } = a;
+  const { state, history, nowMs } = input;
+  const current = state.desiredReplicas;
+  const keep = (reason: ReplicaReason, message: string, observed?: number): HorizontalResult => ({
+    desired: current,
+    reason,
+    message,
+    observed,
+    recommendations: a.recommendations,
+  });
+
+  const latest = history[history.length - 1];
+  if (latest === undefined) return keep("NoMetrics", `no metric samples; holding ${current} replicas`);
+  if (latest.atMs < nowMs - cfg.stalenessMs) {
+    return keep(
+      "StaleMetrics",
+      `newest sample is ${((nowMs - latest.atMs) / 1000).toFixed(1)} s old (bound ${cfg.stalenessMs / 1000} s); holding ${current} replicas`,
+    );
+  }
+
+  const upSamples = windowOf(history, nowMs, cfg.scaleUpWindowMs);
+  const fastSamples = windowOf(history, nowMs, cfg.scaleUpFastWindowMs);
+  const readyFallback = state.readyReplicas;
+
+  if (current === 0) {
+    // Scale from zero does not wait for a full window (Knative's Poke): any request wakes the endpoint.
+    const fast = statsOf(fastSamples, cfg.sampleIntervalMs, readyFallback);
+    const waiting = latest.queued + latest.inFlight + latest.arrivals;
+    if (waiting > 0 || fast.arrivals > 0) {
+      const want = Math.max(1, replicasFor(demandOf(fast, c, a.baselineServiceMs), c, cfg.targetUtilization));
+      return {
+        desired: want,
+        reason: "ScaleFromZero",
+        message: `requests arrived at an endpoint with 0 replicas; starting ${want}`,
+        observed: fast.meanInFlight + fast.meanQueued,
+        recommendations: a.recommendations,
+      };
+    }
+  }
+
+  if (!covers(fastSamples, cfg.scaleUpFastWindowMs, cfg.sampleIntervalMs, cfg.minWindowCoverage)) {
+    return keep(
+      "NoMetrics",
+      `only ${fastSamples.length} samples in the last ${cfg.scaleUpFastWindowMs / 1000} s; holding ${current} replicas`,
+    );
+  }
+  const fast = statsOf(fastSamples, cfg.sampleIntervalMs, readyFallback);
+  const up: WindowStats = statsOf(upSamples, cfg.sampleIntervalMs, readyFallback);
+  const dFast = demandOf(fast, c, a.baselineServiceMs);
+  const dUp = demandOf(up, c, a.baselineServiceMs);
+  const demand = Math.max(dFast, dUp);
+  const u = cfg.targetUtilization;
+  const rec = replicasFor(demand, c, u);
+  const recs = [
+    ...a.recommendations.filter((r) => r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs),
+    { atMs: nowMs, replicas: rec },
+  ];
+  const out = (desired: number, reason: ReplicaReason, message: string): HorizontalResult => ({
+    desired,
+    reason,
+    message,
+    observed: demand,
+    recommendations: recs,
+  });
+  const why = `demand ${fmt(demand)} (${fmt(up.arrivalsPerS)} req/s × ${fmt(
+    predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs),
+  )} ms) at target ${c} × ${u}`;
+
+  if (rec > current) {
+    if (state.unschedulableReplicas > 0) {
+      return out(
+        current,
+        "UnschedulableHold",
+        `${why} needs ${rec} replicas, but ${state.unschedulableReplicas} pods cannot be scheduled; holding ${current}`,
+      );
+    }
+    const pressure = fast.rejectionsPerS > 0 || fast.meanQueued >= 1;
+    if (!pressure && rec <= current * (1 + cfg.scaleUpTolerance)) {
+      return out(current, "Steady", `${why} needs ${rec}; within the ${cfg.scaleUpTolerance * 100}% up-tolerance of ${current}`);
+    }
+    // Never ask for more than the most recent load justifies: no extrapolated backlog.
+    const cap = Math.max(current, Math.ceil((cfg.maxScaleUpLoadFactor * dFast) / (c * u) - 1e-9));
+    if (rec > cap) {
+      return out(cap, "ScaleUpLimited", `${why} needs ${rec}; capped at ${cap} (${cfg.maxScaleUpLoadFactor}× the last ${cfg.scaleUpFastWindowMs / 1000} s load)`);
+    }
+    return out(rec, "ScaleUp", `${why} needs ${rec} replicas (had ${current})`);
+  }
+
+  const maxRec = Math.max(...recs.map((r) => r.replicas));
+  if (maxRec >= current) {
+    if (rec < current) {
+      return out(current, "HoldDownWindow", `${why} needs ${rec}; the last ${cfg.scaleDownWindowMs / 1000} s needed up to ${maxRec}; holding ${current}`);
+    }
+    return out(current, "Steady", `${why} needs ${rec}; holding ${current}`);
+  }
+  // Scale-down candidate: fail static unless a full down-window of fresh data backs it.
+  if (nowMs - a.sinceMs < cfg.scaleDownWindowMs) {
+    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but the engine has only ${((nowMs - a.sinceMs) / 1000).toFixed(0)} s of memory (< ${cfg.scaleDownWindowMs / 1000} s); holding ${current}`);
+  }
+  const downSamples = windowOf(history, nowMs, cfg.scaleDownWindowMs);
+  if (!covers(downSamples, cfg.scaleDownWindowMs, cfg.sampleIntervalMs, cfg.minWindowCoverage)) {
+    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but only ${downSamples.length} samples cover the last ${cfg.scaleDownWindowMs / 1000} s; holding ${current}`);
+  }
+  if (current - maxRec < Math.max(1, current * cfg.scaleDownTolerance)) {
+    return out(current, "Steady", `${why}; max over the down-window ${maxRec} is within the ${cfg.scaleDownTolerance * 100}% down-tolerance of ${current}`);
+  }
+  const floor = Math.ceil(current / cfg.maxScaleDownRate);
+  const desired = Math.max(maxRec, floor);
+  return out(desired, "ScaleDown", `max over the last ${cfg.scaleDownWindowMs / 1000} s needs ${maxRec}; ${why}; scaling ${current} → ${desired}${desired > maxRec ? ` (rate-limited to 1/${cfg.maxScaleDownRate} per cycle)` : ""}`);
+}
+
+/**
+ * Rescale remembered recommendations when the target concurrency is raised, so the new target feeds
+ * the denominator of the max over the down-window at once. A raise only happens when no inflation was
+ * seen, so the demand (arrival rate × service time) is taken as unchanged: pods scale by old/new.
+ * After a cut the old recommendations are kept as they are: the fresh recommendation at the new target
+ * (computed in the same call) is higher when more pods are needed, and the max takes it.
+ */
+export function rescaleRecommendations(
+  recs: readonly Recommendation[],
+  oldC: number,
+  newC: number,
+): readonly Recommendation[] {
+  if (newC <= oldC) return recs;
+  const factor = oldC / newC;
+  return recs.map((r) => ({ atMs: r.atMs, replicas: Math.ceil(r.replicas * factor - 1e-9) }));
+}

@@ -1,0 +1,87 @@
+/**
+ * The APA decision engine: `decide(input, config)` → desired replicas and target concurrency, each with
+ * a reason code and a message, plus when it next wants to run. Pure: no clock, timers or I/O; `nowMs`
+ * and the metric history come in, the memory to pass back next time goes out.
+ */
+import { applyBounds, idleForZero } from "./bounds.ts";
+import { defaultEngineConfig, type EngineConfig } from "./config.ts";
+import { decideHorizontal, rescaleRecommendations, type HorizontalResult } from "./horizontal.ts";
+import type { Decision, DecisionInput, EngineMemory } from "./types.ts";
+import { decideVertical, verticalExtra } from "./vertical.ts";
+
+export { defaultEngineConfig, validateEngineConfig, validateEndpointSpec, type EngineConfig } from "./config.ts";
+export type * from "./types.ts";
+
+export function decide(input: DecisionInput, config: EngineConfig = defaultEngineConfig): Decision {
+  const cfg = config;
+  const { spec, state, nowMs, memory } = input;
+  const sinceMs = memory?.sinceMs ?? nowMs;
+
+  const v = decideVertical(input, cfg);
+  const c = v.target;
+  const changedC = c !== state.targetConcurrency;
+  let recs = memory?.recommendations ?? [];
+  if (changedC && state.targetConcurrency > 0) {
+    recs = rescaleRecommendations(recs, state.targetConcurrency, c);
+  }
+
+  const due =
+    memory !== undefined &&
+    (nowMs >= memory.lastHorizontalAtMs + cfg.horizontalIntervalMs || changedC || state.desiredReplicas === 0);
+  let h: HorizontalResult;
+  if (memory === undefined) {
+    h = {
+      desired: state.desiredReplicas,
+      reason: input.history.length === 0 ? "NoMetrics" : "Steady",
+      message: `engine (re)started: holding ${state.desiredReplicas} replicas until it has history`,
+      observed: undefined,
+      recommendations: [],
+    };
+  } else if (!due) {
+    h = {
+      desired: state.desiredReplicas,
+      reason: "NotDue",
+      message: `next horizontal decision at ${memory.lastHorizontalAtMs + cfg.horizontalIntervalMs} ms`,
+      observed: undefined,
+      recommendations: recs,
+    };
+  } else {
+    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs: v.baselineServiceMs, recommendations: recs, sinceMs });
+  }
+
+  let allowZero = state.desiredReplicas === 0 && h.desired === 0;
+  if (due && h.desired <= state.desiredReplicas && idleForZero(input, cfg, sinceMs)) {
+    h = { ...h, desired: 0, reason: "ScaleToZero", message: `no requests for ${cfg.scaleToZeroIdleMs / 1000} s; scaling to zero` };
+    allowZero = true;
+  }
+  const b = applyBounds(spec, c, h, allowZero);
+
+  const lastHorizontalAtMs = memory === undefined || due ? nowMs : memory.lastHorizontalAtMs;
+  const lastVerticalAtMs = memory === undefined || v.ran ? nowMs : memory.lastVerticalAtMs;
+  const nextMemory: EngineMemory = {
+    lastHorizontalAtMs,
+    lastVerticalAtMs,
+    sinceMs,
+    recommendations: h.recommendations,
+    baselineServiceMs: v.baselineServiceMs,
+    calmWindows: v.calmWindows,
+    stressWindows: v.stressWindows,
+    lastConcurrencyChangeAtMs: v.lastChangeAtMs,
+    extra: verticalExtra(v),
+  };
+  const nextRunAtMs =
+    b.desired === 0
+      ? nowMs + cfg.sampleIntervalMs
+      : Math.max(nowMs + 1, Math.min(lastHorizontalAtMs + cfg.horizontalIntervalMs, lastVerticalAtMs + cfg.verticalIntervalMs));
+  return {
+    desiredReplicas: b.desired,
+    replicasReason: b.reason,
+    replicasMessage: b.message,
+    targetConcurrency: c,
+    concurrencyReason: v.reason,
+    concurrencyMessage: v.message,
+    observedConcurrency: h.observed,
+    nextRunAtMs,
+    memory: nextMemory,
+  };
+}

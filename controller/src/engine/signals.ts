@@ -1,0 +1,203 @@
+/**
+ * Windows over the 1 s metric history and the aggregates both axes read. Pure functions of the samples.
+ */
+import type { EndpointSample, PodSample } from "./types.ts";
+
+/** Samples with `atMs` in (nowMs - windowMs, nowMs]. `history` is ascending. */
+export function windowOf(
+  history: readonly EndpointSample[],
+  nowMs: number,
+  windowMs: number,
+): readonly EndpointSample[] {
+  const from = nowMs - windowMs;
+  let lo = history.length;
+  // Scan from the end: the windows are short compared with the history.
+  while (lo > 0) {
+    const s = history[lo - 1];
+    if (s === undefined || s.atMs <= from) break;
+    lo--;
+  }
+  return history.slice(lo).filter((s) => s.atMs <= nowMs);
+}
+
+function intervalMsOf(s: EndpointSample, sampleIntervalMs: number): number {
+  return s.intervalMs !== undefined && s.intervalMs > 0 ? s.intervalMs : sampleIntervalMs;
+}
+
+/** True when the samples cover at least `minCoverage` of the window (gaps make a window untrustworthy). */
+export function covers(
+  samples: readonly EndpointSample[],
+  windowMs: number,
+  sampleIntervalMs: number,
+  minCoverage: number,
+): boolean {
+  let covered = 0;
+  for (const s of samples) covered += intervalMsOf(s, sampleIntervalMs);
+  return covered >= minCoverage * windowMs;
+}
+
+/** Aggregates of one window. */
+export interface WindowStats {
+  readonly samples: number;
+  /** Offered arrival rate, requests/s (arrivals include requests later rejected). */
+  readonly arrivalsPerS: number;
+  readonly completionsPerS: number;
+  readonly rejectionsPerS: number;
+  readonly errorsPerS: number;
+  readonly completions: number;
+  readonly arrivals: number;
+  /** Completion-weighted mean pod service time, ms; undefined when no completion reported one. */
+  readonly serviceMs: number | undefined;
+  /** Completion-weighted mean queue time, ms. */
+  readonly queueMs: number | undefined;
+  /** Completion-weighted mean of the per-sample p99 latency, ms. */
+  readonly p99Ms: number | undefined;
+  readonly meanInFlight: number;
+  readonly meanQueued: number;
+  /** Mean per-ready-pod in-flight; undefined when no pod was ready. */
+  readonly perPodInFlight: number | undefined;
+  /** Mean ready pods seen in the samples (from `pods`), undefined when samples carry no pods. */
+  readonly meanReadyPods: number | undefined;
+  /** Mean of each pod signal over ready pods and samples; undefined when never reported. */
+  readonly pod: PodMeans;
+}
+
+export interface PodMeans {
+  readonly cpuUtil?: number;
+  readonly memoryUtil?: number;
+  readonly gpuUtil?: number;
+  readonly gpuMemoryUtil?: number;
+  readonly kvCacheUtil?: number;
+  readonly runtimeQueueLength?: number;
+}
+
+const podKeys = ["cpuUtil", "memoryUtil", "gpuUtil", "gpuMemoryUtil", "kvCacheUtil", "runtimeQueueLength"] as const;
+
+function readyCount(pods: readonly PodSample[] | undefined): number | undefined {
+  if (pods === undefined) return undefined;
+  let n = 0;
+  for (const p of pods) if (p.ready) n++;
+  return n;
+}
+
+/** Aggregate a window. `fallbackReady` is used for per-pod figures when samples carry no pod list. */
+export function statsOf(
+  samples: readonly EndpointSample[],
+  sampleIntervalMs: number,
+  fallbackReady: number,
+): WindowStats {
+  let ms = 0;
+  let arrivals = 0;
+  let completions = 0;
+  let rejections = 0;
+  let errors = 0;
+  let serviceW = 0;
+  let serviceSum = 0;
+  let queueW = 0;
+  let queueSum = 0;
+  let p99W = 0;
+  let p99Sum = 0;
+  let inFlight = 0;
+  let queued = 0;
+  let perPodSum = 0;
+  let perPodN = 0;
+  let readySum = 0;
+  let readyN = 0;
+  const podSum: Record<string, number> = {};
+  const podN: Record<string, number> = {};
+  for (const s of samples) {
+    ms += intervalMsOf(s, sampleIntervalMs);
+    arrivals += s.arrivals;
+    completions += s.completions;
+    rejections += s.rejections;
+    errors += s.errors ?? 0;
+    // Weight per-completion means by completions; a sample with none still counts a little so a
+    // stalled endpoint is not invisible.
+    const w = Math.max(s.completions, 0);
+    if (s.serviceTimeMs !== undefined && w > 0) {
+      serviceSum += s.serviceTimeMs * w;
+      serviceW += w;
+    }
+    if (s.queueTimeMs !== undefined && w > 0) {
+      queueSum += s.queueTimeMs * w;
+      queueW += w;
+    }
+    if (s.latencyP99Ms !== undefined && w > 0) {
+      p99Sum += s.latencyP99Ms * w;
+      p99W += w;
+    }
+    inFlight += s.inFlight;
+    queued += s.queued;
+    const ready = readyCount(s.pods);
+    if (ready !== undefined) {
+      readySum += ready;
+      readyN++;
+    }
+    const r = ready ?? fallbackReady;
+    if (r > 0) {
+      perPodSum += s.inFlight / r;
+      perPodN++;
+    }
+    if (s.pods !== undefined) {
+      for (const p of s.pods) {
+        if (!p.ready) continue;
+        for (const k of podKeys) {
+          const v = p[k];
+          if (v !== undefined && Number.isFinite(v)) {
+            podSum[k] = (podSum[k] ?? 0) + v;
+            podN[k] = (podN[k] ?? 0) + 1;
+          }
+        }
+      }
+    }
+  }
+  const seconds = ms / 1000;
+  const rate = (x: number) => (seconds > 0 ? x / seconds : 0);
+  const pod: Record<string, number> = {};
+  for (const k of podKeys) {
+    const n = podN[k];
+    if (n !== undefined && n > 0) pod[k] = (podSum[k] ?? 0) / n;
+  }
+  const n = samples.length;
+  return {
+    samples: n,
+    arrivalsPerS: rate(arrivals),
+    completionsPerS: rate(completions),
+    rejectionsPerS: rate(rejections),
+    errorsPerS: rate(errors),
+    completions,
+    arrivals,
+    serviceMs: serviceW > 0 ? serviceSum / serviceW : undefined,
+    queueMs: queueW > 0 ? queueSum / queueW : undefined,
+    p99Ms: p99W > 0 ? p99Sum / p99W : undefined,
+    meanInFlight: n > 0 ? inFlight / n : 0,
+    meanQueued: n > 0 ? queued / n : 0,
+    perPodInFlight: perPodN > 0 ? perPodSum / perPodN : undefined,
+    meanReadyPods: readyN > 0 ? readySum / readyN : undefined,
+    pod: pod as PodMeans,
+  };
+}
+
+/**
+ * Predicted pod service time at per-pod concurrency `c`, from a window measured at per-pod in-flight
+ * `x` with mean service time `s` and low-load service time `s0`. Above the measured point we assume no
+ * further inflation (the vertical axis only raises when it saw none); below it, service time shrinks
+ * in proportion to concurrency (processor sharing) but never below the low-load time.
+ */
+export function predictServiceMs(s: number, x: number | undefined, c: number, s0: number | undefined): number {
+  if (x === undefined || x <= 0 || c >= x) return s;
+  const floor = s0 !== undefined ? Math.min(s0, s) : s * (c / x);
+  return Math.max(floor, s * (c / x));
+}
+
+/**
+ * Offered demand in concurrency units at target concurrency `c` (Little's law: offered arrival rate ×
+ * service time at `c`). Requests rejected at the gateway are part of the arrival rate, so overload does
+ * not hide demand, and the queue that builds while pods boot is not extrapolated. Never below what is
+ * in flight. Without service times it falls back to in-flight + queued (what the gateway sees).
+ */
+export function demandOf(w: WindowStats, c: number, s0: number | undefined): number {
+  if (w.serviceMs === undefined) return w.meanInFlight + w.meanQueued;
+  const s = predictServiceMs(w.serviceMs, w.perPodInFlight, c, s0);
+  return Math.max((w.arrivalsPerS * s) / 1000, Math.min(w.meanInFlight, (w.meanInFlight * s) / w.serviceMs));
+}

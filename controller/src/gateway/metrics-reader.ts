@@ -1,0 +1,323 @@
+/**
+ * Reads HAProxy's built-in Prometheus exporter (`/metrics?scope=backend`) and turns it into the per-endpoint
+ * 1 s samples the APA engine consumes. Pure: text in, numbers out; fetching and clocks belong to the caller.
+ *
+ * Counter semantics, verified on Debian's HAProxy 2.6.12 with the gateway's config shape (see docs/gateway.md):
+ * - in-flight = `haproxy_backend_current_sessions` − `haproxy_backend_current_queue` (sessions include the queue);
+ * - immediate 429s from the queue bound (`http-request deny deny_status 429 … if { queue() ge N }`) count in
+ *   `haproxy_backend_requests_denied_total`;
+ * - queue-timeout 429s (HAProxy's own 503 rewritten by `http-after-response`) count in
+ *   `haproxy_backend_connection_errors_total`, as do failed connects to a pod (which the same rewrite also
+ *   answers with 429); both land in the backend's `code="4xx"` response class;
+ * - a model pod's own 5xx stays in `code="5xx"`.
+ */
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import type { EndpointSample } from "../engine/types.ts";
+
+/** Counters and gauges of one HAProxy backend (one endpoint) on one gateway replica. */
+export interface BackendStats {
+  readonly proxy: string;
+  readonly currentSessions: number;
+  readonly currentQueue: number;
+  /** `haproxy_backend_http_requests_total`. */
+  readonly requestsTotal: number;
+  /** Sum of `haproxy_backend_http_responses_total` over all code classes. */
+  readonly responsesTotal: number;
+  readonly responses5xxTotal: number;
+  /** `haproxy_backend_requests_denied_total`: queue-bound 429s. */
+  readonly deniedTotal: number;
+  /** `haproxy_backend_connection_errors_total`: queue timeouts and failed pod connects (429 to the client). */
+  readonly connectionErrorsTotal: number;
+  /** Averages over HAProxy's last 1024 requests, ms; undefined when the page lacks them. */
+  readonly queueTimeAvgMs: number | undefined;
+  readonly totalTimeAvgMs: number | undefined;
+  readonly activeServers: number;
+}
+
+type Field =
+  | "currentSessions" | "currentQueue" | "requestsTotal" | "responses" | "deniedTotal"
+  | "connectionErrorsTotal" | "queueTimeAvgS" | "totalTimeAvgS" | "activeServers";
+
+const FAMILIES: ReadonlyMap<string, Field> = new Map<string, Field>([
+  ["haproxy_backend_current_sessions", "currentSessions"],
+  ["haproxy_backend_current_queue", "currentQueue"],
+  ["haproxy_backend_http_requests_total", "requestsTotal"],
+  ["haproxy_backend_http_responses_total", "responses"],
+  ["haproxy_backend_requests_denied_total", "deniedTotal"],
+  ["haproxy_backend_connection_errors_total", "connectionErrorsTotal"],
+  ["haproxy_backend_queue_time_average_seconds", "queueTimeAvgS"],
+  ["haproxy_backend_total_time_average_seconds", "totalTimeAvgS"],
+  ["haproxy_backend_active_servers", "activeServers"],
+]);
+
+interface MutableStats {
+  currentSessions: number; currentQueue: number; requestsTotal: number; responsesTotal: number;
+  responses5xxTotal: number; deniedTotal: number; connectionErrorsTotal: number;
+  queueTimeAvgS: number | undefined; totalTimeAvgS: number | undefined; activeServers: number;
+}
+
+function emptyStats(): MutableStats {
+  return {
+    currentSessions: 0, currentQueue: 0, requestsTotal: 0, responsesTotal: 0, responses5xxTotal: 0,
+    deniedTotal: 0, connectionErrorsTotal: 0, queueTimeAvgS: undefined, totalTimeAvgS: undefined, activeServers: 0,
+  };
+}
+
+function record(acc: Map<string, MutableStats>, field: Field, proxy: string, code: string | undefined, value: number): void {
+  let s = acc.get(proxy);
+  if (s === undefined) { s = emptyStats(); acc.set(proxy, s); }
+  if (field === "responses") {
+    s.responsesTotal += value;
+    if (code === "5xx") s.responses5xxTotal += value;
+  } else {
+    s[field] = value;
+  }
+}
+
+function parseValue(raw: string): number {
+  // Prometheus spells infinities "+Inf"/"-Inf"; Number() does not know them.
+  if (raw === "+Inf") return Infinity;
+  if (raw === "-Inf") return -Infinity;
+  return Number(raw);
+}
+
+const PROXY_LABEL = 'proxy="';
+
+/**
+ * Parses a promex page and returns the stats of every backend, keyed by HAProxy proxy name.
+ *
+ * Why not only a library: the maintained parser (parse-prometheus-text-format) needs ~1.3 s for the needed
+ * families of a 10,000-backend page (measured by `npm run bench:controller`), several times the controller's
+ * per-second budget. So lines in the exporter's exact plain form — `name{proxy="p"[,code="c"|,state="s"]} value`
+ * with no escapes — are read by a narrow scanner, and every other line of a needed family (escaped label
+ * values, timestamps, unusual spacing) is handed to the maintained parser. Tests check both paths agree.
+ */
+export function parseBackendPage(text: string): Map<string, BackendStats> {
+  const acc = new Map<string, MutableStats>();
+  const leftovers: string[] = [];
+  let pos = 0;
+  const n = text.length;
+  while (pos < n) {
+    let end = text.indexOf("\n", pos);
+    if (end < 0) end = n;
+    const first = text.charCodeAt(pos);
+    if (first === 35 /* # */ && isUnneededFamilyHeader(text, pos, end)) {
+      // HAProxy's exporter writes `# HELP`/`# TYPE` before each family and groups the family's samples after
+      // them, so a family we don't read is skipped in one native search to the next comment line.
+      const next = text.indexOf("\n#", end);
+      pos = next < 0 ? n : next + 1;
+      continue;
+    }
+    // Only `haproxy_backend_*` samples matter; other lines are skipped without slicing.
+    if (first === 104 /* h */ && text.startsWith("haproxy_backend_", pos)) {
+      scanLine(text, pos, end, acc, leftovers);
+    }
+    pos = end + 1;
+  }
+  if (leftovers.length > 0) parseWithLibrary(leftovers, acc);
+  const out = new Map<string, BackendStats>();
+  for (const [proxy, s] of acc) {
+    out.set(proxy, {
+      proxy,
+      currentSessions: s.currentSessions,
+      currentQueue: s.currentQueue,
+      requestsTotal: s.requestsTotal,
+      responsesTotal: s.responsesTotal,
+      responses5xxTotal: s.responses5xxTotal,
+      deniedTotal: s.deniedTotal,
+      connectionErrorsTotal: s.connectionErrorsTotal,
+      queueTimeAvgMs: s.queueTimeAvgS === undefined ? undefined : s.queueTimeAvgS * 1000,
+      totalTimeAvgMs: s.totalTimeAvgS === undefined ? undefined : s.totalTimeAvgS * 1000,
+      activeServers: s.activeServers,
+    });
+  }
+  return out;
+}
+
+function scanLine(text: string, start: number, end: number, acc: Map<string, MutableStats>, leftovers: string[]): void {
+  const brace = text.indexOf("{", start);
+  if (brace < 0 || brace > end) return; // backend samples always carry a proxy label
+  const field = FAMILIES.get(text.slice(start, brace));
+  if (field === undefined) return;
+  const close = text.indexOf("}", brace);
+  if (close < 0 || close > end || !text.startsWith(PROXY_LABEL, brace + 1) || hasBackslash(text, brace, close)) {
+    leftovers.push(text.slice(start, end));
+    return;
+  }
+  const proxyStart = brace + 1 + PROXY_LABEL.length;
+  const proxyEnd = text.indexOf('"', proxyStart);
+  let code: string | undefined;
+  if (text.charCodeAt(proxyEnd + 1) === 44 /* , */) {
+    const eq = text.indexOf('="', proxyEnd);
+    const valueEnd = text.indexOf('"', eq + 2);
+    if (text.slice(proxyEnd + 2, eq) === "code") code = text.slice(eq + 2, valueEnd);
+    if (valueEnd + 1 !== close) { leftovers.push(text.slice(start, end)); return; }
+  } else if (proxyEnd + 1 !== close) {
+    leftovers.push(text.slice(start, end));
+    return;
+  }
+  const rest = text.slice(close + 1, end).trim();
+  if (rest.length === 0 || rest.includes(" ")) { leftovers.push(text.slice(start, end)); return; }
+  record(acc, field, text.slice(proxyStart, proxyEnd), code, parseValue(rest));
+}
+
+/** True for `# HELP <name> …` / `# TYPE <name> …` lines of a family this reader does not need. */
+function isUnneededFamilyHeader(text: string, start: number, end: number): boolean {
+  if (!text.startsWith("# HELP ", start) && !text.startsWith("# TYPE ", start)) return false;
+  const nameStart = start + 7;
+  let nameEnd = text.indexOf(" ", nameStart);
+  if (nameEnd < 0 || nameEnd > end) nameEnd = end;
+  return !FAMILIES.has(text.slice(nameStart, nameEnd));
+}
+
+function hasBackslash(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) === 92 /* \\ */) return true;
+  return false;
+}
+
+function parseWithLibrary(lines: readonly string[], acc: Map<string, MutableStats>): void {
+  for (const family of parsePrometheusTextFormat(lines.join("\n") + "\n")) {
+    const field = FAMILIES.get(family.name);
+    if (field === undefined) continue;
+    for (const m of family.metrics) {
+      const labels = ("labels" in m ? m.labels : undefined) ?? {};
+      const proxy = labels["proxy"];
+      if (proxy === undefined || !("value" in m)) continue;
+      record(acc, field, proxy, labels["code"], parseValue(String(m.value)));
+    }
+  }
+}
+
+/** Counter increase between two readings; a decrease means HAProxy restarted and counts began again at 0. */
+function increase(prev: number, cur: number): number {
+  return cur >= prev ? cur - prev : cur;
+}
+
+/**
+ * One gateway replica's sample for one backend, from two consecutive readings `intervalMs` apart.
+ * Without a previous reading, counters give no rates (0) but gauges are still valid.
+ */
+export function sampleFromReadings(
+  prev: BackendStats | undefined, cur: BackendStats, atMs: number, intervalMs: number,
+): EndpointSample {
+  const d = (pick: (s: BackendStats) => number): number => (prev === undefined ? 0 : increase(pick(prev), pick(cur)));
+  const rejections = d((s) => s.deniedTotal) + d((s) => s.connectionErrorsTotal);
+  const responses = d((s) => s.responsesTotal);
+  const sample: {
+    -readonly [K in keyof EndpointSample]: EndpointSample[K];
+  } = {
+    atMs,
+    intervalMs,
+    inFlight: Math.max(0, cur.currentSessions - cur.currentQueue),
+    queued: cur.currentQueue,
+    arrivals: d((s) => s.requestsTotal),
+    completions: Math.max(0, responses - rejections),
+    rejections,
+    errors: d((s) => s.responses5xxTotal),
+  };
+  if (cur.queueTimeAvgMs !== undefined) sample.queueTimeMs = cur.queueTimeAvgMs;
+  if (cur.totalTimeAvgMs !== undefined) {
+    sample.serviceTimeMs = Math.max(0, cur.totalTimeAvgMs - (cur.queueTimeAvgMs ?? 0));
+  }
+  return sample;
+}
+
+/**
+ * Sums one endpoint's samples from several gateway replicas: counts and gauges add up; time averages are
+ * weighted by each replica's completions (equal weights when none completed).
+ */
+export function sumReplicaSamples(samples: readonly EndpointSample[], atMs: number): EndpointSample | undefined {
+  if (samples.length === 0) return undefined;
+  let inFlight = 0, queued = 0, arrivals = 0, completions = 0, rejections = 0, errors = 0;
+  let qW = 0, qSum = 0, sW = 0, sSum = 0;
+  for (const s of samples) {
+    inFlight += s.inFlight; queued += s.queued; arrivals += s.arrivals;
+    completions += s.completions; rejections += s.rejections; errors += s.errors ?? 0;
+    const w = Math.max(s.completions, 1e-9);
+    if (s.queueTimeMs !== undefined) { qW += w; qSum += w * s.queueTimeMs; }
+    if (s.serviceTimeMs !== undefined) { sW += w; sSum += w * s.serviceTimeMs; }
+  }
+  const out: { -readonly [K in keyof EndpointSample]: EndpointSample[K] } = {
+    atMs, intervalMs: samples[0]?.intervalMs ?? 1000, inFlight, queued, arrivals, completions, rejections, errors,
+  };
+  if (qW > 0) out.queueTimeMs = qSum / qW;
+  if (sW > 0) out.serviceTimeMs = sSum / sW;
+  return out;
+}
+
+/** Maps a HAProxy backend name to its endpoint name; undefined for backends that are not endpoints. */
+export type EndpointOf = (proxy: string) => string | undefined;
+
+/** The gateway's naming rule: backend `be_<endpoint>`. */
+export const defaultEndpointOf: EndpointOf = (proxy) => (proxy.startsWith("be_") ? proxy.slice(3) : undefined);
+
+/** One endpoint's summed sample, with how many gateway replicas contributed to it. */
+export interface GatewayEndpointSample {
+  readonly sample: EndpointSample;
+  /** Replicas whose latest reading is fresh and includes this endpoint. */
+  readonly reportingReplicas: number;
+  /** Replicas the tracker has seen and not forgotten. */
+  readonly knownReplicas: number;
+}
+
+/**
+ * Keeps the last two readings per gateway replica and turns them into summed per-endpoint samples.
+ * Holds state but no clock: the caller passes the time of every reading.
+ */
+export class GatewayMetricsTracker {
+  private readonly replicas = new Map<string, { prev?: Map<string, BackendStats>; cur: Map<string, BackendStats>; prevAtMs?: number; atMs: number }>();
+  private readonly endpointOf: EndpointOf;
+
+  /** @param endpointOf backend name → endpoint name. @default `be_<endpoint>` */
+  constructor(endpointOf: EndpointOf = defaultEndpointOf) {
+    this.endpointOf = endpointOf;
+  }
+
+  /** Records one replica's page (text) read at `atMs`. */
+  ingestPage(replica: string, pageText: string, atMs: number): void {
+    this.ingest(replica, parseBackendPage(pageText), atMs);
+  }
+
+  /** Records one replica's parsed reading taken at `atMs`. */
+  ingest(replica: string, stats: Map<string, BackendStats>, atMs: number): void {
+    const old = this.replicas.get(replica);
+    this.replicas.set(replica, old === undefined ? { cur: stats, atMs } : { prev: old.cur, prevAtMs: old.atMs, cur: stats, atMs });
+  }
+
+  /** Forgets a replica that is gone for good (e.g. its pod was deleted). */
+  forget(replica: string): void {
+    this.replicas.delete(replica);
+  }
+
+  /** Replicas known to the tracker. */
+  knownReplicas(): string[] {
+    return [...this.replicas.keys()];
+  }
+
+  /**
+   * Summed samples per endpoint at `atMs`, over replicas whose latest reading is at most `maxAgeMs` old.
+   * Endpoints with no fresh reading are absent (the engine then fails static).
+   */
+  samples(atMs: number, maxAgeMs: number): Map<string, GatewayEndpointSample> {
+    const perEndpoint = new Map<string, EndpointSample[]>();
+    for (const r of this.replicas.values()) {
+      if (atMs - r.atMs > maxAgeMs) continue;
+      const intervalMs = r.prevAtMs === undefined ? 1000 : r.atMs - r.prevAtMs;
+      for (const [proxy, cur] of r.cur) {
+        const endpoint = this.endpointOf(proxy);
+        if (endpoint === undefined) continue;
+        const s = sampleFromReadings(r.prev?.get(proxy), cur, r.atMs, intervalMs);
+        const list = perEndpoint.get(endpoint);
+        if (list === undefined) perEndpoint.set(endpoint, [s]); else list.push(s);
+      }
+    }
+    const out = new Map<string, GatewayEndpointSample>();
+    for (const [endpoint, list] of perEndpoint) {
+      const sample = sumReplicaSamples(list, atMs);
+      if (sample !== undefined) {
+        out.set(endpoint, { sample, reportingReplicas: list.length, knownReplicas: this.replicas.size });
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Renders `haproxy.cfg` from the endpoint set (pure): public frontend (routing, request IDs, auth, JSON
+ * errors, 429 workaround), metrics frontend, one backend per endpoint. Throws `GatewayConfigError` on bad input.
+ *
+ * HAProxy 2.6 facts this relies on are in `docs/gateway.md` and `/work/shared/reference/gateway.md` §1.
+ */
+import { backendName, jsonReturn, renderBackend } from "./render-backend.ts";
+import type { GatewayConfigInput, GatewayEndpoint, GatewaySettings, JwtIssuer } from "./types.ts";
+import { assertValidGateway } from "./validate.ts";
+
+/** Error bodies for the responses HAProxy generates itself (parse errors, timeouts, pod failures). */
+const HTTP_ERRORS: ReadonlyArray<[number, string, string]> = [
+  [400, "BAD_REQUEST", "malformed HTTP request"],
+  [403, "PERMISSION_DENIED", "forbidden"],
+  [405, "METHOD_NOT_ALLOWED", "method not allowed"],
+  [408, "REQUEST_TIMEOUT", "the request was not received in time"],
+  [429, "REQUEST_LIMIT_EXCEEDED", "too many requests"],
+  [500, "INTERNAL_ERROR", "gateway internal error"],
+  [501, "NOT_IMPLEMENTED", "not implemented"],
+  [502, "BAD_GATEWAY", "the model pod failed to answer"],
+  // Only reached as a queue timeout (no-pod 503s are answered by the backend): rewritten to 429 in fe_public.
+  [503, "REQUEST_LIMIT_EXCEEDED", "the request waited in the endpoint queue longer than its bound"],
+  [504, "MODEL_TIMEOUT", "the model did not answer within the endpoint timeout"],
+];
+
+/**
+ * `acl <name> var(txn.ep) -m str …` over as many lines as needed: HAProxy reads at most 64 words per line,
+ * and ACL lines with the same name are ORed.
+ */
+function endpointAcl(name: string, endpoints: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < endpoints.length; i += 50) {
+    lines.push(`    acl ${name} var(txn.ep) -m str ${endpoints.slice(i, i + 50).join(" ")}`);
+  }
+  return lines;
+}
+
+function renderGlobal(s: GatewaySettings): string {
+  return [
+    `global`,
+    `    master-worker`,
+    `    stats socket ${s.statsSocketPath} mode 600 level admin expose-fd listeners`,
+    `    stats timeout 30s`,
+    `    hard-stop-after ${s.hardStopAfterMs ?? 60_000}ms`,
+    `    nbthread ${s.threads ?? 2}`,
+    `    log ${s.logTarget ?? "stdout format raw local0"}`,
+    `    maxconn 4000`,
+  ].join("\n");
+}
+
+function renderDefaults(s: GatewaySettings): string {
+  return [
+    `defaults`,
+    `    mode http`,
+    `    log global`,
+    `    timeout connect 2s`,
+    `    timeout client 30s`,
+    `    timeout server 60s`,
+    `    timeout queue 1500ms`,
+    `    timeout http-request ${s.clientRequestTimeoutMs ?? 10_000}ms`,
+    `    timeout http-keep-alive 10s`,
+    `    option http-keep-alive`,
+    // Reloads lose nothing: idle keep-alive connections are closed after their next response, not cut.
+    `    option idle-close-on-response`,
+    `    http-reuse safe`,
+    // A refused connection (pod just died) is retried once on another pod; a sent request is never retried.
+    `    retries 1`,
+    `    option redispatch 1`,
+    ...HTTP_ERRORS.map(
+      ([status, code, msg]) =>
+        `    http-error status ${status} content-type application/json lf-string '{"error_code":"${code}","message":"${msg}","request_id":"%[var(txn.rid)]"}'`,
+    ),
+  ].join("\n");
+}
+
+function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): string[] {
+  if (s.jwtIssuers.length === 0) return [];
+  const claim = s.jwtEndpointClaim ?? "endpoint";
+  const issuerOk = (iss: JwtIssuer): string =>
+    [
+      `{ var(txn.jwt_alg) -m str ${iss.alg} }`,
+      iss.issuer !== undefined ? `{ var(txn.jwt_iss) -m str ${iss.issuer} }` : "",
+      iss.audience !== undefined ? `{ var(txn.jwt_aud) -m str ${iss.audience} }` : "",
+      `{ var(txn.bearer),jwt_verify(${iss.alg},"${iss.publicKeyPath}") -m int 1 }`,
+    ]
+      .filter((x) => x !== "")
+      .join(" ");
+  return [
+    `    http-request set-var(txn.jwt_alg) var(txn.bearer),jwt_header_query('$.alg') if is_jwt`,
+    `    http-request set-var(txn.jwt_iss) var(txn.bearer),jwt_payload_query('$.iss') if is_jwt`,
+    `    http-request set-var(txn.jwt_aud) var(txn.bearer),jwt_payload_query('$.aud') if is_jwt`,
+    `    http-request set-var(txn.jwt_exp) var(txn.bearer),jwt_payload_query('$.exp','int') if is_jwt`,
+    `    http-request set-var(txn.jwt_ep) var(txn.bearer),jwt_payload_query('$.${claim}') if is_jwt`,
+    `    http-request set-var(txn.now) date() if is_jwt`,
+    ...s.jwtIssuers.map((iss) => `    http-request set-var(txn.jwt_ok) bool(true) if is_jwt ${issuerOk(iss)}`),
+    `    ${jsonReturn(401, "UNAUTHENTICATED", "invalid token")} if is_jwt !{ var(txn.jwt_ok) -m bool }`,
+    `    ${jsonReturn(401, "UNAUTHENTICATED", "token has expired or has no exp claim")} if is_jwt !{ var(txn.jwt_exp) -m found }`,
+    `    ${jsonReturn(401, "UNAUTHENTICATED", "token has expired or has no exp claim")} if is_jwt { var(txn.jwt_exp),sub(txn.now) -m int lt 0 }`,
+    ...endpointAcl("ep_jwt", jwtEndpoints),
+    jwtEndpoints.length > 0
+      ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt !ep_jwt`
+      : `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt`,
+    `    ${jsonReturn(403, "PERMISSION_DENIED", "token is not valid for endpoint %[var(txn.ep)]")} if is_jwt !{ var(txn.jwt_ep),strcmp(txn.ep) eq 0 }`,
+  ];
+}
+
+function apiKeyRules(s: GatewaySettings, keyEndpoints: readonly string[], jwt: boolean): string[] {
+  const notJwt = jwt ? " !is_jwt" : "";
+  const hash = `var(txn.bearer),sha2(256),hex,lower`;
+  return [
+    `    http-request set-var(txn.key_id) ${hash},map(${s.apiKeyMapPath})${jwt ? " if !is_jwt" : ""}`,
+    `    http-request set-var(txn.key_scope) ${hash},concat(/,txn.ep),map(${s.apiKeyMapPath})${jwt ? " if !is_jwt" : ""}`,
+    `    ${jsonReturn(401, "UNAUTHENTICATED", "invalid API key")} if${notJwt} !{ var(txn.key_id) -m found }`,
+    ...endpointAcl("ep_apikey", keyEndpoints),
+    keyEndpoints.length > 0
+      ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept API keys")} if${notJwt} !ep_apikey`
+      : `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept API keys")} if${notJwt.length > 0 ? notJwt : " TRUE"}`,
+    `    ${jsonReturn(403, "PERMISSION_DENIED", "API key %[var(txn.key_id)] may not call endpoint %[var(txn.ep)]")} if${notJwt} !{ var(txn.key_scope) -m found }`,
+  ];
+}
+
+function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEndpoint[]): string {
+  const names = endpoints.map((e) => e.name);
+  const jwt = s.jwtIssuers.length > 0;
+  const retryAfter = s.retryAfterS ?? 1;
+  const lines = [
+    `frontend fe_public`,
+    `    bind ${s.bindAddress}:${s.publicPort}`,
+    // Small JSON bodies are received in full before a pod slot is taken (slow uploaders get 408, not a slot).
+    `    option http-buffer-request`,
+    `    unique-id-format %{+X}o%ci%cp%Ts%rt%pid`,
+    `    log-format "%ci:%cp rid=%[var(txn.rid)] ep=%[var(txn.ep)] key=%[var(txn.key_id)] %HM %HP status=%ST bytes=%B Tq=%TR Tw=%Tw Tc=%Tc Tr=%Tr Ta=%Ta srv=%b/%s term=%tsc queue=%sq/%bq"`,
+    `    http-request set-var(txn.rid) req.hdr(x-request-id) if { req.hdr(x-request-id) -m reg ^[A-Za-z0-9._:-]{1,128}$ }`,
+    `    http-request set-var(txn.rid) unique-id unless { var(txn.rid) -m found }`,
+    `    http-request set-header x-request-id %[var(txn.rid)]`,
+    `    http-after-response set-header x-request-id %[var(txn.rid)] if { var(txn.rid) -m found }`,
+    `    http-request return status 200 content-type application/json string '{"status":"OK"}' if { path /health } METH_GET`,
+    `    acl ep_path path_reg ^/serving-endpoints/[a-z0-9-]+/(invocations|v1/chat/completions|v1/completions|v1/embeddings)$`,
+    `    http-request set-var(txn.ep) path,field(3,/) if ep_path`,
+    `    http-request set-var(txn.route) path,regsub(^/serving-endpoints/[a-z0-9-]+/,) if ep_path`,
+    `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "no route for this path; use POST /serving-endpoints/NAME/invocations")} unless ep_path`,
+    ...endpointAcl("ep_known", names),
+    names.length > 0
+      ? `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "endpoint %[var(txn.ep)] does not exist")} unless ep_known`
+      : `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "endpoint %[var(txn.ep)] does not exist")}`,
+    `    ${jsonReturn(405, "METHOD_NOT_ALLOWED", "method %[method] is not allowed; use POST", " hdr allow POST")} unless METH_POST`,
+    `    ${jsonReturn(411, "LENGTH_REQUIRED", "send the body with a Content-Length header")} if { req.hdr(transfer-encoding) -m found }`,
+    `    http-request set-var(txn.bearer) http_auth_bearer`,
+    `    ${jsonReturn(401, "UNAUTHENTICATED", "missing credentials; send Authorization: Bearer with an API key or token")} unless { var(txn.bearer) -m found }`,
+    ...(jwt ? [`    acl is_jwt var(txn.bearer) -m reg ^[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+[.][A-Za-z0-9_-]+$`] : []),
+    ...jwtRules(s, endpoints.filter((e) => e.auth.jwt).map((e) => e.name)),
+    ...apiKeyRules(s, endpoints.filter((e) => e.auth.apiKeys).map((e) => e.name), jwt),
+    // Credentials never reach the model pod.
+    `    http-request del-header authorization`,
+    `    use_backend be_%[var(txn.ep)]`,
+    `    http-after-response set-status 429 reason "Too Many Requests" if { status 503 } !{ var(txn.from_srv) -m bool } { var(txn.have_srv) -m bool }`,
+    `    http-after-response set-header retry-after ${retryAfter} if { status 429 } !{ res.hdr(retry-after) -m found }`,
+  ];
+  return lines.join("\n");
+}
+
+function renderMetricsFrontend(s: GatewaySettings): string {
+  return [
+    `frontend fe_metrics`,
+    `    bind ${s.bindAddress}:${s.metricsPort}`,
+    `    no log`,
+    `    http-request use-service prometheus-exporter if { path /metrics }`,
+    `    http-request return status 404 content-type text/plain string 'not found'`,
+  ].join("\n");
+}
+
+/** Renders the complete `haproxy.cfg`. Throws `GatewayConfigError` listing every invalid field. */
+export function renderConfig(input: GatewayConfigInput): string {
+  const { settings, endpoints } = input;
+  assertValidGateway(settings, endpoints);
+  const sorted = [...endpoints].sort((a, b) => a.name.localeCompare(b.name));
+  const sections = [
+    `# Rendered by autopilot-serving controller/src/gateway/render-config.ts; do not edit by hand.`,
+    renderGlobal(settings),
+    renderDefaults(settings),
+    renderMetricsFrontend(settings),
+    renderPublicFrontend(settings, sorted),
+    ...sorted.map((ep) => renderBackend(ep, settings.gatewayReplicas, settings.retryAfterS ?? 1, input.runtime?.get(ep.name))),
+  ];
+  return sections.join("\n\n") + "\n";
+}
+
+export { backendName };

@@ -1,0 +1,156 @@
+/**
+ * Input types of the gateway: what the config renderer and the gateway agent consume.
+ *
+ * Pure leaf module (no Node I/O): the Pulumi Gateway component and the Kubernetes controller import these
+ * shapes. Units are in the names (`...Ms` milliseconds, `...Bytes` bytes).
+ */
+import type { RuntimeKind } from "../engine/types.ts";
+
+export type { RuntimeKind };
+
+/** JWT signature algorithms the gateway verifies (HAProxy 2.6 `jwt_verify`, public key from a PEM file). */
+export type JwtAlgorithm = "RS256" | "ES256";
+
+/** One trusted JWT issuer. Keys are read when HAProxy starts: rotating one needs a reload. */
+export interface JwtIssuer {
+  readonly alg: JwtAlgorithm;
+  /** Path of the PEM public key (SPKI, `-----BEGIN PUBLIC KEY-----`) on the gateway's file system. */
+  readonly publicKeyPath: string;
+  /** Required `iss` claim value, when set. */
+  readonly issuer?: string;
+  /** Required `aud` claim value (string form), when set. */
+  readonly audience?: string;
+}
+
+/** How callers of one endpoint prove who they are. At least one must be enabled. */
+export interface EndpointAuth {
+  /** Accept API keys (`Authorization: Bearer <key>`) whose sha256 is scoped to this endpoint. */
+  readonly apiKeys: boolean;
+  /** Accept JWTs from `GatewaySettings.jwtIssuers` whose endpoint claim names this endpoint. */
+  readonly jwt: boolean;
+}
+
+/** Native paths of the model runtime behind an endpoint. Defaults per runtime: see `runtimePaths`. */
+export interface RuntimePaths {
+  /** Target of `POST /serving-endpoints/{name}/invocations`. */
+  readonly invocations: string;
+  /** Targets of the OpenAI-compatible paths (LLM runtimes only). */
+  readonly chatCompletions?: string;
+  readonly completions?: string;
+  readonly embeddings?: string;
+}
+
+/** One serving endpoint as the gateway sees it. */
+export interface GatewayEndpoint {
+  /** DNS-label name, used in the URL and as the backend name `be_<name>`. */
+  readonly name: string;
+  readonly runtime: RuntimeKind;
+  /** Override of the runtime's native paths. @default runtimePaths(runtime) */
+  readonly paths?: RuntimePaths;
+  readonly auth: EndpointAuth;
+  /** Requests one pod serves at once (before division across gateway replicas). */
+  readonly targetConcurrency: number;
+  /** Pre-made server slots (upper bound of pods without a reload). */
+  readonly slots: number;
+  /** Longest wait in the endpoint queue before a 429. */
+  readonly queueTimeoutMs: number;
+  /** Queue length at which new requests get an immediate 429. */
+  readonly maxQueue: number;
+  /** Largest accepted request body (Content-Length); larger → 413. */
+  readonly maxBodyBytes: number;
+  /** Longest time a pod may take to answer; then 504. */
+  readonly modelTimeoutMs: number;
+}
+
+/** Gateway-wide settings. */
+export interface GatewaySettings {
+  /** Address the public frontend binds to, e.g. "127.0.0.1" or "0.0.0.0". */
+  readonly bindAddress: string;
+  readonly publicPort: number;
+  /** Prometheus exporter port (own frontend; not reachable through the public one). */
+  readonly metricsPort: number;
+  /** Path of the admin stats socket (runtime API). */
+  readonly statsSocketPath: string;
+  /** Path of the API-key map file (`sha256hex` → key id, `sha256hex/endpoint` → key id). */
+  readonly apiKeyMapPath: string;
+  /** Number of gateway replicas sharing the pods; per-pod maxconn = max(1, floor(target / replicas)). */
+  readonly gatewayReplicas: number;
+  readonly jwtIssuers: readonly JwtIssuer[];
+  /** JWT claim that must equal the endpoint name. @default "endpoint" */
+  readonly jwtEndpointClaim?: string;
+  /** Longest time to receive a request's headers and (buffered) body; then 408. @default 10000 */
+  readonly clientRequestTimeoutMs?: number;
+  /** How long old processes may live after a reload. @default 60000 */
+  readonly hardStopAfterMs?: number;
+  /** HAProxy `log` target. @default "stdout format raw local0" */
+  readonly logTarget?: string;
+  /** Worker threads. @default 2 */
+  readonly threads?: number;
+  /** Seconds sent in `Retry-After` on 429. @default 1 */
+  readonly retryAfterS?: number;
+}
+
+/** Administrative state of one slot. */
+export type SlotState = "ready" | "drain" | "maint";
+
+/** What one server slot should hold (desired) or holds (observed). */
+export interface SlotValue {
+  /** Pod identity (desired side), undefined for an empty slot. */
+  readonly podId?: string;
+  readonly addr: string;
+  readonly port: number;
+  readonly state: SlotState;
+  readonly maxconn: number;
+}
+
+/** Runtime values of an endpoint's slots, written into the config so a reload reverts nothing. */
+export type SlotValues = ReadonlyMap<string, SlotValue>;
+
+/** Everything the renderer needs. */
+export interface GatewayConfigInput {
+  readonly settings: GatewaySettings;
+  readonly endpoints: readonly GatewayEndpoint[];
+  /** Current runtime slot values per endpoint name (from the running HAProxy); absent = all slots empty. */
+  readonly runtime?: ReadonlyMap<string, SlotValues>;
+}
+
+/** One model pod behind an endpoint, as the desired-state source reports it. */
+export interface PodTarget {
+  /** Stable identity (pod name / local process id). */
+  readonly id: string;
+  readonly addr: string;
+  readonly port: number;
+  /** Ready to take traffic. */
+  readonly ready: boolean;
+  /** Going away: drain it (finish in-flight, take no new requests). */
+  readonly terminating: boolean;
+}
+
+/** A named API key, stored only as the sha256 of the key. */
+export interface ApiKeyEntry {
+  /** Key id (shown in logs, never the key). */
+  readonly id: string;
+  /** Lower-case hex sha256 of the key. */
+  readonly sha256: string;
+  /** Endpoints the key may call. */
+  readonly endpoints: readonly string[];
+}
+
+/** What the gateway should look like now. */
+export interface DesiredState {
+  readonly endpoints: readonly GatewayEndpoint[];
+  /** Pods per endpoint name. */
+  readonly pods: ReadonlyMap<string, readonly PodTarget[]>;
+  readonly apiKeys: readonly ApiKeyEntry[];
+}
+
+/**
+ * Where the agent gets the desired state. Kubernetes: EndpointSlices + ServingEndpoint status (controller);
+ * locally: the local runner (`LocalDesiredStateSource`).
+ */
+export interface DesiredStateSource {
+  /** The desired state now. */
+  current(): DesiredState;
+  /** Subscribe to changes; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}

@@ -1,0 +1,97 @@
+/**
+ * A local gateway: real HAProxy (master-worker child process) plus the gateway agent, following a
+ * `LocalDesiredStateSource`. Used by `npm run dev` and `npm run bench:gateway`.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GatewayAgent } from "../gateway/agent.ts";
+import { HaproxyProcess } from "../gateway/haproxy-process.ts";
+import { SocketRuntimeApi } from "../gateway/runtime-api.ts";
+import type { ApiKeyEntry, GatewayEndpoint, GatewaySettings } from "../gateway/types.ts";
+import { LocalDesiredStateSource } from "./local-source.ts";
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LocalGatewayOptions {
+  readonly endpoints: readonly GatewayEndpoint[];
+  readonly apiKeys: readonly ApiKeyEntry[];
+  /** 0 or absent = a free port. */
+  readonly publicPort?: number;
+  readonly metricsPort?: number;
+  /** Receives each HAProxy output line (access log included). */
+  readonly onLine?: (line: string) => void;
+  readonly log?: (m: string) => void;
+  /** Agent cycle period. @default 500 */
+  readonly agentIntervalMs?: number;
+  readonly settings?: Partial<GatewaySettings>;
+}
+
+export interface LocalGateway {
+  readonly dir: string;
+  readonly settings: GatewaySettings;
+  readonly source: LocalDesiredStateSource;
+  readonly agent: GatewayAgent;
+  readonly haproxy: HaproxyProcess;
+  readonly api: SocketRuntimeApi;
+  stop(): Promise<void>;
+}
+
+export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGateway> {
+  const dir = await mkdtemp(join(tmpdir(), "autopilot-gw-"));
+  const settings: GatewaySettings = {
+    bindAddress: "127.0.0.1",
+    publicPort: o.publicPort || (await freePort()),
+    metricsPort: o.metricsPort || (await freePort()),
+    statsSocketPath: join(dir, "admin.sock"),
+    apiKeyMapPath: join(dir, "apikeys.map"),
+    gatewayReplicas: 1,
+    jwtIssuers: [],
+    hardStopAfterMs: 30_000,
+    ...o.settings,
+  };
+  const source = new LocalDesiredStateSource({ endpoints: o.endpoints, apiKeys: o.apiKeys });
+  const api = new SocketRuntimeApi(settings.statsSocketPath);
+  const log = o.log ?? (() => undefined);
+  const haproxy = new HaproxyProcess({
+    configPath: join(dir, "haproxy.cfg"),
+    apiKeyMapPath: settings.apiKeyMapPath,
+    api,
+    onLine: o.onLine,
+    onExit: (code, signal) => log(`haproxy master exited (${signal ?? code})`),
+  });
+  const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo(log), intervalMs: o.agentIntervalMs ?? 500 });
+  await agent.writeInitialConfig();
+  try {
+    await haproxy.start();
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  await agent.cycle();
+  agent.start();
+  return {
+    dir,
+    settings,
+    source,
+    agent,
+    haproxy,
+    api,
+    async stop() {
+      await agent.stop();
+      await haproxy.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * `npm run simulate -- <scenario.json> [--policies apa,kpa,hpa,ray,static,oracle] [--json] [--chart out.svg]`
+ * Replays a scenario under each policy and prints a comparison table (or JSON).
+ */
+import { writeFileSync } from "node:fs";
+import { Command } from "commander";
+import { renderChart } from "./chart.ts";
+import { DEFAULT_POLICIES, parsePolicies } from "./policies/index.ts";
+import { formatTable } from "./report.ts";
+import { runScenario } from "./run.ts";
+import { loadScenario, ScenarioError } from "./scenario.ts";
+
+const program = new Command()
+  .name("simulate")
+  .description("Replay a traffic scenario through the APA engine and the baseline autoscalers")
+  .argument("<scenario>", "scenario JSON file (schema: controller/src/sim/scenario.schema.json)")
+  .option("--policies <list>", "comma-separated policies: apa,kpa,hpa,ray,static,oracle,oracle-ahead", DEFAULT_POLICIES.join(","))
+  .option("--json", "print {scenario, results} as JSON instead of a table")
+  .option("--chart <file>", "write an SVG chart of every policy over time")
+  .action((file: string, opts: { policies: string; json?: boolean; chart?: string }) => {
+    try {
+      const policies = parsePolicies(opts.policies);
+      const scenario = loadScenario(file);
+      const run = runScenario(scenario, policies);
+      const results = run.runs.map((r) => r.result);
+      const attributions = run.plan.attributions;
+      if (opts.json) {
+        console.log(JSON.stringify({ scenario: scenario.name, optimalConcurrency: run.optimum.concurrency, attributions, results }, null, 2));
+      } else {
+        console.log(`scenario ${scenario.name}: ${run.plan.totalRequests} requests over ${scenario.durationS} s; ` +
+          `optimal concurrency ${run.optimum.concurrency} (${run.optimum.throughputRps.toFixed(1)} req/s per pod); ` +
+          `start ${run.initialReplicas} ready replicas`);
+        console.log(formatTable(results));
+        for (const a of attributions) console.log(`data: ${a}`);
+      }
+      if (opts.chart) {
+        writeFileSync(opts.chart, renderChart(run));
+        if (!opts.json) console.log(`chart written to ${opts.chart}`);
+      }
+    } catch (e) {
+      if (e instanceof ScenarioError || e instanceof Error) {
+        console.error(e.message);
+        process.exitCode = 1;
+        return;
+      }
+      throw e;
+    }
+  });
+
+program.parse();

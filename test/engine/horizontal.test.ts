@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { decide } from "../../controller/src/engine/index.ts";
+import type { DecisionInput, ReplicaReason } from "../../controller/src/engine/types.ts";
+import { memory, samples, spec, state, type Load } from "./helpers.ts";
+
+const now = 600_000;
+/** Memory of an engine that has run for 10 min, with the vertical axis not due (isolates the horizontal). */
+const ran = (over: Parameters<typeof memory>[1] = {}) =>
+  memory(0, { lastVerticalAtMs: now - 1000, baselineServiceMs: 5, ...over });
+const steady = (l: Load, windowMs = 300_000) => samples(now - windowMs, now, () => l);
+const recs = (replicas: number) =>
+  Array.from({ length: 59 }, (_, i) => ({ atMs: now - 295_000 + i * 5000, replicas }));
+
+const table: { name: string; input: DecisionInput; want: { replicas: number; reason: ReplicaReason } }[] = [
+  {
+    name: "scale up to ceil(arrivals × service time / (target × utilisation))",
+    input: { spec: spec(), state: state(), history: steady({ qps: 10_000, serviceMs: 5, readyPods: 4 }), memory: ran(), nowMs: now },
+    // 10 000/s × 5 ms = 50 concurrent; 50 / (8 × 0.9) = 6.9
+    want: { replicas: 7, reason: "ScaleUp" },
+  },
+  {
+    name: "a queue building while pods start is not extrapolated (starting pods count as supply)",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 7, readyReplicas: 4, startingReplicas: 3 }),
+      history: steady({ qps: 10_000, serviceMs: 5, readyPods: 4, queued: 5000, rejections: 2000, inFlight: 32 }),
+      memory: ran({ recommendations: recs(7) }),
+      nowMs: now,
+    },
+    want: { replicas: 7, reason: "Steady" },
+  },
+  {
+    name: "rejected requests count as demand",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 4 }),
+      history: steady({ qps: 20_000, serviceMs: 5, readyPods: 4, rejections: 13_600, inFlight: 32, queued: 2000 }),
+      memory: ran(),
+      nowMs: now,
+    },
+    want: { replicas: 14, reason: "ScaleUp" },
+  },
+  {
+    name: "unschedulable pods stop further growth",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 7, readyReplicas: 4, unschedulableReplicas: 3 }),
+      history: steady({ qps: 20_000, serviceMs: 5, readyPods: 4 }),
+      memory: ran(),
+      nowMs: now,
+    },
+    want: { replicas: 7, reason: "UnschedulableHold" },
+  },
+  {
+    name: "stale metrics: hold, even though the last load was zero",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 10 }),
+      history: samples(now - 300_000, now - 20_000, () => ({ qps: 0, serviceMs: 5, readyPods: 10 })),
+      memory: ran({ recommendations: recs(1) }),
+      nowMs: now,
+    },
+    want: { replicas: 10, reason: "StaleMetrics" },
+  },
+  {
+    name: "no metrics: hold",
+    input: { spec: spec(), state: state({ desiredReplicas: 10 }), history: [], memory: ran(), nowMs: now },
+    want: { replicas: 10, reason: "NoMetrics" },
+  },
+  {
+    name: "scale-down waits while the down-window still holds a higher recommendation",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 10 }),
+      history: steady({ qps: 1000, serviceMs: 5, readyPods: 10 }),
+      memory: ran({ recommendations: [...recs(1), { atMs: now - 200_000, replicas: 10 }] }),
+      nowMs: now,
+    },
+    want: { replicas: 10, reason: "HoldDownWindow" },
+  },
+  {
+    name: "scale-down after a full low window, at most halving per cycle",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 10 }),
+      history: steady({ qps: 1000, serviceMs: 5, readyPods: 10 }),
+      memory: ran({ recommendations: recs(1) }),
+      nowMs: now,
+    },
+    want: { replicas: 5, reason: "ScaleDown" },
+  },
+  {
+    name: "a scale-down within the 10% tolerance is skipped",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 40 }),
+      history: steady({ qps: 38_000, serviceMs: 5, readyPods: 40 }),
+      memory: ran({ recommendations: recs(37) }),
+      nowMs: now,
+    },
+    want: { replicas: 40, reason: "Steady" },
+  },
+  {
+    name: "fail static on gaps: no scale-down when the down-window is not covered",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 10 }),
+      history: samples(now - 60_000, now, () => ({ qps: 100, serviceMs: 5, readyPods: 10 })),
+      memory: ran({ recommendations: recs(1) }),
+      nowMs: now,
+    },
+    want: { replicas: 10, reason: "HoldDownWindow" },
+  },
+  {
+    name: "restart: memory younger than the down-window never scales down",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 10 }),
+      history: steady({ qps: 100, serviceMs: 5, readyPods: 10 }),
+      memory: memory(now - 60_000, { lastVerticalAtMs: now - 1000 }),
+      nowMs: now,
+    },
+    want: { replicas: 10, reason: "HoldDownWindow" },
+  },
+  {
+    name: "restart: no memory changes nothing, even under load",
+    input: { spec: spec(), state: state(), history: steady({ qps: 20_000, serviceMs: 5, readyPods: 4 }), memory: undefined, nowMs: now },
+    want: { replicas: 4, reason: "Steady" },
+  },
+  {
+    name: "provisioned concurrency is a floor of ready capacity",
+    input: {
+      spec: spec({ provisionedConcurrency: 64 }),
+      state: state({ desiredReplicas: 8 }),
+      history: steady({ qps: 10, serviceMs: 5, readyPods: 8 }),
+      memory: ran({ recommendations: recs(1) }),
+      nowMs: now,
+    },
+    want: { replicas: 8, reason: "ProvisionedFloor" },
+  },
+  {
+    name: "replica maximum binds",
+    input: {
+      spec: spec({ replicas: { min: 1, max: 5 } }),
+      state: state({ desiredReplicas: 4 }),
+      history: steady({ qps: 20_000, serviceMs: 5, readyPods: 4 }),
+      memory: ran(),
+      nowMs: now,
+    },
+    want: { replicas: 5, reason: "ReplicaBounds" },
+  },
+  {
+    name: "scale-to-zero is off by default: an idle endpoint keeps one replica",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 1 }),
+      history: samples(now - 700_000, now, () => ({ qps: 0, serviceMs: 5, readyPods: 1 })),
+      memory: ran({ recommendations: recs(0) }),
+      nowMs: now + 100_000,
+    },
+    want: { replicas: 1, reason: "StaleMetrics" },
+  },
+  {
+    name: "scale-to-zero when the spec allows it and the endpoint was idle for the idle window",
+    input: {
+      spec: spec({ scaleToZero: true, replicas: { min: 0, max: 10 } }),
+      state: state({ desiredReplicas: 1 }),
+      history: samples(now - 700_000, now, () => ({ qps: 0, serviceMs: 5, readyPods: 1 })),
+      memory: ran({ recommendations: recs(0) }),
+      nowMs: now,
+    },
+    want: { replicas: 0, reason: "ScaleToZero" },
+  },
+  {
+    name: "scale from zero on the first request, without waiting for the cadence",
+    input: {
+      spec: spec({ scaleToZero: true, replicas: { min: 0, max: 10 } }),
+      state: state({ desiredReplicas: 0, readyReplicas: 0 }),
+      history: [...samples(now - 300_000, now - 1000, () => ({ qps: 0, serviceMs: 5, readyPods: 0 })), { atMs: now, inFlight: 0, queued: 3, arrivals: 3, completions: 0, rejections: 0 }],
+      memory: ran({ lastHorizontalAtMs: now - 1000 }),
+      nowMs: now,
+    },
+    want: { replicas: 1, reason: "ScaleFromZero" },
+  },
+  {
+    name: "not due between horizontal cycles",
+    input: { spec: spec(), state: state(), history: steady({ qps: 20_000, serviceMs: 5, readyPods: 4 }), memory: ran({ lastHorizontalAtMs: now - 1000 }), nowMs: now },
+    want: { replicas: 4, reason: "NotDue" },
+  },
+  {
+    name: "growth per cycle is capped relative to the most recent load",
+    input: {
+      spec: spec(),
+      state: state({ desiredReplicas: 1, readyReplicas: 1 }),
+      history: samples(now - 20_000, now, (t) => ({ qps: t <= now - 5000 ? 10_000 : 1000, serviceMs: 5, readyPods: 7 })),
+      memory: memory(now - 20_000, { lastVerticalAtMs: now - 1000 }),
+      nowMs: now,
+    },
+    // 20 s mean needs 6 pods; the last 5 s (1000/s × 5 ms = 5) allow 1.5 × 5 / 7.2 → 2
+    want: { replicas: 2, reason: "ScaleUpLimited" },
+  },
+];
+
+describe("horizontal axis (decide)", () => {
+  for (const t of table) {
+    it(t.name, () => {
+      const d = decide(t.input);
+      assert.deepEqual({ replicas: d.desiredReplicas, reason: d.replicasReason }, t.want, d.replicasMessage);
+      assert.ok(d.replicasMessage.length > 0);
+      assert.ok(d.nextRunAtMs > t.input.nowMs);
+    });
+  }
+});
