@@ -34,11 +34,14 @@ export function toOffline(resources: readonly RegisteredResource[], stack: strin
   }));
 }
 
-/** Runs the program for `stack` under mocks (config from Pulumi.<stack>.yaml). The program's own errors propagate. */
-export async function evaluateProgram(stack: string): Promise<OfflineResource[]> {
+/**
+ * Runs the program for `stack` under mocks (config from Pulumi.<stack>.yaml); `preview` makes not-yet-known
+ * outputs unknown, as in `pulumi preview`. The program's own errors propagate.
+ */
+export async function evaluateProgram(stack: string, preview = false): Promise<OfflineResource[]> {
   // Resolved at run time, so this area type-checks before the program has landed on its branch.
   const url = new URL("../../infra/evaluate.ts", import.meta.url).href;
-  let mod: { evaluateStack?: (stack: string) => Promise<{ resources: readonly RegisteredResource[] }> };
+  let mod: { evaluateStack?: (stack: string, options: { preview: boolean }) => Promise<{ resources: readonly RegisteredResource[] }> };
   try {
     mod = (await import(url)) as typeof mod;
   } catch (e) {
@@ -48,6 +51,6 @@ export async function evaluateProgram(stack: string): Promise<OfflineResource[]>
     throw e;
   }
   if (typeof mod.evaluateStack !== "function") throw new Error("infra/evaluate.ts does not export evaluateStack(stack)");
-  const evaluation = await mod.evaluateStack(stack);
+  const evaluation = await mod.evaluateStack(stack, { preview });
   return toOffline(evaluation.resources, stack);
 }
