@@ -12,6 +12,7 @@ import {
   inFlightAt,
   kneeOf,
   lowLoadServiceMs,
+  profileAlpha,
   readProfile,
   resourceKeys,
   updateProfile,
@@ -20,7 +21,7 @@ import {
   type ResourceKey,
 } from "./profile.ts";
 import { covers, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { ConcurrencyReason, DecisionInput, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
+import type { ConcurrencyReason, DecisionInput, EndpointSample, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
   readonly target: number;
@@ -33,6 +34,8 @@ export interface VerticalResult {
   readonly profile: readonly ProfilePoint[];
   /** Linear latency model of a batching pod (ms, ms per in-flight request), when fitted. */
   readonly fit: { readonly a: number; readonly b: number } | undefined;
+  /** Learned in-flight per pod at which CPU saturates (utilisation 1), when seen clearly enough. */
+  readonly cpuKnee: number | undefined;
   readonly calmWindows: number;
   readonly stressWindows: number;
   readonly lastChangeAtMs: number | undefined;
@@ -97,6 +100,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     baselineServiceMs: memory?.baselineServiceMs,
     profile: readProfile(extra),
     fit: extra["fitA"] !== undefined && extra["fitB"] !== undefined ? { a: extra["fitA"], b: extra["fitB"] } : undefined,
+    cpuKnee: extra["cpuKnee"],
     calmWindows: memory?.calmWindows ?? 0,
     stressWindows: memory?.stressWindows ?? 0,
     lastChangeAtMs: memory?.lastConcurrencyChangeAtMs,
@@ -142,11 +146,13 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // GPU duty cycle is not a saturation measure even outside batching engines (GKE guidance): CPU only.
   const compute = usesInflation(rt) ? p.cpuUtil : undefined;
   const resources: Partial<Record<ResourceKey, number>> = {};
-  if (compute !== undefined) resources.compute = compute;
   if (p.memoryUtil !== undefined) resources.memory = p.memoryUtil;
   if (p.kvCacheUtil !== undefined) resources.kv = p.kvCacheUtil;
   if (p.gpuMemoryUtil !== undefined && rt !== "vllm") resources.gpuMemory = p.gpuMemoryUtil;
 
+  // Window means, not per-sample points: a sample's in-flight is an instant reading while its service
+  // time and utilisations are averages over the second, and regressing on such noisy readings flattens
+  // every fitted slope (errors in variables). Windows at different loads give the spread over time.
   const profile = updateProfile(base.profile, x, s, resources);
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
@@ -191,13 +197,15 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // efficient point of the fitted latency model under the SLO.
   // `fitted` caps are learned from a range of in-flight and may cut; guesses only bound a raise.
   const caps: { name: string; x: number; fitted: boolean }[] = [];
+  const kneeNow = usesInflation(rt) ? cpuSaturation(samples, state.readyReplicas, cfg) : undefined;
+  const cpuKnee = kneeNow === undefined ? base.cpuKnee : base.cpuKnee === undefined ? kneeNow : base.cpuKnee + profileAlpha * (kneeNow - base.cpuKnee);
+  if (cpuKnee !== undefined && usesInflation(rt)) caps.push({ name: `CPU saturates at ~${f2(cpuKnee)} in flight`, x: cpuKnee, fitted: true });
   for (const key of resourceKeys) {
-    if (resources[key] === undefined) continue;
+    if (key === "compute" || resources[key] === undefined) continue;
     const level = thresholds[key][2];
     const at = inFlightAt(profile, key, level, { x, v: resources[key] });
     // CPU use of a CPU-bound pod grows in proportion to in-flight, so one clear reading is enough.
-    const trusted = at !== undefined && (at.fitted || (key === "compute" && (resources.compute ?? 0) >= cfg.computeTrustUtil));
-    if (at !== undefined) caps.push({ name: `${thresholds[key][0]} reaches ${level} at ~${f2(at.x)} in flight${trusted ? "" : " (extrapolated)"}`, x: Math.max(at.x, 0), fitted: trusted });
+    if (at !== undefined) caps.push({ name: `${thresholds[key][0]} reaches ${level} at ~${f2(at.x)} in flight${at.fitted ? "" : " (extrapolated)"}`, x: Math.max(at.x, 0), fitted: at.fitted });
   }
   const knee = usesInflation(rt) ? kneeOf(profile, s0, cfg.inflationRaise) : undefined;
   if (knee !== undefined) caps.push({ name: `latency knee at ~${f2(knee)} in flight`, x: knee, fitted: true });
@@ -213,7 +221,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const hardCap = lowest(caps.filter((c2) => c2.fitted));
   const hardC = hardCap !== undefined ? Math.max(lo, Math.round(hardCap.x)) : undefined;
 
-  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit };
+  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
   const over = signals.filter((g) => g.value >= g.cut);
   const modelCut = hardC !== undefined && current > hardC * (1 + cfg.modelTolerance);
@@ -282,6 +290,38 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   };
 }
 
+/**
+ * In-flight per pod at which CPU reaches utilisation 1, from the samples of a window whose CPU is not
+ * yet saturated (a saturated reading says nothing about where saturation starts; the latency knee
+ * covers that): Σ in-flight / Σ CPU. CPU use of a CPU-bound pod grows in proportion to the requests
+ * it works on, so one window is enough, once the mean CPU is at least `computeTrustUtil`.
+ */
+function cpuSaturation(samples: readonly EndpointSample[], fallbackReady: number, cfg: EngineConfig): number | undefined {
+  let sx = 0;
+  let su = 0;
+  let n = 0;
+  for (const smp of samples) {
+    const ready = smp.pods?.filter((p) => p.ready) ?? [];
+    const count = smp.pods !== undefined ? ready.length : fallbackReady;
+    let t = 0;
+    let c = 0;
+    for (const p of ready) {
+      if (p.cpuUtil !== undefined && Number.isFinite(p.cpuUtil)) {
+        t += p.cpuUtil;
+        c++;
+      }
+    }
+    if (count <= 0 || c === 0) continue;
+    const cpu = t / c;
+    if (cpu >= cfg.computeCutUtil) continue;
+    sx += smp.inFlight / count;
+    su += cpu;
+    n++;
+  }
+  if (n < samples.length / 2 || n === 0 || su / n < cfg.computeTrustUtil) return undefined;
+  return sx / su;
+}
+
 /** Carry the vertical state into the engine memory's `extra` map. */
 export function verticalExtra(v: VerticalResult): Record<string, number> {
   const out: Record<string, number> = { lastChangeDir: v.lastChangeDir, ...writeProfile(v.profile) };
@@ -289,6 +329,7 @@ export function verticalExtra(v: VerticalResult): Record<string, number> {
     out["fitA"] = v.fit.a;
     out["fitB"] = v.fit.b;
   }
+  if (v.cpuKnee !== undefined) out["cpuKnee"] = v.cpuKnee;
   if (v.ceiling !== undefined) out["ceiling"] = v.ceiling;
   if (v.ceilingUntilMs !== undefined) out["ceilingUntilMs"] = v.ceilingUntilMs;
   return out;
