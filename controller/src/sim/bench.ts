@@ -113,6 +113,19 @@ function main(opts: { scenarios?: string; skipPerf?: boolean }): void {
     });
   }
 
+  // where a baseline beats APA outright: at least APA's SLO attainment for fewer replica-seconds
+  const losses: string[] = [];
+  for (const run of runs) {
+    const a = run.runs.find((r) => r.result.policy === "apa")?.result;
+    if (!a) continue;
+    for (const r of run.runs) {
+      const b = r.result;
+      if (["apa", "static", "oracle", "oracle-ahead"].includes(b.policy)) continue;
+      if (b.sloAttainment >= a.sloAttainment && b.replicaSeconds < a.replicaSeconds) {
+        losses.push(`- ${run.scenario.name}: \`${b.policy}\` reaches ${pct(b.sloAttainment)} SLO attainment (APA ${pct(a.sloAttainment)}) with ${b.replicaSeconds.toFixed(0)} replica-seconds (APA ${a.replicaSeconds.toFixed(0)}, ${(a.replicaSeconds / b.replicaSeconds).toFixed(2)}×)`);
+      }
+    }
+  }
   const checkRows = checks.map((c) => `| ${c.id} | ${c.what} | ${c.pass ? "met" : "**not met**"} | ${c.figure} |`);
   const md =
     `# Autoscaler benchmark\n\n` +
@@ -124,6 +137,7 @@ function main(opts: { scenarios?: string; skipPerf?: boolean }): void {
     `metrics-server lag), \`ray\` (Ray Serve defaults), \`static\` (peak-sized), \`oracle\` (knows each second's load the moment it arrives; ` +
     `pods still take the full start time) and \`oracle-ahead\` (also looks ahead by the pod start time). Definitions of every column: docs/simulator.md.\n\n` +
     `## Acceptance criteria (issue 2)\n\n| # | criterion | result | figure |\n|---|---|---|---|\n${checkRows.join("\n")}\n\n` +
+    `## Where a baseline beats APA\n\nA baseline (not static or the oracles) with at least APA's SLO attainment and fewer replica-seconds:\n\n${losses.length ? losses.join("\n") : "- none in this run"}\n\n` +
     `${perf}\n## Concurrency sweeps (acceptance 5)\n\nOne pod in a closed loop at each concurrency the search visited (controller/src/sim/optimum.ts).\n\n${sweeps.join("\n")}\n` +
     `## Scenarios\n\n${sections.join("\n")}`;
   writeFileSync(join(OUT_DIR, "autoscaler.md"), md);
