@@ -44,9 +44,15 @@ export interface VerticalResult {
   readonly ceilingUntilMs: number | undefined;
 }
 
-/** The target to start from when none is in force: the spec's, else the geometric middle of the range. */
+/**
+ * The target to start from when none is in force: the spec's; else, for batching engines, the top of
+ * the range; else the geometric middle of the range (a neutral start on a log scale).
+ */
 export function initialTarget(spec: EndpointSpec): number {
   if (spec.initialTargetConcurrency !== undefined) return spec.initialTargetConcurrency;
+  // A batching engine gains throughput with every request it batches up to its own limit, which is
+  // what users put as the maximum (vLLM max_num_seqs): start there and let the fitted model cut.
+  if (isBatching(spec.runtime)) return spec.concurrency.max;
   return clampInt(Math.round(Math.sqrt(spec.concurrency.min * spec.concurrency.max)), spec.concurrency.min, spec.concurrency.max);
 }
 
@@ -65,6 +71,8 @@ interface Signal {
   readonly raise: number;
   /** Target this signal suggests when it is over its cut threshold. */
   readonly suggest: number;
+  /** Only meaningful with at least `minStressInFlight` requests per pod (latency, compute). */
+  readonly needsLoad?: boolean;
 }
 
 const f2 = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
@@ -162,18 +170,18 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // Stress: each signal with its cut and (lower) raise threshold, and the target it suggests on a cut.
   const signals: Signal[] = [];
   if (usesInflation(rt)) {
-    signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation });
+    signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation, needsLoad: true });
   }
   if (podP99 !== undefined && spec.sloP99Ms !== undefined) {
     const ratio = podP99 / spec.sloP99Ms;
     const mid = (cfg.sloCutFraction + cfg.sloRaiseFraction) / 2;
-    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio });
+    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true });
   }
   signals.push({ name: "error fraction", value: errorFrac, cut: Math.max(cfg.errorCutFraction, 1e-12), raise: cfg.errorRaiseFraction, suggest: x * 0.75 });
   if (compute !== undefined) {
     // Compute saturated without inflation is the ideal operating point: stress only with inflation.
     const stressed = compute >= cfg.computeCutUtil && inflation >= cfg.inflationRaise;
-    signals.push({ name: "compute utilisation", value: stressed ? compute : Math.min(compute, cfg.computeCutUtil - 1e-9), cut: cfg.computeCutUtil, raise: 1, suggest: x / inflation });
+    signals.push({ name: "compute utilisation", value: stressed ? compute : Math.min(compute, cfg.computeCutUtil - 1e-9), cut: cfg.computeCutUtil, raise: 1, suggest: x / inflation, needsLoad: true });
   }
   const thresholds: Record<ResourceKey, readonly [string, number, number]> = {
     compute: ["compute", 1, 1],
@@ -223,7 +231,10 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
 
   const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
-  const over = signals.filter((g) => g.value >= g.cut);
+  // Latency and compute stress at under one request in flight per pod is not caused by concurrency
+  // (a slow request, the tail of a drain): cutting the limit would not relieve it.
+  const loaded = x >= cfg.minStressInFlight;
+  const over = signals.filter((g) => g.value >= g.cut && (loaded || !g.needsLoad));
   const modelCut = hardC !== undefined && current > hardC * (1 + cfg.modelTolerance);
   if (over.length > 0 || modelCut) {
     const suggestions = over.map((g) => g.suggest);
