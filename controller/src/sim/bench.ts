@@ -1,5 +1,5 @@
 /**
- * `npm run bench:autoscaler [-- --scenarios a,b] [--skip-perf]`
+ * `npm run bench:autoscaler [-- --scenarios a,b] [--skip-perf] [--skip-seeds]`
  * Runs the scenario library under every policy, the concurrency sweep per model profile, checks
  * issue 2's acceptance criteria 2–7 on the results, measures the simulator's own speed, and writes
  * docs/benchmarks/autoscaler.md with the tables and SVG charts (docs/benchmarks/autoscaler-*.svg).
@@ -50,7 +50,7 @@ function perfRun(file: string): { requests: number; wallS: number; cpuS: number;
   return out;
 }
 
-function main(opts: { scenarios?: string; skipPerf?: boolean }): void {
+function main(opts: { scenarios?: string; skipPerf?: boolean; skipSeeds?: boolean }): void {
   const all = readdirSync(SCENARIOS).filter((f) => f.endsWith(".json") && f !== PERF).sort();
   const chosen = opts.scenarios ? opts.scenarios.split(",").map((s) => (s.endsWith(".json") ? s : `${s}.json`)) : all;
   mkdirSync(OUT_DIR, { recursive: true });
@@ -89,6 +89,16 @@ function main(opts: { scenarios?: string; skipPerf?: boolean }): void {
   }
 
   const checks: Check[] = acceptanceChecks(runs);
+  // the step criteria again with other seeds, to show how much they depend on the random draws
+  for (const seed of opts.skipSeeds ? [] : [101, 202]) {
+    const extra: ScenarioRun[] = [];
+    for (const name of ["spike", "bursts"]) {
+      if (!chosen.includes(`${name}.json`)) continue;
+      const sc = { ...loadScenario(join(SCENARIOS, `${name}.json`)), seed };
+      extra.push(runScenario(sc, ["apa", "kpa", "hpa", "oracle"]));
+    }
+    for (const c of acceptanceChecks(extra)) checks.push({ ...c, id: `${c.id} (seed ${seed})` });
+  }
   for (const run of runs.filter((r) => r.scenario.name.startsWith("vertical-"))) checks.push(verticalCheck(run));
 
   let perf = "";
@@ -150,5 +160,6 @@ new Command()
   .name("bench:autoscaler")
   .option("--scenarios <list>", "only these scenarios (file names without .json)")
   .option("--skip-perf", "skip the 1 h × 10K QPS speed run")
+  .option("--skip-seeds", "skip re-running the spike and burst criteria with two more seeds")
   .action(main)
   .parse();
