@@ -81,7 +81,7 @@ export function inventory(ev: StackEvaluation): Inventory {
   const components: Record<string, number> = {};
   for (const r of ev.resources) if (r.type.startsWith("autopilot:")) components[r.type] = (components[r.type] ?? 0) + 1;
   const gaps: string[] = [];
-  if (controllerContract() === undefined) gaps.push("controller package not wired: no ServingEndpoint CRD and no controller ClusterRole are deployed (components/controller/controller-contract.ts)");
+  if (controllerContract().clusterRules === undefined) gaps.push("controller RBAC not wired (controller/src/kube not in main): no controller ClusterRole is deployed (components/controller/controller-contract.ts)");
   if (gatewayContract() === undefined) gaps.push("gateway renderer not wired: the haproxy.cfg ConfigMap is empty (components/gateway/gateway-contract.ts)");
   return {
     label: MOCK_LABEL, stack: ev.stack, cloud: ev.config["autopilot-serving:cloud"] ?? "local",
