@@ -1,5 +1,5 @@
 /**
- * `npm run check -- --stack <name> [--fixture <file>] [--config <file>] [--json]`
+ * `npm run check -- --stack <name> [--fixture <file>] [--config <file>] [--json] [--preview]`
  *
  * OFFLINE policy check: evaluates the Pulumi program for an example stack under Pulumi's mocks, runs the whole
  * policy pack on what it registered (as the policy server would), prints violations grouped by resource with
@@ -20,6 +20,7 @@ interface Options {
   config?: string;
   inventory?: string;
   json?: boolean;
+  preview?: boolean;
 }
 
 /** Reads a fixture: a JSON array of `{ type, name, props }` resources appended to the evaluated stack. */
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--config <file>", "policy pack config (default: policies/config/<stack>.json when it exists)")
     .option("--inventory <file>", "check this JSON resource list instead of evaluating the program")
     .option("--json", "print diagnostics as JSON")
+    .option("--preview", "evaluate as a preview: outputs not known before an update are unknown (policies reading them report can't-run)")
     .exitOverride();
   let opts: Options;
   try {
@@ -60,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     const defaultConfig = new URL(`./config/${opts.stack}.json`, import.meta.url).pathname;
     const configPath = opts.config ?? (existsSync(defaultConfig) ? defaultConfig : undefined);
     const config: PackConfig = configPath !== undefined ? loadPackConfig(configPath, definitions) : {};
-    const evaluated = opts.inventory !== undefined ? loadFixture(opts.inventory) : await evaluateProgram(opts.stack);
+    const evaluated = opts.inventory !== undefined ? loadFixture(opts.inventory) : await evaluateProgram(opts.stack, opts.preview ?? false);
     const resources = [...evaluated, ...(opts.fixture ?? []).flatMap(loadFixture)];
     const diagnostics = await runPack(pulumiPolicies(), resources, config);
     const s = summarize(diagnostics);
