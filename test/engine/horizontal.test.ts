@@ -14,21 +14,22 @@ const recs = (replicas: number) =>
 
 const table: { name: string; input: DecisionInput; want: { replicas: number; reason: ReplicaReason } }[] = [
   {
-    name: "scale up to ceil(arrivals × service time / (target × utilisation))",
+    name: "scale up to ceil((arrivals × service time + β·√that) / target)",
     input: { spec: spec(), state: state(), history: steady({ qps: 10_000, serviceMs: 5, readyPods: 4 }), memory: ran(), nowMs: now },
-    // 10 000/s × 5 ms = 50 concurrent; 50 / (8 × 0.9) = 6.9
-    want: { replicas: 7, reason: "ScaleUp" },
+    // 10 000/s × 5 ms = 50 concurrent; (50 + 1.5·√50) / 8 = 7.6
+    want: { replicas: 8, reason: "ScaleUp" },
   },
   {
     name: "a queue building while pods start is not extrapolated (starting pods count as supply)",
     input: {
       spec: spec(),
-      state: state({ desiredReplicas: 7, readyReplicas: 4, startingReplicas: 3 }),
+      state: state({ desiredReplicas: 8, readyReplicas: 4, startingReplicas: 4 }),
       history: steady({ qps: 10_000, serviceMs: 5, readyPods: 4, queued: 5000, rejections: 2000, inFlight: 32 }),
-      memory: ran({ recommendations: recs(7) }),
+      memory: ran({ recommendations: recs(8) }),
       nowMs: now,
     },
-    want: { replicas: 7, reason: "Steady" },
+    // Knative would ask (32 + 5000) / 8 = 629 pods here
+    want: { replicas: 8, reason: "Steady" },
   },
   {
     name: "rejected requests count as demand",
@@ -39,7 +40,8 @@ const table: { name: string; input: DecisionInput; want: { replicas: number; rea
       memory: ran(),
       nowMs: now,
     },
-    want: { replicas: 14, reason: "ScaleUp" },
+    // 20 000/s × 5 ms = 100; (100 + 15) / 8 = 14.4
+    want: { replicas: 15, reason: "ScaleUp" },
   },
   {
     name: "unschedulable pods stop further growth",
@@ -197,7 +199,7 @@ const table: { name: string; input: DecisionInput; want: { replicas: number; rea
       memory: memory(now - 20_000, { lastVerticalAtMs: now - 1000 }),
       nowMs: now,
     },
-    // 20 s mean needs 6 pods; the last 5 s (1000/s × 5 ms = 5) allow 1.5 × 5 / 7.2 → 2
+    // 20 s mean needs 6 pods; the last 5 s (1000/s × 5 ms = 5) allow (1.5 × 5 + 1.5·√7.5) / 8 → 2
     want: { replicas: 2, reason: "ScaleUpLimited" },
   },
 ];

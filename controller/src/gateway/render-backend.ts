@@ -66,7 +66,8 @@ export function renderBackend(ep: GatewayEndpoint, gatewayReplicas: number, retr
     `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", `endpoint ${ep.name} has no route %[var(txn.route)]; routes: ${routes.map((r) => r.route).join(", ")}`)} unless { var(txn.route) -m str ${routes.map((r) => r.route).join(" ")} }`,
     `    ${jsonReturn(413, "PAYLOAD_TOO_LARGE", `request body of %[req.hdr_val(content-length)] bytes is over the limit of ${ep.maxBodyBytes} bytes`)} if { req.hdr_val(content-length) gt ${ep.maxBodyBytes} }`,
     `    ${jsonReturn(503, "NO_READY_POD", `endpoint ${ep.name} has no ready pod`)} hdr retry-after ${retryAfterS} if { nbsrv() eq 0 } !{ stopping }`,
-    `    ${jsonReturn(429, "REQUEST_LIMIT_EXCEEDED", `endpoint ${ep.name} queue is full (${ep.maxQueue} waiting)`)} hdr retry-after ${retryAfterS} if { queue() ge ${ep.maxQueue} }`,
+    // `deny` (not `return`) so these 429s count in haproxy_backend_requests_denied_total (metrics-reader.ts).
+    `    http-request deny deny_status 429 content-type application/json lf-string '{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"endpoint ${ep.name} queue is full (${ep.maxQueue} waiting)"}' hdr retry-after ${retryAfterS} if { queue() ge ${ep.maxQueue} }`,
     // 2.6 has no txn.sess_term_state: mark that pods existed, and whether a pod answered, so the frontend
     // can turn HAProxy's own 503 (queue timeout) into 429 while a pod's own 503 passes through.
     // In an old worker finishing keep-alive connections after a reload the backend is stopped and nbsrv() is 0

@@ -9,6 +9,7 @@ import type { ScenarioRun } from "./run.ts";
 const COLORS: Record<string, string> = {
   apa: "#d62728",
   kpa: "#1f77b4",
+  "kpa-tuned": "#17becf",
   hpa: "#2ca02c",
   ray: "#9467bd",
   static: "#7f7f7f",

@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { Command } from "commander";
 import { renderChart } from "./chart.ts";
-import { DEFAULT_POLICIES, parsePolicies } from "./policies/index.ts";
+import { DEFAULT_POLICIES, parsePolicies, POLICY_NAMES } from "./policies/index.ts";
 import { formatTable } from "./report.ts";
 import { runScenario } from "./run.ts";
 import { loadScenario, ScenarioError } from "./scenario.ts";
@@ -14,7 +14,7 @@ const program = new Command()
   .name("simulate")
   .description("Replay a traffic scenario through the APA engine and the baseline autoscalers")
   .argument("<scenario>", "scenario JSON file (schema: controller/src/sim/scenario.schema.json)")
-  .option("--policies <list>", "comma-separated policies: apa,kpa,hpa,ray,static,oracle,oracle-ahead", DEFAULT_POLICIES.join(","))
+  .option("--policies <list>", `comma-separated policies: ${POLICY_NAMES.join(",")}`, DEFAULT_POLICIES.join(","))
   .option("--json", "print {scenario, results} as JSON instead of a table")
   .option("--chart <file>", "write an SVG chart of every policy over time")
   .action((file: string, opts: { policies: string; json?: boolean; chart?: string }) => {

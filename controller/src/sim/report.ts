@@ -8,6 +8,7 @@
  * - replicaSeconds: ∫ scheduled pods (starting + ready + draining) dt over the scenario
  * - timeToAbsorbS: from the largest step up in offered load to the start of the first 30 s window
  *   with < 1% rejected+failed and p99 within the SLO; null without a step or when never absorbed
+ * - peakReplicas: most starting + ready pods at once; peakUnschedulable: most unschedulable pods at once
  * - scaleEvents: changes of the desired replica count; directionChanges: up↔down reversals among them
  */
 import { BUCKETS, quantile } from "./histogram.ts";
@@ -28,6 +29,8 @@ export interface PolicyResult {
   readonly sloAttainment: number;
   readonly replicaSeconds: number;
   readonly peakReplicas: number;
+  /** Most pods unschedulable at once (no cluster capacity). */
+  readonly peakUnschedulable: number;
   readonly timeToAbsorbS: number | null;
   readonly scaleEvents: number;
   readonly directionChanges: number;
@@ -108,6 +111,7 @@ export function summarize(policy: string, sc: Scenario, out: SimOutput, wallMs: 
     sloAttainment: requests > 0 ? sum(sr.good) / requests : 1,
     replicaSeconds: round(sum(sr.podSeconds, 0, durS), 1),
     peakReplicas: out.peakReplicas,
+    peakUnschedulable: Math.max(0, ...sr.unschedulable.subarray(0, durS)),
     timeToAbsorbS: step ? timeToAbsorb(out, sc, step.atS) : null,
     scaleEvents: out.scaleEvents.length,
     directionChanges: dirChanges,
@@ -136,6 +140,7 @@ export function formatTable(results: readonly PolicyResult[]): string {
     ["slo%", (r) => (r.sloAttainment * 100).toFixed(3)],
     ["replicaS", (r) => r.replicaSeconds.toFixed(0)],
     ["peak", (r) => String(r.peakReplicas)],
+    ["unsch", (r) => String(r.peakUnschedulable)],
     ["absorbS", (r) => (r.timeToAbsorbS === null ? "-" : r.timeToAbsorbS.toFixed(0))],
     ["scaleEv", (r) => String(r.scaleEvents)],
     ["dirChg", (r) => String(r.directionChanges)],
