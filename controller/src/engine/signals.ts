@@ -181,11 +181,20 @@ export function statsOf(
 /**
  * Predicted pod service time at per-pod concurrency `c`, from a window measured at per-pod in-flight
  * `x` with mean service time `s` and low-load service time `s0`. Above the measured point we assume no
- * further inflation (the vertical axis only raises when it saw none); below it, service time shrinks
- * in proportion to concurrency (processor sharing) but never below the low-load time.
+ * further inflation (the vertical axis only raises when it saw none), unless `growsAbove` (a batching
+ * pod whose latency model is not fitted yet: then service time grows in proportion, i.e. no throughput
+ * gain is assumed from concurrency not yet seen); below it, service time shrinks in proportion to
+ * concurrency (processor sharing) but never below the low-load time.
  */
-export function predictServiceMs(s: number, x: number | undefined, c: number, s0: number | undefined): number {
-  if (x === undefined || x <= 0 || c >= x) return s;
+export function predictServiceMs(
+  s: number,
+  x: number | undefined,
+  c: number,
+  s0: number | undefined,
+  growsAbove = false,
+): number {
+  if (x === undefined || x <= 0) return s;
+  if (c >= x) return growsAbove ? s * (c / x) : s;
   const floor = s0 !== undefined ? Math.min(s0, s) : s * (c / x);
   return Math.max(floor, s * (c / x));
 }
@@ -206,6 +215,7 @@ export function demandSeries(
   s0: number | undefined,
   fallbackReady: number,
   serviceAtTargetMs?: number,
+  growsAbove = false,
 ): number[] {
   let sw = 0;
   let ssum = 0;
@@ -222,7 +232,7 @@ export function demandSeries(
     if (measured === undefined) return x.inFlight + x.queued;
     const ready = readyCount(x.pods) ?? fallbackReady;
     const perPod = ready > 0 ? x.inFlight / ready : undefined;
-    const s = serviceAtTargetMs ?? predictServiceMs(measured, perPod, c, s0);
+    const s = serviceAtTargetMs ?? predictServiceMs(measured, perPod, c, s0, growsAbove);
     return ((x.arrivals / sec) * s) / 1000;
   });
 }

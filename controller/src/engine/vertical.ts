@@ -172,7 +172,10 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (usesInflation(rt)) {
     signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation, needsLoad: true });
   }
-  if (podP99 !== undefined && spec.sloP99Ms !== undefined) {
+  // The end-to-end p99 minus the mean queue time stands for the pod's p99 only while the gateway queue
+  // is short; a long queue is the horizontal axis's business, not the pod's.
+  const queueShort = (w.queueMs ?? 0) <= cfg.podP99MaxQueueFraction * s;
+  if (podP99 !== undefined && spec.sloP99Ms !== undefined && queueShort) {
     const ratio = podP99 / spec.sloP99Ms;
     const mid = (cfg.sloCutFraction + cfg.sloRaiseFraction) / 2;
     signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true });
@@ -255,7 +258,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
       calmWindows: 0,
       lastChangeAtMs: nowMs,
       lastChangeDir: -1,
-      ceiling: over.length > 0 ? current : base.ceiling,
+      // Raises stay below the middle of the cut for a while: the level that hurt, and just under it, are not retried at once.
+      ceiling: over.length > 0 ? Math.ceil((current + t) / 2) : base.ceiling,
       ceilingUntilMs: over.length > 0 ? nowMs + cfg.ceilingHoldMs : base.ceilingUntilMs,
     };
   }
