@@ -226,13 +226,22 @@ export function demandSeries(
     }
   }
   const sMean = sw > 0 ? ssum / sw : undefined;
+  // Extrapolating upward divides by the per-pod in-flight; an instant reading of a few requests is too
+  // noisy for that (1/x is biased up), so that case uses the window's mean in-flight.
+  let inFlightSum = 0;
+  let readySum = 0;
+  for (const x of samples) {
+    inFlightSum += x.inFlight;
+    readySum += readyCount(x.pods) ?? fallbackReady;
+  }
+  const windowPerPod = readySum > 0 ? inFlightSum / readySum : undefined;
   return samples.map((x) => {
     const sec = (x.intervalMs !== undefined && x.intervalMs > 0 ? x.intervalMs : 1000) / 1000;
     const measured = x.serviceTimeMs !== undefined && x.completions > 0 ? x.serviceTimeMs : sMean;
     if (measured === undefined) return x.inFlight + x.queued;
     const ready = readyCount(x.pods) ?? fallbackReady;
     const perPod = ready > 0 ? x.inFlight / ready : undefined;
-    const s = serviceAtTargetMs ?? predictServiceMs(measured, perPod, c, s0, growsAbove);
+    const s = serviceAtTargetMs ?? predictServiceMs(measured, growsAbove && windowPerPod !== undefined && c > windowPerPod ? windowPerPod : perPod, c, s0, growsAbove);
     return ((x.arrivals / sec) * s) / 1000;
   });
 }
