@@ -59,7 +59,7 @@ export interface EngineConfig {
   readonly maxCutFactor: number;
   /** Largest factor one raise may apply (new ≤ old × this, and at least +1). @default 1.5 */
   readonly maxRaiseFactor: number;
-  /** A target more than this fraction above the learned saturation point is cut to it. @default 0.15 */
+  /** Dead band around a learned saturation point x: cut only above x·(1 + this), raise toward it only below x / (1 + this). @default 0.15 */
   readonly modelTolerance: number;
   /** Consecutive calm, binding windows before the first raise. @default 2 */
   readonly calmWindowsToRaise: number;

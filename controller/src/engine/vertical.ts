@@ -238,7 +238,9 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // (a slow request, the tail of a drain): cutting the limit would not relieve it.
   const loaded = x >= cfg.minStressInFlight;
   const over = signals.filter((g) => g.value >= g.cut && (loaded || !g.needsLoad));
-  const modelCut = hardC !== undefined && current > hardC * (1 + cfg.modelTolerance);
+  // A dead band around a learned saturation point: its estimate moves by ~10% window to window, and an
+  // integer target must not follow that noise.
+  const modelCut = hardCap !== undefined && hardC !== undefined && hardC < current && current > hardCap.x * (1 + cfg.modelTolerance);
   if (over.length > 0 || modelCut) {
     const suggestions = over.map((g) => g.suggest);
     if (hardC !== undefined) suggestions.push(hardC);
@@ -284,6 +286,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (capC !== undefined && capC < t && cap !== undefined) {
     t = capC;
     limits.push(cap.name);
+    if (current >= cap.x / (1 + cfg.modelTolerance)) t = current;
   }
   if (base.ceiling !== undefined && base.ceilingUntilMs !== undefined && nowMs < base.ceilingUntilMs && t >= base.ceiling) {
     t = base.ceiling - 1;
