@@ -35,8 +35,15 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
   },
   {
     name: "pod p99 near the SLO cuts",
-    input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90 })), memory: ran(), nowMs: now },
+    input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90, p50Ms: 80 })), memory: ran(), nowMs: now },
+    // p99 at 90% of the SLO: 7 × 0.75 / 0.9 = 5.8
     want: { target: 5, reason: "StressCut" },
+  },
+  {
+    name: "a heavy tail cuts though the p99 alone is fine (p99.9 estimated from p50 and p99)",
+    input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 60, p50Ms: 10 })), memory: ran(), nowMs: now },
+    // p99.9 ≈ 60 · 6^0.328 = 108 > 100 ms; suggestion 7 · (1 + 0.875) / 2 / 1.08 = 6.1
+    want: { target: 6, reason: "StressCut" },
   },
   {
     name: "errors cut",
@@ -179,7 +186,7 @@ describe("vertical axis (decide)", () => {
   }
 
   it("a cut raises the replica count in the same call (the new target is the denominator)", () => {
-    const d = decide({ spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90 })), memory: ran(), nowMs: now });
+    const d = decide({ spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90, p50Ms: 80 })), memory: ran(), nowMs: now });
     assert.equal(d.targetConcurrency, 5);
     // 4 pods × 7 in flight = 28 concurrent; (28 + 0.5·√28) / 5 = 6.1 (β from the 100 ms SLO, floored at 0.5)
     assert.equal(d.desiredReplicas, 7);

@@ -52,6 +52,8 @@ export interface WindowStats {
   readonly queueMs: number | undefined;
   /** Completion-weighted mean of the per-sample p99 latency, ms. */
   readonly p99Ms: number | undefined;
+  /** Completion-weighted mean of the per-sample p50 latency, ms. */
+  readonly p50Ms: number | undefined;
   readonly meanInFlight: number;
   readonly meanQueued: number;
   /** Mean per-ready-pod in-flight; undefined when no pod was ready. */
@@ -97,6 +99,8 @@ export function statsOf(
   let queueSum = 0;
   let p99W = 0;
   let p99Sum = 0;
+  let p50W = 0;
+  let p50Sum = 0;
   let inFlight = 0;
   let queued = 0;
   let perPodSum = 0;
@@ -125,6 +129,10 @@ export function statsOf(
     if (s.latencyP99Ms !== undefined && w > 0) {
       p99Sum += s.latencyP99Ms * w;
       p99W += w;
+    }
+    if (s.latencyP50Ms !== undefined && w > 0) {
+      p50Sum += s.latencyP50Ms * w;
+      p50W += w;
     }
     inFlight += s.inFlight;
     queued += s.queued;
@@ -170,6 +178,7 @@ export function statsOf(
     serviceMs: serviceW > 0 ? serviceSum / serviceW : undefined,
     queueMs: queueW > 0 ? queueSum / queueW : undefined,
     p99Ms: p99W > 0 ? p99Sum / p99W : undefined,
+    p50Ms: p50W > 0 ? p50Sum / p50W : undefined,
     meanInFlight: n > 0 ? inFlight / n : 0,
     meanQueued: n > 0 ? queued / n : 0,
     perPodInFlight: perPodN > 0 ? perPodSum / perPodN : undefined,

@@ -75,6 +75,9 @@ interface Signal {
   readonly needsLoad?: boolean;
 }
 
+/** (z(0.999) − z(0.99)) / z(0.99) for a log-normal tail. */
+const tailExponent = (3.0902 - 2.3263) / 2.3263;
+
 const f2 = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
 
 /** Efficient concurrency of a batching pod from a linear latency model S(x) = a + b·x (see docs). */
@@ -165,6 +168,12 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const podP99 = w.p99Ms !== undefined ? Math.max(s, w.p99Ms - (w.queueMs ?? 0)) : undefined;
+  const podP50 = w.p50Ms !== undefined ? Math.max(1e-9, w.p50Ms - (w.queueMs ?? 0)) : undefined;
+  // The SLO asks for 99.9% of requests within the p99 objective, so the tail beyond p99 matters; with
+  // only p50 and p99 at hand, extrapolate it as log-normal: p99.9 = p99 · (p99/p50)^((3.090−2.326)/2.326).
+  // Heavy-tailed per-request costs (LLM output lengths) show up here long before they move the p99.
+  const tail = podP99 !== undefined && podP50 !== undefined ? Math.max(1, podP99 / podP50) ** tailExponent : 1;
+  const podP999 = podP99 !== undefined ? podP99 * tail : undefined;
   const errorFrac = w.arrivalsPerS > 0 ? w.errorsPerS / w.arrivalsPerS : 0;
 
   // Stress: each signal with its cut and (lower) raise threshold, and the target it suggests on a cut.
@@ -179,6 +188,11 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     const ratio = podP99 / spec.sloP99Ms;
     const mid = (cfg.sloCutFraction + cfg.sloRaiseFraction) / 2;
     signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true });
+    if (podP999 !== undefined) {
+      const r999 = podP999 / spec.sloP99Ms;
+      const raise999 = isBatching(rt) ? 1 : cfg.sloRaiseFraction / cfg.sloCutFraction;
+      signals.push({ name: "pod p99.9 (log-normal estimate) / SLO", value: r999, cut: 1, raise: raise999, suggest: (x * (1 + raise999)) / 2 / r999, needsLoad: true });
+    }
   }
   signals.push({ name: "error fraction", value: errorFrac, cut: Math.max(cfg.errorCutFraction, 1e-12), raise: cfg.errorRaiseFraction, suggest: x * 0.75 });
   if (compute !== undefined) {
@@ -222,9 +236,13 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (knee !== undefined) caps.push({ name: `latency knee at ~${f2(knee)} in flight`, x: knee, fitted: true });
   const fit = isBatching(rt) ? fitLinear(profile) : undefined;
   if (fit !== undefined) {
+    // Both bounds: pod p99 within 80% of the SLO, and the estimated p99.9 within the SLO.
     const ratio = podP99 !== undefined ? Math.max(1, podP99 / s) : 1;
-    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction);
-    if (eff !== undefined) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
+    const eff = Math.min(
+      efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction) ?? Infinity,
+      efficientConcurrency(fit.a, fit.b, ratio * tail, spec.sloP99Ms, 1, hi, cfg.efficientThroughputFraction) ?? Infinity,
+    );
+    if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
   const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
   const cap = lowest(caps);
