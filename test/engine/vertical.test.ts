@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decide } from "../../controller/src/engine/index.ts";
+import { decide, validateEngineConfig } from "../../controller/src/engine/index.ts";
 import { efficientConcurrency } from "../../controller/src/engine/vertical.ts";
 import type { ConcurrencyReason, DecisionInput } from "../../controller/src/engine/types.ts";
 import { memory, samples, spec, state, type Load } from "./helpers.ts";
@@ -40,10 +40,9 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
     want: { target: 5, reason: "StressCut" },
   },
   {
-    name: "a heavy tail cuts though the p99 alone is fine (p99.9 estimated from p50 and p99)",
+    name: "a heavy tail is not a cut by default (the p99.9 estimate is opt-in)",
     input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 60, p50Ms: 10 })), memory: ran(), nowMs: now },
-    // p99.9 ≈ 60 · 6^0.328 = 108 > 100 ms; suggestion 7 · (1 + 0.875) / 2 / 1.08 = 6.1
-    want: { target: 6, reason: "StressCut" },
+    want: { target: 8, reason: "Hold" },
   },
   {
     name: "errors cut",
@@ -191,6 +190,15 @@ describe("vertical axis (decide)", () => {
     // 4 pods × 7 in flight = 28 concurrent; (28 + 0.5·√28) / 5 = 6.1 (β from the 100 ms SLO, floored at 0.5)
     assert.equal(d.desiredReplicas, 7);
     assert.equal(d.replicasReason, "ScaleUp");
+  });
+});
+
+describe("opt-in tail signal", () => {
+  it("cuts when the estimated p99.9 exceeds the SLO though the p99 alone is fine", () => {
+    const input = { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 60, p50Ms: 10 })), memory: ran(), nowMs: now };
+    const d = decide(input, validateEngineConfig({ tailCutFraction: 1 }));
+    // p99.9 ≈ 60 · 6^0.328 = 108 > 100 ms; suggestion 7 · (1 + 0.9) / 2 / 1.08 = 6.2
+    assert.deepEqual({ target: d.targetConcurrency, reason: d.concurrencyReason }, { target: 6, reason: "StressCut" }, d.concurrencyMessage);
   });
 });
 

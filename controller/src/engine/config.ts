@@ -74,6 +74,14 @@ export interface EngineConfig {
   readonly sloCutFraction: number;
   /** ... raise only at or below. @default 0.7 */
   readonly sloRaiseFraction: number;
+  /**
+   * Estimated pod p99.9 (log-normal from p50 and p99) / SLO: cut at or above; 0 = off. Off by default:
+   * from per-second quantiles the estimate runs high, and on the Azure LLM trace it over-provisions
+   * (see docs/engine.md). @default 0
+   */
+  readonly tailCutFraction: number;
+  /** ... raise only at or below `tailCutFraction` × this. @default 0.9 */
+  readonly tailRaiseBand: number;
   /** The p99 signal counts only while the mean gateway queue time is at most this fraction of the service time. @default 0.1 */
   readonly podP99MaxQueueFraction: number;
   /** Errors (5xx other than 429) / arrivals: cut at or above. @default 0.01 */
@@ -138,6 +146,8 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   sloCutFraction: 0.8,
   sloRaiseFraction: 0.7,
   podP99MaxQueueFraction: 0.1,
+  tailCutFraction: 0,
+  tailRaiseBand: 0.9,
   errorCutFraction: 0.01,
   errorRaiseFraction: 0.001,
   computeCutUtil: 0.95,
@@ -192,6 +202,8 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   sloCutFraction: num(0.1, 1),
   sloRaiseFraction: num(0.05, 1),
   podP99MaxQueueFraction: num(0, 100),
+  tailCutFraction: num(0, 10),
+  tailRaiseBand: num(0.1, 1),
   errorCutFraction: num(0, 1),
   errorRaiseFraction: num(0, 1),
   computeCutUtil: num(0.1, 1),

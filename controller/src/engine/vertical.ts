@@ -188,10 +188,10 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     const ratio = podP99 / spec.sloP99Ms;
     const mid = (cfg.sloCutFraction + cfg.sloRaiseFraction) / 2;
     signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true });
-    if (podP999 !== undefined) {
+    if (podP999 !== undefined && cfg.tailCutFraction > 0) {
       const r999 = podP999 / spec.sloP99Ms;
-      const raise999 = isBatching(rt) ? 1 : cfg.sloRaiseFraction / cfg.sloCutFraction;
-      signals.push({ name: "pod p99.9 (log-normal estimate) / SLO", value: r999, cut: 1, raise: raise999, suggest: (x * (1 + raise999)) / 2 / r999, needsLoad: true });
+      const raise = cfg.tailCutFraction * cfg.tailRaiseBand;
+      signals.push({ name: "pod p99.9 (log-normal estimate) / SLO", value: r999, cut: cfg.tailCutFraction, raise, suggest: (x * (cfg.tailCutFraction + raise)) / 2 / r999, needsLoad: true });
     }
   }
   signals.push({ name: "error fraction", value: errorFrac, cut: Math.max(cfg.errorCutFraction, 1e-12), raise: cfg.errorRaiseFraction, suggest: x * 0.75 });
@@ -236,12 +236,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (knee !== undefined) caps.push({ name: `latency knee at ~${f2(knee)} in flight`, x: knee, fitted: true });
   const fit = isBatching(rt) ? fitLinear(profile) : undefined;
   if (fit !== undefined) {
-    // Both bounds: pod p99 within 80% of the SLO, and the estimated p99.9 within the SLO.
     const ratio = podP99 !== undefined ? Math.max(1, podP99 / s) : 1;
-    const eff = Math.min(
-      efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction) ?? Infinity,
-      efficientConcurrency(fit.a, fit.b, ratio * tail, spec.sloP99Ms, 1, hi, cfg.efficientThroughputFraction) ?? Infinity,
-    );
+    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction) ?? Infinity;
     if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
   const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
