@@ -2,7 +2,8 @@
  * `npm run bench:autoscaler [-- --scenarios a,b] [--skip-perf] [--skip-seeds]`
  * Runs the scenario library under every policy, the concurrency sweep per model profile, checks
  * issue 2's acceptance criteria 2–7 on the results, measures the simulator's own speed, and writes
- * docs/benchmarks/autoscaler.md with the tables and SVG charts (docs/benchmarks/autoscaler-*.svg).
+ * docs/benchmarks/autoscaler.md with the tables and SVG charts (docs/benchmarks/autoscaler-*.svg), and
+ * the same figures as JSON (docs/benchmarks/autoscaler.json).
  */
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -152,6 +153,12 @@ function main(opts: { scenarios?: string; skipPerf?: boolean; skipSeeds?: boolea
     `${perf}\n## Concurrency sweeps (acceptance 5)\n\nOne pod in a closed loop at each concurrency the search visited (controller/src/sim/optimum.ts).\n\n${sweeps.join("\n")}\n` +
     `## Scenarios\n\n${sections.join("\n")}`;
   writeFileSync(join(OUT_DIR, "autoscaler.md"), md);
+  const json = {
+    generatedAt: started,
+    checks,
+    scenarios: runs.map((r) => ({ name: r.scenario.name, optimalConcurrency: r.optimum.concurrency, results: r.runs.map((x) => x.result) })),
+  };
+  writeFileSync(join(OUT_DIR, "autoscaler.json"), `${JSON.stringify(json, null, 2)}\n`);
   console.log("\nacceptance:");
   for (const c of checks) console.log(`  ${c.pass ? "met    " : "NOT MET"}  ${c.id}  ${c.what}: ${c.figure}`);
   console.log(`\nwrote ${join(OUT_DIR, "autoscaler.md")}`);
