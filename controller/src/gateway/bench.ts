@@ -95,9 +95,10 @@ async function main(): Promise<void> {
     .option("--duration <s>", "seconds per run", positive("--duration"), 5)
     .option("--rounds <n>", "runs per side and scenario, alternating which side goes first (medians reported)", positive("--rounds"), 3)
     .option("--model-ms <ms>", "latency of the model for the latency runs", positive("--model-ms"), 5)
+    .option("--threads <n>", "HAProxy nbthread", positive("--threads"), 2)
     .option("--out <file>", "markdown report", "docs/benchmarks/gateway.md")
     .parse()
-    .opts<{ duration: number; rounds: number; modelMs: number; out: string }>();
+    .opts<{ duration: number; rounds: number; modelMs: number; threads: number; out: string }>();
 
   const { loadavg, cpus } = await import("node:os");
   const loadBefore = loadavg()[0] ?? 0;
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     endpoints: [ep("latency"), ep("cpu")],
     apiKeys: [{ id: "bench", sha256: hashApiKey(KEY), endpoints: ["latency", "cpu"] }],
     // No access log during the benchmark (stdout is not read).
-    settings: { logTarget: "stdout format raw local0 err" },
+    settings: { logTarget: "stdout format raw local0 err", threads: Math.floor(o.threads) },
   });
   try {
     gw.source.upsertPod("latency", { id: "m1", addr: "127.0.0.1", port: latencyModel.port, ready: true, terminating: false });
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
     const md = [
       `# Gateway benchmark`,
       ``,
-      `Command: \`npm run bench:gateway -- --duration ${d} --rounds ${o.rounds} --model-ms ${o.modelMs}\` (writes this file).`,
+      `Command: \`npm run bench:gateway -- --duration ${d} --rounds ${o.rounds} --model-ms ${o.modelMs} --threads ${o.threads}\` (writes this file).`,
       ``,
       `Direct = wrk/autocannon → example model server process on 127.0.0.1. Gateway = the same load → HAProxy 2.6.12`,
       `(API-key auth with the sha256 map, routing, path rewrite, per-pod maxconn 64, leastconn) → the same model process.`,
