@@ -1,0 +1,45 @@
+/**
+ * HTTP server for probes and metrics: `/healthz` (the process and its loop are alive), `/readyz` (caches synced;
+ * leadership is not required, a standby is ready), `/metrics` (prom-client).
+ */
+import { createServer, type Server } from "node:http";
+import type { Registry } from "prom-client";
+
+export interface HealthChecks {
+  /** Undefined when healthy, else why not. */
+  healthy(): string | undefined;
+  ready(): string | undefined;
+}
+
+export async function startHealthServer(port: number, checks: HealthChecks, registry: Registry): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const answer = (problem: string | undefined): void => {
+      res.writeHead(problem === undefined ? 200 : 503, { "content-type": "text/plain" });
+      res.end(problem ?? "ok");
+    };
+    if (path === "/healthz") return answer(checks.healthy());
+    if (path === "/readyz") return answer(checks.ready());
+    if (path === "/metrics") {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          res.writeHead(500);
+          res.end(String(err));
+        },
+      );
+      return;
+    }
+    res.writeHead(404);
+    res.end("not found");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "0.0.0.0", () => resolve());
+  });
+  const addr = server.address();
+  return { server, port: typeof addr === "object" && addr !== null ? addr.port : port };
+}

@@ -1,0 +1,126 @@
+/**
+ * The narrow Kubernetes surface the controller uses, implemented with the real `@kubernetes/client-node` 2.x
+ * generated clients and `Watch`. Everything above this file depends on `KubeApi`, not on client-node.
+ */
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  EventsV1Api,
+  KubeConfig,
+  Metrics,
+  PatchStrategy,
+  Watch,
+  setHeaderOptions,
+  type EventsV1Event,
+  type PodMetric,
+  type V1Deployment,
+  type V1EndpointSlice,
+  type V1Lease,
+} from "@kubernetes/client-node";
+import { SERVING_GROUP, SERVING_PLURAL, SERVING_VERSION, type ServingEndpoint, type ServingEndpointStatus } from "../crd/types.ts";
+import { FIELD_MANAGER } from "./labels.ts";
+import type { ListResult, WatchLike } from "./reflector.ts";
+
+/** Watch collection paths (all namespaces). */
+export const PATHS = {
+  servingEndpoints: `/apis/${SERVING_GROUP}/${SERVING_VERSION}/${SERVING_PLURAL}`,
+  deployments: "/apis/apps/v1/deployments",
+  endpointSlices: "/apis/discovery.k8s.io/v1/endpointslices",
+} as const;
+
+export interface KubeApi {
+  readonly watch: WatchLike;
+  listServingEndpoints(): Promise<ListResult<ServingEndpoint>>;
+  listDeployments(labelSelector: string): Promise<ListResult<V1Deployment>>;
+  listEndpointSlices(labelSelector: string): Promise<ListResult<V1EndpointSlice>>;
+  /**
+   * Sets a Deployment's replicas through its scale subresource (merge patch). `resourceVersion` makes it
+   * conditional: a Deployment changed since we read it answers 409 and nothing is written.
+   */
+  patchDeploymentScale(namespace: string, name: string, replicas: number, resourceVersion?: string): Promise<void>;
+  /** Merge-patches `status` through the status subresource. */
+  patchServingEndpointStatus(namespace: string, name: string, status: ServingEndpointStatus): Promise<void>;
+  createEvent(namespace: string, event: EventsV1Event): Promise<void>;
+  /** The Lease, or undefined when it does not exist (404). */
+  readLease(namespace: string, name: string): Promise<V1Lease | undefined>;
+  createLease(namespace: string, lease: V1Lease): Promise<V1Lease>;
+  /** Replace with the lease's `metadata.resourceVersion`: 409 when someone else wrote it first. */
+  replaceLease(namespace: string, name: string, lease: V1Lease): Promise<V1Lease>;
+  /** metrics.k8s.io PodMetrics of all namespaces. */
+  listPodMetrics(): Promise<readonly PodMetric[]>;
+}
+
+/** HTTP status of an error from client-node (ApiException.code or Watch's statusCode), if any. */
+export function httpStatusOf(err: unknown): number | undefined {
+  if (err === null || typeof err !== "object") return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e.code === "number") return e.code;
+  if (typeof e.statusCode === "number") return e.statusCode;
+  return undefined;
+}
+
+const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/** Builds the real client from a kubeconfig (in-cluster, `KUBECONFIG`, or a test double's address). */
+export function makeKubeApi(kc: KubeConfig): KubeApi {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const events = kc.makeApiClient(EventsV1Api);
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const metrics = new Metrics(kc);
+  return {
+    watch: new Watch(kc),
+    listServingEndpoints: async () =>
+      (await custom.listClusterCustomObject({ group: SERVING_GROUP, version: SERVING_VERSION, plural: SERVING_PLURAL })) as ListResult<ServingEndpoint>,
+    listDeployments: async (labelSelector) => (await apps.listDeploymentForAllNamespaces({ labelSelector })) as ListResult<V1Deployment>,
+    listEndpointSlices: async (labelSelector) =>
+      (await discovery.listEndpointSliceForAllNamespaces({ labelSelector })) as ListResult<V1EndpointSlice>,
+    patchDeploymentScale: async (namespace, name, replicas, resourceVersion) => {
+      const body = resourceVersion === undefined ? { spec: { replicas } } : { metadata: { resourceVersion }, spec: { replicas } };
+      await apps.patchNamespacedDeploymentScale({ name, namespace, body, fieldManager: FIELD_MANAGER }, mergePatch());
+    },
+    patchServingEndpointStatus: async (namespace, name, status) => {
+      await custom.patchNamespacedCustomObjectStatus(
+        { group: SERVING_GROUP, version: SERVING_VERSION, plural: SERVING_PLURAL, namespace, name, body: { status }, fieldManager: FIELD_MANAGER },
+        mergePatch(),
+      );
+    },
+    createEvent: async (namespace, body) => {
+      await events.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER });
+    },
+    readLease: async (namespace, name) => {
+      try {
+        return await coordination.readNamespacedLease({ namespace, name });
+      } catch (err) {
+        if (httpStatusOf(err) === 404) return undefined;
+        throw err;
+      }
+    },
+    createLease: (namespace, body) => coordination.createNamespacedLease({ namespace, body, fieldManager: FIELD_MANAGER }),
+    replaceLease: (namespace, name, body) =>
+      coordination.replaceNamespacedLease({ namespace, name, body, fieldManager: FIELD_MANAGER }),
+    listPodMetrics: async () => (await metrics.getPodMetrics()).items,
+  };
+}
+
+/** Kubeconfig from the environment: in-cluster service account when available, else `KUBECONFIG`/~/.kube/config. */
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+/** Kubeconfig pointing at a plain-HTTP server (the test double of the API server). */
+export function kubeConfigForUrl(server: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "test", server, skipTLSVerify: true }],
+    users: [{ name: "test", token: "test-token" }],
+    contexts: [{ name: "test", cluster: "test", user: "test" }],
+    currentContext: "test",
+  });
+  return kc;
+}
