@@ -1,5 +1,5 @@
 /**
- * `npm run check -- --stack <name> [--fixture <file>] [--config <file>] [--json]`
+ * `npm run check -- --stack <name> [--fixture <file>] [--config <file>] [--json] [--preview]`
  *
  * OFFLINE policy check: evaluates the Pulumi program for an example stack under Pulumi's mocks, runs the whole
  * policy pack on what it registered (as the policy server would), prints violations grouped by resource with
@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { definitions, pulumiPolicies } from "./pack.ts";
-import { runPack, type OfflineResource, type PackConfig } from "./offline/run-pack.ts";
+import { makeUrn, runPack, type OfflineResource, type PackConfig } from "./offline/run-pack.ts";
 import { loadPackConfig } from "./offline/pack-config.ts";
 import { formatReport, summarize } from "./offline/report.ts";
 import { evaluateProgram } from "./offline/evaluate-program.ts";
@@ -20,10 +20,11 @@ interface Options {
   config?: string;
   inventory?: string;
   json?: boolean;
+  preview?: boolean;
 }
 
 /** Reads a fixture: a JSON array of `{ type, name, props }` resources appended to the evaluated stack. */
-export function loadFixture(path: string): OfflineResource[] {
+export function loadFixture(path: string, stack: string): OfflineResource[] {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
@@ -36,7 +37,7 @@ export function loadFixture(path: string): OfflineResource[] {
     if (typeof o?.type !== "string" || typeof o.name !== "string" || typeof o.props !== "object" || o.props === null) {
       throw new Error(`--fixture ${path}: item [${i}] needs string "type", string "name" and object "props"`);
     }
-    return o as OfflineResource;
+    return { ...(o as OfflineResource), urn: o.urn ?? makeUrn(o.type, o.name, stack) };
   });
 }
 
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--config <file>", "policy pack config (default: policies/config/<stack>.json when it exists)")
     .option("--inventory <file>", "check this JSON resource list instead of evaluating the program")
     .option("--json", "print diagnostics as JSON")
+    .option("--preview", "evaluate as a preview: outputs not known before an update are unknown (policies reading them report can't-run)")
     .exitOverride();
   let opts: Options;
   try {
@@ -60,8 +62,8 @@ async function main(argv: string[]): Promise<number> {
     const defaultConfig = new URL(`./config/${opts.stack}.json`, import.meta.url).pathname;
     const configPath = opts.config ?? (existsSync(defaultConfig) ? defaultConfig : undefined);
     const config: PackConfig = configPath !== undefined ? loadPackConfig(configPath, definitions) : {};
-    const evaluated = opts.inventory !== undefined ? loadFixture(opts.inventory) : await evaluateProgram(opts.stack);
-    const resources = [...evaluated, ...(opts.fixture ?? []).flatMap(loadFixture)];
+    const evaluated = opts.inventory !== undefined ? loadFixture(opts.inventory, opts.stack) : await evaluateProgram(opts.stack, opts.preview ?? false);
+    const resources = [...evaluated, ...(opts.fixture ?? []).flatMap((f) => loadFixture(f, opts.stack))];
     const diagnostics = await runPack(pulumiPolicies(), resources, config);
     const s = summarize(diagnostics);
     if (opts.json) {

@@ -20,6 +20,7 @@ import { gpuNodeBudget } from "./rules/gpu-node-budget.ts";
 import { endpointProbesPdb } from "./rules/endpoint-probes-pdb.ts";
 import { controllerHa } from "./rules/controller-ha.ts";
 import { endpointScraped } from "./rules/endpoint-scraped.ts";
+import { nodeSelectorMatchesPool } from "./rules/node-selector-matches-pool.ts";
 import type { PolicyDefinition, ResourceView } from "./types.ts";
 
 /** Name of the pack as the Pulumi CLI shows it. */
@@ -29,7 +30,7 @@ export const PACK_NAME = "autopilot-serving";
 export const definitions: readonly PolicyDefinition[] = [
   concurrencyRange, gpuRuntimePlacement, cpuOffGpuPools, imagesPinned, containerResources, podSecurity,
   endpointNetworkPolicy, gatewayAuth, modelBucketPrivate, modelAccessLeastPrivilege, gpuNodeBudget,
-  endpointProbesPdb, controllerHa, endpointScraped,
+  endpointProbesPdb, controllerHa, endpointScraped, nodeSelectorMatchesPool,
 ];
 
 /** Marker that separates a violation from the remediation in every reported message. */
@@ -51,6 +52,7 @@ function viewOfResource(r: PolicyResource): ResourceView {
   const id = (r as PolicyResource & { id?: unknown }).id;
   return {
     type: r.type, name: r.name, urn: r.urn, props: r.props, propertyDependencies: deps,
+    dependencies: (r.dependencies ?? []).map((d) => ({ urn: d.urn })),
     ...(r.parent ? { parentUrn: r.parent.urn } : {}),
     ...(typeof id === "string" ? { id } : {}),
   };

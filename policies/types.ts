@@ -20,7 +20,9 @@ export interface ResourceView {
   readonly props: Record<string, unknown>;
   /** URN of the parent resource, when known. */
   readonly parentUrn?: string;
-  /** Resources each top-level property depends on (stack policies only; absent offline). */
+  /** URNs of the resources this one depends on (stack policies only). */
+  readonly dependencies?: readonly { readonly urn: string }[];
+  /** Resources each top-level property depends on (stack policies only). */
   readonly propertyDependencies?: Readonly<Record<string, readonly { readonly urn: string }[]>>;
 }
 

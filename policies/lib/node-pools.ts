@@ -1,5 +1,5 @@
 /** GPU node pools as the cloud providers declare them, and the most nodes each can grow to. */
-import { arr, at, num, str } from "./read.ts";
+import { arr, at, num, str, stringMap } from "./read.ts";
 import type { ResourceView } from "../types.ts";
 
 export const EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
@@ -40,6 +40,22 @@ export function gpuPools(resources: readonly ResourceView[], gpuTaintKey: string
         out.push({ resource: r, maxNodes: fixed * zones, how: `nodeCount × ${zones} zone(s)` });
       }
     }
+  }
+  return out;
+}
+
+/** A node pool of any kind with the labels its nodes carry. */
+export interface PoolLabels {
+  readonly resource: ResourceView;
+  readonly labels: Record<string, string>;
+}
+
+/** Every node pool of the stack (EKS node groups, GKE node pools) with its node labels. */
+export function nodePools(resources: readonly ResourceView[]): PoolLabels[] {
+  const out: PoolLabels[] = [];
+  for (const r of resources) {
+    if (r.type === EKS_NODE_GROUP || r.type === EKS_MANAGED_NODE_GROUP) out.push({ resource: r, labels: stringMap(r.props["labels"]) });
+    else if (r.type === GKE_NODE_POOL) out.push({ resource: r, labels: stringMap(at(r.props, "nodeConfig", "labels")) });
   }
   return out;
 }

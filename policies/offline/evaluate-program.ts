@@ -1,41 +1,46 @@
 /**
- * Evaluates the Pulumi program (infra/) for one example stack under Pulumi's mocks and returns what it
- * registered, as OfflineResources. Uses the program's own mock evaluation (INFRA area); this module only
- * adapts its output.
+ * Evaluates the Pulumi program (infra/) for one example stack under Pulumi's mocks — with the program's own
+ * offline evaluation, `evaluateStack` in infra/evaluate.ts (a test double of the engine) — and adapts what it
+ * registered to the offline runner's shape.
  */
 import type { OfflineResource } from "./run-pack.ts";
 
-/** The shape the program's mock evaluation returns per registered resource. */
-interface RegisteredResource {
+/** The shape infra/evaluate.ts returns per registered resource. */
+export interface RegisteredResource {
+  readonly urn: string;
   readonly type: string;
   readonly name: string;
-  readonly urn?: string;
-  readonly parent?: string;
-  readonly id?: string;
-  readonly inputs?: Record<string, unknown>;
-  readonly props?: Record<string, unknown>;
+  /** Parent URN ("" for the stack itself). */
+  readonly parent: string;
+  readonly custom?: boolean;
+  readonly inputs: Record<string, unknown>;
+  readonly dependencies?: readonly string[];
 }
 
-/** Runs the program for `stack` under mocks. Throws with a clear message when the evaluation is unavailable. */
-export async function evaluateProgram(stack: string): Promise<OfflineResource[]> {
-  let mod: { evaluateStack?: (stack: string) => Promise<{ resources: RegisteredResource[] } | RegisteredResource[]> };
-  try {
-    mod = (await import(new URL("../../infra/evaluate.ts", import.meta.url).href)) as typeof mod;
-  } catch (e) {
-    throw new Error(`cannot load the program's mock evaluation (infra/evaluate.ts): ${(e as Error).message}`);
-  }
-  if (typeof mod.evaluateStack !== "function") throw new Error("infra/evaluate.ts does not export evaluateStack(stack)");
-  const result = await mod.evaluateStack(stack);
-  const list = Array.isArray(result) ? result : result.resources;
-  return list.map(toOffline);
+/** Project name in URNs (Pulumi.yaml `name`). */
+const PROJECT = "autopilot-serving";
+
+/** The engine's full URN for a mock-monitor URN (`parentType$type::name` → `urn:pulumi:<stack>::<project>::…`). */
+export function fullUrn(urn: string, stack: string): string {
+  return urn.startsWith("urn:") ? urn : `urn:pulumi:${stack}::${PROJECT}::${urn}`;
 }
 
-/** Maps one registered resource to the offline runner's shape. */
-export function toOffline(r: RegisteredResource): OfflineResource {
-  return {
-    type: r.type, name: r.name, props: r.inputs ?? r.props ?? {},
-    ...(r.urn !== undefined ? { urn: r.urn } : {}),
-    ...(r.parent !== undefined ? { parent: r.parent } : {}),
-    ...(r.id !== undefined ? { id: r.id } : {}),
-  };
+/** Maps the registered resources of one evaluation to OfflineResources (components and the stack included). */
+export function toOffline(resources: readonly RegisteredResource[], stack: string): OfflineResource[] {
+  return resources.map((r) => ({
+    type: r.type, name: r.name, urn: fullUrn(r.urn, stack), props: r.inputs,
+    ...(r.parent !== "" ? { parent: fullUrn(r.parent, stack) } : {}),
+    ...(r.dependencies !== undefined ? { dependencies: r.dependencies.map((d) => fullUrn(d, stack)) } : {}),
+  }));
+}
+
+/**
+ * Runs the program for `stack` under mocks (config from Pulumi.<stack>.yaml); `preview` makes not-yet-known
+ * outputs unknown, as in `pulumi preview`. The program's own errors propagate.
+ */
+export async function evaluateProgram(stack: string, preview = false): Promise<OfflineResource[]> {
+  // Loaded on demand: `--inventory` runs never pay for loading the program and the providers.
+  const { evaluateStack } = await import("../../infra/evaluate.ts");
+  const evaluation = await evaluateStack(stack, { preview });
+  return toOffline(evaluation.resources, stack);
 }

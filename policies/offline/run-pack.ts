@@ -22,6 +22,8 @@ export interface OfflineResource {
   /** Provider id, when the mocks assigned one (lets stack policies match `bucket: b.id` references). */
   readonly id?: string;
   readonly props: Record<string, unknown>;
+  /** URNs this resource depends on (the engine's dependencies), when known. */
+  readonly dependencies?: readonly string[];
   /** URNs each property depends on (the engine's propertyDependencies), when known. */
   readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
 }
@@ -108,6 +110,7 @@ export function makeStackArgs(resources: readonly OfflineResource[], policyName:
   for (const { r, pr } of built) {
     const parent = r.parent ? byUrn.get(r.parent) : undefined;
     if (parent) pr.parent = parent;
+    pr.dependencies = (r.dependencies ?? []).map((u) => byUrn.get(u)).filter((x): x is PolicyResource => x !== undefined);
     for (const [k, urns] of Object.entries(r.propertyDependencies ?? {})) {
       pr.propertyDependencies[k] = urns.map((u) => byUrn.get(u)).filter((x): x is PolicyResource => x !== undefined);
     }

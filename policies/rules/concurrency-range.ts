@@ -4,7 +4,7 @@ import { SERVING_ENDPOINT, describe } from "../lib/endpoints.ts";
 import type { ResourcePolicyDefinition, Violation } from "../types.ts";
 
 export interface ConcurrencyRangeConfig {
-  /** Highest per-pod concurrency (`spec.concurrency.max`) the platform allows. @default 256 */
+  /** Highest per-pod concurrency (`spec.concurrency.max`) the platform allows. @default 1024 */
   maxConcurrencyCap: number;
 }
 
@@ -16,9 +16,11 @@ export const concurrencyRange: ResourcePolicyDefinition<ConcurrencyRangeConfig> 
   remediation:
     "Set spec.concurrency to integers with 1 ≤ min ≤ max ≤ the cap (policy config maxConcurrencyCap), and " +
     "spec.provisionedConcurrency ≤ concurrency.max × replicas.max (and 0 when scaleToZero is on).",
-  defaults: { maxConcurrencyCap: 256 },
+  // 1024: an I/O-bound agent holds hundreds of slow requests per pod; beyond that a pod's file descriptors,
+  // memory per request and the gateway's per-server queue become the limit, not the model.
+  defaults: { maxConcurrencyCap: 1024 },
   configSchema: {
-    maxConcurrencyCap: { type: "integer", minimum: 1, default: 256, description: "Highest per-pod concurrency.max allowed." },
+    maxConcurrencyCap: { type: "integer", minimum: 1, default: 1024, description: "Highest per-pod concurrency.max allowed." },
   },
   types: [SERVING_ENDPOINT],
   check: (r, config) => {

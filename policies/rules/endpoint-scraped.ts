@@ -1,32 +1,73 @@
-/** Policy 14: every endpoint is scraped by Prometheus (a PodMonitor or ServiceMonitor selects its pods). */
-import { arr, at, k8sNamespace, stringMap } from "../lib/read.ts";
+/**
+ * Policy 14: every endpoint is scraped by Prometheus — a PodMonitor (or a ServiceMonitor through a Service)
+ * selects its pods. A runtime that exposes no metrics endpoint at all (the MLflow scoring server) is accepted
+ * only when the gateway, which measures every endpoint's traffic per backend, is scraped instead.
+ */
+import { arr, at, k8sNamespace, labelsMatch, stringMap } from "../lib/read.ts";
 import { POD_MONITOR, SERVICE, SERVICE_MONITOR, describe, endpointWorkloads, selectorMatches } from "../lib/endpoints.ts";
-import { podLabels } from "../lib/workloads.ts";
+import { DEPLOYMENT, podLabels, podTemplate } from "../lib/workloads.ts";
 import type { ResourceView, StackPolicyDefinition, Violation } from "../types.ts";
 
 export interface EndpointScrapedConfig {
   /** Label on Namespaces (and pods) that marks a serving endpoint. */
   endpointLabelKey: string;
+  /** Pod label or annotation naming the model server. */
+  runtimeLabelKey: string;
+  /** Runtimes that expose no Prometheus endpoint; their endpoints are covered by the gateway's scrape. */
+  runtimesWithoutMetrics: string[];
+  /** Where the gateway pods run and the labels they carry. */
+  gateway: { namespace: string; podLabels: Record<string, string> };
 }
+
+const defaults: EndpointScrapedConfig = {
+  endpointLabelKey: "serving.autopilot.dev/endpoint",
+  runtimeLabelKey: "serving.autopilot.dev/runtime",
+  runtimesWithoutMetrics: ["mlflow"],
+  gateway: { namespace: "autopilot-gateway", podLabels: { "app.kubernetes.io/component": "gateway" } },
+};
 
 export const endpointScraped: StackPolicyDefinition<EndpointScrapedConfig> = {
   kind: "stack",
   name: "endpoint-scraped",
-  description: "Every endpoint workload is selected by a PodMonitor (or by a ServiceMonitor through a Service) with at least one endpoint.",
+  description: "Every endpoint workload is selected by a PodMonitor/ServiceMonitor; runtimes without metrics need the gateway scraped instead.",
   enforcementLevel: "mandatory",
   remediation:
-    "Add a PodMonitor (monitoring.coreos.com/v1) in the endpoint namespace whose spec.selector matches the pod labels and " +
-    "whose podMetricsEndpoints name the metrics port — the ServingEndpoint component creates one; don't remove it.",
-  defaults: { endpointLabelKey: "serving.autopilot.dev/endpoint" },
+    "Keep the ServingEndpoint component's PodMonitor (monitoring.coreos.com/v1, spec.selector matching the pod labels, " +
+    "podMetricsEndpoints naming the metrics port); for a runtime without a metrics endpoint keep the Observability " +
+    "component's gateway ServiceMonitor, which carries the endpoint's QPS, latency, in-flight, queued and 429 series.",
+  defaults,
   configSchema: {
-    endpointLabelKey: { type: "string", default: "serving.autopilot.dev/endpoint", description: "Label marking endpoint namespaces and pods." },
+    endpointLabelKey: { type: "string", default: defaults.endpointLabelKey, description: "Label marking endpoint namespaces and pods." },
+    runtimeLabelKey: { type: "string", default: defaults.runtimeLabelKey, description: "Pod label or annotation naming the model server." },
+    runtimesWithoutMetrics: {
+      type: "array", items: { type: "string" }, default: defaults.runtimesWithoutMetrics,
+      description: "Runtimes without a Prometheus endpoint (covered by the gateway scrape).",
+    },
+    gateway: {
+      type: "object", default: defaults.gateway, description: "Namespace and pod labels of the gateway.",
+      required: ["namespace", "podLabels"],
+      properties: { namespace: { type: "string" }, podLabels: { type: "object", additionalProperties: { type: "string" } } },
+    },
   },
   check: (resources, config) => {
     const out: Violation[] = [];
+    let gatewayScraped: boolean | undefined;
     for (const w of endpointWorkloads(resources, config.endpointLabelKey)) {
-      if (!isScraped(w, resources)) {
-        out.push({ message: `${describe(w)}: no PodMonitor or ServiceMonitor selects its pods ${JSON.stringify(podLabels(w.type, w.props))}.`, urn: w.urn });
+      const labels = podLabels(w.type, w.props);
+      if (isScraped(k8sNamespace(w.props), labels, resources)) continue;
+      const meta = podTemplate(w.type, w.props)?.metadata ?? {};
+      const runtime = labels[config.runtimeLabelKey] ?? stringMap(meta["annotations"])[config.runtimeLabelKey];
+      if (runtime !== undefined && config.runtimesWithoutMetrics.includes(runtime)) {
+        gatewayScraped ??= isGatewayScraped(resources, config);
+        if (gatewayScraped) continue;
+        out.push({
+          message: `${describe(w)}: runtime "${runtime}" exposes no metrics and the gateway, which measures this endpoint's traffic, ` +
+            `is not scraped either (no PodMonitor/ServiceMonitor selects the gateway pods in ${config.gateway.namespace}).`,
+          urn: w.urn,
+        });
+        continue;
       }
+      out.push({ message: `${describe(w)}: no PodMonitor or ServiceMonitor selects its pods ${JSON.stringify(labels)}.`, urn: w.urn });
     }
     return out;
   },
@@ -41,9 +82,8 @@ function watchesNamespace(monitor: ResourceView, ns: string): boolean {
   return k8sNamespace(monitor.props) === ns;
 }
 
-function isScraped(w: ResourceView, resources: readonly ResourceView[]): boolean {
-  const ns = k8sNamespace(w.props);
-  const labels = podLabels(w.type, w.props);
+/** True when pods with `labels` in `ns` are scraped: by a PodMonitor, or a ServiceMonitor → Service → pods. */
+function isScraped(ns: string, labels: Record<string, string>, resources: readonly ResourceView[]): boolean {
   const byPodMonitor = resources.some(
     (m) =>
       m.type === POD_MONITOR &&
@@ -52,12 +92,11 @@ function isScraped(w: ResourceView, resources: readonly ResourceView[]): boolean
       arr(at(m.props, "spec", "podMetricsEndpoints")).length > 0,
   );
   if (byPodMonitor) return true;
-  // ServiceMonitor → Service (same namespace, selects the pods) → pods.
-  const services = resources.filter(
-    (s) => s.type === SERVICE && k8sNamespace(s.props) === ns &&
-      Object.keys(stringMap(at(s.props, "spec", "selector"))).length > 0 &&
-      Object.entries(stringMap(at(s.props, "spec", "selector"))).every(([k, v]) => labels[k] === v),
-  );
+  const services = resources.filter((s) => {
+    if (s.type !== SERVICE || k8sNamespace(s.props) !== ns) return false;
+    const sel = stringMap(at(s.props, "spec", "selector"));
+    return Object.keys(sel).length > 0 && labelsMatch(sel, labels);
+  });
   return resources.some(
     (m) =>
       m.type === SERVICE_MONITOR &&
@@ -65,4 +104,11 @@ function isScraped(w: ResourceView, resources: readonly ResourceView[]): boolean
       arr(at(m.props, "spec", "endpoints")).length > 0 &&
       services.some((s) => selectorMatches(at(m.props, "spec", "selector"), stringMap(at(s.props, "metadata", "labels")))),
   );
+}
+
+function isGatewayScraped(resources: readonly ResourceView[], config: EndpointScrapedConfig): boolean {
+  const gateways = resources.filter(
+    (r) => r.type === DEPLOYMENT && k8sNamespace(r.props) === config.gateway.namespace && labelsMatch(config.gateway.podLabels, podLabels(r.type, r.props)),
+  );
+  return gateways.length > 0 && gateways.every((g) => isScraped(config.gateway.namespace, podLabels(g.type, g.props), resources));
 }

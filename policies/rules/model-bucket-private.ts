@@ -50,8 +50,9 @@ export const modelBucketPrivate: StackPolicyDefinition<ModelBucketConfig> = {
 };
 
 /**
- * Companion resources (`bucket` prop) that belong to bucket `b`. The runtime's property dependencies decide
- * when present (they stay known during preview); otherwise the `bucket` value is compared with b's name or id.
+ * Companion resources (`bucket` prop) that belong to bucket `b`. The engine's property dependencies decide when
+ * present (they stay known during preview), then plain dependencies on `b`; otherwise the `bucket` value is
+ * compared with b's name or id.
  */
 function companions(b: ResourceView, resources: readonly ResourceView[], types: readonly string[]): ResourceView[] {
   let keys: Set<string> | undefined;
@@ -59,6 +60,7 @@ function companions(b: ResourceView, resources: readonly ResourceView[], types: 
     if (!types.includes(r.type)) return false;
     const deps = r.propertyDependencies?.["bucket"];
     if (deps !== undefined && deps.length > 0) return deps.some((d) => d.urn === b.urn);
+    if ((r.dependencies ?? []).some((d) => d.urn === b.urn)) return true;
     keys ??= new Set([str(b.props["bucket"]), b.id].filter((x): x is string => x !== undefined));
     return keys.has(str(r.props["bucket"]) ?? "\0");
   });

@@ -1,12 +1,15 @@
 /** Policy 6: restricted pod security (Kubernetes Pod Security Standards, "restricted" profile, plus read-only root). */
 import { WORKLOAD_TYPES, containersOf, podTemplate } from "../lib/workloads.ts";
-import { arr, at, k8sNamespace, str, stringMap } from "../lib/read.ts";
+import { arr, at, globMatch, k8sName, k8sNamespace, str, stringMap } from "../lib/read.ts";
 import { describe } from "../lib/endpoints.ts";
 import type { ResourcePolicyDefinition, Violation } from "../types.ts";
 
 export interface PodSecurityConfig {
-  /** Namespaces exempt from the policy (node agents such as the NVIDIA device plugin). */
-  exemptNamespaces: string[];
+  /**
+   * Workloads exempt from the policy, as `namespace/name` globs: node agents that need host access by design
+   * (NVIDIA device plugin, DCGM exporter, Prometheus node exporter) and kube-system.
+   */
+  exemptWorkloads: string[];
   /**
    * Pod-template annotation that exempts the listed containers (comma-separated names) from the read-only
    * root filesystem rule, for runtimes that must write to their root filesystem.
@@ -15,7 +18,11 @@ export interface PodSecurityConfig {
 }
 
 const defaults: PodSecurityConfig = {
-  exemptNamespaces: ["kube-system"],
+  exemptWorkloads: [
+    "kube-system/*", "*/*nvidia-device-plugin*", "*/*dcgm-exporter*", "*/*node-exporter*",
+    // The ModelCache's node agent creates each endpoint's hostPath cache directory with its owner (chown needs root).
+    "autopilot-node-cache/node-cache-prep",
+  ],
   writableRootAnnotation: "policies.autopilot.dev/writable-root-filesystem",
 };
 
@@ -31,7 +38,10 @@ export const podSecurity: ResourcePolicyDefinition<PodSecurityConfig> = {
     "pod annotation named by writableRootAnnotation.",
   defaults,
   configSchema: {
-    exemptNamespaces: { type: "array", items: { type: "string" }, default: defaults.exemptNamespaces, description: "Namespaces exempt from the policy." },
+    exemptWorkloads: {
+      type: "array", items: { type: "string" }, default: defaults.exemptWorkloads,
+      description: "namespace/name globs of workloads exempt from the policy (node agents needing host access).",
+    },
     writableRootAnnotation: {
       type: "string", default: defaults.writableRootAnnotation,
       description: "Pod annotation listing containers allowed a writable root filesystem.",
@@ -41,7 +51,8 @@ export const podSecurity: ResourcePolicyDefinition<PodSecurityConfig> = {
   check: (r, config) => {
     const t = podTemplate(r.type, r.props);
     if (t === undefined) return [];
-    if (config.exemptNamespaces.includes(k8sNamespace(r.props))) return [];
+    const id = `${k8sNamespace(r.props)}/${k8sName(r.props) ?? r.name}`;
+    if (config.exemptWorkloads.some((g) => globMatch(g, id))) return [];
     const out: Violation[] = [];
     const pod = at(t.spec, "securityContext");
     const writable = (stringMap(t.metadata["annotations"])[config.writableRootAnnotation] ?? "")

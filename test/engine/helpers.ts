@@ -115,6 +115,8 @@ export interface PlantOptions {
   readonly config?: EngineConfig;
   /** Extra pod signals from per-pod in-flight x. */
   readonly podSignals?: (x: number) => Omit<PodSample, "ready">;
+  /** Drop the engine's memory at this second (a controller restart). */
+  readonly restartAtS?: number;
 }
 
 export interface Tick {
@@ -125,6 +127,7 @@ export interface Tick {
   readonly rejected: number;
   readonly arrivals: number;
   readonly decision: Decision | undefined;
+  readonly unschedulable: number;
 }
 
 /**
@@ -194,6 +197,10 @@ export function runPlant(o: PlantOptions): Tick[] {
     history.push(sm);
     if (history.length > 400) history.shift();
     let d: Decision | undefined;
+    if (o.restartAtS === tS) {
+      mem = undefined;
+      nextRunMs = 0;
+    }
     if (tS * 1000 >= nextRunMs) {
       const unsched = Math.max(0, desired - Math.min(desired, maxPods));
       d = decide(
@@ -223,7 +230,7 @@ export function runPlant(o: PlantOptions): Tick[] {
       }
       desired = d.desiredReplicas;
     }
-    ticks.push({ tS, ready, desired, target, rejected, arrivals: lambda, decision: d });
+    ticks.push({ tS, ready, desired, target, rejected, arrivals: lambda, decision: d, unschedulable: Math.max(0, desired - maxPods) });
   }
   return ticks;
 }

@@ -8,7 +8,14 @@ import { memory, samples, spec, state, type Load } from "./helpers.ts";
 const now = 600_000;
 /** An engine that has run for 10 min; the vertical axis is due now. */
 const ran = (over: Parameters<typeof memory>[1] = {}) =>
-  memory(0, { lastVerticalAtMs: now - 30_000, lastHorizontalAtMs: now - 1000, baselineServiceMs: 5, ...over });
+  memory(0, {
+    lastVerticalAtMs: now - 30_000,
+    lastHorizontalAtMs: now - 1000,
+    baselineServiceMs: 5,
+    // learned profile: 5 ms at 1 request in flight per pod
+    extra: { px0: 1, ps0: 5, ...(over.extra ?? {}) },
+    ...Object.fromEntries(Object.entries(over).filter(([k]) => k !== "extra")),
+  });
 const window = (l: Load) => samples(now - 300_000, now, () => l);
 /** 4 pods at per-pod in-flight x with service time s (arrivals from Little's law). */
 const at = (x: number, s: number, extra: Partial<Load> = {}): Load => ({
@@ -42,7 +49,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "vllm", sloP99Ms: 10_000 }),
       state: state(),
       history: window(at(4, 60, { pod: { gpuUtil: 1, gpuMemoryUtil: 0.99, kvCacheUtil: 0.3 } })),
-      memory: ran({ baselineServiceMs: 55 }),
+      memory: ran({ baselineServiceMs: 55, extra: { px0: 1, ps0: 55 } }),
       nowMs: now,
     },
     want: { target: 8, reason: "Hold" },
@@ -53,7 +60,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "vllm", sloP99Ms: 10_000 }),
       state: state(),
       history: window(at(7.5, 60, { pod: { kvCacheUtil: 0.95 } })),
-      memory: ran({ baselineServiceMs: 55 }),
+      memory: ran({ baselineServiceMs: 55, extra: { px0: 1, ps0: 55 } }),
       nowMs: now,
     },
     want: { target: 5, reason: "StressCut" },
@@ -64,7 +71,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "vllm", sloP99Ms: 10_000 }),
       state: state(),
       history: window(at(7.5, 60, { pod: { runtimeQueueLength: 6 } })),
-      memory: ran({ baselineServiceMs: 55 }),
+      memory: ran({ baselineServiceMs: 55, extra: { px0: 1, ps0: 55 } }),
       nowMs: now,
     },
     want: { target: 4, reason: "StressCut" },
@@ -80,10 +87,38 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
     want: { target: 12, reason: "CalmRaise" },
   },
   {
-    name: "a raise keeps the extrapolated CPU utilisation under the cut line",
-    // 0.5 CPU at 7 in flight → 0.95 at 13.3 in flight → target 13.3 / 0.9 = 14.7 → but 1.5× caps at 12
-    // here: 0.7 CPU → 0.95 at 9.5 in flight → 9.5 / 0.9 = 10.5 → 10
+    name: "a raise stops where CPU saturates",
+    // 0.7 CPU at 7 in flight → CPU reaches 1 at 10 in flight
     input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { pod: { cpuUtil: 0.7 } })), memory: ran({ calmWindows: 1 }), nowMs: now },
+    want: { target: 10, reason: "CalmRaise" },
+  },
+  {
+    name: "a target far above where CPU saturates is cut toward it, even without stress yet",
+    // 0.9 CPU at 2 in flight → saturates at 2.2; 8 > 2 × 1.15 → cut, at most halving
+    input: { spec: spec(), state: state(), history: window(at(2, 5, { pod: { cpuUtil: 0.9 } })), memory: ran(), nowMs: now },
+    want: { target: 4, reason: "StressCut" },
+  },
+  {
+    name: "a fixed memory allocation is not extrapolated into a cut",
+    input: {
+      spec: spec({ runtime: "custom" }),
+      state: state(),
+      history: window(at(2, 5, { pod: { memoryUtil: 0.6 } })),
+      memory: ran({ extra: { px0: 1, ps0: 5, pm0: 0.6, px4: 4, ps4: 5, pm4: 0.6 } }),
+      nowMs: now,
+    },
+    want: { target: 8, reason: "Hold" },
+  },
+  {
+    name: "a raise is bounded by where a growing memory use reaches its raise threshold",
+    // memory 0.2 + 0.06·x (fitted from the profile): reaches 0.8 at x = 10
+    input: {
+      spec: spec({ runtime: "custom" }),
+      state: state(),
+      history: window(at(7, 5, { pod: { memoryUtil: 0.62 } })),
+      memory: ran({ calmWindows: 1, extra: { px0: 1, ps0: 5, pm0: 0.26, px4: 4, ps4: 5, pm4: 0.44 } }),
+      nowMs: now,
+    },
     want: { target: 10, reason: "CalmRaise" },
   },
   {
@@ -146,7 +181,7 @@ describe("vertical axis (decide)", () => {
   it("a cut raises the replica count in the same call (the new target is the denominator)", () => {
     const d = decide({ spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90 })), memory: ran(), nowMs: now });
     assert.equal(d.targetConcurrency, 5);
-    // 4 pods × 7 in flight = 28 concurrent / (5 × 0.9) = 6.2
+    // 4 pods × 7 in flight = 28 concurrent; (28 + 0.5·√28) / 5 = 6.1 (β from the 100 ms SLO, floored at 0.5)
     assert.equal(d.desiredReplicas, 7);
     assert.equal(d.replicasReason, "ScaleUp");
   });

@@ -26,7 +26,7 @@ test("real HAProxy 2.6 page after the burst: 429s, completions and pod 5xx are t
   const ep1 = stats.get("be_ep1");
   const ep2 = stats.get("be_ep2");
   assert.ok(ep1 && ep2);
-  const zero: BackendStats = { ...ep1, requestsTotal: 0, responsesTotal: 0, responses5xxTotal: 0, deniedTotal: 0, connectionErrorsTotal: 0 };
+  const zero: BackendStats = { ...ep1, requestsTotal: 0, responsesTotal: 0, responses5xxTotal: 0, responses4xxTotal: 0, deniedTotal: 0, connectionErrorsTotal: 0 };
   const s = sampleFromReadings(zero, ep1, 2000, 1000);
   assert.deepEqual(
     { arrivals: s.arrivals, rejections: s.rejections, completions: s.completions, errors: s.errors },
@@ -46,13 +46,14 @@ test("sampleFromReadings: named cases", () => {
     {
       name: "no previous reading: gauges only, no rates",
       prev: undefined, cur: base,
-      want: { inFlight: 6, queued: 4, arrivals: 0, completions: 0, rejections: 0, serviceTimeMs: 50 },
+      want: { inFlight: 6, queued: 4, arrivals: 0, completions: 0, rejections: 0, serviceTimeMs: undefined, queueTimeMs: undefined },
     },
     {
       name: "ordinary interval",
       prev: base,
       cur: { ...base, requestsTotal: 150, responsesTotal: 135, deniedTotal: 8, connectionErrorsTotal: 2, responses5xxTotal: 3 },
-      want: { inFlight: 6, queued: 4, arrivals: 50, completions: 41, rejections: 4, errors: 1 },
+      // Little's law: 6 in flight / 41 completions per 1000 ms; 4 queued / the same rate.
+      want: { inFlight: 6, queued: 4, arrivals: 50, completions: 41, rejections: 4, errors: 1, serviceTimeMs: 6000 / 41, queueTimeMs: 4000 / 41 },
     },
     {
       name: "HAProxy restarted: counters fell, so the new values are the increase",
@@ -92,7 +93,7 @@ test("tracker sums gateway replicas and drops a replica whose reading is stale",
   const page = (proxy: string, sessions: number, queue: number, requests: number): string =>
     `haproxy_backend_current_sessions{proxy="${proxy}"} ${sessions}\n` +
     `haproxy_backend_current_queue{proxy="${proxy}"} ${queue}\n` +
-    `haproxy_backend_http_requests_total{proxy="${proxy}"} ${requests}\n`;
+    `haproxy_backend_sessions_total{proxy="${proxy}"} ${requests}\n`;
   const t = new GatewayMetricsTracker();
   t.ingestPage("gw-a", page("be_ep", 4, 1, 100) + page("stats", 1, 0, 5), 0);
   t.ingestPage("gw-b", page("be_ep", 6, 0, 200), 0);
@@ -115,7 +116,7 @@ function viaLibrary(text: string): Map<string, Record<string, number>> {
   const out = new Map<string, Record<string, number>>();
   const names: Record<string, string> = {
     haproxy_backend_current_sessions: "currentSessions", haproxy_backend_current_queue: "currentQueue",
-    haproxy_backend_http_requests_total: "requestsTotal", haproxy_backend_http_responses_total: "responsesTotal",
+    haproxy_backend_sessions_total: "requestsTotal", haproxy_backend_http_responses_total: "responsesTotal",
   };
   for (const fam of parsePrometheusTextFormat(text)) {
     const key = names[fam.name];
@@ -145,8 +146,8 @@ test("scanner agrees with the maintained parser, including escaped label values 
       proxies.forEach((p, i) => { text += `haproxy_backend_current_sessions{proxy="${escape(p)}"} ${values[i] ?? 0}\n`; });
       text += "# TYPE haproxy_backend_current_queue gauge\n";
       proxies.forEach((p, i) => { text += `haproxy_backend_current_queue{proxy="${escape(p)}"} ${values[i + 6] ?? 0}\n`; });
-      text += "# TYPE haproxy_backend_http_requests_total counter\n";
-      proxies.forEach((p, i) => { text += `haproxy_backend_http_requests_total{proxy="${escape(p)}"} ${values[i + 12] ?? 0}\n`; });
+      text += "# TYPE haproxy_backend_sessions_total counter\n";
+      proxies.forEach((p, i) => { text += `haproxy_backend_sessions_total{proxy="${escape(p)}"} ${values[i + 12] ?? 0}\n`; });
       text += "# TYPE haproxy_backend_http_responses_total counter\n";
       proxies.forEach((p, i) => {
         ["2xx", "5xx"].forEach((code, j) => {

@@ -52,9 +52,11 @@ export const variants: Variant[] = [
   { name: "no startup probe", cloud: "local", want: "endpoint-probes-and-pdb", breakIt: (rs) => { delete server(rs).startupProbe; } },
   { name: "no PodDisruptionBudget", cloud: "gcp", want: "endpoint-probes-and-pdb", breakIt: (rs) => rs.filter((r) => r.name !== "iris-pdb") },
   { name: "controller with one replica", cloud: "aws", want: "controller-ha-leader-election", breakIt: (rs) => { find(rs, "controller").props.spec.replicas = 1; } },
-  { name: "controller without leader election", cloud: "local", want: "controller-ha-leader-election", breakIt: (rs) => {
-    find(rs, "controller").props.spec.template.spec.containers[0].args = ["controller"];
+  { name: "controller without lease RBAC binding", cloud: "local", want: "controller-ha-leader-election", breakIt: (rs) => rs.filter((r) => r.name !== "controller-leases-binding") },
+  { name: "GPU endpoint selecting a pool that does not exist", cloud: "gcp", want: "node-selector-matches-a-pool", breakIt: (rs) => {
+    podSpec(rs).nodeSelector = { "serving.autopilot.dev/pool": "gpu-h100", "nvidia.com/gpu.present": "true" };
   } },
+  { name: "CPU endpoint selector typo", cloud: "aws", want: "node-selector-matches-a-pool", breakIt: (rs) => { podSpec(rs, "iris-deploy").nodeSelector = { "serving.autopilot.dev/pool": "cpus" }; } },
   { name: "endpoint without PodMonitor", cloud: "gcp", want: "endpoint-scraped", breakIt: (rs) => rs.filter((r) => r.name !== "llama-podmonitor") },
 ];
 

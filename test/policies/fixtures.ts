@@ -31,8 +31,8 @@ export function endpoint(o: EndpointOptions): OfflineResource[] {
   const podLabels = { "serving.autopilot.dev/endpoint": o.name };
   const podAnnotations = { "serving.autopilot.dev/runtime": o.runtime };
   const gpuPlacement = o.gpus > 0
-    ? { nodeSelector: { "nvidia.com/gpu.present": "true" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }
-    : { nodeSelector: { "autopilot.dev/pool": "cpu" } };
+    ? { nodeSelector: { "serving.autopilot.dev/pool": "gpu", "nvidia.com/gpu.present": "true" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }
+    : { nodeSelector: { "serving.autopilot.dev/pool": "cpu" } };
   return [
     { type: "kubernetes:core/v1:Namespace", name: `${o.name}-ns`, props: { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "serving.autopilot.dev/endpoint": o.name } } } },
     {
@@ -139,21 +139,40 @@ export function platform(): OfflineResource[] {
       },
     },
     {
+      type: "kubernetes:core/v1:Service", name: "gateway-metrics",
+      props: { apiVersion: "v1", kind: "Service", metadata: { name: "gateway-metrics", namespace: "autopilot-gateway", labels: GATEWAY_LABELS }, spec: { selector: GATEWAY_LABELS, ports: [{ name: "metrics", port: 8405 }] } },
+    },
+    {
+      type: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", name: "gateway-servicemonitor",
+      props: {
+        apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor", metadata: { name: "gateway", namespace: "autopilot-monitoring" },
+        spec: { namespaceSelector: { matchNames: ["autopilot-gateway"] }, selector: { matchLabels: GATEWAY_LABELS }, endpoints: [{ port: "metrics", interval: "5s" }] },
+      },
+    },
+    {
       type: "kubernetes:apps/v1:Deployment", name: "controller",
       props: {
         apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "apa-controller", namespace: "autopilot-system" },
         spec: {
-          replicas: 2, selector: { matchLabels: { "app.kubernetes.io/name": "apa-controller" } },
+          replicas: 2, selector: { matchLabels: { "app.kubernetes.io/component": "apa-controller" } },
           template: {
-            metadata: { labels: { "app.kubernetes.io/name": "apa-controller" } },
-            spec: { securityContext: restrictedPod, containers: [container("controller", `ghcr.io/autopilot-serving/autopilot-serving@${DIGEST}`, { args: ["controller", "--leader-elect"] })] },
+            metadata: { labels: { "app.kubernetes.io/component": "apa-controller" } },
+            spec: { serviceAccountName: "apa-controller", securityContext: restrictedPod, containers: [container("controller", `ghcr.io/autopilot-serving/autopilot-serving@${DIGEST}`, { args: ["controller", "--leader-elect"] })] },
           },
         },
       },
     },
     {
       type: "kubernetes:rbac.authorization.k8s.io/v1:Role", name: "controller-leases",
-      props: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "apa-leader-election", namespace: "autopilot-system" }, rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }] },
+      props: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "apa-leader-election", namespace: "autopilot-system" }, rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["apa-controller-leader"], verbs: ["get", "update"] }] },
+    },
+    {
+      type: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", name: "controller-leases-binding",
+      props: {
+        apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "apa-leader-election", namespace: "autopilot-system" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "apa-leader-election" },
+        subjects: [{ kind: "ServiceAccount", name: "apa-controller", namespace: "autopilot-system" }],
+      },
     },
   ];
 }
@@ -178,12 +197,12 @@ export function aws(endpoints: readonly string[]): OfflineResource[] {
         }),
       },
     })),
-    { type: "aws:eks/nodeGroup:NodeGroup", name: "cpu-pool", props: { clusterName: "autopilot", amiType: "AL2023_x86_64_STANDARD", instanceTypes: ["m6i.2xlarge"], scalingConfig: { minSize: 2, maxSize: 20, desiredSize: 2 }, labels: { "autopilot.dev/pool": "cpu" } } },
+    { type: "aws:eks/nodeGroup:NodeGroup", name: "cpu-pool", props: { clusterName: "autopilot", amiType: "AL2023_x86_64_STANDARD", instanceTypes: ["m6i.2xlarge"], scalingConfig: { minSize: 2, maxSize: 20, desiredSize: 2 }, labels: { "serving.autopilot.dev/pool": "cpu" } } },
     {
       type: "aws:eks/nodeGroup:NodeGroup", name: "gpu-pool",
       props: {
         clusterName: "autopilot", amiType: "AL2023_x86_64_NVIDIA", instanceTypes: ["g6e.2xlarge"], scalingConfig: { minSize: 0, maxSize: 4, desiredSize: 0 },
-        labels: { "nvidia.com/gpu.present": "true" }, taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }],
+        labels: { "serving.autopilot.dev/pool": "gpu", "nvidia.com/gpu.present": "true" }, taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }],
       },
     },
   ];
@@ -203,10 +222,14 @@ export function gcp(endpoints: readonly string[]): OfflineResource[] {
       },
     })),
     {
+      type: "gcp:container/nodePool:NodePool", name: "cpu-pool",
+      props: { cluster: "autopilot", nodeLocations: ["us-central1-a"], autoscaling: { minNodeCount: 1, maxNodeCount: 10 }, nodeConfig: { machineType: "n2-standard-8", labels: { "serving.autopilot.dev/pool": "cpu" } } },
+    },
+    {
       type: "gcp:container/nodePool:NodePool", name: "gpu-pool",
       props: {
         cluster: "autopilot", nodeLocations: ["us-central1-a"], autoscaling: { minNodeCount: 0, maxNodeCount: 2 },
-        nodeConfig: { machineType: "g2-standard-24", guestAccelerators: [{ type: "nvidia-l4", count: 2, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } }] },
+        nodeConfig: { machineType: "g2-standard-24", labels: { "serving.autopilot.dev/pool": "gpu", "nvidia.com/gpu.present": "true" }, taints: [{ key: "nvidia.com/gpu", value: "present", effect: "NO_SCHEDULE" }], guestAccelerators: [{ type: "nvidia-l4", count: 2, gpuDriverInstallationConfig: { gpuDriverVersion: "LATEST" } }] },
       },
     },
   ];

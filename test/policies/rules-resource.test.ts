@@ -47,8 +47,9 @@ table("endpoint-concurrency-range", [
   { name: "pass: 1 ≤ min ≤ max ≤ cap, provisioned reachable", input: se({ concurrency: { min: 1, max: 8 }, replicas: { min: 1, max: 4 }, provisionedConcurrency: 32 }), want: [] },
   { name: "fail: min 0", input: se({ concurrency: { min: 0, max: 8 } }), want: ["ServingEndpoint ep-iris/iris: spec.concurrency.min is 0; it must be ≥ 1 (a pod must accept at least one request)."] },
   { name: "fail: min > max", input: se({ concurrency: { min: 9, max: 8 } }), want: ["ServingEndpoint ep-iris/iris: spec.concurrency.min (9) is greater than spec.concurrency.max (8)."] },
-  { name: "fail: max over the default cap 256", input: se({ concurrency: { min: 1, max: 300 } }), want: ["ServingEndpoint ep-iris/iris: spec.concurrency.max is 300; the platform cap is 256."] },
-  { name: "pass: cap raised by config", input: se({ concurrency: { min: 1, max: 300 } }), config: { "endpoint-concurrency-range": { maxConcurrencyCap: 512 } }, want: [] },
+  { name: "fail: max over the default cap 1024", input: se({ concurrency: { min: 1, max: 2000 } }), want: ["ServingEndpoint ep-iris/iris: spec.concurrency.max is 2000; the platform cap is 1024."] },
+  { name: "pass: cap raised by config", input: se({ concurrency: { min: 1, max: 2000 } }), config: { "endpoint-concurrency-range": { maxConcurrencyCap: 4096 } }, want: [] },
+  { name: "fail: cap lowered by config", input: se({ concurrency: { min: 1, max: 64 } }), config: { "endpoint-concurrency-range": { maxConcurrencyCap: 32 } }, want: ["ServingEndpoint ep-iris/iris: spec.concurrency.max is 64; the platform cap is 32."] },
   { name: "fail: provisioned beyond max capacity", input: se({ concurrency: { min: 1, max: 8 }, replicas: { min: 1, max: 4 }, provisionedConcurrency: 33 }),
     want: ["ServingEndpoint ep-iris/iris: spec.provisionedConcurrency (33) exceeds what the endpoint can ever serve: concurrency.max × replicas.max = 8 × 4 = 32."] },
   { name: "fail: provisioned with scale-to-zero", input: se({ concurrency: { min: 1, max: 8 }, replicas: { min: 0, max: 4 }, scaleToZero: true, provisionedConcurrency: 2 }),
@@ -119,7 +120,11 @@ table("restricted-pod-security", [
     "Deployment ep-m/m: hostNetwork is true.",
   ] },
   { name: "pass: writable root allowed by annotation for that container", input: deploy({ securityContext: { ...restrictedContainer, readOnlyRootFilesystem: false } }, {}, { annotations: { "policies.autopilot.dev/writable-root-filesystem": "server" } }), want: [] },
-  { name: "pass: exempt namespace", input: [{ ...deploy({ securityContext: {} })[0]!, props: { metadata: { namespace: "kube-system" }, spec: { template: { spec: { containers: [{ name: "x" }] } } } } }], want: [] },
+  { name: "pass: kube-system is exempt", input: [{ ...deploy({ securityContext: {} })[0]!, props: { metadata: { namespace: "kube-system" }, spec: { template: { spec: { containers: [{ name: "x" }] } } } } }], want: [] },
+  { name: "pass: the DCGM exporter DaemonSet is exempt (needs host access)", input: [{ type: "kubernetes:apps/v1:DaemonSet", name: "x", props: { metadata: { name: "gpu-dcgm-exporter", namespace: "autopilot-system" }, spec: { template: { spec: { containers: [{ name: "x", securityContext: { capabilities: { add: ["SYS_ADMIN"] } } }] } } } } }], want: [] },
+  { name: "fail: exemptions are configurable (none)", input: [{ type: "kubernetes:apps/v1:DaemonSet", name: "x", props: { metadata: { name: "gpu-dcgm-exporter", namespace: "autopilot-system" }, spec: { template: { spec: { securityContext: restrictedPod, containers: [{ name: "x", securityContext: { ...restrictedContainer, capabilities: { drop: ["ALL"], add: ["SYS_ADMIN"] } } }] } } } } }],
+    config: { "restricted-pod-security": { exemptWorkloads: [] } },
+    want: ["DaemonSet autopilot-system/gpu-dcgm-exporter containers[0] \"x\": capabilities.add has SYS_ADMIN."] },
 ]);
 
 const cfg = (frontend: string): OfflineResource[] => [{ type: "kubernetes:core/v1:ConfigMap", name: "gw-config", props: { metadata: { name: "haproxy", namespace: "autopilot-gateway" }, data: { "haproxy.cfg": `global\n    maxconn 1000\n\n${frontend}\nbackend be_iris\n    server s1 127.0.0.1:1\n` } } }];

@@ -80,23 +80,40 @@ table("endpoint-probes-and-pdb", [
 ]);
 
 table("controller-ha-leader-election", [
-  { name: "pass: 2 replicas, --leader-elect, lease RBAC", input: () => goodStack("local"), want: [] },
-  { name: "pass: leader election by env var", input: edit("local", (rs) => {
-    const c = find(rs, "controller").props.spec.template.spec.containers[0]; c.args = ["controller"]; c.env = [{ name: "LEADER_ELECT", value: "true" }];
-  }), want: [] },
+  { name: "pass: 2 replicas, lease Role bound to the controller's ServiceAccount", input: () => goodStack("local"), want: [] },
+  { name: "fail: leader election switched off", input: edit("local", (rs) => { find(rs, "controller").props.spec.template.spec.containers[0].args = ["--leader-elect=false"]; }),
+    want: ["Deployment autopilot-system/apa-controller: leader election is switched off (--leader-elect=false / LEADER_ELECT=false)."] },
   { name: "fail: no lease RBAC", input: edit("local", (rs) => rs.filter((r) => r.name !== "controller-leases")),
-    want: ["Deployment autopilot-system/apa-controller: no Role/ClusterRole grants update on leases.coordination.k8s.io."] },
+    want: ["Deployment autopilot-system/apa-controller: ServiceAccount \"apa-controller\" is not bound to a Role/ClusterRole that may update leases.coordination.k8s.io."] },
+  { name: "fail: lease Role bound to another ServiceAccount", input: edit("local", (rs) => { find(rs, "controller-leases-binding").props.subjects[0].name = "someone-else"; }),
+    want: ["Deployment autopilot-system/apa-controller: ServiceAccount \"apa-controller\" is not bound to a Role/ClusterRole that may update leases.coordination.k8s.io."] },
+  { name: "pass: ClusterRole through a ClusterRoleBinding", input: edit("local", (rs) => [
+    ...rs.filter((r) => !r.name.startsWith("controller-leases")),
+    { type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", name: "cr", props: { metadata: { name: "apa" }, rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["*"] }] } },
+    { type: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", name: "crb", props: { metadata: { name: "apa" }, roleRef: { kind: "ClusterRole", name: "apa" }, subjects: [{ kind: "ServiceAccount", name: "apa-controller", namespace: "autopilot-system" }] } },
+  ]), want: [] },
   { name: "fail: controller missing from a stack with workloads", input: edit("local", (rs) => rs.filter((r) => r.name !== "controller")),
-    want: ["no controller Deployment with pod labels {\"app.kubernetes.io/name\":\"apa-controller\"} in the stack."] },
+    want: ["no controller Deployment with pod labels {\"app.kubernetes.io/component\":\"apa-controller\"} in the stack."] },
 ]);
 
 table("endpoint-scraped", [
   { name: "pass: PodMonitor per endpoint", input: () => goodStack("gcp"), want: [] },
-  { name: "fail: PodMonitor without endpoints", input: edit("gcp", (rs) => { find(rs, "iris-podmonitor").props.spec.podMetricsEndpoints = []; }),
-    want: ["Deployment ep-iris/iris: no PodMonitor or ServiceMonitor selects its pods {\"serving.autopilot.dev/endpoint\":\"iris\"}."] },
+  { name: "fail: PodMonitor without endpoints", input: edit("gcp", (rs) => { find(rs, "llama-podmonitor").props.spec.podMetricsEndpoints = []; }),
+    want: ["Deployment ep-llama/llama: no PodMonitor or ServiceMonitor selects its pods {\"serving.autopilot.dev/endpoint\":\"llama\"}."] },
+  { name: "pass: MLflow endpoint (no metrics endpoint) covered by the gateway's ServiceMonitor", input: edit("aws", (rs) => rs.filter((r) => r.name !== "iris-podmonitor")), want: [] },
+  { name: "fail: MLflow endpoint and the gateway not scraped either", input: edit("aws", (rs) => rs.filter((r) => r.name !== "iris-podmonitor" && r.name !== "gateway-servicemonitor")),
+    want: ["Deployment ep-iris/iris: runtime \"mlflow\" exposes no metrics and the gateway, which measures this endpoint's traffic, is not scraped either (no PodMonitor/ServiceMonitor selects the gateway pods in autopilot-gateway)."] },
   { name: "pass: ServiceMonitor through a Service", input: edit("gcp", (rs) => [
     ...rs.filter((r) => r.name !== "iris-podmonitor"),
     { type: "kubernetes:core/v1:Service", name: "iris-svc", props: { metadata: { name: "iris", namespace: "ep-iris", labels: { app: "iris" } }, spec: { selector: { "serving.autopilot.dev/endpoint": "iris" } } } },
     { type: "kubernetes:monitoring.coreos.com/v1:ServiceMonitor", name: "iris-sm", props: { metadata: { name: "iris", namespace: "autopilot-monitoring" }, spec: { namespaceSelector: { matchNames: ["ep-iris"] }, selector: { matchLabels: { app: "iris" } }, endpoints: [{ port: "http" }] } } },
   ]), want: [] },
+]);
+
+table("node-selector-matches-a-pool", [
+  { name: "pass: selectors match the pools' labels", input: () => goodStack("aws"), want: [] },
+  { name: "pass: stacks without node pools (existing cluster) are not checked", input: edit("local", (rs) => { find(rs, "iris-deploy").props.spec.template.spec.nodeSelector = { x: "y" }; }), want: [] },
+  { name: "pass: implicit node labels are not checked", input: edit("gcp", (rs) => { find(rs, "iris-deploy").props.spec.template.spec.nodeSelector = { "kubernetes.io/os": "linux", "serving.autopilot.dev/pool": "cpu" }; }), want: [] },
+  { name: "fail: GPU selector value differs from the pool label", input: edit("aws", (rs) => { find(rs, "llama-deploy").props.spec.template.spec.nodeSelector["nvidia.com/gpu.present"] = "yes"; }),
+    want: ["Deployment ep-llama/llama: nodeSelector {\"serving.autopilot.dev/pool\":\"gpu\",\"nvidia.com/gpu.present\":\"yes\"} matches no node pool (cpu-pool {\"serving.autopilot.dev/pool\":\"cpu\"}; gpu-pool {\"serving.autopilot.dev/pool\":\"gpu\",\"nvidia.com/gpu.present\":\"true\"}); it would stay Pending."] },
 ]);

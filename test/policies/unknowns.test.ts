@@ -31,6 +31,7 @@ const cases: Case[] = [
   { policy: "endpoint-probes-and-pdb", where: "PDB selector", cloud: "local", put: (rs) => { find(rs, "iris-pdb").props.spec.selector = unknown.unknownObjectValue; } },
   { policy: "controller-ha-leader-election", where: "spec.replicas", cloud: "local", put: (rs) => { find(rs, "controller").props.spec.replicas = unknown.unknownNumberValue; } },
   { policy: "endpoint-scraped", where: "PodMonitor selector", cloud: "gcp", put: (rs) => { find(rs, "llama-podmonitor").props.spec.selector = unknown.unknownObjectValue; } },
+  { policy: "node-selector-matches-a-pool", where: "pool labels", cloud: "aws", put: (rs) => { find(rs, "gpu-pool").props.labels = unknown.unknownObjectValue; } },
 ];
 
 describe("unknown values during preview", () => {

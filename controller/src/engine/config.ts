@@ -22,8 +22,18 @@ export interface EngineConfig {
   readonly scaleUpFastWindowMs: number;
   /** Scale-down takes the max of the per-cycle recommendations over this window, ms. @default 300000 */
   readonly scaleDownWindowMs: number;
-  /** Fraction of the target concurrency the horizontal axis fills on average (headroom for bursts). @default 0.9 */
+  /** Fraction of the request slots (replicas × target) the horizontal axis fills, before the √ headroom. @default 1 */
   readonly targetUtilization: number;
+  /** Square-root staffing headroom without an SLO: slots = demand / utilisation + β·√demand. @default 1.5 */
+  readonly staffingBeta: number;
+  /** With an SLO, β is derived from it (see `staffingBetaFor`) and clamped to [min, max]. @default 0.5 */
+  readonly minStaffingBeta: number;
+  /** @default 4 */
+  readonly maxStaffingBeta: number;
+  /** Fraction of requests meant to wait no longer than the SLO's slack (for β). @default 0.999 */
+  readonly sloTargetAttainment: number;
+  /** A last sample whose demand is at least this multiple of the up-window mean is a step: acted on at once, off-cadence. @default 2 */
+  readonly surgeRatio: number;
   /** A scale-up smaller than this fraction of the current replicas waits, unless requests queue. @default 0.05 */
   readonly scaleUpTolerance: number;
   /** A scale-down smaller than this fraction of the current replicas is skipped. @default 0.1 */
@@ -37,20 +47,22 @@ export interface EngineConfig {
 
   /** Vertical decision cadence (and the window it reads), ms. @default 30000 */
   readonly verticalIntervalMs: number;
-  /** Completions a vertical window needs before it is trusted. @default 20 */
+  /** Completions a vertical window needs before it is trusted (the mean service time of 50 has ~5% noise at 0.3 jitter). @default 50 */
   readonly minCompletionsPerWindow: number;
-  /** Per-pod in-flight / target at or above which the limit counts as binding (a raise needs it). @default 0.75 */
+  /** Latency and compute stress count only with at least this many requests in flight per pod. @default 1 */
+  readonly minStressInFlight: number;
+  /** Per-pod in-flight / target at or above which the limit counts as binding (a raise needs it). @default 0.6 */
   readonly bindingFraction: number;
   /** Smallest factor one cut may apply (new ≥ old × this). @default 0.5 */
   readonly maxCutFactor: number;
   /** Largest factor one raise may apply (new ≤ old × this, and at least +1). @default 1.5 */
   readonly maxRaiseFactor: number;
+  /** A target more than this fraction above the learned saturation point is cut to it. @default 0.15 */
+  readonly modelTolerance: number;
   /** Consecutive calm, binding windows before the first raise. @default 2 */
   readonly calmWindowsToRaise: number;
   /** After a cut from level c, raises stay below c for this long, ms. @default 1200000 */
   readonly ceilingHoldMs: number;
-  /** The low-load service time baseline drifts up by this fraction per window when not re-observed. @default 0.01 */
-  readonly baselineDriftPerWindow: number;
 
   /** Latency inflation (service time / low-load service time): cut at or above. @default 1.25 */
   readonly inflationCut: number;
@@ -58,16 +70,16 @@ export interface EngineConfig {
   readonly inflationRaise: number;
   /** Pod p99 / SLO p99: cut at or above. @default 0.8 */
   readonly sloCutFraction: number;
-  /** ... raise only at or below. @default 0.6 */
+  /** ... raise only at or below. @default 0.7 */
   readonly sloRaiseFraction: number;
   /** Errors (5xx other than 429) / arrivals: cut at or above. @default 0.01 */
   readonly errorCutFraction: number;
   /** ... raise only at or below. @default 0.001 */
   readonly errorRaiseFraction: number;
-  /** CPU (or non-LLM GPU) utilisation: a cut needs this together with inflation ≥ `inflationRaise`. @default 0.95 */
+  /** CPU utilisation: a cut needs this together with inflation ≥ `inflationRaise`; above it a reading says nothing about where saturation starts. @default 0.95 */
   readonly computeCutUtil: number;
-  /** ... a raise must keep the extrapolated utilisation at or below this. @default 0.85 */
-  readonly computeRaiseUtil: number;
+  /** CPU utilisation from which one reading is trusted to place the CPU saturation point (cut or raise to it). @default 0.25 */
+  readonly computeTrustUtil: number;
   /** Memory utilisation: cut at or above. @default 0.9 */
   readonly memoryCutUtil: number;
   /** ... raise only at or below. @default 0.8 */
@@ -96,28 +108,34 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   scaleUpWindowMs: 20_000,
   scaleUpFastWindowMs: 5000,
   scaleDownWindowMs: 300_000,
-  targetUtilization: 0.9,
+  targetUtilization: 1,
+  staffingBeta: 1.5,
+  minStaffingBeta: 0.5,
+  maxStaffingBeta: 4,
+  sloTargetAttainment: 0.999,
+  surgeRatio: 2,
   scaleUpTolerance: 0.05,
   scaleDownTolerance: 0.1,
   maxScaleUpLoadFactor: 1.5,
   maxScaleDownRate: 2,
   scaleToZeroIdleMs: 600_000,
   verticalIntervalMs: 30_000,
-  minCompletionsPerWindow: 20,
-  bindingFraction: 0.75,
+  minCompletionsPerWindow: 50,
+  minStressInFlight: 1,
+  bindingFraction: 0.6,
   maxCutFactor: 0.5,
   maxRaiseFactor: 1.5,
+  modelTolerance: 0.15,
   calmWindowsToRaise: 2,
   ceilingHoldMs: 1_200_000,
-  baselineDriftPerWindow: 0.01,
   inflationCut: 1.25,
   inflationRaise: 1.1,
   sloCutFraction: 0.8,
-  sloRaiseFraction: 0.6,
+  sloRaiseFraction: 0.7,
   errorCutFraction: 0.01,
   errorRaiseFraction: 0.001,
   computeCutUtil: 0.95,
-  computeRaiseUtil: 0.85,
+  computeTrustUtil: 0.25,
   memoryCutUtil: 0.9,
   memoryRaiseUtil: 0.8,
   gpuMemoryCutUtil: 0.98,
@@ -143,6 +161,11 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   scaleUpFastWindowMs: int(1000, 600_000),
   scaleDownWindowMs: int(5000, 3_600_000),
   targetUtilization: num(0.3, 1),
+  staffingBeta: num(0, 10),
+  minStaffingBeta: num(0, 10),
+  maxStaffingBeta: num(0, 10),
+  sloTargetAttainment: num(0.5, 0.999999),
+  surgeRatio: num(1.1, 1000),
   scaleUpTolerance: num(0, 0.5),
   scaleDownTolerance: num(0, 0.5),
   maxScaleUpLoadFactor: num(1, 100),
@@ -150,12 +173,13 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   scaleToZeroIdleMs: int(10_000, 86_400_000),
   verticalIntervalMs: int(5000, 3_600_000),
   minCompletionsPerWindow: int(1, 1_000_000),
+  minStressInFlight: num(0, 1_000_000),
   bindingFraction: num(0.1, 1),
   maxCutFactor: num(0.05, 0.95),
   maxRaiseFactor: num(1.01, 10),
+  modelTolerance: num(0, 2),
   calmWindowsToRaise: int(1, 100),
   ceilingHoldMs: int(0, 86_400_000),
-  baselineDriftPerWindow: num(0, 0.5),
   inflationCut: num(1.01, 100),
   inflationRaise: num(1, 100),
   sloCutFraction: num(0.1, 1),
@@ -163,7 +187,7 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   errorCutFraction: num(0, 1),
   errorRaiseFraction: num(0, 1),
   computeCutUtil: num(0.1, 1),
-  computeRaiseUtil: num(0.05, 1),
+  computeTrustUtil: num(0.01, 1),
   memoryCutUtil: num(0.1, 1),
   memoryRaiseUtil: num(0.05, 1),
   gpuMemoryCutUtil: num(0.1, 1),
@@ -178,12 +202,12 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
 /** Pairs where the first field must not exceed the second (the hysteresis band, window nesting). */
 const ordered: readonly (readonly [keyof EngineConfig, keyof EngineConfig])[] = [
   ["scaleUpFastWindowMs", "scaleUpWindowMs"],
+  ["minStaffingBeta", "maxStaffingBeta"],
   ["scaleUpWindowMs", "scaleDownWindowMs"],
   ["horizontalIntervalMs", "verticalIntervalMs"],
   ["inflationRaise", "inflationCut"],
   ["sloRaiseFraction", "sloCutFraction"],
   ["errorRaiseFraction", "errorCutFraction"],
-  ["computeRaiseUtil", "computeCutUtil"],
   ["memoryRaiseUtil", "memoryCutUtil"],
   ["gpuMemoryRaiseUtil", "gpuMemoryCutUtil"],
   ["kvCacheRaiseUtil", "kvCacheCutUtil"],

@@ -5,8 +5,8 @@
  * `normalizeDesiredReplicasWithBehaviors`). Fail static: no scale-down without a full window of fresh data.
  */
 import type { EngineConfig } from "./config.ts";
-import { covers, demandOf, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { DecisionInput, ReplicaReason } from "./types.ts";
+import { covers, demandSeries, mean, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
+import type { DecisionInput, EndpointSample, ReplicaReason } from "./types.ts";
 
 export interface Recommendation {
   readonly atMs: number;
@@ -27,19 +27,110 @@ export interface HorizontalArgs {
   /** Target concurrency in force after this call's vertical decision. */
   readonly targetConcurrency: number;
   readonly baselineServiceMs: number | undefined;
+  /** Linear latency model of a batching pod, when the vertical axis has fitted one. */
+  readonly fit: { readonly a: number; readonly b: number } | undefined;
   /** Recommendations carried in memory (already rescaled to `targetConcurrency`). */
   readonly recommendations: readonly Recommendation[];
   /** When the engine's memory started; scale-down waits a full down-window after it. */
   readonly sinceMs: number;
 }
 
-/** Replicas needed for `demand` concurrency at target `c` filled to `utilization`. */
-export function replicasFor(demand: number, c: number, utilization: number): number {
+/**
+ * Replicas needed for `demand` concurrent requests at target `c`: request slots = demand / utilisation
+ * + β·√demand (square-root staffing, Halfin–Whitt: the headroom a pool of servers needs for Poisson
+ * bursts grows with the square root of the load, not in proportion to it), pods = slots / c.
+ */
+export function replicasFor(demand: number, c: number, utilization: number, beta: number): number {
+  if (demand <= 0) return 0;
   // The epsilon keeps exact multiples (e.g. 50 / 2.5) from rounding up through float error.
-  return Math.max(0, Math.ceil(demand / (c * utilization) - 1e-9));
+  return Math.max(0, Math.ceil((demand / utilization + beta * Math.sqrt(demand)) / c - 1e-9));
+}
+
+/**
+ * The square-root staffing headroom β. With an SLO: the smallest β for which a request's wait in the
+ * gateway queue exceeds the SLO's slack with probability at most 1 − `sloTargetAttainment` in an M/M/k
+ * model, P(wait > t) ≤ exp(−β·√a·t / S) with a = demand, S = service time, t = the part of the SLO the
+ * vertical axis leaves to queueing ((1 − sloCutFraction) × SLO); clamped to [minStaffingBeta,
+ * maxStaffingBeta]. A loose SLO (a ranker that tolerates no queueing is a tight one) needs little
+ * headroom, a tight one much. Without an SLO: `staffingBeta`.
+ */
+export function staffingBetaFor(cfg: EngineConfig, sloP99Ms: number | undefined, serviceMs: number | undefined, demand: number): number {
+  if (sloP99Ms === undefined || serviceMs === undefined || !(demand > 0)) return cfg.staffingBeta;
+  const slackMs = (1 - cfg.sloCutFraction) * sloP99Ms;
+  const beta = (Math.log(1 / (1 - cfg.sloTargetAttainment)) * serviceMs) / (Math.sqrt(demand) * slackMs);
+  return Math.min(cfg.maxStaffingBeta, Math.max(cfg.minStaffingBeta, beta));
+}
+
+/** The demand estimates of one horizontal decision (concurrency units). */
+export interface DemandEstimate {
+  /** Mean over the scale-up window (20 s). */
+  readonly upWindow: number;
+  /** Mean over the fast window (5 s). */
+  readonly fast: number;
+  /** The last two samples' smaller value (a sustained jump shows in both). */
+  readonly lastTwo: number;
+  /** The last sample alone, when it is a step of at least `surgeRatio` over the up-window mean; else 0. */
+  readonly surge: number;
+  /** What the decision uses: the max of the above. */
+  readonly demand: number;
+}
+
+export function estimateDemand(
+  up: readonly EndpointSample[],
+  fastCount: number,
+  c: number,
+  s0: number | undefined,
+  readyFallback: number,
+  sAtTarget: number | undefined,
+  surgeRatio: number,
+): DemandEstimate {
+  const ds = demandSeries(up, c, s0, readyFallback, sAtTarget);
+  const upWindow = mean(ds);
+  const fast = mean(ds.slice(-Math.max(1, fastCount)));
+  const last = ds[ds.length - 1] ?? 0;
+  const prev = ds[ds.length - 2];
+  const lastTwo = prev === undefined ? 0 : Math.min(prev, last);
+  const surge = last >= surgeRatio * Math.max(upWindow, 1e-9) && last > 0 ? last : 0;
+  return { upWindow, fast, lastTwo, surge, demand: Math.max(upWindow, fast, lastTwo, surge) };
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
+
+/**
+ * Between cycles: true when the newest sample is a step (see `estimateDemand`) that needs more replicas
+ * than asked for. Then the horizontal decision runs at once instead of at its next 5 s tick, like
+ * Knative's poke of the decider, so a spike costs one sample of delay, not up to a cycle.
+ */
+export function surgeDue(
+  input: DecisionInput,
+  cfg: EngineConfig,
+  c: number,
+  baselineServiceMs: number | undefined,
+  fit: { readonly a: number; readonly b: number } | undefined,
+): boolean {
+  const { history, nowMs, state } = input;
+  const latest = history[history.length - 1];
+  if (latest === undefined || latest.atMs < nowMs - cfg.stalenessMs) return false;
+  if (state.unschedulableReplicas > 0) return false;
+  const up = windowOf(history, nowMs, cfg.scaleUpWindowMs);
+  const u = cfg.targetUtilization;
+  const sAtTarget = fit !== undefined ? fit.a + fit.b * u * c : undefined;
+  const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio);
+  const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, sAtTarget ?? meanServiceMs(up), est.surge);
+  return est.surge > 0 && replicasFor(est.surge, c, u, beta) > state.desiredReplicas * (1 + cfg.scaleUpTolerance);
+}
+
+function meanServiceMs(samples: readonly EndpointSample[]): number | undefined {
+  let w = 0;
+  let t = 0;
+  for (const s of samples) {
+    if (s.serviceTimeMs !== undefined && s.completions > 0) {
+      w += s.completions;
+      t += s.serviceTimeMs * s.completions;
+    }
+  }
+  return w > 0 ? t / w : undefined;
+}
 
 export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   const { input, config: cfg, targetConcurrency: c } = a;
@@ -71,7 +162,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     const fast = statsOf(fastSamples, cfg.sampleIntervalMs, readyFallback);
     const waiting = latest.queued + latest.inFlight + latest.arrivals;
     if (waiting > 0 || fast.arrivals > 0) {
-      const want = Math.max(1, replicasFor(demandOf(fast, c, a.baselineServiceMs), c, cfg.targetUtilization));
+      const d = mean(demandSeries(fastSamples, c, a.baselineServiceMs, readyFallback));
+      const want = Math.max(1, replicasFor(d, c, cfg.targetUtilization, staffingBetaFor(cfg, input.spec.sloP99Ms, meanServiceMs(fastSamples), d)));
       return {
         desired: want,
         reason: "ScaleFromZero",
@@ -90,11 +182,13 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   }
   const fast = statsOf(fastSamples, cfg.sampleIntervalMs, readyFallback);
   const up: WindowStats = statsOf(upSamples, cfg.sampleIntervalMs, readyFallback);
-  const dFast = demandOf(fast, c, a.baselineServiceMs);
-  const dUp = demandOf(up, c, a.baselineServiceMs);
-  const demand = Math.max(dFast, dUp);
   const u = cfg.targetUtilization;
-  const rec = replicasFor(demand, c, u);
+  const sAtTarget = a.fit !== undefined ? a.fit.a + a.fit.b * u * c : undefined;
+  const est = estimateDemand(upSamples, fastSamples.length, c, a.baselineServiceMs, readyFallback, sAtTarget, cfg.surgeRatio);
+  const demand = est.demand;
+  const serviceMs = sAtTarget ?? up.serviceMs;
+  const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, demand);
+  const rec = replicasFor(demand, c, u, beta);
   const recs = [
     ...a.recommendations.filter((r) => r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs),
     { atMs: nowMs, replicas: rec },
@@ -107,8 +201,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     recommendations: recs,
   });
   const why = `demand ${fmt(demand)} (${fmt(up.arrivalsPerS)} req/s × ${fmt(
-    predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs),
-  )} ms) at target ${c} × ${u}`;
+    sAtTarget ?? predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs),
+  )} ms) + ${fmt(beta)}·√demand headroom at target ${c}`;
 
   if (rec > current) {
     if (state.unschedulableReplicas > 0) {
@@ -123,7 +217,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
       return out(current, "Steady", `${why} needs ${rec}; within the ${cfg.scaleUpTolerance * 100}% up-tolerance of ${current}`);
     }
     // Never ask for more than the most recent load justifies: no extrapolated backlog.
-    const cap = Math.max(current, Math.ceil((cfg.maxScaleUpLoadFactor * dFast) / (c * u) - 1e-9));
+    const capDemand = cfg.maxScaleUpLoadFactor * Math.max(est.fast, est.lastTwo, est.surge);
+    const cap = Math.max(current, replicasFor(capDemand, c, u, staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, capDemand)));
     if (rec > cap) {
       return out(cap, "ScaleUpLimited", `${why} needs ${rec}; capped at ${cap} (${cfg.maxScaleUpLoadFactor}× the last ${cfg.scaleUpFastWindowMs / 1000} s load)`);
     }

@@ -5,7 +5,7 @@
  */
 import { applyBounds, idleForZero } from "./bounds.ts";
 import { defaultEngineConfig, type EngineConfig } from "./config.ts";
-import { decideHorizontal, rescaleRecommendations, type HorizontalResult } from "./horizontal.ts";
+import { decideHorizontal, rescaleRecommendations, surgeDue, type HorizontalResult } from "./horizontal.ts";
 import type { Decision, DecisionInput, EngineMemory } from "./types.ts";
 import { decideVertical, verticalExtra } from "./vertical.ts";
 
@@ -27,7 +27,10 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
 
   const due =
     memory !== undefined &&
-    (nowMs >= memory.lastHorizontalAtMs + cfg.horizontalIntervalMs || changedC || state.desiredReplicas === 0);
+    (nowMs >= memory.lastHorizontalAtMs + cfg.horizontalIntervalMs ||
+      changedC ||
+      state.desiredReplicas === 0 ||
+      surgeDue(input, cfg, c, v.baselineServiceMs, v.fit));
   let h: HorizontalResult;
   if (memory === undefined) {
     h = {
@@ -46,7 +49,7 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
       recommendations: recs,
     };
   } else {
-    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs: v.baselineServiceMs, recommendations: recs, sinceMs });
+    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs: v.baselineServiceMs, fit: v.fit, recommendations: recs, sinceMs });
   }
 
   let allowZero = state.desiredReplicas === 0 && h.desired === 0;
@@ -69,10 +72,11 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     lastConcurrencyChangeAtMs: v.lastChangeAtMs,
     extra: verticalExtra(v),
   };
-  const nextRunAtMs =
-    b.desired === 0
-      ? nowMs + cfg.sampleIntervalMs
-      : Math.max(nowMs + 1, Math.min(lastHorizontalAtMs + cfg.horizontalIntervalMs, lastVerticalAtMs + cfg.verticalIntervalMs));
+  // Every sample: a step in demand is acted on at once (see `surgeDue`); the regular cycles stay 5 s / 30 s.
+  const nextRunAtMs = Math.max(
+    nowMs + 1,
+    Math.min(nowMs + cfg.sampleIntervalMs, lastHorizontalAtMs + cfg.horizontalIntervalMs, lastVerticalAtMs + cfg.verticalIntervalMs),
+  );
   return {
     desiredReplicas: b.desired,
     replicasReason: b.reason,

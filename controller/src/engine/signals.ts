@@ -191,13 +191,44 @@ export function predictServiceMs(s: number, x: number | undefined, c: number, s0
 }
 
 /**
- * Offered demand in concurrency units at target concurrency `c` (Little's law: offered arrival rate ×
- * service time at `c`). Requests rejected at the gateway are part of the arrival rate, so overload does
- * not hide demand, and the queue that builds while pods boot is not extrapolated. Never below what is
- * in flight. Without service times it falls back to in-flight + queued (what the gateway sees).
+ * Offered demand in concurrency units at target concurrency `c`, per sample (Little's law: offered
+ * arrival rate × service time at `c`). Requests rejected at the gateway are part of the arrival rate, so
+ * overload does not hide demand, and the queue that builds while pods boot is not extrapolated.
+ * Each sample's service time is rescaled to `c` from that sample's own per-pod in-flight (a cut makes
+ * each request faster on a processor-sharing pod). `serviceAtTargetMs`, when known (a batching pod's
+ * fitted latency model at the operating point), replaces the measured service time: a batching pod is
+ * slower at the concurrency it will run at. Samples without a service time use the window's mean;
+ * without any, demand falls back to in-flight + queued (what the gateway sees).
  */
-export function demandOf(w: WindowStats, c: number, s0: number | undefined): number {
-  if (w.serviceMs === undefined) return w.meanInFlight + w.meanQueued;
-  const s = predictServiceMs(w.serviceMs, w.perPodInFlight, c, s0);
-  return Math.max((w.arrivalsPerS * s) / 1000, Math.min(w.meanInFlight, (w.meanInFlight * s) / w.serviceMs));
+export function demandSeries(
+  samples: readonly EndpointSample[],
+  c: number,
+  s0: number | undefined,
+  fallbackReady: number,
+  serviceAtTargetMs?: number,
+): number[] {
+  let sw = 0;
+  let ssum = 0;
+  for (const x of samples) {
+    if (x.serviceTimeMs !== undefined && x.completions > 0) {
+      sw += x.completions;
+      ssum += x.serviceTimeMs * x.completions;
+    }
+  }
+  const sMean = sw > 0 ? ssum / sw : undefined;
+  return samples.map((x) => {
+    const sec = (x.intervalMs !== undefined && x.intervalMs > 0 ? x.intervalMs : 1000) / 1000;
+    const measured = x.serviceTimeMs !== undefined && x.completions > 0 ? x.serviceTimeMs : sMean;
+    if (measured === undefined) return x.inFlight + x.queued;
+    const ready = readyCount(x.pods) ?? fallbackReady;
+    const perPod = ready > 0 ? x.inFlight / ready : undefined;
+    const s = serviceAtTargetMs ?? predictServiceMs(measured, perPod, c, s0);
+    return ((x.arrivals / sec) * s) / 1000;
+  });
+}
+
+export function mean(xs: readonly number[]): number {
+  let t = 0;
+  for (const x of xs) t += x;
+  return xs.length > 0 ? t / xs.length : 0;
 }

@@ -7,8 +7,21 @@
  * llm-d / GKE guidance in docs/engine.md).
  */
 import type { EngineConfig } from "./config.ts";
+import {
+  fitLinear,
+  inFlightAt,
+  kneeOf,
+  lowLoadServiceMs,
+  profileAlpha,
+  readProfile,
+  resourceKeys,
+  updateProfile,
+  writeProfile,
+  type ProfilePoint,
+  type ResourceKey,
+} from "./profile.ts";
 import { covers, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { ConcurrencyReason, DecisionInput, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
+import type { ConcurrencyReason, DecisionInput, EndpointSample, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
   readonly target: number;
@@ -18,7 +31,11 @@ export interface VerticalResult {
   readonly stats: WindowStats | undefined;
   readonly ran: boolean;
   readonly baselineServiceMs: number | undefined;
-  readonly baselineInFlight: number | undefined;
+  readonly profile: readonly ProfilePoint[];
+  /** Linear latency model of a batching pod (ms, ms per in-flight request), when fitted. */
+  readonly fit: { readonly a: number; readonly b: number } | undefined;
+  /** Learned in-flight per pod at which CPU saturates (utilisation 1), when seen clearly enough. */
+  readonly cpuKnee: number | undefined;
   readonly calmWindows: number;
   readonly stressWindows: number;
   readonly lastChangeAtMs: number | undefined;
@@ -27,9 +44,15 @@ export interface VerticalResult {
   readonly ceilingUntilMs: number | undefined;
 }
 
-/** The target to start from when none is in force: the spec's, else the geometric middle of the range. */
+/**
+ * The target to start from when none is in force: the spec's; else, for batching engines, the top of
+ * the range; else the geometric middle of the range (a neutral start on a log scale).
+ */
 export function initialTarget(spec: EndpointSpec): number {
   if (spec.initialTargetConcurrency !== undefined) return spec.initialTargetConcurrency;
+  // A batching engine gains throughput with every request it batches up to its own limit, which is
+  // what users put as the maximum (vLLM max_num_seqs): start there and let the fitted model cut.
+  if (isBatching(spec.runtime)) return spec.concurrency.max;
   return clampInt(Math.round(Math.sqrt(spec.concurrency.min * spec.concurrency.max)), spec.concurrency.min, spec.concurrency.max);
 }
 
@@ -48,6 +71,8 @@ interface Signal {
   readonly raise: number;
   /** Target this signal suggests when it is over its cut threshold. */
   readonly suggest: number;
+  /** Only meaningful with at least `minStressInFlight` requests per pod (latency, compute). */
+  readonly needsLoad?: boolean;
 }
 
 const f2 = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
@@ -81,7 +106,9 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     stats: undefined,
     ran: false,
     baselineServiceMs: memory?.baselineServiceMs,
-    baselineInFlight: extra["baselineInFlight"],
+    profile: readProfile(extra),
+    fit: extra["fitA"] !== undefined && extra["fitB"] !== undefined ? { a: extra["fitA"], b: extra["fitB"] } : undefined,
+    cpuKnee: extra["cpuKnee"],
     calmWindows: memory?.calmWindows ?? 0,
     stressWindows: memory?.stressWindows ?? 0,
     lastChangeAtMs: memory?.lastConcurrencyChangeAtMs,
@@ -120,82 +147,104 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const x = w.perPodInFlight;
   const s = w.serviceMs;
 
-  // Learn the low-load service time: the lowest window seen, drifting up slowly so it can follow a
-  // model that got slower.
-  let s0 = memory.baselineServiceMs;
-  let x0 = extra["baselineInFlight"];
-  if (s0 === undefined || s <= s0) {
-    s0 = s;
-    x0 = x;
-  } else {
-    s0 = Math.min(s, s0 * (1 + cfg.baselineDriftPerWindow));
-  }
+  const rt = spec.runtime;
+  const p = w.pod;
+  // Compute utilisation means saturation only outside batching engines (a batching GPU is "busy" at
+  // any load); vLLM pre-allocates GPU memory, so its GPU memory says nothing either.
+  // GPU duty cycle is not a saturation measure even outside batching engines (GKE guidance): CPU only.
+  const compute = usesInflation(rt) ? p.cpuUtil : undefined;
+  const resources: Partial<Record<ResourceKey, number>> = {};
+  if (p.memoryUtil !== undefined) resources.memory = p.memoryUtil;
+  if (p.kvCacheUtil !== undefined) resources.kv = p.kvCacheUtil;
+  if (p.gpuMemoryUtil !== undefined && rt !== "vllm") resources.gpuMemory = p.gpuMemoryUtil;
+
+  // Window means, not per-sample points: a sample's in-flight is an instant reading while its service
+  // time and utilisations are averages over the second, and regressing on such noisy readings flattens
+  // every fitted slope (errors in variables). Windows at different loads give the spread over time.
+  const profile = updateProfile(base.profile, x, s, resources);
+  const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const podP99 = w.p99Ms !== undefined ? Math.max(s, w.p99Ms - (w.queueMs ?? 0)) : undefined;
   const errorFrac = w.arrivalsPerS > 0 ? w.errorsPerS / w.arrivalsPerS : 0;
-  const rt = spec.runtime;
-  const p = w.pod;
 
+  // Stress: each signal with its cut and (lower) raise threshold, and the target it suggests on a cut.
   const signals: Signal[] = [];
   if (usesInflation(rt)) {
-    signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation });
+    signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation, needsLoad: true });
   }
   if (podP99 !== undefined && spec.sloP99Ms !== undefined) {
     const ratio = podP99 / spec.sloP99Ms;
     const mid = (cfg.sloCutFraction + cfg.sloRaiseFraction) / 2;
-    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio });
+    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true });
   }
   signals.push({ name: "error fraction", value: errorFrac, cut: Math.max(cfg.errorCutFraction, 1e-12), raise: cfg.errorRaiseFraction, suggest: x * 0.75 });
-  if (usesInflation(rt)) {
-    for (const [name, v] of [["cpu", p.cpuUtil], ["gpu", p.gpuUtil]] as const) {
-      if (v === undefined) continue;
-      // Compute saturated without inflation is the ideal operating point: stress only with inflation.
-      const stressed = v >= cfg.computeCutUtil && inflation >= cfg.inflationRaise;
-      signals.push({ name: `${name} utilisation`, value: stressed ? Math.max(v, cfg.computeCutUtil) : Math.min(v, cfg.computeCutUtil - 1e-9), cut: cfg.computeCutUtil, raise: cfg.computeRaiseUtil, suggest: x / inflation });
-    }
+  if (compute !== undefined) {
+    // Compute saturated without inflation is the ideal operating point: stress only with inflation.
+    const stressed = compute >= cfg.computeCutUtil && inflation >= cfg.inflationRaise;
+    signals.push({ name: "compute utilisation", value: stressed ? compute : Math.min(compute, cfg.computeCutUtil - 1e-9), cut: cfg.computeCutUtil, raise: 1, suggest: x / inflation, needsLoad: true });
   }
-  if (p.memoryUtil !== undefined) {
-    signals.push({ name: "memory utilisation", value: p.memoryUtil, cut: cfg.memoryCutUtil, raise: cfg.memoryRaiseUtil, suggest: (x * cfg.memoryRaiseUtil) / p.memoryUtil });
-  }
-  if (p.gpuMemoryUtil !== undefined && rt !== "vllm") {
-    signals.push({ name: "GPU memory utilisation", value: p.gpuMemoryUtil, cut: cfg.gpuMemoryCutUtil, raise: cfg.gpuMemoryRaiseUtil, suggest: (x * cfg.gpuMemoryRaiseUtil) / p.gpuMemoryUtil });
-  }
-  if (p.kvCacheUtil !== undefined) {
-    signals.push({ name: "KV-cache utilisation", value: p.kvCacheUtil, cut: cfg.kvCacheCutUtil, raise: cfg.kvCacheRaiseUtil, suggest: (x * cfg.kvCacheRaiseUtil) / p.kvCacheUtil });
+  const thresholds: Record<ResourceKey, readonly [string, number, number]> = {
+    compute: ["compute", 1, 1],
+    memory: ["memory utilisation", cfg.memoryCutUtil, cfg.memoryRaiseUtil],
+    kv: ["KV-cache utilisation", cfg.kvCacheCutUtil, cfg.kvCacheRaiseUtil],
+    gpuMemory: ["GPU memory utilisation", cfg.gpuMemoryCutUtil, cfg.gpuMemoryRaiseUtil],
+  };
+  for (const key of ["memory", "kv", "gpuMemory"] as const) {
+    const v = resources[key];
+    if (v === undefined) continue;
+    const [name, cut, raise] = thresholds[key];
+    signals.push({ name, value: v, cut, raise, suggest: inFlightAt(profile, key, raise, { x, v })?.x ?? (x * raise) / v });
   }
   if (p.runtimeQueueLength !== undefined) {
     signals.push({ name: "runtime queue per pod", value: p.runtimeQueueLength, cut: cfg.runtimeQueueCut, raise: cfg.runtimeQueueRaise, suggest: x - p.runtimeQueueLength });
   }
 
-  // Batching pods: latency grows by design; the efficient point comes from a linear latency model
-  // through the low-load point and the current one (see docs/engine.md, "batching").
-  let efficient: number | undefined;
-  if (isBatching(rt) && x0 !== undefined && x - x0 >= 0.5 && s > s0 * 1.02) {
-    const b = (s - s0) / (x - x0);
-    const a = Math.max(s0 - b * x0, 0.01 * s0);
-    const ratio = podP99 !== undefined ? Math.max(1, podP99 / s) : 1;
-    efficient = efficientConcurrency(a, b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction);
+  // Where this pod stops gaining throughput, from what the profile has learned: compute saturates
+  // (utilisation 1: the knee of a processor-sharing pod), a hard resource reaches its raise threshold,
+  // latency has visibly inflated (the knee is in-flight / inflation), or, for batching engines, the
+  // efficient point of the fitted latency model under the SLO.
+  // `fitted` caps are learned from a range of in-flight and may cut; guesses only bound a raise.
+  const caps: { name: string; x: number; fitted: boolean }[] = [];
+  const kneeNow = usesInflation(rt) ? cpuSaturation(samples, state.readyReplicas, cfg) : undefined;
+  const cpuKnee = kneeNow === undefined ? base.cpuKnee : base.cpuKnee === undefined ? kneeNow : base.cpuKnee + profileAlpha * (kneeNow - base.cpuKnee);
+  if (cpuKnee !== undefined && usesInflation(rt)) caps.push({ name: `CPU saturates at ~${f2(cpuKnee)} in flight`, x: cpuKnee, fitted: true });
+  for (const key of resourceKeys) {
+    if (key === "compute" || resources[key] === undefined) continue;
+    const level = thresholds[key][2];
+    const at = inFlightAt(profile, key, level, { x, v: resources[key] });
+    // CPU use of a CPU-bound pod grows in proportion to in-flight, so one clear reading is enough.
+    if (at !== undefined) caps.push({ name: `${thresholds[key][0]} reaches ${level} at ~${f2(at.x)} in flight${at.fitted ? "" : " (extrapolated)"}`, x: Math.max(at.x, 0), fitted: at.fitted });
   }
+  const knee = usesInflation(rt) ? kneeOf(profile, s0, cfg.inflationRaise) : undefined;
+  if (knee !== undefined) caps.push({ name: `latency knee at ~${f2(knee)} in flight`, x: knee, fitted: true });
+  const fit = isBatching(rt) ? fitLinear(profile) : undefined;
+  if (fit !== undefined) {
+    const ratio = podP99 !== undefined ? Math.max(1, podP99 / s) : 1;
+    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction);
+    if (eff !== undefined) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
+  }
+  const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
+  const cap = lowest(caps);
+  const capC = cap !== undefined ? Math.max(lo, Math.round(cap.x)) : undefined;
+  const hardCap = lowest(caps.filter((c2) => c2.fitted));
+  const hardC = hardCap !== undefined ? Math.max(lo, Math.round(hardCap.x)) : undefined;
 
-  const next = {
-    ...base,
-    ran: true,
-    stats: w,
-    baselineServiceMs: s0,
-    baselineInFlight: x0,
-  };
+  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
-  const over = signals.filter((g) => g.value >= g.cut);
-  const modelCut = efficient !== undefined && current > Math.ceil(efficient * 1.2);
+  // Latency and compute stress at under one request in flight per pod is not caused by concurrency
+  // (a slow request, the tail of a drain): cutting the limit would not relieve it.
+  const loaded = x >= cfg.minStressInFlight;
+  const over = signals.filter((g) => g.value >= g.cut && (loaded || !g.needsLoad));
+  const modelCut = hardC !== undefined && current > hardC * (1 + cfg.modelTolerance);
   if (over.length > 0 || modelCut) {
     const suggestions = over.map((g) => g.suggest);
-    if (modelCut && efficient !== undefined) suggestions.push(efficient);
+    if (hardC !== undefined) suggestions.push(hardC);
     const floorByCap = Math.ceil(current * cfg.maxCutFactor);
-    const t = clampInt(Math.min(current - 1, Math.max(floorByCap, Math.floor(Math.min(...suggestions)))), lo, hi);
+    const t = clampInt(Math.min(current - 1, Math.max(floorByCap, Math.floor(Math.min(...suggestions) + 1e-9))), lo, hi);
     const names = over.map((g) => `${g.name} ${f2(g.value)} ≥ ${g.cut}`);
-    if (modelCut && efficient !== undefined) names.push(`past the efficient concurrency ${f2(efficient)}`);
+    if (modelCut && hardCap !== undefined) names.push(hardCap.name);
     if (t >= current) {
-      return { ...next, target: current, reason: "Bounds", message: `stress (${names.join(", ")}) but target ${current} is at the minimum ${lo}`, stressWindows: base.stressWindows + 1, calmWindows: 0 };
+      return { ...next, target: current, reason: "Bounds", message: `${names.join(", ")}; but target ${current} is at the minimum ${lo}`, stressWindows: base.stressWindows + 1, calmWindows: 0 };
     }
     return {
       ...next,
@@ -206,47 +255,31 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
       calmWindows: 0,
       lastChangeAtMs: nowMs,
       lastChangeDir: -1,
-      ceiling: current,
-      ceilingUntilMs: nowMs + cfg.ceilingHoldMs,
+      ceiling: over.length > 0 ? current : base.ceiling,
+      ceilingUntilMs: over.length > 0 ? nowMs + cfg.ceilingHoldMs : base.ceilingUntilMs,
     };
   }
 
   const notCalm = signals.filter((g) => g.value > g.raise);
   const binding = x >= cfg.bindingFraction * current || w.meanQueued >= 1;
-  if (notCalm.length > 0 || !binding) {
-    const why = notCalm.length > 0 ? notCalm.map((g) => `${g.name} ${f2(g.value)} > ${g.raise}`).join(", ") : `limit not binding (per-pod in-flight ${f2(x)} < ${cfg.bindingFraction} × ${current})`;
+  // A raise needs evidence about higher concurrency: either the limit binds now, or the profile says
+  // where the pod saturates (then the raise goes at most there).
+  const evidence = binding || (capC !== undefined && capC > current);
+  if (notCalm.length > 0 || !evidence) {
+    const why = notCalm.length > 0 ? notCalm.map((g) => `${g.name} ${f2(g.value)} > ${g.raise}`).join(", ") : `limit not binding (per-pod in-flight ${f2(x)} < ${cfg.bindingFraction} × ${current}) and no saturation point learned`;
     return { ...next, target: current, reason: "Hold", message: `${why}; ${state0}; keeping ${current}`, stressWindows: 0, calmWindows: notCalm.length > 0 ? 0 : base.calmWindows };
   }
   const calm = base.calmWindows + 1;
   const momentum = base.lastChangeDir > 0 && base.lastChangeAtMs !== undefined && nowMs - base.lastChangeAtMs <= 2 * cfg.verticalIntervalMs;
   const need = momentum ? 1 : cfg.calmWindowsToRaise;
   if (calm < need) {
-    return { ...next, target: current, reason: "Hold", message: `calm and binding for ${calm}/${need} windows; ${state0}; keeping ${current}`, stressWindows: 0, calmWindows: calm };
+    return { ...next, target: current, reason: "Hold", message: `calm for ${calm}/${need} windows; ${state0}; keeping ${current}`, stressWindows: 0, calmWindows: calm };
   }
   let t = Math.max(current + 1, Math.floor(current * cfg.maxRaiseFactor));
   const limits: string[] = [];
-  const u = cfg.targetUtilization;
-  if (usesInflation(rt)) {
-    for (const [name, v] of [["cpu", p.cpuUtil], ["gpu", p.gpuUtil]] as const) {
-      if (v === undefined || v <= 0) continue;
-      // Utilisation grows with in-flight: keep the extrapolated figure at the raised target under the cut line.
-      const cap = Math.floor((cfg.computeCutUtil * x) / (v * u));
-      if (cap < t) {
-        t = cap;
-        limits.push(`${name} extrapolation`);
-      }
-    }
-  }
-  if (p.kvCacheUtil !== undefined && p.kvCacheUtil > 0) {
-    const cap = Math.floor((cfg.kvCacheCutUtil * x) / (p.kvCacheUtil * u));
-    if (cap < t) {
-      t = cap;
-      limits.push("KV-cache extrapolation");
-    }
-  }
-  if (efficient !== undefined && Math.ceil(efficient) < t) {
-    t = Math.ceil(efficient);
-    limits.push(`efficient concurrency ${f2(efficient)}`);
+  if (capC !== undefined && capC < t && cap !== undefined) {
+    t = capC;
+    limits.push(cap.name);
   }
   if (base.ceiling !== undefined && base.ceilingUntilMs !== undefined && nowMs < base.ceilingUntilMs && t >= base.ceiling) {
     t = base.ceiling - 1;
@@ -254,13 +287,13 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   }
   t = clampInt(t, lo, hi);
   if (t <= current) {
-    return { ...next, target: current, reason: "Hold", message: `calm and binding, but a raise is capped (${limits.join(", ") || `maximum ${hi}`}); ${state0}; keeping ${current}`, stressWindows: 0, calmWindows: calm };
+    return { ...next, target: current, reason: "Hold", message: `calm, but a raise is capped (${limits.join(", ") || `maximum ${hi}`}); ${state0}; keeping ${current}`, stressWindows: 0, calmWindows: calm };
   }
   return {
     ...next,
     target: t,
     reason: "CalmRaise",
-    message: `every stress signal under its raise threshold for ${calm} windows and the limit is binding; ${state0}; raise ${current} → ${t}${limits.length ? ` (capped by ${limits.join(", ")})` : ""}`,
+    message: `every stress signal under its raise threshold for ${calm} windows${binding ? " and the limit is binding" : ""}; ${state0}; raise ${current} → ${t}${limits.length ? ` (capped: ${limits.join(", ")})` : ""}`,
     stressWindows: 0,
     calmWindows: 0,
     lastChangeAtMs: nowMs,
@@ -268,10 +301,46 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   };
 }
 
+/**
+ * In-flight per pod at which CPU reaches utilisation 1, from the samples of a window whose CPU is not
+ * yet saturated (a saturated reading says nothing about where saturation starts; the latency knee
+ * covers that): Σ in-flight / Σ CPU. CPU use of a CPU-bound pod grows in proportion to the requests
+ * it works on, so one window is enough, once the mean CPU is at least `computeTrustUtil`.
+ */
+function cpuSaturation(samples: readonly EndpointSample[], fallbackReady: number, cfg: EngineConfig): number | undefined {
+  let sx = 0;
+  let su = 0;
+  let n = 0;
+  for (const smp of samples) {
+    const ready = smp.pods?.filter((p) => p.ready) ?? [];
+    const count = smp.pods !== undefined ? ready.length : fallbackReady;
+    let t = 0;
+    let c = 0;
+    for (const p of ready) {
+      if (p.cpuUtil !== undefined && Number.isFinite(p.cpuUtil)) {
+        t += p.cpuUtil;
+        c++;
+      }
+    }
+    if (count <= 0 || c === 0) continue;
+    const cpu = t / c;
+    if (cpu >= cfg.computeCutUtil) continue;
+    sx += smp.inFlight / count;
+    su += cpu;
+    n++;
+  }
+  if (n < samples.length / 2 || n === 0 || su / n < cfg.computeTrustUtil) return undefined;
+  return sx / su;
+}
+
 /** Carry the vertical state into the engine memory's `extra` map. */
 export function verticalExtra(v: VerticalResult): Record<string, number> {
-  const out: Record<string, number> = { lastChangeDir: v.lastChangeDir };
-  if (v.baselineInFlight !== undefined) out["baselineInFlight"] = v.baselineInFlight;
+  const out: Record<string, number> = { lastChangeDir: v.lastChangeDir, ...writeProfile(v.profile) };
+  if (v.fit !== undefined) {
+    out["fitA"] = v.fit.a;
+    out["fitB"] = v.fit.b;
+  }
+  if (v.cpuKnee !== undefined) out["cpuKnee"] = v.cpuKnee;
   if (v.ceiling !== undefined) out["ceiling"] = v.ceiling;
   if (v.ceilingUntilMs !== undefined) out["ceilingUntilMs"] = v.ceilingUntilMs;
   return out;

@@ -7,8 +7,10 @@
  * - immediate 429s from the queue bound (`http-request deny deny_status 429 … if { queue() ge N }`) count in
  *   `haproxy_backend_requests_denied_total`;
  * - queue-timeout 429s (HAProxy's own 503 rewritten by `http-after-response`) count in
- *   `haproxy_backend_connection_errors_total`, as do failed connects to a pod (which the same rewrite also
- *   answers with 429); both land in the backend's `code="4xx"` response class;
+ *   `haproxy_backend_connection_errors_total`, as do failed connects to a pod (answered 429 by the same rewrite
+ *   when no retry succeeds, but counted even when a retry on another pod succeeded), and land in the backend's
+ *   `code="4xx"` class: rejections = denied + min(connection errors, 4xx − denied);
+ * - arrivals come from `haproxy_backend_sessions_total` (one per request, counted on arrival);
  * - a model pod's own 5xx stays in `code="5xx"`.
  */
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
@@ -19,16 +21,21 @@ export interface BackendStats {
   readonly proxy: string;
   readonly currentSessions: number;
   readonly currentQueue: number;
-  /** `haproxy_backend_http_requests_total`. */
+  /** `haproxy_backend_sessions_total`: requests that reached the backend, counted on arrival. */
   readonly requestsTotal: number;
   /** Sum of `haproxy_backend_http_responses_total` over all code classes. */
   readonly responsesTotal: number;
   readonly responses5xxTotal: number;
+  /** 4xx responses (queue-bound and queue-timeout 429s included); absent in readings made before this field existed. */
+  readonly responses4xxTotal?: number;
   /** `haproxy_backend_requests_denied_total`: queue-bound 429s. */
   readonly deniedTotal: number;
   /** `haproxy_backend_connection_errors_total`: queue timeouts and failed pod connects (429 to the client). */
   readonly connectionErrorsTotal: number;
-  /** Averages over HAProxy's last 1024 requests, ms; undefined when the page lacks them. */
+  /**
+   * HAProxy's sliding averages over its last 1024 requests, ms (undefined when the page lacks them). Kept for
+   * display; samples derive mean times from counters instead (see `sampleFromReadings`).
+   */
   readonly queueTimeAvgMs: number | undefined;
   readonly totalTimeAvgMs: number | undefined;
   readonly activeServers: number;
@@ -41,7 +48,10 @@ type Field =
 const FAMILIES: ReadonlyMap<string, Field> = new Map<string, Field>([
   ["haproxy_backend_current_sessions", "currentSessions"],
   ["haproxy_backend_current_queue", "currentQueue"],
-  ["haproxy_backend_http_requests_total", "requestsTotal"],
+  // Not `haproxy_backend_http_requests_total`: 2.6 counts that one when a request ends, so a slow request would
+  // show up as an arrival only after it completed (checked on 2.6.12: 3 requests in flight, http_requests_total
+  // 0, sessions_total 3). A backend session is one HTTP request (one stream), counted when it arrives.
+  ["haproxy_backend_sessions_total", "requestsTotal"],
   ["haproxy_backend_http_responses_total", "responses"],
   ["haproxy_backend_requests_denied_total", "deniedTotal"],
   ["haproxy_backend_connection_errors_total", "connectionErrorsTotal"],
@@ -52,13 +62,13 @@ const FAMILIES: ReadonlyMap<string, Field> = new Map<string, Field>([
 
 interface MutableStats {
   currentSessions: number; currentQueue: number; requestsTotal: number; responsesTotal: number;
-  responses5xxTotal: number; deniedTotal: number; connectionErrorsTotal: number;
+  responses5xxTotal: number; responses4xxTotal: number; deniedTotal: number; connectionErrorsTotal: number;
   queueTimeAvgS: number | undefined; totalTimeAvgS: number | undefined; activeServers: number;
 }
 
 function emptyStats(): MutableStats {
   return {
-    currentSessions: 0, currentQueue: 0, requestsTotal: 0, responsesTotal: 0, responses5xxTotal: 0,
+    currentSessions: 0, currentQueue: 0, requestsTotal: 0, responsesTotal: 0, responses5xxTotal: 0, responses4xxTotal: 0,
     deniedTotal: 0, connectionErrorsTotal: 0, queueTimeAvgS: undefined, totalTimeAvgS: undefined, activeServers: 0,
   };
 }
@@ -69,6 +79,7 @@ function record(acc: Map<string, MutableStats>, field: Field, proxy: string, cod
   if (field === "responses") {
     s.responsesTotal += value;
     if (code === "5xx") s.responses5xxTotal += value;
+    if (code === "4xx") s.responses4xxTotal += value;
   } else {
     s[field] = value;
   }
@@ -124,6 +135,7 @@ export function parseBackendPage(text: string): Map<string, BackendStats> {
       requestsTotal: s.requestsTotal,
       responsesTotal: s.responsesTotal,
       responses5xxTotal: s.responses5xxTotal,
+      responses4xxTotal: s.responses4xxTotal,
       deniedTotal: s.deniedTotal,
       connectionErrorsTotal: s.connectionErrorsTotal,
       queueTimeAvgMs: s.queueTimeAvgS === undefined ? undefined : s.queueTimeAvgS * 1000,
@@ -201,7 +213,16 @@ export function sampleFromReadings(
   prev: BackendStats | undefined, cur: BackendStats, atMs: number, intervalMs: number,
 ): EndpointSample {
   const d = (pick: (s: BackendStats) => number): number => (prev === undefined ? 0 : increase(pick(prev), pick(cur)));
-  const rejections = d((s) => s.deniedTotal) + d((s) => s.connectionErrorsTotal);
+  // Connection errors also count connects to a dead pod that were retried on another pod and answered 200
+  // (seen on 2.6.12 when a model process is killed with requests queued). A queue-timeout 429 is also a 4xx
+  // response, so the 4xx increase (minus the queue-bound 429s) bounds them.
+  const denied = d((s) => s.deniedTotal);
+  const connErrors = d((s) => s.connectionErrorsTotal);
+  const timeouts =
+    prev?.responses4xxTotal === undefined || cur.responses4xxTotal === undefined
+      ? connErrors
+      : Math.min(connErrors, Math.max(0, increase(prev.responses4xxTotal, cur.responses4xxTotal) - denied));
+  const rejections = denied + timeouts;
   const responses = d((s) => s.responsesTotal);
   const sample: {
     -readonly [K in keyof EndpointSample]: EndpointSample[K];
@@ -215,9 +236,15 @@ export function sampleFromReadings(
     rejections,
     errors: d((s) => s.responses5xxTotal),
   };
-  if (cur.queueTimeAvgMs !== undefined) sample.queueTimeMs = cur.queueTimeAvgMs;
-  if (cur.totalTimeAvgMs !== undefined) {
-    sample.serviceTimeMs = Math.max(0, cur.totalTimeAvgMs - (cur.queueTimeAvgMs ?? 0));
+  // Mean times by Little's law over the interval (time = number present / completion rate), not HAProxy's
+  // `*_time_average_seconds`: those are sliding averages over the last 1024 requests that start at 0 — after 32
+  // requests of 103 ms service / 290 ms queue, 2.6.12 reported 7 ms / 19 ms — and then lag by 1024 requests
+  // (100 s at 10 req/s), so a past overload would still look like slow pods long after it ended.
+  const served = sample.completions;
+  if (prev !== undefined && served > 0) {
+    const perMs = served / intervalMs;
+    sample.serviceTimeMs = sample.inFlight / perMs;
+    sample.queueTimeMs = sample.queued / perMs;
   }
   return sample;
 }

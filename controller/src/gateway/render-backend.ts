@@ -22,9 +22,16 @@ export function jsonReturn(status: number, code: string, message: string, extra 
   return `http-request return status ${status} content-type application/json lf-string '${body}'${extra}`;
 }
 
+/**
+ * Passive health: the first refused or failed connect marks a slot down at once (a dead pod has no connections,
+ * so `leastconn` would otherwise send it every new request until the agent drains it); a TCP check every 1 s
+ * brings it back.
+ */
+export const SLOT_CHECK = "check inter 1s fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down";
+
 function slotLine(name: string, v: SlotValue): string {
   const disabled = v.state === "ready" ? "" : " disabled";
-  return `    server ${name} ${v.addr}:${v.port}${disabled} maxconn ${v.maxconn} weight 100`;
+  return `    server ${name} ${v.addr}:${v.port}${disabled} maxconn ${v.maxconn} weight 100 ${SLOT_CHECK}`;
 }
 
 /**
@@ -38,7 +45,7 @@ export function renderSlots(slots: number, maxconn: number, runtime: SlotValues 
     if (runStart === 0) return;
     // Always a range: a lone number would mean a count of servers starting at 1.
     const range = `${runStart}-${end}`;
-    lines.push(`    server-template pod ${range} 0.0.0.0:1 disabled maxconn ${maxconn} weight 100`);
+    lines.push(`    server-template pod ${range} 0.0.0.0:1 disabled maxconn ${maxconn} weight 100 ${SLOT_CHECK}`);
     runStart = 0;
   };
   for (let i = 1; i <= slots; i++) {
@@ -66,7 +73,8 @@ export function renderBackend(ep: GatewayEndpoint, gatewayReplicas: number, retr
     `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", `endpoint ${ep.name} has no route %[var(txn.route)]; routes: ${routes.map((r) => r.route).join(", ")}`)} unless { var(txn.route) -m str ${routes.map((r) => r.route).join(" ")} }`,
     `    ${jsonReturn(413, "PAYLOAD_TOO_LARGE", `request body of %[req.hdr_val(content-length)] bytes is over the limit of ${ep.maxBodyBytes} bytes`)} if { req.hdr_val(content-length) gt ${ep.maxBodyBytes} }`,
     `    ${jsonReturn(503, "NO_READY_POD", `endpoint ${ep.name} has no ready pod`)} hdr retry-after ${retryAfterS} if { nbsrv() eq 0 } !{ stopping }`,
-    `    ${jsonReturn(429, "REQUEST_LIMIT_EXCEEDED", `endpoint ${ep.name} queue is full (${ep.maxQueue} waiting)`)} hdr retry-after ${retryAfterS} if { queue() ge ${ep.maxQueue} }`,
+    // `deny` (not `return`) so these 429s count in haproxy_backend_requests_denied_total (metrics-reader.ts).
+    `    http-request deny deny_status 429 content-type application/json lf-string '{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"endpoint ${ep.name} queue is full (${ep.maxQueue} waiting)"}' hdr retry-after ${retryAfterS} if { queue() ge ${ep.maxQueue} }`,
     // 2.6 has no txn.sess_term_state: mark that pods existed, and whether a pod answered, so the frontend
     // can turn HAProxy's own 503 (queue timeout) into 429 while a pod's own 503 passes through.
     // In an old worker finishing keep-alive connections after a reload the backend is stopped and nbsrv() is 0

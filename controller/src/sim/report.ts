@@ -8,6 +8,7 @@
  * - replicaSeconds: ∫ scheduled pods (starting + ready + draining) dt over the scenario
  * - timeToAbsorbS: from the largest step up in offered load to the start of the first 30 s window
  *   with < 1% rejected+failed and p99 within the SLO; null without a step or when never absorbed
+ * - peakReplicas: most starting + ready pods at once; peakUnschedulable: most unschedulable pods at once
  * - scaleEvents: changes of the desired replica count; directionChanges: up↔down reversals among them
  */
 import { BUCKETS, quantile } from "./histogram.ts";
@@ -28,6 +29,8 @@ export interface PolicyResult {
   readonly sloAttainment: number;
   readonly replicaSeconds: number;
   readonly peakReplicas: number;
+  /** Most pods unschedulable at once (no cluster capacity). */
+  readonly peakUnschedulable: number;
   readonly timeToAbsorbS: number | null;
   readonly scaleEvents: number;
   readonly directionChanges: number;
@@ -35,6 +38,8 @@ export interface PolicyResult {
   readonly finalTargetConcurrency: number;
   /** Wall-clock time of the run, ms (not deterministic). */
   readonly wallMs: number;
+  /** CPU time (user + system) of the run, ms: the one-core cost even on a busy machine. */
+  readonly cpuMs: number;
 }
 
 export const ABSORB_WINDOW_S = 30;
@@ -73,7 +78,7 @@ export function timeToAbsorb(out: SimOutput, sc: Scenario, stepAtS: number): num
   return null;
 }
 
-export function summarize(policy: string, sc: Scenario, out: SimOutput, wallMs: number): PolicyResult {
+export function summarize(policy: string, sc: Scenario, out: SimOutput, wallMs: number, cpuMs = wallMs): PolicyResult {
   const sr = out.series;
   const durS = Math.ceil(sc.durationS);
   const requests = sum(sr.arrivals);
@@ -108,12 +113,14 @@ export function summarize(policy: string, sc: Scenario, out: SimOutput, wallMs: 
     sloAttainment: requests > 0 ? sum(sr.good) / requests : 1,
     replicaSeconds: round(sum(sr.podSeconds, 0, durS), 1),
     peakReplicas: out.peakReplicas,
+    peakUnschedulable: Math.max(0, ...sr.unschedulable.subarray(0, durS)),
     timeToAbsorbS: step ? timeToAbsorb(out, sc, step.atS) : null,
     scaleEvents: out.scaleEvents.length,
     directionChanges: dirChanges,
     directionChangesPer10Min: round((dirChanges * 600) / sc.durationS, 2),
     finalTargetConcurrency: out.finalTargetConcurrency,
     wallMs: Math.round(wallMs),
+    cpuMs: Math.round(cpuMs),
   };
 }
 
@@ -136,6 +143,7 @@ export function formatTable(results: readonly PolicyResult[]): string {
     ["slo%", (r) => (r.sloAttainment * 100).toFixed(3)],
     ["replicaS", (r) => r.replicaSeconds.toFixed(0)],
     ["peak", (r) => String(r.peakReplicas)],
+    ["unsch", (r) => String(r.peakUnschedulable)],
     ["absorbS", (r) => (r.timeToAbsorbS === null ? "-" : r.timeToAbsorbS.toFixed(0))],
     ["scaleEv", (r) => String(r.scaleEvents)],
     ["dirChg", (r) => String(r.directionChanges)],

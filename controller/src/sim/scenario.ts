@@ -11,7 +11,7 @@ const schemaPath = new URL("./scenario.schema.json", import.meta.url);
 /** The scenario JSON Schema (draft-07), as shipped in `controller/src/sim/scenario.schema.json`. */
 export const scenarioSchema: Record<string, unknown> = JSON.parse(readFileSync(schemaPath, "utf8"));
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validateSchema = ajv.compile(scenarioSchema);
 
 /** Thrown for any invalid scenario; `errors` holds one line per problem. */

@@ -331,7 +331,8 @@ export function largestStepUp(scenario: Scenario): { atS: number; fromQps: numbe
     if (e <= 0 || e >= scenario.durationS) continue;
     const before = expectedRate(scenario, e - 1e-6);
     const after = expectedRate(scenario, e + 1e-6);
-    if (!Number.isFinite(before) || !Number.isFinite(after) || after <= before) continue;
+    // a ramp's end is not a step: only rises of more than 5% (and 1 request/s) count
+    if (!Number.isFinite(before) || !Number.isFinite(after) || after - before <= Math.max(1, 0.05 * before)) continue;
     if (!best || after - before > best.toQps - best.fromQps) best = { atS: e, fromQps: before, toQps: after };
   }
   return best;

@@ -7,12 +7,12 @@ import { podsFor, type TrafficPlan } from "../plan.ts";
 import type { Scenario } from "../scenario-types.ts";
 import { ApaPolicy } from "./apa.ts";
 import { HpaPolicy } from "./hpa.ts";
-import { KpaPolicy } from "./kpa.ts";
+import { KpaPolicy, kpaConfig } from "./kpa.ts";
 import { OraclePolicy, StaticPolicy, staticReplicas } from "./oracle.ts";
 import { RayPolicy } from "./ray.ts";
 import type { Policy } from "./types.ts";
 
-export const POLICY_NAMES = ["apa", "kpa", "hpa", "ray", "static", "oracle", "oracle-ahead"] as const;
+export const POLICY_NAMES = ["apa", "kpa", "kpa-tuned", "hpa", "ray", "static", "oracle", "oracle-ahead"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 export const DEFAULT_POLICIES: readonly PolicyName[] = ["apa", "kpa", "hpa", "ray", "static", "oracle"];
 
@@ -47,6 +47,9 @@ export function makePolicy(name: PolicyName, ctx: PolicyContext): Policy {
       return new ApaPolicy(sc);
     case "kpa":
       return new KpaPolicy(sc, undefined, ctx.initialReplicas);
+    case "kpa-tuned":
+      // Knative hand-tuned by someone who knows the swept optimum: containerConcurrency = c*
+      return new KpaPolicy(sc, { ...kpaConfig(sc), containerConcurrency: ctx.optimum.concurrency }, ctx.initialReplicas, "kpa-tuned");
     case "hpa":
       return new HpaPolicy(sc);
     case "ray":

@@ -45,7 +45,7 @@ export function kpaConfig(sc: Scenario): KpaConfig {
 }
 
 export class KpaPolicy implements Policy {
-  readonly name = "kpa";
+  readonly name: string;
   readonly wantsPods = false;
   readonly initialTargetConcurrency: number;
   nextRunAtMs: number;
@@ -57,7 +57,8 @@ export class KpaPolicy implements Policy {
   private panicTimeMs = NaN;
   private maxPanicPods = 0;
 
-  constructor(sc: Scenario, cfg: KpaConfig = kpaConfig(sc), initialReady = 0) {
+  constructor(sc: Scenario, cfg: KpaConfig = kpaConfig(sc), initialReady = 0, name = "kpa") {
+    this.name = name;
     this.cfg = cfg;
     const total = cfg.containerConcurrency > 0 ? cfg.containerConcurrency : 100;
     this.target = Math.max(0.01, total * cfg.targetUtilization);

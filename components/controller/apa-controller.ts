@@ -1,0 +1,71 @@
+/**
+ * ApaController: the ServingEndpoint CRD, RBAC (cluster rules + leader-election Lease role), a 2-replica
+ * Deployment with leader election, PDB and metrics Service. Image: a given reference, or built from
+ * `controller/Dockerfile` with @pulumi/docker-build, pushed, and pinned by digest (`repo@sha256:…`), so the
+ * Deployment rolls only when the image really changes.
+ */
+import * as dockerBuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+import { kubeResource } from "../k8s/kube-resource.ts";
+import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
+import { PLATFORM } from "../types.ts";
+import type { ControllerContract } from "./controller-contract.ts";
+import {
+  buildClusterRbac, buildControllerDeployment, buildControllerPdb, buildControllerService, buildControllerServiceAccount, buildLeaseRole,
+} from "./controller-spec.ts";
+
+export interface ApaControllerArgs {
+  /** Image reference to run; when absent the image is built and pushed to `build.repository`. */
+  readonly image?: string;
+  readonly build?: {
+    /** Registry repository URL, e.g. `123.dkr.ecr.us-east-1.amazonaws.com/apa-controller`. */
+    readonly repository: pulumi.Input<string>;
+    readonly registry: { address: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
+    /** Repository root (build context). */
+    readonly contextPath: string;
+  };
+  /** CRD, cluster rules and args from the controller package; undefined while it has not landed. */
+  readonly contract: ControllerContract | undefined;
+}
+
+export class ApaController extends pulumi.ComponentResource {
+  /** Image the controller runs (digest-pinned when built). */
+  readonly image: pulumi.Output<string>;
+  /** The CRD resource (endpoints' custom resources wait for it). */
+  readonly crd?: pulumi.Resource;
+  readonly namespace: pulumi.Resource;
+
+  constructor(name: string, args: ApaControllerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("autopilot:controller:ApaController", name, {}, opts);
+    if (args.image === undefined && args.build === undefined) throw new Error("ApaController: give either image or build");
+    const o = { parent: this };
+    if (args.image !== undefined) {
+      this.image = pulumi.output(args.image);
+    } else {
+      const b = args.build!;
+      const img = new dockerBuild.Image(`${name}-image`, {
+        context: { location: b.contextPath },
+        dockerfile: { location: `${b.contextPath}/controller/Dockerfile` },
+        platforms: ["linux/amd64"],
+        push: true,
+        tags: [pulumi.interpolate`${b.repository}:${pulumi.getStack()}`],
+        registries: [b.registry],
+        buildOnPreview: true,
+      }, o);
+      this.image = pulumi.interpolate`${b.repository}@${img.digest}`;
+    }
+    this.namespace = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.systemNamespace, labels: restrictedNamespaceLabels() } }, o);
+    const inNs = { ...o, dependsOn: [this.namespace] };
+    if (args.contract !== undefined) {
+      this.crd = kubeResource(`${name}-crd`, args.contract.crd, o);
+      if (args.contract.clusterRules !== undefined) for (const obj of buildClusterRbac(args.contract.clusterRules)) kubeResource(`${name}-${String(obj.kind).toLowerCase()}`, obj, o);
+    }
+    const sa = kubeResource(`${name}-sa`, buildControllerServiceAccount(), inNs);
+    for (const obj of buildLeaseRole()) kubeResource(`${name}-lease-${String(obj.kind).toLowerCase()}`, obj, inNs);
+    const ctlArgs = args.contract?.args ?? ["--leader-elect"];
+    kubeResource(`${name}-deployment`, buildControllerDeployment(this.image, ctlArgs), { ...o, dependsOn: [this.namespace, sa, ...(this.crd ? [this.crd] : [])] });
+    kubeResource(`${name}-pdb`, buildControllerPdb(), inNs);
+    kubeResource(`${name}-service`, buildControllerService(), inNs);
+    this.registerOutputs({ image: this.image });
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * What users declare for an endpoint in `infra/endpoints.ts`. Field names follow the ServingEndpoint custom
+ * resource (`controller/src/crd/types.ts`) so the declaration maps onto the CR one to one; infra adds what the CR
+ * does not carry (model digests per version, GPU count, custom-image ports and resources).
+ */
+
+/** MLflow flavor or weight-format family (same list as the CRD). */
+export type ModelFlavor =
+  | "sklearn"
+  | "xgboost"
+  | "lightgbm"
+  | "pyfunc"
+  | "pytorch"
+  | "tensorflow"
+  | "onnx"
+  | "tensorrt"
+  | "transformers"
+  | "llm"
+  | "custom";
+export const MODEL_FLAVORS: readonly ModelFlavor[] = [
+  "sklearn", "xgboost", "lightgbm", "pyfunc", "pytorch", "tensorflow", "onnx", "tensorrt", "transformers", "llm", "custom",
+];
+
+/** Weight dtype (same list as the CRD). */
+export type ModelDtype = "float32" | "float16" | "bfloat16" | "fp8" | "int8" | "int4";
+export const MODEL_DTYPES: readonly ModelDtype[] = ["float32", "float16", "bfloat16", "fp8", "int8", "int4"];
+
+/** Bytes per parameter of each dtype. */
+export const DTYPE_BYTES: Readonly<Record<ModelDtype, number>> = {
+  float32: 4, float16: 2, bfloat16: 2, fp8: 1, int8: 1, int4: 0.5,
+};
+
+/** Model server kinds; `auto` picks from flavor and size. */
+export type RuntimeChoice = "auto" | "mlflow" | "vllm" | "triton" | "custom";
+export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ["auto", "mlflow", "vllm", "triton", "custom"];
+
+/** Inclusive integer range. */
+export interface IntRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** One model version. Its artifacts live under `<bucket>/<endpoint>/<version>/` in the model cache. */
+export interface ModelVersionDeclaration {
+  /** Version label: lowercase letters, digits and `-` (e.g. `v3`). */
+  readonly version: string;
+  /** `sha256:<64 hex>` of the version's manifest; keys the node-local cache. */
+  readonly digest: string;
+  /** Percent of requests (0–100); weights of all versions sum to 100. */
+  readonly weight: number;
+}
+
+/** One endpoint as users declare it. */
+export interface EndpointDeclaration {
+  /** DNS label (lowercase, digits, `-`, ≤ 40 chars): namespace `ep-<name>`, URL `/serving-endpoints/<name>/invocations`. */
+  readonly name: string;
+  readonly model: {
+    readonly flavor: ModelFlavor;
+    /** Free-form format detail (e.g. `safetensors`). */
+    readonly format?: string;
+    /** Number of parameters; required for `llm` / `transformers`. */
+    readonly parameterCount?: number;
+    /** Weight dtype; required with `parameterCount`. */
+    readonly dtype?: ModelDtype;
+    /** Artifact size in bytes, when `parameterCount` is not given. @default 100 MB */
+    readonly bytes?: number;
+  };
+  /** @default { kind: "auto" } */
+  readonly runtime?: { readonly kind: RuntimeChoice; readonly image?: string };
+  /** Pool the pods run on: a pool name the stack creates (`cpu`, `gpu`). */
+  readonly computePool: string;
+  /** GPUs per pod; defaults to the minimum the model needs on the pool's GPU type. */
+  readonly gpus?: number;
+  /** Range of the per-pod target concurrency. */
+  readonly concurrency: IntRange;
+  /** Replica bounds; `min` may be 0 only with `scaleToZero`. */
+  readonly replicas: IntRange;
+  /** Concurrency always kept ready. @default 0 */
+  readonly provisionedConcurrency?: number;
+  /** @default false */
+  readonly scaleToZero?: boolean;
+  /** p99 latency objective, ms. */
+  readonly sloP99Ms?: number;
+  /** Model versions and their traffic split (at least one). */
+  readonly versions: readonly ModelVersionDeclaration[];
+  /** Custom runtime only: serving port. @default 8080 */
+  readonly port?: number;
+  /** Custom runtime only: Prometheus metrics port (absent: the pod exposes no metrics). */
+  readonly metricsPort?: number;
+  /** Custom runtime only: pod resources. @default { cpu: 1, memoryGiB: 1 } */
+  readonly resources?: { readonly cpu: number; readonly memoryGiB: number };
+}

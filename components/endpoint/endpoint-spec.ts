@@ -1,0 +1,235 @@
+/**
+ * Pure builders of one endpoint's Kubernetes objects. The ServingEndpoint component only wraps these in
+ * Pulumi resources. Every pod is restricted (see pod-security.ts) except for the node-cache hostPath volume.
+ */
+import type { ModelVersionDeclaration } from "../endpoint-types.ts";
+import { imageRef } from "../images.ts";
+import { guaranteedResources, restrictedContainerSecurity, restrictedPodSecurity, RUN_AS_UID } from "../k8s/pod-security.ts";
+import { MODEL_MOUNT_PATH } from "../runtime/select-runtime.ts";
+import type { PlannedEndpoint } from "../validate-endpoints.ts";
+import { type KubeObject, type ModelStoreAccess, PLATFORM } from "../types.ts";
+import { downloadScript } from "./download-script.ts";
+
+/** Namespace of an endpoint. */
+export function endpointNamespace(endpoint: string): string {
+  return `ep-${endpoint}`;
+}
+
+/** Name of one version's Deployment / Service / PDB. */
+export function versionName(endpoint: string, version: string): string {
+  return `${endpoint}-${version}`;
+}
+
+/** Labels of an endpoint's pods (all versions). */
+export function endpointLabels(endpoint: string): Record<string, string> {
+  return { [PLATFORM.labelEndpoint]: endpoint, [PLATFORM.labelPartOf]: PLATFORM.partOf, [PLATFORM.labelComponent]: "model-server" };
+}
+
+/** Namespace object. The node cache's hostPath volume is outside the restricted profile, so enforcement is
+ * `privileged` with `restricted` warnings and audit; without the node cache the namespace enforces restricted. */
+export function buildNamespace(endpoint: string, nodeCache: boolean): KubeObject {
+  const level = nodeCache ? "privileged" : "restricted";
+  return {
+    apiVersion: "v1", kind: "Namespace",
+    metadata: {
+      name: endpointNamespace(endpoint),
+      labels: {
+        ...endpointLabels(endpoint),
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+      },
+    },
+  };
+}
+
+/** ServiceAccount; `annotations` bind it to a cloud identity where the cloud needs that (GKE uses direct principals,
+ * EKS Pod Identity an association; both leave this empty). */
+export function buildServiceAccount(endpoint: string, annotations: Record<string, string> = {}): KubeObject {
+  return {
+    apiVersion: "v1", kind: "ServiceAccount",
+    metadata: { name: endpoint, namespace: endpointNamespace(endpoint), labels: endpointLabels(endpoint), annotations },
+    automountServiceAccountToken: false,
+  };
+}
+
+function storeEnv(store: ModelStoreAccess): KubeObject[] {
+  const env: KubeObject[] = [
+    { name: "MODEL_BUCKET", value: store.bucket },
+    { name: "MODEL_PREFIX", value: store.prefix },
+    { name: "HOME", value: "/tmp" },
+  ];
+  if (store.region !== undefined) env.push({ name: "AWS_REGION", value: store.region });
+  if (store.endpointUrl !== undefined) env.push({ name: "AWS_ENDPOINT_URL", value: store.endpointUrl });
+  if (store.credentialsSecret !== undefined) {
+    for (const key of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
+      env.push({ name: key, valueFrom: { secretKeyRef: { name: store.credentialsSecret, key } } });
+    }
+  }
+  return env;
+}
+
+/**
+ * The Deployment of one model version. `replicas` is only the initial count: the component sets
+ * `ignoreChanges: ["spec.replicas"]` so the autoscaler owns it afterwards.
+ */
+export function buildDeployment(
+  ep: PlannedEndpoint,
+  version: ModelVersionDeclaration,
+  store: ModelStoreAccess,
+  opts: { nodeCache: boolean; initialReplicas: number; digestOverrides?: Readonly<Record<string, string>> },
+): KubeObject {
+  const { decl, plan, pool } = ep;
+  const name = versionName(decl.name, version.version);
+  const labels = { ...endpointLabels(decl.name), [PLATFORM.labelVersion]: version.version };
+  const hex = version.digest.replace(/^sha256:/, "");
+  const podMeta = {
+    labels,
+    annotations: { "serving.autopilot.dev/model-digest": version.digest, "serving.autopilot.dev/runtime": plan.kind },
+  };
+  // Node cache: the endpoint's own directory on the node (created with the right owner by the node-cache
+  // DaemonSet); the init step writes into it, the server reads only this version's digest sub-directory.
+  const cacheVolume = opts.nodeCache
+    ? { name: "model-cache", hostPath: { path: `${PLATFORM.nodeCacheRoot}/${decl.name}`, type: "Directory" } }
+    : { name: "model-cache", emptyDir: { sizeLimit: `${Math.ceil((plan.weightBytes * 1.2) / 2 ** 30) + 1}Gi` } };
+  const volumes: KubeObject[] = [cacheVolume, { name: "tmp", emptyDir: { sizeLimit: "2Gi" } }];
+  if (plan.shmGiB !== undefined) volumes.push({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: `${plan.shmGiB}Gi` } });
+  const mounts: KubeObject[] = [
+    { name: "model-cache", mountPath: MODEL_MOUNT_PATH, subPath: `sha256-${hex}`, readOnly: true },
+    { name: "tmp", mountPath: "/tmp" },
+  ];
+  if (plan.shmGiB !== undefined) mounts.push({ name: "dshm", mountPath: "/dev/shm" });
+  const downloader = store.kind === "gcs" ? "gcloudCli" : "awsCli";
+  const server: KubeObject = {
+    name: "server",
+    image: plan.image,
+    ...(plan.command !== undefined ? { command: [...plan.command] } : {}),
+    args: [...plan.args],
+    env: plan.env.map((e) => ({ ...e })),
+    ports: [
+      { name: "http", containerPort: plan.port, protocol: "TCP" },
+      ...(plan.metrics !== undefined && plan.metrics.port !== plan.port ? [{ name: "metrics", containerPort: plan.metrics.port, protocol: "TCP" }] : []),
+    ],
+    startupProbe: plan.probes.startup,
+    readinessProbe: plan.probes.readiness,
+    livenessProbe: plan.probes.liveness,
+    resources: guaranteedResources(plan.cpu, `${plan.memoryGiB}Gi`, plan.gpus),
+    securityContext: restrictedContainerSecurity(true),
+    volumeMounts: mounts,
+  };
+  return {
+    apiVersion: "apps/v1", kind: "Deployment",
+    metadata: { name, namespace: endpointNamespace(decl.name), labels, annotations: { "pulumi.com/skipAwait": "false" } },
+    spec: {
+      replicas: opts.initialReplicas,
+      selector: { matchLabels: { [PLATFORM.labelEndpoint]: decl.name, [PLATFORM.labelVersion]: version.version } },
+      // Never go below the ready count during an update; a new pod must be ready for 10 s before it counts.
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+      minReadySeconds: 10,
+      progressDeadlineSeconds: Math.max(600, plan.probes.startup.failureThreshold * plan.probes.startup.periodSeconds + 300),
+      template: {
+        metadata: podMeta,
+        spec: {
+          serviceAccountName: decl.name,
+          automountServiceAccountToken: store.kind !== "minio",
+          nodeSelector: { ...pool.nodeSelector },
+          tolerations: pool.tolerations.map((t) => ({ ...t })),
+          securityContext: restrictedPodSecurity(),
+          terminationGracePeriodSeconds: 60,
+          initContainers: [{
+            name: "fetch-model",
+            image: imageRef(downloader, opts.digestOverrides ?? {}),
+            command: ["/bin/sh", "-c"],
+            args: [downloadScript(store.kind, version.digest, plan.weightBytes < 10e9)],
+            env: storeEnv(store),
+            resources: guaranteedResources(2, "2Gi"),
+            securityContext: restrictedContainerSecurity(true),
+            volumeMounts: [{ name: "model-cache", mountPath: "/cache" }, { name: "tmp", mountPath: "/tmp" }],
+          }],
+          containers: [server],
+          volumes,
+        },
+      },
+    },
+  };
+}
+
+/** Service of one version (the gateway agent discovers pods through its EndpointSlices). */
+export function buildService(endpoint: string, version: string, port: number): KubeObject {
+  return {
+    apiVersion: "v1", kind: "Service",
+    metadata: { name: versionName(endpoint, version), namespace: endpointNamespace(endpoint), labels: { ...endpointLabels(endpoint), [PLATFORM.labelVersion]: version } },
+    spec: {
+      type: "ClusterIP",
+      selector: { [PLATFORM.labelEndpoint]: endpoint, [PLATFORM.labelVersion]: version },
+      ports: [{ name: "http", port, targetPort: "http", protocol: "TCP" }],
+    },
+  };
+}
+
+/**
+ * NetworkPolicies: default-deny in both directions, then ingress only from gateway pods on the serving port
+ * (and from Prometheus on the metrics port), egress only DNS and the model store.
+ */
+export function buildNetworkPolicies(endpoint: string, servePort: number, metricsPort: number | undefined, store: ModelStoreAccess): KubeObject[] {
+  const ns = endpointNamespace(endpoint);
+  const meta = (name: string) => ({ name, namespace: ns, labels: endpointLabels(endpoint) });
+  const fromNs = (nsName: string, podLabels: Record<string, string>) => ({
+    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": nsName } },
+    podSelector: { matchLabels: podLabels },
+  });
+  const ingress: KubeObject[] = [{ from: [fromNs(PLATFORM.gatewayNamespace, { [PLATFORM.labelComponent]: "gateway" })], ports: [{ protocol: "TCP", port: servePort }] }];
+  if (metricsPort !== undefined) {
+    ingress.push({ from: [fromNs(PLATFORM.monitoringNamespace, { "app.kubernetes.io/name": "prometheus" })], ports: [{ protocol: "TCP", port: metricsPort }] });
+  }
+  const storeEgress: KubeObject = store.kind === "minio"
+    ? { to: [fromNs(PLATFORM.cacheNamespace, { "app": "minio" })], ports: [{ protocol: "TCP", port: 9000 }] }
+    : { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] };
+  return [
+    { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("default-deny"), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+    { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("allow-gateway"), spec: { podSelector: { matchLabels: { [PLATFORM.labelEndpoint]: endpoint } }, policyTypes: ["Ingress"], ingress } },
+    {
+      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("allow-dns-and-model-store"),
+      spec: {
+        podSelector: { matchLabels: { [PLATFORM.labelEndpoint]: endpoint } }, policyTypes: ["Egress"],
+        egress: [
+          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
+          storeEgress,
+        ],
+      },
+    },
+  ];
+}
+
+/** PodDisruptionBudget of one version: voluntary evictions take at most one pod at a time. */
+export function buildPdb(endpoint: string, version: string): KubeObject {
+  return {
+    apiVersion: "policy/v1", kind: "PodDisruptionBudget",
+    metadata: { name: versionName(endpoint, version), namespace: endpointNamespace(endpoint), labels: endpointLabels(endpoint) },
+    spec: { maxUnavailable: 1, selector: { matchLabels: { [PLATFORM.labelEndpoint]: endpoint, [PLATFORM.labelVersion]: version } } },
+  };
+}
+
+/** PodMonitor scraping the model server's own metrics (runtimes without metrics get none). */
+export function buildPodMonitor(endpoint: string, metrics: { port: number; path: string } | undefined, servePort: number): KubeObject | undefined {
+  if (metrics === undefined) return undefined;
+  return {
+    apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor",
+    metadata: { name: endpoint, namespace: endpointNamespace(endpoint), labels: { ...endpointLabels(endpoint), release: "kube-prometheus-stack" } },
+    spec: {
+      selector: { matchLabels: { [PLATFORM.labelEndpoint]: endpoint } },
+      podMetricsEndpoints: [{ port: metrics.port === servePort ? "http" : "metrics", path: metrics.path, interval: "15s" }],
+    },
+  };
+}
+
+/** Initial replica count: enough for the provisioned concurrency at the range's midpoint, within bounds. */
+export function initialReplicas(ep: PlannedEndpoint, weight: number): number {
+  const { replicas, concurrency, provisionedConcurrency = 0 } = ep.decl;
+  const mid = Math.max(1, Math.floor((concurrency.min + concurrency.max) / 2));
+  const want = Math.ceil(provisionedConcurrency / mid);
+  if (weight === 0) return Math.min(replicas.min, 1);
+  return Math.min(replicas.max, Math.max(replicas.min, want));
+}
+
+export { RUN_AS_UID };

@@ -1,0 +1,75 @@
+/**
+ * ServingEndpoint: one isolated endpoint — namespace, ServiceAccount bound to a read-only identity on its own
+ * model prefix, one Deployment + Service + PDB per model version, default-deny NetworkPolicies admitting only
+ * the gateway, a PodMonitor, and the ServingEndpoint custom resource.
+ *
+ * Replicas: `ignoreChanges: ["spec.replicas"]` on every Deployment, so `pulumi up` never undoes the autoscaler.
+ * Versions: the custom resource (which carries the traffic split the gateway applies) depends on every version's
+ * Deployment, and Pulumi waits for a Deployment's rollout to be ready — so a new version is fully ready before
+ * the traffic split that sends it requests is written.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { kubeResource } from "../k8s/kube-resource.ts";
+import type { ModelCache } from "../model-cache/model-cache.ts";
+import type { PlannedEndpoint } from "../validate-endpoints.ts";
+import { buildServingEndpointCr } from "./cr-spec.ts";
+import {
+  buildDeployment, buildNamespace, buildNetworkPolicies, buildPdb, buildPodMonitor, buildService, buildServiceAccount,
+  endpointNamespace, initialReplicas, versionName,
+} from "./endpoint-spec.ts";
+
+export interface ServingEndpointArgs {
+  readonly endpoint: PlannedEndpoint;
+  readonly cache: ModelCache;
+  readonly k8sProvider: k8s.Provider;
+  /** Use the node-local hostPath model cache. @default true */
+  readonly nodeCache?: boolean;
+  /** Resources the custom resource waits for (the CRD). */
+  readonly crdDependsOn?: pulumi.Resource[];
+  /** Resources the PodMonitor waits for (the Prometheus operator CRDs); undefined = no PodMonitor. */
+  readonly monitoringDependsOn?: pulumi.Resource[];
+  readonly digestOverrides?: Readonly<Record<string, string>>;
+}
+
+export class ServingEndpoint extends pulumi.ComponentResource {
+  readonly namespace: string;
+  /** IAM role ARN / Workload Identity principal / MinIO user reading this endpoint's prefix. */
+  readonly identity: pulumi.Output<string>;
+  /** Deployment names by version. */
+  readonly deployments: Record<string, string> = {};
+
+  constructor(name: string, args: ServingEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("autopilot:serving:ServingEndpoint", name, {}, opts);
+    const ep = args.endpoint;
+    const decl = ep.decl;
+    const nodeCache = args.nodeCache ?? true;
+    this.namespace = endpointNamespace(decl.name);
+    const o = { parent: this };
+    const ns = kubeResource(`${name}-ns`, buildNamespace(decl.name, nodeCache), o);
+    const sa = kubeResource(`${name}-sa`, buildServiceAccount(decl.name), { ...o, dependsOn: [ns] });
+    const grant = args.cache.grantRead(decl.name, this.namespace, decl.name, this, args.k8sProvider);
+    this.identity = pulumi.output(grant.identity);
+    const inNs = { ...o, dependsOn: [ns, sa] };
+
+    const deployments: pulumi.Resource[] = [];
+    for (const v of decl.versions) {
+      const vName = versionName(decl.name, v.version);
+      const dep = buildDeployment(ep, v, grant.access, { nodeCache, initialReplicas: initialReplicas(ep, v.weight), digestOverrides: args.digestOverrides ?? {} });
+      deployments.push(kubeResource(`${name}-${v.version}-deployment`, dep, { ...inNs, ignoreChanges: ["spec.replicas"] }));
+      kubeResource(`${name}-${v.version}-service`, buildService(decl.name, v.version, ep.plan.port), inNs);
+      kubeResource(`${name}-${v.version}-pdb`, buildPdb(decl.name, v.version), inNs);
+      this.deployments[v.version] = vName;
+    }
+    buildNetworkPolicies(decl.name, ep.plan.port, ep.plan.metrics?.port, grant.access).forEach((np) => {
+      kubeResource(`${name}-netpol-${(np.metadata as { name: string }).name}`, np, inNs);
+    });
+    if (args.monitoringDependsOn !== undefined) {
+      const pm = buildPodMonitor(decl.name, ep.plan.metrics, ep.plan.port);
+      if (pm !== undefined) kubeResource(`${name}-podmonitor`, pm, { ...o, dependsOn: [ns, ...args.monitoringDependsOn] });
+    }
+    const cr = buildServingEndpointCr(ep, (v) => pulumi.interpolate`${args.cache.url}/${decl.name}/${v}/`);
+    kubeResource(`${name}-cr`, cr, { ...o, dependsOn: [ns, ...deployments, ...(args.crdDependsOn ?? [])] });
+    this.registerOutputs({ namespace: this.namespace, identity: this.identity, deployments: this.deployments });
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Gateway: HAProxy Deployment with the gateway agent as a (native) sidecar, LoadBalancer Service with TLS
+ * terminated by HAProxy, API-key auth Secret, PDB and an HPA on CPU. Replicas belong to the HPA
+ * (`ignoreChanges: ["spec.replicas"]`).
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { kubeResource } from "../k8s/kube-resource.ts";
+import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
+import { PLATFORM } from "../types.ts";
+import { buildGatewayObjects, GATEWAY_NAME, type GatewaySpecArgs } from "./gateway-spec.ts";
+
+export interface GatewayArgs extends GatewaySpecArgs {
+  /** Rendered haproxy.cfg. */
+  readonly haproxyConfig: string;
+  /** API-key map file content. */
+  readonly apiKeyMap: string;
+  /** Public host name, when set (else the load balancer's address). */
+  readonly host?: string;
+}
+
+export class Gateway extends pulumi.ComponentResource {
+  /** https://<host or LB address> */
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("autopilot:gateway:Gateway", name, {}, opts);
+    const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.gatewayNamespace, labels: restrictedNamespaceLabels() } }, { parent: this });
+    let lb: k8s.core.v1.Service | undefined;
+    for (const obj of buildGatewayObjects(args, args.haproxyConfig, args.apiKeyMap)) {
+      const kind = String(obj.kind);
+      const objName = (obj.metadata as { name: string }).name;
+      const res = kubeResource(`${name}-${kind.toLowerCase()}-${objName}`, obj, {
+        parent: this, dependsOn: [ns], ...(kind === "Deployment" ? { ignoreChanges: ["spec.replicas"] } : {}),
+      });
+      if (kind === "Service" && objName === GATEWAY_NAME) lb = res as k8s.core.v1.Service;
+    }
+    const address = lb!.status.loadBalancer.ingress.apply((i) => i?.[0]?.hostname ?? i?.[0]?.ip ?? "pending");
+    this.url = args.host ? pulumi.output(`https://${args.host}`) : pulumi.interpolate`https://${address}`;
+    this.registerOutputs({ url: this.url });
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * ServingPlatform: the whole platform for one cloud — Cluster, CPU and GPU NodePools, WarmPool, ModelCache,
+ * Observability, ApaController, Gateway and one ServingEndpoint per (already validated) endpoint. Exposes what
+ * endpoints need: the Kubernetes provider, pool placements, gateway URL, cache and identities.
+ */
+import * as aws from "@pulumi/aws";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster } from "../cluster/cluster.ts";
+import { ApaController } from "../controller/apa-controller.ts";
+import type { ControllerContract } from "../controller/controller-contract.ts";
+import { ServingEndpoint } from "../endpoint/serving-endpoint.ts";
+import { Gateway } from "../gateway/gateway.ts";
+import { AGENT_ARGS, apiKeyMapFile, renderGatewayConfig } from "../gateway/gateway-contract.ts";
+import { GATEWAY_PATHS, GATEWAY_PORTS } from "../gateway/gateway-spec.ts";
+import { imageRef, type ImageRole } from "../images.ts";
+import { ModelCache } from "../model-cache/model-cache.ts";
+import { NodePool } from "../node-pool/node-pool.ts";
+import { Observability } from "../observability/observability.ts";
+import type { Cloud, PoolPlacement } from "../types.ts";
+import { PLATFORM } from "../types.ts";
+import type { PlannedEndpoint } from "../validate-endpoints.ts";
+import { WarmPool } from "../warm-pool/warm-pool.ts";
+
+/** A pool to create. */
+export interface PoolSpec {
+  readonly placement: PoolPlacement;
+  readonly machineType: string;
+  readonly minNodes: number;
+  readonly maxNodes: number;
+}
+
+export interface ServingPlatformArgs {
+  readonly cloud: Cloud;
+  readonly region: string;
+  readonly kubernetesVersion: string;
+  readonly kubeContext?: string;
+  readonly gcpProject?: string;
+  readonly gcpProjectNumber?: string;
+  readonly deletionProtection?: boolean;
+  readonly pools: readonly PoolSpec[];
+  readonly gpuAmiFamily: "al2023" | "bottlerocket";
+  readonly endpoints: readonly PlannedEndpoint[];
+  readonly warmPoolReplicas: number;
+  readonly nodeCache: boolean;
+  readonly noncurrentDays: number;
+  readonly localSecretSeed?: string;
+  readonly observability: boolean;
+  readonly gateway: { replicasMin: number; replicasMax: number; host: string; tlsSecret: string; apiKeyHashes: readonly string[] };
+  /** Controller image reference; empty = build controller/Dockerfile (aws/gcp registries are created here). */
+  readonly controllerImage: string;
+  /** Repository root, the controller image's build context. */
+  readonly repoRoot: string;
+  readonly controllerContract: ControllerContract | undefined;
+  readonly digestOverrides: Readonly<Record<string, string>>;
+}
+
+export class ServingPlatform extends pulumi.ComponentResource {
+  readonly cluster: Cluster;
+  readonly pools: NodePool[];
+  readonly gateway: Gateway;
+  readonly cache: ModelCache;
+  readonly controller: ApaController;
+  readonly observability?: Observability;
+  readonly endpoints: Record<string, ServingEndpoint> = {};
+  readonly gatewayUrl: pulumi.Output<string>;
+  readonly grafanaUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: ServingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("autopilot:platform:ServingPlatform", name, {}, opts);
+    this.cluster = new Cluster(`${name}-cluster`, {
+      cloud: args.cloud, region: args.region, kubernetesVersion: args.kubernetesVersion,
+      ...(args.kubeContext !== undefined ? { kubeContext: args.kubeContext } : {}),
+      ...(args.gcpProject !== undefined ? { gcpProject: args.gcpProject } : {}),
+      deletionProtection: args.deletionProtection ?? false,
+    }, { parent: this });
+    const k8sOpts = { parent: this, providers: { kubernetes: this.cluster.provider } };
+
+    this.controller = new ApaController(`${name}-controller`, {
+      ...this.controllerImage(name, args),
+      contract: args.controllerContract,
+    }, k8sOpts);
+    const afterSystemNs = { ...k8sOpts, dependsOn: [this.controller.namespace] };
+
+    this.pools = args.pools.map((p) => new NodePool(`${name}-pool-${p.placement.poolName}`, {
+      cluster: this.cluster, poolName: p.placement.poolName, kind: p.placement.kind, machineType: p.machineType,
+      minNodes: p.minNodes, maxNodes: p.maxNodes, amiFamily: args.gpuAmiFamily, systemNamespace: PLATFORM.systemNamespace,
+    }, afterSystemNs));
+
+    const names = args.endpoints.map((e) => e.decl.name);
+    this.cache = new ModelCache(`${name}-models`, {
+      cluster: this.cluster, region: args.region, noncurrentDays: args.noncurrentDays,
+      ...(args.gcpProject !== undefined ? { gcpProject: args.gcpProject } : {}),
+      ...(args.gcpProjectNumber !== undefined ? { gcpProjectNumber: args.gcpProjectNumber } : {}),
+      localEndpoints: names, ...(args.localSecretSeed !== undefined ? { localSecretSeed: args.localSecretSeed } : {}),
+      nodeCacheEndpoints: args.nodeCache ? names : [], digestOverrides: args.digestOverrides,
+    }, k8sOpts);
+
+    if (args.observability) this.observability = new Observability(`${name}-observability`, { endpoints: names }, k8sOpts);
+
+    const haproxyConfig = renderGatewayConfig(args.endpoints, {
+      publicPort: GATEWAY_PORTS.https, metricsPort: GATEWAY_PORTS.metrics, runDir: GATEWAY_PATHS.runDir, authDir: GATEWAY_PATHS.authDir,
+      tlsCertPath: `${GATEWAY_PATHS.tlsDir}/gateway.pem`, gatewayReplicas: args.gateway.replicasMin,
+    });
+    this.gateway = new Gateway(`${name}-gateway`, {
+      agentImage: this.controller.image, agentArgs: AGENT_ARGS,
+      tlsSecret: args.gateway.tlsSecret, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax,
+      digestOverrides: args.digestOverrides, haproxyConfig, apiKeyMap: apiKeyMapFile(args.gateway.apiKeyHashes, names),
+      ...(args.gateway.host !== "" ? { host: args.gateway.host } : {}),
+    }, k8sOpts);
+
+    const byPool = new Map<string, PlannedEndpoint[]>();
+    for (const e of args.endpoints) byPool.set(e.pool.poolName, [...(byPool.get(e.pool.poolName) ?? []), e]);
+    const downloader: ImageRole = args.cloud === "gcp" ? "gcloudCli" : "awsCli";
+    new WarmPool(`${name}-warm`, {
+      pools: args.pools.map((p) => {
+        const eps = byPool.get(p.placement.poolName) ?? [];
+        const largest = eps.reduce<{ cpu: number; memoryGiB: number } | undefined>((m, e) =>
+          m === undefined || e.plan.cpu > m.cpu ? { cpu: e.plan.cpu, memoryGiB: e.plan.memoryGiB } : m, undefined);
+        return {
+          placement: p.placement,
+          images: [imageRef(downloader, args.digestOverrides), ...eps.filter((e) => e.plan.kind !== "custom").map((e) => e.plan.image)],
+          ...(largest !== undefined ? { largestPod: largest } : {}),
+        };
+      }),
+      initialReplicas: args.warmPoolReplicas, digestOverrides: args.digestOverrides,
+    }, { ...afterSystemNs, dependsOn: [this.controller.namespace, ...this.pools] });
+
+    for (const e of args.endpoints) {
+      this.endpoints[e.decl.name] = new ServingEndpoint(`${name}-ep-${e.decl.name}`, {
+        endpoint: e, cache: this.cache, k8sProvider: this.cluster.provider, nodeCache: args.nodeCache,
+        ...(this.controller.crd !== undefined ? { crdDependsOn: [this.controller.crd] } : {}),
+        ...(this.observability !== undefined ? { monitoringDependsOn: this.observability.ready } : {}),
+        digestOverrides: args.digestOverrides,
+      }, { ...k8sOpts, dependsOn: [this.cache, ...this.pools] });
+    }
+    this.gatewayUrl = this.gateway.url;
+    this.grafanaUrl = this.observability?.grafanaUrl ?? pulumi.output("");
+    this.registerOutputs({ gatewayUrl: this.gatewayUrl, grafanaUrl: this.grafanaUrl });
+  }
+
+  /** Image reference or build settings for the controller (registry created per cloud). */
+  private controllerImage(name: string, args: ServingPlatformArgs): { image: string } | { build: NonNullable<import("../controller/apa-controller.ts").ApaControllerArgs["build"]> } {
+    if (args.controllerImage !== "") return { image: args.controllerImage };
+    const { eks, gke } = this.cluster;
+    if (eks !== undefined) {
+      const repo = new aws.ecr.Repository(`${name}-controller-repo`, {
+        imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: [{ encryptionType: "KMS" }],
+      }, { parent: this, provider: eks.provider });
+      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this, provider: eks.provider });
+      return { build: { repository: repo.repositoryUrl, contextPath: args.repoRoot, registry: { address: auth.proxyEndpoint, username: auth.userName, password: pulumi.secret(auth.password) } } };
+    }
+    if (gke !== undefined) {
+      const repo = new gcp.artifactregistry.Repository(`${name}-controller-repo`, {
+        location: args.region, repositoryId: `${name}-controller`, format: "DOCKER",
+        dockerConfig: { immutableTags: true },
+      }, { parent: this, provider: gke.provider });
+      const client = gcp.organizations.getClientConfigOutput({ parent: this, provider: gke.provider });
+      const host = `${args.region}-docker.pkg.dev`;
+      return { build: { repository: pulumi.interpolate`${host}/${args.gcpProject}/${repo.repositoryId}/apa-controller`, contextPath: args.repoRoot, registry: { address: host, username: "oauth2accesstoken", password: pulumi.secret(client.accessToken) } } };
+    }
+    throw new Error(`config key "autopilot-serving:controllerImage" is empty; allowed on cloud local: an image reference loaded into the cluster (docker build -f controller/Dockerfile -t <ref> . && kind load docker-image <ref>)`);
+  }
+}

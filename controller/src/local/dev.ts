@@ -1,0 +1,144 @@
+/**
+ * `npm run dev`: the whole loop on one machine, for real. Starts HAProxy + the gateway agent, one example
+ * model-server process per replica, and the APA engine scaling those processes through the local scaler.
+ * Serves `http://127.0.0.1:<port>/serving-endpoints/<name>/invocations` and prints the live state every second.
+ *
+ *   npm run dev                                  # serve until Ctrl-C
+ *   npm run dev -- --demo                        # step load, a killed replica, scale-down; stops by itself
+ *   npm run dev -- --load 40@20,320@60,40@90 --down-window-s 30 --kill-at 50 --record run.jsonl
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { writeFileSync } from "node:fs";
+import { defaultEngineConfig, validateEndpointSpec, validateEngineConfig } from "../engine/index.ts";
+import type { EndpointSpec } from "../engine/types.ts";
+import { parseLoadPhases, type LoadPhase } from "./load.ts";
+import { startLocalRun } from "./local-run.ts";
+import { formatStatus } from "./status-line.ts";
+
+const int = (name: string, min: number, max: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name}: ${JSON.stringify(v)} is not allowed; must be an integer in ${min}..${max}`);
+  return n;
+};
+const num = (name: string, min: number, max: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name}: ${JSON.stringify(v)} is not allowed; must be a number in ${min}..${max}`);
+  return n;
+};
+
+/**
+ * The demo: 10 req/s, then a step to 150 req/s (3.7× the 40 req/s the first replica serves at its start
+ * concurrency of 4 with the default 101 ms model) held for 60 s, one replica killed 30 s into it, then 75 s of low
+ * load with a 30 s down-window. Stops by itself after 158 s and prints the report.
+ */
+const DEMO = { load: "10@20,150@60,10@75", downWindowS: 30, killAt: 50 };
+
+const program = new Command()
+  .name("dev")
+  .description("The whole autopilot-serving loop on 127.0.0.1: HAProxy + agent + model-server processes + APA engine")
+  .option("--port <n>", "public gateway port (0 = a free one)", int("--port", 0, 65535), 8080)
+  .option("--metrics-port <n>", "Prometheus exporter port (0 = a free one)", int("--metrics-port", 0, 65535), 0)
+  .option("--endpoint <name>", "endpoint name", "iris")
+  .option("--api-key <key>", "API key accepted for the endpoint", "dev-key")
+  .option("--cpu-ms <ms>", "CPU burnt per request by the model", num("--cpu-ms", 0, 1000), 1)
+  .option("--sleep-ms <ms>", "wait per request without CPU (I/O-like part of the model)", num("--sleep-ms", 0, 10_000), 100)
+  .option("--min-replicas <n>", "replica floor", int("--min-replicas", 1, 16), 1)
+  .option("--max-replicas <n>", "replica ceiling (2-core machine: keep it small)", int("--max-replicas", 1, 16), 8)
+  .option("--min-concurrency <n>", "target concurrency floor", int("--min-concurrency", 1, 1024), 1)
+  .option("--max-concurrency <n>", "target concurrency ceiling", int("--max-concurrency", 1, 1024), 16)
+  .option("--initial-concurrency <n>", "target concurrency to start from", int("--initial-concurrency", 1, 1024), 4)
+  .option("--slo-p99-ms <ms>", "p99 latency objective", num("--slo-p99-ms", 1, 600_000), 250)
+  .option("--queue-timeout-ms <ms>", "longest wait in the gateway queue before a 429", int("--queue-timeout-ms", 1, 600_000), 1000)
+  .option("--max-queue <n>", "queue length that answers 429 at once", int("--max-queue", 1, 100_000), 200)
+  .option("--down-window-s <s>", "engine scale-down window (default: the engine's 300 s)", int("--down-window-s", 5, 3600))
+  .option("--load <phases>", "built-in open-loop load, rate@seconds,... e.g. 10@20,150@60,10@75")
+  .option("--kill-at <s>", "SIGKILL one ready model-server process at this second of the load", num("--kill-at", 0, 36_000))
+  .option("--duration <s>", "stop after this many seconds (default: end of --load + 3 s, else run until Ctrl-C)", num("--duration", 1, 86_400))
+  .option("--record <file>", "write one JSON line per second (the figures behind the report)")
+  .option("--demo", `shorthand for --load ${DEMO.load} --down-window-s ${DEMO.downWindowS} --kill-at ${DEMO.killAt}`, false)
+  .option("--quiet", "no per-second lines (report only)", false)
+  .parse();
+
+type Opts = {
+  port: number; metricsPort: number; endpoint: string; apiKey: string; cpuMs: number; sleepMs: number;
+  minReplicas: number; maxReplicas: number; minConcurrency: number; maxConcurrency: number; initialConcurrency: number;
+  sloP99Ms: number; queueTimeoutMs: number; maxQueue: number; downWindowS?: number; load?: string; killAt?: number;
+  duration?: number; record?: string; demo: boolean; quiet: boolean;
+};
+const o = program.opts<Opts>();
+if (o.demo) {
+  o.load ??= DEMO.load;
+  o.downWindowS ??= DEMO.downWindowS;
+  o.killAt ??= DEMO.killAt;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`dev: ${message}\n`);
+  process.exit(2);
+}
+
+let phases: LoadPhase[] = [];
+try {
+  phases = o.load !== undefined ? parseLoadPhases(o.load) : [];
+} catch (e) {
+  fail((e as Error).message);
+}
+const spec: EndpointSpec = {
+  concurrency: { min: o.minConcurrency, max: o.maxConcurrency },
+  replicas: { min: o.minReplicas, max: o.maxReplicas },
+  provisionedConcurrency: 0,
+  scaleToZero: false,
+  runtime: "mlflow",
+  sloP99Ms: o.sloP99Ms,
+  initialTargetConcurrency: o.initialConcurrency,
+};
+let engineConfig = defaultEngineConfig;
+try {
+  validateEndpointSpec(spec);
+  engineConfig = validateEngineConfig(o.downWindowS !== undefined ? { scaleDownWindowMs: o.downWindowS * 1000 } : {});
+} catch (e) {
+  fail((e as Error).message);
+}
+const run = await startLocalRun({
+  endpoint: o.endpoint,
+  apiKey: o.apiKey,
+  spec,
+  engineConfig,
+  cpuMs: o.cpuMs,
+  sleepMs: o.sleepMs,
+  queueTimeoutMs: o.queueTimeoutMs,
+  maxQueue: o.maxQueue,
+  publicPort: o.port,
+  metricsPort: o.metricsPort,
+  phases,
+  ...(o.killAt !== undefined ? { killAtS: o.killAt } : {}),
+  onSecond: (r, s) => {
+    if (!o.quiet) process.stdout.write(`${formatStatus(r, s.sample)}\n`);
+  },
+  onNotice: (m) => process.stdout.write(`  · ${m}\n`),
+}).catch((e: unknown) => fail(`could not start: ${(e as Error).message}`));
+
+process.stdout.write(
+  `autopilot-serving local loop (HAProxy ${run.gateway.settings.bindAddress}:${run.gateway.settings.publicPort}, APA engine, model-server processes)\n` +
+    `  endpoint  POST ${run.url}\n` +
+    `  try       curl -s -H 'Authorization: Bearer ${o.apiKey}' -H 'Content-Type: application/json' \\\n` +
+    `              -d '{"dataframe_split":{"columns":["a","b"],"data":[[1,2]]}}' ${run.url}\n` +
+    `  metrics   ${run.metricsUrl}\n` +
+    `  model     ${o.cpuMs} ms CPU + ${o.sleepMs} ms wait per request; replicas ${o.minReplicas}..${o.maxReplicas}; ` +
+    `concurrency ${o.minConcurrency}..${o.maxConcurrency} (start ${o.initialConcurrency}); SLO p99 ${o.sloP99Ms} ms; ` +
+    `down-window ${engineConfig.scaleDownWindowMs / 1000} s\n`,
+);
+
+let stopping = false;
+async function shutdown(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  if (phases.length > 0) process.stdout.write(`\nreport\n${run.report().lines.map((l) => `  ${l}`).join("\n")}\n`);
+  if (o.record !== undefined) writeFileSync(o.record, run.records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  await run.stop();
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown());
+process.on("SIGTERM", () => void shutdown());
+const stopAfterS = o.duration ?? (phases.length > 0 ? phases.reduce((a, p) => a + p.durationS, 0) + 3 : undefined);
+if (stopAfterS !== undefined) setTimeout(() => void shutdown(), stopAfterS * 1000);

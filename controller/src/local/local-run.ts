@@ -1,0 +1,204 @@
+/**
+ * One local run of the whole loop: gateway (HAProxy + agent), model-server processes (local scaler), the APA
+ * engine deciding every second, optional open-loop load and a fault (SIGKILL of a replica). `npm run dev` and
+ * the whole-loop tests use it.
+ */
+import { request } from "node:http";
+import { decide } from "../engine/index.ts";
+import type { EngineConfig } from "../engine/config.ts";
+import type { EndpointSample, EndpointSpec, PodSample } from "../engine/types.ts";
+import { GatewayMetricsTracker } from "../gateway/metrics-reader.ts";
+import { parseServerStats, SHOW_SERVER_STATS } from "../gateway/runtime-api.ts";
+import { AccessLogCollector } from "./access-log.ts";
+import { CpuMeter } from "./cpu-meter.ts";
+import { startLocalGateway, type LocalGateway } from "./local-gateway.ts";
+import { hashApiKey } from "./local-source.ts";
+import { OpenLoopLoad, type LoadPhase } from "./load.ts";
+import { LocalLoop, type LoopStatus } from "./loop.ts";
+import { ProcessPool } from "./process-pool.ts";
+import { secondP99, summariseRun, type KillEvent, type RunReport, type SecondRecord } from "./run-report.ts";
+
+export interface LocalRunOptions {
+  readonly endpoint: string;
+  readonly apiKey: string;
+  readonly spec: EndpointSpec;
+  readonly engineConfig: EngineConfig;
+  /** Model cost per request: CPU burnt and wait without CPU, ms. */
+  readonly cpuMs: number;
+  readonly sleepMs: number;
+  readonly queueTimeoutMs: number;
+  readonly maxQueue: number;
+  readonly publicPort?: number;
+  readonly metricsPort?: number;
+  readonly phases?: readonly LoadPhase[];
+  /** Second of the load at which one ready replica gets SIGKILL. */
+  readonly killAtS?: number;
+  /** Called every second with the record and the engine's view. */
+  readonly onSecond?: (r: SecondRecord, s: LoopStatus) => void;
+  readonly onNotice?: (m: string) => void;
+}
+
+export interface LocalRun {
+  readonly url: string;
+  readonly metricsUrl: string;
+  readonly gateway: LocalGateway;
+  readonly pool: ProcessPool;
+  readonly records: SecondRecord[];
+  readonly kills: KillEvent[];
+  /** Resolves when the load schedule has ended (immediately without load). */
+  readonly loadDone: Promise<void>;
+  report(): RunReport;
+  stop(): Promise<void>;
+}
+
+function fetchText(u: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(u, { timeout: 900 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve(body));
+    });
+    req.on("error", reject);
+    req.on("timeout", () => req.destroy(new Error(`no answer from ${u}`)));
+    req.end();
+  });
+}
+
+export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
+  const notice = o.onNotice ?? (() => undefined);
+  const initial = o.spec.initialTargetConcurrency ?? o.spec.concurrency.min;
+  const logs = new AccessLogCollector(() => Date.now());
+  const gateway = await startLocalGateway({
+    endpoints: [{
+      name: o.endpoint, runtime: o.spec.runtime, auth: { apiKeys: true, jwt: false }, targetConcurrency: initial,
+      slots: o.spec.replicas.max + 2, queueTimeoutMs: o.queueTimeoutMs, maxQueue: o.maxQueue,
+      maxBodyBytes: 16 * 1024 * 1024, modelTimeoutMs: 60_000,
+    }],
+    apiKeys: [{ id: "dev", sha256: hashApiKey(o.apiKey), endpoints: [o.endpoint] }],
+    publicPort: o.publicPort ?? 0,
+    metricsPort: o.metricsPort ?? 0,
+    onLine: (l) => logs.line(l),
+    log: notice,
+  });
+  const pool = new ProcessPool({
+    endpoint: o.endpoint,
+    source: gateway.source,
+    serverArgs: ["--cpu-ms", `${o.cpuMs}`, "--sleep-ms", `${o.sleepMs}`],
+    drained: (id) => gateway.agent.podDrained(o.endpoint, id),
+    log: notice,
+  });
+  pool.scaleTo(o.spec.replicas.min);
+  const url = `http://127.0.0.1:${gateway.settings.publicPort}/serving-endpoints/${o.endpoint}/invocations`;
+  const metricsUrl = `http://127.0.0.1:${gateway.settings.metricsPort}/metrics?scope=backend`;
+  const tracker = new GatewayMetricsTracker();
+  const cpu = new CpuMeter();
+
+  const sample = async (nowMs: number): Promise<EndpointSample> => {
+    tracker.ingestPage("local", await fetchText(metricsUrl), nowMs);
+    const base = tracker.samples(nowMs, 5000).get(o.endpoint)?.sample;
+    const pods: PodSample[] = pool.list().filter((r) => r.state === "ready" && r.pid !== undefined).map((r) => {
+      const util = cpu.read(r.pid as number, nowMs);
+      return util === undefined ? { ready: true } : { ready: true, cpuUtil: Math.min(1, util) };
+    });
+    const s = base ?? { atMs: nowMs, intervalMs: 1000, inFlight: 0, queued: 0, arrivals: 0, completions: 0, rejections: 0 };
+    // The engine gets what the Kubernetes controller gets (the metrics reader + pod CPU), nothing more: latency
+    // percentiles from the access log are for display only (the promex page has none).
+    return { ...s, pods };
+  };
+  const loop = new LocalLoop(
+    {
+      endpoint: o.endpoint,
+      spec: o.spec,
+      decide: (input) => decide(input, o.engineConfig),
+      sample,
+      scaler: pool,
+      setTargetConcurrency: (t) => gateway.source.setTargetConcurrency(o.endpoint, t),
+      now: () => Date.now(),
+      onChange: notice,
+    },
+    initial,
+  );
+
+  // The clock (and the load) start once the first replicas serve through the gateway.
+  for (let i = 0; i < 200 && pool.state(initial).readyReplicas < o.spec.replicas.min; i++) await new Promise((r) => setTimeout(r, 50));
+  await gateway.agent.cycle();
+
+  const phases = o.phases ?? [];
+  const body = JSON.stringify({ dataframe_split: { columns: ["a", "b"], data: [[1, 2]] } });
+  const load = phases.length > 0 ? new OpenLoopLoad({ url, apiKey: o.apiKey, body, phases }) : undefined;
+  const records: SecondRecord[] = [];
+  const kills: KillEvent[] = [];
+  const startMs = Date.now();
+  let killed = false;
+  let lastS = 0;
+
+  const tick = async (): Promise<void> => {
+    // Wall-clock seconds since the start, the same clock the load books its seconds by.
+    const tS = Math.max(lastS + 1, Math.round((Date.now() - startMs) / 1000));
+    lastS = tS;
+    const status = await loop.tick();
+    const sec = load?.seconds[tS - 1];
+    const rec: SecondRecord = {
+      tS: tS - 1,
+      offered: load?.rateAt(tS - 1) ?? 0,
+      sent: sec?.sent ?? 0, ok: sec?.ok ?? 0, rejected: sec?.rejected ?? 0, failed: sec?.failed ?? 0,
+      clientP99Ms: sec ? secondP99(sec.latenciesMs) : undefined,
+      inFlight: status.sample.inFlight, queued: status.sample.queued, gatewayP99Ms: logs.window(o.endpoint, 1000).p99Ms,
+      desiredReplicas: status.state.desiredReplicas, readyReplicas: status.state.readyReplicas,
+      startingReplicas: status.state.startingReplicas, targetConcurrency: status.targetConcurrency,
+      reason: status.decision ? `${status.decision.replicasReason}/${status.decision.concurrencyReason}` : "-",
+    };
+    records.push(rec);
+    o.onSecond?.(rec, status);
+    for (const k of kills) {
+      if (k.replacedAfterS === undefined && tS > k.tS && status.state.readyReplicas >= status.state.desiredReplicas) k.replacedAfterS = tS - k.tS;
+    }
+    if (o.killAtS !== undefined && !killed && tS >= o.killAtS) {
+      killed = true;
+      const victim = pool.list().find((r) => r.state === "ready");
+      if (victim !== undefined) {
+        const servers = parseServerStats(await gateway.api.send(SHOW_SERVER_STATS));
+        const slot = servers.find((s) => s.port === victim.port && s.addr === "127.0.0.1");
+        const onPod = slot?.sessions ?? 0;
+        pool.kill(victim.id);
+        kills.push({ tS, atMs: Date.now(), podId: victim.id, inFlightOnPod: onPod, slot: slot ? `${slot.backend}/${slot.server}` : "?" });
+        notice(`killed ${victim.id} (pid ${victim.pid}) with SIGKILL; ${onPod} requests were in flight on it`);
+      }
+    }
+  };
+  let ticking = false;
+  const timer = setInterval(() => {
+    if (ticking) return; // a slow tick (overloaded machine) is not stacked
+    ticking = true;
+    tick()
+      .catch((e: unknown) => notice(`tick failed: ${(e as Error).message}`))
+      .finally(() => (ticking = false));
+  }, 1000);
+  const loadDone = load?.run() ?? Promise.resolve();
+
+  return {
+    url, metricsUrl, gateway, pool, records, kills, loadDone,
+    report: () => {
+      for (const k of kills) {
+        const after = logs.failures.filter((f) => f.atMs >= k.atMs - 1000);
+        k.failedOnPod = after.filter((f) => f.e.server === k.slot).length;
+        k.failedElsewhere = after.length - k.failedOnPod;
+      }
+      // Answers are booked to the second their request was sent, and many arrive after that second's record was
+      // taken: refresh the client counts from the load generator's final books.
+      const final = records.map((r) => {
+        const sec = load?.seconds[r.tS];
+        return sec === undefined ? r : { ...r, sent: sec.sent, ok: sec.ok, rejected: sec.rejected, failed: sec.failed, clientP99Ms: secondP99(sec.latenciesMs) };
+      });
+      records.splice(0, records.length, ...final);
+      return summariseRun(final, phases, { sloP99Ms: o.spec.sloP99Ms ?? Infinity, downWindowS: o.engineConfig.scaleDownWindowMs / 1000, kills });
+    },
+    async stop() {
+      clearInterval(timer);
+      load?.stop();
+      await pool.close();
+      await gateway.stop();
+    },
+  };
+}

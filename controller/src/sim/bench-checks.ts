@@ -1,0 +1,106 @@
+/**
+ * Issue 2's acceptance criteria 2–6, evaluated on benchmark runs. Each check returns the figures it
+ * compared, so the report shows by how much a target is met or missed.
+ */
+import type { PolicyResult } from "./report.ts";
+import type { ScenarioRun } from "./run.ts";
+
+export interface Check {
+  readonly id: string;
+  readonly what: string;
+  readonly pass: boolean;
+  readonly figure: string;
+}
+
+function result(run: ScenarioRun | undefined, policy: string): PolicyResult | undefined {
+  return run?.runs.find((r) => r.result.policy === policy)?.result;
+}
+
+function ratio(a: number, b: number): string {
+  if (b === 0) return a === 0 ? "0/0" : "∞ (baseline 0)";
+  return `${(a / b).toFixed(3)}×`;
+}
+
+const BASELINES = ["kpa", "hpa", "ray", "static"];
+
+export function acceptanceChecks(runs: readonly ScenarioRun[]): Check[] {
+  const by = (name: string): ScenarioRun | undefined => runs.find((r) => r.scenario.name === name);
+  const checks: Check[] = [];
+  const spike = by("spike");
+  const apa = result(spike, "apa");
+  const oracle = result(spike, "oracle");
+  const kpa = result(spike, "kpa");
+  const hpa = result(spike, "hpa");
+  if (spike && apa && oracle && kpa && hpa) {
+    const limitS = spike.scenario.cluster.podStartS + 10;
+    checks.push({ id: "2a", what: `spike: APA time to absorb ≤ pod start + 10 s (${limitS} s)`, pass: apa.timeToAbsorbS !== null && apa.timeToAbsorbS <= limitS, figure: `${apa.timeToAbsorbS ?? "never"} s (oracle ${oracle.timeToAbsorbS ?? "never"} s, KPA ${kpa.timeToAbsorbS ?? "never"} s)` });
+    checks.push({ id: "2b", what: "spike: APA rejections ≤ 1.25× the oracle's", pass: apa.rejected <= 1.25 * oracle.rejected, figure: `${apa.rejected} vs ${oracle.rejected} = ${ratio(apa.rejected, oracle.rejected)}` });
+    checks.push({ id: "2c", what: "spike: APA rejections ≤ KPA's", pass: apa.rejected <= kpa.rejected, figure: `${apa.rejected} vs ${kpa.rejected} = ${ratio(apa.rejected, kpa.rejected)}` });
+    checks.push({ id: "2d", what: "spike: APA rejections ≤ 1/10 of HPA's", pass: apa.rejected <= hpa.rejected / 10, figure: `${apa.rejected} vs ${hpa.rejected} = ${ratio(apa.rejected, hpa.rejected)}` });
+    checks.push({ id: "2e", what: "spike: APA replica-seconds ≤ 1.1× KPA's", pass: apa.replicaSeconds <= 1.1 * kpa.replicaSeconds, figure: `${apa.replicaSeconds.toFixed(0)} vs ${kpa.replicaSeconds.toFixed(0)} = ${ratio(apa.replicaSeconds, kpa.replicaSeconds)}` });
+  }
+  const bursts = by("bursts");
+  const ba = result(bursts, "apa");
+  const bk = result(bursts, "kpa");
+  if (ba && bk) {
+    checks.push({ id: "3", what: "repeated bursts: APA rejections ≤ 1/5 of KPA's", pass: ba.rejected <= bk.rejected / 5, figure: `${ba.rejected} vs ${bk.rejected} = ${ratio(ba.rejected, bk.rejected)}` });
+  }
+  for (const name of ["diurnal", "azure-llm"]) {
+    const run = by(name);
+    const a = result(run, "apa");
+    const o = result(run, "oracle");
+    if (!run || !a || !o) continue;
+    checks.push({ id: `4 ${name}`, what: `${name}: APA SLO attainment ≥ 99.9%`, pass: a.sloAttainment >= 0.999, figure: `${(a.sloAttainment * 100).toFixed(3)}%` });
+    checks.push({ id: `4 ${name}`, what: `${name}: APA replica-seconds ≤ 1.3× the oracle's`, pass: a.replicaSeconds <= 1.3 * o.replicaSeconds, figure: `${a.replicaSeconds.toFixed(0)} vs ${o.replicaSeconds.toFixed(0)} = ${ratio(a.replicaSeconds, o.replicaSeconds)}` });
+    const meeting = BASELINES.map((b) => result(run, b)).filter((r): r is PolicyResult => r !== undefined && r.sloAttainment >= 0.999);
+    const cheaper = meeting.filter((r) => r.replicaSeconds < a.replicaSeconds);
+    checks.push({
+      id: `4 ${name}`,
+      what: `${name}: APA replica-seconds ≤ every baseline (kpa, hpa, ray, static) meeting 99.9%`,
+      pass: cheaper.length === 0,
+      figure: meeting.length === 0 ? "no baseline meets 99.9%" : meeting.map((r) => `${r.policy} ${r.replicaSeconds.toFixed(0)} (${ratio(a.replicaSeconds, r.replicaSeconds)})`).join(", "),
+    });
+  }
+  const noisy = result(by("steady-noisy"), "apa");
+  if (noisy) {
+    checks.push({ id: "6a", what: "steady noisy load: ≤ 2 replica direction changes per 10 minutes", pass: noisy.directionChangesPer10Min <= 2, figure: `${noisy.directionChanges} in ${by("steady-noisy")!.scenario.durationS} s = ${noisy.directionChangesPer10Min} per 10 min` });
+  }
+  const gpu = by("gpu-capacity");
+  const gpuApa = gpu?.runs.find((r) => r.result.policy === "apa");
+  if (gpu && gpuApa) {
+    const u = gpuApa.output.series.unschedulable;
+    let first = 0;
+    let max = 0;
+    for (let s = 0; s < gpu.scenario.durationS; s++) {
+      if (first === 0 && u[s]! > 0) first = u[s]!;
+      max = Math.max(max, u[s]!);
+    }
+    const others = gpu.runs.filter((r) => r.result.policy !== "apa").map((r) => `${r.result.policy} ${r.result.peakUnschedulable}`).join(", ");
+    checks.push({ id: "6b", what: "capacity-limited cluster: unschedulable pods never grow once they appear", pass: max <= first, figure: `APA first ${first}, peak ${max} unschedulable (${others})` });
+  }
+  return checks;
+}
+
+/** Acceptance 5 on one `vertical-*` run: settle within 20% of the optimum by 5 min, then ≤ 1 change per 10 min. */
+export function verticalCheck(run: ScenarioRun): Check {
+  const apa = run.runs.find((r) => r.result.policy === "apa");
+  const opt = run.optimum.concurrency;
+  const what = `vertical ${run.scenario.model.kind}: target within 20% of the optimum (${opt}) within 5 min, then ≤ 1 change per 10 min`;
+  if (!apa) return { id: "5", what, pass: false, figure: "apa not run" };
+  const tc = apa.output.series.targetConcurrency;
+  const dur = Math.ceil(run.scenario.durationS);
+  const within = (v: number): boolean => Math.abs(v - opt) <= 0.2 * opt;
+  let settle = dur;
+  for (let s = dur - 1; s >= 0 && within(tc[s]!); s--) settle = s;
+  let maxPerWindow = 0;
+  const changes: number[] = [];
+  for (let s = Math.max(1, settle); s < dur; s++) if (tc[s] !== tc[s - 1]) changes.push(s);
+  for (const c of changes) maxPerWindow = Math.max(maxPerWindow, changes.filter((x) => x >= c && x < c + 600).length);
+  const pass = settle <= 300 && maxPerWindow <= 1;
+  return {
+    id: "5",
+    what,
+    pass,
+    figure: settle >= dur ? `never settled (final ${tc[dur - 1]})` : `settled at ${settle} s on ${tc[settle]} (final ${tc[dur - 1]}); ${changes.length} change(s) after, at most ${maxPerWindow} in any 10 min`,
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Typed stack configuration: the schema (mirrored in Pulumi.yaml's `config:` section — a test keeps the two
+ * equal), defaults, and a validator whose errors name the key, the value and what is allowed.
+ *
+ * Why not ajv: Pulumi hands config over as strings (integers and arrays arrive JSON-encoded), the rules cross keys
+ * (a GPU machine type must exist in the chosen cloud) and the messages must follow the project's
+ * key/value/allowed format; a 60-line table walk does that more plainly than a JSON Schema plus message mapping.
+ */
+import { MACHINES } from "../components/catalog.ts";
+import { CLOUDS, type Cloud, DeclarationError, type FieldError } from "../components/types.ts";
+
+/** Pulumi project name; config keys are `autopilot-serving:<key>`. */
+export const PROJECT = "autopilot-serving";
+
+type KeyType = "string" | "integer" | "boolean" | "array";
+
+/** One config key: Pulumi type, default, description and the value check. */
+export interface ConfigKeySpec {
+  readonly type: KeyType;
+  readonly default: string | number | boolean | readonly string[];
+  readonly description: string;
+  /** Allowed values (enums). */
+  readonly oneOf?: readonly string[];
+  /** Inclusive range (integers). */
+  readonly range?: readonly [number, number];
+  /** Pattern for strings or array items, with its human description. */
+  readonly pattern?: { readonly re: RegExp; readonly says: string };
+}
+
+/** The schema. Order is the order of Pulumi.yaml. */
+export const CONFIG_SCHEMA = {
+  cloud: { type: "string", default: "local", oneOf: CLOUDS, description: "Where the platform runs: an existing kubeconfig context (local), EKS (aws) or GKE (gcp)." },
+  environment: { type: "string", default: "dev", oneOf: ["dev", "staging", "prod"], description: "Environment class; selects the example endpoint sizes and labels resources." },
+  kubeContext: { type: "string", default: "", description: "local only: kubeconfig context to deploy into (empty = current context)." },
+  region: { type: "string", default: "", pattern: { re: /^$|^[a-z]+(-[a-z]+)+-?\d+$/, says: "a region name such as us-east-1 or europe-west4" }, description: "aws/gcp: region of the cluster and the model cache bucket." },
+  gcpProject: { type: "string", default: "", pattern: { re: /^$|^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, says: "a GCP project id" }, description: "gcp: project id." },
+  gcpProjectNumber: { type: "string", default: "", pattern: { re: /^$|^\d{6,20}$/, says: "the numeric GCP project number" }, description: "gcp: project number (Workload Identity principals name it)." },
+  kubernetesVersion: { type: "string", default: "1.33", oneOf: ["1.31", "1.32", "1.33", "1.34"], description: "aws/gcp: Kubernetes minor version of the cluster." },
+  cpuMachineType: { type: "string", default: "", description: "Machine type of the CPU pool (empty = the cloud's default: m7i.2xlarge, n2-standard-8, kind-node)." },
+  cpuNodesMin: { type: "integer", default: 1, range: [0, 100], description: "CPU pool minimum nodes." },
+  cpuNodesMax: { type: "integer", default: 5, range: [1, 1000], description: "CPU pool maximum nodes." },
+  gpuMachineType: { type: "string", default: "", description: "Machine type of the GPU pool (empty = no GPU pool)." },
+  gpuNodesMin: { type: "integer", default: 0, range: [0, 100], description: "GPU pool minimum nodes." },
+  gpuNodesMax: { type: "integer", default: 2, range: [1, 200], description: "GPU pool maximum nodes (also the GPU-node budget)." },
+  gpuAmiFamily: { type: "string", default: "al2023", oneOf: ["al2023", "bottlerocket"], description: "aws: OS of GPU nodes (AL2023 NVIDIA or Bottlerocket NVIDIA AMIs)." },
+  warmPoolReplicas: { type: "integer", default: 0, range: [0, 100], description: "Initial placeholder pods per pool; the controller's warm-pool sizer owns the count afterwards." },
+  gatewayReplicasMin: { type: "integer", default: 2, range: [1, 100], description: "Gateway HPA minimum replicas." },
+  gatewayReplicasMax: { type: "integer", default: 10, range: [1, 500], description: "Gateway HPA maximum replicas." },
+  gatewayHost: { type: "string", default: "", pattern: { re: /^$|^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, says: "a DNS name" }, description: "Public host name of the gateway (TLS certificate name); empty = the load balancer's address." },
+  gatewayTlsSecret: { type: "string", default: "gateway-tls", pattern: { re: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, says: "a Secret name" }, description: "Existing kubernetes.io/tls Secret in the gateway namespace (cert-manager or kubectl create secret tls)." },
+  gatewayAuth: { type: "string", default: "api-key", oneOf: ["api-key"], description: "Client authentication at the gateway (API keys; JWT issuers are not configurable from the stack yet)." },
+  gatewayApiKeyHashes: { type: "array", default: [], pattern: { re: /^[0-9a-f]{64}$/, says: "sha256 hex digests of API keys" }, description: "SHA-256 hashes of accepted API keys (api-key auth); the keys themselves never enter config." },
+  controllerImage: { type: "string", default: "", description: "APA controller image reference; empty = build controller/Dockerfile and push it (pinned by digest)." },
+  imageDigests: { type: "array", default: [], pattern: { re: /^[a-zA-Z]+=sha256:[0-9a-f]{64}$/, says: "role=sha256:<64 hex> (roles in components/images.ts)" }, description: "Digest pins for images whose digest is not in components/images.ts." },
+  nodeModelCache: { type: "boolean", default: true, description: "Cache model files on each node (hostPath keyed by digest) so a second pod on a node skips the download." },
+  localStoreSecretSeed: { type: "string", default: "", pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret)." },
+  modelCacheNoncurrentDays: { type: "integer", default: 30, range: [1, 3650], description: "Days before non-current model object versions are deleted." },
+  observability: { type: "boolean", default: true, description: "Install kube-prometheus-stack, the OpenTelemetry collector and dashboards." },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+export type ConfigKey = keyof typeof CONFIG_SCHEMA;
+
+/** The validated, typed stack configuration. */
+export interface StackConfig {
+  readonly stack: string;
+  readonly cloud: Cloud;
+  readonly environment: "dev" | "staging" | "prod";
+  readonly kubeContext: string;
+  readonly region: string;
+  readonly gcpProject: string;
+  readonly gcpProjectNumber: string;
+  readonly kubernetesVersion: string;
+  readonly cpuMachineType: string;
+  readonly cpuNodesMin: number;
+  readonly cpuNodesMax: number;
+  readonly gpuMachineType: string;
+  readonly gpuNodesMin: number;
+  readonly gpuNodesMax: number;
+  readonly gpuAmiFamily: "al2023" | "bottlerocket";
+  readonly warmPoolReplicas: number;
+  readonly gatewayReplicasMin: number;
+  readonly gatewayReplicasMax: number;
+  readonly gatewayHost: string;
+  readonly gatewayTlsSecret: string;
+  readonly gatewayAuth: "api-key";
+  readonly gatewayApiKeyHashes: readonly string[];
+  readonly controllerImage: string;
+  readonly imageDigests: Readonly<Record<string, string>>;
+  readonly nodeModelCache: boolean;
+  readonly localStoreSecretSeed: string;
+  readonly modelCacheNoncurrentDays: number;
+  readonly observability: boolean;
+}
+
+const DEFAULT_CPU: Record<Cloud, string> = { aws: "m7i.2xlarge", gcp: "n2-standard-8", local: "kind-node" };
+
+function describe(spec: ConfigKeySpec): string {
+  if (spec.oneOf) return spec.oneOf.map((v) => (v === "" ? '""' : v)).join(", ");
+  if (spec.range) return `an integer from ${spec.range[0]} to ${spec.range[1]}`;
+  if (spec.type === "boolean") return "true, false";
+  if (spec.pattern) return spec.type === "array" ? `a list of ${spec.pattern.says}` : spec.pattern.says;
+  return `a ${spec.type}`;
+}
+
+/**
+ * Parses raw config (`autopilot-serving:<key>` → string, as Pulumi passes it) into a StackConfig.
+ * Throws a DeclarationError naming every bad key, its value and what is allowed.
+ */
+export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: string): StackConfig {
+  const errors: FieldError[] = [];
+  const out: Record<string, unknown> = {};
+  const bad = (key: string, value: unknown, allowed: string, reason?: string) =>
+    errors.push({ subject: `${PROJECT}:${key}`, field: key, value, allowed, ...(reason !== undefined ? { reason } : {}) });
+
+  for (const k of Object.keys(raw)) {
+    const [ns, key] = k.split(":");
+    if (ns === PROJECT && key !== undefined && !(key in CONFIG_SCHEMA)) bad(key, raw[k], `one of the keys ${Object.keys(CONFIG_SCHEMA).join(", ")}`, "unknown key");
+  }
+  for (const [key, spec] of Object.entries(CONFIG_SCHEMA) as [string, ConfigKeySpec][]) {
+    const text = raw[`${PROJECT}:${key}`];
+    if (text === undefined) {
+      out[key] = spec.default;
+      continue;
+    }
+    let value: unknown = text;
+    if (spec.type === "integer") {
+      value = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
+      if (!Number.isInteger(value) || (spec.range && ((value as number) < spec.range[0] || (value as number) > spec.range[1]))) {
+        bad(key, text, describe(spec));
+        continue;
+      }
+    } else if (spec.type === "boolean") {
+      if (text !== "true" && text !== "false") {
+        bad(key, text, describe(spec));
+        continue;
+      }
+      value = text === "true";
+    } else if (spec.type === "array") {
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || (spec.pattern && !spec.pattern.re.test(v)))) {
+        bad(key, text, describe(spec));
+        continue;
+      }
+    } else if ((spec.oneOf && !spec.oneOf.includes(text)) || (spec.pattern && !spec.pattern.re.test(text))) {
+      bad(key, text, describe(spec));
+      continue;
+    }
+    out[key] = value;
+  }
+  if (errors.length > 0) throw new DeclarationError("config key", errors);
+
+  // Cross-key rules.
+  const cloud = out.cloud as Cloud;
+  if (cloud !== "local" && out.region === "") bad("region", "", `a region name (required when cloud is ${cloud})`);
+  if (cloud === "gcp" && out.gcpProject === "") bad("gcpProject", "", "a GCP project id (required when cloud is gcp)");
+  if (cloud === "gcp" && out.gcpProjectNumber === "") bad("gcpProjectNumber", "", "the numeric project number (required when cloud is gcp)");
+  if (cloud === "local" && out.controllerImage === "") bad("controllerImage", "", "an image reference loaded into the cluster (required when cloud is local: there is no registry to push a build to)");
+  if (cloud === "local" && out.localStoreSecretSeed === "") bad("localStoreSecretSeed", "", "at least 16 characters (required when cloud is local: it derives the in-cluster store's credentials)");
+  if (cloud !== "local" && out.kubeContext !== "") bad("kubeContext", out.kubeContext, `"" (only the local cloud uses a kubeconfig context)`);
+  if (out.cpuMachineType === "") out.cpuMachineType = DEFAULT_CPU[cloud];
+  const machines = MACHINES[cloud];
+  const cpuShape = machines[out.cpuMachineType as string];
+  if (cpuShape === undefined || cpuShape.gpu !== undefined) {
+    bad("cpuMachineType", out.cpuMachineType, Object.entries(machines).filter(([, s]) => !s.gpu).map(([n]) => n).join(", "));
+  }
+  if (out.gpuMachineType !== "") {
+    const gpuShape = machines[out.gpuMachineType as string];
+    if (gpuShape?.gpu === undefined) {
+      const gpuMachines = Object.entries(machines).filter(([, s]) => s.gpu).map(([n]) => n);
+      bad("gpuMachineType", out.gpuMachineType, gpuMachines.length > 0 ? `"" or ${gpuMachines.join(", ")}` : `"" (cloud ${cloud} has no GPU machine types)`);
+    }
+  }
+  if ((out.cpuNodesMin as number) > (out.cpuNodesMax as number)) bad("cpuNodesMin", out.cpuNodesMin, `≤ cpuNodesMax (${out.cpuNodesMax})`);
+  if ((out.gpuNodesMin as number) > (out.gpuNodesMax as number)) bad("gpuNodesMin", out.gpuNodesMin, `≤ gpuNodesMax (${out.gpuNodesMax})`);
+  if ((out.gatewayReplicasMin as number) > (out.gatewayReplicasMax as number)) bad("gatewayReplicasMin", out.gatewayReplicasMin, `≤ gatewayReplicasMax (${out.gatewayReplicasMax})`);
+  if (out.gatewayAuth === "api-key" && (out.gatewayApiKeyHashes as string[]).length === 0) {
+    bad("gatewayApiKeyHashes", [], "at least one sha256 hex digest when gatewayAuth is api-key (the gateway requires auth)");
+  }
+  if (errors.length > 0) throw new DeclarationError("config key", errors);
+
+  const digests: Record<string, string> = {};
+  for (const pair of out.imageDigests as string[]) {
+    const [role, digest] = pair.split("=") as [string, string];
+    digests[role] = digest;
+  }
+  return { ...(out as Omit<StackConfig, "stack" | "imageDigests">), stack, imageDigests: digests } as StackConfig;
+}

@@ -1,0 +1,81 @@
+/**
+ * Offline evaluation: runs the Pulumi program under Pulumi's mocks (a TEST DOUBLE of the engine, see
+ * mock-monitor.ts) with a stack's config from `Pulumi.<stack>.yaml`, and returns every registered resource
+ * with its inputs and options. No cloud, cluster or Pulumi CLI involved; importable and silent (the POLICIES
+ * area builds `npm run check` on it).
+ *
+ * Several stacks per process: each evaluation runs in its own Pulumi runtime store (the same AsyncLocalStorage
+ * isolation the Automation API uses for inline programs), so config, monitor and stack resource never leak
+ * between evaluations, and evaluations may even overlap.
+ */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as state from "@pulumi/pulumi/runtime/state.js";
+import YAML from "yaml";
+import type { EndpointDeclaration } from "../components/endpoint-types.ts";
+import { PROJECT } from "./config-schema.ts";
+import type { EndpointContext } from "./endpoints.ts";
+import { type RegisteredResource, RecordingMonitor } from "./mock-monitor.ts";
+import { planStack, readStackConfig, REPO_ROOT, runProgram } from "./program.ts";
+
+export type { RegisteredResource };
+
+/** Result of one offline evaluation. */
+export interface StackEvaluation {
+  readonly stack: string;
+  /** The raw config the program saw (`autopilot-serving:<key>` → string). */
+  readonly config: Readonly<Record<string, string>>;
+  /** Every registered resource in registration order, the stack resource first. */
+  readonly resources: readonly RegisteredResource[];
+  /** Stack outputs (gatewayUrl, grafanaUrl, endpointUrls) as resolved under mocks. */
+  readonly outputs: Readonly<Record<string, unknown>>;
+}
+
+export interface EvaluateOptions {
+  /** Config values to set or replace (`key` or `autopilot-serving:key` → string). */
+  readonly overrides?: Readonly<Record<string, string>>;
+  /** Replaces infra/endpoints.ts's endpoint list (tests, benchmark). */
+  readonly declare?: (ctx: EndpointContext) => EndpointDeclaration[];
+  /** Directory holding Pulumi.<stack>.yaml. @default the repository root */
+  readonly dir?: string;
+  /** Run as a preview (unknown outputs). @default false */
+  readonly preview?: boolean;
+}
+
+/** Reads `Pulumi.<stack>.yaml` into Pulumi's string config map. Secure values cannot be decrypted offline. */
+export function readStackFile(stack: string, dir = REPO_ROOT): Record<string, string> {
+  const file = path.join(dir, `Pulumi.${stack}.yaml`);
+  const doc = YAML.parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(doc?.config ?? {})) {
+    if (v !== null && typeof v === "object" && "secure" in v) {
+      throw new Error(`${file}: "${k}" is a secure value; offline evaluation cannot decrypt it — pass it in overrides`);
+    }
+    out[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+/** Evaluates the program for `stack` under mocks. Throws the program's validation errors unchanged. */
+export async function evaluateStack(stack: string, options: EvaluateOptions = {}): Promise<StackEvaluation> {
+  const config = readStackFile(stack, options.dir);
+  for (const [k, v] of Object.entries(options.overrides ?? {})) config[k.includes(":") ? k : `${PROJECT}:${k}`] = v;
+  return (state as unknown as { withLocalStorage<T>(fn: () => Promise<T>): Promise<T> }).withLocalStorage(async () => {
+    pulumi.runtime.setAllConfig(config);
+    const monitor = new RecordingMonitor();
+    pulumi.runtime.setMockOptions(monitor, PROJECT, stack, options.preview ?? false);
+    // Validate before the stack resource exists, so bad input fails fast and nothing is registered.
+    const cfg = readStackConfig();
+    planStack(cfg, options.declare);
+    const outputs = await pulumi.runtime.runInPulumiStack(async () => {
+      const o = runProgram(cfg, options.declare);
+      return { gatewayUrl: o.gatewayUrl, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
+    });
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return { stack, config, resources: monitor.registered, outputs: (outputs ?? {}) as Record<string, unknown> };
+  });
+}
+
+/** The example stacks shipped in the repository. */
+export const EXAMPLE_STACKS = ["local", "staging-aws", "prod-gcp"] as const;

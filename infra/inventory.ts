@@ -1,0 +1,91 @@
+/**
+ * Turns an offline evaluation into a reviewable inventory: per resource its type, name, parent and a few key
+ * properties (images, replicas, pools, taints, chart versions, ignored fields). Pure.
+ */
+import { controllerContract } from "../components/controller/controller-contract.ts";
+import { AGENT_ARGS } from "../components/gateway/gateway-contract.ts";
+import type { RegisteredResource, StackEvaluation } from "./evaluate.ts";
+
+/** One inventory row. */
+export interface InventoryRow {
+  readonly type: string;
+  readonly name: string;
+  /** Parent resource name ("" for the stack). */
+  readonly parent: string;
+  readonly key: Record<string, unknown>;
+}
+
+/** The printable inventory. */
+export interface Inventory {
+  readonly label: string;
+  readonly stack: string;
+  readonly cloud: string;
+  /** Component type tokens present (`autopilot:*`), with counts. */
+  readonly components: Record<string, number>;
+  readonly resourceCount: number;
+  /** Known missing pieces (dependencies not yet wired). */
+  readonly gaps: string[];
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly resources: InventoryRow[];
+}
+
+export const MOCK_LABEL = "OFFLINE MOCK EVALUATION — Pulumi program run under Pulumi's mocks: no cloud, no cluster, nothing applied; outputs are mock values";
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function containers(spec: Obj | undefined): Obj[] {
+  const pod = spec?.template?.spec;
+  return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])];
+}
+
+/** Key properties worth reviewing for a resource. */
+export function keyProperties(r: RegisteredResource): Record<string, unknown> {
+  const i = r.inputs as Obj;
+  const k: Record<string, unknown> = {};
+  if (i.metadata?.namespace) k.namespace = i.metadata.namespace;
+  switch (r.type) {
+    case "kubernetes:apps/v1:Deployment":
+    case "kubernetes:apps/v1:DaemonSet":
+      if (i.spec?.replicas !== undefined) k.replicas = i.spec.replicas;
+      k.images = containers(i.spec).map((c) => c.image);
+      if (i.spec?.template?.spec?.nodeSelector) k.nodeSelector = i.spec.template.spec.nodeSelector;
+      break;
+    case "kubernetes:helm.sh/v4:Chart":
+      k.chart = `${i.chart}@${i.version}`;
+      break;
+    case "aws:eks/nodeGroup:NodeGroup":
+      Object.assign(k, { instanceTypes: i.instanceTypes, amiType: i.amiType, taints: i.taints, scaling: i.scalingConfig });
+      break;
+    case "gcp:container/nodePool:NodePool":
+      Object.assign(k, { machineType: i.nodeConfig?.machineType, accelerators: i.nodeConfig?.guestAccelerators, taints: i.nodeConfig?.taints });
+      break;
+    case "kubernetes:serving.autopilot.dev/v1alpha1:ServingEndpoint":
+      Object.assign(k, { runtime: i.spec?.runtime?.kind, pool: i.spec?.computePool, concurrency: i.spec?.concurrency, traffic: i.spec?.trafficSplit?.map((t: Obj) => `${t.version}:${t.weight}`) });
+      break;
+    case "aws:iam/rolePolicy:RolePolicy":
+    case "gcp:storage/bucketIAMMember:BucketIAMMember":
+      if (i.condition) k.condition = i.condition.expression;
+      if (i.member) k.member = i.member;
+      break;
+    case "kubernetes:networking.k8s.io/v1:NetworkPolicy":
+      k.policyTypes = i.spec?.policyTypes;
+      break;
+  }
+  if (r.ignoreChanges.length > 0) k.ignoreChanges = r.ignoreChanges;
+  return k;
+}
+
+/** Builds the inventory of an evaluation. */
+export function inventory(ev: StackEvaluation): Inventory {
+  const nameOf = (urn: string) => urn.split("::").pop() ?? "";
+  const components: Record<string, number> = {};
+  for (const r of ev.resources) if (r.type.startsWith("autopilot:")) components[r.type] = (components[r.type] ?? 0) + 1;
+  const gaps: string[] = [];
+  if (controllerContract().clusterRules === undefined) gaps.push("controller RBAC not wired (controller/src/kube not in main): no controller ClusterRole is deployed (components/controller/controller-contract.ts)");
+  if (AGENT_ARGS === undefined) gaps.push("gateway agent not deployed: the gateway package has no in-cluster entry point and controller/Dockerfile is not in main; HAProxy runs the rendered config without live slot updates (components/gateway/gateway-contract.ts)");
+  return {
+    label: MOCK_LABEL, stack: ev.stack, cloud: ev.config["autopilot-serving:cloud"] ?? "local",
+    components, resourceCount: ev.resources.length, gaps, outputs: ev.outputs,
+    resources: ev.resources.map((r) => ({ type: r.type, name: r.name, parent: nameOf(r.parent), key: keyProperties(r) })),
+  };
+}

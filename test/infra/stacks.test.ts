@@ -1,0 +1,204 @@
+/**
+ * Every example stack evaluated offline under Pulumi's mocks (TEST DOUBLE of the engine, infra/mock-monitor.ts),
+ * with assertions on the registered resources.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { EXAMPLE_STACKS } from "../../infra/evaluate.ts";
+import { evaluated, kubeObjects, type Obj, ofType, podSpecs } from "./helpers.ts";
+
+const EXPECTED_COMPONENTS = [
+  "autopilot:platform:ServingPlatform", "autopilot:cluster:Cluster", "autopilot:compute:NodePool", "autopilot:compute:WarmPool",
+  "autopilot:storage:ModelCache", "autopilot:gateway:Gateway", "autopilot:observability:Observability",
+  "autopilot:controller:ApaController", "autopilot:serving:ServingEndpoint",
+];
+
+for (const stack of EXAMPLE_STACKS) {
+  describe(`stack ${stack} (offline mock evaluation)`, () => {
+    it("registers every component of the platform", async () => {
+      const ev = await evaluated(stack);
+      for (const t of EXPECTED_COMPONENTS) assert.ok(ev.resources.some((r) => r.type === t), `missing ${t}`);
+    });
+
+    it("every child resource has a parent inside the platform", async () => {
+      const ev = await evaluated(stack);
+      for (const r of ev.resources.filter((x) => x.type !== "pulumi:pulumi:Stack" && x.type !== "autopilot:platform:ServingPlatform")) {
+        assert.match(r.parent, /ServingPlatform/, `${r.type} ${r.name} is not under the platform`);
+      }
+    });
+
+    it("GPU workloads tolerate the GPU pool's taint and select its labels; nobody hand-types placements", async () => {
+      const ev = await evaluated(stack);
+      const gpuTaints: Obj[] = [
+        ...ofType(ev, "aws:eks/nodeGroup:NodeGroup").flatMap((r) => (r.inputs.taints as Obj[] | undefined) ?? []),
+        ...ofType(ev, "gcp:container/nodePool:NodePool").flatMap((r) => ((r.inputs.nodeConfig as Obj).taints as Obj[] | undefined) ?? []),
+      ];
+      const gpuPoolLabels = [
+        ...ofType(ev, "aws:eks/nodeGroup:NodeGroup").map((r) => r.inputs.labels as Obj),
+        ...ofType(ev, "gcp:container/nodePool:NodePool").map((r) => (r.inputs.nodeConfig as Obj).labels as Obj),
+      ].filter((l) => l["nvidia.com/gpu.present"] === "true");
+      for (const { r, pod } of podSpecs(ev)) {
+        const gpus = [...(pod.containers ?? []), ...(pod.initContainers ?? [])].some((c: Obj) => c.resources?.limits?.["nvidia.com/gpu"] !== undefined);
+        if (!gpus) continue;
+        assert.ok(gpuTaints.length > 0, `${r.name} requests GPUs but the stack has no GPU pool`);
+        for (const t of gpuTaints) {
+          assert.ok((pod.tolerations as Obj[]).some((tol) => tol.key === t.key && tol.operator === "Exists" && tol.effect === "NoSchedule"), `${r.name} does not tolerate ${t.key}`);
+        }
+        const sel = pod.nodeSelector as Obj;
+        assert.ok(gpuPoolLabels.some((l) => Object.entries(sel).every(([k, v]) => l[k] === v)), `${r.name} selector ${JSON.stringify(sel)} matches no GPU pool`);
+      }
+    });
+
+    it("the model bucket is private, encrypted and versioned", async () => {
+      const ev = await evaluated(stack);
+      const s3 = ofType(ev, "aws:s3/bucket:Bucket");
+      const gcs = ofType(ev, "gcp:storage/bucket:Bucket");
+      if (stack === "staging-aws") {
+        assert.equal(s3.length, 1);
+        const pab = ofType(ev, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0]!.inputs;
+        for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(pab[k], true, k);
+        const sse = ofType(ev, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0]!.inputs;
+        assert.equal(((sse.rules as Obj[])[0]!.applyServerSideEncryptionByDefault as Obj).sseAlgorithm, "aws:kms");
+        assert.equal((ofType(ev, "aws:s3/bucketVersioning:BucketVersioning")[0]!.inputs.versioningConfiguration as Obj).status, "Enabled");
+        assert.equal(ofType(ev, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").length, 1);
+        assert.match(String(ofType(ev, "aws:s3/bucketPolicy:BucketPolicy")[0]!.inputs.policy), /aws:SecureTransport/);
+      } else if (stack === "prod-gcp") {
+        const b = gcs[0]!.inputs;
+        assert.equal(b.publicAccessPrevention, "enforced");
+        assert.equal(b.uniformBucketLevelAccess, true);
+        assert.ok((b.encryption as Obj).defaultKmsKeyName);
+        assert.equal((b.versioning as Obj).enabled, true);
+        assert.ok((b.lifecycleRules as Obj[]).length >= 2);
+      } else {
+        assert.equal(s3.length + gcs.length, 0);
+        const minio = ofType(ev, "kubernetes:helm.sh/v4:Chart").find((r) => r.inputs.chart === "minio")!;
+        const values = minio.inputs.values as Obj;
+        assert.equal(values.buckets[0].policy, "none");
+        assert.equal(values.buckets[0].versioning, true);
+      }
+    });
+
+    it("each endpoint has its namespace, default-deny NetworkPolicy admitting only the gateway, PDBs and a prefix-scoped identity", async () => {
+      const ev = await evaluated(stack);
+      const objs = kubeObjects(ev).map((x) => x.obj);
+      const crs = objs.filter((o) => o.kind === "ServingEndpoint");
+      assert.ok(crs.length >= 3);
+      for (const cr of crs) {
+        const ep = cr.metadata.name as string;
+        const ns = `ep-${ep}`;
+        const nps = objs.filter((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === ns);
+        const deny = nps.find((o) => o.metadata.name === "default-deny")!;
+        assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        const allow = nps.find((o) => o.metadata.name === "allow-gateway")!;
+        const fromNamespaces = (allow.spec.ingress as Obj[]).flatMap((rule) => rule.from.map((f: Obj) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]));
+        assert.ok(fromNamespaces.includes("autopilot-gateway"));
+        assert.ok(fromNamespaces.every((n: string) => n === "autopilot-gateway" || n === "autopilot-monitoring"), JSON.stringify(fromNamespaces));
+        const deps = objs.filter((o) => o.kind === "Deployment" && o.metadata.namespace === ns);
+        const pdbs = objs.filter((o) => o.kind === "PodDisruptionBudget" && o.metadata.namespace === ns);
+        assert.equal(pdbs.length, deps.length);
+        assert.ok(deps.length >= 1);
+        if (stack === "staging-aws") {
+          const pol = ofType(ev, "aws:iam/rolePolicy:RolePolicy").find((r) => r.name === `${ep}-model-reader`)!;
+          const doc = JSON.parse(String(pol.inputs.policy)) as { Statement: Obj[] };
+          const actions = doc.Statement.flatMap((s) => s.Action as string[]);
+          assert.deepEqual(actions.filter((a) => a.startsWith("s3:")).sort(), ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"]);
+          assert.ok(doc.Statement.find((s) => s.Sid === "ReadOwnModels")!.Resource.every((res: string) => res.endsWith(`/${ep}/*`)));
+          assert.deepEqual(doc.Statement.find((s) => s.Sid === "ListOwnPrefix")!.Condition, { StringLike: { "s3:prefix": [`${ep}/*`] } });
+          const assoc = ofType(ev, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find((r) => r.name === `${ep}-pod-identity`)!;
+          assert.equal(assoc.inputs.namespace, ns);
+          assert.equal(assoc.inputs.serviceAccount, ep);
+        } else if (stack === "prod-gcp") {
+          const m = ofType(ev, "gcp:storage/bucketIAMMember:BucketIAMMember").find((r) => r.name === `${ep}-model-reader`)!;
+          assert.equal(m.inputs.role, "roles/storage.objectViewer");
+          assert.match(String(m.inputs.member), new RegExp(`/subject/ns/${ns}/sa/${ep}$`));
+          assert.match(String((m.inputs.condition as Obj).expression), new RegExp(`/objects/${ep}/"\\)$`));
+        } else {
+          const minio = ofType(ev, "kubernetes:helm.sh/v4:Chart").find((r) => r.inputs.chart === "minio")!;
+          const policy = ((minio.inputs.values as Obj).policies as Obj[]).find((p) => p.name === `read-${ep}`)!;
+          assert.deepEqual(policy.statements[0].actions, ["s3:GetObject"]);
+          assert.deepEqual(policy.statements[0].resources, [`arn:aws:s3:::models/${ep}/*`]);
+        }
+      }
+    });
+
+    it("the controller runs 2 replicas with leader election on a Lease, and a PDB", async () => {
+      const ev = await evaluated(stack);
+      const objs = kubeObjects(ev).map((x) => x.obj);
+      const dep = objs.find((o) => o.kind === "Deployment" && o.metadata.name === "apa-controller")!;
+      assert.equal(dep.spec.replicas, 2);
+      const role = objs.find((o) => o.kind === "Role" && o.metadata.name === "apa-controller-leader-election")!;
+      const leaseVerbs = (role.rules as Obj[]).filter((r) => r.resources.includes("leases")).flatMap((r) => r.verbs);
+      for (const v of ["create", "get", "update"]) assert.ok(leaseVerbs.includes(v), v);
+      assert.ok(objs.some((o) => o.kind === "RoleBinding" && o.roleRef.name === "apa-controller-leader-election"));
+      assert.equal(objs.find((o) => o.kind === "PodDisruptionBudget" && o.metadata.name === "apa-controller")!.spec.minAvailable, 1);
+    });
+
+    it("replica counts owned by autoscalers are ignored by the diff", async () => {
+      const ev = await evaluated(stack);
+      const deps = ofType(ev, "kubernetes:apps/v1:Deployment");
+      for (const d of deps) {
+        const name = (d.inputs.metadata as Obj).name as string;
+        if (name === "apa-controller") continue; // fixed at 2, nobody scales it
+        assert.deepEqual(d.ignoreChanges, ["spec.replicas"], `${name} replicas are not in ignoreChanges`);
+      }
+      for (const ng of ofType(ev, "aws:eks/nodeGroup:NodeGroup")) assert.deepEqual(ng.ignoreChanges, ["scalingConfig.desiredSize"]);
+      for (const np of ofType(ev, "gcp:container/nodePool:NodePool")) assert.ok(np.ignoreChanges.includes("nodeCount"));
+    });
+
+    it("every pod is restricted and every container sets requests and limits", async () => {
+      const ev = await evaluated(stack);
+      for (const { r, pod } of podSpecs(ev)) {
+        const isNodeCachePrep = (r.inputs.metadata as Obj).name === "node-cache-prep";
+        assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault", r.name);
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers] as Obj[]) {
+          const sc = c.securityContext;
+          assert.equal(sc.allowPrivilegeEscalation, false, `${r.name}/${c.name}`);
+          assert.ok(sc.capabilities.drop.includes("ALL"), `${r.name}/${c.name}`);
+          assert.equal(sc.readOnlyRootFilesystem, true, `${r.name}/${c.name}`);
+          if (!isNodeCachePrep) assert.equal(sc.runAsNonRoot ?? pod.securityContext.runAsNonRoot, true, `${r.name}/${c.name}`);
+          assert.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory, `${r.name}/${c.name} requests`);
+          assert.ok(c.resources?.limits?.cpu && c.resources?.limits?.memory, `${r.name}/${c.name} limits`);
+        }
+      }
+    });
+
+    it("third-party charts are helm.v4 with pinned versions", async () => {
+      const ev = await evaluated(stack);
+      const charts = ofType(ev, "kubernetes:helm.sh/v4:Chart");
+      assert.ok(charts.length >= 2);
+      for (const c of charts) assert.match(String(c.inputs.version), /^\d+\.\d+\.\d+$/, String(c.inputs.chart));
+    });
+
+    it("exports the gateway URL, Grafana URL and one invocation URL per endpoint", async () => {
+      const ev = await evaluated(stack);
+      const urls = ev.outputs.endpointUrls as Record<string, string>;
+      assert.match(String(ev.outputs.gatewayUrl), /^https:\/\//);
+      assert.match(String(ev.outputs.grafanaUrl), /grafana/);
+      for (const [ep, url] of Object.entries(urls)) assert.equal(url, `${ev.outputs.gatewayUrl}/serving-endpoints/${ep}/invocations`);
+    });
+  });
+}
+
+describe("runtime choices in the example stacks", () => {
+  const runtimeOf = async (stack: string) => Object.fromEntries(kubeObjects(await evaluated(stack)).map((x) => x.obj).filter((o) => o.kind === "ServingEndpoint").map((o) => [o.metadata.name, o.spec.runtime.kind]));
+  it("local: MLflow classifier, Triton embedder on CPU, custom agent, no LLM", async () => {
+    assert.deepEqual(await runtimeOf("local"), { "fraud-classifier": "mlflow", "text-embedder": "triton", "support-agent": "custom" });
+  });
+  it("prod-gcp: the 70B bf16 LLM runs on vLLM with 8 GPUs and tensor parallelism 8", async () => {
+    const ev = await evaluated("prod-gcp");
+    assert.equal((await runtimeOf("prod-gcp"))["llm-chat"], "vllm");
+    const dep = kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name === "llm-chat-ft-2")!;
+    const server = (dep.spec.template.spec.containers as Obj[])[0]!;
+    assert.equal(server.resources.limits["nvidia.com/gpu"], "8");
+    assert.equal(server.args[server.args.indexOf("--tensor-parallel-size") + 1], "8");
+    assert.equal(dep.spec.template.spec.nodeSelector["serving.autopilot.dev/gpu-type"] ?? "h100-80gb", "h100-80gb");
+  });
+  it("staging-aws: the embedder runs on Triton with one L4; the 8B LLM on one L4 with vLLM", async () => {
+    const ev = await evaluated("staging-aws");
+    const deps = kubeObjects(ev).map((x) => x.obj).filter((o) => o.kind === "Deployment");
+    const gpusOf = (n: string) => (deps.find((d) => d.metadata.name === n)!.spec.template.spec.containers as Obj[])[0]!.resources.limits["nvidia.com/gpu"];
+    assert.equal(gpusOf("text-embedder-v1"), "1");
+    assert.equal(gpusOf("llm-chat-ft-2"), "1");
+    assert.deepEqual(ofType(ev, "aws:eks/nodeGroup:NodeGroup").map((r) => r.inputs.amiType).sort(), ["AL2023_x86_64_NVIDIA", "AL2023_x86_64_STANDARD"]);
+  });
+});
