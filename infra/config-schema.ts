@@ -48,7 +48,7 @@ export const CONFIG_SCHEMA = {
   gatewayReplicasMax: { type: "integer", default: 10, range: [1, 500], description: "Gateway HPA maximum replicas." },
   gatewayHost: { type: "string", default: "", pattern: { re: /^$|^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, says: "a DNS name" }, description: "Public host name of the gateway (TLS certificate name); empty = the load balancer's address." },
   gatewayTlsSecret: { type: "string", default: "gateway-tls", pattern: { re: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, says: "a Secret name" }, description: "Existing kubernetes.io/tls Secret in the gateway namespace (cert-manager or kubectl create secret tls)." },
-  gatewayAuth: { type: "string", default: "api-key", oneOf: ["api-key", "jwt"], description: "Client authentication at the gateway." },
+  gatewayAuth: { type: "string", default: "api-key", oneOf: ["api-key"], description: "Client authentication at the gateway (API keys; JWT issuers are not configurable from the stack yet)." },
   gatewayApiKeyHashes: { type: "array", default: [], pattern: { re: /^[0-9a-f]{64}$/, says: "sha256 hex digests of API keys" }, description: "SHA-256 hashes of accepted API keys (api-key auth); the keys themselves never enter config." },
   controllerImage: { type: "string", default: "", description: "APA controller image reference; empty = build controller/Dockerfile and push it (pinned by digest)." },
   imageDigests: { type: "array", default: [], pattern: { re: /^[a-zA-Z]+=sha256:[0-9a-f]{64}$/, says: "role=sha256:<64 hex> (roles in components/images.ts)" }, description: "Digest pins for images whose digest is not in components/images.ts." },
@@ -82,7 +82,7 @@ export interface StackConfig {
   readonly gatewayReplicasMax: number;
   readonly gatewayHost: string;
   readonly gatewayTlsSecret: string;
-  readonly gatewayAuth: "api-key" | "jwt";
+  readonly gatewayAuth: "api-key";
   readonly gatewayApiKeyHashes: readonly string[];
   readonly controllerImage: string;
   readonly imageDigests: Readonly<Record<string, string>>;

@@ -5,7 +5,7 @@
  * bucket ARNs, image digests, load balancer hostnames). Nothing here talks to a cloud or a cluster.
  */
 import { createHash } from "node:crypto";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks.js";
 import { deserializeProperties } from "@pulumi/pulumi/runtime/rpc.js";
 
@@ -102,13 +102,10 @@ export class RecordingMonitor extends (MockMonitor as unknown as new (mocks: pul
   }
 }
 
-/** URN the mock monitor gives a resource (same rule as Pulumi's MockMonitor.newUrn, without stack/project). */
+/** URN the mock monitor gives a resource (same rule as Pulumi's MockMonitor.newUrn). */
 function urnOf(parent: string, type: string, name: string): string {
-  if (parent) {
-    const parentType = (parent.split("::")[2] ?? "").split("$").pop();
-    return `${parentType}$${type}::${name}`;
-  }
-  return `${type}::${name}`;
+  const qualified = parent ? `${(parent.split("::")[2] ?? "").split("$").pop()}$${type}` : type;
+  return `urn:pulumi:${pulumi.runtime.getStack()}::${pulumi.runtime.getProject()}::${qualified}::${name}`;
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";

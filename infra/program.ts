@@ -8,7 +8,6 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerContract } from "../components/controller/controller-contract.ts";
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
-import { gatewayContract } from "../components/gateway/gateway-contract.ts";
 import { poolPlacement } from "../components/node-pool/node-pool-spec.ts";
 import { type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
@@ -64,7 +63,7 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
     observability: cfg.observability,
     gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, tlsSecret: cfg.gatewayTlsSecret, apiKeyHashes: cfg.gatewayApiKeyHashes },
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,
-    controllerContract: controllerContract(), gatewayContract: gatewayContract(),
+    controllerContract: controllerContract(),
     digestOverrides: cfg.imageDigests,
   });
   const endpointUrls: Record<string, pulumi.Output<string>> = {};

@@ -58,7 +58,7 @@ export class ApaController extends pulumi.ComponentResource {
     const inNs = { ...o, dependsOn: [this.namespace] };
     if (args.contract !== undefined) {
       this.crd = kubeResource(`${name}-crd`, args.contract.crd, o);
-      for (const obj of buildClusterRbac(args.contract.clusterRules)) kubeResource(`${name}-${String(obj.kind).toLowerCase()}`, obj, o);
+      if (args.contract.clusterRules !== undefined) for (const obj of buildClusterRbac(args.contract.clusterRules)) kubeResource(`${name}-${String(obj.kind).toLowerCase()}`, obj, o);
     }
     const sa = kubeResource(`${name}-sa`, buildControllerServiceAccount(), inNs);
     for (const obj of buildLeaseRole()) kubeResource(`${name}-lease-${String(obj.kind).toLowerCase()}`, obj, inNs);

@@ -1,16 +1,13 @@
 /**
- * The ServingEndpoint custom resource of one declared endpoint (what the APA controller reconciles).
- *
- * WIRING POINT: the group/version/kind below must equal the CRD source of truth in
- * `controller/src/crd/types.ts` (CONTROLLER issue). Until that lands in main they are spelled here; the test
- * `test/infra/crd-wiring.test.ts` turns red when they differ.
+ * The ServingEndpoint custom resource of one declared endpoint (what the APA controller reconciles). Group,
+ * version and kind come from the CRD source of truth (controller/src/crd); `test/infra/kube-schemas.test.ts`
+ * validates every rendered CR against that CRD.
  */
+import { SERVING_API_VERSION, SERVING_KIND } from "../../controller/src/crd/index.ts";
 import type { PlannedEndpoint } from "../validate-endpoints.ts";
 import type { KubeObject } from "../types.ts";
 import { endpointLabels, endpointNamespace } from "./endpoint-spec.ts";
 
-export const SERVING_API_VERSION = "serving.autopilot.dev/v1alpha1";
-export const SERVING_KIND = "ServingEndpoint";
 
 /**
  * The custom resource. `uri(version)` gives a version's model URI (`<store>/<endpoint>/<version>/`; may be a Pulumi

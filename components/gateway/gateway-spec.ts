@@ -21,25 +21,22 @@ const labels = { [PLATFORM.labelComponent]: "gateway", [PLATFORM.labelPartOf]: P
 
 export interface GatewaySpecArgs {
   readonly agentImage: unknown;
-  readonly agentArgs: readonly string[];
+  /** Agent container args; undefined = no agent sidecar (its in-cluster entry point has not landed). */
+  readonly agentArgs: readonly string[] | undefined;
   readonly tlsSecret: string;
   readonly replicasMin: number;
   readonly replicasMax: number;
   readonly digestOverrides?: Readonly<Record<string, string>>;
 }
 
-/** API-key map file: `<sha256 hex> <key id>` per line (the agent keeps HAProxy's map in sync with it). */
-export function apiKeyMap(hashes: readonly string[]): string {
-  return hashes.map((h, i) => `${h} key-${i + 1}`).join("\n") + (hashes.length > 0 ? "\n" : "");
-}
-
-export function buildGatewayObjects(a: GatewaySpecArgs, haproxyConfig: string, apiKeyHashes: readonly string[]): KubeObject[] {
+/** All gateway objects; `apiKeyMap` is the map file HAProxy loads at start (the agent updates it live). */
+export function buildGatewayObjects(a: GatewaySpecArgs, haproxyConfig: string, apiKeyMap: string): KubeObject[] {
   const ns = PLATFORM.gatewayNamespace;
   const meta = (name: string) => ({ name, namespace: ns, labels });
   const haproxy: KubeObject = {
     name: "haproxy",
     image: imageRef("haproxy", a.digestOverrides ?? {}),
-    args: ["-W", "-db", "-f", `${GATEWAY_PATHS.runDir}/haproxy.cfg`],
+    args: ["-W", "-db", "-f", `${GATEWAY_PATHS.configDir}/haproxy.cfg`],
     ports: [{ name: "https", containerPort: GATEWAY_PORTS.https, protocol: "TCP" }, { name: "metrics", containerPort: GATEWAY_PORTS.metrics, protocol: "TCP" }],
     readinessProbe: { httpGet: { path: "/metrics", port: "metrics" }, periodSeconds: 5, failureThreshold: 2 },
     livenessProbe: { tcpSocket: { port: "metrics" }, periodSeconds: 10, failureThreshold: 6 },
@@ -47,13 +44,15 @@ export function buildGatewayObjects(a: GatewaySpecArgs, haproxyConfig: string, a
     securityContext: restrictedContainerSecurity(true),
     volumeMounts: [
       { name: "run", mountPath: GATEWAY_PATHS.runDir },
+      { name: "config", mountPath: GATEWAY_PATHS.configDir, readOnly: true },
+      { name: "auth", mountPath: GATEWAY_PATHS.authDir, readOnly: true },
       { name: "tls", mountPath: GATEWAY_PATHS.tlsDir, readOnly: true },
     ],
   };
   const agent: KubeObject = {
     name: "gateway-agent",
     image: a.agentImage,
-    args: [...a.agentArgs],
+    args: [...(a.agentArgs ?? [])],
     env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
     resources: burstableResources("200m", "256Mi", "1", "512Mi"),
     securityContext: restrictedContainerSecurity(true),
@@ -63,14 +62,12 @@ export function buildGatewayObjects(a: GatewaySpecArgs, haproxyConfig: string, a
       { name: "auth", mountPath: GATEWAY_PATHS.authDir, readOnly: true },
     ],
   };
-  // The agent copies the rendered config into the shared run dir before HAProxy starts (native sidecar:
-  // an init container with restartPolicy Always starts first and keeps running).
+  // The agent shares the run dir (admin socket) with HAProxy and changes slots, maxconn and keys live.
   const pod = {
     serviceAccountName: GATEWAY_NAME,
     securityContext: restrictedPodSecurity(),
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } }],
-    initContainers: [{ ...agent, restartPolicy: "Always", startupProbe: { exec: { command: ["test", "-f", `${GATEWAY_PATHS.runDir}/haproxy.cfg`] }, periodSeconds: 1, failureThreshold: 30 } }],
-    containers: [haproxy],
+    containers: a.agentArgs !== undefined ? [haproxy, agent] : [haproxy],
     volumes: [
       { name: "run", emptyDir: { sizeLimit: "64Mi" } },
       { name: "config", configMap: { name: "haproxy-config" } },
@@ -93,7 +90,7 @@ export function buildGatewayObjects(a: GatewaySpecArgs, haproxyConfig: string, a
       subjects: [{ kind: "ServiceAccount", name: GATEWAY_NAME, namespace: ns }],
     },
     { apiVersion: "v1", kind: "ConfigMap", metadata: meta("haproxy-config"), data: { "haproxy.cfg": haproxyConfig } },
-    { apiVersion: "v1", kind: "Secret", metadata: meta("gateway-api-keys"), type: "Opaque", stringData: { "api-keys.map": apiKeyMap(apiKeyHashes) } },
+    { apiVersion: "v1", kind: "Secret", metadata: meta("gateway-api-keys"), type: "Opaque", stringData: { "api-keys.map": apiKeyMap } },
     {
       apiVersion: "apps/v1", kind: "Deployment", metadata: meta(GATEWAY_NAME),
       spec: {

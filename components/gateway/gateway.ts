@@ -11,9 +11,10 @@ import { PLATFORM } from "../types.ts";
 import { buildGatewayObjects, GATEWAY_NAME, type GatewaySpecArgs } from "./gateway-spec.ts";
 
 export interface GatewayArgs extends GatewaySpecArgs {
-  /** Rendered haproxy.cfg ("" while the renderer has not landed). */
+  /** Rendered haproxy.cfg. */
   readonly haproxyConfig: string;
-  readonly apiKeyHashes: readonly string[];
+  /** API-key map file content. */
+  readonly apiKeyMap: string;
   /** Public host name, when set (else the load balancer's address). */
   readonly host?: string;
 }
@@ -26,7 +27,7 @@ export class Gateway extends pulumi.ComponentResource {
     super("autopilot:gateway:Gateway", name, {}, opts);
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.gatewayNamespace, labels: restrictedNamespaceLabels() } }, { parent: this });
     let lb: k8s.core.v1.Service | undefined;
-    for (const obj of buildGatewayObjects(args, args.haproxyConfig, args.apiKeyHashes)) {
+    for (const obj of buildGatewayObjects(args, args.haproxyConfig, args.apiKeyMap)) {
       const kind = String(obj.kind);
       const objName = (obj.metadata as { name: string }).name;
       const res = kubeResource(`${name}-${kind.toLowerCase()}-${objName}`, obj, {

@@ -11,7 +11,7 @@ import { ApaController } from "../controller/apa-controller.ts";
 import type { ControllerContract } from "../controller/controller-contract.ts";
 import { ServingEndpoint } from "../endpoint/serving-endpoint.ts";
 import { Gateway } from "../gateway/gateway.ts";
-import type { GatewayContract } from "../gateway/gateway-contract.ts";
+import { AGENT_ARGS, apiKeyMapFile, renderGatewayConfig } from "../gateway/gateway-contract.ts";
 import { GATEWAY_PATHS, GATEWAY_PORTS } from "../gateway/gateway-spec.ts";
 import { imageRef, type ImageRole } from "../images.ts";
 import { ModelCache } from "../model-cache/model-cache.ts";
@@ -52,7 +52,6 @@ export interface ServingPlatformArgs {
   /** Repository root, the controller image's build context. */
   readonly repoRoot: string;
   readonly controllerContract: ControllerContract | undefined;
-  readonly gatewayContract: GatewayContract | undefined;
   readonly digestOverrides: Readonly<Record<string, string>>;
 }
 
@@ -99,19 +98,14 @@ export class ServingPlatform extends pulumi.ComponentResource {
 
     if (args.observability) this.observability = new Observability(`${name}-observability`, { endpoints: names }, k8sOpts);
 
-    const gw = args.gatewayContract;
-    const haproxyConfig = gw === undefined ? "" : gw.render(
-      args.endpoints.map((e) => ({
-        name: e.decl.name, runtime: e.plan.kind,
-        targetConcurrency: Math.max(1, Math.floor((e.decl.concurrency.min + e.decl.concurrency.max) / 2)),
-        maxReplicas: e.decl.replicas.max,
-      })),
-      { publicPort: GATEWAY_PORTS.https, metricsPort: GATEWAY_PORTS.metrics, gatewayReplicas: args.gateway.replicasMin, runDir: GATEWAY_PATHS.runDir, authDir: GATEWAY_PATHS.authDir, tlsCertPath: `${GATEWAY_PATHS.tlsDir}/gateway.pem` },
-    );
+    const haproxyConfig = renderGatewayConfig(args.endpoints, {
+      publicPort: GATEWAY_PORTS.https, metricsPort: GATEWAY_PORTS.metrics, runDir: GATEWAY_PATHS.runDir, authDir: GATEWAY_PATHS.authDir,
+      tlsCertPath: `${GATEWAY_PATHS.tlsDir}/gateway.pem`, gatewayReplicas: args.gateway.replicasMin,
+    });
     this.gateway = new Gateway(`${name}-gateway`, {
-      agentImage: this.controller.image, agentArgs: gw?.agentArgs ?? ["gateway-agent"],
+      agentImage: this.controller.image, agentArgs: AGENT_ARGS,
       tlsSecret: args.gateway.tlsSecret, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax,
-      digestOverrides: args.digestOverrides, haproxyConfig, apiKeyHashes: args.gateway.apiKeyHashes,
+      digestOverrides: args.digestOverrides, haproxyConfig, apiKeyMap: apiKeyMapFile(args.gateway.apiKeyHashes, names),
       ...(args.gateway.host !== "" ? { host: args.gateway.host } : {}),
     }, k8sOpts);
 

@@ -24,8 +24,14 @@ export interface EngineConfig {
   readonly scaleDownWindowMs: number;
   /** Fraction of the request slots (replicas × target) the horizontal axis fills, before the √ headroom. @default 1 */
   readonly targetUtilization: number;
-  /** Square-root staffing headroom: slots = demand / utilisation + β·√demand. @default 1.5 */
+  /** Square-root staffing headroom without an SLO: slots = demand / utilisation + β·√demand. @default 1.5 */
   readonly staffingBeta: number;
+  /** With an SLO, β is derived from it (see `staffingBetaFor`) and clamped to [min, max]. @default 0.5 */
+  readonly minStaffingBeta: number;
+  /** @default 4 */
+  readonly maxStaffingBeta: number;
+  /** Fraction of requests meant to wait no longer than the SLO's slack (for β). @default 0.999 */
+  readonly sloTargetAttainment: number;
   /** A last sample whose demand is at least this multiple of the up-window mean is a step: acted on at once, off-cadence. @default 2 */
   readonly surgeRatio: number;
   /** A scale-up smaller than this fraction of the current replicas waits, unless requests queue. @default 0.05 */
@@ -41,8 +47,10 @@ export interface EngineConfig {
 
   /** Vertical decision cadence (and the window it reads), ms. @default 30000 */
   readonly verticalIntervalMs: number;
-  /** Completions a vertical window needs before it is trusted. @default 20 */
+  /** Completions a vertical window needs before it is trusted (the mean service time of 50 has ~5% noise at 0.3 jitter). @default 50 */
   readonly minCompletionsPerWindow: number;
+  /** Latency and compute stress count only with at least this many requests in flight per pod. @default 1 */
+  readonly minStressInFlight: number;
   /** Per-pod in-flight / target at or above which the limit counts as binding (a raise needs it). @default 0.6 */
   readonly bindingFraction: number;
   /** Smallest factor one cut may apply (new ≥ old × this). @default 0.5 */
@@ -68,7 +76,7 @@ export interface EngineConfig {
   readonly errorCutFraction: number;
   /** ... raise only at or below. @default 0.001 */
   readonly errorRaiseFraction: number;
-  /** CPU (or non-LLM GPU) utilisation: a cut needs this together with inflation ≥ `inflationRaise`. @default 0.95 */
+  /** CPU utilisation: a cut needs this together with inflation ≥ `inflationRaise`; above it a reading says nothing about where saturation starts. @default 0.95 */
   readonly computeCutUtil: number;
   /** CPU utilisation from which one reading is trusted to place the CPU saturation point (cut or raise to it). @default 0.25 */
   readonly computeTrustUtil: number;
@@ -102,6 +110,9 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   scaleDownWindowMs: 300_000,
   targetUtilization: 1,
   staffingBeta: 1.5,
+  minStaffingBeta: 0.5,
+  maxStaffingBeta: 4,
+  sloTargetAttainment: 0.999,
   surgeRatio: 2,
   scaleUpTolerance: 0.05,
   scaleDownTolerance: 0.1,
@@ -109,7 +120,8 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   maxScaleDownRate: 2,
   scaleToZeroIdleMs: 600_000,
   verticalIntervalMs: 30_000,
-  minCompletionsPerWindow: 20,
+  minCompletionsPerWindow: 50,
+  minStressInFlight: 1,
   bindingFraction: 0.6,
   maxCutFactor: 0.5,
   maxRaiseFactor: 1.5,
@@ -150,6 +162,9 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   scaleDownWindowMs: int(5000, 3_600_000),
   targetUtilization: num(0.3, 1),
   staffingBeta: num(0, 10),
+  minStaffingBeta: num(0, 10),
+  maxStaffingBeta: num(0, 10),
+  sloTargetAttainment: num(0.5, 0.999999),
   surgeRatio: num(1.1, 1000),
   scaleUpTolerance: num(0, 0.5),
   scaleDownTolerance: num(0, 0.5),
@@ -158,6 +173,7 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   scaleToZeroIdleMs: int(10_000, 86_400_000),
   verticalIntervalMs: int(5000, 3_600_000),
   minCompletionsPerWindow: int(1, 1_000_000),
+  minStressInFlight: num(0, 1_000_000),
   bindingFraction: num(0.1, 1),
   maxCutFactor: num(0.05, 0.95),
   maxRaiseFactor: num(1.01, 10),
@@ -186,6 +202,7 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
 /** Pairs where the first field must not exceed the second (the hysteresis band, window nesting). */
 const ordered: readonly (readonly [keyof EngineConfig, keyof EngineConfig])[] = [
   ["scaleUpFastWindowMs", "scaleUpWindowMs"],
+  ["minStaffingBeta", "maxStaffingBeta"],
   ["scaleUpWindowMs", "scaleDownWindowMs"],
   ["horizontalIntervalMs", "verticalIntervalMs"],
   ["inflationRaise", "inflationCut"],

@@ -46,6 +46,21 @@ export function replicasFor(demand: number, c: number, utilization: number, beta
   return Math.max(0, Math.ceil((demand / utilization + beta * Math.sqrt(demand)) / c - 1e-9));
 }
 
+/**
+ * The square-root staffing headroom β. With an SLO: the smallest β for which a request's wait in the
+ * gateway queue exceeds the SLO's slack with probability at most 1 − `sloTargetAttainment` in an M/M/k
+ * model, P(wait > t) ≤ exp(−β·√a·t / S) with a = demand, S = service time, t = the part of the SLO the
+ * vertical axis leaves to queueing ((1 − sloCutFraction) × SLO); clamped to [minStaffingBeta,
+ * maxStaffingBeta]. A loose SLO (a ranker that tolerates no queueing is a tight one) needs little
+ * headroom, a tight one much. Without an SLO: `staffingBeta`.
+ */
+export function staffingBetaFor(cfg: EngineConfig, sloP99Ms: number | undefined, serviceMs: number | undefined, demand: number): number {
+  if (sloP99Ms === undefined || serviceMs === undefined || !(demand > 0)) return cfg.staffingBeta;
+  const slackMs = (1 - cfg.sloCutFraction) * sloP99Ms;
+  const beta = (Math.log(1 / (1 - cfg.sloTargetAttainment)) * serviceMs) / (Math.sqrt(demand) * slackMs);
+  return Math.min(cfg.maxStaffingBeta, Math.max(cfg.minStaffingBeta, beta));
+}
+
 /** The demand estimates of one horizontal decision (concurrency units). */
 export interface DemandEstimate {
   /** Mean over the scale-up window (20 s). */
@@ -101,7 +116,20 @@ export function surgeDue(
   const u = cfg.targetUtilization;
   const sAtTarget = fit !== undefined ? fit.a + fit.b * u * c : undefined;
   const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio);
-  return est.surge > 0 && replicasFor(est.surge, c, u, cfg.staffingBeta) > state.desiredReplicas * (1 + cfg.scaleUpTolerance);
+  const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, sAtTarget ?? meanServiceMs(up), est.surge);
+  return est.surge > 0 && replicasFor(est.surge, c, u, beta) > state.desiredReplicas * (1 + cfg.scaleUpTolerance);
+}
+
+function meanServiceMs(samples: readonly EndpointSample[]): number | undefined {
+  let w = 0;
+  let t = 0;
+  for (const s of samples) {
+    if (s.serviceTimeMs !== undefined && s.completions > 0) {
+      w += s.completions;
+      t += s.serviceTimeMs * s.completions;
+    }
+  }
+  return w > 0 ? t / w : undefined;
 }
 
 export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
@@ -135,7 +163,7 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     const waiting = latest.queued + latest.inFlight + latest.arrivals;
     if (waiting > 0 || fast.arrivals > 0) {
       const d = mean(demandSeries(fastSamples, c, a.baselineServiceMs, readyFallback));
-      const want = Math.max(1, replicasFor(d, c, cfg.targetUtilization, cfg.staffingBeta));
+      const want = Math.max(1, replicasFor(d, c, cfg.targetUtilization, staffingBetaFor(cfg, input.spec.sloP99Ms, meanServiceMs(fastSamples), d)));
       return {
         desired: want,
         reason: "ScaleFromZero",
@@ -158,7 +186,9 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   const sAtTarget = a.fit !== undefined ? a.fit.a + a.fit.b * u * c : undefined;
   const est = estimateDemand(upSamples, fastSamples.length, c, a.baselineServiceMs, readyFallback, sAtTarget, cfg.surgeRatio);
   const demand = est.demand;
-  const rec = replicasFor(demand, c, u, cfg.staffingBeta);
+  const serviceMs = sAtTarget ?? up.serviceMs;
+  const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, demand);
+  const rec = replicasFor(demand, c, u, beta);
   const recs = [
     ...a.recommendations.filter((r) => r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs),
     { atMs: nowMs, replicas: rec },
@@ -172,7 +202,7 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   });
   const why = `demand ${fmt(demand)} (${fmt(up.arrivalsPerS)} req/s × ${fmt(
     sAtTarget ?? predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs),
-  )} ms) at target ${c} × ${u}`;
+  )} ms) + ${fmt(beta)}·√demand headroom at target ${c}`;
 
   if (rec > current) {
     if (state.unschedulableReplicas > 0) {
@@ -187,7 +217,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
       return out(current, "Steady", `${why} needs ${rec}; within the ${cfg.scaleUpTolerance * 100}% up-tolerance of ${current}`);
     }
     // Never ask for more than the most recent load justifies: no extrapolated backlog.
-    const cap = Math.max(current, replicasFor(cfg.maxScaleUpLoadFactor * Math.max(est.fast, est.lastTwo, est.surge), c, u, cfg.staffingBeta));
+    const capDemand = cfg.maxScaleUpLoadFactor * Math.max(est.fast, est.lastTwo, est.surge);
+    const cap = Math.max(current, replicasFor(capDemand, c, u, staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, capDemand)));
     if (rec > cap) {
       return out(cap, "ScaleUpLimited", `${why} needs ${rec}; capped at ${cap} (${cfg.maxScaleUpLoadFactor}× the last ${cfg.scaleUpFastWindowMs / 1000} s load)`);
     }

@@ -12,6 +12,7 @@ import {
   inFlightAt,
   kneeOf,
   lowLoadServiceMs,
+  profileAlpha,
   readProfile,
   resourceKeys,
   updateProfile,
@@ -20,7 +21,7 @@ import {
   type ResourceKey,
 } from "./profile.ts";
 import { covers, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { ConcurrencyReason, DecisionInput, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
+import type { ConcurrencyReason, DecisionInput, EndpointSample, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
   readonly target: number;
@@ -33,6 +34,8 @@ export interface VerticalResult {
   readonly profile: readonly ProfilePoint[];
   /** Linear latency model of a batching pod (ms, ms per in-flight request), when fitted. */
   readonly fit: { readonly a: number; readonly b: number } | undefined;
+  /** Learned in-flight per pod at which CPU saturates (utilisation 1), when seen clearly enough. */
+  readonly cpuKnee: number | undefined;
   readonly calmWindows: number;
   readonly stressWindows: number;
   readonly lastChangeAtMs: number | undefined;
@@ -41,9 +44,15 @@ export interface VerticalResult {
   readonly ceilingUntilMs: number | undefined;
 }
 
-/** The target to start from when none is in force: the spec's, else the geometric middle of the range. */
+/**
+ * The target to start from when none is in force: the spec's; else, for batching engines, the top of
+ * the range; else the geometric middle of the range (a neutral start on a log scale).
+ */
 export function initialTarget(spec: EndpointSpec): number {
   if (spec.initialTargetConcurrency !== undefined) return spec.initialTargetConcurrency;
+  // A batching engine gains throughput with every request it batches up to its own limit, which is
+  // what users put as the maximum (vLLM max_num_seqs): start there and let the fitted model cut.
+  if (isBatching(spec.runtime)) return spec.concurrency.max;
   return clampInt(Math.round(Math.sqrt(spec.concurrency.min * spec.concurrency.max)), spec.concurrency.min, spec.concurrency.max);
 }
 
@@ -62,6 +71,8 @@ interface Signal {
   readonly raise: number;
   /** Target this signal suggests when it is over its cut threshold. */
   readonly suggest: number;
+  /** Only meaningful with at least `minStressInFlight` requests per pod (latency, compute). */
+  readonly needsLoad?: boolean;
 }
 
 const f2 = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
@@ -97,6 +108,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     baselineServiceMs: memory?.baselineServiceMs,
     profile: readProfile(extra),
     fit: extra["fitA"] !== undefined && extra["fitB"] !== undefined ? { a: extra["fitA"], b: extra["fitB"] } : undefined,
+    cpuKnee: extra["cpuKnee"],
     calmWindows: memory?.calmWindows ?? 0,
     stressWindows: memory?.stressWindows ?? 0,
     lastChangeAtMs: memory?.lastConcurrencyChangeAtMs,
@@ -142,11 +154,13 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // GPU duty cycle is not a saturation measure even outside batching engines (GKE guidance): CPU only.
   const compute = usesInflation(rt) ? p.cpuUtil : undefined;
   const resources: Partial<Record<ResourceKey, number>> = {};
-  if (compute !== undefined) resources.compute = compute;
   if (p.memoryUtil !== undefined) resources.memory = p.memoryUtil;
   if (p.kvCacheUtil !== undefined) resources.kv = p.kvCacheUtil;
   if (p.gpuMemoryUtil !== undefined && rt !== "vllm") resources.gpuMemory = p.gpuMemoryUtil;
 
+  // Window means, not per-sample points: a sample's in-flight is an instant reading while its service
+  // time and utilisations are averages over the second, and regressing on such noisy readings flattens
+  // every fitted slope (errors in variables). Windows at different loads give the spread over time.
   const profile = updateProfile(base.profile, x, s, resources);
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
@@ -156,18 +170,18 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // Stress: each signal with its cut and (lower) raise threshold, and the target it suggests on a cut.
   const signals: Signal[] = [];
   if (usesInflation(rt)) {
-    signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation });
+    signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation, needsLoad: true });
   }
   if (podP99 !== undefined && spec.sloP99Ms !== undefined) {
     const ratio = podP99 / spec.sloP99Ms;
     const mid = (cfg.sloCutFraction + cfg.sloRaiseFraction) / 2;
-    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio });
+    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true });
   }
   signals.push({ name: "error fraction", value: errorFrac, cut: Math.max(cfg.errorCutFraction, 1e-12), raise: cfg.errorRaiseFraction, suggest: x * 0.75 });
   if (compute !== undefined) {
     // Compute saturated without inflation is the ideal operating point: stress only with inflation.
     const stressed = compute >= cfg.computeCutUtil && inflation >= cfg.inflationRaise;
-    signals.push({ name: "compute utilisation", value: stressed ? compute : Math.min(compute, cfg.computeCutUtil - 1e-9), cut: cfg.computeCutUtil, raise: 1, suggest: x / inflation });
+    signals.push({ name: "compute utilisation", value: stressed ? compute : Math.min(compute, cfg.computeCutUtil - 1e-9), cut: cfg.computeCutUtil, raise: 1, suggest: x / inflation, needsLoad: true });
   }
   const thresholds: Record<ResourceKey, readonly [string, number, number]> = {
     compute: ["compute", 1, 1],
@@ -191,13 +205,15 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // efficient point of the fitted latency model under the SLO.
   // `fitted` caps are learned from a range of in-flight and may cut; guesses only bound a raise.
   const caps: { name: string; x: number; fitted: boolean }[] = [];
+  const kneeNow = usesInflation(rt) ? cpuSaturation(samples, state.readyReplicas, cfg) : undefined;
+  const cpuKnee = kneeNow === undefined ? base.cpuKnee : base.cpuKnee === undefined ? kneeNow : base.cpuKnee + profileAlpha * (kneeNow - base.cpuKnee);
+  if (cpuKnee !== undefined && usesInflation(rt)) caps.push({ name: `CPU saturates at ~${f2(cpuKnee)} in flight`, x: cpuKnee, fitted: true });
   for (const key of resourceKeys) {
-    if (resources[key] === undefined) continue;
+    if (key === "compute" || resources[key] === undefined) continue;
     const level = thresholds[key][2];
     const at = inFlightAt(profile, key, level, { x, v: resources[key] });
     // CPU use of a CPU-bound pod grows in proportion to in-flight, so one clear reading is enough.
-    const trusted = at !== undefined && (at.fitted || (key === "compute" && (resources.compute ?? 0) >= cfg.computeTrustUtil));
-    if (at !== undefined) caps.push({ name: `${thresholds[key][0]} reaches ${level} at ~${f2(at.x)} in flight${trusted ? "" : " (extrapolated)"}`, x: Math.max(at.x, 0), fitted: trusted });
+    if (at !== undefined) caps.push({ name: `${thresholds[key][0]} reaches ${level} at ~${f2(at.x)} in flight${at.fitted ? "" : " (extrapolated)"}`, x: Math.max(at.x, 0), fitted: at.fitted });
   }
   const knee = usesInflation(rt) ? kneeOf(profile, s0, cfg.inflationRaise) : undefined;
   if (knee !== undefined) caps.push({ name: `latency knee at ~${f2(knee)} in flight`, x: knee, fitted: true });
@@ -213,9 +229,12 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const hardCap = lowest(caps.filter((c2) => c2.fitted));
   const hardC = hardCap !== undefined ? Math.max(lo, Math.round(hardCap.x)) : undefined;
 
-  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit };
+  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
-  const over = signals.filter((g) => g.value >= g.cut);
+  // Latency and compute stress at under one request in flight per pod is not caused by concurrency
+  // (a slow request, the tail of a drain): cutting the limit would not relieve it.
+  const loaded = x >= cfg.minStressInFlight;
+  const over = signals.filter((g) => g.value >= g.cut && (loaded || !g.needsLoad));
   const modelCut = hardC !== undefined && current > hardC * (1 + cfg.modelTolerance);
   if (over.length > 0 || modelCut) {
     const suggestions = over.map((g) => g.suggest);
@@ -282,6 +301,38 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   };
 }
 
+/**
+ * In-flight per pod at which CPU reaches utilisation 1, from the samples of a window whose CPU is not
+ * yet saturated (a saturated reading says nothing about where saturation starts; the latency knee
+ * covers that): Σ in-flight / Σ CPU. CPU use of a CPU-bound pod grows in proportion to the requests
+ * it works on, so one window is enough, once the mean CPU is at least `computeTrustUtil`.
+ */
+function cpuSaturation(samples: readonly EndpointSample[], fallbackReady: number, cfg: EngineConfig): number | undefined {
+  let sx = 0;
+  let su = 0;
+  let n = 0;
+  for (const smp of samples) {
+    const ready = smp.pods?.filter((p) => p.ready) ?? [];
+    const count = smp.pods !== undefined ? ready.length : fallbackReady;
+    let t = 0;
+    let c = 0;
+    for (const p of ready) {
+      if (p.cpuUtil !== undefined && Number.isFinite(p.cpuUtil)) {
+        t += p.cpuUtil;
+        c++;
+      }
+    }
+    if (count <= 0 || c === 0) continue;
+    const cpu = t / c;
+    if (cpu >= cfg.computeCutUtil) continue;
+    sx += smp.inFlight / count;
+    su += cpu;
+    n++;
+  }
+  if (n < samples.length / 2 || n === 0 || su / n < cfg.computeTrustUtil) return undefined;
+  return sx / su;
+}
+
 /** Carry the vertical state into the engine memory's `extra` map. */
 export function verticalExtra(v: VerticalResult): Record<string, number> {
   const out: Record<string, number> = { lastChangeDir: v.lastChangeDir, ...writeProfile(v.profile) };
@@ -289,6 +340,7 @@ export function verticalExtra(v: VerticalResult): Record<string, number> {
     out["fitA"] = v.fit.a;
     out["fitB"] = v.fit.b;
   }
+  if (v.cpuKnee !== undefined) out["cpuKnee"] = v.cpuKnee;
   if (v.ceiling !== undefined) out["ceiling"] = v.ceiling;
   if (v.ceilingUntilMs !== undefined) out["ceilingUntilMs"] = v.ceilingUntilMs;
   return out;

@@ -20,7 +20,7 @@ interface KeySpec {
   readonly help: string;
 }
 
-const MS = (min: number, max: number): Kind => ({ type: "int", min, max });
+const MS = (min: number, max: number) => ({ type: "int" as const, min, max });
 const NS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const DNS = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
@@ -45,7 +45,7 @@ export const CONFIG_KEYS = {
   podMetricsIntervalMs: { flag: "pod-metrics-interval-ms", env: "APA_POD_METRICS_INTERVAL_MS", kind: MS(0, 600_000), def: "15000", help: "metrics.k8s.io poll period, ms (0 = off)" },
   prometheusUrl: { flag: "prometheus-url", env: "APA_PROMETHEUS_URL", kind: { type: "string", pattern: /^https?:\/\/\S+$/, allowedText: "an http(s) URL" }, def: undefined, help: "Prometheus for GPU, vLLM and Triton metrics (optional)" },
   prometheusIntervalMs: { flag: "prometheus-interval-ms", env: "APA_PROMETHEUS_INTERVAL_MS", kind: MS(1000, 600_000), def: "15000", help: "Prometheus query period, ms" },
-  statusMinIntervalMs: { flag: "status-min-interval-ms", env: "APA_STATUS_MIN_INTERVAL_MS", kind: MS(0, 600_000), def: "15000", help: "minimum period of load-only status writes, ms" },
+  statusMinIntervalMs: { flag: "status-min-interval-ms", env: "APA_STATUS_MIN_INTERVAL_MS", kind: MS(0, 3_600_000), def: "60000", help: "minimum period of load-only status writes (QPS, observed concurrency, reasons), ms" },
   unschedulableAfterMs: { flag: "unschedulable-after-ms", env: "APA_UNSCHEDULABLE_AFTER_MS", kind: MS(1000, 3_600_000), def: "60000", help: "pods without an address this long count as unschedulable, ms" },
   warmPoolNamespace: { flag: "warm-pool-namespace", env: "APA_WARM_POOL_NAMESPACE", kind: { type: "string", pattern: DNS, allowedText: "a DNS label" }, def: "autopilot-system", help: "namespace of the warm-pool placeholder Deployments" },
   warmPoolLookbackMs: { flag: "warm-pool-lookback-ms", env: "APA_WARM_POOL_LOOKBACK_MS", kind: MS(60_000, 86_400_000), def: "3600000", help: "replica additions counted this far back, ms" },

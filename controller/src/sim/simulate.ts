@@ -32,6 +32,7 @@ export interface SimOutput {
   /** Requests still queued or in flight when the drain tail ended. */
   readonly unfinished: number;
   readonly peakReplicas: number;
+  /** The per-pod limit when the scenario ended. */
   readonly finalTargetConcurrency: number;
   /** Events processed (arrivals + completions), for speed reports. */
   readonly events: number;
@@ -513,12 +514,13 @@ class Simulation {
 
   private schedulePolicy(): void {
     const at = this.policy.nextRunAtMs;
-    if (!Number.isFinite(at) || at >= this.endMs) return;
+    // the drain tail only lets requests finish: the policy is frozen after the scenario
+    if (!Number.isFinite(at) || at >= this.durationMs) return;
     this.timers.add(Math.max(at, this.nowMs), () => {
       const t = this.nowMs;
       const action = this.policy.decide({ nowMs: t, state: this.replicaState(), inFlight: this.inFlight, queued: this.qLen });
       this.setLimit(action.targetConcurrency, t);
-      if (t < this.durationMs) this.scaleTo(action.desiredReplicas, t);
+      this.scaleTo(action.desiredReplicas, t);
       if (this.policy.nextRunAtMs <= t) throw new Error(`policy ${this.policy.name} did not move nextRunAtMs past ${t}`);
       this.schedulePolicy();
     });

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import YAML from "yaml";
+import { CONFIG_SCHEMA, parseStackConfig } from "../../infra/config-schema.ts";
+import { evaluateStack, EXAMPLE_STACKS, readStackFile } from "../../infra/evaluate.ts";
+
+describe("stack config", () => {
+  it("Pulumi.yaml's config schema equals infra/config-schema.ts (types and defaults)", () => {
+    const doc = YAML.parse(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8")) as { config: Record<string, { type: string; default: unknown }> };
+    assert.deepEqual(Object.keys(doc.config), Object.keys(CONFIG_SCHEMA));
+    for (const [k, s] of Object.entries(CONFIG_SCHEMA)) {
+      assert.equal(doc.config[k]!.type, s.type, k);
+      assert.deepEqual(doc.config[k]!.default, s.default, k);
+    }
+  });
+
+  it("every example stack file parses", () => {
+    for (const s of EXAMPLE_STACKS) parseStackConfig(readStackFile(s), s);
+  });
+
+  const bad: { name: string; raw: Record<string, string>; want: string }[] = [
+    { name: "unknown cloud", raw: { "autopilot-serving:cloud": "azure" }, want: `config key "autopilot-serving:cloud": field "cloud" has value "azure"; allowed: local, aws, gcp` },
+    { name: "integer out of range", raw: { "autopilot-serving:cpuNodesMax": "0" }, want: `field "cpuNodesMax" has value "0"; allowed: an integer from 1 to 1000` },
+    { name: "typo in a key", raw: { "autopilot-serving:gpuNodeMax": "3" }, want: `field "gpuNodeMax" has value "3" (unknown key); allowed: one of the keys cloud, environment` },
+    { name: "aws without region", raw: { "autopilot-serving:cloud": "aws", "autopilot-serving:gatewayApiKeyHashes": `["${"a".repeat(64)}"]` }, want: `field "region" has value ""; allowed: a region name (required when cloud is aws)` },
+    { name: "GPU machine type of another cloud", raw: { "autopilot-serving:cloud": "aws", "autopilot-serving:region": "us-east-1", "autopilot-serving:gpuMachineType": "a3-highgpu-8g", "autopilot-serving:gatewayApiKeyHashes": `["${"a".repeat(64)}"]` }, want: `field "gpuMachineType" has value "a3-highgpu-8g"; allowed: "" or g4dn.xlarge` },
+    { name: "api-key auth without keys", raw: { "autopilot-serving:controllerImage": "x/y:1", "autopilot-serving:localStoreSecretSeed": "0123456789abcdef" }, want: `field "gatewayApiKeyHashes" has value []; allowed: at least one sha256 hex digest` },
+  ];
+  for (const c of bad) {
+    it(`refuses: ${c.name}`, () => {
+      assert.throws(() => parseStackConfig(c.raw, "t"), (e: Error) => {
+        assert.ok(e.message.includes(c.want), `${e.message}\n--- wanted ---\n${c.want}`);
+        return true;
+      });
+    });
+  }
+
+  it("a bad stack config fails evaluation before any resource is registered", async () => {
+    await assert.rejects(evaluateStack("local", { overrides: { cloud: "azure" } }), /field "cloud" has value "azure"; allowed: local, aws, gcp/);
+  });
+});
