@@ -187,7 +187,7 @@ describe("vertical axis (decide)", () => {
   it("a cut raises the replica count in the same call (the new target is the denominator)", () => {
     const d = decide({ spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90, p50Ms: 80 })), memory: ran(), nowMs: now });
     assert.equal(d.targetConcurrency, 5);
-    // 4 pods × 7 in flight = 28 concurrent; (28 + 0.5·√28) / 5 = 6.1 (β from the 100 ms SLO, floored at 0.5)
+    // 4 pods × 7 in flight = 28 concurrent; (28 + 1·√28) / 5 = 6.7 (β from the 100 ms SLO, floored at 1)
     assert.equal(d.desiredReplicas, 7);
     assert.equal(d.replicasReason, "ScaleUp");
   });
