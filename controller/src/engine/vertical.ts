@@ -237,7 +237,11 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const fit = isBatching(rt) ? fitLinear(profile) : undefined;
   if (fit !== undefined) {
     const ratio = podP99 !== undefined ? Math.max(1, podP99 / s) : 1;
-    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction) ?? Infinity;
+    // When the cluster cannot add pods (some cannot be scheduled, or the replica maximum is reached),
+    // each pod's throughput is all there is: go for the most the SLO allows, not the efficient point.
+    const capped = state.unschedulableReplicas > 0 || state.desiredReplicas >= spec.replicas.max;
+    const fraction = capped ? 1 : cfg.efficientThroughputFraction;
+    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, fraction) ?? Infinity;
     if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
   const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
