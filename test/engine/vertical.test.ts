@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decide, validateEngineConfig } from "../../controller/src/engine/index.ts";
-import { efficientConcurrency } from "../../controller/src/engine/vertical.ts";
+import { efficientConcurrency } from "../../controller/src/engine/profile.ts";
 import type { ConcurrencyReason, DecisionInput } from "../../controller/src/engine/types.ts";
 import { memory, samples, spec, state, type Load } from "./helpers.ts";
 
