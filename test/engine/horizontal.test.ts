@@ -208,8 +208,8 @@ const table: { name: string; input: DecisionInput; want: { replicas: number; rea
   {
     name: "with an SLO, the headroom follows from it: a loose SLO needs little",
     input: { spec: baseSpec({ sloP99Ms: 100 }), state: state(), history: steady({ qps: 10_000, serviceMs: 5, readyPods: 4 }), memory: ran(), nowMs: now },
-    // β = ln(1000)·5 / (√50 · 0.2·100) = 0.24 → the floor 0.5; (50 + 0.5·√50) / 8 = 6.7
-    want: { replicas: 7, reason: "ScaleUp" },
+    // β = ln(1000)·5 / (√50 · 0.2·100) = 0.24 → the floor 1; (50 + 1·√50) / 8 = 7.1
+    want: { replicas: 8, reason: "ScaleUp" },
   },
   {
     name: "with an SLO, the headroom follows from it: a tight SLO needs much",

@@ -26,7 +26,7 @@ export interface EngineConfig {
   readonly targetUtilization: number;
   /** Square-root staffing headroom without an SLO: slots = demand / utilisation + β·√demand. @default 1.5 */
   readonly staffingBeta: number;
-  /** With an SLO, β is derived from it (see `staffingBetaFor`) and clamped to [min, max]. @default 0.5 */
+  /** With an SLO, β is derived from it (see `staffingBetaFor`) and clamped to [min, max]; the floor absorbs load jumps within a pod start. @default 1 */
   readonly minStaffingBeta: number;
   /** @default 4 */
   readonly maxStaffingBeta: number;
@@ -122,7 +122,7 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   scaleDownWindowMs: 300_000,
   targetUtilization: 1,
   staffingBeta: 1.5,
-  minStaffingBeta: 0.5,
+  minStaffingBeta: 1,
   maxStaffingBeta: 4,
   sloTargetAttainment: 0.999,
   surgeRatio: 2,

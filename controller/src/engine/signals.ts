@@ -260,3 +260,40 @@ export function mean(xs: readonly number[]): number {
   for (const x of xs) t += x;
   return xs.length > 0 ? t / xs.length : 0;
 }
+
+/**
+ * In-flight per pod at which CPU reaches utilisation 1, from the samples of a window whose CPU is not
+ * yet saturated (a saturated reading says nothing about where saturation starts; the latency knee
+ * covers that): Σ in-flight / Σ CPU. CPU use of a CPU-bound pod grows in proportion to the requests
+ * it works on, so one window is enough, once the mean CPU is at least `trustUtil`. Readings at or above `saturatedUtil` are skipped.
+ */
+export function cpuSaturation(
+  samples: readonly EndpointSample[],
+  fallbackReady: number,
+  saturatedUtil: number,
+  trustUtil: number,
+): number | undefined {
+  let sx = 0;
+  let su = 0;
+  let n = 0;
+  for (const smp of samples) {
+    const ready = smp.pods?.filter((p) => p.ready) ?? [];
+    const count = smp.pods !== undefined ? ready.length : fallbackReady;
+    let t = 0;
+    let c = 0;
+    for (const p of ready) {
+      if (p.cpuUtil !== undefined && Number.isFinite(p.cpuUtil)) {
+        t += p.cpuUtil;
+        c++;
+      }
+    }
+    if (count <= 0 || c === 0) continue;
+    const cpu = t / c;
+    if (cpu >= saturatedUtil) continue;
+    sx += smp.inFlight / count;
+    su += cpu;
+    n++;
+  }
+  if (n < samples.length / 2 || n === 0 || su / n < trustUtil) return undefined;
+  return sx / su;
+}

@@ -8,6 +8,7 @@
  */
 import type { EngineConfig } from "./config.ts";
 import {
+  efficientConcurrency,
   fitLinear,
   inFlightAt,
   kneeOf,
@@ -20,8 +21,8 @@ import {
   type ProfilePoint,
   type ResourceKey,
 } from "./profile.ts";
-import { covers, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { ConcurrencyReason, DecisionInput, EndpointSample, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
+import { covers, cpuSaturation, statsOf, windowOf, type WindowStats } from "./signals.ts";
+import type { ConcurrencyReason, DecisionInput, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
   readonly target: number;
@@ -79,26 +80,6 @@ interface Signal {
 const tailExponent = (3.0902 - 2.3263) / 2.3263;
 
 const f2 = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
-
-/** Efficient concurrency of a batching pod from a linear latency model S(x) = a + b·x (see docs). */
-export function efficientConcurrency(
-  a: number,
-  b: number,
-  p99Ratio: number,
-  sloP99Ms: number | undefined,
-  sloFraction: number,
-  maxC: number,
-  fraction: number,
-): number | undefined {
-  if (!(b > 0) || !(a > 0)) return undefined;
-  let xs = maxC;
-  if (sloP99Ms !== undefined) xs = Math.min(xs, ((sloFraction * sloP99Ms) / p99Ratio - a) / b);
-  if (!(xs > 0)) return 1;
-  const k = fraction * (xs / (a + b * xs));
-  const denom = 1 - k * b;
-  if (denom <= 0) return undefined;
-  return Math.min(xs, (k * a) / denom);
-}
 
 export function decideVertical(input: DecisionInput, cfg: EngineConfig): VerticalResult {
   const { spec, state, history, nowMs, memory } = input;
@@ -222,7 +203,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // efficient point of the fitted latency model under the SLO.
   // `fitted` caps are learned from a range of in-flight and may cut; guesses only bound a raise.
   const caps: { name: string; x: number; fitted: boolean }[] = [];
-  const kneeNow = usesInflation(rt) ? cpuSaturation(samples, state.readyReplicas, cfg) : undefined;
+  const kneeNow = usesInflation(rt) ? cpuSaturation(samples, state.readyReplicas, cfg.computeCutUtil, cfg.computeTrustUtil) : undefined;
   const cpuKnee = kneeNow === undefined ? base.cpuKnee : base.cpuKnee === undefined ? kneeNow : base.cpuKnee + profileAlpha * (kneeNow - base.cpuKnee);
   if (cpuKnee !== undefined && usesInflation(rt)) caps.push({ name: `CPU saturates at ~${f2(cpuKnee)} in flight`, x: cpuKnee, fitted: true });
   for (const key of resourceKeys) {
@@ -237,7 +218,11 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const fit = isBatching(rt) ? fitLinear(profile) : undefined;
   if (fit !== undefined) {
     const ratio = podP99 !== undefined ? Math.max(1, podP99 / s) : 1;
-    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction) ?? Infinity;
+    // When the cluster cannot add pods (some cannot be scheduled, or the replica maximum is reached),
+    // each pod's throughput is all there is: go for the most the SLO allows, not the efficient point.
+    const capped = state.unschedulableReplicas > 0 || state.desiredReplicas >= spec.replicas.max;
+    const fraction = capped ? 1 : cfg.efficientThroughputFraction;
+    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, fraction) ?? Infinity;
     if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
   const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
@@ -320,38 +305,6 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     lastChangeAtMs: nowMs,
     lastChangeDir: 1,
   };
-}
-
-/**
- * In-flight per pod at which CPU reaches utilisation 1, from the samples of a window whose CPU is not
- * yet saturated (a saturated reading says nothing about where saturation starts; the latency knee
- * covers that): Σ in-flight / Σ CPU. CPU use of a CPU-bound pod grows in proportion to the requests
- * it works on, so one window is enough, once the mean CPU is at least `computeTrustUtil`.
- */
-function cpuSaturation(samples: readonly EndpointSample[], fallbackReady: number, cfg: EngineConfig): number | undefined {
-  let sx = 0;
-  let su = 0;
-  let n = 0;
-  for (const smp of samples) {
-    const ready = smp.pods?.filter((p) => p.ready) ?? [];
-    const count = smp.pods !== undefined ? ready.length : fallbackReady;
-    let t = 0;
-    let c = 0;
-    for (const p of ready) {
-      if (p.cpuUtil !== undefined && Number.isFinite(p.cpuUtil)) {
-        t += p.cpuUtil;
-        c++;
-      }
-    }
-    if (count <= 0 || c === 0) continue;
-    const cpu = t / c;
-    if (cpu >= cfg.computeCutUtil) continue;
-    sx += smp.inFlight / count;
-    su += cpu;
-    n++;
-  }
-  if (n < samples.length / 2 || n === 0 || su / n < cfg.computeTrustUtil) return undefined;
-  return sx / su;
 }
 
 /** Carry the vertical state into the engine memory's `extra` map. */
