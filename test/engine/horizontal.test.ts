@@ -30,8 +30,9 @@ const table: { name: string; input: DecisionInput; want: { replicas: number; rea
       memory: ran({ recommendations: recs(8) }),
       nowMs: now,
     },
-    // Knative would ask (32 + 5000) / 8 = 629 pods here
-    want: { replicas: 8, reason: "Steady" },
+    // Knative would ask (32 + 5000) / 8 = 629 pods here; the engine adds only what drains the 5000
+    // queued requests within 5 s: 5000 × 5 ms / 5 s = 5 → (50 + 5 + 1.5·√55) / 8 = 8.3
+    want: { replicas: 9, reason: "ScaleUp" },
   },
   {
     name: "rejected requests count as demand",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decide } from "../../controller/src/engine/index.ts";
+import { decide, validateEngineConfig } from "../../controller/src/engine/index.ts";
 import { efficientConcurrency } from "../../controller/src/engine/vertical.ts";
 import type { ConcurrencyReason, DecisionInput } from "../../controller/src/engine/types.ts";
 import { memory, samples, spec, state, type Load } from "./helpers.ts";
@@ -35,8 +35,14 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
   },
   {
     name: "pod p99 near the SLO cuts",
-    input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90 })), memory: ran(), nowMs: now },
+    input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90, p50Ms: 80 })), memory: ran(), nowMs: now },
+    // p99 at 90% of the SLO: 7 × 0.75 / 0.9 = 5.8
     want: { target: 5, reason: "StressCut" },
+  },
+  {
+    name: "a heavy tail is not a cut by default (the p99.9 estimate is opt-in)",
+    input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 60, p50Ms: 10 })), memory: ran(), nowMs: now },
+    want: { target: 8, reason: "Hold" },
   },
   {
     name: "errors cut",
@@ -179,11 +185,20 @@ describe("vertical axis (decide)", () => {
   }
 
   it("a cut raises the replica count in the same call (the new target is the denominator)", () => {
-    const d = decide({ spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90 })), memory: ran(), nowMs: now });
+    const d = decide({ spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90, p50Ms: 80 })), memory: ran(), nowMs: now });
     assert.equal(d.targetConcurrency, 5);
     // 4 pods × 7 in flight = 28 concurrent; (28 + 0.5·√28) / 5 = 6.1 (β from the 100 ms SLO, floored at 0.5)
     assert.equal(d.desiredReplicas, 7);
     assert.equal(d.replicasReason, "ScaleUp");
+  });
+});
+
+describe("opt-in tail signal", () => {
+  it("cuts when the estimated p99.9 exceeds the SLO though the p99 alone is fine", () => {
+    const input = { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 60, p50Ms: 10 })), memory: ran(), nowMs: now };
+    const d = decide(input, validateEngineConfig({ tailCutFraction: 1 }));
+    // p99.9 ≈ 60 · 6^0.328 = 108 > 100 ms; suggestion 7 · (1 + 0.9) / 2 / 1.08 = 6.2
+    assert.deepEqual({ target: d.targetConcurrency, reason: d.concurrencyReason }, { target: 6, reason: "StressCut" }, d.concurrencyMessage);
   });
 });
 

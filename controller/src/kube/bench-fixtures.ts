@@ -124,7 +124,15 @@ export class LoadModel {
       for (let g = 0; g < gateways; g++) {
         const share = (x: number) => Math.floor(x / gateways) + (g < x % gateways ? 1 : 0);
         const req = Math.floor((this.#requests[i] ?? 0) / gateways);
-        pages[g]?.push({ proxy: `be_ep-${i}`, currentSessions: share(conc + queue), currentQueue: share(queue), requestsTotal: req, responses2xxTotal: req });
+        pages[g]?.push({
+          proxy: `be_ep-${i}`,
+          currentSessions: share(conc + queue),
+          currentQueue: share(queue),
+          requestsTotal: req,
+          responses2xxTotal: req,
+          totalTimeAvgS: 0.05,
+          queueTimeAvgS: queue > 0 ? 0.002 : 0,
+        });
       }
     }
     return pages;

@@ -379,7 +379,8 @@ export class ApaController {
       replicas: state.desiredReplicas,
       readyReplicas: state.readyReplicas,
       desiredReplicas: desired,
-      targetConcurrency: target,
+      // 0 means "not decided yet": never publish it (the gateway would read maxconn 0 as unlimited).
+      ...(target > 0 ? { targetConcurrency: target } : {}),
       ...(observed !== undefined ? { observedConcurrency: round2(observed) } : {}),
       ...(qps !== undefined ? { observedQps: qps } : {}),
       ...(lastScaleTime !== undefined ? { lastScaleTime } : {}),

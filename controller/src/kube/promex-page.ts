@@ -16,6 +16,10 @@ export interface BackendLoad {
   readonly currentQueue: number;
   readonly requestsTotal: number;
   readonly responses2xxTotal: number;
+  /** HAProxy's average total time of the last 1024 requests, s. @default template value */
+  readonly totalTimeAvgS?: number;
+  /** Average queue time of the last 1024 requests, s. @default template value */
+  readonly queueTimeAvgS?: number;
 }
 
 interface Family {
@@ -61,6 +65,10 @@ function valueFor(name: string, rest: string, b: BackendLoad, fallback: string):
       return String(b.requestsTotal);
     case "haproxy_backend_http_responses_total":
       return rest === ',code="2xx"' ? String(b.responses2xxTotal) : "0";
+    case "haproxy_backend_total_time_average_seconds":
+      return b.totalTimeAvgS === undefined ? fallback : String(b.totalTimeAvgS);
+    case "haproxy_backend_queue_time_average_seconds":
+      return b.queueTimeAvgS === undefined ? fallback : String(b.queueTimeAvgS);
     case "haproxy_backend_requests_denied_total":
     case "haproxy_backend_connection_errors_total":
       return "0";
