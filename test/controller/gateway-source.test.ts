@@ -14,13 +14,17 @@ const defaults: EndpointDefaults = { auth: { apiKeys: true, jwt: false }, minSlo
 
 describe("desiredStateFrom", () => {
   it("maps endpoints, target concurrency, slots and pods; older object wins a name clash", () => {
-    const a = { ...servingEndpointObj("ep-a", "fraud"), status: { targetConcurrency: 6 } } as unknown as ServingEndpoint;
-    a.metadata.creationTimestamp = "2026-11-22T10:00:00Z";
-    const clash = servingEndpointObj("ep-z", "fraud") as unknown as ServingEndpoint;
-    clash.metadata.creationTimestamp = "2026-11-22T11:00:00Z";
+    const objA = servingEndpointObj("ep-a", "fraud");
+    objA.metadata["creationTimestamp"] = "2026-11-22T10:00:00Z";
+    const a = { ...objA, status: { targetConcurrency: 6 } } as unknown as ServingEndpoint;
+    const objZ = servingEndpointObj("ep-z", "fraud");
+    objZ.metadata["creationTimestamp"] = "2026-11-22T11:00:00Z";
+    const clash = objZ as unknown as ServingEndpoint;
     const llm = servingEndpointObj("ep-l", "chat", { model: { uri: "hf://m", flavor: "llm" }, replicas: { min: 1, max: 2 } }) as unknown as ServingEndpoint;
     const slice = endpointSliceObj("ep-a", "fraud-1", { [L]: "fraud" }, ["10.0.0.2", "10.0.0.1"]) as unknown as V1EndpointSlice;
-    (slice.endpoints[1] as { conditions: Record<string, boolean> }).conditions = { ready: false, terminating: true };
+    const second = slice.endpoints?.[1];
+    assert.ok(second);
+    second.conditions = { ready: false, terminating: true };
     const foreign = endpointSliceObj("ep-z", "fraud-2", { [L]: "fraud" }, ["10.9.9.9"]) as unknown as V1EndpointSlice;
     const { state, skipped } = desiredStateFrom([clash, llm, a], [slice, foreign], defaults, []);
     assert.deepEqual(skipped, [{ key: "ep-z/fraud", reason: "name fraud is already served from namespace ep-a" }]);
