@@ -58,6 +58,9 @@ export function mockState(type: string, name: string, inputs: Record<string, unk
       break;
   }
   if (type.startsWith("aws:") && extra.arn === undefined) extra.arn = `arn:aws:mock:${ACCOUNT}:${name}`;
+  // Kubernetes objects are most of the resources and the program reads none of their outputs except a
+  // LoadBalancer's status: not echoing their inputs keeps the offline evaluation's heap about half as big.
+  if (type.startsWith("kubernetes:")) return extra;
   return { ...inputs, ...extra };
 }
 
