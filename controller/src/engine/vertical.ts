@@ -22,7 +22,7 @@ import {
   type ResourceKey,
 } from "./profile.ts";
 import { covers, cpuSaturation, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { ConcurrencyReason, DecisionInput, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
+import type { ConcurrencyReason, DecisionInput, EndpointSpec, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
   readonly target: number;
@@ -320,4 +320,3 @@ export function verticalExtra(v: VerticalResult): Record<string, number> {
   return out;
 }
 
-export type { EngineMemory };
