@@ -33,6 +33,8 @@ export interface VerticalResult {
   readonly ran: boolean;
   readonly baselineServiceMs: number | undefined;
   readonly profile: readonly ProfilePoint[];
+  /** True when the learned state (profile, fit, ceiling…) is the memory's as it came in. */
+  readonly unchanged: boolean;
   /** Linear latency model of a batching pod (ms, ms per in-flight request), when fitted. */
   readonly fit: { readonly a: number; readonly b: number } | undefined;
   /** Learned in-flight per pod at which CPU saturates (utilisation 1), when seen clearly enough. */
@@ -90,7 +92,9 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     stats: undefined,
     ran: false,
     baselineServiceMs: memory?.baselineServiceMs,
-    profile: readProfile(extra),
+    // Parsed only when the axis actually decides (see `unchanged`): most calls are NotDue.
+    profile: [] as readonly ProfilePoint[],
+    unchanged: true,
     fit: extra["fitA"] !== undefined && extra["fitB"] !== undefined ? { a: extra["fitA"], b: extra["fitB"] } : undefined,
     cpuKnee: extra["cpuKnee"],
     calmWindows: memory?.calmWindows ?? 0,
@@ -145,7 +149,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // Window means, not per-sample points: a sample's in-flight is an instant reading while its service
   // time and utilisations are averages over the second, and regressing on such noisy readings flattens
   // every fitted slope (errors in variables). Windows at different loads give the spread over time.
-  const profile = updateProfile(base.profile, x, s, resources);
+  const profile = updateProfile(readProfile(extra), x, s, resources);
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const podP99 = w.p99Ms !== undefined ? Math.max(s, w.p99Ms - (w.queueMs ?? 0)) : undefined;
@@ -231,7 +235,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const hardCap = lowest(caps.filter((c2) => c2.fitted));
   const hardC = hardCap !== undefined ? Math.max(lo, Math.round(hardCap.x)) : undefined;
 
-  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee };
+  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee, unchanged: false };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
   // Latency and compute stress at under one request in flight per pod is not caused by concurrency
   // (a slow request, the tail of a drain): cutting the limit would not relieve it.
