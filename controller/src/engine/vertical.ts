@@ -254,6 +254,10 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     if (t >= current) {
       return { ...next, target: current, reason: "Bounds", message: `${names.join(", ")}; but target ${current} is at the minimum ${lo}`, stressWindows: base.stressWindows + 1, calmWindows: 0 };
     }
+    const wait = over.length === 0 ? refinementWait(current, t, base.lastChangeAtMs, nowMs, cfg) : undefined;
+    if (wait !== undefined) {
+      return { ...next, target: current, reason: "Hold", message: `${names.join(", ")}; a small refinement ${current} → ${t} waits until ${wait} ms (one per ${cfg.refineIntervalMs / 60_000} min); ${state0}`, stressWindows: 0, calmWindows: 0 };
+    }
     return {
       ...next,
       target: t,
@@ -299,6 +303,10 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (t <= current) {
     return { ...next, target: current, reason: "Hold", message: `calm, but a raise is capped (${limits.join(", ") || `maximum ${hi}`}); ${state0}; keeping ${current}`, stressWindows: 0, calmWindows: calm };
   }
+  const wait = refinementWait(current, t, base.lastChangeAtMs, nowMs, cfg);
+  if (wait !== undefined) {
+    return { ...next, target: current, reason: "Hold", message: `calm; a small refinement ${current} → ${t} waits until ${wait} ms (one per ${cfg.refineIntervalMs / 60_000} min); ${state0}`, stressWindows: 0, calmWindows: calm };
+  }
   return {
     ...next,
     target: t,
@@ -309,6 +317,17 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     lastChangeAtMs: nowMs,
     lastChangeDir: 1,
   };
+}
+
+/**
+ * Small changes (under `refineFraction` of the target) that no stress signal asks for are refinements:
+ * at most one per `refineIntervalMs`, so a steady load sees a steady target. Returns when it may happen,
+ * or undefined when it may happen now. Big corrections and stress cuts are never delayed.
+ */
+function refinementWait(current: number, t: number, lastChangeAtMs: number | undefined, nowMs: number, cfg: EngineConfig): number | undefined {
+  if (Math.abs(t - current) >= cfg.refineFraction * current || lastChangeAtMs === undefined) return undefined;
+  const at = lastChangeAtMs + cfg.refineIntervalMs;
+  return nowMs < at ? at : undefined;
 }
 
 /** Carry the vertical state into the engine memory's `extra` map. */
