@@ -93,7 +93,7 @@ controller.startCaches();
 while (!controller.synced) await new Promise((r) => setImmediate(r));
 
 const load = new LoadModel(opts.endpoints);
-const lean = defaultTemplate().filter((f) => /_(current_sessions|current_queue|http_requests_total|http_responses_total|requests_denied_total|connection_errors_total|queue_time_average_seconds|total_time_average_seconds|active_servers) /.test(f.header[0] ?? ""));
+const lean = defaultTemplate().filter((f) => /_(current_sessions|current_queue|sessions_total|http_requests_total|http_responses_total|requests_denied_total|connection_errors_total|queue_time_average_seconds|total_time_average_seconds|active_servers) /.test(f.header[0] ?? ""));
 const render = (full: boolean): number => {
   let bytes = 0;
   for (const [g, backends] of load.next(opts.gateways).entries()) {

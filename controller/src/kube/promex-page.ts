@@ -62,6 +62,7 @@ function valueFor(name: string, rest: string, b: BackendLoad, fallback: string):
     case "haproxy_backend_current_queue":
       return String(b.currentQueue);
     case "haproxy_backend_http_requests_total":
+    case "haproxy_backend_sessions_total":
       return String(b.requestsTotal);
     case "haproxy_backend_http_responses_total":
       return rest === ',code="2xx"' ? String(b.responses2xxTotal) : "0";
