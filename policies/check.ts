@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--config <file>", "policy pack config (default: policies/config/<stack>.json when it exists)")
     .option("--inventory <file>", "check this JSON resource list instead of evaluating the program")
     .option("--json", "print diagnostics as JSON")
-    .option("--preview", "evaluate as a preview: outputs not known before an update are unknown (policies reading them report can't-run)")
+    .option("--preview", "run the program in preview mode (pulumi.runtime.isDryRun() true)")
     .exitOverride();
   let opts: Options;
   try {

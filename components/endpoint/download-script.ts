@@ -13,8 +13,8 @@
  *   a race deletes its copy.
  */
 
-/** Shell script for one model version. */
-export function downloadScript(store: "s3" | "gcs" | "minio", digest: string, verifyFiles: boolean): string {
+/** Shell script for one model version; `cacheDir` is where the node cache is mounted. @default "/cache" */
+export function downloadScript(store: "s3" | "gcs" | "minio", digest: string, verifyFiles: boolean, cacheDir = "/cache"): string {
   const hex = digest.replace(/^sha256:/, "");
   const fetch =
     store === "gcs"
@@ -29,10 +29,12 @@ export function downloadScript(store: "s3" | "gcs" | "minio", digest: string, ve
         ].join("\n");
   return [
     "set -eu",
-    `dest="/cache/sha256-${hex}"`,
+    `dest="${cacheDir}/sha256-${hex}"`,
     'if [ -f "$dest/.complete" ]; then echo "model cached on this node: $dest"; exit 0; fi',
-    "mkdir -p /cache/.partial",
-    'tmp="$(mktemp -d /cache/.partial/dl.XXXXXX)"',
+    `mkdir -p "${cacheDir}/.partial"`,
+    `tmp="$(mktemp -d "${cacheDir}/.partial/dl.XXXXXX")"`,
+    // A failed or killed download leaves nothing behind.
+    `trap 'rm -rf "$tmp"' EXIT`,
     fetch,
     `echo "${hex}  $tmp/SHA256SUMS" | sha256sum -c --quiet -`,
     verifyFiles ? '(cd "$tmp" && sha256sum -c --quiet SHA256SUMS)' : "true # file hashes skipped for models ≥ 10 GB",

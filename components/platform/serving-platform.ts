@@ -110,7 +110,11 @@ export class ServingPlatform extends pulumi.ComponentResource {
     }, k8sOpts);
 
     const byPool = new Map<string, PlannedEndpoint[]>();
-    for (const e of args.endpoints) byPool.set(e.pool.poolName, [...(byPool.get(e.pool.poolName) ?? []), e]);
+    for (const e of args.endpoints) {
+      const list = byPool.get(e.pool.poolName);
+      if (list === undefined) byPool.set(e.pool.poolName, [e]);
+      else list.push(e);
+    }
     const downloader: ImageRole = args.cloud === "gcp" ? "gcloudCli" : "awsCli";
     new WarmPool(`${name}-warm`, {
       pools: args.pools.map((p) => {

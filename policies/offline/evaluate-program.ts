@@ -35,8 +35,8 @@ export function toOffline(resources: readonly RegisteredResource[], stack: strin
 }
 
 /**
- * Runs the program for `stack` under mocks (config from Pulumi.<stack>.yaml); `preview` makes not-yet-known
- * outputs unknown, as in `pulumi preview`. The program's own errors propagate.
+ * Runs the program for `stack` under mocks (config from Pulumi.<stack>.yaml); `preview` runs it in preview mode
+ * (`isDryRun()` true; outputs the mocks don't supply stay unknown). The program's own errors propagate.
  */
 export async function evaluateProgram(stack: string, preview = false): Promise<OfflineResource[]> {
   // Loaded on demand: `--inventory` runs never pay for loading the program and the providers.

@@ -30,8 +30,9 @@ const table: { name: string; input: DecisionInput; want: { replicas: number; rea
       memory: ran({ recommendations: recs(8) }),
       nowMs: now,
     },
-    // Knative would ask (32 + 5000) / 8 = 629 pods here
-    want: { replicas: 8, reason: "Steady" },
+    // Knative would ask (32 + 5000) / 8 = 629 pods here; the engine adds only what drains the 5000
+    // queued requests within 5 s: 5000 × 5 ms / 5 s = 5 → (50 + 5 + 1.5·√55) / 8 = 8.3
+    want: { replicas: 9, reason: "ScaleUp" },
   },
   {
     name: "rejected requests count as demand",
@@ -207,8 +208,8 @@ const table: { name: string; input: DecisionInput; want: { replicas: number; rea
   {
     name: "with an SLO, the headroom follows from it: a loose SLO needs little",
     input: { spec: baseSpec({ sloP99Ms: 100 }), state: state(), history: steady({ qps: 10_000, serviceMs: 5, readyPods: 4 }), memory: ran(), nowMs: now },
-    // β = ln(1000)·5 / (√50 · 0.2·100) = 0.24 → the floor 0.5; (50 + 0.5·√50) / 8 = 6.7
-    want: { replicas: 7, reason: "ScaleUp" },
+    // β = ln(1000)·5 / (√50 · 0.2·100) = 0.24 → the floor 1; (50 + 1·√50) / 8 = 7.1
+    want: { replicas: 8, reason: "ScaleUp" },
   },
   {
     name: "with an SLO, the headroom follows from it: a tight SLO needs much",

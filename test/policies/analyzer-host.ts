@@ -1,8 +1,9 @@
 /**
- * TEST DOUBLE of the Pulumi engine's side of the analyzer protocol: starts the policy pack exactly as the CLI
- * does (`node policies/index.ts` in the pack directory, which constructs the PolicyPack and serves gRPC on a
- * free loopback port it prints), then calls the pack's real policy server (`@pulumi/policy` 1.21) over gRPC
- * with pulumirpc.Analyzer requests. The child process is killed by `close()`.
+ * TEST DOUBLE of the Pulumi engine's side of the analyzer protocol: starts the policy pack the way the Node.js
+ * language host does — Pulumi's own runner `@pulumi/pulumi/cmd/run-policy-pack <engine> <pack dir>` in the pack
+ * directory, which registers its vendored ts-node, require()s the pack's `main` (policies/main.js → index.ts),
+ * and the PolicyPack then serves gRPC on a free loopback port it prints — and calls the pack's real policy
+ * server (`@pulumi/policy` 1.21) with pulumirpc.Analyzer requests. The child process is killed by `close()`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
@@ -42,9 +43,12 @@ export class AnalyzerHost {
     this.client = client;
   }
 
-  /** Starts the pack (`policies/index.ts`) and connects to it. */
+  /** Starts the pack in `<root>/policies` with Pulumi's policy-pack runner and connects to it. */
   static async start(root: string): Promise<AnalyzerHost> {
-    const child = spawn(process.execPath, ["index.ts"], { cwd: join(root, "policies"), stdio: ["ignore", "pipe", "pipe"] });
+    const packDir = join(root, "policies");
+    const runner = createRequire(import.meta.url).resolve("@pulumi/pulumi/cmd/run-policy-pack");
+    // The engine address is required by the runner's usage line but unused by a policy pack.
+    const child = spawn(process.execPath, [runner, "127.0.0.1:0", packDir], { cwd: packDir, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const port = await new Promise<number>((resolve, reject) => {

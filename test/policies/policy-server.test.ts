@@ -1,6 +1,7 @@
 /**
- * The pack as the Pulumi CLI runs it: `policies/index.ts` started in the pack directory serves the real
- * `@pulumi/policy` analyzer over gRPC; an engine-side test double (analyzer-host.ts) calls it.
+ * The pack as the Pulumi CLI runs it: Pulumi's policy-pack runner loads `policies/` (main.js → index.ts), the
+ * PolicyPack serves the real `@pulumi/policy` analyzer over gRPC, and an engine-side test double
+ * (analyzer-host.ts) calls it.
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";

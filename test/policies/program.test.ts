@@ -55,9 +55,12 @@ const variants: Variant[] = [
   { name: "model server without a memory limit", stack: "local", want: "container-resources-set", edit: (rs) => { delete podSpec(rs, "ep-fraud-classifier").containers[0].resources.limits.memory; } },
   { name: "model server allowed to escalate privileges", stack: "prod-gcp", want: "restricted-pod-security", edit: (rs) => { podSpec(rs, "ep-support-agent").containers[0].securityContext.allowPrivilegeEscalation = true; } },
   { name: "endpoint namespace without its default-deny policy", stack: "staging-aws", want: "endpoint-default-deny-ingress", edit: (rs) => rs.filter((r) => !(r.type.endsWith(":NetworkPolicy") && (r.props as any).metadata.name === "default-deny" && (r.props as any).metadata.namespace === "ep-text-embedder")) },
-  { name: "gateway config that routes before authenticating", stack: "local", want: "gateway-requires-auth", edit: (rs) => {
-    pick(rs, ":ConfigMap", "haproxy-config").props.data["haproxy.cfg"] =
-      "frontend fe_public\n    bind :8443\n    use_backend be_%[path,field(3,/)]\n    http-request return status 401 unless { http_auth_bearer -m found }\n";
+  { name: "gateway config with its missing-credentials gate deleted", stack: "local", want: "gateway-requires-auth", edit: (rs) => {
+    const data = pick(rs, ":ConfigMap", "haproxy-config").props.data;
+    const lines = String(data["haproxy.cfg"]).split("\n");
+    const kept = lines.filter((l) => !/return status 401 .*unless \{ var\(txn\.bearer\) -m found \}/.test(l));
+    if (lines.length - kept.length !== 1) throw new Error(`expected one gate line in the rendered haproxy.cfg, found ${lines.length - kept.length}`);
+    data["haproxy.cfg"] = kept.join("\n");
   } },
   { name: "S3 model bucket without its public access block", stack: "staging-aws", want: "model-bucket-private-encrypted-versioned", edit: (rs) => rs.filter((r) => !r.type.endsWith(":BucketPublicAccessBlock")) },
   { name: "GCS model bucket public access not enforced", stack: "prod-gcp", want: "model-bucket-private-encrypted-versioned", edit: (rs) => { pick(rs, "gcp:storage/bucket:Bucket", rs.find((r) => r.type === "gcp:storage/bucket:Bucket")!.name).props.publicAccessPrevention = "inherited"; } },

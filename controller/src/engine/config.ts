@@ -26,7 +26,7 @@ export interface EngineConfig {
   readonly targetUtilization: number;
   /** Square-root staffing headroom without an SLO: slots = demand / utilisation + β·√demand. @default 1.5 */
   readonly staffingBeta: number;
-  /** With an SLO, β is derived from it (see `staffingBetaFor`) and clamped to [min, max]. @default 0.5 */
+  /** With an SLO, β is derived from it (see `staffingBetaFor`) and clamped to [min, max]; the floor absorbs load jumps within a pod start. @default 1 */
   readonly minStaffingBeta: number;
   /** @default 4 */
   readonly maxStaffingBeta: number;
@@ -34,6 +34,8 @@ export interface EngineConfig {
   readonly sloTargetAttainment: number;
   /** A last sample whose demand is at least this multiple of the up-window mean is a step: acted on at once, off-cadence. @default 2 */
   readonly surgeRatio: number;
+  /** The gateway queue of the newest sample is drained within max(this, 2 service times): extra demand queued × S / that, ms. @default 5000 */
+  readonly backlogDrainMs: number;
   /** A scale-up smaller than this fraction of the current replicas waits, unless requests queue. @default 0.05 */
   readonly scaleUpTolerance: number;
   /** A scale-down smaller than this fraction of the current replicas is skipped. @default 0.1 */
@@ -57,11 +59,11 @@ export interface EngineConfig {
   readonly maxCutFactor: number;
   /** Largest factor one raise may apply (new ≤ old × this, and at least +1). @default 1.5 */
   readonly maxRaiseFactor: number;
-  /** A target more than this fraction above the learned saturation point is cut to it. @default 0.15 */
+  /** Dead band around a learned saturation point x: cut only above x·(1 + this), raise toward it only below x / (1 + this). @default 0.15 */
   readonly modelTolerance: number;
   /** Consecutive calm, binding windows before the first raise. @default 2 */
   readonly calmWindowsToRaise: number;
-  /** After a cut from level c, raises stay below c for this long, ms. @default 1200000 */
+  /** After a stress cut from level c to t, raises stay below the middle of c and t for this long, ms. @default 1200000 */
   readonly ceilingHoldMs: number;
 
   /** Latency inflation (service time / low-load service time): cut at or above. @default 1.25 */
@@ -72,6 +74,16 @@ export interface EngineConfig {
   readonly sloCutFraction: number;
   /** ... raise only at or below. @default 0.7 */
   readonly sloRaiseFraction: number;
+  /**
+   * Estimated pod p99.9 (log-normal from p50 and p99) / SLO: cut at or above; 0 = off. Off by default:
+   * from per-second quantiles the estimate runs high, and on the Azure LLM trace it over-provisions
+   * (see docs/engine.md). @default 0
+   */
+  readonly tailCutFraction: number;
+  /** ... raise only at or below `tailCutFraction` × this. @default 0.9 */
+  readonly tailRaiseBand: number;
+  /** The p99 signal counts only while the mean gateway queue time is at most this fraction of the service time. @default 0.1 */
+  readonly podP99MaxQueueFraction: number;
   /** Errors (5xx other than 429) / arrivals: cut at or above. @default 0.01 */
   readonly errorCutFraction: number;
   /** ... raise only at or below. @default 0.001 */
@@ -110,10 +122,11 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   scaleDownWindowMs: 300_000,
   targetUtilization: 1,
   staffingBeta: 1.5,
-  minStaffingBeta: 0.5,
+  minStaffingBeta: 1,
   maxStaffingBeta: 4,
   sloTargetAttainment: 0.999,
   surgeRatio: 2,
+  backlogDrainMs: 5000,
   scaleUpTolerance: 0.05,
   scaleDownTolerance: 0.1,
   maxScaleUpLoadFactor: 1.5,
@@ -132,6 +145,9 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   inflationRaise: 1.1,
   sloCutFraction: 0.8,
   sloRaiseFraction: 0.7,
+  podP99MaxQueueFraction: 0.1,
+  tailCutFraction: 0,
+  tailRaiseBand: 0.9,
   errorCutFraction: 0.01,
   errorRaiseFraction: 0.001,
   computeCutUtil: 0.95,
@@ -166,6 +182,7 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   maxStaffingBeta: num(0, 10),
   sloTargetAttainment: num(0.5, 0.999999),
   surgeRatio: num(1.1, 1000),
+  backlogDrainMs: int(1000, 600_000),
   scaleUpTolerance: num(0, 0.5),
   scaleDownTolerance: num(0, 0.5),
   maxScaleUpLoadFactor: num(1, 100),
@@ -184,6 +201,9 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   inflationRaise: num(1, 100),
   sloCutFraction: num(0.1, 1),
   sloRaiseFraction: num(0.05, 1),
+  podP99MaxQueueFraction: num(0, 100),
+  tailCutFraction: num(0, 10),
+  tailRaiseBand: num(0.1, 1),
   errorCutFraction: num(0, 1),
   errorRaiseFraction: num(0, 1),
   computeCutUtil: num(0.1, 1),

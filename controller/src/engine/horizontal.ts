@@ -6,7 +6,7 @@
  */
 import type { EngineConfig } from "./config.ts";
 import { covers, demandSeries, mean, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { DecisionInput, EndpointSample, ReplicaReason } from "./types.ts";
+import type { DecisionInput, EndpointSample, EndpointSpec, ReplicaReason } from "./types.ts";
 
 export interface Recommendation {
   readonly atMs: number;
@@ -71,7 +71,9 @@ export interface DemandEstimate {
   readonly lastTwo: number;
   /** The last sample alone, when it is a step of at least `surgeRatio` over the up-window mean; else 0. */
   readonly surge: number;
-  /** What the decision uses: the max of the above. */
+  /** Extra concurrency to drain the gateway queue of the newest sample within the drain time. */
+  readonly backlog: number;
+  /** What the decision uses: the max of the above, plus the backlog. */
   readonly demand: number;
 }
 
@@ -83,15 +85,24 @@ export function estimateDemand(
   readyFallback: number,
   sAtTarget: number | undefined,
   surgeRatio: number,
+  growsAbove = false,
+  drainMs = 5000,
 ): DemandEstimate {
-  const ds = demandSeries(up, c, s0, readyFallback, sAtTarget);
+  const ds = demandSeries(up, c, s0, readyFallback, sAtTarget, growsAbove);
   const upWindow = mean(ds);
   const fast = mean(ds.slice(-Math.max(1, fastCount)));
   const last = ds[ds.length - 1] ?? 0;
   const prev = ds[ds.length - 2];
   const lastTwo = prev === undefined ? 0 : Math.min(prev, last);
   const surge = last >= surgeRatio * Math.max(upWindow, 1e-9) && last > 0 ? last : 0;
-  return { upWindow, fast, lastTwo, surge, demand: Math.max(upWindow, fast, lastTwo, surge) };
+  // The backlog already in the queue is work too: drain it within max(drain time, 2 service times).
+  // Bounded by the queue's own bound, unlike Knative's queue / target (knative/serving#13284).
+  const newest = up[up.length - 1];
+  // the newest sample's service time as rescaled to the target (demand / arrival rate)
+  const rate = newest !== undefined ? newest.arrivals / ((newest.intervalMs ?? 1000) / 1000) : 0;
+  const s = sAtTarget ?? (rate > 0 && newest?.serviceTimeMs !== undefined ? (last * 1000) / rate : undefined);
+  const backlog = newest !== undefined && s !== undefined && newest.queued > 0 ? (newest.queued * s) / Math.max(drainMs, 2 * s) : 0;
+  return { upWindow, fast, lastTwo, surge, backlog, demand: Math.max(upWindow, fast, lastTwo, surge) + backlog };
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
@@ -115,9 +126,14 @@ export function surgeDue(
   const up = windowOf(history, nowMs, cfg.scaleUpWindowMs);
   const u = cfg.targetUtilization;
   const sAtTarget = fit !== undefined ? fit.a + fit.b * u * c : undefined;
-  const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio);
+  const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, fit), cfg.backlogDrainMs);
   const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, sAtTarget ?? meanServiceMs(up), est.surge);
   return est.surge > 0 && replicasFor(est.surge, c, u, beta) > state.desiredReplicas * (1 + cfg.scaleUpTolerance);
+}
+
+/** A batching pod is slower at higher concurrency; until its latency model is fitted, assume no gain. */
+function growsAbove(spec: EndpointSpec, fit: { readonly a: number; readonly b: number } | undefined): boolean {
+  return (spec.runtime === "vllm" || spec.runtime === "triton") && fit === undefined;
 }
 
 function meanServiceMs(samples: readonly EndpointSample[]): number | undefined {
@@ -184,7 +200,7 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   const up: WindowStats = statsOf(upSamples, cfg.sampleIntervalMs, readyFallback);
   const u = cfg.targetUtilization;
   const sAtTarget = a.fit !== undefined ? a.fit.a + a.fit.b * u * c : undefined;
-  const est = estimateDemand(upSamples, fastSamples.length, c, a.baselineServiceMs, readyFallback, sAtTarget, cfg.surgeRatio);
+  const est = estimateDemand(upSamples, fastSamples.length, c, a.baselineServiceMs, readyFallback, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, a.fit), cfg.backlogDrainMs);
   const demand = est.demand;
   const serviceMs = sAtTarget ?? up.serviceMs;
   const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, demand);
@@ -201,7 +217,7 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     recommendations: recs,
   });
   const why = `demand ${fmt(demand)} (${fmt(up.arrivalsPerS)} req/s × ${fmt(
-    sAtTarget ?? predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs),
+    sAtTarget ?? predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs, growsAbove(input.spec, a.fit)),
   )} ms) + ${fmt(beta)}·√demand headroom at target ${c}`;
 
   if (rec > current) {

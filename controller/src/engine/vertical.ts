@@ -8,6 +8,7 @@
  */
 import type { EngineConfig } from "./config.ts";
 import {
+  efficientConcurrency,
   fitLinear,
   inFlightAt,
   kneeOf,
@@ -20,8 +21,8 @@ import {
   type ProfilePoint,
   type ResourceKey,
 } from "./profile.ts";
-import { covers, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { ConcurrencyReason, DecisionInput, EndpointSample, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
+import { covers, cpuSaturation, statsOf, windowOf, type WindowStats } from "./signals.ts";
+import type { ConcurrencyReason, DecisionInput, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
   readonly target: number;
@@ -75,27 +76,10 @@ interface Signal {
   readonly needsLoad?: boolean;
 }
 
-const f2 = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
+/** (z(0.999) − z(0.99)) / z(0.99) for a log-normal tail. */
+const tailExponent = (3.0902 - 2.3263) / 2.3263;
 
-/** Efficient concurrency of a batching pod from a linear latency model S(x) = a + b·x (see docs). */
-export function efficientConcurrency(
-  a: number,
-  b: number,
-  p99Ratio: number,
-  sloP99Ms: number | undefined,
-  sloFraction: number,
-  maxC: number,
-  fraction: number,
-): number | undefined {
-  if (!(b > 0) || !(a > 0)) return undefined;
-  let xs = maxC;
-  if (sloP99Ms !== undefined) xs = Math.min(xs, ((sloFraction * sloP99Ms) / p99Ratio - a) / b);
-  if (!(xs > 0)) return 1;
-  const k = fraction * (xs / (a + b * xs));
-  const denom = 1 - k * b;
-  if (denom <= 0) return undefined;
-  return Math.min(xs, (k * a) / denom);
-}
+const f2 = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
 
 export function decideVertical(input: DecisionInput, cfg: EngineConfig): VerticalResult {
   const { spec, state, history, nowMs, memory } = input;
@@ -165,6 +149,12 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const podP99 = w.p99Ms !== undefined ? Math.max(s, w.p99Ms - (w.queueMs ?? 0)) : undefined;
+  const podP50 = w.p50Ms !== undefined ? Math.max(1e-9, w.p50Ms - (w.queueMs ?? 0)) : undefined;
+  // The SLO asks for 99.9% of requests within the p99 objective, so the tail beyond p99 matters; with
+  // only p50 and p99 at hand, extrapolate it as log-normal: p99.9 = p99 · (p99/p50)^((3.090−2.326)/2.326).
+  // Heavy-tailed per-request costs (LLM output lengths) show up here long before they move the p99.
+  const tail = podP99 !== undefined && podP50 !== undefined ? Math.max(1, podP99 / podP50) ** tailExponent : 1;
+  const podP999 = podP99 !== undefined ? podP99 * tail : undefined;
   const errorFrac = w.arrivalsPerS > 0 ? w.errorsPerS / w.arrivalsPerS : 0;
 
   // Stress: each signal with its cut and (lower) raise threshold, and the target it suggests on a cut.
@@ -172,10 +162,18 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (usesInflation(rt)) {
     signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation, needsLoad: true });
   }
-  if (podP99 !== undefined && spec.sloP99Ms !== undefined) {
+  // The end-to-end p99 minus the mean queue time stands for the pod's p99 only while the gateway queue
+  // is short; a long queue is the horizontal axis's business, not the pod's.
+  const queueShort = (w.queueMs ?? 0) <= cfg.podP99MaxQueueFraction * s;
+  if (podP99 !== undefined && spec.sloP99Ms !== undefined && queueShort) {
     const ratio = podP99 / spec.sloP99Ms;
     const mid = (cfg.sloCutFraction + cfg.sloRaiseFraction) / 2;
     signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true });
+    if (podP999 !== undefined && cfg.tailCutFraction > 0) {
+      const r999 = podP999 / spec.sloP99Ms;
+      const raise = cfg.tailCutFraction * cfg.tailRaiseBand;
+      signals.push({ name: "pod p99.9 (log-normal estimate) / SLO", value: r999, cut: cfg.tailCutFraction, raise, suggest: (x * (cfg.tailCutFraction + raise)) / 2 / r999, needsLoad: true });
+    }
   }
   signals.push({ name: "error fraction", value: errorFrac, cut: Math.max(cfg.errorCutFraction, 1e-12), raise: cfg.errorRaiseFraction, suggest: x * 0.75 });
   if (compute !== undefined) {
@@ -205,7 +203,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // efficient point of the fitted latency model under the SLO.
   // `fitted` caps are learned from a range of in-flight and may cut; guesses only bound a raise.
   const caps: { name: string; x: number; fitted: boolean }[] = [];
-  const kneeNow = usesInflation(rt) ? cpuSaturation(samples, state.readyReplicas, cfg) : undefined;
+  const kneeNow = usesInflation(rt) ? cpuSaturation(samples, state.readyReplicas, cfg.computeCutUtil, cfg.computeTrustUtil) : undefined;
   const cpuKnee = kneeNow === undefined ? base.cpuKnee : base.cpuKnee === undefined ? kneeNow : base.cpuKnee + profileAlpha * (kneeNow - base.cpuKnee);
   if (cpuKnee !== undefined && usesInflation(rt)) caps.push({ name: `CPU saturates at ~${f2(cpuKnee)} in flight`, x: cpuKnee, fitted: true });
   for (const key of resourceKeys) {
@@ -220,8 +218,12 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const fit = isBatching(rt) ? fitLinear(profile) : undefined;
   if (fit !== undefined) {
     const ratio = podP99 !== undefined ? Math.max(1, podP99 / s) : 1;
-    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction);
-    if (eff !== undefined) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
+    // When the cluster cannot add pods (some cannot be scheduled, or the replica maximum is reached),
+    // each pod's throughput is all there is: go for the most the SLO allows, not the efficient point.
+    const capped = state.unschedulableReplicas > 0 || state.desiredReplicas >= spec.replicas.max;
+    const fraction = capped ? 1 : cfg.efficientThroughputFraction;
+    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, fraction) ?? Infinity;
+    if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
   const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
   const cap = lowest(caps);
@@ -235,7 +237,9 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // (a slow request, the tail of a drain): cutting the limit would not relieve it.
   const loaded = x >= cfg.minStressInFlight;
   const over = signals.filter((g) => g.value >= g.cut && (loaded || !g.needsLoad));
-  const modelCut = hardC !== undefined && current > hardC * (1 + cfg.modelTolerance);
+  // A dead band around a learned saturation point: its estimate moves by ~10% window to window, and an
+  // integer target must not follow that noise.
+  const modelCut = hardCap !== undefined && hardC !== undefined && hardC < current && current > hardCap.x * (1 + cfg.modelTolerance);
   if (over.length > 0 || modelCut) {
     const suggestions = over.map((g) => g.suggest);
     if (hardC !== undefined) suggestions.push(hardC);
@@ -255,7 +259,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
       calmWindows: 0,
       lastChangeAtMs: nowMs,
       lastChangeDir: -1,
-      ceiling: over.length > 0 ? current : base.ceiling,
+      // Raises stay below the middle of the cut for a while: the level that hurt, and just under it, are not retried at once.
+      ceiling: over.length > 0 ? Math.ceil((current + t) / 2) : base.ceiling,
       ceilingUntilMs: over.length > 0 ? nowMs + cfg.ceilingHoldMs : base.ceilingUntilMs,
     };
   }
@@ -280,6 +285,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (capC !== undefined && capC < t && cap !== undefined) {
     t = capC;
     limits.push(cap.name);
+    if (current >= cap.x / (1 + cfg.modelTolerance)) t = current;
   }
   if (base.ceiling !== undefined && base.ceilingUntilMs !== undefined && nowMs < base.ceilingUntilMs && t >= base.ceiling) {
     t = base.ceiling - 1;
@@ -299,38 +305,6 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     lastChangeAtMs: nowMs,
     lastChangeDir: 1,
   };
-}
-
-/**
- * In-flight per pod at which CPU reaches utilisation 1, from the samples of a window whose CPU is not
- * yet saturated (a saturated reading says nothing about where saturation starts; the latency knee
- * covers that): Σ in-flight / Σ CPU. CPU use of a CPU-bound pod grows in proportion to the requests
- * it works on, so one window is enough, once the mean CPU is at least `computeTrustUtil`.
- */
-function cpuSaturation(samples: readonly EndpointSample[], fallbackReady: number, cfg: EngineConfig): number | undefined {
-  let sx = 0;
-  let su = 0;
-  let n = 0;
-  for (const smp of samples) {
-    const ready = smp.pods?.filter((p) => p.ready) ?? [];
-    const count = smp.pods !== undefined ? ready.length : fallbackReady;
-    let t = 0;
-    let c = 0;
-    for (const p of ready) {
-      if (p.cpuUtil !== undefined && Number.isFinite(p.cpuUtil)) {
-        t += p.cpuUtil;
-        c++;
-      }
-    }
-    if (count <= 0 || c === 0) continue;
-    const cpu = t / c;
-    if (cpu >= cfg.computeCutUtil) continue;
-    sx += smp.inFlight / count;
-    su += cpu;
-    n++;
-  }
-  if (n < samples.length / 2 || n === 0 || su / n < cfg.computeTrustUtil) return undefined;
-  return sx / su;
 }
 
 /** Carry the vertical state into the engine memory's `extra` map. */

@@ -109,11 +109,19 @@ export function summariseRun(
       const peak = records.filter((r) => r.tS < dropAt).at(-1)?.desiredReplicas ?? 0;
       const fell = records.find((r) => r.tS >= dropAt && r.desiredReplicas < peak);
       scaleDownAfterDropS = fell === undefined ? undefined : fell.tS - dropAt;
+      const steps: string[] = [];
+      let last = peak;
+      for (const r of records.filter((x) => x.tS >= dropAt)) {
+        if (r.desiredReplicas !== last) steps.push(`${last}→${r.desiredReplicas} at +${r.tS - dropAt} s`);
+        last = r.desiredReplicas;
+      }
+      const low = records.at(-1)?.desiredReplicas ?? peak;
+      const reachedLow = records.find((r) => r.tS >= dropAt && r.desiredReplicas === low && low < peak);
       lines.push(
-        `load drop at ${dropAt} s: desired replicas ${peak} → ` +
-          (fell === undefined
-            ? `no scale-down within the run`
-            : `${fell.desiredReplicas} first at ${fell.tS} s, ${scaleDownAfterDropS} s after the drop (down-window ${o.downWindowS} s)`),
+        `load drop at ${dropAt} s: desired replicas ${peak} at the drop; ` +
+          (steps.length === 0 ? `no scale-down within the run` : `${steps.join(", ")}`) +
+          (reachedLow !== undefined ? `; the low-load count ${low} reached ${reachedLow.tS - dropAt} s after the drop` : "") +
+          ` (engine down-window ${o.downWindowS} s: each scale-down goes to the largest per-cycle recommendation of the last ${o.downWindowS} s)`,
       );
     }
   }

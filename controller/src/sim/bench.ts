@@ -2,7 +2,8 @@
  * `npm run bench:autoscaler [-- --scenarios a,b] [--skip-perf] [--skip-seeds]`
  * Runs the scenario library under every policy, the concurrency sweep per model profile, checks
  * issue 2's acceptance criteria 2–7 on the results, measures the simulator's own speed, and writes
- * docs/benchmarks/autoscaler.md with the tables and SVG charts (docs/benchmarks/autoscaler-*.svg).
+ * docs/benchmarks/autoscaler.md with the tables and SVG charts (docs/benchmarks/autoscaler-*.svg), and
+ * the same figures as JSON (docs/benchmarks/autoscaler.json).
  */
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -37,9 +38,10 @@ function mdTable(results: readonly PolicyResult[]): string {
 
 function perfRun(file: string): { requests: number; wallS: number; cpuS: number; planS: number; policy: string }[] {
   const sc = loadScenario(file);
-  const t0 = performance.now();
+  const c0 = process.cpuUsage();
   planTraffic(sc);
-  const planS = (performance.now() - t0) / 1000;
+  const c1 = process.cpuUsage(c0);
+  const planS = (c1.user + c1.system) / 1e6;
   const out: { requests: number; wallS: number; cpuS: number; planS: number; policy: string }[] = [];
   for (const p of ["static", "apa"] as PolicyName[]) {
     const run = runScenario(sc, [p]);
@@ -106,13 +108,13 @@ function main(opts: { scenarios?: string; skipPerf?: boolean; skipSeeds?: boolea
     const res = perfRun(join(SCENARIOS, PERF));
     const lines = res.map(
       (p) =>
-        `| ${p.policy} | ${p.requests} | ${p.wallS.toFixed(1)} | ${p.cpuS.toFixed(1)} | ${(p.requests / p.cpuS / 1e6).toFixed(2)} M | ${(3600 / p.cpuS).toFixed(0)}× | ${(p.cpuS / p.planS).toFixed(1)}× |`,
+        `| ${p.policy} | ${p.requests} | ${p.wallS.toFixed(1)} | ${(p.requests / p.wallS / 1e6).toFixed(2)} M | ${p.cpuS.toFixed(1)} | ${(p.requests / p.cpuS / 1e6).toFixed(2)} M | ${(3600 / p.cpuS).toFixed(0)}× | ${(p.cpuS / p.planS).toFixed(1)}× |`,
     );
     perf =
       `## Simulator speed (acceptance 7)\n\n` +
       `\`controller/scenarios/${PERF}\`: one hour at 10K QPS. The baseline measured in the same run is generating the same arrivals alone ` +
-      `(${res[0]!.planS.toFixed(1)} s wall). The process is single-threaded; CPU time is what one core spends, wall time also counts ` +
-      `waiting for the shared machine.\n\n| policy | requests | wall s | CPU s | simulated req / CPU s | faster than real time | CPU vs arrivals alone |\n|---|---:|---:|---:|---:|---:|---:|\n${lines.join("\n")}\n`;
+      `(${res[0]!.planS.toFixed(1)} s CPU). The process is single-threaded; CPU time is what one core spends, wall time also counts ` +
+      `waiting for the shared machine.\n\n| policy | requests | wall s | simulated req / wall s | CPU s | simulated req / CPU s | faster than real time (CPU) | CPU vs arrivals alone |\n|---|---:|---:|---:|---:|---:|---:|---:|\n${lines.join("\n")}\n`;
     const st = res[0]!;
     const ap = res[1]!;
     checks.push({
@@ -151,6 +153,12 @@ function main(opts: { scenarios?: string; skipPerf?: boolean; skipSeeds?: boolea
     `${perf}\n## Concurrency sweeps (acceptance 5)\n\nOne pod in a closed loop at each concurrency the search visited (controller/src/sim/optimum.ts).\n\n${sweeps.join("\n")}\n` +
     `## Scenarios\n\n${sections.join("\n")}`;
   writeFileSync(join(OUT_DIR, "autoscaler.md"), md);
+  const json = {
+    generatedAt: started,
+    checks,
+    scenarios: runs.map((r) => ({ name: r.scenario.name, optimalConcurrency: r.optimum.concurrency, results: r.runs.map((x) => x.result) })),
+  };
+  writeFileSync(join(OUT_DIR, "autoscaler.json"), `${JSON.stringify(json, null, 2)}\n`);
   console.log("\nacceptance:");
   for (const c of checks) console.log(`  ${c.pass ? "met    " : "NOT MET"}  ${c.id}  ${c.what}: ${c.figure}`);
   console.log(`\nwrote ${join(OUT_DIR, "autoscaler.md")}`);
