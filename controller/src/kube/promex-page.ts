@@ -65,7 +65,6 @@ function valueFor(name: string, rest: string, b: BackendLoad, fallback: string):
     // steady synthetic load has the same value in both.
     case "haproxy_backend_sessions_total":
     case "haproxy_backend_http_requests_total":
-    case "haproxy_backend_sessions_total":
       return String(b.requestsTotal);
     case "haproxy_backend_http_responses_total":
       return rest === ',code="2xx"' ? String(b.responses2xxTotal) : "0";
