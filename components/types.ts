@@ -105,6 +105,8 @@ export const PLATFORM = {
   gatewayNamespace: "autopilot-gateway",
   monitoringNamespace: "autopilot-monitoring",
   cacheNamespace: "autopilot-cache",
+  /** GPU node agents (device plugin, DCGM exporter): host access, Pod Security `privileged`. */
+  gpuSystemNamespace: "autopilot-gpu-system",
   labelEndpoint: "serving.autopilot.dev/endpoint",
   labelVersion: "serving.autopilot.dev/version",
   labelComponent: "app.kubernetes.io/component",

@@ -14,6 +14,7 @@ import { Gateway } from "../gateway/gateway.ts";
 import { AGENT_ARGS, apiKeyMapFile, renderGatewayConfig } from "../gateway/gateway-contract.ts";
 import { GATEWAY_PATHS, GATEWAY_PORTS } from "../gateway/gateway-spec.ts";
 import { imageRef, type ImageRole } from "../images.ts";
+import { kubeResource } from "../k8s/kube-resource.ts";
 import { ModelCache } from "../model-cache/model-cache.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
 import { Observability } from "../observability/observability.ts";
@@ -81,11 +82,17 @@ export class ServingPlatform extends pulumi.ComponentResource {
       contract: args.controllerContract,
     }, k8sOpts);
     const afterSystemNs = { ...k8sOpts, dependsOn: [this.controller.namespace] };
+    const gpuNs = args.pools.some((p) => p.placement.gpu !== undefined)
+      ? [kubeResource(`${name}-gpu-system-ns`, {
+        apiVersion: "v1", kind: "Namespace",
+        metadata: { name: PLATFORM.gpuSystemNamespace, labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted" } },
+      }, { parent: this, provider: this.cluster.provider })]
+      : [];
 
     this.pools = args.pools.map((p) => new NodePool(`${name}-pool-${p.placement.poolName}`, {
       cluster: this.cluster, poolName: p.placement.poolName, kind: p.placement.kind, machineType: p.machineType,
-      minNodes: p.minNodes, maxNodes: p.maxNodes, amiFamily: args.gpuAmiFamily, systemNamespace: PLATFORM.systemNamespace,
-    }, afterSystemNs));
+      minNodes: p.minNodes, maxNodes: p.maxNodes, amiFamily: args.gpuAmiFamily, gpuSystemNamespace: PLATFORM.gpuSystemNamespace,
+    }, { ...k8sOpts, dependsOn: gpuNs }));
 
     const names = args.endpoints.map((e) => e.decl.name);
     this.cache = new ModelCache(`${name}-models`, {

@@ -162,6 +162,22 @@ for (const stack of EXAMPLE_STACKS) {
       }
     });
 
+    it("Pod Security enforcement matches the pods: host access only in namespaces that allow it", async () => {
+      const ev = await evaluated(stack);
+      const objs = kubeObjects(ev).map((x) => x.obj);
+      const enforce = new Map(objs.filter((o) => o.kind === "Namespace").map((o) => [o.metadata.name, o.metadata.labels?.["pod-security.kubernetes.io/enforce"]]));
+      for (const { r, pod } of podSpecs(ev)) {
+        const ns = (r.inputs.metadata as Obj).namespace as string;
+        assert.ok(enforce.has(ns), `${r.name}: namespace ${ns} is not created by the platform`);
+        const hostAccess = (pod.volumes ?? []).some((v: Obj) => v.hostPath !== undefined) || pod.hostNetwork === true;
+        if (hostAccess) assert.equal(enforce.get(ns), "privileged", `${r.name} uses the host but ${ns} enforces ${enforce.get(ns)}`);
+        else if (ns === "autopilot-system" || ns === "autopilot-gateway") assert.equal(enforce.get(ns), "restricted", ns);
+      }
+      for (const c of ofType(ev, "kubernetes:helm.sh/v4:Chart").filter((x) => ["dcgm-exporter", "nvidia-device-plugin"].includes(String(x.inputs.chart)))) {
+        assert.equal(enforce.get(String(c.inputs.namespace)), "privileged", `${String(c.inputs.chart)} needs host access`);
+      }
+    });
+
     it("third-party charts are helm.v4 with pinned versions", async () => {
       const ev = await evaluated(stack);
       const charts = ofType(ev, "kubernetes:helm.sh/v4:Chart");
