@@ -133,6 +133,27 @@ for (const stack of EXAMPLE_STACKS) {
       assert.equal(objs.find((o) => o.kind === "PodDisruptionBudget" && o.metadata.name === "apa-controller")!.spec.minAvailable, 1);
     });
 
+    it("images: the controller image is built and pinned by digest (or given); no image floats", async () => {
+      const ev = await evaluated(stack);
+      const objs = kubeObjects(ev).map((x) => x.obj);
+      const ctl = (objs.find((o) => o.kind === "Deployment" && o.metadata.name === "apa-controller")!.spec.template.spec.containers as Obj[])[0]!.image as string;
+      if (stack === "local") {
+        assert.equal(ctl, "autopilot/apa-controller:dev");
+      } else {
+        const build = ofType(ev, "docker-build:index:Image")[0]!.inputs as Obj;
+        assert.equal(build.push, true);
+        assert.match(String(build.dockerfile.location), /controller\/Dockerfile$/);
+        assert.match(ctl, /@sha256:[0-9a-f]{64}$/);
+      }
+      for (const { r, pod } of podSpecs(ev)) {
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers] as Obj[]) {
+          const img = String(c.image);
+          assert.ok(!/:latest(@|$)/.test(img) && /[:@]/.test(img.split("/").pop()!), `${r.name}/${c.name}: ${img} is not pinned`);
+          if (/\/(pause|haproxy|vllm-openai|mlflow):/.test(img)) assert.match(img, /@sha256:[0-9a-f]{64}$/, `${img} must carry a digest`);
+        }
+      }
+    });
+
     it("replica counts owned by autoscalers are ignored by the diff", async () => {
       const ev = await evaluated(stack);
       const deps = ofType(ev, "kubernetes:apps/v1:Deployment");
