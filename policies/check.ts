@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { Command } from "commander";
 import { definitions, pulumiPolicies } from "./pack.ts";
-import { runPack, type OfflineResource, type PackConfig } from "./offline/run-pack.ts";
+import { makeUrn, runPack, type OfflineResource, type PackConfig } from "./offline/run-pack.ts";
 import { loadPackConfig } from "./offline/pack-config.ts";
 import { formatReport, summarize } from "./offline/report.ts";
 import { evaluateProgram } from "./offline/evaluate-program.ts";
@@ -24,7 +24,7 @@ interface Options {
 }
 
 /** Reads a fixture: a JSON array of `{ type, name, props }` resources appended to the evaluated stack. */
-export function loadFixture(path: string): OfflineResource[] {
+export function loadFixture(path: string, stack: string): OfflineResource[] {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
@@ -37,7 +37,7 @@ export function loadFixture(path: string): OfflineResource[] {
     if (typeof o?.type !== "string" || typeof o.name !== "string" || typeof o.props !== "object" || o.props === null) {
       throw new Error(`--fixture ${path}: item [${i}] needs string "type", string "name" and object "props"`);
     }
-    return o as OfflineResource;
+    return { ...(o as OfflineResource), urn: o.urn ?? makeUrn(o.type, o.name, stack) };
   });
 }
 
@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--config <file>", "policy pack config (default: policies/config/<stack>.json when it exists)")
     .option("--inventory <file>", "check this JSON resource list instead of evaluating the program")
     .option("--json", "print diagnostics as JSON")
-    .option("--preview", "evaluate as a preview: outputs not known before an update are unknown (policies reading them report can't-run)")
+    .option("--preview", "run the program in preview mode (pulumi.runtime.isDryRun() true)")
     .exitOverride();
   let opts: Options;
   try {
@@ -62,8 +62,8 @@ async function main(argv: string[]): Promise<number> {
     const defaultConfig = new URL(`./config/${opts.stack}.json`, import.meta.url).pathname;
     const configPath = opts.config ?? (existsSync(defaultConfig) ? defaultConfig : undefined);
     const config: PackConfig = configPath !== undefined ? loadPackConfig(configPath, definitions) : {};
-    const evaluated = opts.inventory !== undefined ? loadFixture(opts.inventory) : await evaluateProgram(opts.stack, opts.preview ?? false);
-    const resources = [...evaluated, ...(opts.fixture ?? []).flatMap(loadFixture)];
+    const evaluated = opts.inventory !== undefined ? loadFixture(opts.inventory, opts.stack) : await evaluateProgram(opts.stack, opts.preview ?? false);
+    const resources = [...evaluated, ...(opts.fixture ?? []).flatMap((f) => loadFixture(f, opts.stack))];
     const diagnostics = await runPack(pulumiPolicies(), resources, config);
     const s = summarize(diagnostics);
     if (opts.json) {

@@ -35,22 +35,12 @@ export function toOffline(resources: readonly RegisteredResource[], stack: strin
 }
 
 /**
- * Runs the program for `stack` under mocks (config from Pulumi.<stack>.yaml); `preview` makes not-yet-known
- * outputs unknown, as in `pulumi preview`. The program's own errors propagate.
+ * Runs the program for `stack` under mocks (config from Pulumi.<stack>.yaml); `preview` runs it in preview mode
+ * (`isDryRun()` true; outputs the mocks don't supply stay unknown). The program's own errors propagate.
  */
 export async function evaluateProgram(stack: string, preview = false): Promise<OfflineResource[]> {
-  // Resolved at run time, so this area type-checks before the program has landed on its branch.
-  const url = new URL("../../infra/evaluate.ts", import.meta.url).href;
-  let mod: { evaluateStack?: (stack: string, options: { preview: boolean }) => Promise<{ resources: readonly RegisteredResource[] }> };
-  try {
-    mod = (await import(url)) as typeof mod;
-  } catch (e) {
-    if ((e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && (e as Error).message.includes("infra/evaluate.ts")) {
-      throw new Error("the program's offline evaluation (infra/evaluate.ts) is not in this checkout");
-    }
-    throw e;
-  }
-  if (typeof mod.evaluateStack !== "function") throw new Error("infra/evaluate.ts does not export evaluateStack(stack)");
-  const evaluation = await mod.evaluateStack(stack, { preview });
+  // Loaded on demand: `--inventory` runs never pay for loading the program and the providers.
+  const { evaluateStack } = await import("../../infra/evaluate.ts");
+  const evaluation = await evaluateStack(stack, { preview });
   return toOffline(evaluation.resources, stack);
 }

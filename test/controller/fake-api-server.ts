@@ -38,7 +38,11 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: Record<string, string>;
   readonly contentType: string | undefined;
+  /** The bearer token, to tell clients apart. */
+  readonly token: string | undefined;
   readonly body: unknown;
+  /** Status sent when a fault answered this request (undefined: handled normally). */
+  faultStatus?: number;
 }
 
 export interface Fault {
@@ -219,7 +223,10 @@ export class FakeApiServer {
       }
     }
     const method = req.method ?? "GET";
-    this.requests.push({ method, path: url.pathname, query, contentType: req.headers["content-type"], body });
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith("Bearer ") ? auth.slice(7) : undefined;
+    const recorded: RecordedRequest = { method, path: url.pathname, query, contentType: req.headers["content-type"], token, body };
+    this.requests.push(recorded);
     const isWatch = query["watch"] === "true";
     const fault = this.faults.find(
       (f) =>
@@ -231,7 +238,10 @@ export class FakeApiServer {
     if (fault !== undefined) {
       fault.times -= 1;
       if (fault.delayMs !== undefined) await new Promise((r) => setTimeout(r, fault.delayMs));
-      if (fault.status !== undefined) return sendStatus(res, fault.status, `injected fault ${fault.status}`);
+      if (fault.status !== undefined) {
+        recorded.faultStatus = fault.status;
+        return sendStatus(res, fault.status, `injected fault ${fault.status}`);
+      }
     }
     try {
       this.#route(method, url.pathname, query, body, res);

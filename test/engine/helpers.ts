@@ -46,6 +46,8 @@ export interface Load {
   readonly rejections?: number;
   readonly errors?: number;
   readonly p99Ms?: number;
+  /** @default serviceMs */
+  readonly p50Ms?: number;
   readonly queueMs?: number;
   readonly pod?: Omit<PodSample, "ready">;
   /** In-flight override (default: Little's law, capped by nothing). */
@@ -68,7 +70,7 @@ export function sample(atMs: number, l: Load): EndpointSample {
     errors: l.errors ?? 0,
     queueTimeMs: l.queueMs ?? 0,
     serviceTimeMs: l.serviceMs,
-    latencyP50Ms: l.serviceMs,
+    latencyP50Ms: l.p50Ms ?? l.serviceMs,
     latencyP99Ms: l.p99Ms ?? l.serviceMs * 1.5,
     pods,
   };

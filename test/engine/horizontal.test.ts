@@ -2,13 +2,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decide } from "../../controller/src/engine/index.ts";
 import type { DecisionInput, ReplicaReason } from "../../controller/src/engine/types.ts";
-import { memory, samples, spec, state, type Load } from "./helpers.ts";
+import { memory, samples, spec as baseSpec, state, type Load } from "./helpers.ts";
 
 const now = 600_000;
 /** Memory of an engine that has run for 10 min, with the vertical axis not due (isolates the horizontal). */
 const ran = (over: Parameters<typeof memory>[1] = {}) =>
   memory(0, { lastVerticalAtMs: now - 1000, baselineServiceMs: 5, ...over });
 const steady = (l: Load, windowMs = 300_000) => samples(now - windowMs, now, () => l);
+/** No SLO: the staffing headroom is the fixed `staffingBeta` (1.5), which keeps the arithmetic simple. */
+const spec = (over: Parameters<typeof baseSpec>[0] = {}) => baseSpec({ sloP99Ms: undefined, ...over });
 const recs = (replicas: number) =>
   Array.from({ length: 59 }, (_, i) => ({ atMs: now - 295_000 + i * 5000, replicas }));
 
@@ -28,8 +30,9 @@ const table: { name: string; input: DecisionInput; want: { replicas: number; rea
       memory: ran({ recommendations: recs(8) }),
       nowMs: now,
     },
-    // Knative would ask (32 + 5000) / 8 = 629 pods here
-    want: { replicas: 8, reason: "Steady" },
+    // Knative would ask (32 + 5000) / 8 = 629 pods here; the engine adds only what drains the 5000
+    // queued requests within 5 s: 5000 × 5 ms / 5 s = 5 → (50 + 5 + 1.5·√55) / 8 = 8.3
+    want: { replicas: 9, reason: "ScaleUp" },
   },
   {
     name: "rejected requests count as demand",
@@ -201,6 +204,18 @@ const table: { name: string; input: DecisionInput; want: { replicas: number; rea
     },
     // 20 s mean needs 6 pods; the last 5 s (1000/s × 5 ms = 5) allow (1.5 × 5 + 1.5·√7.5) / 8 → 2
     want: { replicas: 2, reason: "ScaleUpLimited" },
+  },
+  {
+    name: "with an SLO, the headroom follows from it: a loose SLO needs little",
+    input: { spec: baseSpec({ sloP99Ms: 100 }), state: state(), history: steady({ qps: 10_000, serviceMs: 5, readyPods: 4 }), memory: ran(), nowMs: now },
+    // β = ln(1000)·5 / (√50 · 0.2·100) = 0.24 → the floor 1; (50 + 1·√50) / 8 = 7.1
+    want: { replicas: 8, reason: "ScaleUp" },
+  },
+  {
+    name: "with an SLO, the headroom follows from it: a tight SLO needs much",
+    input: { spec: baseSpec({ sloP99Ms: 8 }), state: state(), history: steady({ qps: 10_000, serviceMs: 5, readyPods: 4 }), memory: ran(), nowMs: now },
+    // β = ln(1000)·5 / (√50 · 0.2·8) = 3.05; (50 + 3.05·√50) / 8 = 8.9
+    want: { replicas: 9, reason: "ScaleUp" },
   },
 ];
 

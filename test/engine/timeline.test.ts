@@ -16,6 +16,9 @@ interface Step {
 }
 
 /** Feed `load(t)` every second; at each step call decide and compare; pods become ready at once. */
+/** A fixed target (8) and no SLO keep the replica arithmetic of the scripts simple. */
+const fixedSpec = spec({ concurrency: { min: 8, max: 8 }, sloP99Ms: undefined });
+
 function script(load: (tS: number) => Load, steps: readonly Step[], start: Partial<ReplicaState> = {}) {
   let st: ReplicaState = { desiredReplicas: 4, readyReplicas: 4, startingReplicas: 0, unschedulableReplicas: 0, targetConcurrency: 8, ...start };
   let mem: EngineMemory | undefined;
@@ -23,7 +26,7 @@ function script(load: (tS: number) => Load, steps: readonly Step[], start: Parti
   let t = 0;
   for (const step of steps) {
     for (; t < step.atS; t++) history.push(sample((t + 1) * 1000, { ...load(t + 1), readyPods: st.readyReplicas }));
-    const d = decide({ spec: spec(), state: st, history: history.slice(-320), memory: mem, nowMs: step.atS * 1000 });
+    const d = decide({ spec: fixedSpec, state: st, history: history.slice(-320), memory: mem, nowMs: step.atS * 1000 });
     const got = {
       ...(step.want.replicas !== undefined ? { replicas: d.desiredReplicas } : {}),
       ...(step.want.replicasReason !== undefined ? { replicasReason: d.replicasReason } : {}),
@@ -65,7 +68,7 @@ describe("timelines (scripted)", () => {
       // the scrape fails between 500 s and 530 s
       if (t < 500 || t > 530) history.push(sample(t * 1000, load(t)));
       if (t % 5 !== 0) continue;
-      const d = decide({ spec: spec(), state: st, history: history.slice(-320), memory: mem, nowMs: t * 1000 });
+      const d = decide({ spec: fixedSpec, state: st, history: history.slice(-320), memory: mem, nowMs: t * 1000 });
       if (t > 510 && t <= 530) assert.equal(d.replicasReason, "StaleMetrics", `t=${t}`);
       if (t < 700) assert.equal(d.desiredReplicas, 2, `t=${t}: ${d.replicasMessage}`);
       if (t === 800) assert.equal(d.desiredReplicas, 1, `t=${t}: ${d.replicasMessage}`);

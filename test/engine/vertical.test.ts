@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decide } from "../../controller/src/engine/index.ts";
-import { efficientConcurrency } from "../../controller/src/engine/vertical.ts";
+import { decide, validateEngineConfig } from "../../controller/src/engine/index.ts";
+import { efficientConcurrency } from "../../controller/src/engine/profile.ts";
 import type { ConcurrencyReason, DecisionInput } from "../../controller/src/engine/types.ts";
 import { memory, samples, spec, state, type Load } from "./helpers.ts";
 
@@ -35,8 +35,14 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
   },
   {
     name: "pod p99 near the SLO cuts",
-    input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90 })), memory: ran(), nowMs: now },
+    input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90, p50Ms: 80 })), memory: ran(), nowMs: now },
+    // p99 at 90% of the SLO: 7 × 0.75 / 0.9 = 5.8
     want: { target: 5, reason: "StressCut" },
+  },
+  {
+    name: "a heavy tail is not a cut by default (the p99.9 estimate is opt-in)",
+    input: { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 60, p50Ms: 10 })), memory: ran(), nowMs: now },
+    want: { target: 8, reason: "Hold" },
   },
   {
     name: "errors cut",
@@ -179,11 +185,46 @@ describe("vertical axis (decide)", () => {
   }
 
   it("a cut raises the replica count in the same call (the new target is the denominator)", () => {
-    const d = decide({ spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90 })), memory: ran(), nowMs: now });
+    const d = decide({ spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 90, p50Ms: 80 })), memory: ran(), nowMs: now });
     assert.equal(d.targetConcurrency, 5);
-    // 4 pods × 7 in flight = 28 concurrent; (28 + 1.5·√28) / 5 = 7.2
-    assert.equal(d.desiredReplicas, 8);
+    // 4 pods × 7 in flight = 28 concurrent; (28 + 1·√28) / 5 = 6.7 (β from the 100 ms SLO, floored at 1)
+    assert.equal(d.desiredReplicas, 7);
     assert.equal(d.replicasReason, "ScaleUp");
+  });
+});
+
+describe("batching engine in a cluster that cannot grow", () => {
+  // profile: 480 ms at 4 in flight, 720 ms at 16 → S(x) = 400 + 20·x; now 24 in flight at 880 ms, p99 = 1.5 × mean
+  const input = (unschedulable: number) => ({
+    spec: spec({ runtime: "vllm", sloP99Ms: 2000, concurrency: { min: 1, max: 64 } }),
+    state: state({ targetConcurrency: 24, unschedulableReplicas: unschedulable }),
+    history: window(at(24, 880)),
+    memory: memory(0, {
+      lastVerticalAtMs: now - 30_000,
+      lastHorizontalAtMs: now - 1000,
+      calmWindows: 1,
+      baselineServiceMs: 480,
+      extra: { px4: 4, ps4: 480, px8: 16, ps8: 720 },
+    }),
+    nowMs: now,
+  });
+  it("normally raises only to the efficient point (95% of the best throughput within the SLO)", () => {
+    const d = decide(input(0));
+    // x_slo = (0.8·2000/1.5 − 400)/20 = 33.3; the efficient point 29.3
+    assert.deepEqual({ target: d.targetConcurrency, reason: d.concurrencyReason }, { target: 29, reason: "CalmRaise" }, d.concurrencyMessage);
+  });
+  it("raises to the most the SLO allows when pods cannot be added", () => {
+    const d = decide(input(2));
+    assert.deepEqual({ target: d.targetConcurrency, reason: d.concurrencyReason }, { target: 33, reason: "CalmRaise" }, d.concurrencyMessage);
+  });
+});
+
+describe("opt-in tail signal", () => {
+  it("cuts when the estimated p99.9 exceeds the SLO though the p99 alone is fine", () => {
+    const input = { spec: spec({ runtime: "custom" }), state: state(), history: window(at(7, 5, { p99Ms: 60, p50Ms: 10 })), memory: ran(), nowMs: now };
+    const d = decide(input, validateEngineConfig({ tailCutFraction: 1 }));
+    // p99.9 ≈ 60 · 6^0.328 = 108 > 100 ms; suggestion 7 · (1 + 0.9) / 2 / 1.08 = 6.2
+    assert.deepEqual({ target: d.targetConcurrency, reason: d.concurrencyReason }, { target: 6, reason: "StressCut" }, d.concurrencyMessage);
   });
 });
 

@@ -4,27 +4,17 @@
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { request, Agent } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GatewayAgent } from "../../controller/src/gateway/agent.ts";
 import { HaproxyProcess } from "../../controller/src/gateway/haproxy-process.ts";
 import { SocketRuntimeApi } from "../../controller/src/gateway/runtime-api.ts";
 import type { ApiKeyEntry, GatewayEndpoint, GatewaySettings, JwtIssuer } from "../../controller/src/gateway/types.ts";
+import { freePort } from "../../controller/src/local/local-gateway.ts";
 import { hashApiKey, LocalDesiredStateSource } from "../../controller/src/local/local-source.ts";
 import { startModelServer, type ModelServerOptions, type RunningModelServer } from "../../controller/src/model-server/server.ts";
 
-/** A port that was free a moment ago (bind to 0, read, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export const API_KEY = "test-key-iris";
 export const OTHER_KEY = "test-key-other";

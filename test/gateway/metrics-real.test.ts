@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { GatewayMetricsTracker } from "../../controller/src/gateway/metrics-reader.ts";
-import { call, endpoint, hookBody, startGateway, until, type Gateway } from "./harness.ts";
+import { call, endpoint, hookBody, load, startGateway, until, type Gateway } from "./harness.ts";
 
 describe("metrics reader on real HAProxy", () => {
   let gw: Gateway;
@@ -44,7 +44,7 @@ describe("metrics reader on real HAProxy", () => {
       { arrivals: s?.arrivals, completions: s?.completions, rejections: s?.rejections, errors: s?.errors, inFlight: s?.inFlight, queued: s?.queued },
       { arrivals: 12, completions: 6, rejections: 6, errors: 2, inFlight: 0, queued: 0 },
     );
-    assert.ok((s?.serviceTimeMs ?? -1) >= 0);
+    assert.equal(s?.serviceTimeMs, 0, "nothing in flight at the end of the interval");
   });
 
   it("two gateway replicas are summed", async () => {
@@ -81,5 +81,33 @@ describe("metrics reader on real HAProxy", () => {
     const s = tracker.samples(1000, 5000).get("ep")?.sample;
     assert.equal(s?.rejections, statuses.filter((x) => x === 429).length, `client statuses ${statuses.join(",")}`);
     assert.equal(s?.arrivals, 12);
+  });
+
+  it("mean service and queue time over an interval follow the real request times (Little's law)", async () => {
+    // 1 pod at maxconn 2, 4 closed-loop clients, 100 ms model: ~2 in service (100 ms), ~2 queued (~100 ms).
+    const solo = await startGateway({ endpoints: [endpoint("one", { targetConcurrency: 2, maxQueue: 100, queueTimeoutMs: 5000 })] });
+    try {
+      await solo.addPod("one");
+      await solo.agent.cycle();
+      const pg = async (): Promise<string> => (await call(solo.metricsPort, "/metrics?scope=backend", { method: "GET", key: null })).body;
+      const l = load(solo.publicPort, "/serving-endpoints/one/invocations", 4, () => hookBody({ sleep_ms: 100 }));
+      await new Promise((r) => setTimeout(r, 500));
+      const tracker = new GatewayMetricsTracker();
+      const samples = [];
+      for (let i = 0; i < 8; i++) {
+        tracker.ingestPage("gw", await pg(), Date.now());
+        const s = tracker.samples(Date.now(), 5000).get("one")?.sample;
+        if (i > 0 && s?.serviceTimeMs !== undefined) samples.push(s);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await l.stop();
+      const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const service = mean(samples.map((s) => s.serviceTimeMs as number));
+      const queue = mean(samples.map((s) => s.queueTimeMs as number));
+      assert.ok(service > 70 && service < 160, `service ${service.toFixed(0)} ms`);
+      assert.ok(queue > 40 && queue < 160, `queue ${queue.toFixed(0)} ms`);
+    } finally {
+      await solo.stop();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { renderSlots } from "../../controller/src/gateway/render-backend.ts";
+import { renderSlots, SLOT_CHECK } from "../../controller/src/gateway/render-backend.ts";
 import { renderConfig } from "../../controller/src/gateway/render-config.ts";
 import type { GatewayEndpoint, GatewaySettings } from "../../controller/src/gateway/types.ts";
 import { GatewayConfigError, gatewayProblems, perPodMaxconn } from "../../controller/src/gateway/validate.ts";
@@ -64,7 +64,7 @@ describe("renderConfig", () => {
       "if { queue() ge 9 }",
       "if { req.hdr_val(content-length) gt 1234 }",
       "http-request set-path /invocations if { var(txn.route) -m str invocations }",
-      "server-template pod 1-4 0.0.0.0:1 disabled maxconn 2 weight 100",
+      `server-template pod 1-4 0.0.0.0:1 disabled maxconn 2 weight 100 ${SLOT_CHECK}`,
     ]) assert.ok(be.includes(want), `missing: ${want}`);
     assert.ok(cfg.includes("bind 127.0.0.1:8404") && cfg.includes("use-service prometheus-exporter"));
     assert.ok(cfg.includes("option idle-close-on-response"));
@@ -78,10 +78,10 @@ describe("renderConfig", () => {
     const cfg = renderConfig({ settings: settings(), endpoints: [ep("iris", { slots: 5 })], runtime });
     assert.ok(cfg.includes(
       [
-        "    server-template pod 1-1 0.0.0.0:1 disabled maxconn 4 weight 100",
-        "    server pod2 10.0.0.7:8080 maxconn 3 weight 100",
-        "    server pod3 10.0.0.8:8080 disabled maxconn 3 weight 100",
-        "    server-template pod 4-5 0.0.0.0:1 disabled maxconn 4 weight 100",
+        `    server-template pod 1-1 0.0.0.0:1 disabled maxconn 4 weight 100 ${SLOT_CHECK}`,
+        `    server pod2 10.0.0.7:8080 maxconn 3 weight 100 ${SLOT_CHECK}`,
+        `    server pod3 10.0.0.8:8080 disabled maxconn 3 weight 100 ${SLOT_CHECK}`,
+        `    server-template pod 4-5 0.0.0.0:1 disabled maxconn 4 weight 100 ${SLOT_CHECK}`,
       ].join("\n"),
     ), cfg.slice(cfg.indexOf("backend")));
     haproxyCheck(cfg);
@@ -122,6 +122,6 @@ describe("renderConfig", () => {
   });
 
   it("renderSlots: runs of empty slots as templates", () => {
-    assert.deepEqual(renderSlots(3, 2, undefined), ["    server-template pod 1-3 0.0.0.0:1 disabled maxconn 2 weight 100"]);
+    assert.deepEqual(renderSlots(3, 2, undefined), [`    server-template pod 1-3 0.0.0.0:1 disabled maxconn 2 weight 100 ${SLOT_CHECK}`]);
   });
 });

@@ -30,7 +30,7 @@ describe("live changes under load (real HAProxy)", () => {
     gw = undefined;
   });
 
-  it("a live maxconn change moves in-flight per pod to the new limit within 2 s, without errors and without a reload", async () => {
+  it("a live maxconn change moves in-flight per pod to the new limit within 2 s, without errors and without a reload", async (t) => {
     gw = await startGateway({ endpoints: [endpoint("ep", { targetConcurrency: 2, maxQueue: 1000, queueTimeoutMs: 10_000 })] });
     await gw.addPod("ep");
     await gw.addPod("ep");
@@ -58,11 +58,12 @@ describe("live changes under load (real HAProxy)", () => {
     await l.stop();
     assert.deepEqual(l.errors, []);
     assert.deepEqual([...l.statuses.keys()], [200], `statuses ${JSON.stringify([...l.statuses])} ${JSON.stringify([...l.bodies])}`);
+    t.diagnostic(`target 2 → 5: every pod at 5 in flight ${reachedMs} ms after the change; ${l.total()} requests, statuses ${JSON.stringify([...l.statuses])}, socket errors ${l.errors.length}`);
     assert.ok(reachedMs < 2000, `took ${reachedMs} ms`);
     assert.equal((await gw.api.send("show info")).match(/Pid: (\d+)/)?.[1], pid, "no reload");
   });
 
-  it("a slot drained under load loses no accepted request, then the pod can go away", async () => {
+  it("a slot drained under load loses no accepted request, then the pod can go away", async (t) => {
     gw = await startGateway({ endpoints: [endpoint("ep", { targetConcurrency: 4, maxQueue: 1000, queueTimeoutMs: 10_000 })] });
     await gw.addPod("ep");
     const leaving = await gw.addPod("ep");
@@ -81,9 +82,10 @@ describe("live changes under load (real HAProxy)", () => {
     assert.deepEqual(l.errors, []);
     assert.deepEqual([...l.statuses.keys()], [200], `statuses ${JSON.stringify([...l.statuses])} ${JSON.stringify([...l.bodies])}`);
     assert.ok(l.total() > 50, `requests: ${l.total()}`);
+    t.diagnostic(`drain under load: ${l.total()} requests, statuses ${JSON.stringify([...l.statuses])}, socket errors ${l.errors.length}`);
   });
 
-  it("reloads under keep-alive load fail no request and keep runtime values (slots, maxconn)", async () => {
+  it("reloads under keep-alive load fail no request and keep runtime values (slots, maxconn)", async (t) => {
     gw = await startGateway({ endpoints: [endpoint("ep", { targetConcurrency: 2, maxQueue: 1000, queueTimeoutMs: 10_000 })] });
     await gw.addPod("ep");
     await gw.addPod("ep");
@@ -103,6 +105,7 @@ describe("live changes under load (real HAProxy)", () => {
     }
     await l.stop();
     assert.equal(pids.size, 5, "five new workers");
+    t.diagnostic(`5 reloads under load: ${l.total()} requests, statuses ${JSON.stringify([...l.statuses])}, socket errors ${l.errors.length}`);
     assert.deepEqual(l.errors, []);
     assert.deepEqual([...l.statuses.keys()], [200], `statuses ${JSON.stringify([...l.statuses])} ${JSON.stringify([...l.bodies])}`);
     assert.ok(l.total() > 200, `requests: ${l.total()}`);

@@ -64,3 +64,29 @@ describe("npm run check (hand-made inventory)", () => {
     assert.equal(check().code, 2);
   });
 });
+
+describe("npm run check --stack <example> (the program under mocks)", () => {
+  for (const stack of ["local", "staging-aws", "prod-gcp"]) {
+    it(`${stack}: exits 0 with no violation`, () => {
+      const r = check("--stack", stack);
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.match(r.out, new RegExp(`stack: ${stack} · \\d+ resources · 15 policies`));
+      assert.match(r.out, /result: 0 mandatory, 0 advisory violation\(s\), 0 policy run\(s\) blocked by unknown values → PASS \(exit 0\)/);
+    });
+  }
+
+  it("local + the broken endpoint fixture: exits 1 naming policy, resource and remediation", () => {
+    const r = check("--stack", "local", "--fixture", broken);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /^OFFLINE policy check/);
+    assert.match(r.out, /✗ kubernetes:serving\.autopilot\.dev\/v1alpha1:ServingEndpoint {2}bad-llm-cr\n {4}urn: urn:pulumi:local::autopilot-serving::/);
+    assert.match(r.out, /\[mandatory\] endpoint-concurrency-range: ServingEndpoint ep-bad-llm\/bad-llm: spec\.concurrency\.min \(16\) is greater than spec\.concurrency\.max \(4\)\.\n {8}remediation: Set spec\.concurrency to integers/);
+    assert.match(r.out, /result: 2 mandatory, 0 advisory violation\(s\).* FAIL \(exit 1\)/);
+  });
+
+  it("an unknown stack exits 2 with the program's own error", () => {
+    const r = check("--stack", "nope");
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^policy check error: .*Pulumi\.nope\.yaml/);
+  });
+});

@@ -176,3 +176,18 @@ test("ray: scales down only after 600 s of consistent down decisions", () => {
   }
   assert.deepEqual(changes, [{ atMs: 610_000, to: 1 }]);
 });
+
+test("kpa: the reference's worked example — 10 → 10K QPS at 100 ms, CC unset: 15 pods asked within 6 s", () => {
+  // autoscalers.md §1.7: concurrency 1 → 1000; target 100 × 0.7 = 70; pods not ready yet (ready stays 1)
+  const k = new KpaPolicy(scenario({ endpoint: sc.endpoint, baselines: { kpa: { containerConcurrency: 0 } } }));
+  assert.equal(k.initialTargetConcurrency, 1_000_000_000); // no per-pod limit
+  for (let s = 1; s <= 60; s++) k.observe(obs(s * 1000, 1));
+  const asked: number[] = [];
+  for (let s = 61; s <= 66; s++) {
+    k.observe(obs(s * 1000, 1000));
+    if (s % 2 === 0) asked.push(k.decide({ nowMs: s * 1000, state: state(1, 1), inFlight: 0, queued: 0 }).desiredReplicas);
+  }
+  // panic averages (6 s): 2 s in → 334 → 5 pods; 4 s in → 667 → 10; 6 s in → 1000 → 15
+  assert.deepEqual(asked, [5, 10, 15]);
+  assert.equal(k.panicking, true);
+});

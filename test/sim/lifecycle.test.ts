@@ -59,3 +59,22 @@ test("lifecycle: requests still running after terminationGraceS fail", () => {
   assert.equal(total(out.series.served), 2);
   assert.equal(out.series.failed[32], 1);
 });
+
+test("lifecycle: node slots left idle for nodeIdleS go away (never below the warm pool)", () => {
+  const sc = scenario({
+    durationS: 400,
+    traffic: [{ untilS: 400, qps: 1 }],
+    cluster: { podStartS: 5, warmPoolPods: 2, nodeStartS: 30, maxPods: 10, nodeIdleS: 100 },
+  });
+  const steps = [
+    { atMs: 1000, replicas: 4 }, // 2 on new nodes: ready at 36 s
+    { atMs: 60_000, replicas: 1 }, // frees 3 slots
+    { atMs: 100_000, replicas: 4 }, // within nodeIdleS: idle slots are reused, ready at 105 s
+    { atMs: 150_000, replicas: 1 },
+    { atMs: 300_000, replicas: 4 }, // idle > 100 s: the extra nodes are gone, new ones again (ready at 335 s)
+  ];
+  const out = simulate(sc, new ScriptedPolicy(5, steps), { initialReplicas: 1 });
+  assert.equal(out.series.ready[36], 4);
+  assert.equal(out.series.ready[105], 4);
+  assert.deepEqual([out.series.ready[310], out.series.ready[334], out.series.ready[335]], [2, 2, 4]);
+});

@@ -45,6 +45,10 @@ test("trace: replay with speedup and scale", () => {
   assert.equal(planTraffic(scenario(fast)).totalRequests, 20);
   const scaled = { ...base, traffic: [{ untilS: 10, trace: { path: f, timeColumn: "t", scale: 3 } }] };
   assert.equal(planTraffic(scenario(scaled)).totalRequests, 30);
+  // a fractional scale thins the last copy at random: 2 full copies + half of one
+  const long = { durationS: 4000, traffic: [{ untilS: 4000, trace: { path: f, timeColumn: "t", scale: 2.5 } }] };
+  const n = planTraffic(scenario(long)).totalRequests;
+  assert.ok(Math.abs(n - 10000) < 200, `${n} arrivals`); // 1 request/s per copy
 });
 
 const azure = new URL("../../../shared/traces/azure-llm-2023-conv.csv", import.meta.url).pathname;

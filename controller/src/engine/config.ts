@@ -24,10 +24,18 @@ export interface EngineConfig {
   readonly scaleDownWindowMs: number;
   /** Fraction of the request slots (replicas × target) the horizontal axis fills, before the √ headroom. @default 1 */
   readonly targetUtilization: number;
-  /** Square-root staffing headroom: slots = demand / utilisation + β·√demand. @default 1.5 */
+  /** Square-root staffing headroom without an SLO: slots = demand / utilisation + β·√demand. @default 1.5 */
   readonly staffingBeta: number;
+  /** With an SLO, β is derived from it (see `staffingBetaFor`) and clamped to [min, max]; the floor absorbs load jumps within a pod start. @default 1 */
+  readonly minStaffingBeta: number;
+  /** @default 4 */
+  readonly maxStaffingBeta: number;
+  /** Fraction of requests meant to wait no longer than the SLO's slack (for β). @default 0.999 */
+  readonly sloTargetAttainment: number;
   /** A last sample whose demand is at least this multiple of the up-window mean is a step: acted on at once, off-cadence. @default 2 */
   readonly surgeRatio: number;
+  /** The gateway queue of the newest sample is drained within max(this, 2 service times): extra demand queued × S / that, ms. @default 5000 */
+  readonly backlogDrainMs: number;
   /** A scale-up smaller than this fraction of the current replicas waits, unless requests queue. @default 0.05 */
   readonly scaleUpTolerance: number;
   /** A scale-down smaller than this fraction of the current replicas is skipped. @default 0.1 */
@@ -41,19 +49,21 @@ export interface EngineConfig {
 
   /** Vertical decision cadence (and the window it reads), ms. @default 30000 */
   readonly verticalIntervalMs: number;
-  /** Completions a vertical window needs before it is trusted. @default 20 */
+  /** Completions a vertical window needs before it is trusted (the mean service time of 50 has ~5% noise at 0.3 jitter). @default 50 */
   readonly minCompletionsPerWindow: number;
+  /** Latency and compute stress count only with at least this many requests in flight per pod. @default 1 */
+  readonly minStressInFlight: number;
   /** Per-pod in-flight / target at or above which the limit counts as binding (a raise needs it). @default 0.6 */
   readonly bindingFraction: number;
   /** Smallest factor one cut may apply (new ≥ old × this). @default 0.5 */
   readonly maxCutFactor: number;
   /** Largest factor one raise may apply (new ≤ old × this, and at least +1). @default 1.5 */
   readonly maxRaiseFactor: number;
-  /** A target more than this fraction above the learned saturation point is cut to it. @default 0.15 */
+  /** Dead band around a learned saturation point x: cut only above x·(1 + this), raise toward it only below x / (1 + this). @default 0.15 */
   readonly modelTolerance: number;
   /** Consecutive calm, binding windows before the first raise. @default 2 */
   readonly calmWindowsToRaise: number;
-  /** After a cut from level c, raises stay below c for this long, ms. @default 1200000 */
+  /** After a stress cut from level c to t, raises stay below the middle of c and t for this long, ms. @default 1200000 */
   readonly ceilingHoldMs: number;
 
   /** Latency inflation (service time / low-load service time): cut at or above. @default 1.25 */
@@ -64,11 +74,21 @@ export interface EngineConfig {
   readonly sloCutFraction: number;
   /** ... raise only at or below. @default 0.7 */
   readonly sloRaiseFraction: number;
+  /**
+   * Estimated pod p99.9 (log-normal from p50 and p99) / SLO: cut at or above; 0 = off. Off by default:
+   * from per-second quantiles the estimate runs high, and on the Azure LLM trace it over-provisions
+   * (see docs/engine.md). @default 0
+   */
+  readonly tailCutFraction: number;
+  /** ... raise only at or below `tailCutFraction` × this. @default 0.9 */
+  readonly tailRaiseBand: number;
+  /** The p99 signal counts only while the mean gateway queue time is at most this fraction of the service time. @default 0.1 */
+  readonly podP99MaxQueueFraction: number;
   /** Errors (5xx other than 429) / arrivals: cut at or above. @default 0.01 */
   readonly errorCutFraction: number;
   /** ... raise only at or below. @default 0.001 */
   readonly errorRaiseFraction: number;
-  /** CPU (or non-LLM GPU) utilisation: a cut needs this together with inflation ≥ `inflationRaise`. @default 0.95 */
+  /** CPU utilisation: a cut needs this together with inflation ≥ `inflationRaise`; above it a reading says nothing about where saturation starts. @default 0.95 */
   readonly computeCutUtil: number;
   /** CPU utilisation from which one reading is trusted to place the CPU saturation point (cut or raise to it). @default 0.25 */
   readonly computeTrustUtil: number;
@@ -102,14 +122,19 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   scaleDownWindowMs: 300_000,
   targetUtilization: 1,
   staffingBeta: 1.5,
+  minStaffingBeta: 1,
+  maxStaffingBeta: 4,
+  sloTargetAttainment: 0.999,
   surgeRatio: 2,
+  backlogDrainMs: 5000,
   scaleUpTolerance: 0.05,
   scaleDownTolerance: 0.1,
   maxScaleUpLoadFactor: 1.5,
   maxScaleDownRate: 2,
   scaleToZeroIdleMs: 600_000,
   verticalIntervalMs: 30_000,
-  minCompletionsPerWindow: 20,
+  minCompletionsPerWindow: 50,
+  minStressInFlight: 1,
   bindingFraction: 0.6,
   maxCutFactor: 0.5,
   maxRaiseFactor: 1.5,
@@ -120,6 +145,9 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   inflationRaise: 1.1,
   sloCutFraction: 0.8,
   sloRaiseFraction: 0.7,
+  podP99MaxQueueFraction: 0.1,
+  tailCutFraction: 0,
+  tailRaiseBand: 0.9,
   errorCutFraction: 0.01,
   errorRaiseFraction: 0.001,
   computeCutUtil: 0.95,
@@ -150,7 +178,11 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   scaleDownWindowMs: int(5000, 3_600_000),
   targetUtilization: num(0.3, 1),
   staffingBeta: num(0, 10),
+  minStaffingBeta: num(0, 10),
+  maxStaffingBeta: num(0, 10),
+  sloTargetAttainment: num(0.5, 0.999999),
   surgeRatio: num(1.1, 1000),
+  backlogDrainMs: int(1000, 600_000),
   scaleUpTolerance: num(0, 0.5),
   scaleDownTolerance: num(0, 0.5),
   maxScaleUpLoadFactor: num(1, 100),
@@ -158,6 +190,7 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   scaleToZeroIdleMs: int(10_000, 86_400_000),
   verticalIntervalMs: int(5000, 3_600_000),
   minCompletionsPerWindow: int(1, 1_000_000),
+  minStressInFlight: num(0, 1_000_000),
   bindingFraction: num(0.1, 1),
   maxCutFactor: num(0.05, 0.95),
   maxRaiseFactor: num(1.01, 10),
@@ -168,6 +201,9 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   inflationRaise: num(1, 100),
   sloCutFraction: num(0.1, 1),
   sloRaiseFraction: num(0.05, 1),
+  podP99MaxQueueFraction: num(0, 100),
+  tailCutFraction: num(0, 10),
+  tailRaiseBand: num(0.1, 1),
   errorCutFraction: num(0, 1),
   errorRaiseFraction: num(0, 1),
   computeCutUtil: num(0.1, 1),
@@ -186,6 +222,7 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
 /** Pairs where the first field must not exceed the second (the hysteresis band, window nesting). */
 const ordered: readonly (readonly [keyof EngineConfig, keyof EngineConfig])[] = [
   ["scaleUpFastWindowMs", "scaleUpWindowMs"],
+  ["minStaffingBeta", "maxStaffingBeta"],
   ["scaleUpWindowMs", "scaleDownWindowMs"],
   ["horizontalIntervalMs", "verticalIntervalMs"],
   ["inflationRaise", "inflationCut"],

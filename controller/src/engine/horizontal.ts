@@ -6,7 +6,7 @@
  */
 import type { EngineConfig } from "./config.ts";
 import { covers, demandSeries, mean, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { DecisionInput, EndpointSample, ReplicaReason } from "./types.ts";
+import type { DecisionInput, EndpointSample, EndpointSpec, ReplicaReason } from "./types.ts";
 
 export interface Recommendation {
   readonly atMs: number;
@@ -46,6 +46,21 @@ export function replicasFor(demand: number, c: number, utilization: number, beta
   return Math.max(0, Math.ceil((demand / utilization + beta * Math.sqrt(demand)) / c - 1e-9));
 }
 
+/**
+ * The square-root staffing headroom β. With an SLO: the smallest β for which a request's wait in the
+ * gateway queue exceeds the SLO's slack with probability at most 1 − `sloTargetAttainment` in an M/M/k
+ * model, P(wait > t) ≤ exp(−β·√a·t / S) with a = demand, S = service time, t = the part of the SLO the
+ * vertical axis leaves to queueing ((1 − sloCutFraction) × SLO); clamped to [minStaffingBeta,
+ * maxStaffingBeta]. A loose SLO (a ranker that tolerates no queueing is a tight one) needs little
+ * headroom, a tight one much. Without an SLO: `staffingBeta`.
+ */
+export function staffingBetaFor(cfg: EngineConfig, sloP99Ms: number | undefined, serviceMs: number | undefined, demand: number): number {
+  if (sloP99Ms === undefined || serviceMs === undefined || !(demand > 0)) return cfg.staffingBeta;
+  const slackMs = (1 - cfg.sloCutFraction) * sloP99Ms;
+  const beta = (Math.log(1 / (1 - cfg.sloTargetAttainment)) * serviceMs) / (Math.sqrt(demand) * slackMs);
+  return Math.min(cfg.maxStaffingBeta, Math.max(cfg.minStaffingBeta, beta));
+}
+
 /** The demand estimates of one horizontal decision (concurrency units). */
 export interface DemandEstimate {
   /** Mean over the scale-up window (20 s). */
@@ -56,7 +71,9 @@ export interface DemandEstimate {
   readonly lastTwo: number;
   /** The last sample alone, when it is a step of at least `surgeRatio` over the up-window mean; else 0. */
   readonly surge: number;
-  /** What the decision uses: the max of the above. */
+  /** Extra concurrency to drain the gateway queue of the newest sample within the drain time. */
+  readonly backlog: number;
+  /** What the decision uses: the max of the above, plus the backlog. */
   readonly demand: number;
 }
 
@@ -68,15 +85,24 @@ export function estimateDemand(
   readyFallback: number,
   sAtTarget: number | undefined,
   surgeRatio: number,
+  growsAbove = false,
+  drainMs = 5000,
 ): DemandEstimate {
-  const ds = demandSeries(up, c, s0, readyFallback, sAtTarget);
+  const ds = demandSeries(up, c, s0, readyFallback, sAtTarget, growsAbove);
   const upWindow = mean(ds);
   const fast = mean(ds.slice(-Math.max(1, fastCount)));
   const last = ds[ds.length - 1] ?? 0;
   const prev = ds[ds.length - 2];
   const lastTwo = prev === undefined ? 0 : Math.min(prev, last);
   const surge = last >= surgeRatio * Math.max(upWindow, 1e-9) && last > 0 ? last : 0;
-  return { upWindow, fast, lastTwo, surge, demand: Math.max(upWindow, fast, lastTwo, surge) };
+  // The backlog already in the queue is work too: drain it within max(drain time, 2 service times).
+  // Bounded by the queue's own bound, unlike Knative's queue / target (knative/serving#13284).
+  const newest = up[up.length - 1];
+  // the newest sample's service time as rescaled to the target (demand / arrival rate)
+  const rate = newest !== undefined ? newest.arrivals / ((newest.intervalMs ?? 1000) / 1000) : 0;
+  const s = sAtTarget ?? (rate > 0 && newest?.serviceTimeMs !== undefined ? (last * 1000) / rate : undefined);
+  const backlog = newest !== undefined && s !== undefined && newest.queued > 0 ? (newest.queued * s) / Math.max(drainMs, 2 * s) : 0;
+  return { upWindow, fast, lastTwo, surge, backlog, demand: Math.max(upWindow, fast, lastTwo, surge) + backlog };
 }
 
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
@@ -100,8 +126,26 @@ export function surgeDue(
   const up = windowOf(history, nowMs, cfg.scaleUpWindowMs);
   const u = cfg.targetUtilization;
   const sAtTarget = fit !== undefined ? fit.a + fit.b * u * c : undefined;
-  const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio);
-  return est.surge > 0 && replicasFor(est.surge, c, u, cfg.staffingBeta) > state.desiredReplicas * (1 + cfg.scaleUpTolerance);
+  const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, fit), cfg.backlogDrainMs);
+  const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, sAtTarget ?? meanServiceMs(up), est.surge);
+  return est.surge > 0 && replicasFor(est.surge, c, u, beta) > state.desiredReplicas * (1 + cfg.scaleUpTolerance);
+}
+
+/** A batching pod is slower at higher concurrency; until its latency model is fitted, assume no gain. */
+function growsAbove(spec: EndpointSpec, fit: { readonly a: number; readonly b: number } | undefined): boolean {
+  return (spec.runtime === "vllm" || spec.runtime === "triton") && fit === undefined;
+}
+
+function meanServiceMs(samples: readonly EndpointSample[]): number | undefined {
+  let w = 0;
+  let t = 0;
+  for (const s of samples) {
+    if (s.serviceTimeMs !== undefined && s.completions > 0) {
+      w += s.completions;
+      t += s.serviceTimeMs * s.completions;
+    }
+  }
+  return w > 0 ? t / w : undefined;
 }
 
 export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
@@ -135,7 +179,7 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     const waiting = latest.queued + latest.inFlight + latest.arrivals;
     if (waiting > 0 || fast.arrivals > 0) {
       const d = mean(demandSeries(fastSamples, c, a.baselineServiceMs, readyFallback));
-      const want = Math.max(1, replicasFor(d, c, cfg.targetUtilization, cfg.staffingBeta));
+      const want = Math.max(1, replicasFor(d, c, cfg.targetUtilization, staffingBetaFor(cfg, input.spec.sloP99Ms, meanServiceMs(fastSamples), d)));
       return {
         desired: want,
         reason: "ScaleFromZero",
@@ -156,9 +200,11 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   const up: WindowStats = statsOf(upSamples, cfg.sampleIntervalMs, readyFallback);
   const u = cfg.targetUtilization;
   const sAtTarget = a.fit !== undefined ? a.fit.a + a.fit.b * u * c : undefined;
-  const est = estimateDemand(upSamples, fastSamples.length, c, a.baselineServiceMs, readyFallback, sAtTarget, cfg.surgeRatio);
+  const est = estimateDemand(upSamples, fastSamples.length, c, a.baselineServiceMs, readyFallback, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, a.fit), cfg.backlogDrainMs);
   const demand = est.demand;
-  const rec = replicasFor(demand, c, u, cfg.staffingBeta);
+  const serviceMs = sAtTarget ?? up.serviceMs;
+  const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, demand);
+  const rec = replicasFor(demand, c, u, beta);
   const recs = [
     ...a.recommendations.filter((r) => r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs),
     { atMs: nowMs, replicas: rec },
@@ -171,8 +217,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     recommendations: recs,
   });
   const why = `demand ${fmt(demand)} (${fmt(up.arrivalsPerS)} req/s × ${fmt(
-    sAtTarget ?? predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs),
-  )} ms) at target ${c} × ${u}`;
+    sAtTarget ?? predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs, growsAbove(input.spec, a.fit)),
+  )} ms) + ${fmt(beta)}·√demand headroom at target ${c}`;
 
   if (rec > current) {
     if (state.unschedulableReplicas > 0) {
@@ -187,7 +233,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
       return out(current, "Steady", `${why} needs ${rec}; within the ${cfg.scaleUpTolerance * 100}% up-tolerance of ${current}`);
     }
     // Never ask for more than the most recent load justifies: no extrapolated backlog.
-    const cap = Math.max(current, replicasFor(cfg.maxScaleUpLoadFactor * Math.max(est.fast, est.lastTwo, est.surge), c, u, cfg.staffingBeta));
+    const capDemand = cfg.maxScaleUpLoadFactor * Math.max(est.fast, est.lastTwo, est.surge);
+    const cap = Math.max(current, replicasFor(capDemand, c, u, staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, capDemand)));
     if (rec > cap) {
       return out(cap, "ScaleUpLimited", `${why} needs ${rec}; capped at ${cap} (${cfg.maxScaleUpLoadFactor}× the last ${cfg.scaleUpFastWindowMs / 1000} s load)`);
     }

@@ -162,3 +162,23 @@ function fitLine(pts: readonly (readonly [number, number])[], positiveIntercept:
   if (!Number.isFinite(b)) return undefined;
   return { a, b };
 }
+
+/** Efficient concurrency of a batching pod from a linear latency model S(x) = a + b·x (see docs). */
+export function efficientConcurrency(
+  a: number,
+  b: number,
+  p99Ratio: number,
+  sloP99Ms: number | undefined,
+  sloFraction: number,
+  maxC: number,
+  fraction: number,
+): number | undefined {
+  if (!(b > 0) || !(a > 0)) return undefined;
+  let xs = maxC;
+  if (sloP99Ms !== undefined) xs = Math.min(xs, ((sloFraction * sloP99Ms) / p99Ratio - a) / b);
+  if (!(xs > 0)) return 1;
+  const k = fraction * (xs / (a + b * xs));
+  const denom = 1 - k * b;
+  if (denom <= 0) return undefined;
+  return Math.min(xs, (k * a) / denom);
+}

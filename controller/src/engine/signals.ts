@@ -52,6 +52,8 @@ export interface WindowStats {
   readonly queueMs: number | undefined;
   /** Completion-weighted mean of the per-sample p99 latency, ms. */
   readonly p99Ms: number | undefined;
+  /** Completion-weighted mean of the per-sample p50 latency, ms. */
+  readonly p50Ms: number | undefined;
   readonly meanInFlight: number;
   readonly meanQueued: number;
   /** Mean per-ready-pod in-flight; undefined when no pod was ready. */
@@ -97,6 +99,8 @@ export function statsOf(
   let queueSum = 0;
   let p99W = 0;
   let p99Sum = 0;
+  let p50W = 0;
+  let p50Sum = 0;
   let inFlight = 0;
   let queued = 0;
   let perPodSum = 0;
@@ -125,6 +129,10 @@ export function statsOf(
     if (s.latencyP99Ms !== undefined && w > 0) {
       p99Sum += s.latencyP99Ms * w;
       p99W += w;
+    }
+    if (s.latencyP50Ms !== undefined && w > 0) {
+      p50Sum += s.latencyP50Ms * w;
+      p50W += w;
     }
     inFlight += s.inFlight;
     queued += s.queued;
@@ -170,6 +178,7 @@ export function statsOf(
     serviceMs: serviceW > 0 ? serviceSum / serviceW : undefined,
     queueMs: queueW > 0 ? queueSum / queueW : undefined,
     p99Ms: p99W > 0 ? p99Sum / p99W : undefined,
+    p50Ms: p50W > 0 ? p50Sum / p50W : undefined,
     meanInFlight: n > 0 ? inFlight / n : 0,
     meanQueued: n > 0 ? queued / n : 0,
     perPodInFlight: perPodN > 0 ? perPodSum / perPodN : undefined,
@@ -181,11 +190,20 @@ export function statsOf(
 /**
  * Predicted pod service time at per-pod concurrency `c`, from a window measured at per-pod in-flight
  * `x` with mean service time `s` and low-load service time `s0`. Above the measured point we assume no
- * further inflation (the vertical axis only raises when it saw none); below it, service time shrinks
- * in proportion to concurrency (processor sharing) but never below the low-load time.
+ * further inflation (the vertical axis only raises when it saw none), unless `growsAbove` (a batching
+ * pod whose latency model is not fitted yet: then service time grows in proportion, i.e. no throughput
+ * gain is assumed from concurrency not yet seen); below it, service time shrinks in proportion to
+ * concurrency (processor sharing) but never below the low-load time.
  */
-export function predictServiceMs(s: number, x: number | undefined, c: number, s0: number | undefined): number {
-  if (x === undefined || x <= 0 || c >= x) return s;
+export function predictServiceMs(
+  s: number,
+  x: number | undefined,
+  c: number,
+  s0: number | undefined,
+  growsAbove = false,
+): number {
+  if (x === undefined || x <= 0) return s;
+  if (c >= x) return growsAbove ? s * (c / x) : s;
   const floor = s0 !== undefined ? Math.min(s0, s) : s * (c / x);
   return Math.max(floor, s * (c / x));
 }
@@ -206,6 +224,7 @@ export function demandSeries(
   s0: number | undefined,
   fallbackReady: number,
   serviceAtTargetMs?: number,
+  growsAbove = false,
 ): number[] {
   let sw = 0;
   let ssum = 0;
@@ -216,13 +235,22 @@ export function demandSeries(
     }
   }
   const sMean = sw > 0 ? ssum / sw : undefined;
+  // Extrapolating upward divides by the per-pod in-flight; an instant reading of a few requests is too
+  // noisy for that (1/x is biased up), so that case uses the window's mean in-flight.
+  let inFlightSum = 0;
+  let readySum = 0;
+  for (const x of samples) {
+    inFlightSum += x.inFlight;
+    readySum += readyCount(x.pods) ?? fallbackReady;
+  }
+  const windowPerPod = readySum > 0 ? inFlightSum / readySum : undefined;
   return samples.map((x) => {
     const sec = (x.intervalMs !== undefined && x.intervalMs > 0 ? x.intervalMs : 1000) / 1000;
     const measured = x.serviceTimeMs !== undefined && x.completions > 0 ? x.serviceTimeMs : sMean;
     if (measured === undefined) return x.inFlight + x.queued;
     const ready = readyCount(x.pods) ?? fallbackReady;
     const perPod = ready > 0 ? x.inFlight / ready : undefined;
-    const s = serviceAtTargetMs ?? predictServiceMs(measured, perPod, c, s0);
+    const s = serviceAtTargetMs ?? predictServiceMs(measured, growsAbove && windowPerPod !== undefined && c > windowPerPod ? windowPerPod : perPod, c, s0, growsAbove);
     return ((x.arrivals / sec) * s) / 1000;
   });
 }
@@ -231,4 +259,41 @@ export function mean(xs: readonly number[]): number {
   let t = 0;
   for (const x of xs) t += x;
   return xs.length > 0 ? t / xs.length : 0;
+}
+
+/**
+ * In-flight per pod at which CPU reaches utilisation 1, from the samples of a window whose CPU is not
+ * yet saturated (a saturated reading says nothing about where saturation starts; the latency knee
+ * covers that): Σ in-flight / Σ CPU. CPU use of a CPU-bound pod grows in proportion to the requests
+ * it works on, so one window is enough, once the mean CPU is at least `trustUtil`. Readings at or above `saturatedUtil` are skipped.
+ */
+export function cpuSaturation(
+  samples: readonly EndpointSample[],
+  fallbackReady: number,
+  saturatedUtil: number,
+  trustUtil: number,
+): number | undefined {
+  let sx = 0;
+  let su = 0;
+  let n = 0;
+  for (const smp of samples) {
+    const ready = smp.pods?.filter((p) => p.ready) ?? [];
+    const count = smp.pods !== undefined ? ready.length : fallbackReady;
+    let t = 0;
+    let c = 0;
+    for (const p of ready) {
+      if (p.cpuUtil !== undefined && Number.isFinite(p.cpuUtil)) {
+        t += p.cpuUtil;
+        c++;
+      }
+    }
+    if (count <= 0 || c === 0) continue;
+    const cpu = t / c;
+    if (cpu >= saturatedUtil) continue;
+    sx += smp.inFlight / count;
+    su += cpu;
+    n++;
+  }
+  if (n < samples.length / 2 || n === 0 || su / n < trustUtil) return undefined;
+  return sx / su;
 }

@@ -8,10 +8,12 @@
  */
 import type { EngineConfig } from "./config.ts";
 import {
+  efficientConcurrency,
   fitLinear,
   inFlightAt,
   kneeOf,
   lowLoadServiceMs,
+  profileAlpha,
   readProfile,
   resourceKeys,
   updateProfile,
@@ -19,7 +21,7 @@ import {
   type ProfilePoint,
   type ResourceKey,
 } from "./profile.ts";
-import { covers, statsOf, windowOf, type WindowStats } from "./signals.ts";
+import { covers, cpuSaturation, statsOf, windowOf, type WindowStats } from "./signals.ts";
 import type { ConcurrencyReason, DecisionInput, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
@@ -33,6 +35,8 @@ export interface VerticalResult {
   readonly profile: readonly ProfilePoint[];
   /** Linear latency model of a batching pod (ms, ms per in-flight request), when fitted. */
   readonly fit: { readonly a: number; readonly b: number } | undefined;
+  /** Learned in-flight per pod at which CPU saturates (utilisation 1), when seen clearly enough. */
+  readonly cpuKnee: number | undefined;
   readonly calmWindows: number;
   readonly stressWindows: number;
   readonly lastChangeAtMs: number | undefined;
@@ -41,9 +45,15 @@ export interface VerticalResult {
   readonly ceilingUntilMs: number | undefined;
 }
 
-/** The target to start from when none is in force: the spec's, else the geometric middle of the range. */
+/**
+ * The target to start from when none is in force: the spec's; else, for batching engines, the top of
+ * the range; else the geometric middle of the range (a neutral start on a log scale).
+ */
 export function initialTarget(spec: EndpointSpec): number {
   if (spec.initialTargetConcurrency !== undefined) return spec.initialTargetConcurrency;
+  // A batching engine gains throughput with every request it batches up to its own limit, which is
+  // what users put as the maximum (vLLM max_num_seqs): start there and let the fitted model cut.
+  if (isBatching(spec.runtime)) return spec.concurrency.max;
   return clampInt(Math.round(Math.sqrt(spec.concurrency.min * spec.concurrency.max)), spec.concurrency.min, spec.concurrency.max);
 }
 
@@ -62,29 +72,14 @@ interface Signal {
   readonly raise: number;
   /** Target this signal suggests when it is over its cut threshold. */
   readonly suggest: number;
+  /** Only meaningful with at least `minStressInFlight` requests per pod (latency, compute). */
+  readonly needsLoad?: boolean;
 }
+
+/** (z(0.999) − z(0.99)) / z(0.99) for a log-normal tail. */
+const tailExponent = (3.0902 - 2.3263) / 2.3263;
 
 const f2 = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
-
-/** Efficient concurrency of a batching pod from a linear latency model S(x) = a + b·x (see docs). */
-export function efficientConcurrency(
-  a: number,
-  b: number,
-  p99Ratio: number,
-  sloP99Ms: number | undefined,
-  sloFraction: number,
-  maxC: number,
-  fraction: number,
-): number | undefined {
-  if (!(b > 0) || !(a > 0)) return undefined;
-  let xs = maxC;
-  if (sloP99Ms !== undefined) xs = Math.min(xs, ((sloFraction * sloP99Ms) / p99Ratio - a) / b);
-  if (!(xs > 0)) return 1;
-  const k = fraction * (xs / (a + b * xs));
-  const denom = 1 - k * b;
-  if (denom <= 0) return undefined;
-  return Math.min(xs, (k * a) / denom);
-}
 
 export function decideVertical(input: DecisionInput, cfg: EngineConfig): VerticalResult {
   const { spec, state, history, nowMs, memory } = input;
@@ -97,6 +92,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     baselineServiceMs: memory?.baselineServiceMs,
     profile: readProfile(extra),
     fit: extra["fitA"] !== undefined && extra["fitB"] !== undefined ? { a: extra["fitA"], b: extra["fitB"] } : undefined,
+    cpuKnee: extra["cpuKnee"],
     calmWindows: memory?.calmWindows ?? 0,
     stressWindows: memory?.stressWindows ?? 0,
     lastChangeAtMs: memory?.lastConcurrencyChangeAtMs,
@@ -142,32 +138,48 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // GPU duty cycle is not a saturation measure even outside batching engines (GKE guidance): CPU only.
   const compute = usesInflation(rt) ? p.cpuUtil : undefined;
   const resources: Partial<Record<ResourceKey, number>> = {};
-  if (compute !== undefined) resources.compute = compute;
   if (p.memoryUtil !== undefined) resources.memory = p.memoryUtil;
   if (p.kvCacheUtil !== undefined) resources.kv = p.kvCacheUtil;
   if (p.gpuMemoryUtil !== undefined && rt !== "vllm") resources.gpuMemory = p.gpuMemoryUtil;
 
+  // Window means, not per-sample points: a sample's in-flight is an instant reading while its service
+  // time and utilisations are averages over the second, and regressing on such noisy readings flattens
+  // every fitted slope (errors in variables). Windows at different loads give the spread over time.
   const profile = updateProfile(base.profile, x, s, resources);
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const podP99 = w.p99Ms !== undefined ? Math.max(s, w.p99Ms - (w.queueMs ?? 0)) : undefined;
+  const podP50 = w.p50Ms !== undefined ? Math.max(1e-9, w.p50Ms - (w.queueMs ?? 0)) : undefined;
+  // The SLO asks for 99.9% of requests within the p99 objective, so the tail beyond p99 matters; with
+  // only p50 and p99 at hand, extrapolate it as log-normal: p99.9 = p99 · (p99/p50)^((3.090−2.326)/2.326).
+  // Heavy-tailed per-request costs (LLM output lengths) show up here long before they move the p99.
+  const tail = podP99 !== undefined && podP50 !== undefined ? Math.max(1, podP99 / podP50) ** tailExponent : 1;
+  const podP999 = podP99 !== undefined ? podP99 * tail : undefined;
   const errorFrac = w.arrivalsPerS > 0 ? w.errorsPerS / w.arrivalsPerS : 0;
 
   // Stress: each signal with its cut and (lower) raise threshold, and the target it suggests on a cut.
   const signals: Signal[] = [];
   if (usesInflation(rt)) {
-    signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation });
+    signals.push({ name: "latency inflation", value: inflation, cut: cfg.inflationCut, raise: cfg.inflationRaise, suggest: x / inflation, needsLoad: true });
   }
-  if (podP99 !== undefined && spec.sloP99Ms !== undefined) {
+  // The end-to-end p99 minus the mean queue time stands for the pod's p99 only while the gateway queue
+  // is short; a long queue is the horizontal axis's business, not the pod's.
+  const queueShort = (w.queueMs ?? 0) <= cfg.podP99MaxQueueFraction * s;
+  if (podP99 !== undefined && spec.sloP99Ms !== undefined && queueShort) {
     const ratio = podP99 / spec.sloP99Ms;
     const mid = (cfg.sloCutFraction + cfg.sloRaiseFraction) / 2;
-    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio });
+    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true });
+    if (podP999 !== undefined && cfg.tailCutFraction > 0) {
+      const r999 = podP999 / spec.sloP99Ms;
+      const raise = cfg.tailCutFraction * cfg.tailRaiseBand;
+      signals.push({ name: "pod p99.9 (log-normal estimate) / SLO", value: r999, cut: cfg.tailCutFraction, raise, suggest: (x * (cfg.tailCutFraction + raise)) / 2 / r999, needsLoad: true });
+    }
   }
   signals.push({ name: "error fraction", value: errorFrac, cut: Math.max(cfg.errorCutFraction, 1e-12), raise: cfg.errorRaiseFraction, suggest: x * 0.75 });
   if (compute !== undefined) {
     // Compute saturated without inflation is the ideal operating point: stress only with inflation.
     const stressed = compute >= cfg.computeCutUtil && inflation >= cfg.inflationRaise;
-    signals.push({ name: "compute utilisation", value: stressed ? compute : Math.min(compute, cfg.computeCutUtil - 1e-9), cut: cfg.computeCutUtil, raise: 1, suggest: x / inflation });
+    signals.push({ name: "compute utilisation", value: stressed ? compute : Math.min(compute, cfg.computeCutUtil - 1e-9), cut: cfg.computeCutUtil, raise: 1, suggest: x / inflation, needsLoad: true });
   }
   const thresholds: Record<ResourceKey, readonly [string, number, number]> = {
     compute: ["compute", 1, 1],
@@ -191,21 +203,27 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // efficient point of the fitted latency model under the SLO.
   // `fitted` caps are learned from a range of in-flight and may cut; guesses only bound a raise.
   const caps: { name: string; x: number; fitted: boolean }[] = [];
+  const kneeNow = usesInflation(rt) ? cpuSaturation(samples, state.readyReplicas, cfg.computeCutUtil, cfg.computeTrustUtil) : undefined;
+  const cpuKnee = kneeNow === undefined ? base.cpuKnee : base.cpuKnee === undefined ? kneeNow : base.cpuKnee + profileAlpha * (kneeNow - base.cpuKnee);
+  if (cpuKnee !== undefined && usesInflation(rt)) caps.push({ name: `CPU saturates at ~${f2(cpuKnee)} in flight`, x: cpuKnee, fitted: true });
   for (const key of resourceKeys) {
-    if (resources[key] === undefined) continue;
+    if (key === "compute" || resources[key] === undefined) continue;
     const level = thresholds[key][2];
     const at = inFlightAt(profile, key, level, { x, v: resources[key] });
     // CPU use of a CPU-bound pod grows in proportion to in-flight, so one clear reading is enough.
-    const trusted = at !== undefined && (at.fitted || (key === "compute" && (resources.compute ?? 0) >= cfg.computeTrustUtil));
-    if (at !== undefined) caps.push({ name: `${thresholds[key][0]} reaches ${level} at ~${f2(at.x)} in flight${trusted ? "" : " (extrapolated)"}`, x: Math.max(at.x, 0), fitted: trusted });
+    if (at !== undefined) caps.push({ name: `${thresholds[key][0]} reaches ${level} at ~${f2(at.x)} in flight${at.fitted ? "" : " (extrapolated)"}`, x: Math.max(at.x, 0), fitted: at.fitted });
   }
   const knee = usesInflation(rt) ? kneeOf(profile, s0, cfg.inflationRaise) : undefined;
   if (knee !== undefined) caps.push({ name: `latency knee at ~${f2(knee)} in flight`, x: knee, fitted: true });
   const fit = isBatching(rt) ? fitLinear(profile) : undefined;
   if (fit !== undefined) {
     const ratio = podP99 !== undefined ? Math.max(1, podP99 / s) : 1;
-    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, cfg.efficientThroughputFraction);
-    if (eff !== undefined) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
+    // When the cluster cannot add pods (some cannot be scheduled, or the replica maximum is reached),
+    // each pod's throughput is all there is: go for the most the SLO allows, not the efficient point.
+    const capped = state.unschedulableReplicas > 0 || state.desiredReplicas >= spec.replicas.max;
+    const fraction = capped ? 1 : cfg.efficientThroughputFraction;
+    const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, fraction) ?? Infinity;
+    if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
   const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
   const cap = lowest(caps);
@@ -213,10 +231,15 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const hardCap = lowest(caps.filter((c2) => c2.fitted));
   const hardC = hardCap !== undefined ? Math.max(lo, Math.round(hardCap.x)) : undefined;
 
-  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit };
+  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
-  const over = signals.filter((g) => g.value >= g.cut);
-  const modelCut = hardC !== undefined && current > hardC * (1 + cfg.modelTolerance);
+  // Latency and compute stress at under one request in flight per pod is not caused by concurrency
+  // (a slow request, the tail of a drain): cutting the limit would not relieve it.
+  const loaded = x >= cfg.minStressInFlight;
+  const over = signals.filter((g) => g.value >= g.cut && (loaded || !g.needsLoad));
+  // A dead band around a learned saturation point: its estimate moves by ~10% window to window, and an
+  // integer target must not follow that noise.
+  const modelCut = hardCap !== undefined && hardC !== undefined && hardC < current && current > hardCap.x * (1 + cfg.modelTolerance);
   if (over.length > 0 || modelCut) {
     const suggestions = over.map((g) => g.suggest);
     if (hardC !== undefined) suggestions.push(hardC);
@@ -236,7 +259,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
       calmWindows: 0,
       lastChangeAtMs: nowMs,
       lastChangeDir: -1,
-      ceiling: over.length > 0 ? current : base.ceiling,
+      // Raises stay below the middle of the cut for a while: the level that hurt, and just under it, are not retried at once.
+      ceiling: over.length > 0 ? Math.ceil((current + t) / 2) : base.ceiling,
       ceilingUntilMs: over.length > 0 ? nowMs + cfg.ceilingHoldMs : base.ceilingUntilMs,
     };
   }
@@ -261,6 +285,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (capC !== undefined && capC < t && cap !== undefined) {
     t = capC;
     limits.push(cap.name);
+    if (current >= cap.x / (1 + cfg.modelTolerance)) t = current;
   }
   if (base.ceiling !== undefined && base.ceilingUntilMs !== undefined && nowMs < base.ceilingUntilMs && t >= base.ceiling) {
     t = base.ceiling - 1;
@@ -289,6 +314,7 @@ export function verticalExtra(v: VerticalResult): Record<string, number> {
     out["fitA"] = v.fit.a;
     out["fitB"] = v.fit.b;
   }
+  if (v.cpuKnee !== undefined) out["cpuKnee"] = v.cpuKnee;
   if (v.ceiling !== undefined) out["ceiling"] = v.ceiling;
   if (v.ceilingUntilMs !== undefined) out["ceilingUntilMs"] = v.ceilingUntilMs;
   return out;

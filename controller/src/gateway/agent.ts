@@ -11,7 +11,7 @@
  */
 import { reconcile, type ReconcilePlan } from "./reconcile.ts";
 import { renderConfig } from "./render-config.ts";
-import { isErrorAnswer, parseInfoPid, parseServerStats, parseShowMap, type RuntimeApi } from "./runtime-api.ts";
+import { isErrorAnswer, parseInfoPid, parseServerStats, parseShowMap, SHOW_SERVER_STATS, type RuntimeApi } from "./runtime-api.ts";
 import type { DesiredState, DesiredStateSource, GatewayEndpoint, GatewaySettings, SlotValues } from "./types.ts";
 import { assertValidGateway } from "./validate.ts";
 
@@ -155,7 +155,7 @@ export class GatewayAgent {
     const pid = parseInfoPid(await api.send("show info"));
     if (this.lastPid !== 0 && pid !== this.lastPid) log(`gateway agent: HAProxy worker changed ${this.lastPid} → ${pid}; re-applying state`);
     this.lastPid = pid;
-    const servers = parseServerStats(await api.send("show stat -1 4 -1"));
+    const servers = parseServerStats(await api.send(SHOW_SERVER_STATS));
     const apiKeyMap = parseShowMap(await api.send(`show map ${this.opts.settings.apiKeyMapPath}`));
     const plan = reconcile(this.planInput(desired, { servers, apiKeyMap }));
     this.lastPlan = plan;
@@ -168,6 +168,10 @@ export class GatewayAgent {
       if (isErrorAnswer(answer)) errors.push(`${cmd}: ${answer.trim()}`);
     }
     for (const e of errors) log(`gateway agent: runtime command failed: ${e}`);
+    if (plan.commands.length > 0) {
+      const shown = plan.commands.filter((c) => !c.includes(" map ")).slice(0, 8);
+      log(`gateway agent: applied ${plan.commands.length} runtime commands${shown.length > 0 ? `: ${shown.join("; ")}` : " (API-key map)"}`);
+    }
     if (reason !== undefined) {
       const endpoints = desired.endpoints.map((ep) => ({ ...ep, slots: plan.slotCounts.get(ep.name) ?? ep.slots }));
       const text = renderConfig({ settings: this.opts.settings, endpoints, runtime: plan.slots });

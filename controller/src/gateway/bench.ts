@@ -92,12 +92,16 @@ async function main(): Promise<void> {
   const o = new Command()
     .name("bench:gateway")
     .description("Model server direct vs through the gateway (HAProxy + agent), same run")
-    .option("--duration <s>", "seconds per run", positive("--duration"), 8)
+    .option("--duration <s>", "seconds per run", positive("--duration"), 5)
+    .option("--rounds <n>", "runs per side and scenario, alternating which side goes first (medians reported)", positive("--rounds"), 3)
     .option("--model-ms <ms>", "latency of the model for the latency runs", positive("--model-ms"), 5)
+    .option("--threads <n>", "HAProxy nbthread", positive("--threads"), 2)
     .option("--out <file>", "markdown report", "docs/benchmarks/gateway.md")
     .parse()
-    .opts<{ duration: number; modelMs: number; out: string }>();
+    .opts<{ duration: number; rounds: number; modelMs: number; threads: number; out: string }>();
 
+  const { loadavg, cpus } = await import("node:os");
+  const loadBefore = loadavg()[0] ?? 0;
   const dir = await mkdtemp(join(tmpdir(), "apgw-bench-"));
   const scripts = { direct: join(dir, "direct.lua"), gateway: join(dir, "gateway.lua") };
   await writeFile(scripts.direct, wrkScript(false));
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
     endpoints: [ep("latency"), ep("cpu")],
     apiKeys: [{ id: "bench", sha256: hashApiKey(KEY), endpoints: ["latency", "cpu"] }],
     // No access log during the benchmark (stdout is not read).
-    settings: { logTarget: "stdout format raw local0 err" },
+    settings: { logTarget: "stdout format raw local0 err", threads: Math.floor(o.threads) },
   });
   try {
     gw.source.upsertPod("latency", { id: "m1", addr: "127.0.0.1", port: latencyModel.port, ready: true, terminating: false });
@@ -130,17 +134,42 @@ async function main(): Promise<void> {
 
     const rows: string[] = [];
     const d = o.duration;
+    const median = (xs: number[]): number => {
+      const v = [...xs].sort((a, b) => a - b);
+      const m = Math.floor(v.length / 2);
+      return v.length % 2 === 1 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+    };
+    // Rounds alternate which side runs first, and the figures are medians (added latency: the median of the
+    // per-round differences), so a burst of load from other processes hits both sides alike.
     const pair = async (label: string, direct: () => Promise<Result>, gateway: () => Promise<Result>) => {
-      const a = await direct();
-      const b = await gateway();
-      const row = `| ${label} | ${f0(a.rps)} | ${f2(a.p50Ms)} | ${f2(a.p99Ms)} | ${f0(b.rps)} | ${f2(b.p50Ms)} | ${f2(b.p99Ms)} | ${f2(b.p50Ms - a.p50Ms)} | ${f2(b.p99Ms - a.p99Ms)} | ${a.errors + a.non2xx}/${b.errors + b.non2xx} |`;
+      const as: Result[] = [];
+      const bs: Result[] = [];
+      for (let r = 0; r < o.rounds; r++) {
+        if (r % 2 === 0) {
+          as.push(await direct());
+          bs.push(await gateway());
+        } else {
+          bs.push(await gateway());
+          as.push(await direct());
+        }
+      }
+      const med = (xs: Result[]): Result => ({
+        rps: median(xs.map((x) => x.rps)), p50Ms: median(xs.map((x) => x.p50Ms)), p99Ms: median(xs.map((x) => x.p99Ms)),
+        errors: xs.reduce((n, x) => n + x.errors, 0), non2xx: xs.reduce((n, x) => n + x.non2xx, 0),
+      });
+      const a = med(as);
+      const b = med(bs);
+      const added50 = median(as.map((x, i) => (bs[i] as Result).p50Ms - x.p50Ms));
+      const added99 = median(as.map((x, i) => (bs[i] as Result).p99Ms - x.p99Ms));
+      const ratio = median(as.map((x, i) => (bs[i] as Result).rps / x.rps));
+      const row = `| ${label} | ${f0(a.rps)} | ${f2(a.p50Ms)} | ${f2(a.p99Ms)} | ${f0(b.rps)} | ${f2(b.p50Ms)} | ${f2(b.p99Ms)} | ${f2(added50)} | ${f2(added99)} | ${(ratio * 100).toFixed(0)}% | ${a.errors + a.non2xx}/${b.errors + b.non2xx} |`;
       console.log(row);
       rows.push(row);
-      return { a, b };
+      return { a, b, added99, ratio };
     };
     const header = [
-      `| run | direct req/s | direct p50 ms | direct p99 ms | gateway req/s | gateway p50 ms | gateway p99 ms | added p50 ms | added p99 ms | errors+non-2xx (direct/gateway) |`,
-      `|---|---|---|---|---|---|---|---|---|---|`,
+      `| run | direct req/s | direct p50 ms | direct p99 ms | gateway req/s | gateway p50 ms | gateway p99 ms | added p50 ms | added p99 ms | gateway/direct req/s | errors+non-2xx (direct/gateway) |`,
+      `|---|---|---|---|---|---|---|---|---|---|---|`,
     ];
     console.log(header.join("\n"));
     for (const c of [1, 16, 64]) {
@@ -150,31 +179,40 @@ async function main(): Promise<void> {
     await pair(`5K req/s, ${o.modelMs} ms model (autocannon)`, () => runRate(urls.direct, false, 5000, d), () => runRate(urls.gateway, true, 5000, d));
     const sat = await pair(`saturation c=64, 1 ms CPU model (wrk)`, () => runWrk(urls.cpuDirect, scripts.direct, 64, d), () => runWrk(urls.cpuGateway, scripts.gateway, 64, d));
 
-    const added99 = at1k.b.p99Ms - at1k.a.p99Ms;
-    const ratio = sat.b.rps / sat.a.rps;
+    const added99 = at1k.added99;
+    const ratio = sat.ratio;
     const verdict = [
       `- Added p99 at 1K req/s with a ${o.modelMs} ms model: **${f2(added99)} ms** (acceptance: ≤ 1 ms) → ${added99 <= 1 ? "met" : "NOT met"}`,
       `- Throughput at saturation through the gateway: **${(ratio * 100).toFixed(1)}%** of direct (acceptance: ≥ 90%) → ${ratio >= 0.9 ? "met" : "NOT met"}`,
     ];
     console.log(verdict.join("\n"));
+    console.log(`load average ${loadBefore.toFixed(1)} → ${(loadavg()[0] ?? 0).toFixed(1)} on ${cpus().length} cores`);
     const md = [
       `# Gateway benchmark`,
       ``,
-      `Command: \`npm run bench:gateway -- --duration ${d} --model-ms ${o.modelMs}\` (writes this file).`,
+      `Command: \`npm run bench:gateway -- --duration ${d} --rounds ${o.rounds} --model-ms ${o.modelMs} --threads ${o.threads}\` (writes this file).`,
       ``,
       `Direct = wrk/autocannon → example model server process on 127.0.0.1. Gateway = the same load → HAProxy 2.6.12`,
       `(API-key auth with the sha256 map, routing, path rewrite, per-pod maxconn 64, leastconn) → the same model process.`,
-      `Both measured in the same run, one after the other. Latency runs use a model that waits ${o.modelMs} ms per request`,
+      `Both measured in the same run: ${o.rounds} rounds per row, alternating which side runs first; each cell is the median`,
+      `over the rounds, "added" is the median of the per-round differences. Latency runs use a model that waits ${o.modelMs} ms per request`,
       `without CPU; the saturation run uses a model that burns 1 ms of CPU per request (one Node process).`,
       `wrk gives µs-precision percentiles; autocannon runs the fixed rates (its per-response timings, not its ms-rounded histogram).`,
       ``,
-      `Machine: ${(await import("node:os")).cpus().length} cores, shared with other work during the run, so figures are noisy;`,
-      `compare the columns of one row, not rows across runs. Run on ${new Date().toISOString()}.`,
+      `Machine: ${cpus().length} cores; 1-minute load average ${loadBefore.toFixed(1)} at the start and ${(loadavg()[0] ?? 0).toFixed(1)} at the end`,
+      `(other work shares the machine: a load above the core count means every process, HAProxy included, waits for CPU,`,
+      `which shows up in p99). Compare the columns of one row. Run on ${new Date().toISOString()}.`,
       ``,
       ...header,
       ...rows,
       ``,
       ...verdict,
+      ``,
+      `Reading the figures: a fixed-rate row whose achieved req/s is below its target means the load generator or the`,
+      `machine was the limit, not the gateway. On a loaded 2-core machine every extra process on the path (HAProxy) also`,
+      `waits for CPU, which inflates the gateway's p99; the reference measurement on an idle machine of the same kind`,
+      `(design brief §2.2: HAProxy 2.6.12, loopback) was +50 µs p50 and +160 µs p99 at concurrency 1. Re-run on a quiet machine to judge`,
+      `the ≤ 1 ms criterion.`,
       ``,
     ].join("\n");
     await writeFile(o.out, md);

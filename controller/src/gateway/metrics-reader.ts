@@ -32,7 +32,10 @@ export interface BackendStats {
   readonly deniedTotal: number;
   /** `haproxy_backend_connection_errors_total`: queue timeouts and failed pod connects (429 to the client). */
   readonly connectionErrorsTotal: number;
-  /** Averages over HAProxy's last 1024 requests, ms; undefined when the page lacks them. */
+  /**
+   * HAProxy's sliding averages over its last 1024 requests, ms (undefined when the page lacks them). Kept for
+   * display; samples derive mean times from counters instead (see `sampleFromReadings`).
+   */
   readonly queueTimeAvgMs: number | undefined;
   readonly totalTimeAvgMs: number | undefined;
   readonly activeServers: number;
@@ -233,9 +236,15 @@ export function sampleFromReadings(
     rejections,
     errors: d((s) => s.responses5xxTotal),
   };
-  if (cur.queueTimeAvgMs !== undefined) sample.queueTimeMs = cur.queueTimeAvgMs;
-  if (cur.totalTimeAvgMs !== undefined) {
-    sample.serviceTimeMs = Math.max(0, cur.totalTimeAvgMs - (cur.queueTimeAvgMs ?? 0));
+  // Mean times by Little's law over the interval (time = number present / completion rate), not HAProxy's
+  // `*_time_average_seconds`: those are sliding averages over the last 1024 requests that start at 0 — after 32
+  // requests of 103 ms service / 290 ms queue, 2.6.12 reported 7 ms / 19 ms — and then lag by 1024 requests
+  // (100 s at 10 req/s), so a past overload would still look like slow pods long after it ended.
+  const served = sample.completions;
+  if (prev !== undefined && served > 0) {
+    const perMs = served / intervalMs;
+    sample.serviceTimeMs = sample.inFlight / perMs;
+    sample.queueTimeMs = sample.queued / perMs;
   }
   return sample;
 }

@@ -22,9 +22,16 @@ export function jsonReturn(status: number, code: string, message: string, extra 
   return `http-request return status ${status} content-type application/json lf-string '${body}'${extra}`;
 }
 
+/**
+ * Passive health: the first refused or failed connect marks a slot down at once (a dead pod has no connections,
+ * so `leastconn` would otherwise send it every new request until the agent drains it); a TCP check every 1 s
+ * brings it back.
+ */
+export const SLOT_CHECK = "check inter 1s fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down";
+
 function slotLine(name: string, v: SlotValue): string {
   const disabled = v.state === "ready" ? "" : " disabled";
-  return `    server ${name} ${v.addr}:${v.port}${disabled} maxconn ${v.maxconn} weight 100`;
+  return `    server ${name} ${v.addr}:${v.port}${disabled} maxconn ${v.maxconn} weight 100 ${SLOT_CHECK}`;
 }
 
 /**
@@ -38,7 +45,7 @@ export function renderSlots(slots: number, maxconn: number, runtime: SlotValues 
     if (runStart === 0) return;
     // Always a range: a lone number would mean a count of servers starting at 1.
     const range = `${runStart}-${end}`;
-    lines.push(`    server-template pod ${range} 0.0.0.0:1 disabled maxconn ${maxconn} weight 100`);
+    lines.push(`    server-template pod ${range} 0.0.0.0:1 disabled maxconn ${maxconn} weight 100 ${SLOT_CHECK}`);
     runStart = 0;
   };
   for (let i = 1; i <= slots; i++) {

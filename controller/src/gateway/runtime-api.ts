@@ -67,42 +67,44 @@ export function slotStateOf(status: string): SlotState {
   return "ready";
 }
 
-function csvRows(text: string): { header: string[]; rows: string[][] } {
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
-  const first = lines[0] ?? "";
-  if (!first.startsWith("# ")) throw new Error(`runtime API: unexpected stat answer: ${JSON.stringify(first.slice(0, 120))}`);
-  // HAProxy's stat CSV has no quoting; free-text fields (check descriptions) are empty without health checks.
-  return { header: first.slice(2).split(","), rows: lines.slice(1).map((l) => l.split(",")) };
+/**
+ * Parses `show stat -1 4 -1 typed` (servers only): one `S.<px>.<sv>.<pos>.<name>.<proc>:<tags>:<type>:<value>`
+ * line per field. Not the CSV form: HAProxy does not quote CSV, and a failed health check's description
+ * ("Layer4 connection problem, info: …") contains commas that shift every later column.
+ */
+export function parseServerStats(text: string): ServerStat[] {
+  const byServer = new Map<string, Map<string, string>>();
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("S.")) continue;
+    const colon = line.indexOf(":");
+    const head = line.slice(0, colon).split(".");
+    const value = line.slice(colon + 1).split(":").slice(2).join(":");
+    const key = `${head[1]}.${head[2]}`;
+    let fields = byServer.get(key);
+    if (fields === undefined) byServer.set(key, (fields = new Map()));
+    fields.set(head[4] ?? "", value);
+  }
+  if (byServer.size === 0 && text.trim() !== "" && !text.startsWith("S.")) {
+    throw new Error(`runtime API: unexpected stat answer: ${JSON.stringify(text.slice(0, 120))}`);
+  }
+  return [...byServer.values()].map((f) => {
+    const a = f.get("addr") ?? "";
+    const colon = a.lastIndexOf(":");
+    return {
+      backend: f.get("pxname") ?? "",
+      server: f.get("svname") ?? "",
+      sessions: Number(f.get("scur") || 0),
+      queued: Number(f.get("qcur") || 0),
+      maxconn: Number(f.get("slim") || 0),
+      status: f.get("status") ?? "",
+      addr: colon >= 0 ? a.slice(0, colon) : a,
+      port: colon >= 0 ? Number(a.slice(colon + 1)) : 0,
+    };
+  });
 }
 
-/** Parses `show stat -1 4 -1` (servers only). */
-export function parseServerStats(text: string): ServerStat[] {
-  const { header, rows } = csvRows(text);
-  const col = (name: string): number => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new Error(`runtime API: stat CSV has no column ${name}`);
-    return i;
-  };
-  const [px, sv, scur, qcur, slim, status, addr] = ["pxname", "svname", "scur", "qcur", "slim", "status", "addr"].map(col) as [
-    number, number, number, number, number, number, number,
-  ];
-  return rows
-    .filter((r) => r[sv] !== "FRONTEND" && r[sv] !== "BACKEND")
-    .map((r) => {
-      const a = r[addr] ?? "";
-      const colon = a.lastIndexOf(":");
-      return {
-        backend: r[px] ?? "",
-        server: r[sv] ?? "",
-        sessions: Number(r[scur] ?? 0),
-        queued: Number(r[qcur] ?? 0),
-        maxconn: Number(r[slim] || 0),
-        status: r[status] ?? "",
-        addr: colon >= 0 ? a.slice(0, colon) : a,
-        port: colon >= 0 ? Number(a.slice(colon + 1)) : 0,
-      };
-    });
-}
+/** The runtime API command whose answer `parseServerStats` reads. */
+export const SHOW_SERVER_STATS = "show stat -1 4 -1 typed";
 
 /** Parses `show map <file>` into key → value. */
 export function parseShowMap(text: string): Map<string, string> {

@@ -19,6 +19,23 @@ export type TargetResolution =
   | { readonly ok: true; readonly targets: readonly ScaleTarget[] }
   | { readonly ok: false; readonly reason: "DeploymentMissing" | "DeploymentAmbiguous"; readonly message: string };
 
+/**
+ * Groups objects labelled `serving.autopilot.dev/endpoint` by `namespace/<endpoint>`; built once per cycle so
+ * per-endpoint lookups are O(1) (10,000 endpoints would otherwise scan every Deployment for each endpoint).
+ */
+export function indexByEndpoint<T extends { metadata?: { namespace?: string; labels?: Record<string, string> } }>(objs: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const o of objs) {
+    const ep = o.metadata?.labels?.[ENDPOINT_LABEL];
+    if (ep === undefined) continue;
+    const key = `${o.metadata?.namespace ?? ""}/${ep}`;
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [o]);
+    else list.push(o);
+  }
+  return out;
+}
+
 /** `namespace/name` key used everywhere (logs, maps, metrics labels). */
 export const keyOfObject = (o: { metadata?: { namespace?: string; name?: string } }): string =>
   `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;

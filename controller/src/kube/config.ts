@@ -5,14 +5,15 @@
  */
 import { Command, CommanderError } from "commander";
 
-type Kind =
+export type Kind =
   | { readonly type: "int"; readonly min: number; readonly max: number }
   | { readonly type: "float"; readonly min: number; readonly max: number }
   | { readonly type: "string"; readonly pattern?: RegExp; readonly allowedText?: string }
   | { readonly type: "enum"; readonly values: readonly string[] }
   | { readonly type: "list" };
 
-interface KeySpec {
+/** One config key: flag, environment variable, type and range, default. */
+export interface KeySpec {
   readonly flag: string;
   readonly env: string;
   readonly kind: Kind;
@@ -20,7 +21,7 @@ interface KeySpec {
   readonly help: string;
 }
 
-const MS = (min: number, max: number): Kind => ({ type: "int", min, max });
+export const MS = (min: number, max: number) => ({ type: "int" as const, min, max });
 const NS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const DNS = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
@@ -45,7 +46,7 @@ export const CONFIG_KEYS = {
   podMetricsIntervalMs: { flag: "pod-metrics-interval-ms", env: "APA_POD_METRICS_INTERVAL_MS", kind: MS(0, 600_000), def: "15000", help: "metrics.k8s.io poll period, ms (0 = off)" },
   prometheusUrl: { flag: "prometheus-url", env: "APA_PROMETHEUS_URL", kind: { type: "string", pattern: /^https?:\/\/\S+$/, allowedText: "an http(s) URL" }, def: undefined, help: "Prometheus for GPU, vLLM and Triton metrics (optional)" },
   prometheusIntervalMs: { flag: "prometheus-interval-ms", env: "APA_PROMETHEUS_INTERVAL_MS", kind: MS(1000, 600_000), def: "15000", help: "Prometheus query period, ms" },
-  statusMinIntervalMs: { flag: "status-min-interval-ms", env: "APA_STATUS_MIN_INTERVAL_MS", kind: MS(0, 600_000), def: "15000", help: "minimum period of load-only status writes, ms" },
+  statusMinIntervalMs: { flag: "status-min-interval-ms", env: "APA_STATUS_MIN_INTERVAL_MS", kind: MS(0, 3_600_000), def: "60000", help: "minimum period of load-only status writes (QPS, observed concurrency, reasons), ms" },
   unschedulableAfterMs: { flag: "unschedulable-after-ms", env: "APA_UNSCHEDULABLE_AFTER_MS", kind: MS(1000, 3_600_000), def: "60000", help: "pods without an address this long count as unschedulable, ms" },
   warmPoolNamespace: { flag: "warm-pool-namespace", env: "APA_WARM_POOL_NAMESPACE", kind: { type: "string", pattern: DNS, allowedText: "a DNS label" }, def: "autopilot-system", help: "namespace of the warm-pool placeholder Deployments" },
   warmPoolLookbackMs: { flag: "warm-pool-lookback-ms", env: "APA_WARM_POOL_LOOKBACK_MS", kind: MS(60_000, 86_400_000), def: "3600000", help: "replica additions counted this far back, ms" },
@@ -101,32 +102,54 @@ function parseValue(key: string, spec: KeySpec, raw: string): number | string | 
 }
 
 /**
- * Builds the config from `argv` (without the node and script entries) and `env`. `--help` writes usage to
- * `out` and throws a CommanderError with exitCode 0; unknown flags throw CommanderError too.
+ * Parses `argv` (without the node and script entries) and `env` against a key table: flag, then env var, then
+ * default. `--help` writes usage to `out` and throws a CommanderError with exitCode 0; unknown flags throw
+ * CommanderError too; bad values throw ConfigError.
  */
+export function parseKeys(
+  name: string,
+  description: string,
+  table: Readonly<Record<string, KeySpec>>,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  fallbacks: Readonly<Record<string, string>>,
+  out: (s: string) => void,
+): Record<string, unknown> {
+  const cmd = new Command(name)
+    .description(description)
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: out })
+    .allowExcessArguments(false);
+  for (const spec of Object.values(table)) {
+    cmd.option(`--${spec.flag} <value>`, `${spec.help} [env ${spec.env}]${spec.def !== undefined ? ` (default ${spec.def})` : ""}`);
+  }
+  cmd.parse([...argv], { from: "user" });
+  const opts = cmd.opts<Record<string, string | undefined>>();
+  const result: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table)) {
+    const camel = spec.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const raw = opts[camel] ?? env[spec.env] ?? fallbacks[key] ?? spec.def;
+    result[key] = raw === undefined ? undefined : parseValue(key, spec, raw);
+  }
+  return result;
+}
+
+/** Builds the controller config from flags and environment (see `parseKeys`). */
 export function loadConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   defaults: { readonly hostname: string },
   out: (s: string) => void = (s) => void process.stdout.write(s),
 ): ControllerConfig {
-  const cmd = new Command("apa-controller")
-    .description("APA controller: autoscales ServingEndpoints from gateway concurrency (see docs/controller.md)")
-    .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: out })
-    .allowExcessArguments(false);
-  for (const spec of Object.values(CONFIG_KEYS) as KeySpec[]) {
-    cmd.option(`--${spec.flag} <value>`, `${spec.help} [env ${spec.env}]${spec.def !== undefined ? ` (default ${spec.def})` : ""}`);
-  }
-  cmd.parse([...argv], { from: "user" });
-  const opts = cmd.opts<Record<string, string | undefined>>();
-  const result: Record<string, unknown> = {};
-  for (const [key, spec] of Object.entries(CONFIG_KEYS) as [string, KeySpec][]) {
-    const camel = spec.flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const raw = opts[camel] ?? env[spec.env] ?? (key === "identity" ? defaults.hostname : spec.def);
-    result[key] = raw === undefined ? undefined : parseValue(key, spec, raw);
-  }
-  const cfg = result as ControllerConfig;
+  const cfg = parseKeys(
+    "apa-controller",
+    "APA controller: autoscales ServingEndpoints from gateway concurrency (see docs/controller.md)",
+    CONFIG_KEYS,
+    argv,
+    env,
+    { identity: defaults.hostname },
+    out,
+  ) as ControllerConfig;
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) {
     throw new ConfigError(
       `invalid config renewDeadlineMs: --renew-deadline-ms (APA_RENEW_DEADLINE_MS) = ${cfg.renewDeadlineMs}: must be less than --lease-duration-ms (${cfg.leaseDurationMs})`,

@@ -114,11 +114,11 @@ export function loadKubeConfig(): KubeConfig {
 }
 
 /** Kubeconfig pointing at a plain-HTTP server (the test double of the API server). */
-export function kubeConfigForUrl(server: string): KubeConfig {
+export function kubeConfigForUrl(server: string, token = "test-token"): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: "test", server, skipTLSVerify: true }],
-    users: [{ name: "test", token: "test-token" }],
+    users: [{ name: "test", token }],
     contexts: [{ name: "test", cluster: "test", user: "test" }],
     currentContext: "test",
   });

@@ -9,7 +9,6 @@
  * - other errors (5xx, connection refused, ERROR events) retry after a capped exponential backoff through the
  *   injected `delayFn`, reset by the next successful list or event.
  */
-import type { KubernetesObject } from "@kubernetes/client-node";
 import { backoffDelayMs, defaultBackoff, type BackoffPolicy } from "./backoff.ts";
 import type { Logger } from "./logger.ts";
 
@@ -29,6 +28,11 @@ export interface ListResult<T> {
 }
 
 export type ChangeType = "add" | "update" | "delete";
+
+/** Any object with Kubernetes metadata (client-node models and this package's ServingEndpoint). */
+export interface KubernetesObject {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string };
+}
 
 export interface ReflectorOptions<T extends KubernetesObject> {
   /** Short name for logs and metrics, e.g. `deployments`. */

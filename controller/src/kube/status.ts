@@ -29,22 +29,29 @@ export function setCondition(
   return [...rest, cond].sort((a, b) => a.type.localeCompare(b.type));
 }
 
-function significant(s: ServingEndpointStatus | undefined): string {
-  return JSON.stringify([
-    s?.observedGeneration,
-    s?.replicas,
-    s?.readyReplicas,
-    s?.desiredReplicas,
-    s?.targetConcurrency,
-    s?.lastScaleTime,
-    s?.selector,
-    (s?.conditions ?? []).map((c) => [c.type, c.status, c.reason]),
-  ]);
+function sameSignificant(a: ServingEndpointStatus | undefined, b: ServingEndpointStatus): boolean {
+  if (
+    a === undefined ||
+    a.observedGeneration !== b.observedGeneration ||
+    a.replicas !== b.replicas ||
+    a.readyReplicas !== b.readyReplicas ||
+    a.desiredReplicas !== b.desiredReplicas ||
+    a.targetConcurrency !== b.targetConcurrency ||
+    a.lastScaleTime !== b.lastScaleTime ||
+    a.selector !== b.selector
+  ) {
+    return false;
+  }
+  const ac = a.conditions ?? [];
+  const bc = b.conditions ?? [];
+  if (ac.length !== bc.length) return false;
+  return ac.every((c, i) => c.type === bc[i]?.type && c.status === bc[i]?.status);
 }
 
 /**
- * Write at once when a significant field changes (replica counts, target concurrency, condition status or
- * reason, generation); write load figures and messages at most every `minIntervalMs`.
+ * Write at once when a significant field changes (replica counts, target concurrency, a condition's status,
+ * generation, last scale time). At most every `minIntervalMs`: a condition reason change, or QPS / observed
+ * concurrency moving by more than 10%. Messages alone never cause a write (they ride along with other writes).
  */
 export function statusNeedsWrite(
   prev: ServingEndpointStatus | undefined,
@@ -53,9 +60,13 @@ export function statusNeedsWrite(
   nowMs: number,
   minIntervalMs: number,
 ): boolean {
-  if (significant(prev) !== significant(next)) return true;
+  if (!sameSignificant(prev, next)) return true;
   if (lastWriteMs !== undefined && nowMs - lastWriteMs < minIntervalMs) return false;
-  return JSON.stringify(prev) !== JSON.stringify(next);
+  const moved = (a: number | undefined, b: number | undefined): boolean =>
+    (a === undefined) !== (b === undefined) || (a !== undefined && b !== undefined && Math.abs(a - b) > 0.1 * Math.max(1, Math.abs(a)));
+  if (moved(prev?.observedQps, next.observedQps) || moved(prev?.observedConcurrency, next.observedConcurrency)) return true;
+  const prevConds = prev?.conditions ?? [];
+  return (next.conditions ?? []).some((c, i) => prevConds[i]?.reason !== c.reason);
 }
 
 /** Rounds load figures so status does not churn on noise: 2 decimals. */

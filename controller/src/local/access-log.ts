@@ -10,15 +10,17 @@ export interface AccessLogEntry {
   readonly queueMs: number;
   readonly serviceMs: number;
   readonly totalMs: number;
+  /** `backend/slot` that served it (`be_x/<NOSRV>` when none). */
+  readonly server: string;
 }
 
-const LINE_RE = / ep=([a-z0-9-]*) .* status=(\d+) .*Tw=(-?\d+) Tc=(-?\d+) Tr=(-?\d+) Ta=(-?\d+) /;
+const LINE_RE = / ep=([a-z0-9-]*) .* status=(\d+) .*Tw=(-?\d+) Tc=(-?\d+) Tr=(-?\d+) Ta=(-?\d+) srv=(\S+) /;
 
 /** Parses one access-log line; undefined for other lines (notices, warnings). */
 export function parseAccessLine(line: string): AccessLogEntry | undefined {
   const m = LINE_RE.exec(line);
   if (!m || m[1] === "") return undefined;
-  return { endpoint: m[1] as string, status: Number(m[2]), queueMs: Number(m[3]), serviceMs: Number(m[5]), totalMs: Number(m[6]) };
+  return { endpoint: m[1] as string, status: Number(m[2]), queueMs: Number(m[3]), serviceMs: Number(m[5]), totalMs: Number(m[6]), server: m[7] as string };
 }
 
 /** Value at percentile `p` (0..100) of an ascending array (nearest rank); undefined when empty. */
@@ -57,8 +59,10 @@ export function summarise(entries: readonly AccessLogEntry[]): LogWindow {
   };
 }
 
-/** Collects entries per endpoint with their arrival time; `take` returns and forgets those of an interval. */
+/** Collects entries per endpoint with their arrival time; `window` summarises the recent ones. */
 export class AccessLogCollector {
+  /** Every 5xx entry (other than 503 NO_READY_POD answered without a slot), for fault accounting. */
+  readonly failures: Array<{ atMs: number; e: AccessLogEntry }> = [];
   private readonly byEndpoint = new Map<string, Array<{ atMs: number; e: AccessLogEntry }>>();
   private readonly now: () => number;
   /** How long entries are kept for `window()`. @default 10000 */
@@ -75,6 +79,7 @@ export class AccessLogCollector {
     if (e === undefined) return;
     const list = this.byEndpoint.get(e.endpoint) ?? [];
     list.push({ atMs: this.now(), e });
+    if (e.status >= 500 && !e.server.endsWith("<NOSRV>")) this.failures.push({ atMs: this.now(), e });
     this.byEndpoint.set(e.endpoint, list);
   }
 

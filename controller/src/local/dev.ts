@@ -27,11 +27,11 @@ const num = (name: string, min: number, max: number) => (v: string): number => {
 };
 
 /**
- * The demo: 20 req/s, then a step to 240 req/s (3× what the first replica serves at its start concurrency of 4
- * with the default 51 ms model) held for 60 s, one replica killed 30 s into it, then 75 s of low load with a
- * 30 s down-window. Stops by itself after 158 s and prints the report.
+ * The demo: 10 req/s, then a step to 150 req/s (3.7× the 40 req/s the first replica serves at its start
+ * concurrency of 4 with the default 101 ms model) held for 60 s, one replica killed 30 s into it, then 75 s of low
+ * load with a 30 s down-window. Stops by itself after 158 s and prints the report.
  */
-const DEMO = { load: "20@20,240@60,20@75", downWindowS: 30, killAt: 50 };
+const DEMO = { load: "10@20,150@60,10@75", downWindowS: 30, killAt: 50 };
 
 const program = new Command()
   .name("dev")
@@ -41,9 +41,9 @@ const program = new Command()
   .option("--endpoint <name>", "endpoint name", "iris")
   .option("--api-key <key>", "API key accepted for the endpoint", "dev-key")
   .option("--cpu-ms <ms>", "CPU burnt per request by the model", num("--cpu-ms", 0, 1000), 1)
-  .option("--sleep-ms <ms>", "wait per request without CPU (I/O-like part of the model)", num("--sleep-ms", 0, 10_000), 50)
+  .option("--sleep-ms <ms>", "wait per request without CPU (I/O-like part of the model)", num("--sleep-ms", 0, 10_000), 100)
   .option("--min-replicas <n>", "replica floor", int("--min-replicas", 1, 16), 1)
-  .option("--max-replicas <n>", "replica ceiling (2-core machine: keep it small)", int("--max-replicas", 1, 16), 6)
+  .option("--max-replicas <n>", "replica ceiling (2-core machine: keep it small)", int("--max-replicas", 1, 16), 8)
   .option("--min-concurrency <n>", "target concurrency floor", int("--min-concurrency", 1, 1024), 1)
   .option("--max-concurrency <n>", "target concurrency ceiling", int("--max-concurrency", 1, 1024), 16)
   .option("--initial-concurrency <n>", "target concurrency to start from", int("--initial-concurrency", 1, 1024), 4)
@@ -51,7 +51,7 @@ const program = new Command()
   .option("--queue-timeout-ms <ms>", "longest wait in the gateway queue before a 429", int("--queue-timeout-ms", 1, 600_000), 1000)
   .option("--max-queue <n>", "queue length that answers 429 at once", int("--max-queue", 1, 100_000), 200)
   .option("--down-window-s <s>", "engine scale-down window (default: the engine's 300 s)", int("--down-window-s", 5, 3600))
-  .option("--load <phases>", "built-in open-loop load, rate@seconds,... e.g. 20@20,240@60,20@75")
+  .option("--load <phases>", "built-in open-loop load, rate@seconds,... e.g. 10@20,150@60,10@75")
   .option("--kill-at <s>", "SIGKILL one ready model-server process at this second of the load", num("--kill-at", 0, 36_000))
   .option("--duration <s>", "stop after this many seconds (default: end of --load + 3 s, else run until Ctrl-C)", num("--duration", 1, 86_400))
   .option("--record <file>", "write one JSON line per second (the figures behind the report)")

@@ -64,12 +64,28 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
   const source = new LocalDesiredStateSource({ endpoints: o.endpoints, apiKeys: o.apiKeys });
   const api = new SocketRuntimeApi(settings.statsSocketPath);
   const log = o.log ?? (() => undefined);
+  let stopping = false;
+  // Like a container restart policy: a HAProxy that dies is started again from the config on disk (which carries
+  // the last runtime values); the agent's next cycle re-applies whatever differs.
+  const restart = async (attempt: number): Promise<void> => {
+    if (stopping) return;
+    try {
+      await haproxy.start();
+      log("haproxy restarted; the agent re-applies the desired state");
+    } catch (e) {
+      if (attempt >= 20) return log(`haproxy restart failed: ${(e as Error).message}`);
+      setTimeout(() => void restart(attempt + 1), 250);
+    }
+  };
   const haproxy = new HaproxyProcess({
     configPath: join(dir, "haproxy.cfg"),
     apiKeyMapPath: settings.apiKeyMapPath,
     api,
     onLine: o.onLine,
-    onExit: (code, signal) => log(`haproxy master exited (${signal ?? code})`),
+    onExit: (code, signal) => {
+      log(`haproxy master exited (${signal ?? code})`);
+      if (!stopping) setTimeout(() => void restart(0), 250);
+    },
   });
   const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo(log), intervalMs: o.agentIntervalMs ?? 500 });
   await agent.writeInitialConfig();
@@ -89,6 +105,7 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     haproxy,
     api,
     async stop() {
+      stopping = true;
       await agent.stop();
       await haproxy.stop();
       await rm(dir, { recursive: true, force: true });

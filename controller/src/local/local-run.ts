@@ -8,7 +8,7 @@ import { decide } from "../engine/index.ts";
 import type { EngineConfig } from "../engine/config.ts";
 import type { EndpointSample, EndpointSpec, PodSample } from "../engine/types.ts";
 import { GatewayMetricsTracker } from "../gateway/metrics-reader.ts";
-import { parseServerStats } from "../gateway/runtime-api.ts";
+import { parseServerStats, SHOW_SERVER_STATS } from "../gateway/runtime-api.ts";
 import { AccessLogCollector } from "./access-log.ts";
 import { CpuMeter } from "./cpu-meter.ts";
 import { startLocalGateway, type LocalGateway } from "./local-gateway.ts";
@@ -115,6 +115,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
       scaler: pool,
       setTargetConcurrency: (t) => gateway.source.setTargetConcurrency(o.endpoint, t),
       now: () => Date.now(),
+      onChange: notice,
     },
     initial,
   );
@@ -157,10 +158,11 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
       killed = true;
       const victim = pool.list().find((r) => r.state === "ready");
       if (victim !== undefined) {
-        const servers = parseServerStats(await gateway.api.send("show stat -1 4 -1"));
-        const onPod = servers.find((s) => s.port === victim.port)?.sessions ?? 0;
-        pool.killOne();
-        kills.push({ tS, podId: victim.id, inFlightOnPod: onPod });
+        const servers = parseServerStats(await gateway.api.send(SHOW_SERVER_STATS));
+        const slot = servers.find((s) => s.port === victim.port && s.addr === "127.0.0.1");
+        const onPod = slot?.sessions ?? 0;
+        pool.kill(victim.id);
+        kills.push({ tS, atMs: Date.now(), podId: victim.id, inFlightOnPod: onPod, slot: slot ? `${slot.backend}/${slot.server}` : "?" });
         notice(`killed ${victim.id} (pid ${victim.pid}) with SIGKILL; ${onPod} requests were in flight on it`);
       }
     }
@@ -178,6 +180,11 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
   return {
     url, metricsUrl, gateway, pool, records, kills, loadDone,
     report: () => {
+      for (const k of kills) {
+        const after = logs.failures.filter((f) => f.atMs >= k.atMs - 1000);
+        k.failedOnPod = after.filter((f) => f.e.server === k.slot).length;
+        k.failedElsewhere = after.length - k.failedOnPod;
+      }
       // Answers are booked to the second their request was sent, and many arrive after that second's record was
       // taken: refresh the client counts from the load generator's final books.
       const final = records.map((r) => {

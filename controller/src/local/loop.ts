@@ -24,6 +24,8 @@ export interface LoopOptions {
   readonly now: () => number;
   /** How much history to keep. @default 330000 */
   readonly historyMs?: number;
+  /** Called when a decision changes replicas or target concurrency, with the engine's reason and message. */
+  readonly onChange?: (message: string) => void;
   /** Called after each tick with the latest sample and decision. */
   readonly onTick?: (s: LoopStatus) => void;
 }
@@ -69,10 +71,14 @@ export class LocalLoop {
       this.nextRunAtMs = decision.nextRunAtMs;
       this.lastDecision = decision;
       if (decision.targetConcurrency !== this.target && decision.targetConcurrency >= 1) {
+        this.o.onChange?.(`target concurrency ${this.target} → ${decision.targetConcurrency}: ${decision.concurrencyReason}: ${decision.concurrencyMessage}`);
         this.target = decision.targetConcurrency;
         this.o.setTargetConcurrency(this.target);
       }
-      if (decision.desiredReplicas !== state.desiredReplicas) this.o.scaler.scaleTo(decision.desiredReplicas);
+      if (decision.desiredReplicas !== state.desiredReplicas) {
+        this.o.onChange?.(`replicas ${state.desiredReplicas} → ${decision.desiredReplicas}: ${decision.replicasReason}: ${decision.replicasMessage}`);
+        this.o.scaler.scaleTo(decision.desiredReplicas);
+      }
     }
     const status: LoopStatus = { sample, state: this.o.scaler.state(this.target), decision: decision ?? this.lastDecision, targetConcurrency: this.target };
     this.o.onTick?.(status);

@@ -139,6 +139,13 @@ export class ProcessPool {
     r.child.kill("SIGTERM");
   }
 
+  /** Kills replica `id` with SIGKILL (fault injection); false when there is no such replica. */
+  kill(id: string): boolean {
+    const r = this.replicas.get(id);
+    r?.child.kill("SIGKILL");
+    return r !== undefined;
+  }
+
   /** Kills one ready replica with SIGKILL (fault injection); returns its id. */
   killOne(): string | undefined {
     const r = [...this.replicas.values()].find((x) => x.state === "ready");

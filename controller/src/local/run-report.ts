@@ -30,11 +30,18 @@ export interface SecondRecord {
 /** A fault injected during the run. */
 export interface KillEvent {
   readonly tS: number;
+  /** Wall-clock time of the kill, ms. */
+  readonly atMs: number;
   readonly podId: string;
   /** Requests in flight on the killed pod at the gateway just before the kill. */
   readonly inFlightOnPod: number;
   /** Seconds until ready replicas were back at the desired count (undefined: not within the run). */
   replacedAfterS?: number;
+  /** The killed pod's slot (`be_x/podK`). */
+  readonly slot: string;
+  /** Gateway access log, from the kill to the end of the run: 5xx answered by the killed pod's slot / by others. */
+  failedOnPod?: number;
+  failedElsewhere?: number;
 }
 
 /** The figures of one run. */
@@ -102,19 +109,28 @@ export function summariseRun(
       const peak = records.filter((r) => r.tS < dropAt).at(-1)?.desiredReplicas ?? 0;
       const fell = records.find((r) => r.tS >= dropAt && r.desiredReplicas < peak);
       scaleDownAfterDropS = fell === undefined ? undefined : fell.tS - dropAt;
+      const steps: string[] = [];
+      let last = peak;
+      for (const r of records.filter((x) => x.tS >= dropAt)) {
+        if (r.desiredReplicas !== last) steps.push(`${last}→${r.desiredReplicas} at +${r.tS - dropAt} s`);
+        last = r.desiredReplicas;
+      }
+      const low = records.at(-1)?.desiredReplicas ?? peak;
+      const reachedLow = records.find((r) => r.tS >= dropAt && r.desiredReplicas === low && low < peak);
       lines.push(
-        `load drop at ${dropAt} s: desired replicas ${peak} → ` +
-          (fell === undefined
-            ? `no scale-down within the run`
-            : `${fell.desiredReplicas} first at ${fell.tS} s, ${scaleDownAfterDropS} s after the drop (down-window ${o.downWindowS} s)`),
+        `load drop at ${dropAt} s: desired replicas ${peak} at the drop; ` +
+          (steps.length === 0 ? `no scale-down within the run` : `${steps.join(", ")}`) +
+          (reachedLow !== undefined ? `; the low-load count ${low} reached ${reachedLow.tS - dropAt} s after the drop` : "") +
+          ` (engine down-window ${o.downWindowS} s: each scale-down goes to the largest per-cycle recommendation of the last ${o.downWindowS} s)`,
       );
     }
   }
   for (const k of o.kills) {
     const around = records.filter((r) => r.tS >= k.tS - 1 && r.tS <= k.tS + 2);
     lines.push(
-      `kill at ${k.tS} s of ${k.podId} (${k.inFlightOnPod} requests in flight on it at the gateway): ` +
-        `${around.reduce((a, r) => a + r.failed, 0)} failed requests around the kill; ` +
+      `kill at ${k.tS} s of ${k.podId} (${k.inFlightOnPod} requests in flight on it at the gateway just before): ` +
+        `${around.reduce((a, r) => a + r.failed, 0)} failed requests (client side) around the kill; gateway log: ` +
+        `${k.failedOnPod ?? "?"} failed on the killed pod's slot ${k.slot}, ${k.failedElsewhere ?? "?"} on other slots; ` +
         (k.replacedAfterS === undefined ? "not replaced within the run" : `replaced (ready count restored) after ${k.replacedAfterS} s`),
     );
   }

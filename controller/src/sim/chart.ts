@@ -21,7 +21,7 @@ const W = 1100;
 const PANEL_H = 150;
 const GAP = 46;
 const LEFT = 70;
-const RIGHT = 20;
+const RIGHT = 40;
 const TOP = 60;
 const MAX_POINTS = 700;
 
@@ -130,22 +130,25 @@ export function renderChart(run: ScenarioRun): string {
     parts.push(`<rect x="${LEFT}" y="${y0}" width="${plotW}" height="${PANEL_H}" fill="none" stroke="#999"/>`);
     const ticks = panel.log
       ? Array.from({ length: Math.round(Math.log10(maxV / logMin)) + 1 }, (_, i) => logMin * 10 ** i)
-      : [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxV);
+      : [0, 0.2, 0.4, 0.6, 0.8, 1].map((f) => f * maxV);
     for (const t of ticks) {
       const y = yOf(t);
       parts.push(`<line x1="${LEFT}" y1="${y.toFixed(1)}" x2="${LEFT + plotW}" y2="${y.toFixed(1)}" stroke="#eee"/>`);
       parts.push(`<text x="${LEFT - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end">${fmt(t)}</text>`);
     }
-    for (let k = 0; k <= 6; k++) {
-      const x = LEFT + (k / 6) * plotW;
-      const tS = (k / 6) * durS;
-      parts.push(`<text x="${x.toFixed(1)}" y="${y0 + PANEL_H + 14}" text-anchor="middle" fill="#555">${tS >= 600 ? `${+(tS / 60).toFixed(1)} min` : `${Math.round(tS)} s`}</text>`);
+    const stepS = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400].find((st) => durS / st <= 8) ?? 86400;
+    for (let tS = 0; tS <= durS; tS += stepS) {
+      const x = LEFT + (tS / durS) * plotW;
+      const label = durS > 600 ? `${tS / 60} min` : `${tS} s`;
+      parts.push(`<text x="${x.toFixed(1)}" y="${y0 + PANEL_H + 14}" text-anchor="middle" fill="#555">${label}</text>`);
     }
     if (panel.line !== undefined) {
       const y = yOf(panel.line);
       parts.push(`<line x1="${LEFT}" y1="${y.toFixed(1)}" x2="${LEFT + plotW}" y2="${y.toFixed(1)}" stroke="#000" stroke-dasharray="6,4"/>`);
     }
-    for (const s of panel.series) {
+    // APA last, so it is drawn on top
+    const ordered = [...panel.series.filter((x) => x.name !== "apa"), ...panel.series.filter((x) => x.name === "apa")];
+    for (const s of ordered) {
       const c = s.name === "offered" ? "#333" : (COLORS[s.name] ?? "#e377c2");
       let d = "";
       let pen = false;

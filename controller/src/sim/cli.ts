@@ -16,11 +16,14 @@ const program = new Command()
   .argument("<scenario>", "scenario JSON file (schema: controller/src/sim/scenario.schema.json)")
   .option("--policies <list>", `comma-separated policies: ${POLICY_NAMES.join(",")}`, DEFAULT_POLICIES.join(","))
   .option("--json", "print {scenario, results} as JSON instead of a table")
+  .option("--seed <n>", "override the scenario's seed (an integer)")
   .option("--chart <file>", "write an SVG chart of every policy over time")
-  .action((file: string, opts: { policies: string; json?: boolean; chart?: string }) => {
+  .action((file: string, opts: { policies: string; json?: boolean; chart?: string; seed?: string }) => {
     try {
       const policies = parsePolicies(opts.policies);
-      const scenario = loadScenario(file);
+      if (opts.seed !== undefined && !/^-?\d+$/.test(opts.seed)) throw new Error(`--seed: must be an integer, got "${opts.seed}"`);
+      const loaded = loadScenario(file);
+      const scenario = opts.seed === undefined ? loaded : { ...loaded, seed: Number(opts.seed) };
       const run = runScenario(scenario, policies);
       const results = run.runs.map((r) => r.result);
       const attributions = run.plan.attributions;

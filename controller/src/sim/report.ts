@@ -38,6 +38,8 @@ export interface PolicyResult {
   readonly finalTargetConcurrency: number;
   /** Wall-clock time of the run, ms (not deterministic). */
   readonly wallMs: number;
+  /** CPU time (user + system) of the run, ms: the one-core cost even on a busy machine. */
+  readonly cpuMs: number;
 }
 
 export const ABSORB_WINDOW_S = 30;
@@ -76,7 +78,7 @@ export function timeToAbsorb(out: SimOutput, sc: Scenario, stepAtS: number): num
   return null;
 }
 
-export function summarize(policy: string, sc: Scenario, out: SimOutput, wallMs: number): PolicyResult {
+export function summarize(policy: string, sc: Scenario, out: SimOutput, wallMs: number, cpuMs = wallMs): PolicyResult {
   const sr = out.series;
   const durS = Math.ceil(sc.durationS);
   const requests = sum(sr.arrivals);
@@ -118,6 +120,7 @@ export function summarize(policy: string, sc: Scenario, out: SimOutput, wallMs: 
     directionChangesPer10Min: round((dirChanges * 600) / sc.durationS, 2),
     finalTargetConcurrency: out.finalTargetConcurrency,
     wallMs: Math.round(wallMs),
+    cpuMs: Math.round(cpuMs),
   };
 }
 

@@ -36,9 +36,11 @@ export function runScenario(scenario: Scenario, policies: readonly PolicyName[])
     const initial =
       policy instanceof StaticPolicy ? policy.replicas : policy instanceof OraclePolicy ? policy.podsAt(0) : initialReplicas;
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const output = simulate(scenario, policy, { initialReplicas: initial });
+    const cpu = process.cpuUsage(c0);
     const wallMs = performance.now() - t0;
-    return { result: summarize(name, scenario, output, wallMs), output, policy };
+    return { result: summarize(name, scenario, output, wallMs, (cpu.user + cpu.system) / 1000), output, policy };
   });
   return { scenario, optimum, plan, initialReplicas, runs };
 }

@@ -6,22 +6,16 @@
  * become ready after `podStartS`, and drain their in-flight requests when deleted. Beyond `maxPods`
  * they stay unschedulable. The hot path works on typed arrays and allocates nothing per request.
  */
-import type { EndpointSample, PodSample, ReplicaState } from "../engine/types.ts";
-import { IndexedMinHeap, TimerQueue, TripleHeap } from "./heaps.ts";
+import type { EndpointSample, ReplicaState } from "../engine/types.ts";
+import { Cluster, DRAINING, READY, STARTING, UNSCHED, WAIT_NODE } from "./cluster.ts";
+import { IndexedMinHeap, TimerQueue, type TripleHeap } from "./heaps.ts";
 import { BUCKETS, bucketOf, quantile } from "./histogram.ts";
 import { PodModel } from "./model.ts";
-import type { Policy, PodObservation, PodPhase } from "./policies/types.ts";
+import type { Policy } from "./policies/types.ts";
 import { Prng } from "./prng.ts";
 import type { Scenario } from "./scenario-types.ts";
 import { Series, type ScaleEvent } from "./series.ts";
 import { ArrivalStream } from "./traffic.ts";
-
-const FREE = 0;
-const UNSCHED = 1; // no capacity in the cluster
-const WAIT_NODE = 2; // a node is being added for it (counted as starting)
-const STARTING = 3;
-const READY = 4;
-const DRAINING = 5;
 
 /** Seconds simulated after the last arrival so queued and in-flight requests finish. */
 export const DRAIN_TAIL_S = 120;
@@ -32,6 +26,7 @@ export interface SimOutput {
   /** Requests still queued or in flight when the drain tail ended. */
   readonly unfinished: number;
   readonly peakReplicas: number;
+  /** The per-pod limit when the scenario ended. */
   readonly finalTargetConcurrency: number;
   /** Events processed (arrivals + completions), for speed reports. */
   readonly events: number;
@@ -57,29 +52,17 @@ class Simulation {
   private readonly endMs: number;
   private readonly durationMs: number;
 
-  // pods, by slot id
-  private readonly cap: number;
+  // the pod table, shared with the cluster (aliases of its typed arrays for the hot path)
+  private readonly cl: Cluster;
   private readonly phase: Uint8Array;
-  private readonly createdAt: Float64Array;
-  private readonly readyAt: Float64Array;
   private readonly vclock: Float64Array;
   private readonly lastT: Float64Array;
   private readonly areaN: Float64Array;
   private readonly areaBusy: Float64Array;
   private readonly areaCores: Float64Array;
   private readonly n: Int32Array;
-  private readonly epoch: Int32Array;
   private readonly reqs: TripleHeap[];
-  private readonly freeSlots: number[] = [];
-  private highWater = 0;
-  /** Pods waiting for a node slot (UNSCHED or WAIT_NODE), oldest first. */
-  private waiting: number[] = [];
-
-  // cluster capacity, in pod slots
-  private nodeSlots: number;
-  private usedSlots = 0;
-  private provisioning = 0;
-  private idleSince: number[] = [];
+  private readonly cnt: number[];
 
   // gateway
   private limit: number;
@@ -93,10 +76,7 @@ class Simulation {
   private qTimeoutAt = Infinity;
   private inFlight = 0;
 
-  // counts
-  private cnt = [0, 0, 0, 0, 0, 0]; // pods per phase
   private desired: number;
-  private peak = 0;
   private events = 0;
   private readonly scaleEvents: ScaleEvent[] = [];
 
@@ -119,43 +99,52 @@ class Simulation {
     this.durationMs = sc.durationS * 1000;
     this.endMs = this.durationMs + DRAIN_TAIL_S * 1000;
     this.series = new Series(Math.ceil(sc.durationS) + DRAIN_TAIL_S);
-    this.cap = sc.cluster.maxPods + sc.endpoint.replicas.max + opts.initialReplicas + 8;
-    const c = this.cap;
-    this.phase = new Uint8Array(c);
-    this.createdAt = new Float64Array(c);
-    this.readyAt = new Float64Array(c);
-    this.vclock = new Float64Array(c);
-    this.lastT = new Float64Array(c);
-    this.areaN = new Float64Array(c);
-    this.areaBusy = new Float64Array(c);
-    this.areaCores = new Float64Array(c);
-    this.n = new Int32Array(c);
-    this.epoch = new Int32Array(c);
-    this.reqs = [];
-    this.avail = new IndexedMinHeap(c);
-    this.completions = new IndexedMinHeap(c);
+    const cap = sc.cluster.maxPods + sc.endpoint.replicas.max + opts.initialReplicas + 8;
+    this.avail = new IndexedMinHeap(cap);
+    this.completions = new IndexedMinHeap(cap);
     this.qCap = sc.gateway.maxQueue;
     this.qTimes = new Float64Array(Math.max(1, this.qCap));
     this.qCosts = new Float64Array(Math.max(1, this.qCap));
     this.limit = Math.max(1, policy.initialTargetConcurrency);
-    const initial = Math.min(opts.initialReplicas, sc.cluster.maxPods);
-    this.nodeSlots = Math.max(sc.cluster.warmPoolPods, initial);
-    for (let i = 0; i < this.nodeSlots; i++) this.idleSince.push(-Infinity);
-    this.desired = initial;
-    for (let i = 0; i < initial; i++) {
-      const p = this.newPod(0);
-      this.takeSlot();
-      this.phase[p] = READY;
-      this.readyAt[p] = 0;
-      this.cnt[READY]!++;
-      this.avail.set(p, 0);
-    }
-    this.peak = initial;
+    const cl = new Cluster(
+      sc.cluster,
+      cap,
+      opts.initialReplicas,
+      this.timers,
+      {
+        onReady: (p) => {
+          this.avail.set(p, 0);
+          this.drainQueue(this.nowMs);
+        },
+        onStopServing: (p) => this.avail.remove(p),
+        onGone: (p) => {
+          this.avail.remove(p);
+          this.completions.remove(p);
+        },
+        onKill: (p) => {
+          this.series.failed[this.sec]! += this.n[p]!;
+          this.inFlight -= this.n[p]!;
+        },
+      },
+      () => this.nowMs,
+    );
+    this.cl = cl;
+    this.phase = cl.phase;
+    this.vclock = cl.vclock;
+    this.lastT = cl.lastT;
+    this.areaN = cl.areaN;
+    this.areaBusy = cl.areaBusy;
+    this.areaCores = cl.areaCores;
+    this.n = cl.n;
+    this.reqs = cl.reqs;
+    this.cnt = cl.cnt;
+    this.desired = cl.current;
+    for (let p = 0; p < cl.highWater; p++) this.avail.set(p, 0);
   }
 
   run(): SimOutput {
     for (let s = 1; s <= this.series.length; s++) this.timers.add(s * 1000, () => this.endSecond());
-    this.timers.add(10_000, () => this.nodeReaper());
+    this.timers.add(10_000, () => this.cl.nodeReaper(this.endMs));
     this.schedulePolicy();
     let nextArrival = this.arrivals.next();
     if (nextArrival >= this.durationMs) nextArrival = Infinity;
@@ -174,7 +163,7 @@ class Simulation {
       } else if (t === tComp) {
         this.complete(this.completions.peekId(), t);
       } else if (t === tQ) {
-        this.timeoutHead(t);
+        this.timeoutHead();
       } else {
         this.arrive(t, this.arrivals.cost);
         nextArrival = this.arrivals.next();
@@ -185,7 +174,7 @@ class Simulation {
       series: this.series,
       scaleEvents: this.scaleEvents,
       unfinished: this.inFlight + this.qLen,
-      peakReplicas: this.peak,
+      peakReplicas: this.cl.peak,
       finalTargetConcurrency: this.limit,
       events: this.events,
     };
@@ -196,7 +185,7 @@ class Simulation {
     const dt = t - this.lastAreaT;
     if (dt > 0) {
       this.areaConc += (this.inFlight + this.qLen) * dt;
-      this.areaPods += (this.cnt[STARTING]! + this.cnt[READY]! + this.cnt[DRAINING]!) * dt;
+      this.areaPods += this.cl.scheduled * dt;
       this.lastAreaT = t;
     }
     this.nowMs = t;
@@ -222,10 +211,9 @@ class Simulation {
     if (this.qLen === 1) this.qTimeoutAt = t + this.sc.slo.queueTimeoutMs;
   }
 
-  private timeoutHead(t: number): void {
+  private timeoutHead(): void {
     this.popQueue();
     this.series.rejected[this.sec]!++;
-    void t;
   }
 
   private popQueue(): void {
@@ -254,17 +242,13 @@ class Simulation {
       return;
     }
     this.advance(p, t);
-    const work = this.model.baseWorkMs * cost * this.model_jitter();
+    const work = this.model.baseWorkMs * cost * (this.model.jitter > 0 ? this.rng.jitterFactor(this.model.jitter) : 1);
     this.reqs[p]!.push(this.vclock[p]! + work, arrivedAt, t);
     this.n[p] = n + 1;
     this.inFlight++;
     if (n + 1 >= this.limit) this.avail.remove(p);
     else this.avail.set(p, n + 1);
     this.reschedule(p, t);
-  }
-
-  private model_jitter(): number {
-    return this.model.jitter > 0 ? this.rng.jitterFactor(this.model.jitter) : 1;
   }
 
   private complete(p: number, t: number): void {
@@ -283,7 +267,7 @@ class Simulation {
     this.series.hist[s * BUCKETS + bucketOf(latency)]!++;
     this.serviceSum += t - startedAt;
     if (this.phase[p] === DRAINING) {
-      if (n === 0) this.podGone(p);
+      if (n === 0) this.cl.podGone(p);
       else this.reschedule(p, t);
       return;
     }
@@ -316,173 +300,18 @@ class Simulation {
     this.completions.set(p, t + (left > 0 ? left / this.model.rate(n) : 0));
   }
 
-  // ---- pods and nodes -------------------------------------------------------------------------
-
-  private newPod(t: number): number {
-    let p = this.freeSlots.pop();
-    if (p === undefined) {
-      p = this.highWater++;
-      if (p >= this.cap) throw new Error(`simulator pod table full (${this.cap})`);
-      this.reqs[p] = new TripleHeap();
-    }
-    this.createdAt[p] = t;
-    this.readyAt[p] = NaN;
-    this.vclock[p] = 0;
-    this.lastT[p] = t;
-    this.areaN[p] = 0;
-    this.areaBusy[p] = 0;
-    this.areaCores[p] = 0;
-    this.n[p] = 0;
-    this.reqs[p]!.clear();
-    return p;
-  }
-
-  private takeSlot(): void {
-    this.usedSlots++;
-    this.idleSince.pop();
-  }
-
-  private setPhase(p: number, ph: number): void {
-    this.cnt[this.phase[p]!]!--;
-    this.phase[p] = ph;
-    this.cnt[ph]!++;
-    const live = this.cnt[STARTING]! + this.cnt[READY]!;
-    if (live > this.peak) this.peak = live;
-  }
-
-  /** Create one pod: on a free slot, else on a new node, else unschedulable. */
-  private createPod(t: number): void {
-    const p = this.newPod(t);
-    this.phase[p] = FREE;
-    this.cnt[FREE]!++;
-    if (this.usedSlots < this.nodeSlots) this.startOnSlot(p, t, 0);
-    else {
-      this.setPhase(p, UNSCHED);
-      this.waiting.push(p);
-      this.requestNodes();
-    }
-  }
-
-  private startOnSlot(p: number, t: number, extraS: number): void {
-    this.takeSlot();
-    this.setPhase(p, STARTING);
-    const ep = this.epoch[p]!;
-    const at = t + (extraS + this.sc.cluster.podStartS) * 1000;
-    this.timers.add(at, () => {
-      if (this.epoch[p] !== ep || this.phase[p] !== STARTING) return;
-      this.setPhase(p, READY);
-      this.readyAt[p] = this.nowMs;
-      this.lastT[p] = this.nowMs;
-      if (this.limit > 0) this.avail.set(p, 0);
-      this.drainQueue(this.nowMs);
-    });
-  }
-
-  /** Ask for node slots for waiting pods while the cluster may still grow (cluster-autoscaler scale-up). */
-  private requestNodes(): void {
-    while (this.provisioning < this.waiting.length && this.nodeSlots + this.provisioning < this.sc.cluster.maxPods) {
-      this.provisioning++;
-      this.timers.add(this.nowMs + this.sc.cluster.nodeStartS * 1000, () => {
-        this.provisioning--;
-        this.nodeSlots++;
-        this.idleSince.push(this.nowMs);
-        this.placeWaiting(this.sc.cluster.imagePullS);
-      });
-    }
-    // the oldest waiting pods get the nodes on their way; the rest cannot be scheduled
-    this.waiting.forEach((p, i) => {
-      const ph = i < this.provisioning ? WAIT_NODE : UNSCHED;
-      if (this.phase[p] !== ph) this.setPhase(p, ph);
-    });
-  }
-
-  /** Give free slots to waiting pods, oldest first. */
-  private placeWaiting(extraS: number): void {
-    while (this.waiting.length > 0 && this.usedSlots < this.nodeSlots) {
-      const p = this.waiting.shift()!;
-      this.startOnSlot(p, this.nowMs, extraS);
-    }
-    this.requestNodes();
-  }
-
-  private podGone(p: number): void {
-    const ph = this.phase[p]!;
-    this.avail.remove(p);
-    this.completions.remove(p);
-    this.setPhase(p, FREE);
-    this.cnt[FREE]!--;
-    this.epoch[p]!++;
-    this.freeSlots.push(p);
-    if (ph === UNSCHED || ph === WAIT_NODE) {
-      this.waiting = this.waiting.filter((x) => x !== p);
-      this.requestNodes();
-      return;
-    }
-    this.usedSlots--;
-    this.idleSince.push(this.nowMs);
-    this.placeWaiting(0);
-  }
-
-  /** Delete one pod: unschedulable first, then starting, then ready (newest first); ready pods drain. */
-  private deletePod(t: number): void {
-    let best = -1;
-    let bestRank = -1;
-    let bestCreated = -Infinity;
-    for (let p = 0; p < this.highWater; p++) {
-      const ph = this.phase[p]!;
-      const rank = ph === UNSCHED ? 4 : ph === WAIT_NODE ? 3 : ph === STARTING ? 2 : ph === READY ? 1 : -1;
-      if (rank < 0) continue;
-      if (rank > bestRank || (rank === bestRank && this.createdAt[p]! >= bestCreated)) {
-        best = p;
-        bestRank = rank;
-        bestCreated = this.createdAt[p]!;
-      }
-    }
-    if (best < 0) return;
-    if (this.phase[best] !== READY) {
-      this.podGone(best);
-      return;
-    }
-    this.avail.remove(best);
-    this.setPhase(best, DRAINING);
-    if (this.n[best] === 0) {
-      this.podGone(best);
-      return;
-    }
-    const ep = this.epoch[best]!;
-    this.timers.add(t + this.sc.cluster.terminationGraceS * 1000, () => {
-      if (this.epoch[best] !== ep || this.phase[best] !== DRAINING) return;
-      // grace period over: the kubelet kills the pod and its requests fail
-      this.series.failed[this.sec]! += this.n[best]!;
-      this.inFlight -= this.n[best]!;
-      this.n[best] = 0;
-      this.podGone(best);
-    });
-  }
-
-  /** Remove node slots idle for longer than nodeIdleS, keeping the warm pool. */
-  private nodeReaper(): void {
-    const cutoff = this.nowMs - this.sc.cluster.nodeIdleS * 1000;
-    // idleSince is a stack: the oldest idle slots sit at the bottom
-    while (this.nodeSlots > this.sc.cluster.warmPoolPods && this.idleSince.length > 0 && this.idleSince[0]! <= cutoff) {
-      this.idleSince.shift();
-      this.nodeSlots--;
-    }
-    if (this.nowMs + 10_000 < this.endMs) this.timers.add(this.nowMs + 10_000, () => this.nodeReaper());
-  }
-
   private scaleTo(desired: number, t: number): void {
     const r = this.sc.endpoint.replicas;
     const d = Math.max(r.min, Math.min(r.max, Math.round(desired)));
     if (d !== this.desired) this.scaleEvents.push({ atMs: t, from: this.desired, to: d });
     this.desired = d;
-    let current = this.cnt[UNSCHED]! + this.cnt[WAIT_NODE]! + this.cnt[STARTING]! + this.cnt[READY]!;
+    let current = this.cl.current;
     while (current < d) {
-      this.createPod(t);
+      this.cl.createPod(t);
       current++;
     }
     while (current > d) {
-      this.deletePod(t);
+      this.cl.deletePod(t);
       current--;
     }
   }
@@ -491,7 +320,7 @@ class Simulation {
     const l = Math.max(1, Math.round(limit));
     if (l === this.limit) return;
     this.limit = l;
-    for (let p = 0; p < this.highWater; p++) {
+    for (let p = 0; p < this.cl.highWater; p++) {
       if (this.phase[p] !== READY) continue;
       if (this.n[p]! < l) this.avail.set(p, this.n[p]!);
       else this.avail.remove(p);
@@ -513,12 +342,13 @@ class Simulation {
 
   private schedulePolicy(): void {
     const at = this.policy.nextRunAtMs;
-    if (!Number.isFinite(at) || at >= this.endMs) return;
+    // the drain tail only lets requests finish: the policy is frozen after the scenario
+    if (!Number.isFinite(at) || at >= this.durationMs) return;
     this.timers.add(Math.max(at, this.nowMs), () => {
       const t = this.nowMs;
       const action = this.policy.decide({ nowMs: t, state: this.replicaState(), inFlight: this.inFlight, queued: this.qLen });
       this.setLimit(action.targetConcurrency, t);
-      if (t < this.durationMs) this.scaleTo(action.desiredReplicas, t);
+      this.scaleTo(action.desiredReplicas, t);
       if (this.policy.nextRunAtMs <= t) throw new Error(`policy ${this.policy.name} did not move nextRunAtMs past ${t}`);
       this.schedulePolicy();
     });
@@ -528,7 +358,7 @@ class Simulation {
     const t = this.nowMs;
     const s = this.sec;
     const sr = this.series;
-    const pods = this.policy.wantsPods ? this.podObservations(t) : undefined;
+    const pods = this.policy.wantsPods ? this.cl.observe(t, this.model, this.sc.model.cpuRequestCores, (p, at) => this.advance(p, at)) : undefined;
     const served = sr.served[s]!;
     const p50 = served > 0 ? quantile(sr.hist, 0.5, s * BUCKETS, served) : NaN;
     const p99 = served > 0 ? quantile(sr.hist, 0.99, s * BUCKETS, served) : NaN;
@@ -562,35 +392,5 @@ class Simulation {
     this.serviceSum = 0;
     this.sec = Math.min(s + 1, sr.length - 1);
     this.policy.observe({ sample, avgConcurrency, pods });
-  }
-
-  private podObservations(t: number): PodObservation[] {
-    const out: PodObservation[] = [];
-    const names: Record<number, PodPhase> = { [UNSCHED]: "unschedulable", [WAIT_NODE]: "starting", [STARTING]: "starting", [READY]: "ready", [DRAINING]: "draining" };
-    for (let p = 0; p < this.highWater; p++) {
-      const ph = this.phase[p]!;
-      if (ph === FREE) continue;
-      this.advance(p, t);
-      const span = Math.min(1000, t - this.createdAt[p]!);
-      const avgN = span > 0 ? this.areaN[p]! / 1000 : 0;
-      const busy = span > 0 ? this.areaBusy[p]! / 1000 : 0;
-      const cores = span > 0 ? this.areaCores[p]! / 1000 : 0;
-      this.areaN[p] = 0;
-      this.areaBusy[p] = 0;
-      this.areaCores[p] = 0;
-      const ready = ph === READY;
-      const running = ph === READY || ph === DRAINING;
-      const sample: PodSample = running ? this.model.podSignals(ready, avgN, busy, cores) : { ready: false };
-      out.push({
-        id: p,
-        phase: names[ph]!,
-        createdAtMs: this.createdAt[p]!,
-        readyAtMs: this.readyAt[p]!,
-        cpuCores: running ? this.model.cpuCores(avgN, busy, cores) : 0,
-        cpuRequestCores: this.sc.model.cpuRequestCores,
-        sample,
-      });
-    }
-    return out;
   }
 }

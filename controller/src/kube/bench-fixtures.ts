@@ -1,0 +1,140 @@
+/**
+ * Fixtures for `npm run bench:controller`: an IN-MEMORY DOUBLE of the Kubernetes API (`MemoryKubeApi`, not a
+ * real API server: lists return the generated objects, watches stay open and silent, writes are counted), the
+ * generated endpoints/Deployments/EndpointSlices, and per-cycle gateway load with a deterministic PRNG.
+ */
+import type { PodMetric, V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
+import type { ServingEndpoint } from "../crd/types.ts";
+import type { KubeApi } from "./kube-api.ts";
+import { ENDPOINT_LABEL } from "./labels.ts";
+import type { BackendLoad } from "./promex-page.ts";
+import type { ListResult } from "./reflector.ts";
+
+export class MemoryKubeApi implements KubeApi {
+  readonly writes = { scale: 0, status: 0, events: 0 };
+  readonly #se: ServingEndpoint[];
+  readonly #deployments: V1Deployment[];
+  readonly #slices: V1EndpointSlice[];
+
+  constructor(se: ServingEndpoint[], deployments: V1Deployment[], slices: V1EndpointSlice[]) {
+    this.#se = se;
+    this.#deployments = deployments;
+    this.#slices = slices;
+  }
+
+  readonly watch = {
+    watch: async (_path: string, _q: unknown, _cb: unknown, done: (err: unknown) => void): Promise<AbortController> => {
+      const abort = new AbortController();
+      abort.signal.addEventListener("abort", () => done(null));
+      return abort;
+    },
+  };
+
+  listServingEndpoints = async (): Promise<ListResult<ServingEndpoint>> => ({ items: this.#se, metadata: { resourceVersion: "1" } });
+  listDeployments = async (selector: string): Promise<ListResult<V1Deployment>> => ({
+    items: this.#deployments.filter((d) => d.metadata?.labels?.[selector] !== undefined),
+    metadata: { resourceVersion: "1" },
+  });
+  listEndpointSlices = async (): Promise<ListResult<V1EndpointSlice>> => ({ items: this.#slices, metadata: { resourceVersion: "1" } });
+  patchDeploymentScale = async (): Promise<void> => void (this.writes.scale += 1);
+  patchServingEndpointStatus = async (): Promise<void> => void (this.writes.status += 1);
+  createEvent = async (): Promise<void> => void (this.writes.events += 1);
+  readLease = async () => undefined;
+  createLease = async () => ({});
+  replaceLease = async () => ({});
+  listPodMetrics = async (): Promise<readonly PodMetric[]> => [];
+}
+
+/** `count` endpoints, each with one Deployment of `pods` ready replicas and one EndpointSlice. */
+export function generateCluster(count: number, pods: number): { se: ServingEndpoint[]; deployments: V1Deployment[]; slices: V1EndpointSlice[] } {
+  const se: ServingEndpoint[] = [];
+  const deployments: V1Deployment[] = [];
+  const slices: V1EndpointSlice[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `ep-${i}`;
+    const ns = `ep-${i}`;
+    const labels = { [ENDPOINT_LABEL]: name };
+    se.push({
+      apiVersion: "serving.autopilot.dev/v1alpha1",
+      kind: "ServingEndpoint",
+      metadata: { name, namespace: ns, resourceVersion: "1", generation: 1 },
+      spec: {
+        model: { uri: `s3://models/${name}/1`, flavor: "sklearn" },
+        runtime: { kind: "auto" },
+        computePool: i % 10 === 0 ? "gpu" : "cpu",
+        concurrency: { min: 1, max: 16 },
+        replicas: { min: 1, max: 50 },
+        provisionedConcurrency: 0,
+        scaleToZero: false,
+      },
+      status: { targetConcurrency: 8 },
+    });
+    deployments.push({
+      metadata: { name, namespace: ns, labels, resourceVersion: "1", generation: 1 },
+      spec: {
+        replicas: pods,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: "model", image: "m", resources: { limits: { cpu: "2", memory: "4Gi" } } }] } },
+      },
+      status: { observedGeneration: 1, replicas: pods, updatedReplicas: pods, readyReplicas: pods },
+    });
+    slices.push({
+      metadata: { name: `${name}-abc`, namespace: ns, labels, resourceVersion: "1" },
+      addressType: "IPv4",
+      endpoints: Array.from({ length: pods }, (_, p) => ({ addresses: [`10.${i % 250}.${Math.floor(i / 250) % 250}.${p + 1}`], conditions: { ready: true } })),
+    });
+  }
+  return { se, deployments, slices };
+}
+
+/** mulberry32: small deterministic PRNG. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Gateway load per backend for cycle `cycle`: steady per-endpoint concurrency around 60% of 10 pods × 8 with
+ * noise, cumulative counters growing with it. Divided evenly over `gateways` replicas.
+ */
+export class LoadModel {
+  readonly #requests: Float64Array;
+  readonly #rand: () => number;
+  readonly #count: number;
+
+  constructor(count: number, seed = 42) {
+    this.#count = count;
+    this.#requests = new Float64Array(count);
+    this.#rand = prng(seed);
+  }
+
+  next(gateways: number): BackendLoad[][] {
+    const pages: BackendLoad[][] = Array.from({ length: gateways }, () => []);
+    for (let i = 0; i < this.#count; i++) {
+      const conc = Math.max(0, Math.round(48 * (0.8 + 0.4 * this.#rand())));
+      const queue = this.#rand() < 0.05 ? Math.round(4 * this.#rand()) : 0;
+      const rps = conc * 20;
+      this.#requests[i] = (this.#requests[i] ?? 0) + rps;
+      for (let g = 0; g < gateways; g++) {
+        const share = (x: number) => Math.floor(x / gateways) + (g < x % gateways ? 1 : 0);
+        const req = Math.floor((this.#requests[i] ?? 0) / gateways);
+        pages[g]?.push({
+          proxy: `be_ep-${i}`,
+          currentSessions: share(conc + queue),
+          currentQueue: share(queue),
+          requestsTotal: req,
+          responses2xxTotal: req,
+          totalTimeAvgS: 0.05,
+          queueTimeAvgS: queue > 0 ? 0.002 : 0,
+        });
+      }
+    }
+    return pages;
+  }
+}

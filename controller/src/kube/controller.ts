@@ -1,0 +1,444 @@
+/**
+ * The APA controller loop (the thin shell around the pure engine). Every `sampleIntervalMs`:
+ * scrape the gateway replicas → one summed sample per endpoint (+ the latest pod metrics) → history; then, on
+ * the leader only and when the engine is due, `decide()` → `guardScale()` → scale-subresource patches, an Event
+ * per applied change, and a status write (target concurrency, counts, conditions) when worth it.
+ * A non-leader keeps its caches and sample history warm but never calls the engine and never writes.
+ */
+import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
+import { validateServingEndpoint } from "../crd/validate.ts";
+import { toEndpointSpec } from "../crd/to-engine-spec.ts";
+import type { ServingEndpoint, ServingEndpointStatus } from "../crd/types.ts";
+import { decide, defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
+import type { EndpointSample, EngineMemory, PodSample } from "../engine/types.ts";
+import type { Clock } from "./clock.ts";
+import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount, splitReplicas } from "./cluster-state.ts";
+import type { ControllerConfig } from "./config.ts";
+import { scaleEvent } from "./events.ts";
+import type { GatewayScraper } from "./gateway-scraper.ts";
+import { httpStatusOf, PATHS, type KubeApi } from "./kube-api.ts";
+import { ENDPOINT_LABEL, WARM_POOL_LABEL } from "./labels.ts";
+import type { Logger } from "./logger.ts";
+import type { ControllerMetrics } from "./own-metrics.ts";
+import { Reflector } from "./reflector.ts";
+import { guardScale } from "./scale-guard.ts";
+import { CONDITION_METRICS, CONDITION_READY, CONDITION_SCALING, round2, setCondition, statusNeedsWrite, type ConditionInput } from "./status.ts";
+import type { WarmPoolConfig } from "./warm-pool.ts";
+import { WarmPoolRunner } from "./warm-pool-runner.ts";
+
+/** Per-endpoint memory of the controller process (lost on restart by design). */
+interface EndpointState {
+  history: EndpointSample[];
+  memory: EngineMemory | undefined;
+  nextRunAtMs: number;
+  degradedUntilMs: number;
+  noAddressSinceMs: number | undefined;
+  lastStatus: ServingEndpointStatus | undefined;
+  lastStatusWriteMs: number | undefined;
+  validated: { rv: string | undefined; error: string | undefined } | undefined;
+  lastDegraded: boolean;
+  podsAtMs: number;
+}
+
+export interface ControllerDeps {
+  readonly api: KubeApi;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: ControllerMetrics;
+  readonly config: ControllerConfig;
+  readonly scraper: GatewayScraper;
+  readonly isLeader: () => boolean;
+  /** Latest pod samples per endpoint key and when they were taken, if pod metrics are enabled. */
+  readonly podSamples?: () => { readonly atMs: number; readonly byEndpoint: ReadonlyMap<string, readonly PodSample[]> } | undefined;
+  readonly engineConfig?: EngineConfig;
+  readonly warmPool: WarmPoolConfig;
+  /** Run the engine for every endpoint every cycle instead of when it asks (`nextRunAtMs`); benchmark use. @default false */
+  readonly decideEveryCycle?: boolean;
+  /** Delay used by the reflectors' backoff. @default clock.sleep */
+  readonly delayFn?: (ms: number) => Promise<void>;
+}
+
+export class ApaController {
+  readonly endpoints: Reflector<ServingEndpoint>;
+  readonly deployments: Reflector<V1Deployment>;
+  readonly slices: Reflector<V1EndpointSlice>;
+  readonly warmPools: Reflector<V1Deployment>;
+  readonly #d: ControllerDeps;
+  readonly #state = new Map<string, EndpointState>();
+  readonly #warm: WarmPoolRunner;
+  #running = false;
+  #stopped = true;
+  #loop: Promise<void> | undefined;
+  #abort = new AbortController();
+  /** Completed cycles (tests wait on it). */
+  cycles = 0;
+  /** Breakdown of the last cycle (wall ms, `performance.now()`): scrape+parse, engine calls and time inside `decide`. */
+  lastCycle = { scrapeMs: 0, engineCalls: 0, engineMs: 0, totalMs: 0 };
+  lastCycleAtMs: number | undefined;
+
+  constructor(deps: ControllerDeps) {
+    this.#d = deps;
+    this.#warm = new WarmPoolRunner(deps.warmPool, deps.clock.nowMs());
+    const common = {
+      watch: deps.api.watch,
+      delayFn: deps.delayFn ?? ((ms: number) => deps.clock.sleep(ms)),
+      log: deps.log,
+    };
+    const onError = (resource: string) => () => deps.metrics.watchErrors.inc({ resource });
+    this.endpoints = new Reflector<ServingEndpoint>({
+      ...common,
+      name: "servingendpoints",
+      path: PATHS.servingEndpoints,
+      list: () => deps.api.listServingEndpoints(),
+      onError: onError("servingendpoints"),
+    });
+    this.deployments = new Reflector<V1Deployment>({
+      ...common,
+      name: "deployments",
+      path: PATHS.deployments,
+      labelSelector: ENDPOINT_LABEL,
+      list: () => deps.api.listDeployments(ENDPOINT_LABEL),
+      onError: onError("deployments"),
+      onChange: (type, d) => this.#warm.onDeploymentChange(type, d, deps.clock.nowMs(), (ns, n) => this.endpoints.get(ns, n)),
+    });
+    this.slices = new Reflector<V1EndpointSlice>({
+      ...common,
+      name: "endpointslices",
+      path: PATHS.endpointSlices,
+      labelSelector: ENDPOINT_LABEL,
+      list: () => deps.api.listEndpointSlices(ENDPOINT_LABEL),
+      onError: onError("endpointslices"),
+    });
+    this.warmPools = new Reflector<V1Deployment>({
+      ...common,
+      name: "warm-pools",
+      path: PATHS.deployments,
+      labelSelector: WARM_POOL_LABEL,
+      list: () => deps.api.listDeployments(WARM_POOL_LABEL),
+      onError: onError("warm-pools"),
+    });
+  }
+
+  /** True once every cache has been listed. */
+  get synced(): boolean {
+    return this.endpoints.hasSynced && this.deployments.hasSynced && this.slices.hasSynced && this.warmPools.hasSynced;
+  }
+
+  /** Starts the loop (and the caches). */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#abort = new AbortController();
+    this.startCaches();
+    this.#loop = this.#run();
+  }
+
+  /** Starts only the list+watch caches (tests and the benchmark drive `runCycle` themselves). */
+  startCaches(): void {
+    for (const r of [this.endpoints, this.deployments, this.slices, this.warmPools]) r.start();
+  }
+
+  /** Stops the loop after the current cycle finishes, then the watches. */
+  async stop(): Promise<void> {
+    const wasStopped = this.#stopped;
+    this.#stopped = true;
+    void wasStopped;
+    this.#abort.abort();
+    await this.#loop;
+    await Promise.all([this.endpoints, this.deployments, this.slices, this.warmPools].map((r) => r.stop()));
+  }
+
+  /** Forget engine memory (on losing leadership): a new term starts from cluster state. */
+  resetMemory(): void {
+    for (const st of this.#state.values()) st.memory = undefined;
+  }
+
+  async #run(): Promise<void> {
+    const { clock, config, metrics } = this.#d;
+    let next = clock.nowMs();
+    while (!this.#stopped) {
+      const now = clock.nowMs();
+      if (this.#running) metrics.loopSkipped.inc();
+      else await this.runCycle(now);
+      next += config.sampleIntervalMs;
+      if (next < clock.nowMs()) next = clock.nowMs() + config.sampleIntervalMs;
+      await clock.sleep(next - clock.nowMs(), this.#abort.signal);
+    }
+  }
+
+  /** One cycle at `nowMs`. Public for tests and the benchmark. */
+  async runCycle(nowMs: number): Promise<void> {
+    if (!this.synced) return;
+    this.#running = true;
+    const started = performance.now();
+    this.lastCycle = { scrapeMs: 0, engineCalls: 0, engineMs: 0, totalMs: 0 };
+    try {
+      const scrape = await this.#d.scraper.scrape(nowMs);
+      this.lastCycle.scrapeMs = performance.now() - started;
+      const pods = this.#d.podSamples?.();
+      const leader = this.#d.isLeader();
+      this.#d.metrics.isLeader.set(leader ? 1 : 0);
+      const seen = new Set<string>();
+      const writes: Promise<void>[] = [];
+      const index = leader ? { deployments: indexByEndpoint(this.deployments.list()), slices: indexByEndpoint(this.slices.list()) } : undefined;
+      for (const se of this.endpoints.list()) {
+        const key = keyOfObject(se);
+        seen.add(key);
+        const st = this.#stateOf(key, nowMs);
+        const gs = scrape.samples.get(se.metadata.name);
+        if (gs !== undefined) {
+          // Pod metrics refresh every ~15 s: attach them to the first sample after each refresh only, so the
+          // engine does not re-read the same pod list 15 times (samples without pods mean "not measured now").
+          const podList = pods !== undefined && pods.atMs > st.podsAtMs ? pods.byEndpoint.get(key) : undefined;
+          if (podList !== undefined && pods !== undefined) st.podsAtMs = pods.atMs;
+          this.#pushSample(st, podList !== undefined ? { ...gs.sample, pods: podList } : gs.sample, nowMs);
+        }
+        const problem =
+          scrape.degraded ??
+          (gs === undefined
+            ? "no gateway sample for this endpoint"
+            : gs.reportingReplicas < gs.knownReplicas
+              ? `only ${gs.reportingReplicas} of ${gs.knownReplicas} gateway replicas report this endpoint`
+              : undefined);
+        if (problem !== undefined) st.degradedUntilMs = nowMs + this.#d.config.failStaticRecoveryMs;
+        if (index === undefined) continue;
+        writes.push(this.#reconcile(se, st, nowMs, gs?.sample, problem, index.deployments.get(key) ?? [], index.slices.get(key) ?? []));
+      }
+      for (const key of this.#state.keys()) if (!seen.has(key)) this.#state.delete(key);
+      if (leader) {
+        const placeholders = this.warmPools.list().filter((d) => (d.metadata?.namespace ?? "") === this.#d.config.warmPoolNamespace);
+        writes.push(this.#warm.apply(nowMs, placeholders, this.#d.api, this.#d.log, this.#d.metrics));
+      }
+      await Promise.all(writes);
+    } finally {
+      this.#running = false;
+      this.cycles += 1;
+      this.lastCycleAtMs = nowMs;
+      this.lastCycle.totalMs = performance.now() - started;
+      this.#d.metrics.loopSeconds.observe(this.lastCycle.totalMs / 1000);
+    }
+  }
+
+  #stateOf(key: string, nowMs: number): EndpointState {
+    let st = this.#state.get(key);
+    if (st === undefined) {
+      st = {
+        history: [],
+        memory: undefined,
+        // Spread first decisions (and so every later one) over a horizontal interval, so 10,000 endpoints do
+        // not all run the engine in the same cycle.
+        nextRunAtMs: nowMs + (hashOf(key) % (this.#d.engineConfig ?? defaultEngineConfig).horizontalIntervalMs),
+        degradedUntilMs: 0,
+        noAddressSinceMs: undefined,
+        lastStatus: undefined,
+        lastStatusWriteMs: undefined,
+        validated: undefined,
+        lastDegraded: false,
+        podsAtMs: Number.NEGATIVE_INFINITY,
+      };
+      this.#state.set(key, st);
+    }
+    return st;
+  }
+
+  #pushSample(st: EndpointState, sample: EndpointSample, nowMs: number): void {
+    st.history.push(sample);
+    const cutoff = nowMs - this.#d.config.historyWindowMs;
+    // Trim in batches: one splice per ~32 samples instead of a shift() every second.
+    if ((st.history[0]?.atMs ?? nowMs) < cutoff && st.history.length % 32 === 0) {
+      const drop = st.history.findIndex((s) => s.atMs >= cutoff);
+      st.history.splice(0, drop < 0 ? st.history.length : drop);
+    }
+  }
+
+  async #reconcile(
+    se: ServingEndpoint,
+    st: EndpointState,
+    nowMs: number,
+    sample: EndpointSample | undefined,
+    problem: string | undefined,
+    myDeployments: readonly V1Deployment[],
+    mySlices: readonly V1EndpointSlice[],
+  ): Promise<void> {
+    const { config, metrics } = this.#d;
+    const key = keyOfObject(se);
+    const elog = this.#d.log.child({ endpoint: key });
+    if (st.validated?.rv !== se.metadata.resourceVersion || st.validated === undefined) {
+      const v = validateServingEndpoint(se);
+      st.validated = { rv: se.metadata.resourceVersion, error: v.ok ? undefined : v.errors.map((e) => e.message).join("; ") };
+    }
+    const conds = st.lastStatus?.conditions ?? se.status?.conditions ?? [];
+    const gen = se.metadata.generation;
+    const iso = new Date(nowMs).toISOString();
+    if (st.validated.error !== undefined) {
+      const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: "InvalidSpec", message: st.validated.error }, iso, gen);
+      return this.#writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
+    }
+    const targets = resolveTargets(se, myDeployments);
+    if (!targets.ok) {
+      const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: targets.reason, message: targets.message }, iso, gen);
+      return this.#writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
+    }
+    const addressed = slicePodCount(se, mySlices);
+    const current = targets.targets.reduce((n, t) => n + (t.deployment.spec?.replicas ?? 0), 0);
+    if (addressed >= current) st.noAddressSinceMs = undefined;
+    else st.noAddressSinceMs ??= nowMs;
+    const state = replicaStateOf({
+      targets: targets.targets,
+      podsWithAddress: addressed,
+      targetConcurrency: se.status?.targetConcurrency ?? st.lastStatus?.targetConcurrency ?? 0,
+      noAddressSinceMs: st.noAddressSinceMs,
+      nowMs,
+      unschedulableAfterMs: config.unschedulableAfterMs,
+    });
+    const degraded = problem ?? (nowMs < st.degradedUntilMs ? `metrics recovered less than ${config.failStaticRecoveryMs} ms ago` : undefined);
+    const due = nowMs >= st.nextRunAtMs || this.#d.decideEveryCycle === true;
+    const last = st.lastStatus;
+    if (
+      !due &&
+      last !== undefined &&
+      last.replicas === state.desiredReplicas &&
+      last.readyReplicas === state.readyReplicas &&
+      st.lastDegraded === (degraded !== undefined) &&
+      nowMs - (st.lastStatusWriteMs ?? 0) < config.statusMinIntervalMs
+    ) {
+      // Nothing the status shows at once can have changed; skip building it (10,000 endpoints, every second).
+      return;
+    }
+    st.lastDegraded = degraded !== undefined;
+    let desired = state.desiredReplicas;
+    let scaling: ConditionInput = { type: CONDITION_SCALING, status: "True", reason: "Waiting", message: "engine not due yet" };
+    let target = state.targetConcurrency;
+    let observed = st.lastStatus?.observedConcurrency;
+    let lastScaleTime = st.lastStatus?.lastScaleTime ?? se.status?.lastScaleTime;
+    const previous = st.lastStatus ?? se.status;
+    if (due) {
+      const e0 = performance.now();
+      const d = decide({ spec: toEndpointSpec(se.spec), state, history: st.history, memory: st.memory, nowMs }, this.#d.engineConfig ?? defaultEngineConfig);
+      this.lastCycle.engineMs += performance.now() - e0;
+      this.lastCycle.engineCalls += 1;
+      st.memory = d.memory;
+      st.nextRunAtMs = d.nextRunAtMs;
+      target = d.targetConcurrency;
+      observed = d.observedConcurrency ?? observed;
+      desired = d.desiredReplicas;
+      const action = guardScale({
+        currentReplicas: state.desiredReplicas,
+        desiredReplicas: d.desiredReplicas,
+        metricsDegraded: degraded,
+        rollingOut: targets.targets.some((t) => isRollingOut(t.deployment)),
+      });
+      metrics.decisions.inc({ reason: d.replicasReason, action: action.kind });
+      const prevScaling = previous?.conditions?.find((x) => x.type === CONDITION_SCALING);
+      scaling =
+        d.replicasReason === "NotDue" && prevScaling !== undefined
+          ? { type: CONDITION_SCALING, status: prevScaling.status, reason: prevScaling.reason, message: prevScaling.message }
+          : { type: CONDITION_SCALING, status: "True", reason: d.replicasReason, message: d.replicasMessage };
+      if (action.kind === "hold") {
+        scaling = { type: CONDITION_SCALING, status: "True", reason: action.reason, message: action.message };
+        desired = state.desiredReplicas;
+        elog.info("scale held", { reason: action.reason, message: action.message });
+      } else if (action.kind === "scale") {
+        const applied = await this.#applyScale(se, targets.targets.map((t) => t.deployment), targets.targets.map((t) => t.weight), action.to, elog);
+        if (applied) {
+          lastScaleTime = new Date(nowMs).toISOString();
+          await this.#emitEvent(se, action.from, action.to, d.replicasReason, d.replicasMessage, nowMs, elog);
+          elog.info("scaled", { from: action.from, to: action.to, reason: d.replicasReason, message: d.replicasMessage });
+        } else {
+          desired = state.desiredReplicas;
+          scaling = { type: CONDITION_SCALING, status: "False", reason: "ScaleFailed", message: `could not set replicas to ${action.to}; retrying next decision` };
+        }
+      }
+    } else if (previous?.conditions !== undefined) {
+      const prevScaling = previous.conditions.find((c) => c.type === CONDITION_SCALING);
+      if (prevScaling !== undefined) scaling = { type: prevScaling.type, status: prevScaling.status, reason: prevScaling.reason, message: prevScaling.message };
+    }
+    metrics.desiredReplicas.set({ endpoint: key }, desired);
+    metrics.readyReplicas.set({ endpoint: key }, state.readyReplicas);
+    metrics.targetConcurrency.set({ endpoint: key }, target);
+    let c = setCondition(conds, scaling, iso, gen);
+    c = setCondition(
+      c,
+      degraded === undefined
+        ? { type: CONDITION_METRICS, status: "True", reason: "GatewaySamples", message: "every gateway replica reports this endpoint" }
+        : { type: CONDITION_METRICS, status: "False", reason: problem === undefined ? "Recovering" : "MetricsDegraded", message: degraded },
+      iso,
+      gen,
+    );
+    c = setCondition(
+      c,
+      state.readyReplicas > 0 || (desired === 0 && se.spec.scaleToZero === true)
+        ? { type: CONDITION_READY, status: "True", reason: state.readyReplicas > 0 ? "ReplicasReady" : "ScaledToZero", message: `${state.readyReplicas} of ${state.desiredReplicas} replicas ready` }
+        : { type: CONDITION_READY, status: "False", reason: "NoReadyReplicas", message: `0 of ${state.desiredReplicas} replicas ready` },
+      iso,
+      gen,
+    );
+    const qps = sample === undefined ? previous?.observedQps : round2((sample.arrivals * 1000) / (sample.intervalMs ?? 1000));
+    const next: ServingEndpointStatus = {
+      ...(gen !== undefined ? { observedGeneration: gen } : {}),
+      replicas: state.desiredReplicas,
+      readyReplicas: state.readyReplicas,
+      desiredReplicas: desired,
+      // 0 means "not decided yet": never publish it (the gateway would read maxconn 0 as unlimited).
+      ...(target > 0 ? { targetConcurrency: target } : {}),
+      ...(observed !== undefined ? { observedConcurrency: round2(observed) } : {}),
+      ...(qps !== undefined ? { observedQps: qps } : {}),
+      ...(lastScaleTime !== undefined ? { lastScaleTime } : {}),
+      selector: `${ENDPOINT_LABEL}=${se.metadata.name}`,
+      conditions: c,
+    };
+    return this.#writeStatus(se, st, next, nowMs, elog);
+  }
+
+  async #applyScale(se: ServingEndpoint, deployments: readonly V1Deployment[], weights: readonly number[], total: number, log: Logger): Promise<boolean> {
+    const parts = splitReplicas(total, weights);
+    let ok = true;
+    for (const [i, d] of deployments.entries()) {
+      const want = parts[i] ?? 0;
+      if ((d.spec?.replicas ?? 0) === want) continue;
+      try {
+        await this.#d.api.patchDeploymentScale(d.metadata?.namespace ?? "", d.metadata?.name ?? "", want, d.metadata?.resourceVersion);
+      } catch (err) {
+        ok = false;
+        const status = httpStatusOf(err);
+        this.#d.metrics.kubeWriteErrors.inc({ op: "scale", status: String(status ?? "network") });
+        log.warn(status === 409 ? "scale conflict: Deployment changed since read; retrying with fresh state" : "scale failed", {
+          deployment: keyOfObject(d),
+          status,
+          error: err,
+        });
+      }
+    }
+    void se;
+    return ok;
+  }
+
+  async #emitEvent(se: ServingEndpoint, from: number, to: number, reason: string, message: string, nowMs: number, log: Logger): Promise<void> {
+    try {
+      await this.#d.api.createEvent(se.metadata.namespace ?? "", scaleEvent({ se, from, to, reason, message, nowMs, instance: this.#d.config.identity ?? "apa" }));
+    } catch (err) {
+      this.#d.metrics.kubeWriteErrors.inc({ op: "event", status: String(httpStatusOf(err) ?? "network") });
+      log.warn("event write failed", { error: err });
+    }
+  }
+
+  async #writeStatus(se: ServingEndpoint, st: EndpointState, next: ServingEndpointStatus, nowMs: number, log: Logger): Promise<void> {
+    if (!statusNeedsWrite(st.lastStatus ?? se.status, next, st.lastStatusWriteMs, nowMs, this.#d.config.statusMinIntervalMs)) return;
+    if (!this.#d.isLeader()) return;
+    try {
+      await this.#d.api.patchServingEndpointStatus(se.metadata.namespace ?? "", se.metadata.name, next);
+      st.lastStatus = next;
+      st.lastStatusWriteMs = nowMs;
+    } catch (err) {
+      this.#d.metrics.kubeWriteErrors.inc({ op: "status", status: String(httpStatusOf(err) ?? "network") });
+      log.warn("status write failed", { error: err, status: httpStatusOf(err) });
+    }
+  }
+}
+
+/** FNV-1a 32-bit hash of a string (stable spread of per-endpoint timers). */
+function hashOf(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}

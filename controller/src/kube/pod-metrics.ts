@@ -1,0 +1,125 @@
+/**
+ * Pod resource and runtime metrics, polled slower than the gateway (metrics-server itself refreshes every
+ * 15 s or so): CPU and memory from metrics.k8s.io relative to the Deployment template's limits (requests when
+ * unlimited); GPU, vLLM and Triton signals from Prometheus when a URL is configured. Result: the latest
+ * `PodSample`s per endpoint key (`namespace/name`), attached to the gateway samples by the controller.
+ */
+import type { PodMetric, V1Deployment } from "@kubernetes/client-node";
+import type { PodSample } from "../engine/types.ts";
+import { ENDPOINT_LABEL } from "./labels.ts";
+
+/** Kubernetes CPU quantity → cores ("250m" → 0.25, "2" → 2, "1500000n" → 0.0015). */
+export function cpuCores(q: string | undefined): number | undefined {
+  if (q === undefined) return undefined;
+  const m = /^([0-9.]+)([nmu]?)$/.exec(q.trim());
+  if (m === null) return undefined;
+  const v = Number(m[1]);
+  const scale: Record<string, number> = { "": 1, m: 1e-3, u: 1e-6, n: 1e-9 };
+  return v * (scale[m[2] ?? ""] ?? 1);
+}
+
+/** Kubernetes memory quantity → bytes ("4Gi", "512Mi", "1G", "1000Ki", "123"). */
+export function memoryBytes(q: string | undefined): number | undefined {
+  if (q === undefined) return undefined;
+  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(q.trim());
+  if (m === null) return undefined;
+  const mult: Record<string, number> = { "": 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  return Number(m[1]) * (mult[m[2] ?? ""] ?? 1);
+}
+
+/** Per-pod CPU cores and memory bytes the template allows (sum over containers; limits, else requests). */
+export function podCapacity(d: V1Deployment): { cpu?: number; memory?: number } {
+  let cpu = 0;
+  let memory = 0;
+  let cpuKnown = true;
+  let memKnown = true;
+  for (const c of d.spec?.template?.spec?.containers ?? []) {
+    const r = c.resources ?? {};
+    const cc = cpuCores((r.limits?.["cpu"] ?? r.requests?.["cpu"]) as string | undefined);
+    const mm = memoryBytes((r.limits?.["memory"] ?? r.requests?.["memory"]) as string | undefined);
+    if (cc === undefined) cpuKnown = false;
+    else cpu += cc;
+    if (mm === undefined) memKnown = false;
+    else memory += mm;
+  }
+  return { ...(cpuKnown && cpu > 0 ? { cpu } : {}), ...(memKnown && memory > 0 ? { memory } : {}) };
+}
+
+/** Runtime signals from Prometheus per `namespace/pod`. */
+export type RuntimeSignals = ReadonlyMap<string, Partial<Pick<PodSample, "gpuUtil" | "gpuMemoryUtil" | "kvCacheUtil" | "runtimeQueueLength">>>;
+
+/**
+ * Pure join: PodMetrics (labelled with the endpoint) + capacity of the endpoint's Deployment + runtime signals
+ * → PodSamples per endpoint key.
+ */
+export function podSamplesByEndpoint(
+  podMetrics: readonly PodMetric[],
+  capacityOf: (namespace: string, endpoint: string) => { cpu?: number; memory?: number } | undefined,
+  runtime: RuntimeSignals,
+): Map<string, PodSample[]> {
+  const out = new Map<string, PodSample[]>();
+  for (const pm of podMetrics) {
+    const endpoint = pm.metadata.labels?.[ENDPOINT_LABEL];
+    if (endpoint === undefined) continue;
+    const ns = pm.metadata.namespace;
+    const cap = capacityOf(ns, endpoint);
+    let cpu = 0;
+    let mem = 0;
+    for (const c of pm.containers) {
+      cpu += cpuCores(c.usage.cpu) ?? 0;
+      mem += memoryBytes(c.usage.memory) ?? 0;
+    }
+    const sample: { -readonly [K in keyof PodSample]: PodSample[K] } = { ready: true };
+    if (cap?.cpu !== undefined) sample.cpuUtil = cpu / cap.cpu;
+    if (cap?.memory !== undefined) sample.memoryUtil = mem / cap.memory;
+    Object.assign(sample, runtime.get(`${ns}/${pm.metadata.name}`) ?? {});
+    const key = `${ns}/${endpoint}`;
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [sample]);
+    else list.push(sample);
+  }
+  return out;
+}
+
+/** PromQL used for runtime signals; each returns one series per (namespace, pod). */
+export const PROMETHEUS_QUERIES = {
+  gpuUtil: "avg by (namespace, pod) (DCGM_FI_DEV_GPU_UTIL) / 100",
+  gpuMemoryUtil: "avg by (namespace, pod) (DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE))",
+  kvCacheUtil: 'max by (namespace, pod) ({__name__=~"vllm:kv_cache_usage_perc|vllm:gpu_cache_usage_perc"})',
+  runtimeQueueLength: 'sum by (namespace, pod) ({__name__=~"vllm:num_requests_waiting|nv_inference_pending_request_count"})',
+} as const;
+
+interface PromVector {
+  readonly status: string;
+  readonly data?: { readonly resultType: string; readonly result: readonly { metric: Record<string, string>; value: [number, string] }[] };
+}
+
+/** Runs the runtime-signal queries against Prometheus' HTTP API; a failing query just leaves its signal out. */
+export async function queryRuntimeSignals(
+  baseUrl: string,
+  timeoutMs: number,
+  onError: (query: string, err: unknown) => void,
+): Promise<RuntimeSignals> {
+  const out = new Map<string, Record<string, number>>();
+  await Promise.all(
+    Object.entries(PROMETHEUS_QUERIES).map(async ([field, query]) => {
+      try {
+        const url = `${baseUrl.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(query)}`;
+        const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const body = (await res.json()) as PromVector;
+        for (const r of body.data?.result ?? []) {
+          const key = `${r.metric["namespace"] ?? ""}/${r.metric["pod"] ?? ""}`;
+          const v = Number(r.value[1]);
+          if (!Number.isFinite(v)) continue;
+          const rec = out.get(key) ?? {};
+          rec[field] = v;
+          out.set(key, rec);
+        }
+      } catch (err) {
+        onError(query, err);
+      }
+    }),
+  );
+  return out;
+}
