@@ -126,10 +126,14 @@ for (const stack of EXAMPLE_STACKS) {
       const objs = kubeObjects(ev).map((x) => x.obj);
       const dep = objs.find((o) => o.kind === "Deployment" && o.metadata.name === "apa-controller")!;
       assert.equal(dep.spec.replicas, 2);
-      const role = objs.find((o) => o.kind === "Role" && o.metadata.name === "apa-controller-leader-election")!;
+      const role = objs.find((o) => o.kind === "Role" && o.metadata.name === "apa-controller-lease")!;
+      assert.equal(role.metadata.namespace, "autopilot-system");
       const leaseVerbs = (role.rules as Obj[]).filter((r) => r.resources.includes("leases")).flatMap((r) => r.verbs);
       for (const v of ["create", "get", "update"]) assert.ok(leaseVerbs.includes(v), v);
-      assert.ok(objs.some((o) => o.kind === "RoleBinding" && o.roleRef.name === "apa-controller-leader-election"));
+      const binding = objs.find((o) => o.kind === "RoleBinding" && o.roleRef.name === "apa-controller-lease")!;
+      assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: dep.spec.template.spec.serviceAccountName, namespace: "autopilot-system" }]);
+      // The Lease identity comes from the pod name.
+      assert.deepEqual((dep.spec.template.spec.containers as Obj[])[0]!.env[0], { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
       assert.equal(objs.find((o) => o.kind === "PodDisruptionBudget" && o.metadata.name === "apa-controller")!.spec.minAvailable, 1);
     });
 
