@@ -1,7 +1,8 @@
 /**
  * Pure builders of the gateway: one pod with two containers —
- * - `tls`: HAProxy (official 3.2 image) terminating TLS on :8443 with the certificate Secret and passing the
- *   connection to 127.0.0.1 (TCP mode: one TLS hop, no HTTP parsing);
+ * - `tls`: HAProxy (official 3.2 image) terminating TLS on :8443 with the certificate Secret, answering 401 at
+ *   once to requests without an `Authorization` header, and passing the rest to the agent's HAProxy on
+ *   127.0.0.1 (which checks the key's hash and its endpoint scope);
  * - `gateway-agent`: the gateway agent (controller image), which runs the routing HAProxy (per-pod limits, queue,
  *   429s, API keys) as its child and keeps it in sync with the cluster.
  * Plus the LoadBalancer Service, a metrics Service (the controller scrapes the gateway pods through its
@@ -47,15 +48,19 @@ export function tlsProxyConfig(): string {
     "    tune.ssl.default-dh-param 2048",
     "",
     "defaults",
-    "    mode tcp",
+    "    mode http",
     "    log global",
-    "    option tcplog",
+    "    option httplog",
     "    timeout connect 5s",
+    "    timeout http-request 10s",
     "    timeout client 15m",
     "    timeout server 15m",
     "",
     "frontend tls_in",
-    `    bind 0.0.0.0:${GATEWAY_PORTS.https} ssl crt ${GATEWAY_PATHS.tlsDir}/gateway.pem alpn http/1.1`,
+    `    bind 0.0.0.0:${GATEWAY_PORTS.https} ssl crt ${GATEWAY_PATHS.tlsDir}/gateway.pem alpn h2,http/1.1`,
+    // Cheap edge check; the agent's HAProxy verifies the key (sha256 map) and its endpoint scope.
+    `    http-request return status 401 content-type application/json string '{"error_code":"UNAUTHENTICATED","message":"missing Authorization header"}' hdr WWW-Authenticate Bearer unless { req.hdr(authorization) -m found }`,
+    "    option forwardfor",
     "    default_backend agent",
     "",
     "backend agent",
