@@ -15,6 +15,8 @@ export interface GatewayArgs extends GatewaySpecArgs {
   readonly apiKeysJson: string;
   /** The agent's RBAC objects (ServiceAccount, ClusterRole, binding) from the controller package. */
   readonly agentRbac: readonly KubeObject[];
+  /** PEM certificate and key; when given the component creates the TLS Secret, else it must exist. */
+  readonly tls?: { readonly cert: string; readonly key: pulumi.Input<string> };
   /** Public host name, when set (else the load balancer's address). */
   readonly host?: string;
 }
@@ -27,12 +29,19 @@ export class Gateway extends pulumi.ComponentResource {
     super("autopilot:gateway:Gateway", name, {}, opts);
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.gatewayNamespace, labels: restrictedNamespaceLabels() } }, { parent: this });
     let lb: k8s.core.v1.Service | undefined;
+    const tlsSecret = args.tls !== undefined
+      ? [kubeResource(`${name}-tls-secret`, {
+        apiVersion: "v1", kind: "Secret", type: "kubernetes.io/tls",
+        metadata: { name: args.tlsSecret, namespace: PLATFORM.gatewayNamespace },
+        stringData: { "tls.crt": args.tls.cert, "tls.key": pulumi.secret(args.tls.key) },
+      }, { parent: this, dependsOn: [ns] })]
+      : [];
     const rbac = args.agentRbac.map((obj) => kubeResource(`${name}-${String(obj.kind).toLowerCase()}`, obj, { parent: this, dependsOn: [ns] }));
     for (const obj of buildGatewayObjects(args, args.apiKeysJson)) {
       const kind = String(obj.kind);
       const objName = (obj.metadata as { name: string }).name;
       const res = kubeResource(`${name}-${kind.toLowerCase()}-${objName}`, obj, {
-        parent: this, dependsOn: [ns, ...rbac], ...(kind === "Deployment" ? { ignoreChanges: ["spec.replicas"] } : {}),
+        parent: this, dependsOn: [ns, ...rbac, ...tlsSecret], ...(kind === "Deployment" ? { ignoreChanges: ["spec.replicas"] } : {}),
       });
       if (kind === "Service" && objName === GATEWAY_NAME) lb = res as k8s.core.v1.Service;
     }

@@ -47,7 +47,9 @@ export interface ServingPlatformArgs {
   readonly noncurrentDays: number;
   readonly localSecretSeed?: string;
   readonly observability: boolean;
-  readonly gateway: { replicasMin: number; replicasMax: number; host: string; tlsSecret: string; apiKeyHashes: readonly string[] };
+  readonly gateway: { replicasMin: number; replicasMax: number; host: string; tlsSecret: string; apiKeyHashes: readonly string[]; tlsCert?: string; tlsKey?: string };
+  /** Grafana admin password (else an existing `grafana-admin` Secret). */
+  readonly grafanaAdminPassword?: string;
   /** Controller image reference; empty = build controller/Dockerfile (aws/gcp registries are created here). */
   readonly controllerImage: string;
   /** Repository root, the controller image's build context. */
@@ -107,7 +109,11 @@ export class ServingPlatform extends pulumi.ComponentResource {
       nodeCacheEndpoints: args.nodeCache ? names : [], digestOverrides: args.digestOverrides,
     }, k8sOpts);
 
-    if (args.observability) this.observability = new Observability(`${name}-observability`, { endpoints: names }, k8sOpts);
+    if (args.observability) {
+      this.observability = new Observability(`${name}-observability`, {
+        endpoints: names, ...(args.grafanaAdminPassword !== undefined ? { grafanaAdminPassword: args.grafanaAdminPassword } : {}),
+      }, k8sOpts);
+    }
 
     this.gateway = new Gateway(`${name}-gateway`, {
       agentImage: this.controller.image,
@@ -119,6 +125,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
       tlsSecret: args.gateway.tlsSecret, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax,
       digestOverrides: args.digestOverrides, apiKeysJson: apiKeysFile(args.gateway.apiKeyHashes, names),
       ...(args.gateway.host !== "" ? { host: args.gateway.host } : {}),
+      ...(args.gateway.tlsCert !== undefined && args.gateway.tlsKey !== undefined ? { tls: { cert: args.gateway.tlsCert, key: args.gateway.tlsKey } } : {}),
     }, k8sOpts);
 
     const byPool = new Map<string, PlannedEndpoint[]>();
