@@ -116,6 +116,12 @@ describe("renderConfig", () => {
     });
   }
 
+  it("lowLatency adds tune.sched.low-latency", () => {
+    assert.ok(renderConfig({ settings: settings({ lowLatency: true }), endpoints: [] }).includes("    tune.sched.low-latency on\n"));
+    assert.ok(!renderConfig({ settings: settings(), endpoints: [] }).includes("low-latency"));
+    haproxyCheck(renderConfig({ settings: settings({ lowLatency: true }), endpoints: [ep("a")] }));
+  });
+
   it("perPodMaxconn divides across gateway replicas and never returns 0", () => {
     const table: Array<[number, number, number]> = [[8, 1, 8], [8, 2, 4], [8, 3, 2], [1, 4, 1], [3, 1000, 1]];
     for (const [target, replicas, want] of table) assert.equal(perPodMaxconn(target, replicas), want, `${target}/${replicas}`);

@@ -96,9 +96,10 @@ async function main(): Promise<void> {
     .option("--rounds <n>", "runs per side and scenario, alternating which side goes first (medians reported)", positive("--rounds"), 3)
     .option("--model-ms <ms>", "latency of the model for the latency runs", positive("--model-ms"), 5)
     .option("--threads <n>", "HAProxy nbthread", positive("--threads"), 2)
+    .option("--no-low-latency", "without tune.sched.low-latency (on by default: the bench shares a loaded machine)")
     .option("--out <file>", "markdown report", "docs/benchmarks/gateway.md")
     .parse()
-    .opts<{ duration: number; rounds: number; modelMs: number; threads: number; out: string }>();
+    .opts<{ duration: number; rounds: number; modelMs: number; threads: number; lowLatency: boolean; out: string }>();
 
   const { loadavg, cpus } = await import("node:os");
   const loadBefore = loadavg()[0] ?? 0;
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
     endpoints: [ep("latency"), ep("cpu")],
     apiKeys: [{ id: "bench", sha256: hashApiKey(KEY), endpoints: ["latency", "cpu"] }],
     // No access log during the benchmark (stdout is not read).
-    settings: { logTarget: "stdout format raw local0 err", threads: Math.floor(o.threads) },
+    settings: { logTarget: "stdout format raw local0 err", threads: Math.floor(o.threads), lowLatency: o.lowLatency },
   });
   try {
     gw.source.upsertPod("latency", { id: "m1", addr: "127.0.0.1", port: latencyModel.port, ready: true, terminating: false });
@@ -190,10 +191,11 @@ async function main(): Promise<void> {
     const md = [
       `# Gateway benchmark`,
       ``,
-      `Command: \`npm run bench:gateway -- --duration ${d} --rounds ${o.rounds} --model-ms ${o.modelMs} --threads ${o.threads}\` (writes this file).`,
+      `Command: \`npm run bench:gateway -- --duration ${d} --rounds ${o.rounds} --model-ms ${o.modelMs} --threads ${o.threads}${o.lowLatency ? "" : " --no-low-latency"}\` (writes this file).`,
       ``,
       `Direct = wrk/autocannon → example model server process on 127.0.0.1. Gateway = the same load → HAProxy 2.6.12`,
-      `(API-key auth with the sha256 map, routing, path rewrite, per-pod maxconn 64, leastconn) → the same model process.`,
+      `(API-key auth with the sha256 map, routing, path rewrite, per-pod maxconn 64, leastconn, nbthread ${o.threads},`,
+      `tune.sched.low-latency ${o.lowLatency ? "on" : "off"}) → the same model process.`,
       `Both measured in the same run: ${o.rounds} rounds per row, alternating which side runs first; each cell is the median`,
       `over the rounds, "added" is the median of the per-round differences. Latency runs use a model that waits ${o.modelMs} ms per request`,
       `without CPU; the saturation run uses a model that burns 1 ms of CPU per request (one Node process).`,

@@ -45,6 +45,7 @@ function renderGlobal(s: GatewaySettings): string {
     `    nbthread ${s.threads ?? 2}`,
     `    log ${s.logTarget ?? "stdout format raw local0"}`,
     `    maxconn 4000`,
+    ...(s.lowLatency ? [`    tune.sched.low-latency on`] : []),
   ].join("\n");
 }
 

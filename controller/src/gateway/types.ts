@@ -86,6 +86,8 @@ export interface GatewaySettings {
   readonly logTarget?: string;
   /** Worker threads. @default 2 */
   readonly threads?: number;
+  /** `tune.sched.low-latency on`: favour latency over throughput when CPU is contended. @default false */
+  readonly lowLatency?: boolean;
   /** Seconds sent in `Retry-After` on 429. @default 1 */
   readonly retryAfterS?: number;
 }

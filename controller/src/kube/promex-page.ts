@@ -61,6 +61,9 @@ function valueFor(name: string, rest: string, b: BackendLoad, fallback: string):
       return String(b.currentSessions);
     case "haproxy_backend_current_queue":
       return String(b.currentQueue);
+    // The reader counts arrivals from sessions_total (2.6 counts http_requests_total at request end); a
+    // steady synthetic load has the same value in both.
+    case "haproxy_backend_sessions_total":
     case "haproxy_backend_http_requests_total":
       return String(b.requestsTotal);
     case "haproxy_backend_http_responses_total":

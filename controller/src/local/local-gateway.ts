@@ -59,6 +59,8 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     gatewayReplicas: 1,
     jwtIssuers: [],
     hardStopAfterMs: 30_000,
+    // A laptop shares its cores with the model processes and the load: favour latency.
+    lowLatency: true,
     ...o.settings,
   };
   const source = new LocalDesiredStateSource({ endpoints: o.endpoints, apiKeys: o.apiKeys });
