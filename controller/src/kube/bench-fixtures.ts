@@ -36,7 +36,14 @@ export class MemoryKubeApi implements KubeApi {
     metadata: { resourceVersion: "1" },
   });
   listEndpointSlices = async (): Promise<ListResult<V1EndpointSlice>> => ({ items: this.#slices, metadata: { resourceVersion: "1" } });
-  patchDeploymentScale = async (): Promise<void> => void (this.writes.scale += 1);
+  /** Applies the replica count to the generated Deployment at once (as if every pod started immediately). */
+  patchDeploymentScale = async (namespace: string, name: string, replicas: number): Promise<void> => {
+    this.writes.scale += 1;
+    const d = this.#deployments.find((x) => x.metadata?.namespace === namespace && x.metadata?.name === name);
+    if (d?.spec === undefined) return;
+    d.spec.replicas = replicas;
+    d.status = { ...d.status, replicas, updatedReplicas: replicas, readyReplicas: replicas };
+  };
   patchServingEndpointStatus = async (): Promise<void> => void (this.writes.status += 1);
   createEvent = async (): Promise<void> => void (this.writes.events += 1);
   readLease = async () => undefined;

@@ -305,7 +305,6 @@ export class ApaController {
       // Nothing the status shows at once can have changed; skip building it (10,000 endpoints, every second).
       return;
     }
-    st.lastDegraded = degraded !== undefined;
     let desired = state.desiredReplicas;
     let scaling: ConditionInput = { type: CONDITION_SCALING, status: "True", reason: "Waiting", message: "engine not due yet" };
     let target = state.targetConcurrency;
@@ -353,6 +352,19 @@ export class ApaController {
       const prevScaling = previous.conditions.find((c) => c.type === CONDITION_SCALING);
       if (prevScaling !== undefined) scaling = { type: prevScaling.type, status: prevScaling.status, reason: prevScaling.reason, message: prevScaling.message };
     }
+    if (
+      last !== undefined &&
+      last.replicas === state.desiredReplicas &&
+      last.readyReplicas === state.readyReplicas &&
+      last.desiredReplicas === desired &&
+      (last.targetConcurrency ?? 0) === target &&
+      last.lastScaleTime === lastScaleTime &&
+      st.lastDegraded === (degraded !== undefined) &&
+      nowMs - (st.lastStatusWriteMs ?? 0) < config.statusMinIntervalMs
+    ) {
+      // The engine ran but nothing the status shows at once changed (the common case every second).
+      return;
+    }
     metrics.desiredReplicas.set({ endpoint: key }, desired);
     metrics.readyReplicas.set({ endpoint: key }, state.readyReplicas);
     metrics.targetConcurrency.set({ endpoint: key }, target);
@@ -373,6 +385,7 @@ export class ApaController {
       iso,
       gen,
     );
+    st.lastDegraded = degraded !== undefined;
     const qps = sample === undefined ? previous?.observedQps : round2((sample.arrivals * 1000) / (sample.intervalMs ?? 1000));
     const next: ServingEndpointStatus = {
       ...(gen !== undefined ? { observedGeneration: gen } : {}),

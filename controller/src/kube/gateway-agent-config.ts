@@ -1,0 +1,62 @@
+/** The gateway agent's config module: flags and environment → typed config; the API-key file reader. */
+import { readFileSync } from "node:fs";
+import type { ApiKeyEntry } from "../gateway/types.ts";
+import { ConfigError, MS, parseKeys, type KeySpec } from "./config.ts";
+
+const PORT = { type: "int" as const, min: 1, max: 65535 };
+
+/** Every key of the agent: flag, env var, range, default (mirrored in docs/controller.md). */
+export const AGENT_CONFIG_KEYS = {
+  bindAddress: { flag: "bind-address", env: "GW_BIND_ADDRESS", kind: { type: "string", pattern: /^[0-9a-fA-F.:]+$/, allowedText: "an IP address" }, def: "0.0.0.0", help: "address of the public frontend" },
+  publicPort: { flag: "public-port", env: "GW_PUBLIC_PORT", kind: PORT, def: "8080", help: "public HTTP port" },
+  metricsPort: { flag: "metrics-port", env: "GW_METRICS_PORT", kind: PORT, def: "8405", help: "HAProxy Prometheus exporter port (scraped by the controller)" },
+  healthPort: { flag: "health-port", env: "GW_HEALTH_PORT", kind: PORT, def: "8081", help: "agent /healthz, /readyz, /metrics port" },
+  workDir: { flag: "work-dir", env: "GW_WORK_DIR", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path (a writable emptyDir)" }, def: "/var/run/gateway", help: "where the config, map file and sockets live" },
+  gatewayReplicas: { flag: "gateway-replicas", env: "GW_REPLICAS", kind: { type: "int", min: 1, max: 1000 }, def: "1", help: "gateway replicas sharing the pods (per-pod maxconn = floor(target / replicas))" },
+  apiKeysFile: { flag: "api-keys-file", env: "GW_API_KEYS_FILE", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path" }, def: undefined, help: "JSON [{id, sha256, endpoints}] (a mounted Secret); read at start" },
+  minSlots: { flag: "min-slots", env: "GW_MIN_SLOTS", kind: { type: "int", min: 1, max: 10_000 }, def: "4", help: "fewest server slots per endpoint" },
+  queueTimeoutMs: { flag: "queue-timeout-ms", env: "GW_QUEUE_TIMEOUT_MS", kind: MS(1, 600_000), def: "5000", help: "longest queue wait before 429, ms" },
+  maxQueue: { flag: "max-queue", env: "GW_MAX_QUEUE", kind: { type: "int", min: 1, max: 1_000_000 }, def: "1000", help: "queue length answered with an immediate 429" },
+  maxBodyBytes: { flag: "max-body-bytes", env: "GW_MAX_BODY_BYTES", kind: { type: "int", min: 1024, max: 1_073_741_824 }, def: "16777216", help: "largest request body" },
+  modelTimeoutMs: { flag: "model-timeout-ms", env: "GW_MODEL_TIMEOUT_MS", kind: MS(100, 3_600_000), def: "120000", help: "longest model answer time, ms" },
+  portName: { flag: "port-name", env: "GW_PORT_NAME", kind: { type: "string", pattern: /^[a-z0-9-]{1,15}$/, allowedText: "an EndpointSlice port name" }, def: "http", help: "model port name in the EndpointSlices" },
+  haproxyBinary: { flag: "haproxy-binary", env: "GW_HAPROXY_BINARY", kind: { type: "string", pattern: /^\/\S+$/, allowedText: "an absolute path" }, def: "/usr/sbin/haproxy", help: "HAProxy executable" },
+  logLevel: { flag: "log-level", env: "GW_LOG_LEVEL", kind: { type: "enum", values: ["debug", "info", "warn", "error"] }, def: "info", help: "log level" },
+} as const satisfies Record<string, KeySpec>;
+
+export interface AgentConfig {
+  readonly bindAddress: string;
+  readonly publicPort: number;
+  readonly metricsPort: number;
+  readonly healthPort: number;
+  readonly workDir: string;
+  readonly gatewayReplicas: number;
+  readonly apiKeysFile: string | undefined;
+  readonly minSlots: number;
+  readonly queueTimeoutMs: number;
+  readonly maxQueue: number;
+  readonly maxBodyBytes: number;
+  readonly modelTimeoutMs: number;
+  readonly portName: string;
+  readonly haproxyBinary: string;
+  readonly logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export function loadAgentConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, out?: (s: string) => void): AgentConfig {
+  return Object.freeze(
+    parseKeys("gateway-agent", "Gateway agent: keeps HAProxy in line with ServingEndpoints and EndpointSlices (see docs/controller.md)", AGENT_CONFIG_KEYS, argv, env, {}, out ?? ((s) => void process.stdout.write(s))),
+  ) as unknown as AgentConfig;
+}
+
+/** Reads and checks the API-key file: a JSON array of `{ id, sha256 (64 hex), endpoints: string[] }`. */
+export function readApiKeys(path: string): ApiKeyEntry[] {
+  const raw: unknown = JSON.parse(readFileSync(path, "utf8"));
+  if (!Array.isArray(raw)) throw new ConfigError(`invalid config apiKeysFile: ${path}: must hold a JSON array of {id, sha256, endpoints}`);
+  return raw.map((e: unknown, i) => {
+    const o = e as Record<string, unknown>;
+    if (typeof o["id"] !== "string" || typeof o["sha256"] !== "string" || !/^[0-9a-f]{64}$/.test(o["sha256"]) || !Array.isArray(o["endpoints"])) {
+      throw new ConfigError(`invalid config apiKeysFile: ${path}[${i}]: needs id (string), sha256 (64 lower-case hex) and endpoints (array of names)`);
+    }
+    return { id: o["id"], sha256: o["sha256"], endpoints: (o["endpoints"] as unknown[]).map(String) };
+  });
+}
