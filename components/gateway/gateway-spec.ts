@@ -14,6 +14,8 @@ import { type KubeObject, PLATFORM } from "../types.ts";
 import { GATEWAY_AGENT_SA } from "../controller/controller-contract.ts";
 
 export const GATEWAY_NAME = "gateway";
+/** ConfigMap holding the TLS front's haproxy.cfg. */
+export const TLS_PROXY_CONFIGMAP = "haproxy-config";
 /** Service whose EndpointSlices list the gateway pods for the controller's scrape. */
 export const GATEWAY_METRICS_SERVICE = "gateway-metrics";
 /** Ports inside the pod (unprivileged: the pod runs as non-root). */
@@ -58,8 +60,9 @@ export function tlsProxyConfig(): string {
     "",
     "frontend tls_in",
     `    bind 0.0.0.0:${GATEWAY_PORTS.https} ssl crt ${GATEWAY_PATHS.tlsDir}/gateway.pem alpn h2,http/1.1`,
-    // Cheap edge check; the agent's HAProxy verifies the key (sha256 map) and its endpoint scope.
-    `    http-request return status 401 content-type application/json string '{"error_code":"UNAUTHENTICATED","message":"missing Authorization header"}' hdr WWW-Authenticate Bearer unless { req.hdr(authorization) -m found }`,
+    // Edge check for a Bearer credential; the agent's HAProxy verifies the key (sha256 map) and its endpoint scope.
+    "    http-request set-var(txn.bearer) http_auth_bearer",
+    `    http-request return status 401 content-type application/json string '{"error_code":"UNAUTHENTICATED","message":"missing credentials; send Authorization: Bearer with an API key or token"}' hdr WWW-Authenticate Bearer unless { var(txn.bearer) -m found }`,
     "    option forwardfor",
     "    default_backend agent",
     "",
@@ -113,13 +116,13 @@ export function buildGatewayObjects(a: GatewaySpecArgs, apiKeysJson: string): Ku
     volumes: [
       { name: "work", emptyDir: { sizeLimit: "64Mi" } },
       { name: "tls-run", emptyDir: { sizeLimit: "8Mi" } },
-      { name: "tls-config", configMap: { name: "gateway-tls-proxy" } },
+      { name: "tls-config", configMap: { name: TLS_PROXY_CONFIGMAP } },
       { name: "auth", secret: { secretName: "gateway-api-keys" } },
       { name: "tls", secret: { secretName: a.tlsSecret, items: [{ key: "tls.crt", path: "gateway.pem" }, { key: "tls.key", path: "gateway.pem.key" }] } },
     ],
   };
   return [
-    { apiVersion: "v1", kind: "ConfigMap", metadata: meta("gateway-tls-proxy"), data: { "haproxy.cfg": tlsProxyConfig() } },
+    { apiVersion: "v1", kind: "ConfigMap", metadata: meta(TLS_PROXY_CONFIGMAP), data: { "haproxy.cfg": tlsProxyConfig() } },
     { apiVersion: "v1", kind: "Secret", metadata: meta("gateway-api-keys"), type: "Opaque", stringData: { "api-keys.json": apiKeysJson } },
     {
       apiVersion: "apps/v1", kind: "Deployment", metadata: meta(GATEWAY_NAME),

@@ -1,5 +1,5 @@
 /**
- * The gateway's TLS front, run for real: Debian's HAProxy with the rendered `gateway-tls-proxy` config (ports
+ * The gateway's TLS front, run for real: Debian's HAProxy with the rendered `haproxy-config` ConfigMap (ports
  * and paths moved to a temp dir and free loopback ports), a stand-in agent (a Node HTTP server, a TEST DOUBLE
  * of the agent's HAProxy) behind it, and HTTPS requests from this test. Bounded: 127.0.0.1 only, a few
  * requests, HAProxy killed in teardown.
@@ -75,12 +75,19 @@ describe("gateway TLS front (real HAProxy on loopback)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("answers 401 JSON without an Authorization header, before the agent sees the request", async () => {
-    const res = await get(httpsPort, {});
-    assert.equal(res.status, 401);
-    assert.deepEqual(JSON.parse(res.body), { error_code: "UNAUTHENTICATED", message: "missing Authorization header" });
-    assert.equal(res.headers["www-authenticate"], "Bearer");
-  });
+  const UNAUTHENTICATED = { error_code: "UNAUTHENTICATED", message: "missing credentials; send Authorization: Bearer with an API key or token" };
+  const cases: { name: string; headers: Record<string, string> }[] = [
+    { name: "no Authorization header", headers: {} },
+    { name: "Basic instead of Bearer", headers: { authorization: "Basic dXNlcjpwYXNz" } },
+  ];
+  for (const c of cases) {
+    it(`answers 401 JSON, before the agent sees the request: ${c.name}`, async () => {
+      const res = await get(httpsPort, c.headers);
+      assert.equal(res.status, 401);
+      assert.deepEqual(JSON.parse(res.body), UNAUTHENTICATED);
+      assert.equal(res.headers["www-authenticate"], "Bearer");
+    });
+  }
 
   it("terminates TLS and passes authenticated requests to the agent", async () => {
     const res = await get(httpsPort, { authorization: "Bearer test-key" });

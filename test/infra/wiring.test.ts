@@ -64,7 +64,7 @@ for (const stack of EXAMPLE_STACKS) {
 
     it("the TLS proxy config passes `haproxy -c`", async () => {
       const objs = kubeObjects(await evaluated(stack)).map((x) => x.obj);
-      const cfg = objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === "gateway-tls-proxy")!.data["haproxy.cfg"] as string;
+      const cfg = objs.find((o) => o.kind === "ConfigMap" && o.metadata.name === "haproxy-config")!.data["haproxy.cfg"] as string;
       assert.match(cfg, /bind 0\.0\.0\.0:8443 ssl crt \/etc\/haproxy\/tls\/gateway\.pem/);
       const file = path.join(dir, `${stack}-tls.cfg`);
       writeFileSync(file, cfg.replaceAll(GATEWAY_PATHS.tlsDir, dir).replaceAll(GATEWAY_PATHS.tlsRunDir, dir));
