@@ -107,11 +107,13 @@ export function prng(seed: number): () => number {
 }
 
 /**
- * Gateway load per backend for cycle `cycle`: steady per-endpoint concurrency around 60% of 10 pods × 8 with
- * noise, cumulative counters growing with it. Divided evenly over `gateways` replicas.
+ * Gateway load per backend: each endpoint has its own steady level (30–60 requests in flight, 50 ms each) with
+ * ±5% noise per second and an occasional short queue; cumulative counters grow with it. Divided evenly over
+ * `gateways` replicas.
  */
 export class LoadModel {
   readonly #requests: Float64Array;
+  readonly #base: Float64Array;
   readonly #rand: () => number;
   readonly #count: number;
 
@@ -119,12 +121,13 @@ export class LoadModel {
     this.#count = count;
     this.#requests = new Float64Array(count);
     this.#rand = prng(seed);
+    this.#base = Float64Array.from({ length: count }, () => 30 + 30 * this.#rand());
   }
 
   next(gateways: number): BackendLoad[][] {
     const pages: BackendLoad[][] = Array.from({ length: gateways }, () => []);
     for (let i = 0; i < this.#count; i++) {
-      const conc = Math.max(0, Math.round(48 * (0.8 + 0.4 * this.#rand())));
+      const conc = Math.max(0, Math.round((this.#base[i] ?? 40) * (0.95 + 0.1 * this.#rand())));
       const queue = this.#rand() < 0.05 ? Math.round(4 * this.#rand()) : 0;
       const rps = conc * 20;
       this.#requests[i] = (this.#requests[i] ?? 0) + rps;

@@ -16,13 +16,14 @@ import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTarg
 import type { ControllerConfig } from "./config.ts";
 import { scaleEvent } from "./events.ts";
 import type { GatewayScraper } from "./gateway-scraper.ts";
-import { httpStatusOf, PATHS, type KubeApi } from "./kube-api.ts";
-import { ENDPOINT_LABEL, WARM_POOL_LABEL } from "./labels.ts";
+import { httpStatusOf, type KubeApi } from "./kube-api.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics } from "./own-metrics.ts";
-import { Reflector } from "./reflector.ts";
+import type { Reflector } from "./reflector.ts";
 import { guardScale } from "./scale-guard.ts";
-import { CONDITION_METRICS, CONDITION_READY, CONDITION_SCALING, round2, setCondition, statusNeedsWrite, type ConditionInput } from "./status.ts";
+import { makeCaches } from "./caches.ts";
+import { composeStatus, hashOf } from "./endpoint-status.ts";
+import { CONDITION_READY, CONDITION_SCALING, setCondition, statusNeedsWrite, type ConditionInput } from "./status.ts";
 import type { WarmPoolConfig } from "./warm-pool.ts";
 import { WarmPoolRunner } from "./warm-pool-runner.ts";
 
@@ -79,44 +80,13 @@ export class ApaController {
   constructor(deps: ControllerDeps) {
     this.#d = deps;
     this.#warm = new WarmPoolRunner(deps.warmPool, deps.clock.nowMs());
-    const common = {
-      watch: deps.api.watch,
-      delayFn: deps.delayFn ?? ((ms: number) => deps.clock.sleep(ms)),
-      log: deps.log,
-    };
-    const onError = (resource: string) => () => deps.metrics.watchErrors.inc({ resource });
-    this.endpoints = new Reflector<ServingEndpoint>({
-      ...common,
-      name: "servingendpoints",
-      path: PATHS.servingEndpoints,
-      list: () => deps.api.listServingEndpoints(),
-      onError: onError("servingendpoints"),
-    });
-    this.deployments = new Reflector<V1Deployment>({
-      ...common,
-      name: "deployments",
-      path: PATHS.deployments,
-      labelSelector: ENDPOINT_LABEL,
-      list: () => deps.api.listDeployments(ENDPOINT_LABEL),
-      onError: onError("deployments"),
-      onChange: (type, d) => this.#warm.onDeploymentChange(type, d, deps.clock.nowMs(), (ns, n) => this.endpoints.get(ns, n)),
-    });
-    this.slices = new Reflector<V1EndpointSlice>({
-      ...common,
-      name: "endpointslices",
-      path: PATHS.endpointSlices,
-      labelSelector: ENDPOINT_LABEL,
-      list: () => deps.api.listEndpointSlices(ENDPOINT_LABEL),
-      onError: onError("endpointslices"),
-    });
-    this.warmPools = new Reflector<V1Deployment>({
-      ...common,
-      name: "warm-pools",
-      path: PATHS.deployments,
-      labelSelector: WARM_POOL_LABEL,
-      list: () => deps.api.listDeployments(WARM_POOL_LABEL),
-      onError: onError("warm-pools"),
-    });
+    const caches = makeCaches(deps, (type, d) =>
+      this.#warm.onDeploymentChange(type, d, deps.clock.nowMs(), (ns, n) => this.endpoints.get(ns, n)),
+    );
+    this.endpoints = caches.endpoints;
+    this.deployments = caches.deployments;
+    this.slices = caches.slices;
+    this.warmPools = caches.warmPools;
   }
 
   /** True once every cache has been listed. */
@@ -140,9 +110,7 @@ export class ApaController {
 
   /** Stops the loop after the current cycle finishes, then the watches. */
   async stop(): Promise<void> {
-    const wasStopped = this.#stopped;
     this.#stopped = true;
-    void wasStopped;
     this.#abort.abort();
     await this.#loop;
     await Promise.all([this.endpoints, this.deployments, this.slices, this.warmPools].map((r) => r.stop()));
@@ -207,7 +175,7 @@ export class ApaController {
       for (const key of this.#state.keys()) if (!seen.has(key)) this.#state.delete(key);
       if (leader) {
         const placeholders = this.warmPools.list().filter((d) => (d.metadata?.namespace ?? "") === this.#d.config.warmPoolNamespace);
-        writes.push(this.#warm.apply(nowMs, placeholders, this.#d.api, this.#d.log, this.#d.metrics));
+        writes.push(this.#warm.apply(nowMs, placeholders, this.#d.api, this.#d.log, this.#d.metrics, this.#d.isLeader));
       }
       await Promise.all(writes);
     } finally {
@@ -294,14 +262,16 @@ export class ApaController {
     const degraded = problem ?? (nowMs < st.degradedUntilMs ? `metrics recovered less than ${config.failStaticRecoveryMs} ms ago` : undefined);
     const due = nowMs >= st.nextRunAtMs || this.#d.decideEveryCycle === true;
     const last = st.lastStatus;
-    if (
-      !due &&
+    const quiet = (d: number, t: number, scaledAt: string | undefined): boolean =>
       last !== undefined &&
       last.replicas === state.desiredReplicas &&
       last.readyReplicas === state.readyReplicas &&
+      last.desiredReplicas === d &&
+      (last.targetConcurrency ?? 0) === t &&
+      last.lastScaleTime === scaledAt &&
       st.lastDegraded === (degraded !== undefined) &&
-      nowMs - (st.lastStatusWriteMs ?? 0) < config.statusMinIntervalMs
-    ) {
+      nowMs - (st.lastStatusWriteMs ?? 0) < config.statusMinIntervalMs;
+    if (!due && quiet(last?.desiredReplicas ?? -1, last?.targetConcurrency ?? 0, last?.lastScaleTime)) {
       // Nothing the status shows at once can have changed; skip building it (10,000 endpoints, every second).
       return;
     }
@@ -338,7 +308,7 @@ export class ApaController {
         desired = state.desiredReplicas;
         elog.info("scale held", { reason: action.reason, message: action.message });
       } else if (action.kind === "scale") {
-        const applied = await this.#applyScale(se, targets.targets.map((t) => t.deployment), targets.targets.map((t) => t.weight), action.to, elog);
+        const applied = await this.#applyScale(targets.targets.map((t) => t.deployment), targets.targets.map((t) => t.weight), action.to, elog);
         if (applied) {
           lastScaleTime = new Date(nowMs).toISOString();
           await this.#emitEvent(se, action.from, action.to, d.replicasReason, d.replicasMessage, nowMs, elog);
@@ -352,63 +322,42 @@ export class ApaController {
       const prevScaling = previous.conditions.find((c) => c.type === CONDITION_SCALING);
       if (prevScaling !== undefined) scaling = { type: prevScaling.type, status: prevScaling.status, reason: prevScaling.reason, message: prevScaling.message };
     }
-    if (
-      last !== undefined &&
-      last.replicas === state.desiredReplicas &&
-      last.readyReplicas === state.readyReplicas &&
-      last.desiredReplicas === desired &&
-      (last.targetConcurrency ?? 0) === target &&
-      last.lastScaleTime === lastScaleTime &&
-      st.lastDegraded === (degraded !== undefined) &&
-      nowMs - (st.lastStatusWriteMs ?? 0) < config.statusMinIntervalMs
-    ) {
+    if (quiet(desired, target, lastScaleTime)) {
       // The engine ran but nothing the status shows at once changed (the common case every second).
       return;
     }
     metrics.desiredReplicas.set({ endpoint: key }, desired);
     metrics.readyReplicas.set({ endpoint: key }, state.readyReplicas);
     metrics.targetConcurrency.set({ endpoint: key }, target);
-    let c = setCondition(conds, scaling, iso, gen);
-    c = setCondition(
-      c,
-      degraded === undefined
-        ? { type: CONDITION_METRICS, status: "True", reason: "GatewaySamples", message: "every gateway replica reports this endpoint" }
-        : { type: CONDITION_METRICS, status: "False", reason: problem === undefined ? "Recovering" : "MetricsDegraded", message: degraded },
-      iso,
-      gen,
-    );
-    c = setCondition(
-      c,
-      state.readyReplicas > 0 || (desired === 0 && se.spec.scaleToZero === true)
-        ? { type: CONDITION_READY, status: "True", reason: state.readyReplicas > 0 ? "ReplicasReady" : "ScaledToZero", message: `${state.readyReplicas} of ${state.desiredReplicas} replicas ready` }
-        : { type: CONDITION_READY, status: "False", reason: "NoReadyReplicas", message: `0 of ${state.desiredReplicas} replicas ready` },
-      iso,
-      gen,
-    );
     st.lastDegraded = degraded !== undefined;
-    const qps = sample === undefined ? previous?.observedQps : round2((sample.arrivals * 1000) / (sample.intervalMs ?? 1000));
-    const next: ServingEndpointStatus = {
-      ...(gen !== undefined ? { observedGeneration: gen } : {}),
-      replicas: state.desiredReplicas,
-      readyReplicas: state.readyReplicas,
-      desiredReplicas: desired,
-      // 0 means "not decided yet": never publish it (the gateway would read maxconn 0 as unlimited).
-      ...(target > 0 ? { targetConcurrency: target } : {}),
-      ...(observed !== undefined ? { observedConcurrency: round2(observed) } : {}),
-      ...(qps !== undefined ? { observedQps: qps } : {}),
-      ...(lastScaleTime !== undefined ? { lastScaleTime } : {}),
-      selector: `${ENDPOINT_LABEL}=${se.metadata.name}`,
-      conditions: c,
-    };
+    const next = composeStatus({
+      previous,
+      conditions: conds,
+      scaling,
+      degraded,
+      recovering: problem === undefined,
+      state,
+      desired,
+      target,
+      observed,
+      sample,
+      lastScaleTime,
+      generation: gen,
+      nowIso: iso,
+      name: se.metadata.name,
+      scaleToZero: se.spec.scaleToZero === true,
+    });
     return this.#writeStatus(se, st, next, nowMs, elog);
   }
 
-  async #applyScale(se: ServingEndpoint, deployments: readonly V1Deployment[], weights: readonly number[], total: number, log: Logger): Promise<boolean> {
+  async #applyScale(deployments: readonly V1Deployment[], weights: readonly number[], total: number, log: Logger): Promise<boolean> {
     const parts = splitReplicas(total, weights);
     let ok = true;
     for (const [i, d] of deployments.entries()) {
       const want = parts[i] ?? 0;
       if ((d.spec?.replicas ?? 0) === want) continue;
+      // Leadership can be lost while a cycle runs: check before every write.
+      if (!this.#d.isLeader()) return false;
       try {
         await this.#d.api.patchDeploymentScale(d.metadata?.namespace ?? "", d.metadata?.name ?? "", want, d.metadata?.resourceVersion);
       } catch (err) {
@@ -422,11 +371,11 @@ export class ApaController {
         });
       }
     }
-    void se;
     return ok;
   }
 
   async #emitEvent(se: ServingEndpoint, from: number, to: number, reason: string, message: string, nowMs: number, log: Logger): Promise<void> {
+    if (!this.#d.isLeader()) return;
     try {
       await this.#d.api.createEvent(se.metadata.namespace ?? "", scaleEvent({ se, from, to, reason, message, nowMs, instance: this.#d.config.identity ?? "apa" }));
     } catch (err) {
@@ -447,11 +396,4 @@ export class ApaController {
       log.warn("status write failed", { error: err, status: httpStatusOf(err) });
     }
   }
-}
-
-/** FNV-1a 32-bit hash of a string (stable spread of per-endpoint timers). */
-function hashOf(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }

@@ -49,7 +49,14 @@ export class WarmPoolRunner {
    * Shrinking waits until this process has observed a full look-back: a restarted or new leader has no history
    * and must not drop capacity the previous one sized.
    */
-  async apply(nowMs: number, placeholders: readonly V1Deployment[], api: KubeApi, log: Logger, metrics: ControllerMetrics): Promise<void> {
+  async apply(
+    nowMs: number,
+    placeholders: readonly V1Deployment[],
+    api: KubeApi,
+    log: Logger,
+    metrics: ControllerMetrics,
+    isLeader: () => boolean,
+  ): Promise<void> {
     if (placeholders.length === 0) return;
     this.#additions = pruneAdditions(this.#additions, nowMs, this.#cfg);
     const pools = placeholders.map((d) => d.metadata?.labels?.[WARM_POOL_LABEL] ?? "");
@@ -60,6 +67,7 @@ export class WarmPoolRunner {
       const want = sizes.get(pool) ?? 0;
       const have = d.spec?.replicas ?? 0;
       if (want === have || (want < have && !mayShrink)) continue;
+      if (!isLeader()) return;
       try {
         await api.patchDeploymentScale(d.metadata?.namespace ?? "", d.metadata?.name ?? "", want, d.metadata?.resourceVersion);
         log.info("warm pool resized", { pool, from: have, to: want });
