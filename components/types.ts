@@ -1,7 +1,8 @@
 /**
- * Leaf types shared by the components and the pure builders. Imports nothing (except other leaf type modules).
+ * Leaf types shared by the components and the pure builders. Imports nothing but other leaf modules.
  * Units are in the names: `...GiB` gibibytes, `...S` seconds, `...Bytes` bytes.
  */
+import { ENDPOINT_LABEL, VERSION_LABEL, WARM_POOL_LABEL } from "../controller/src/kube/labels.ts";
 
 /** Where the platform runs: an existing kubeconfig context, EKS, or GKE. */
 export type Cloud = "local" | "aws" | "gcp";
@@ -99,14 +100,18 @@ export interface ModelStoreAccess {
 /** Kubernetes-shaped plain object (what the builders return and Pulumi resources take). */
 export type KubeObject = Record<string, unknown>;
 
-/** Names the platform's namespaces and labels use. */
+/** Names the platform's namespaces and labels use. Endpoint, version and warm-pool labels are the ones the
+ * controller and gateway agent select by (controller/src/kube/labels.ts). */
 export const PLATFORM = {
   systemNamespace: "autopilot-system",
   gatewayNamespace: "autopilot-gateway",
   monitoringNamespace: "autopilot-monitoring",
   cacheNamespace: "autopilot-cache",
-  labelEndpoint: "serving.autopilot.dev/endpoint",
-  labelVersion: "serving.autopilot.dev/version",
+  /** GPU node agents (device plugin, DCGM exporter): host access, Pod Security `privileged`. */
+  gpuSystemNamespace: "autopilot-gpu-system",
+  labelEndpoint: ENDPOINT_LABEL,
+  labelVersion: VERSION_LABEL,
+  labelWarmPool: WARM_POOL_LABEL,
   labelComponent: "app.kubernetes.io/component",
   labelPartOf: "app.kubernetes.io/part-of",
   partOf: "autopilot-serving",

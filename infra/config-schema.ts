@@ -23,6 +23,8 @@ export interface ConfigKeySpec {
   readonly oneOf?: readonly string[];
   /** Inclusive range (integers). */
   readonly range?: readonly [number, number];
+  /** Pulumi should keep the value encrypted (`pulumi config set --secret`). */
+  readonly secret?: boolean;
   /** Pattern for strings or array items, with its human description. */
   readonly pattern?: { readonly re: RegExp; readonly says: string };
 }
@@ -48,6 +50,9 @@ export const CONFIG_SCHEMA = {
   gatewayReplicasMax: { type: "integer", default: 10, range: [1, 500], description: "Gateway HPA maximum replicas." },
   gatewayHost: { type: "string", default: "", pattern: { re: /^$|^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, says: "a DNS name" }, description: "Public host name of the gateway (TLS certificate name); empty = the load balancer's address." },
   gatewayTlsSecret: { type: "string", default: "gateway-tls", pattern: { re: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, says: "a Secret name" }, description: "Existing kubernetes.io/tls Secret in the gateway namespace (cert-manager or kubectl create secret tls)." },
+  gatewayTlsCert: { type: "string", default: "", pattern: { re: /^$|-----BEGIN CERTIFICATE-----/, says: "a PEM certificate chain" }, description: "PEM certificate for the gateway; with gatewayTlsKey the program creates the TLS Secret, else the Secret must exist (e.g. cert-manager)." },
+  gatewayTlsKey: { type: "string", default: "", secret: true, pattern: { re: /^$|-----BEGIN [A-Z ]*PRIVATE KEY-----/, says: "a PEM private key" }, description: "PEM private key for gatewayTlsCert (set with --secret)." },
+  grafanaAdminPassword: { type: "string", default: "", secret: true, pattern: { re: /^$|^.{12,}$/, says: "at least 12 characters" }, description: "Grafana admin password (set with --secret); empty = an existing grafana-admin Secret is used." },
   gatewayAuth: { type: "string", default: "api-key", oneOf: ["api-key"], description: "Client authentication at the gateway (API keys; JWT issuers are not configurable from the stack yet)." },
   gatewayApiKeyHashes: { type: "array", default: [], pattern: { re: /^[0-9a-f]{64}$/, says: "sha256 hex digests of API keys" }, description: "SHA-256 hashes of accepted API keys (api-key auth); the keys themselves never enter config." },
   controllerImage: { type: "string", default: "", description: "APA controller image reference; empty = build controller/Dockerfile and push it (pinned by digest)." },
@@ -82,6 +87,9 @@ export interface StackConfig {
   readonly gatewayReplicasMax: number;
   readonly gatewayHost: string;
   readonly gatewayTlsSecret: string;
+  readonly gatewayTlsCert: string;
+  readonly gatewayTlsKey: string;
+  readonly grafanaAdminPassword: string;
   readonly gatewayAuth: "api-key";
   readonly gatewayApiKeyHashes: readonly string[];
   readonly controllerImage: string;
@@ -123,15 +131,17 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       continue;
     }
     let value: unknown = text;
+    // Never echo a secret's value in an error.
+    const shown = spec.secret === true ? "[secret]" : text;
     if (spec.type === "integer") {
       value = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
       if (!Number.isInteger(value) || (spec.range && ((value as number) < spec.range[0] || (value as number) > spec.range[1]))) {
-        bad(key, text, describe(spec));
+        bad(key, shown, describe(spec));
         continue;
       }
     } else if (spec.type === "boolean") {
       if (text !== "true" && text !== "false") {
-        bad(key, text, describe(spec));
+        bad(key, shown, describe(spec));
         continue;
       }
       value = text === "true";
@@ -142,11 +152,11 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
         value = undefined;
       }
       if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || (spec.pattern && !spec.pattern.re.test(v)))) {
-        bad(key, text, describe(spec));
+        bad(key, shown, describe(spec));
         continue;
       }
     } else if ((spec.oneOf && !spec.oneOf.includes(text)) || (spec.pattern && !spec.pattern.re.test(text))) {
-      bad(key, text, describe(spec));
+      bad(key, shown, describe(spec));
       continue;
     }
     out[key] = value;
@@ -177,6 +187,9 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   if ((out.cpuNodesMin as number) > (out.cpuNodesMax as number)) bad("cpuNodesMin", out.cpuNodesMin, `≤ cpuNodesMax (${out.cpuNodesMax})`);
   if ((out.gpuNodesMin as number) > (out.gpuNodesMax as number)) bad("gpuNodesMin", out.gpuNodesMin, `≤ gpuNodesMax (${out.gpuNodesMax})`);
   if ((out.gatewayReplicasMin as number) > (out.gatewayReplicasMax as number)) bad("gatewayReplicasMin", out.gatewayReplicasMin, `≤ gatewayReplicasMax (${out.gatewayReplicasMax})`);
+  if ((out.gatewayTlsCert === "") !== (out.gatewayTlsKey === "")) {
+    bad(out.gatewayTlsCert === "" ? "gatewayTlsCert" : "gatewayTlsKey", "", "a PEM value when the other of gatewayTlsCert / gatewayTlsKey is set (both or neither)");
+  }
   if (out.gatewayAuth === "api-key" && (out.gatewayApiKeyHashes as string[]).length === 0) {
     bad("gatewayApiKeyHashes", [], "at least one sha256 hex digest when gatewayAuth is api-key (the gateway requires auth)");
   }

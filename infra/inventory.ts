@@ -2,8 +2,6 @@
  * Turns an offline evaluation into a reviewable inventory: per resource its type, name, parent and a few key
  * properties (images, replicas, pools, taints, chart versions, ignored fields). Pure.
  */
-import { controllerContract } from "../components/controller/controller-contract.ts";
-import { AGENT_ARGS } from "../components/gateway/gateway-contract.ts";
 import type { RegisteredResource, StackEvaluation } from "./evaluate.ts";
 
 /** One inventory row. */
@@ -23,7 +21,7 @@ export interface Inventory {
   /** Component type tokens present (`autopilot:*`), with counts. */
   readonly components: Record<string, number>;
   readonly resourceCount: number;
-  /** Known missing pieces (dependencies not yet wired). */
+  /** Things to fix before a production apply, computed from the evaluation (e.g. images without a digest). */
   readonly gaps: string[];
   readonly outputs: Readonly<Record<string, unknown>>;
   readonly resources: InventoryRow[];
@@ -81,8 +79,13 @@ export function inventory(ev: StackEvaluation): Inventory {
   const components: Record<string, number> = {};
   for (const r of ev.resources) if (r.type.startsWith("autopilot:")) components[r.type] = (components[r.type] ?? 0) + 1;
   const gaps: string[] = [];
-  if (controllerContract().clusterRules === undefined) gaps.push("controller RBAC not wired (controller/src/kube not in main): no controller ClusterRole is deployed (components/controller/controller-contract.ts)");
-  if (AGENT_ARGS === undefined) gaps.push("gateway agent not deployed: the gateway package has no in-cluster entry point and controller/Dockerfile is not in main; HAProxy runs the rendered config without live slot updates (components/gateway/gateway-contract.ts)");
+  const unpinned = new Set<string>();
+  for (const r of ev.resources) {
+    if (r.type !== "kubernetes:apps/v1:Deployment" && r.type !== "kubernetes:apps/v1:DaemonSet") continue;
+    for (const c of containers((r.inputs as Obj).spec)) if (typeof c.image === "string" && !/@sha256:[0-9a-f]{64}$/.test(c.image)) unpinned.add(c.image);
+  }
+  if (unpinned.size > 0) gaps.push(`images pinned by tag only (set autopilot-serving:imageDigests or use digests): ${[...unpinned].sort().join(", ")}`);
+
   return {
     label: MOCK_LABEL, stack: ev.stack, cloud: ev.config["autopilot-serving:cloud"] ?? "local",
     components, resourceCount: ev.resources.length, gaps, outputs: ev.outputs,

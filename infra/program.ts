@@ -61,7 +61,11 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
     warmPoolReplicas: cfg.warmPoolReplicas, nodeCache: cfg.nodeModelCache, noncurrentDays: cfg.modelCacheNoncurrentDays,
     ...(cfg.cloud === "local" ? { localSecretSeed: cfg.localStoreSecretSeed } : {}),
     observability: cfg.observability,
-    gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, tlsSecret: cfg.gatewayTlsSecret, apiKeyHashes: cfg.gatewayApiKeyHashes },
+    gateway: {
+      replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, tlsSecret: cfg.gatewayTlsSecret,
+      apiKeyHashes: cfg.gatewayApiKeyHashes, ...(cfg.gatewayTlsCert !== "" ? { tlsCert: cfg.gatewayTlsCert, tlsKey: cfg.gatewayTlsKey } : {}),
+    },
+    ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,
     controllerContract: controllerContract(),
     digestOverrides: cfg.imageDigests,

@@ -10,9 +10,7 @@ import { kubeResource } from "../k8s/kube-resource.ts";
 import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
 import { PLATFORM } from "../types.ts";
 import type { ControllerContract } from "./controller-contract.ts";
-import {
-  buildClusterRbac, buildControllerDeployment, buildControllerPdb, buildControllerService, buildControllerServiceAccount, buildLeaseRole,
-} from "./controller-spec.ts";
+import { buildControllerDeployment, buildControllerPdb, buildControllerService } from "./controller-spec.ts";
 
 export interface ApaControllerArgs {
   /** Image reference to run; when absent the image is built and pushed to `build.repository`. */
@@ -24,15 +22,17 @@ export interface ApaControllerArgs {
     /** Repository root (build context). */
     readonly contextPath: string;
   };
-  /** CRD, cluster rules and args from the controller package; undefined while it has not landed. */
-  readonly contract: ControllerContract | undefined;
+  /** CRD and RBAC from the controller package. */
+  readonly contract: ControllerContract;
+  /** Controller flags (controllerArgs()). */
+  readonly args: readonly string[];
 }
 
 export class ApaController extends pulumi.ComponentResource {
   /** Image the controller runs (digest-pinned when built). */
   readonly image: pulumi.Output<string>;
   /** The CRD resource (endpoints' custom resources wait for it). */
-  readonly crd?: pulumi.Resource;
+  readonly crd: pulumi.Resource;
   readonly namespace: pulumi.Resource;
 
   constructor(name: string, args: ApaControllerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -56,14 +56,9 @@ export class ApaController extends pulumi.ComponentResource {
     }
     this.namespace = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.systemNamespace, labels: restrictedNamespaceLabels() } }, o);
     const inNs = { ...o, dependsOn: [this.namespace] };
-    if (args.contract !== undefined) {
-      this.crd = kubeResource(`${name}-crd`, args.contract.crd, o);
-      if (args.contract.clusterRules !== undefined) for (const obj of buildClusterRbac(args.contract.clusterRules)) kubeResource(`${name}-${String(obj.kind).toLowerCase()}`, obj, o);
-    }
-    const sa = kubeResource(`${name}-sa`, buildControllerServiceAccount(), inNs);
-    for (const obj of buildLeaseRole()) kubeResource(`${name}-lease-${String(obj.kind).toLowerCase()}`, obj, inNs);
-    const ctlArgs = args.contract?.args ?? ["--leader-elect"];
-    kubeResource(`${name}-deployment`, buildControllerDeployment(this.image, ctlArgs), { ...o, dependsOn: [this.namespace, sa, ...(this.crd ? [this.crd] : [])] });
+    this.crd = kubeResource(`${name}-crd`, args.contract.crd, o);
+    const rbac = args.contract.controllerRbac.map((obj) => kubeResource(`${name}-${String(obj.kind).toLowerCase()}`, obj, inNs));
+    kubeResource(`${name}-deployment`, buildControllerDeployment(this.image, args.args), { ...o, dependsOn: [this.namespace, this.crd, ...rbac] });
     kubeResource(`${name}-pdb`, buildControllerPdb(), inNs);
     kubeResource(`${name}-service`, buildControllerService(), inNs);
     this.registerOutputs({ image: this.image });

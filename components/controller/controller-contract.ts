@@ -1,23 +1,49 @@
 /**
- * WIRING POINT to the controller package (CONTROLLER issue): the ServingEndpoint CRD object
- * (`servingEndpointCrd()` from controller/src/crd — wired), the controller's cluster-wide RBAC rules
- * (controller/src/kube — not in main yet: `clusterRules` is undefined and no ClusterRole is deployed; `npm run
- * plan` reports the gap) and its command line.
+ * What the platform takes from the controller package (controller/src): the ServingEndpoint CRD
+ * (`servingEndpointCrd()`), the least-privilege RBAC objects of the controller and of the gateway agent
+ * (`controllerRbac()`, `gatewayAgentRbac()`), and the two commands of the one image built from
+ * controller/Dockerfile.
  */
 import { servingEndpointCrd } from "../../controller/src/crd/index.ts";
-import type { KubeObject } from "../types.ts";
+import { controllerRbac, gatewayAgentRbac } from "../../controller/src/kube/rbac.ts";
+import { type KubeObject, PLATFORM } from "../types.ts";
+
+/** Controller ServiceAccount, Lease name and the gateway agent's ServiceAccount. */
+export const CONTROLLER_SA = "apa-controller";
+export const CONTROLLER_LEASE = "apa-controller";
+export const GATEWAY_AGENT_SA = "gateway-agent";
+/** Entry point of the gateway agent inside the image (the image's default command runs the controller). */
+export const GATEWAY_AGENT_ENTRY = "dist/controller/src/kube/gateway-agent-main.js";
 
 /** What the platform needs from the controller package. */
 export interface ControllerContract {
   /** The CustomResourceDefinition object. */
   readonly crd: KubeObject;
-  /** ClusterRole rules the controller needs; undefined until the controller's RBAC object is in main. */
-  readonly clusterRules?: readonly KubeObject[];
-  /** Container args (leader election on). */
-  readonly args: readonly string[];
+  /** ServiceAccount, ClusterRole(+Binding), Lease Role(+Binding) of the controller. */
+  readonly controllerRbac: readonly KubeObject[];
+  /** ServiceAccount and ClusterRole(+Binding) of the gateway agent. */
+  readonly gatewayAgentRbac: readonly KubeObject[];
 }
 
 /** The contract. */
 export function controllerContract(): ControllerContract {
-  return { crd: servingEndpointCrd() as unknown as KubeObject, args: ["--leader-elect"] };
+  const c = controllerRbac({ namespace: PLATFORM.systemNamespace, serviceAccountName: CONTROLLER_SA, leaseName: CONTROLLER_LEASE });
+  const g = gatewayAgentRbac({ namespace: PLATFORM.gatewayNamespace, serviceAccountName: GATEWAY_AGENT_SA });
+  return {
+    crd: servingEndpointCrd() as unknown as KubeObject,
+    controllerRbac: [c.serviceAccount, c.clusterRole, c.clusterRoleBinding, c.role, c.roleBinding] as unknown as KubeObject[],
+    gatewayAgentRbac: [g.serviceAccount, g.clusterRole, g.clusterRoleBinding] as unknown as KubeObject[],
+  };
+}
+
+/**
+ * Controller flags (controller/src/kube/config.ts): scrape the gateway pods behind the gateway metrics Service,
+ * read GPU / vLLM / Triton metrics from Prometheus when the stack has it.
+ */
+export function controllerArgs(opts: { gatewayMetricsService: string; prometheusUrl?: string }): string[] {
+  return [
+    "--gateway-service", `${PLATFORM.gatewayNamespace}/${opts.gatewayMetricsService}`,
+    "--warm-pool-namespace", PLATFORM.systemNamespace,
+    ...(opts.prometheusUrl !== undefined ? ["--prometheus-url", opts.prometheusUrl] : []),
+  ];
 }

@@ -1,96 +1,129 @@
 /**
- * Pure builders of the gateway: HAProxy + the gateway agent sidecar in one pod, a LoadBalancer Service for
- * clients (TLS terminated by HAProxy with the certificate Secret), a metrics Service, PDB and a CPU HPA.
- * The HAProxy config comes from the gateway package's renderer (see gateway-contract.ts).
+ * Pure builders of the gateway: one pod with two containers —
+ * - `tls`: HAProxy (official 3.2 image) terminating TLS on :8443 with the certificate Secret, answering 401 at
+ *   once to requests without an `Authorization` header, and passing the rest to the agent's HAProxy on
+ *   127.0.0.1 (which checks the key's hash and its endpoint scope);
+ * - `gateway-agent`: the gateway agent (controller image), which runs the routing HAProxy (per-pod limits, queue,
+ *   429s, API keys) as its child and keeps it in sync with the cluster.
+ * Plus the LoadBalancer Service, a metrics Service (the controller scrapes the gateway pods through its
+ * EndpointSlices; Prometheus through a ServiceMonitor), PDB and an HPA on CPU.
  */
 import { imageRef } from "../images.ts";
 import { burstableResources, restrictedContainerSecurity, restrictedPodSecurity } from "../k8s/pod-security.ts";
 import { type KubeObject, PLATFORM } from "../types.ts";
+import { GATEWAY_AGENT_SA } from "../controller/controller-contract.ts";
 
 export const GATEWAY_NAME = "gateway";
+/** ConfigMap holding the TLS front's haproxy.cfg. */
+export const TLS_PROXY_CONFIGMAP = "haproxy-config";
+/** Service whose EndpointSlices list the gateway pods for the controller's scrape. */
+export const GATEWAY_METRICS_SERVICE = "gateway-metrics";
 /** Ports inside the pod (unprivileged: the pod runs as non-root). */
-export const GATEWAY_PORTS = { https: 8443, metrics: 8405 } as const;
+export const GATEWAY_PORTS = { https: 8443, agentHttp: 8080, metrics: 8405, health: 8081 } as const;
 /** Where the pod mounts its files. */
 export const GATEWAY_PATHS = {
-  configDir: "/usr/local/etc/haproxy",
+  tlsConfigDir: "/usr/local/etc/haproxy",
   tlsDir: "/etc/haproxy/tls",
-  authDir: "/etc/haproxy/auth",
-  runDir: "/var/run/haproxy",
+  authDir: "/etc/gateway/auth",
+  workDir: "/var/run/gateway",
+  tlsRunDir: "/var/run/haproxy",
 } as const;
 const labels = { [PLATFORM.labelComponent]: "gateway", [PLATFORM.labelPartOf]: PLATFORM.partOf };
 
 export interface GatewaySpecArgs {
   readonly agentImage: unknown;
-  /** Agent container args; undefined = no agent sidecar (its in-cluster entry point has not landed). */
-  readonly agentArgs: readonly string[] | undefined;
+  /** Agent container args (agentArgs()). */
+  readonly agentArgs: readonly string[];
   readonly tlsSecret: string;
   readonly replicasMin: number;
   readonly replicasMax: number;
   readonly digestOverrides?: Readonly<Record<string, string>>;
 }
 
-/** All gateway objects; `apiKeyMap` is the map file HAProxy loads at start (the agent updates it live). */
-export function buildGatewayObjects(a: GatewaySpecArgs, haproxyConfig: string, apiKeyMap: string): KubeObject[] {
+/** Config of the TLS-terminating HAProxy. */
+export function tlsProxyConfig(): string {
+  return [
+    "global",
+    "    log stdout format raw local0",
+    `    stats socket ${GATEWAY_PATHS.tlsRunDir}/tls.sock mode 600 level user`,
+    "    ssl-default-bind-options ssl-min-ver TLSv1.2",
+    "    tune.ssl.default-dh-param 2048",
+    "",
+    "defaults",
+    "    mode http",
+    "    log global",
+    "    option httplog",
+    "    timeout connect 5s",
+    "    timeout http-request 10s",
+    "    timeout client 15m",
+    "    timeout server 15m",
+    "",
+    "frontend tls_in",
+    `    bind 0.0.0.0:${GATEWAY_PORTS.https} ssl crt ${GATEWAY_PATHS.tlsDir}/gateway.pem alpn h2,http/1.1`,
+    // Edge check for a Bearer credential; the agent's HAProxy verifies the key (sha256 map) and its endpoint scope.
+    "    http-request set-var(txn.bearer) http_auth_bearer",
+    `    http-request return status 401 content-type application/json string '{"error_code":"UNAUTHENTICATED","message":"missing credentials; send Authorization: Bearer with an API key or token"}' hdr WWW-Authenticate Bearer unless { var(txn.bearer) -m found }`,
+    "    option forwardfor",
+    "    default_backend agent",
+    "",
+    "backend agent",
+    `    server agent 127.0.0.1:${GATEWAY_PORTS.agentHttp}`,
+    "",
+  ].join("\n");
+}
+
+/** All gateway objects; `apiKeysJson` is the agent's API-key file (hashes only). */
+export function buildGatewayObjects(a: GatewaySpecArgs, apiKeysJson: string): KubeObject[] {
   const ns = PLATFORM.gatewayNamespace;
   const meta = (name: string) => ({ name, namespace: ns, labels });
-  const haproxy: KubeObject = {
-    name: "haproxy",
+  const tls: KubeObject = {
+    name: "tls",
     image: imageRef("haproxy", a.digestOverrides ?? {}),
-    args: ["-W", "-db", "-f", `${GATEWAY_PATHS.configDir}/haproxy.cfg`],
-    ports: [{ name: "https", containerPort: GATEWAY_PORTS.https, protocol: "TCP" }, { name: "metrics", containerPort: GATEWAY_PORTS.metrics, protocol: "TCP" }],
-    readinessProbe: { httpGet: { path: "/metrics", port: "metrics" }, periodSeconds: 5, failureThreshold: 2 },
-    livenessProbe: { tcpSocket: { port: "metrics" }, periodSeconds: 10, failureThreshold: 6 },
-    resources: burstableResources("1", "512Mi", "2", "1Gi"),
+    args: ["-W", "-db", "-f", `${GATEWAY_PATHS.tlsConfigDir}/haproxy.cfg`],
+    ports: [{ name: "https", containerPort: GATEWAY_PORTS.https, protocol: "TCP" }],
+    readinessProbe: { tcpSocket: { port: "https" }, periodSeconds: 5, failureThreshold: 2 },
+    livenessProbe: { tcpSocket: { port: "https" }, periodSeconds: 10, failureThreshold: 6 },
+    resources: burstableResources("500m", "128Mi", "2", "512Mi"),
     securityContext: restrictedContainerSecurity(true),
     volumeMounts: [
-      { name: "run", mountPath: GATEWAY_PATHS.runDir },
-      { name: "config", mountPath: GATEWAY_PATHS.configDir, readOnly: true },
-      { name: "auth", mountPath: GATEWAY_PATHS.authDir, readOnly: true },
+      { name: "tls-config", mountPath: GATEWAY_PATHS.tlsConfigDir, readOnly: true },
       { name: "tls", mountPath: GATEWAY_PATHS.tlsDir, readOnly: true },
+      { name: "tls-run", mountPath: GATEWAY_PATHS.tlsRunDir },
     ],
   };
   const agent: KubeObject = {
     name: "gateway-agent",
     image: a.agentImage,
-    args: [...(a.agentArgs ?? [])],
-    env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
-    resources: burstableResources("200m", "256Mi", "1", "512Mi"),
+    args: [...a.agentArgs],
+    ports: [
+      { name: "metrics", containerPort: GATEWAY_PORTS.metrics, protocol: "TCP" },
+      { name: "health", containerPort: GATEWAY_PORTS.health, protocol: "TCP" },
+    ],
+    readinessProbe: { httpGet: { path: "/readyz", port: "health" }, periodSeconds: 5, failureThreshold: 2 },
+    livenessProbe: { httpGet: { path: "/healthz", port: "health" }, periodSeconds: 10, failureThreshold: 6 },
+    resources: burstableResources("1", "512Mi", "2", "1Gi"),
     securityContext: restrictedContainerSecurity(true),
     volumeMounts: [
-      { name: "run", mountPath: GATEWAY_PATHS.runDir },
-      { name: "config", mountPath: GATEWAY_PATHS.configDir, readOnly: true },
+      { name: "work", mountPath: GATEWAY_PATHS.workDir },
       { name: "auth", mountPath: GATEWAY_PATHS.authDir, readOnly: true },
     ],
   };
-  // The agent shares the run dir (admin socket) with HAProxy and changes slots, maxconn and keys live.
   const pod = {
-    serviceAccountName: GATEWAY_NAME,
+    serviceAccountName: GATEWAY_AGENT_SA,
     securityContext: restrictedPodSecurity(),
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } }],
-    containers: a.agentArgs !== undefined ? [haproxy, agent] : [haproxy],
+    containers: [tls, agent],
     volumes: [
-      { name: "run", emptyDir: { sizeLimit: "64Mi" } },
-      { name: "config", configMap: { name: "haproxy-config" } },
+      { name: "work", emptyDir: { sizeLimit: "64Mi" } },
+      { name: "tls-run", emptyDir: { sizeLimit: "8Mi" } },
+      { name: "tls-config", configMap: { name: TLS_PROXY_CONFIGMAP } },
       { name: "auth", secret: { secretName: "gateway-api-keys" } },
       { name: "tls", secret: { secretName: a.tlsSecret, items: [{ key: "tls.crt", path: "gateway.pem" }, { key: "tls.key", path: "gateway.pem.key" }] } },
     ],
   };
   return [
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(GATEWAY_NAME) },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "gateway-agent", labels },
-      rules: [
-        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-        { apiGroups: ["serving.autopilot.dev"], resources: ["servingendpoints"], verbs: ["get", "list", "watch"] },
-      ],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "gateway-agent", labels },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "gateway-agent" },
-      subjects: [{ kind: "ServiceAccount", name: GATEWAY_NAME, namespace: ns }],
-    },
-    { apiVersion: "v1", kind: "ConfigMap", metadata: meta("haproxy-config"), data: { "haproxy.cfg": haproxyConfig } },
-    { apiVersion: "v1", kind: "Secret", metadata: meta("gateway-api-keys"), type: "Opaque", stringData: { "api-keys.map": apiKeyMap } },
+    { apiVersion: "v1", kind: "ConfigMap", metadata: meta(TLS_PROXY_CONFIGMAP), data: { "haproxy.cfg": tlsProxyConfig() } },
+    { apiVersion: "v1", kind: "Secret", metadata: meta("gateway-api-keys"), type: "Opaque", stringData: { "api-keys.json": apiKeysJson } },
     {
       apiVersion: "apps/v1", kind: "Deployment", metadata: meta(GATEWAY_NAME),
       spec: {
@@ -105,8 +138,22 @@ export function buildGatewayObjects(a: GatewaySpecArgs, haproxyConfig: string, a
       spec: { type: "LoadBalancer", externalTrafficPolicy: "Local", selector: labels, ports: [{ name: "https", port: 443, targetPort: "https", protocol: "TCP" }] },
     },
     {
-      apiVersion: "v1", kind: "Service", metadata: meta(`${GATEWAY_NAME}-metrics`),
+      apiVersion: "v1", kind: "Service", metadata: meta(GATEWAY_METRICS_SERVICE),
       spec: { type: "ClusterIP", selector: labels, ports: [{ name: "metrics", port: GATEWAY_PORTS.metrics, targetPort: "metrics", protocol: "TCP" }] },
+    },
+    {
+      // Clients reach the pod only through TLS; the agent's plain port stays pod-local in practice.
+      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("gateway-ingress"),
+      spec: {
+        podSelector: { matchLabels: labels }, policyTypes: ["Ingress"],
+        ingress: [
+          { ports: [{ protocol: "TCP", port: GATEWAY_PORTS.https }] },
+          {
+            from: [PLATFORM.systemNamespace, PLATFORM.monitoringNamespace].map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } })),
+            ports: [{ protocol: "TCP", port: GATEWAY_PORTS.metrics }],
+          },
+        ],
+      },
     },
     { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: meta(GATEWAY_NAME), spec: { minAvailable: 1, selector: { matchLabels: labels } } },
     {

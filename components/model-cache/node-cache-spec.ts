@@ -34,7 +34,6 @@ export function buildNodeCacheDaemonSet(endpoints: readonly string[], digests: R
         spec: {
           automountServiceAccountToken: false,
           tolerations: [{ operator: "Exists" }],
-          priorityClassName: "system-node-critical",
           securityContext: { seccompProfile: { type: "RuntimeDefault" } },
           containers: [{
             name: "prepare",

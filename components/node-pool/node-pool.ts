@@ -25,8 +25,9 @@ export interface NodePoolArgs {
   readonly maxNodes: number;
   /** aws: GPU node OS. @default "al2023" */
   readonly amiFamily?: "al2023" | "bottlerocket";
-  /** Namespace for the GPU DaemonSets. */
-  readonly systemNamespace: pulumi.Input<string>;
+  /** Namespace for the GPU DaemonSets (device plugin, DCGM exporter): they need host access, so it must be
+   * labelled `privileged` for Pod Security. */
+  readonly gpuSystemNamespace: pulumi.Input<string>;
 }
 
 export class NodePool extends pulumi.ComponentResource {
@@ -79,13 +80,13 @@ export class NodePool extends pulumi.ComponentResource {
         // AL2023 NVIDIA AMIs have the driver and container toolkit but not the device plugin.
         new k8s.helm.v4.Chart(`${name}-device-plugin`, {
           chart: CHARTS.nvidiaDevicePlugin.chart, version: CHARTS.nvidiaDevicePlugin.version,
-          repositoryOpts: { repo: CHARTS.nvidiaDevicePlugin.repo }, namespace: args.systemNamespace,
-          values: { ...sched, priorityClassName: "system-node-critical", gfd: { enabled: false } },
+          repositoryOpts: { repo: CHARTS.nvidiaDevicePlugin.repo }, namespace: args.gpuSystemNamespace,
+          values: { ...sched, gfd: { enabled: false } },
         }, k8sOpts);
       }
       new k8s.helm.v4.Chart(`${name}-dcgm-exporter`, {
         chart: CHARTS.dcgmExporter.chart, version: CHARTS.dcgmExporter.version,
-        repositoryOpts: { repo: CHARTS.dcgmExporter.repo }, namespace: args.systemNamespace,
+        repositoryOpts: { repo: CHARTS.dcgmExporter.repo }, namespace: args.gpuSystemNamespace,
         values: {
           ...sched,
           serviceMonitor: { enabled: true, interval: "15s", additionalLabels: { release: "kube-prometheus-stack" } },

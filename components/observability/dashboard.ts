@@ -2,9 +2,11 @@
  * A Grafana dashboard per endpoint (JSON model, schemaVersion 39), shipped as a ConfigMap the Grafana sidecar
  * of kube-prometheus-stack loads (label `grafana_dashboard: "1"`).
  *
- * Metric sources: HAProxy's built-in Prometheus exporter on the gateway (backend `be_<endpoint>`), the gateway
- * agent's latency histogram and 429 counter, kube-state-metrics for replicas, and the APA controller's target
- * concurrency gauge. The agent/controller metric names are in DASHBOARD_METRICS so they change in one place.
+ * Metric sources: HAProxy's Prometheus exporter on the gateway (backend `be_<endpoint>`), the APA controller's
+ * own gauges (label `endpoint="<namespace>/<name>"`, controller/src/kube/own-metrics.ts), kube-state-metrics, and
+ * the runtime's latency histogram where it has one (vLLM). HAProxy has no latency percentiles, so the latency
+ * panel shows the gateway's average for every endpoint and p50/p99 for runtimes that export a histogram.
+ * 429s = queue-bound denials + queue timeouts (how the gateway answers them; controller/src/gateway/metrics-reader.ts).
  */
 import { type KubeObject, PLATFORM } from "../types.ts";
 
@@ -13,10 +15,13 @@ export const DASHBOARD_METRICS = {
   requests: "haproxy_backend_http_requests_total",
   sessions: "haproxy_backend_current_sessions",
   queue: "haproxy_backend_current_queue",
-  latencyBucket: "autopilot_gateway_request_duration_seconds_bucket",
-  rejections: "autopilot_gateway_rejections_total",
-  readyReplicas: "kube_deployment_status_replicas_ready",
-  targetConcurrency: "autopilot_target_concurrency",
+  totalTimeAvg: "haproxy_backend_total_time_average_seconds",
+  denied: "haproxy_backend_requests_denied_total",
+  connectionErrors: "haproxy_backend_connection_errors_total",
+  vllmLatencyBucket: "vllm:e2e_request_latency_seconds_bucket",
+  readyReplicas: "apa_ready_replicas",
+  desiredReplicas: "apa_desired_replicas",
+  targetConcurrency: "apa_target_concurrency",
 } as const;
 
 /** HAProxy backend of an endpoint (the gateway renderer's naming). */
@@ -30,19 +35,24 @@ interface Panel { readonly title: string; readonly unit: string; readonly exprs:
 export function dashboardPanels(endpoint: string): Panel[] {
   const be = `proxy="${backendName(endpoint)}"`;
   const m = DASHBOARD_METRICS;
-  const ns = `namespace="ep-${endpoint}"`;
+  const key = `endpoint="ep-${endpoint}/${endpoint}"`;
+  const vllm = (q: number) => `histogram_quantile(${q}, sum by (le) (rate(${m.vllmLatencyBucket}{model_name="${endpoint}"}[1m])))`;
   return [
     { title: "QPS", unit: "reqps", exprs: [{ expr: `sum(rate(${m.requests}{${be}}[1m]))`, legend: "requests/s" }] },
     { title: "Latency p50 / p99", unit: "s", exprs: [
-      { expr: `histogram_quantile(0.5, sum by (le) (rate(${m.latencyBucket}{endpoint="${endpoint}"}[1m])))`, legend: "p50" },
-      { expr: `histogram_quantile(0.99, sum by (le) (rate(${m.latencyBucket}{endpoint="${endpoint}"}[1m])))`, legend: "p99" },
+      { expr: vllm(0.5), legend: "p50 (runtime histogram)" },
+      { expr: vllm(0.99), legend: "p99 (runtime histogram)" },
+      { expr: `max(${m.totalTimeAvg}{${be}})`, legend: "gateway average" },
     ] },
     // HAProxy counts queued requests in current sessions: in-flight = sessions − queue.
     { title: "In-flight", unit: "short", exprs: [{ expr: `sum(${m.sessions}{${be}}) - sum(${m.queue}{${be}})`, legend: "in flight" }] },
     { title: "Queued", unit: "short", exprs: [{ expr: `sum(${m.queue}{${be}})`, legend: "queued" }] },
-    { title: "Replicas (ready)", unit: "short", exprs: [{ expr: `sum by (deployment) (${m.readyReplicas}{${ns}})`, legend: "{{deployment}}" }] },
-    { title: "Target concurrency", unit: "short", exprs: [{ expr: `max(${m.targetConcurrency}{endpoint="${endpoint}"})`, legend: "per pod" }] },
-    { title: "429s", unit: "reqps", exprs: [{ expr: `sum(rate(${m.rejections}{endpoint="${endpoint}"}[1m]))`, legend: "429/s" }] },
+    { title: "Replicas", unit: "short", exprs: [
+      { expr: `max(${m.readyReplicas}{${key}})`, legend: "ready" },
+      { expr: `max(${m.desiredReplicas}{${key}})`, legend: "desired" },
+    ] },
+    { title: "Target concurrency", unit: "short", exprs: [{ expr: `max(${m.targetConcurrency}{${key}})`, legend: "per pod" }] },
+    { title: "429s", unit: "reqps", exprs: [{ expr: `sum(rate(${m.denied}{${be}}[1m])) + sum(rate(${m.connectionErrors}{${be}}[1m]))`, legend: "429/s" }] },
   ];
 }
 
@@ -82,7 +92,8 @@ export function buildServiceMonitor(name: string, namespace: string, matchLabels
     spec: {
       namespaceSelector: { matchNames: [namespace] },
       selector: { matchLabels },
-      endpoints: [{ port: "metrics", path: "/metrics", interval: "5s" }],
+      // honorLabels: the controller's metrics carry their own `endpoint` label (the ServingEndpoint key).
+      endpoints: [{ port: "metrics", path: "/metrics", interval: "5s", honorLabels: true }],
     },
   };
 }

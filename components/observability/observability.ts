@@ -15,6 +15,8 @@ import { buildDashboardConfigMap, buildServiceMonitor } from "./dashboard.ts";
 export interface ObservabilityArgs {
   /** Endpoints that get a dashboard. */
   readonly endpoints: readonly string[];
+  /** Grafana admin password; when given the component creates the `grafana-admin` Secret, else it must exist. */
+  readonly grafanaAdminPassword?: pulumi.Input<string>;
   /** Retention of Prometheus data. @default "15d" */
   readonly retention?: string;
 }
@@ -28,6 +30,13 @@ export class Observability extends pulumi.ComponentResource {
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("autopilot:observability:Observability", name, {}, opts);
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.monitoringNamespace, labels: { ...restrictedNamespaceLabels(), "pod-security.kubernetes.io/enforce": "privileged" } } }, { parent: this });
+    const admin = args.grafanaAdminPassword !== undefined
+      ? [kubeResource(`${name}-grafana-admin`, {
+        apiVersion: "v1", kind: "Secret", type: "Opaque",
+        metadata: { name: "grafana-admin", namespace: PLATFORM.monitoringNamespace },
+        stringData: { "admin-user": "admin", "admin-password": pulumi.secret(args.grafanaAdminPassword) },
+      }, { parent: this, dependsOn: [ns] })]
+      : [];
     const kps = new k8s.helm.v4.Chart(`${name}-kube-prometheus-stack`, {
       chart: CHARTS.kubePrometheusStack.chart, version: CHARTS.kubePrometheusStack.version,
       repositoryOpts: { repo: CHARTS.kubePrometheusStack.repo }, namespace: PLATFORM.monitoringNamespace,
@@ -46,7 +55,7 @@ export class Observability extends pulumi.ComponentResource {
           resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
         },
       },
-    }, { parent: this, dependsOn: [ns] });
+    }, { parent: this, dependsOn: [ns, ...admin] });
     const otel = new k8s.helm.v4.Chart(`${name}-otel-collector`, {
       chart: CHARTS.openTelemetryCollector.chart, version: CHARTS.openTelemetryCollector.version,
       repositoryOpts: { repo: CHARTS.openTelemetryCollector.repo }, namespace: PLATFORM.monitoringNamespace,

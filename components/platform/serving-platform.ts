@@ -8,12 +8,13 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../cluster/cluster.ts";
 import { ApaController } from "../controller/apa-controller.ts";
-import type { ControllerContract } from "../controller/controller-contract.ts";
+import { type ControllerContract, controllerArgs, GATEWAY_AGENT_ENTRY } from "../controller/controller-contract.ts";
 import { ServingEndpoint } from "../endpoint/serving-endpoint.ts";
 import { Gateway } from "../gateway/gateway.ts";
-import { AGENT_ARGS, apiKeyMapFile, renderGatewayConfig } from "../gateway/gateway-contract.ts";
-import { GATEWAY_PATHS, GATEWAY_PORTS } from "../gateway/gateway-spec.ts";
+import { agentArgs, apiKeysFile } from "../gateway/gateway-contract.ts";
+import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS } from "../gateway/gateway-spec.ts";
 import { imageRef, type ImageRole } from "../images.ts";
+import { kubeResource } from "../k8s/kube-resource.ts";
 import { ModelCache } from "../model-cache/model-cache.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
 import { Observability } from "../observability/observability.ts";
@@ -46,12 +47,14 @@ export interface ServingPlatformArgs {
   readonly noncurrentDays: number;
   readonly localSecretSeed?: string;
   readonly observability: boolean;
-  readonly gateway: { replicasMin: number; replicasMax: number; host: string; tlsSecret: string; apiKeyHashes: readonly string[] };
+  readonly gateway: { replicasMin: number; replicasMax: number; host: string; tlsSecret: string; apiKeyHashes: readonly string[]; tlsCert?: string; tlsKey?: string };
+  /** Grafana admin password (else an existing `grafana-admin` Secret). */
+  readonly grafanaAdminPassword?: string;
   /** Controller image reference; empty = build controller/Dockerfile (aws/gcp registries are created here). */
   readonly controllerImage: string;
   /** Repository root, the controller image's build context. */
   readonly repoRoot: string;
-  readonly controllerContract: ControllerContract | undefined;
+  readonly controllerContract: ControllerContract;
   readonly digestOverrides: Readonly<Record<string, string>>;
 }
 
@@ -79,13 +82,23 @@ export class ServingPlatform extends pulumi.ComponentResource {
     this.controller = new ApaController(`${name}-controller`, {
       ...this.controllerImage(name, args),
       contract: args.controllerContract,
+      args: controllerArgs({
+        gatewayMetricsService: GATEWAY_METRICS_SERVICE,
+        ...(args.observability ? { prometheusUrl: `http://kps-prometheus.${PLATFORM.monitoringNamespace}.svc:9090` } : {}),
+      }),
     }, k8sOpts);
     const afterSystemNs = { ...k8sOpts, dependsOn: [this.controller.namespace] };
+    const gpuNs = args.pools.some((p) => p.placement.gpu !== undefined)
+      ? [kubeResource(`${name}-gpu-system-ns`, {
+        apiVersion: "v1", kind: "Namespace",
+        metadata: { name: PLATFORM.gpuSystemNamespace, labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted" } },
+      }, { parent: this, provider: this.cluster.provider })]
+      : [];
 
     this.pools = args.pools.map((p) => new NodePool(`${name}-pool-${p.placement.poolName}`, {
       cluster: this.cluster, poolName: p.placement.poolName, kind: p.placement.kind, machineType: p.machineType,
-      minNodes: p.minNodes, maxNodes: p.maxNodes, amiFamily: args.gpuAmiFamily, systemNamespace: PLATFORM.systemNamespace,
-    }, afterSystemNs));
+      minNodes: p.minNodes, maxNodes: p.maxNodes, amiFamily: args.gpuAmiFamily, gpuSystemNamespace: PLATFORM.gpuSystemNamespace,
+    }, { ...k8sOpts, dependsOn: gpuNs }));
 
     const names = args.endpoints.map((e) => e.decl.name);
     this.cache = new ModelCache(`${name}-models`, {
@@ -96,17 +109,23 @@ export class ServingPlatform extends pulumi.ComponentResource {
       nodeCacheEndpoints: args.nodeCache ? names : [], digestOverrides: args.digestOverrides,
     }, k8sOpts);
 
-    if (args.observability) this.observability = new Observability(`${name}-observability`, { endpoints: names }, k8sOpts);
+    if (args.observability) {
+      this.observability = new Observability(`${name}-observability`, {
+        endpoints: names, ...(args.grafanaAdminPassword !== undefined ? { grafanaAdminPassword: args.grafanaAdminPassword } : {}),
+      }, k8sOpts);
+    }
 
-    const haproxyConfig = renderGatewayConfig(args.endpoints, {
-      publicPort: GATEWAY_PORTS.https, metricsPort: GATEWAY_PORTS.metrics, runDir: GATEWAY_PATHS.runDir, authDir: GATEWAY_PATHS.authDir,
-      tlsCertPath: `${GATEWAY_PATHS.tlsDir}/gateway.pem`, gatewayReplicas: args.gateway.replicasMin,
-    });
     this.gateway = new Gateway(`${name}-gateway`, {
-      agentImage: this.controller.image, agentArgs: AGENT_ARGS,
+      agentImage: this.controller.image,
+      agentArgs: agentArgs(GATEWAY_AGENT_ENTRY, {
+        publicPort: GATEWAY_PORTS.agentHttp, metricsPort: GATEWAY_PORTS.metrics, healthPort: GATEWAY_PORTS.health,
+        workDir: GATEWAY_PATHS.workDir, apiKeysFile: `${GATEWAY_PATHS.authDir}/api-keys.json`, gatewayReplicas: args.gateway.replicasMin,
+      }),
+      agentRbac: args.controllerContract.gatewayAgentRbac,
       tlsSecret: args.gateway.tlsSecret, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax,
-      digestOverrides: args.digestOverrides, haproxyConfig, apiKeyMap: apiKeyMapFile(args.gateway.apiKeyHashes, names),
+      digestOverrides: args.digestOverrides, apiKeysJson: apiKeysFile(args.gateway.apiKeyHashes, names),
       ...(args.gateway.host !== "" ? { host: args.gateway.host } : {}),
+      ...(args.gateway.tlsCert !== undefined && args.gateway.tlsKey !== undefined ? { tls: { cert: args.gateway.tlsCert, key: args.gateway.tlsKey } } : {}),
     }, k8sOpts);
 
     const byPool = new Map<string, PlannedEndpoint[]>();
@@ -133,7 +152,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
     for (const e of args.endpoints) {
       this.endpoints[e.decl.name] = new ServingEndpoint(`${name}-ep-${e.decl.name}`, {
         endpoint: e, cache: this.cache, k8sProvider: this.cluster.provider, nodeCache: args.nodeCache,
-        ...(this.controller.crd !== undefined ? { crdDependsOn: [this.controller.crd] } : {}),
+        crdDependsOn: [this.controller.crd],
         ...(this.observability !== undefined ? { monitoringDependsOn: this.observability.ready } : {}),
         digestOverrides: args.digestOverrides,
       }, { ...k8sOpts, dependsOn: [this.cache, ...this.pools] });

@@ -10,7 +10,6 @@
  * - vLLM tensor parallelism must be a power of two (it has to divide the attention heads) and fit one node;
  * - startup budget = 2 × (runtime base + weights / load rate), load rate 500 MB/s per GPU rank or 200 MB/s on CPU.
  */
-import { GPU_MEMORY_GIB } from "../catalog.ts";
 import { type ImageRole, imageRef } from "../images.ts";
 import type { FieldError, PoolPlacement } from "../types.ts";
 import {
@@ -238,19 +237,12 @@ function fit(sel: RuntimeSelection, pool: PoolPlacement, name: string): RuntimeS
   return sel;
 }
 
-function img(role: ImageRole, overrides: Readonly<Record<string, string>>): string {
-  return imageRef(role, overrides);
-}
+const img = (role: ImageRole, overrides: Readonly<Record<string, string>>): string => imageRef(role, overrides);
 
 function runtimesFor(flavor: ModelFlavor): string {
-  return (Object.keys(RUNTIME_FLAVORS) as RuntimeKind[]).filter((k) => RUNTIME_FLAVORS[k].includes(flavor)).concat([]).join(", ") + ", auto";
+  return [...(Object.keys(RUNTIME_FLAVORS) as RuntimeKind[]).filter((k) => RUNTIME_FLAVORS[k].includes(flavor)), "auto"].join(", ");
 }
 
 function fmtParams(n: number): string {
   return n >= 1e9 ? `${Math.round(n / 1e9)}B` : `${Math.round(n / 1e6)}M`;
-}
-
-/** GPU memory of a GPU type, for callers that only have the type. */
-export function gpuMemoryGiB(type: keyof typeof GPU_MEMORY_GIB): number {
-  return GPU_MEMORY_GIB[type];
 }

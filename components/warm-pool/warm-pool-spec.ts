@@ -42,7 +42,7 @@ export function placeholderSlot(pool: PoolPlacement, largestPod: { cpu: number; 
 /** Placeholder Deployment of one pool. */
 export function buildPlaceholderDeployment(pool: PoolPlacement, slot: ReturnType<typeof placeholderSlot>, initialReplicas: number, digests: Readonly<Record<string, string>> = {}): KubeObject {
   const name = `warm-${pool.poolName}`;
-  const labels = { [PLATFORM.labelComponent]: "warm-placeholder", [PLATFORM.labelPartOf]: PLATFORM.partOf, "serving.autopilot.dev/pool": pool.poolName };
+  const labels = { [PLATFORM.labelComponent]: "warm-placeholder", [PLATFORM.labelPartOf]: PLATFORM.partOf, [PLATFORM.labelWarmPool]: pool.poolName };
   const res: Record<string, string> = { cpu: slot.cpu, memory: slot.memory };
   if (slot.gpus > 0) res["nvidia.com/gpu"] = String(slot.gpus);
   return {

@@ -144,6 +144,18 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
     want: { target: 9, reason: "CalmRaise" },
   },
   {
+    name: "a small refinement waits 10 minutes after the last change",
+    input: {
+      spec: spec({ runtime: "custom" }),
+      state: state(),
+      history: window(at(7, 5)),
+      memory: ran({ calmWindows: 1, lastConcurrencyChangeAtMs: now - 60_000, extra: { ceiling: 10, ceilingUntilMs: now + 60_000 } }),
+      nowMs: now,
+    },
+    // the raise 8 → 9 (12.5%) is a refinement; the last change was 60 s ago
+    want: { target: 8, reason: "Hold" },
+  },
+  {
     name: "too few completions: hold",
     input: { spec: spec(), state: state(), history: window({ qps: 0.01, serviceMs: 5, readyPods: 4 }), memory: ran(), nowMs: now },
     want: { target: 8, reason: "Hold" },

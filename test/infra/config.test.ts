@@ -7,11 +7,12 @@ import { evaluateStack, EXAMPLE_STACKS, readStackFile } from "../../infra/evalua
 
 describe("stack config", () => {
   it("Pulumi.yaml's config schema equals infra/config-schema.ts (types and defaults)", () => {
-    const doc = YAML.parse(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8")) as { config: Record<string, { type: string; default: unknown }> };
+    const doc = YAML.parse(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8")) as { config: Record<string, { type: string; default: unknown; secret?: boolean }> };
     assert.deepEqual(Object.keys(doc.config), Object.keys(CONFIG_SCHEMA));
     for (const [k, s] of Object.entries(CONFIG_SCHEMA)) {
       assert.equal(doc.config[k]!.type, s.type, k);
       assert.deepEqual(doc.config[k]!.default, s.default, k);
+      assert.equal(doc.config[k]!.secret ?? false, (s as { secret?: boolean }).secret ?? false, `${k} secret`);
     }
   });
 
@@ -35,6 +36,33 @@ describe("stack config", () => {
       });
     });
   }
+
+  it("a secret value is never echoed in an error", () => {
+    assert.throws(() => parseStackConfig({ "autopilot-serving:gatewayTlsKey": "hunter2-not-a-pem" }, "t"), (e: Error) => {
+      assert.match(e.message, /field "gatewayTlsKey" has value "\[secret\]"; allowed: a PEM private key/);
+      assert.doesNotMatch(e.message, /hunter2/);
+      return true;
+    });
+  });
+
+  it("gatewayTlsCert and gatewayTlsKey go together", () => {
+    assert.throws(() => parseStackConfig({ "autopilot-serving:gatewayTlsCert": "-----BEGIN CERTIFICATE-----x", "autopilot-serving:controllerImage": "a/b:1", "autopilot-serving:localStoreSecretSeed": "0123456789abcdef", "autopilot-serving:gatewayApiKeyHashes": `["${"a".repeat(64)}"]` }, "t"),
+      /field "gatewayTlsKey" has value ""; allowed: a PEM value when the other of gatewayTlsCert \/ gatewayTlsKey is set/);
+  });
+
+  it("with a certificate and key in config the program creates the TLS and Grafana Secrets", async () => {
+    const ev = await evaluateStack("local", { overrides: {
+      gatewayTlsCert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+      gatewayTlsKey: "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+      grafanaAdminPassword: "correct-horse-battery",
+    } });
+    const secrets = ev.resources.filter((r) => r.type === "kubernetes:core/v1:Secret").map((r) => r.inputs as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const tls = secrets.find((s) => s.metadata.name === "gateway-tls")!;
+    assert.equal(tls.type, "kubernetes.io/tls");
+    assert.equal(tls.metadata.namespace, "autopilot-gateway");
+    assert.match(tls.stringData["tls.key"], /BEGIN PRIVATE KEY/);
+    assert.equal(secrets.find((s) => s.metadata.name === "grafana-admin")!.stringData["admin-password"], "correct-horse-battery");
+  });
 
   it("a bad stack config fails evaluation before any resource is registered", async () => {
     await assert.rejects(evaluateStack("local", { overrides: { cloud: "azure" } }), /field "cloud" has value "azure"; allowed: local, aws, gcp/);

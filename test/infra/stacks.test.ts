@@ -126,11 +126,36 @@ for (const stack of EXAMPLE_STACKS) {
       const objs = kubeObjects(ev).map((x) => x.obj);
       const dep = objs.find((o) => o.kind === "Deployment" && o.metadata.name === "apa-controller")!;
       assert.equal(dep.spec.replicas, 2);
-      const role = objs.find((o) => o.kind === "Role" && o.metadata.name === "apa-controller-leader-election")!;
+      const role = objs.find((o) => o.kind === "Role" && o.metadata.name === "apa-controller-lease")!;
+      assert.equal(role.metadata.namespace, "autopilot-system");
       const leaseVerbs = (role.rules as Obj[]).filter((r) => r.resources.includes("leases")).flatMap((r) => r.verbs);
       for (const v of ["create", "get", "update"]) assert.ok(leaseVerbs.includes(v), v);
-      assert.ok(objs.some((o) => o.kind === "RoleBinding" && o.roleRef.name === "apa-controller-leader-election"));
+      const binding = objs.find((o) => o.kind === "RoleBinding" && o.roleRef.name === "apa-controller-lease")!;
+      assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: dep.spec.template.spec.serviceAccountName, namespace: "autopilot-system" }]);
+      // The Lease identity comes from the pod name.
+      assert.deepEqual((dep.spec.template.spec.containers as Obj[])[0]!.env[0], { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } });
       assert.equal(objs.find((o) => o.kind === "PodDisruptionBudget" && o.metadata.name === "apa-controller")!.spec.minAvailable, 1);
+    });
+
+    it("images: the controller image is built and pinned by digest (or given); no image floats", async () => {
+      const ev = await evaluated(stack);
+      const objs = kubeObjects(ev).map((x) => x.obj);
+      const ctl = (objs.find((o) => o.kind === "Deployment" && o.metadata.name === "apa-controller")!.spec.template.spec.containers as Obj[])[0]!.image as string;
+      if (stack === "local") {
+        assert.equal(ctl, "autopilot/apa-controller:dev");
+      } else {
+        const build = ofType(ev, "docker-build:index:Image")[0]!.inputs as Obj;
+        assert.equal(build.push, true);
+        assert.match(String(build.dockerfile.location), /controller\/Dockerfile$/);
+        assert.match(ctl, /@sha256:[0-9a-f]{64}$/);
+      }
+      for (const { r, pod } of podSpecs(ev)) {
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers] as Obj[]) {
+          const img = String(c.image);
+          assert.ok(!/:latest(@|$)/.test(img) && /[:@]/.test(img.split("/").pop()!), `${r.name}/${c.name}: ${img} is not pinned`);
+          if (/\/(pause|haproxy|vllm-openai|mlflow):/.test(img)) assert.match(img, /@sha256:[0-9a-f]{64}$/, `${img} must carry a digest`);
+        }
+      }
     });
 
     it("replica counts owned by autoscalers are ignored by the diff", async () => {
@@ -159,6 +184,22 @@ for (const stack of EXAMPLE_STACKS) {
           assert.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory, `${r.name}/${c.name} requests`);
           assert.ok(c.resources?.limits?.cpu && c.resources?.limits?.memory, `${r.name}/${c.name} limits`);
         }
+      }
+    });
+
+    it("Pod Security enforcement matches the pods: host access only in namespaces that allow it", async () => {
+      const ev = await evaluated(stack);
+      const objs = kubeObjects(ev).map((x) => x.obj);
+      const enforce = new Map(objs.filter((o) => o.kind === "Namespace").map((o) => [o.metadata.name, o.metadata.labels?.["pod-security.kubernetes.io/enforce"]]));
+      for (const { r, pod } of podSpecs(ev)) {
+        const ns = (r.inputs.metadata as Obj).namespace as string;
+        assert.ok(enforce.has(ns), `${r.name}: namespace ${ns} is not created by the platform`);
+        const hostAccess = (pod.volumes ?? []).some((v: Obj) => v.hostPath !== undefined) || pod.hostNetwork === true;
+        if (hostAccess) assert.equal(enforce.get(ns), "privileged", `${r.name} uses the host but ${ns} enforces ${enforce.get(ns)}`);
+        else if (ns === "autopilot-system" || ns === "autopilot-gateway") assert.equal(enforce.get(ns), "restricted", ns);
+      }
+      for (const c of ofType(ev, "kubernetes:helm.sh/v4:Chart").filter((x) => ["dcgm-exporter", "nvidia-device-plugin"].includes(String(x.inputs.chart)))) {
+        assert.equal(enforce.get(String(c.inputs.namespace)), "privileged", `${String(c.inputs.chart)} needs host access`);
       }
     });
 

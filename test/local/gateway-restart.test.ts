@@ -30,6 +30,11 @@ describe("local gateway: HAProxy killed", () => {
     assert.ok(pid);
     process.kill(pid, "SIGKILL");
     const t0 = Date.now();
+    // The old worker may answer for a moment after its master dies, so first wait for the new master.
+    assert.ok(
+      await until(async () => gw!.haproxy.masterPid !== undefined && gw!.haproxy.masterPid !== pid, 10_000, 50),
+      `not restarted: ${notices.join(" | ")}`,
+    );
     assert.ok(
       await until(async () => (await call(gw!.settings.publicPort, path, { keepAlive: false }).catch(() => ({ status: 0 }))).status === 200, 10_000, 100),
       `not serving again: ${notices.join(" | ")}`,

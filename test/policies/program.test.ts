@@ -4,6 +4,7 @@
  * edits of the registered resources — each trips exactly its intended policy and no other.
  */
 import { describe, it, before } from "node:test";
+import { TLS_PROXY_CONFIGMAP } from "../../components/gateway/gateway-spec.ts";
 import assert from "node:assert/strict";
 import { evaluateStack } from "../../infra/evaluate.ts";
 import { toOffline } from "../../policies/offline/evaluate-program.ts";
@@ -56,9 +57,10 @@ const variants: Variant[] = [
   { name: "model server allowed to escalate privileges", stack: "prod-gcp", want: "restricted-pod-security", edit: (rs) => { podSpec(rs, "ep-support-agent").containers[0].securityContext.allowPrivilegeEscalation = true; } },
   { name: "endpoint namespace without its default-deny policy", stack: "staging-aws", want: "endpoint-default-deny-ingress", edit: (rs) => rs.filter((r) => !(r.type.endsWith(":NetworkPolicy") && (r.props as any).metadata.name === "default-deny" && (r.props as any).metadata.namespace === "ep-text-embedder")) },
   { name: "gateway config with its missing-credentials gate deleted", stack: "local", want: "gateway-requires-auth", edit: (rs) => {
-    const data = pick(rs, ":ConfigMap", "haproxy-config").props.data;
+    // The public front is the TLS-terminating HAProxy; its config holds the missing-credentials gate.
+    const data = pick(rs, ":ConfigMap", TLS_PROXY_CONFIGMAP).props.data;
     const lines = String(data["haproxy.cfg"]).split("\n");
-    const kept = lines.filter((l) => !/return status 401 .*unless \{ var\(txn\.bearer\) -m found \}/.test(l));
+    const kept = lines.filter((l) => !/^\s*http-request return status 401 .*\bunless\b/.test(l));
     if (lines.length - kept.length !== 1) throw new Error(`expected one gate line in the rendered haproxy.cfg, found ${lines.length - kept.length}`);
     data["haproxy.cfg"] = kept.join("\n");
   } },

@@ -61,6 +61,10 @@ export interface EngineConfig {
   readonly maxRaiseFactor: number;
   /** Dead band around a learned saturation point x: cut only above x·(1 + this), raise toward it only below x / (1 + this). @default 0.15 */
   readonly modelTolerance: number;
+  /** A change under this fraction of the target that no stress signal asks for is a refinement. @default 0.2 */
+  readonly refineFraction: number;
+  /** At most one refinement per this long after the last change, ms. @default 600000 */
+  readonly refineIntervalMs: number;
   /** Consecutive calm, binding windows before the first raise. @default 2 */
   readonly calmWindowsToRaise: number;
   /** After a stress cut from level c to t, raises stay below the middle of c and t for this long, ms. @default 1200000 */
@@ -139,6 +143,8 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   maxCutFactor: 0.5,
   maxRaiseFactor: 1.5,
   modelTolerance: 0.15,
+  refineFraction: 0.2,
+  refineIntervalMs: 600_000,
   calmWindowsToRaise: 2,
   ceilingHoldMs: 1_200_000,
   inflationCut: 1.25,
@@ -195,6 +201,8 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   maxCutFactor: num(0.05, 0.95),
   maxRaiseFactor: num(1.01, 10),
   modelTolerance: num(0, 2),
+  refineFraction: num(0, 1),
+  refineIntervalMs: int(0, 86_400_000),
   calmWindowsToRaise: int(1, 100),
   ceilingHoldMs: int(0, 86_400_000),
   inflationCut: num(1.01, 100),

@@ -124,6 +124,12 @@ export function surgeDue(
   if (latest === undefined || latest.atMs < nowMs - cfg.stalenessMs) return false;
   if (state.unschedulableReplicas > 0) return false;
   const up = windowOf(history, nowMs, cfg.scaleUpWindowMs);
+  // Cheap pre-check on arrivals (called every second): a step in demand is a step in arrivals or in
+  // service time; only then is the per-sample demand worth computing.
+  let arrivals = 0;
+  for (const smp of up) arrivals += smp.arrivals;
+  const meanArrivals = up.length > 0 ? arrivals / up.length : 0;
+  if (latest.arrivals < cfg.surgeRatio * meanArrivals && latest.queued === 0) return false;
   const u = cfg.targetUtilization;
   const sAtTarget = fit !== undefined ? fit.a + fit.b * u * c : undefined;
   const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, fit), cfg.backlogDrainMs);
@@ -175,7 +181,7 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
 
   if (current === 0) {
     // Scale from zero does not wait for a full window (Knative's Poke): any request wakes the endpoint.
-    const fast = statsOf(fastSamples, cfg.sampleIntervalMs, readyFallback);
+    const fast = statsOf(fastSamples, cfg.sampleIntervalMs, readyFallback, false);
     const waiting = latest.queued + latest.inFlight + latest.arrivals;
     if (waiting > 0 || fast.arrivals > 0) {
       const d = mean(demandSeries(fastSamples, c, a.baselineServiceMs, readyFallback));
@@ -196,8 +202,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
       `only ${fastSamples.length} samples in the last ${cfg.scaleUpFastWindowMs / 1000} s; holding ${current} replicas`,
     );
   }
-  const fast = statsOf(fastSamples, cfg.sampleIntervalMs, readyFallback);
-  const up: WindowStats = statsOf(upSamples, cfg.sampleIntervalMs, readyFallback);
+  const fast = statsOf(fastSamples, cfg.sampleIntervalMs, readyFallback, false);
+  const up: WindowStats = statsOf(upSamples, cfg.sampleIntervalMs, readyFallback, false);
   const u = cfg.targetUtilization;
   const sAtTarget = a.fit !== undefined ? a.fit.a + a.fit.b * u * c : undefined;
   const est = estimateDemand(upSamples, fastSamples.length, c, a.baselineServiceMs, readyFallback, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, a.fit), cfg.backlogDrainMs);

@@ -70,7 +70,7 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     calmWindows: v.calmWindows,
     stressWindows: v.stressWindows,
     lastConcurrencyChangeAtMs: v.lastChangeAtMs,
-    extra: verticalExtra(v),
+    extra: v.unchanged && memory?.extra !== undefined ? memory.extra : verticalExtra(v),
   };
   // Every sample: a step in demand is acted on at once (see `surgeDue`); the regular cycles stay 5 s / 30 s.
   const nextRunAtMs = Math.max(

@@ -75,6 +75,13 @@ export interface PodMeans {
 
 const podKeys = ["cpuUtil", "memoryUtil", "gpuUtil", "gpuMemoryUtil", "kvCacheUtil", "runtimeQueueLength"] as const;
 
+function add(sum: number[], n: number[], i: number, v: number | undefined): void {
+  if (v !== undefined && Number.isFinite(v)) {
+    sum[i] = (sum[i] ?? 0) + v;
+    n[i] = (n[i] ?? 0) + 1;
+  }
+}
+
 function readyCount(pods: readonly PodSample[] | undefined): number | undefined {
   if (pods === undefined) return undefined;
   let n = 0;
@@ -82,11 +89,15 @@ function readyCount(pods: readonly PodSample[] | undefined): number | undefined 
   return n;
 }
 
-/** Aggregate a window. `fallbackReady` is used for per-pod figures when samples carry no pod list. */
+/**
+ * Aggregate a window. `fallbackReady` is used for per-pod figures when samples carry no pod list;
+ * `withPodSignals: false` skips the per-pod resource means (the horizontal axis does not read them).
+ */
 export function statsOf(
   samples: readonly EndpointSample[],
   sampleIntervalMs: number,
   fallbackReady: number,
+  withPodSignals = true,
 ): WindowStats {
   let ms = 0;
   let arrivals = 0;
@@ -107,8 +118,9 @@ export function statsOf(
   let perPodN = 0;
   let readySum = 0;
   let readyN = 0;
-  const podSum: Record<string, number> = {};
-  const podN: Record<string, number> = {};
+  // Fixed slots per pod signal (in `podKeys` order): this loop runs over every pod of every sample.
+  const podSum = [0, 0, 0, 0, 0, 0];
+  const podN = [0, 0, 0, 0, 0, 0];
   for (const s of samples) {
     ms += intervalMsOf(s, sampleIntervalMs);
     arrivals += s.arrivals;
@@ -146,26 +158,25 @@ export function statsOf(
       perPodSum += s.inFlight / r;
       perPodN++;
     }
-    if (s.pods !== undefined) {
+    if (withPodSignals && s.pods !== undefined) {
       for (const p of s.pods) {
         if (!p.ready) continue;
-        for (const k of podKeys) {
-          const v = p[k];
-          if (v !== undefined && Number.isFinite(v)) {
-            podSum[k] = (podSum[k] ?? 0) + v;
-            podN[k] = (podN[k] ?? 0) + 1;
-          }
-        }
+        add(podSum, podN, 0, p.cpuUtil);
+        add(podSum, podN, 1, p.memoryUtil);
+        add(podSum, podN, 2, p.gpuUtil);
+        add(podSum, podN, 3, p.gpuMemoryUtil);
+        add(podSum, podN, 4, p.kvCacheUtil);
+        add(podSum, podN, 5, p.runtimeQueueLength);
       }
     }
   }
   const seconds = ms / 1000;
   const rate = (x: number) => (seconds > 0 ? x / seconds : 0);
   const pod: Record<string, number> = {};
-  for (const k of podKeys) {
-    const n = podN[k];
-    if (n !== undefined && n > 0) pod[k] = (podSum[k] ?? 0) / n;
-  }
+  podKeys.forEach((k, i) => {
+    const n = podN[i] ?? 0;
+    if (n > 0) pod[k] = (podSum[i] ?? 0) / n;
+  });
   const n = samples.length;
   return {
     samples: n,

@@ -22,7 +22,7 @@ import {
   type ResourceKey,
 } from "./profile.ts";
 import { covers, cpuSaturation, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { ConcurrencyReason, DecisionInput, EndpointSpec, EngineMemory, RuntimeKind } from "./types.ts";
+import type { ConcurrencyReason, DecisionInput, EndpointSpec, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
   readonly target: number;
@@ -33,6 +33,8 @@ export interface VerticalResult {
   readonly ran: boolean;
   readonly baselineServiceMs: number | undefined;
   readonly profile: readonly ProfilePoint[];
+  /** True when the learned state (profile, fit, ceiling…) is the memory's as it came in. */
+  readonly unchanged: boolean;
   /** Linear latency model of a batching pod (ms, ms per in-flight request), when fitted. */
   readonly fit: { readonly a: number; readonly b: number } | undefined;
   /** Learned in-flight per pod at which CPU saturates (utilisation 1), when seen clearly enough. */
@@ -90,7 +92,9 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     stats: undefined,
     ran: false,
     baselineServiceMs: memory?.baselineServiceMs,
-    profile: readProfile(extra),
+    // Parsed only when the axis actually decides (see `unchanged`): most calls are NotDue.
+    profile: [] as readonly ProfilePoint[],
+    unchanged: true,
     fit: extra["fitA"] !== undefined && extra["fitB"] !== undefined ? { a: extra["fitA"], b: extra["fitB"] } : undefined,
     cpuKnee: extra["cpuKnee"],
     calmWindows: memory?.calmWindows ?? 0,
@@ -145,7 +149,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // Window means, not per-sample points: a sample's in-flight is an instant reading while its service
   // time and utilisations are averages over the second, and regressing on such noisy readings flattens
   // every fitted slope (errors in variables). Windows at different loads give the spread over time.
-  const profile = updateProfile(base.profile, x, s, resources);
+  const profile = updateProfile(readProfile(extra), x, s, resources);
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const podP99 = w.p99Ms !== undefined ? Math.max(s, w.p99Ms - (w.queueMs ?? 0)) : undefined;
@@ -231,7 +235,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   const hardCap = lowest(caps.filter((c2) => c2.fitted));
   const hardC = hardCap !== undefined ? Math.max(lo, Math.round(hardCap.x)) : undefined;
 
-  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee };
+  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee, unchanged: false };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
   // Latency and compute stress at under one request in flight per pod is not caused by concurrency
   // (a slow request, the tail of a drain): cutting the limit would not relieve it.
@@ -249,6 +253,10 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     if (modelCut && hardCap !== undefined) names.push(hardCap.name);
     if (t >= current) {
       return { ...next, target: current, reason: "Bounds", message: `${names.join(", ")}; but target ${current} is at the minimum ${lo}`, stressWindows: base.stressWindows + 1, calmWindows: 0 };
+    }
+    const wait = over.length === 0 ? refinementWait(current, t, base.lastChangeAtMs, nowMs, cfg) : undefined;
+    if (wait !== undefined) {
+      return { ...next, target: current, reason: "Hold", message: `${names.join(", ")}; a small refinement ${current} → ${t} waits until ${wait} ms (one per ${cfg.refineIntervalMs / 60_000} min); ${state0}`, stressWindows: 0, calmWindows: 0 };
     }
     return {
       ...next,
@@ -295,6 +303,10 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (t <= current) {
     return { ...next, target: current, reason: "Hold", message: `calm, but a raise is capped (${limits.join(", ") || `maximum ${hi}`}); ${state0}; keeping ${current}`, stressWindows: 0, calmWindows: calm };
   }
+  const wait = refinementWait(current, t, base.lastChangeAtMs, nowMs, cfg);
+  if (wait !== undefined) {
+    return { ...next, target: current, reason: "Hold", message: `calm; a small refinement ${current} → ${t} waits until ${wait} ms (one per ${cfg.refineIntervalMs / 60_000} min); ${state0}`, stressWindows: 0, calmWindows: calm };
+  }
   return {
     ...next,
     target: t,
@@ -305,6 +317,17 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     lastChangeAtMs: nowMs,
     lastChangeDir: 1,
   };
+}
+
+/**
+ * Small changes (under `refineFraction` of the target) that no stress signal asks for are refinements:
+ * at most one per `refineIntervalMs`, so a steady load sees a steady target. Returns when it may happen,
+ * or undefined when it may happen now. Big corrections and stress cuts are never delayed.
+ */
+function refinementWait(current: number, t: number, lastChangeAtMs: number | undefined, nowMs: number, cfg: EngineConfig): number | undefined {
+  if (Math.abs(t - current) >= cfg.refineFraction * current || lastChangeAtMs === undefined) return undefined;
+  const at = lastChangeAtMs + cfg.refineIntervalMs;
+  return nowMs < at ? at : undefined;
 }
 
 /** Carry the vertical state into the engine memory's `extra` map. */
@@ -320,4 +343,3 @@ export function verticalExtra(v: VerticalResult): Record<string, number> {
   return out;
 }
 
-export type { EngineMemory };

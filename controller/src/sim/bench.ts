@@ -5,6 +5,7 @@
  * docs/benchmarks/autoscaler.md with the tables and SVG charts (docs/benchmarks/autoscaler-*.svg), and
  * the same figures as JSON (docs/benchmarks/autoscaler.json).
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { basename, join } from "node:path";
@@ -59,6 +60,12 @@ function main(opts: { scenarios?: string; skipPerf?: boolean; skipSeeds?: boolea
   const runs: ScenarioRun[] = [];
   const sections: string[] = [];
   const started = new Date().toISOString();
+  let commit = "unknown commit";
+  try {
+    commit = execFileSync("git", ["log", "-1", "--format=%h (%s)"], { cwd: ROOT, encoding: "utf8" }).trim();
+  } catch {
+    // not a git checkout: the report just says so
+  }
   for (const f of chosen) {
     const sc = loadScenario(join(SCENARIOS, f));
     const t0 = performance.now();
@@ -141,7 +148,7 @@ function main(opts: { scenarios?: string; skipPerf?: boolean; skipSeeds?: boolea
   const checkRows = checks.map((c) => `| ${c.id} | ${c.what} | ${c.pass ? "met" : "**not met**"} | ${c.figure} |`);
   const md =
     `# Autoscaler benchmark\n\n` +
-    `Produced by \`npm run bench:autoscaler\` (controller/src/sim/bench.ts) at ${started} on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"} ` +
+    `Produced by \`npm run bench:autoscaler\` (controller/src/sim/bench.ts) at ${started}, code at ${commit}, on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"} ` +
     `(load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}; the machine is shared, so wall times are noisy — the simulated figures are deterministic for each scenario's seed).\n\n` +
     `Every scenario in \`controller/scenarios/\` runs under every policy from the same starting cluster. Policies: ` +
     `\`apa\` (the real engine, controller/src/engine), \`kpa\` (Knative defaults, containerConcurrency = the endpoint's concurrency max), ` +
