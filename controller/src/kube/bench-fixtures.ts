@@ -107,7 +107,8 @@ export function prng(seed: number): () => number {
 }
 
 /**
- * Gateway load per backend: each endpoint has its own steady level (30–60 requests in flight, 50 ms each) with
+ * Gateway load per backend: each endpoint has its own steady level (55–60 requests in flight, 50 ms each: what
+ * 10 pods at target concurrency 8 serve) with
  * ±5% noise per second and an occasional short queue; cumulative counters grow with it. Divided evenly over
  * `gateways` replicas.
  */
@@ -121,13 +122,13 @@ export class LoadModel {
     this.#count = count;
     this.#requests = new Float64Array(count);
     this.#rand = prng(seed);
-    this.#base = Float64Array.from({ length: count }, () => 30 + 30 * this.#rand());
+    this.#base = Float64Array.from({ length: count }, () => 55 + 5 * this.#rand());
   }
 
   next(gateways: number): BackendLoad[][] {
     const pages: BackendLoad[][] = Array.from({ length: gateways }, () => []);
     for (let i = 0; i < this.#count; i++) {
-      const conc = Math.max(0, Math.round((this.#base[i] ?? 40) * (0.95 + 0.1 * this.#rand())));
+      const conc = Math.max(0, Math.round((this.#base[i] ?? 57) * (0.95 + 0.1 * this.#rand())));
       const queue = this.#rand() < 0.05 ? Math.round(4 * this.#rand()) : 0;
       const rps = conc * 20;
       this.#requests[i] = (this.#requests[i] ?? 0) + rps;

@@ -38,7 +38,7 @@ const opts = new Command("bench:controller")
   .option("--endpoints <n>", "endpoints", int("--endpoints"), 10_000)
   .option("--pods <n>", "pods per endpoint", int("--pods"), 10)
   .option("--gateways <n>", "gateway replicas (pages per cycle)", int("--gateways"), 1)
-  .option("--warmup <n>", "warm-up cycles (fills the engine's history; lean pages)", int("--warmup"), 300)
+  .option("--warmup <n>", "warm-up cycles (fill the engine's 300 s history and let the first scale-down wave pass; lean pages)", int("--warmup"), 420)
   .option("--cycles <n>", "measured cycles per mode", int("--cycles"), 10)
   .option("--skip-library", "skip the library-parser baseline")
   .option("--out <path>", "markdown report", "docs/benchmarks/controller.md")
@@ -166,7 +166,7 @@ lines.push(`Command: \`npm run bench:controller -- --endpoints ${opts.endpoints}
 lines.push(
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}; shared with other jobs, so figures are noisy. ` +
     `${opts.endpoints} endpoints × ${opts.pods} pods = ${opts.endpoints * opts.pods} pods; ${opts.gateways} gateway replica(s); ` +
-    `page ${fmt(pageBytes / 1e6)} MB per replica (HAProxy promex backend scope, real format); ${opts.warmup} warm-up cycles (${fmt(warmupS, 0)} s) fill 300 s of history first.`,
+    `page ${fmt(pageBytes / 1e6)} MB per replica (HAProxy promex backend scope, real format); ${opts.warmup} warm-up cycles (${fmt(warmupS, 0)} s) fill the engine's 300 s history first.`,
   "",
 );
 lines.push("CPU per 1 s cycle (`process.cpuUsage()` around `ApaController.runCycle`), fraction of one core; budget 20% (200 ms):", "");
@@ -202,6 +202,12 @@ if (libraryMs !== undefined) {
     "",
   );
 }
+const replicasNow = deployments.map((d) => d.spec?.replicas ?? 0);
+lines.push(
+  `Replicas per endpoint when measured: mean ${fmt(mean(replicasNow))} (min ${Math.min(...replicasNow)}, max ${Math.max(...replicasNow)}); ` +
+    `pod metrics: ${opts.pods} PodSamples per endpoint (${opts.endpoints * opts.pods} pods) attached every 15 s.`,
+  "",
+);
 lines.push(`Writes during measured cycles (in-memory double): ${api.writes.scale} scale, ${api.writes.status} status, ${api.writes.events} events.`, "");
 const report = lines.join("\n");
 process.stdout.write(`${report}\n`);
