@@ -229,3 +229,21 @@ describe("horizontal axis (decide)", () => {
     });
   }
 });
+
+describe("a service time that reads 0 is unknown, not free", () => {
+  // HAProxy's averages are whole milliseconds and a sub-millisecond model can read 0: arrivals × 0 ms would
+  // erase real load (found by the controller benchmark: 100 in flight + 20 queued read as demand 0).
+  it("keeps a busy endpoint's replicas instead of scaling it down", () => {
+    const now = 400_000;
+    const busy = samples(0, now, () => ({ qps: 1000, serviceMs: 0, readyPods: 10, inFlight: 100, queued: 20 }));
+    const d = decide({
+      spec: spec({ concurrency: { min: 1, max: 16 } }),
+      state: state({ desiredReplicas: 10, readyReplicas: 10, targetConcurrency: 10 }),
+      history: busy,
+      memory: memory(0),
+      nowMs: now,
+    });
+    assert.ok(d.desiredReplicas >= 10, `${d.desiredReplicas} replicas: ${d.replicasMessage}`);
+    assert.ok((d.observedConcurrency ?? 0) >= 100, `observed ${d.observedConcurrency}`);
+  });
+});

@@ -240,7 +240,7 @@ export function demandSeries(
   let sw = 0;
   let ssum = 0;
   for (const x of samples) {
-    if (x.serviceTimeMs !== undefined && x.completions > 0) {
+    if (hasServiceTime(x)) {
       sw += x.completions;
       ssum += x.serviceTimeMs * x.completions;
     }
@@ -257,13 +257,21 @@ export function demandSeries(
   const windowPerPod = readySum > 0 ? inFlightSum / readySum : undefined;
   return samples.map((x) => {
     const sec = (x.intervalMs !== undefined && x.intervalMs > 0 ? x.intervalMs : 1000) / 1000;
-    const measured = x.serviceTimeMs !== undefined && x.completions > 0 ? x.serviceTimeMs : sMean;
+    const measured = hasServiceTime(x) ? x.serviceTimeMs : sMean;
     if (measured === undefined) return x.inFlight + x.queued;
     const ready = readyCount(x.pods) ?? fallbackReady;
     const perPod = ready > 0 ? x.inFlight / ready : undefined;
     const s = serviceAtTargetMs ?? predictServiceMs(measured, growsAbove && windowPerPod !== undefined && c > windowPerPod ? windowPerPod : perPod, c, s0, growsAbove);
     return ((x.arrivals / sec) * s) / 1000;
   });
+}
+
+/**
+ * A sample's service time counts only when requests completed and it is positive: HAProxy's averages are
+ * whole milliseconds, so a sub-millisecond model can read 0, and arrivals × 0 ms would erase real load.
+ */
+function hasServiceTime(x: EndpointSample): x is EndpointSample & { serviceTimeMs: number } {
+  return x.serviceTimeMs !== undefined && x.serviceTimeMs > 0 && x.completions > 0;
 }
 
 export function mean(xs: readonly number[]): number {
