@@ -19,6 +19,7 @@ import {
   type RuntimeChoice,
 } from "../endpoint-types.ts";
 import { probesFor, type ProbeSet } from "./probes.ts";
+import { resolveRuntime } from "../../controller/src/crd/to-engine-spec.ts";
 
 /** The model server that will run. */
 export type RuntimeKind = Exclude<RuntimeChoice, "auto">;
@@ -70,22 +71,13 @@ export function weightBytes(model: EndpointDeclaration["model"]): number {
   return model.bytes ?? 100e6;
 }
 
-/** The runtime `auto` picks for a flavor. */
-export function autoRuntime(flavor: ModelFlavor): RuntimeKind {
-  switch (flavor) {
-    case "llm":
-    case "transformers":
-      return "vllm";
-    case "onnx":
-    case "tensorrt":
-    case "pytorch":
-    case "tensorflow":
-      return "triton";
-    case "custom":
-      return "custom";
-    default:
-      return "mlflow";
-  }
+/**
+ * The runtime `auto` picks for a model: the CRD's rule (`resolveRuntime`), so the Deployment this program
+ * creates and the gateway's routing (which reads the ServingEndpoint) can never disagree.
+ */
+export function autoRuntime(model: EndpointDeclaration["model"]): RuntimeKind {
+  const size = model.parameterCount === undefined ? undefined : { parameterCount: model.parameterCount };
+  return resolveRuntime(size === undefined ? { flavor: model.flavor } : { flavor: model.flavor, size }, undefined);
 }
 
 /** Minimum GPUs of `gpuMemoryGiB` each that hold `bytes` of weights plus 10%. */
@@ -113,7 +105,7 @@ export function selectRuntime(
   if (pool === undefined) return err("computePool", decl.computePool, "a pool this stack creates", "no such pool");
 
   const choice = decl.runtime?.kind ?? "auto";
-  const kind: RuntimeKind = choice === "auto" ? autoRuntime(decl.model.flavor) : choice;
+  const kind: RuntimeKind = choice === "auto" ? autoRuntime(decl.model) : choice;
   if (!RUNTIME_FLAVORS[kind].includes(decl.model.flavor)) {
     return err("runtime.kind", kind, `for flavor "${decl.model.flavor}": ${runtimesFor(decl.model.flavor)}`);
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { ModelRef, RuntimeSelection } from "../../controller/src/crd/types.ts";
 import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition";
 import {
   resolveRuntime,
@@ -310,7 +311,7 @@ describe("servingEndpointCrd()", () => {
 });
 
 describe("toEndpointSpec / resolveRuntime", () => {
-  const cases: { name: string; input: Parameters<typeof resolveRuntime>; want: string }[] = [
+  const cases: { name: string; input: [ModelRef, RuntimeSelection | undefined]; want: string }[] = [
     { name: "sklearn → mlflow", input: [{ uri: "s3://m", flavor: "sklearn" }, undefined], want: "mlflow" },
     { name: "llm → vllm", input: [{ uri: "s3://m", flavor: "llm" }, { kind: "auto" }], want: "vllm" },
     {

@@ -13,7 +13,10 @@ export const LLM_PARAMETER_THRESHOLD = 1_000_000_000;
  * `transformers` with ≥ 1B parameters or unknown size), Triton for ONNX/TensorRT/PyTorch/TensorFlow, the MLflow
  * scoring server for classic ML (sklearn, xgboost, lightgbm, pyfunc and small transformers).
  */
-export function resolveRuntime(model: ModelRef, runtime: RuntimeSelection | undefined): RuntimeKind {
+export function resolveRuntime<M extends Pick<ModelRef, "flavor" | "size">>(
+  model: M,
+  runtime: Partial<RuntimeSelection> | undefined,
+): RuntimeKind {
   const kind = runtime?.kind ?? "auto";
   if (kind !== "auto") return kind;
   switch (model.flavor) {
