@@ -64,14 +64,8 @@ export interface WindowStats {
   readonly pod: PodMeans;
 }
 
-export interface PodMeans {
-  readonly cpuUtil?: number;
-  readonly memoryUtil?: number;
-  readonly gpuUtil?: number;
-  readonly gpuMemoryUtil?: number;
-  readonly kvCacheUtil?: number;
-  readonly runtimeQueueLength?: number;
-}
+/** Mean of each pod metric (every PodSample field but `ready`). */
+export type PodMeans = Omit<PodSample, "ready">;
 
 const podKeys = ["cpuUtil", "memoryUtil", "gpuUtil", "gpuMemoryUtil", "kvCacheUtil", "runtimeQueueLength"] as const;
 

@@ -14,7 +14,8 @@ import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { numberOption } from "../cli-options.ts";
 import { hashApiKey } from "../local/local-source.ts";
 import { startLocalGateway } from "../local/local-gateway.ts";
 import { startModelProcess } from "../local/model-process.ts";
@@ -30,11 +31,6 @@ interface Result {
   non2xx: number;
 }
 
-const positive = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name}: ${JSON.stringify(v)} must be a number > 0`);
-  return n;
-};
 
 function wrkScript(withKey: boolean): string {
   return [
@@ -92,10 +88,10 @@ async function main(): Promise<void> {
   const o = new Command()
     .name("bench:gateway")
     .description("Model server direct vs through the gateway (HAProxy + agent), same run")
-    .option("--duration <s>", "seconds per run", positive("--duration"), 5)
-    .option("--rounds <n>", "runs per side and scenario, alternating which side goes first (medians reported)", positive("--rounds"), 3)
-    .option("--model-ms <ms>", "latency of the model for the latency runs", positive("--model-ms"), 5)
-    .option("--threads <n>", "HAProxy nbthread", positive("--threads"), 2)
+    .option("--duration <s>", "seconds per run", numberOption("--duration", 0.001, 1_000_000), 5)
+    .option("--rounds <n>", "runs per side and scenario, alternating which side goes first (medians reported)", numberOption("--rounds", 0.001, 1_000_000), 3)
+    .option("--model-ms <ms>", "latency of the model for the latency runs", numberOption("--model-ms", 0.001, 1_000_000), 5)
+    .option("--threads <n>", "HAProxy nbthread", numberOption("--threads", 0.001, 1_000_000), 2)
     .option("--no-low-latency", "without tune.sched.low-latency (on by default: the bench shares a loaded machine)")
     .option("--out <file>", "markdown report", "docs/benchmarks/gateway.md")
     .parse()

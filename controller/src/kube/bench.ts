@@ -14,7 +14,7 @@ import { writeFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { cpus } from "node:os";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { parseBackendPage } from "../gateway/metrics-reader.ts";
 import type { PodSample } from "../engine/types.ts";
@@ -26,20 +26,16 @@ import { GatewayScraper } from "./gateway-scraper.ts";
 import { silentLogger } from "./logger.ts";
 import { makeControllerMetrics } from "./own-metrics.ts";
 import { defaultTemplate, renderBackendPage } from "./promex-page.ts";
+import { intOption } from "../cli-options.ts";
 import { defaultWarmPoolConfig } from "./warm-pool.ts";
 
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name}: ${JSON.stringify(v)} must be an integer ≥ 0`);
-  return n;
-};
 
 const opts = new Command("bench:controller")
-  .option("--endpoints <n>", "endpoints", int("--endpoints"), 10_000)
-  .option("--pods <n>", "pods per endpoint", int("--pods"), 10)
-  .option("--gateways <n>", "gateway replicas (pages per cycle)", int("--gateways"), 1)
-  .option("--warmup <n>", "warm-up cycles (fill the engine's 300 s history and let the first scale-down wave pass; lean pages)", int("--warmup"), 420)
-  .option("--cycles <n>", "measured cycles per mode", int("--cycles"), 10)
+  .option("--endpoints <n>", "endpoints", intOption("--endpoints", 0, 1_000_000_000), 10_000)
+  .option("--pods <n>", "pods per endpoint", intOption("--pods", 0, 1_000_000_000), 10)
+  .option("--gateways <n>", "gateway replicas (pages per cycle)", intOption("--gateways", 0, 1_000_000_000), 1)
+  .option("--warmup <n>", "warm-up cycles (fill the engine's 300 s history and let the first scale-down wave pass; lean pages)", intOption("--warmup", 0, 1_000_000_000), 420)
+  .option("--cycles <n>", "measured cycles per mode", intOption("--cycles", 0, 1_000_000_000), 10)
   .option("--skip-library", "skip the library-parser baseline")
   .option("--out <path>", "markdown report", "docs/benchmarks/controller.md")
   .parse()

@@ -7,24 +7,15 @@
  *   npm run dev -- --demo                        # step load, a killed replica, scale-down; stops by itself
  *   npm run dev -- --load 40@20,320@60,40@90 --down-window-s 30 --kill-at 50 --record run.jsonl
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { writeFileSync } from "node:fs";
 import { defaultEngineConfig, validateEndpointSpec, validateEngineConfig } from "../engine/index.ts";
 import type { EndpointSpec } from "../engine/types.ts";
 import { parseLoadPhases, type LoadPhase } from "./load.ts";
 import { startLocalRun } from "./local-run.ts";
 import { formatStatus } from "./status-line.ts";
+import { intOption as int, numberOption as num } from "../cli-options.ts";
 
-const int = (name: string, min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name}: ${JSON.stringify(v)} is not allowed; must be an integer in ${min}..${max}`);
-  return n;
-};
-const num = (name: string, min: number, max: number) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name}: ${JSON.stringify(v)} is not allowed; must be a number in ${min}..${max}`);
-  return n;
-};
 
 /**
  * The demo: 10 req/s, then a step to 150 req/s (3.7× the 40 req/s the first replica serves at its start
