@@ -116,9 +116,13 @@ export class ApaController {
     await Promise.all([this.endpoints, this.deployments, this.slices, this.warmPools].map((r) => r.stop()));
   }
 
-  /** Forget engine memory (on losing leadership): a new term starts from cluster state. */
+  /** Forget engine memory and what this process wrote (on losing leadership): a new term starts from cluster state. */
   resetMemory(): void {
-    for (const st of this.#state.values()) st.memory = undefined;
+    for (const st of this.#state.values()) {
+      st.memory = undefined;
+      st.lastStatus = undefined;
+      st.lastStatusWriteMs = undefined;
+    }
   }
 
   async #run(): Promise<void> {
@@ -254,7 +258,8 @@ export class ApaController {
     const state = replicaStateOf({
       targets: targets.targets,
       podsWithAddress: addressed,
-      targetConcurrency: se.status?.targetConcurrency ?? st.lastStatus?.targetConcurrency ?? 0,
+      // What this leader last wrote is newer than the cache until the watch delivers it back.
+      targetConcurrency: st.lastStatus?.targetConcurrency ?? se.status?.targetConcurrency ?? 0,
       noAddressSinceMs: st.noAddressSinceMs,
       nowMs,
       unschedulableAfterMs: config.unschedulableAfterMs,
