@@ -48,7 +48,7 @@ export class MemoryKubeApi implements KubeApi {
   patchServingEndpointStatus = async (namespace: string, name: string, status: ServingEndpoint["status"]): Promise<void> => {
     this.writes.status += 1;
     const se = this.#se.find((x) => x.metadata.namespace === namespace && x.metadata.name === name);
-    if (se !== undefined) se.status = status;
+    if (se !== undefined) (se as { status?: ServingEndpoint["status"] }).status = status;
   };
   createEvent = async (): Promise<void> => void (this.writes.events += 1);
   readLease = async () => undefined;
