@@ -214,10 +214,13 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   const serviceMs = sAtTarget ?? up.serviceMs;
   const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, demand);
   const rec = replicasFor(demand, c, u, beta);
-  const recs = [
-    ...a.recommendations.filter((r) => r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs),
-    { atMs: nowMs, replicas: rec },
-  ];
+  // Only what can still be the max over a future down-window is kept: an older recommendation no larger
+  // than a newer one never is (the newer one leaves the window later). The max is unchanged and memory stays
+  // a few entries instead of 60 (10,000 endpoints in one controller).
+  const recs: Recommendation[] = [];
+  for (const r of a.recommendations) if (r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs) recs.push(r);
+  while (recs.length > 0 && (recs[recs.length - 1]?.replicas ?? Infinity) <= rec) recs.pop();
+  recs.push({ atMs: nowMs, replicas: rec });
   const out = (desired: number, reason: ReplicaReason, message: string): HorizontalResult => ({
     desired,
     reason,
@@ -250,7 +253,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     return out(rec, "ScaleUp", `${why} needs ${rec} replicas (had ${current})`);
   }
 
-  const maxRec = Math.max(...recs.map((r) => r.replicas));
+  let maxRec = 0;
+  for (const r of recs) maxRec = Math.max(maxRec, r.replicas);
   if (maxRec >= current) {
     if (rec < current) {
       return out(current, "HoldDownWindow", `${why} needs ${rec}; the last ${cfg.scaleDownWindowMs / 1000} s needed up to ${maxRec}; holding ${current}`);

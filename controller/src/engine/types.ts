@@ -142,7 +142,7 @@ export interface EngineMemory {
   readonly lastVerticalAtMs: number;
   /** When memory started (first call after a (re)start). */
   readonly sinceMs: number;
-  /** Per-cycle replica recommendations over the down-window, oldest first. */
+  /** Per-cycle replica recommendations over the down-window that can still be its max, oldest first. */
   readonly recommendations: readonly { readonly atMs: number; readonly replicas: number }[];
   /** Learned low-load service time of one pod, ms; undefined until observed. */
   readonly baselineServiceMs?: number;
