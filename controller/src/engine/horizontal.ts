@@ -126,13 +126,20 @@ export function surgeDue(
   const latest = history[history.length - 1];
   if (latest === undefined || latest.atMs < nowMs - cfg.stalenessMs) return false;
   if (state.unschedulableReplicas > 0) return false;
-  const up = windowOf(history, nowMs, cfg.scaleUpWindowMs);
-  // Cheap pre-check on arrivals (called every second): a step in demand is a step in arrivals or in
-  // service time; only then is the per-sample demand worth computing.
+  // Cheap pre-check on arrivals (called every second, so no window is copied): a step in demand is a step in
+  // arrivals or in service time; only then is the per-sample demand worth computing.
   let arrivals = 0;
-  for (const smp of up) arrivals += smp.arrivals;
-  const meanArrivals = up.length > 0 ? arrivals / up.length : 0;
+  let n = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const smp = history[i];
+    if (smp === undefined || smp.atMs <= nowMs - cfg.scaleUpWindowMs) break;
+    if (smp.atMs > nowMs) continue;
+    arrivals += smp.arrivals;
+    n++;
+  }
+  const meanArrivals = n > 0 ? arrivals / n : 0;
   if (latest.arrivals < cfg.surgeRatio * meanArrivals && latest.queued === 0) return false;
+  const up = windowOf(history, nowMs, cfg.scaleUpWindowMs);
   const u = cfg.targetUtilization;
   const sAtTarget = fit !== undefined ? fit.a + fit.b * u * c : undefined;
   const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, fit), cfg.backlogDrainMs);
