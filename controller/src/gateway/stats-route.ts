@@ -14,6 +14,9 @@ export interface StatsAnswer {
   readonly body: string;
 }
 
+/** The agent's route of this answer (on its `--health-port` HTTP server). */
+export const STATS_PATH = "/stats";
+
 export const STATS_CONTENT_TYPE = "text/csv; charset=utf-8";
 
 /**

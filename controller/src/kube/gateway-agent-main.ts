@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { GatewayAgent } from "../gateway/agent.ts";
 import { HaproxyProcess } from "../gateway/haproxy-process.ts";
 import { SocketRuntimeApi } from "../gateway/runtime-api.ts";
-import { backendStatsAnswer } from "../gateway/stats-route.ts";
+import { backendStatsAnswer, STATS_PATH } from "../gateway/stats-route.ts";
 import type { ApiKeyEntry, GatewaySettings } from "../gateway/types.ts";
 import { loadAgentConfig, readApiKeys, type AgentConfig } from "./gateway-agent-config.ts";
 import { systemClock } from "./clock.ts";
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     { healthy: () => undefined, ready: () => (started ? undefined : "waiting for caches and HAProxy") },
     metrics.registry,
     // The controller's per-second scrape: HAProxy's backend CSV from the runtime socket (docs/gateway.md).
-    { "/stats": () => backendStatsAnswer(runtime) },
+    { [STATS_PATH]: () => backendStatsAnswer(runtime) },
   );
   source.start();
   while (!source.synced) await systemClock.sleep(100);
