@@ -198,7 +198,8 @@ lines.push("Wall-clock columns are `performance.now()` inside the cycle; on a sh
   lines.push(
     `Gateway page, same load, one replica: CSV (\`/stats\`, scraped) ${fmt(pageBytes / 1e6)} MB, metrics reader ${fmt(csvMs)} ms CPU; ` +
       `promex \`/metrics?scope=backend\` ${fmt(promexPage.length / 1e6)} MB (${fmt(promexPage.length / Math.max(1, pageBytes), 1)}×), ` +
-      `metrics reader ${fmt(mean(promexMs))} ms CPU (mean of ${promexMs.length}; ${fmt(mean(promexMs) / Math.max(1e-9, csvMs), 1)}× the CSV's).`,
+      `metrics reader ${fmt(mean(promexMs))} ms CPU (mean of ${promexMs.length}, min ${fmt(Math.min(...promexMs))}, max ${fmt(Math.max(...promexMs))}; ` +
+      `${fmt(mean(promexMs) / Math.max(1e-9, csvMs), 1)}× the CSV's).`,
     "",
   );
   if (libraryMs !== undefined) {
