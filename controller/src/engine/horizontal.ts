@@ -5,8 +5,9 @@
  * `normalizeDesiredReplicasWithBehaviors`). Fail static: no scale-down without a full window of fresh data.
  */
 import type { EngineConfig } from "./config.ts";
+import { coveredMs, windowCovered } from "./coverage.ts";
 import { covers, demandSeries, mean, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { DecisionInput, EndpointSample, EndpointSpec, ReplicaReason } from "./types.ts";
+import type { Coverage, DecisionInput, EndpointSample, EndpointSpec, ReplicaReason } from "./types.ts";
 
 export interface Recommendation {
   readonly atMs: number;
@@ -33,6 +34,8 @@ export interface HorizontalArgs {
   readonly recommendations: readonly Recommendation[];
   /** When the engine's memory started; scale-down waits a full down-window after it. */
   readonly sinceMs: number;
+  /** Sample coverage of the long windows (the down-window is read from here, not from raw samples). */
+  readonly coverage: Coverage | undefined;
 }
 
 /**
@@ -211,10 +214,13 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   const serviceMs = sAtTarget ?? up.serviceMs;
   const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, demand);
   const rec = replicasFor(demand, c, u, beta);
-  const recs = [
-    ...a.recommendations.filter((r) => r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs),
-    { atMs: nowMs, replicas: rec },
-  ];
+  // Only what can still be the max over a future down-window is kept: an older recommendation no larger
+  // than a newer one never is (the newer one leaves the window later). The max is unchanged and memory stays
+  // a few entries instead of 60 (10,000 endpoints in one controller).
+  const recs: Recommendation[] = [];
+  for (const r of a.recommendations) if (r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs) recs.push(r);
+  while (recs.length > 0 && (recs[recs.length - 1]?.replicas ?? Infinity) <= rec) recs.pop();
+  recs.push({ atMs: nowMs, replicas: rec });
   const out = (desired: number, reason: ReplicaReason, message: string): HorizontalResult => ({
     desired,
     reason,
@@ -247,7 +253,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     return out(rec, "ScaleUp", `${why} needs ${rec} replicas (had ${current})`);
   }
 
-  const maxRec = Math.max(...recs.map((r) => r.replicas));
+  let maxRec = 0;
+  for (const r of recs) maxRec = Math.max(maxRec, r.replicas);
   if (maxRec >= current) {
     if (rec < current) {
       return out(current, "HoldDownWindow", `${why} needs ${rec}; the last ${cfg.scaleDownWindowMs / 1000} s needed up to ${maxRec}; holding ${current}`);
@@ -258,9 +265,9 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   if (nowMs - a.sinceMs < cfg.scaleDownWindowMs) {
     return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but the engine has only ${((nowMs - a.sinceMs) / 1000).toFixed(0)} s of memory (< ${cfg.scaleDownWindowMs / 1000} s); holding ${current}`);
   }
-  const downSamples = windowOf(history, nowMs, cfg.scaleDownWindowMs);
-  if (!covers(downSamples, cfg.scaleDownWindowMs, cfg.sampleIntervalMs, cfg.minWindowCoverage)) {
-    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but only ${downSamples.length} samples cover the last ${cfg.scaleDownWindowMs / 1000} s; holding ${current}`);
+  if (!windowCovered(a.coverage, nowMs, cfg.scaleDownWindowMs, cfg)) {
+    const s = (coveredMs(a.coverage, nowMs, cfg.scaleDownWindowMs) / 1000).toFixed(0);
+    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but samples cover only ${s} s of the last ${cfg.scaleDownWindowMs / 1000} s; holding ${current}`);
   }
   if (current - maxRec < Math.max(1, current * cfg.scaleDownTolerance)) {
     return out(current, "Steady", `${why}; max over the down-window ${maxRec} is within the ${cfg.scaleDownTolerance * 100}% down-tolerance of ${current}`);

@@ -5,17 +5,20 @@
  */
 import { applyBounds, idleForZero } from "./bounds.ts";
 import { defaultEngineConfig, type EngineConfig } from "./config.ts";
+import { updateCoverage } from "./coverage.ts";
 import { decideHorizontal, rescaleRecommendations, surgeDue, type HorizontalResult } from "./horizontal.ts";
 import type { Decision, DecisionInput, EngineMemory } from "./types.ts";
 import { decideVertical, verticalExtra } from "./vertical.ts";
 
 export { defaultEngineConfig, validateEngineConfig, validateEndpointSpec, type EngineConfig } from "./config.ts";
+export { historyWindowMsFor } from "./coverage.ts";
 export type * from "./types.ts";
 
 export function decide(input: DecisionInput, config: EngineConfig = defaultEngineConfig): Decision {
   const cfg = config;
   const { spec, state, nowMs, memory } = input;
   const sinceMs = memory?.sinceMs ?? nowMs;
+  const coverage = updateCoverage(memory?.coverage, input.history, nowMs, cfg.sampleIntervalMs, Math.max(cfg.scaleDownWindowMs, cfg.scaleToZeroIdleMs));
 
   const v = decideVertical(input, cfg);
   const c = v.target;
@@ -49,11 +52,11 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
       recommendations: recs,
     };
   } else {
-    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs: v.baselineServiceMs, fit: v.fit, recommendations: recs, sinceMs });
+    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs: v.baselineServiceMs, fit: v.fit, recommendations: recs, sinceMs, coverage });
   }
 
   let allowZero = state.desiredReplicas === 0 && h.desired === 0;
-  if (due && h.desired <= state.desiredReplicas && idleForZero(input, cfg, sinceMs)) {
+  if (due && h.desired <= state.desiredReplicas && idleForZero(input, cfg, sinceMs, coverage)) {
     h = { ...h, desired: 0, reason: "ScaleToZero", message: `no requests for ${cfg.scaleToZeroIdleMs / 1000} s; scaling to zero` };
     allowZero = true;
   }
@@ -70,6 +73,7 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     calmWindows: v.calmWindows,
     stressWindows: v.stressWindows,
     lastConcurrencyChangeAtMs: v.lastChangeAtMs,
+    ...(coverage !== undefined ? { coverage } : {}),
     extra: v.unchanged && memory?.extra !== undefined ? memory.extra : verticalExtra(v),
   };
   // Every sample: a step in demand is acted on at once (see `surgeDue`); the regular cycles stay 5 s / 30 s.

@@ -44,7 +44,12 @@ export class MemoryKubeApi implements KubeApi {
     d.spec.replicas = replicas;
     d.status = { ...d.status, replicas, updatedReplicas: replicas, readyReplicas: replicas };
   };
-  patchServingEndpointStatus = async (): Promise<void> => void (this.writes.status += 1);
+  /** Applies the status to the generated object at once (what the API server and the watch would show). */
+  patchServingEndpointStatus = async (namespace: string, name: string, status: ServingEndpoint["status"]): Promise<void> => {
+    this.writes.status += 1;
+    const se = this.#se.find((x) => x.metadata.namespace === namespace && x.metadata.name === name);
+    if (se !== undefined) (se as { status?: ServingEndpoint["status"] }).status = status;
+  };
   createEvent = async (): Promise<void> => void (this.writes.events += 1);
   readLease = async () => undefined;
   createLease = async () => ({});
@@ -69,7 +74,7 @@ export function generateCluster(count: number, pods: number): { se: ServingEndpo
         model: { uri: `s3://models/${name}/1`, flavor: "sklearn" },
         runtime: { kind: "auto" },
         computePool: i % 10 === 0 ? "gpu" : "cpu",
-        concurrency: { min: 1, max: 16 },
+        concurrency: { min: 1, max: 8 },
         replicas: { min: 1, max: 50 },
         provisionedConcurrency: 0,
         scaleToZero: false,
@@ -107,8 +112,8 @@ export function prng(seed: number): () => number {
 }
 
 /**
- * Gateway load per backend: each endpoint has its own steady level (55–60 requests in flight, 50 ms each: what
- * 10 pods at target concurrency 8 serve) with
+ * Gateway load per backend: each endpoint has its own steady level (60–65 requests in flight, 50 ms each: what
+ * the engine serves with 10 pods at target concurrency 8, the top of the fixtures' concurrency range) with
  * ±5% noise per second and an occasional short queue; cumulative counters grow with it. Divided evenly over
  * `gateways` replicas.
  */
@@ -122,7 +127,7 @@ export class LoadModel {
     this.#count = count;
     this.#requests = new Float64Array(count);
     this.#rand = prng(seed);
-    this.#base = Float64Array.from({ length: count }, () => 55 + 5 * this.#rand());
+    this.#base = Float64Array.from({ length: count }, () => 60 + 5 * this.#rand());
   }
 
   next(gateways: number): BackendLoad[][] {

@@ -61,7 +61,7 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 const { se, deployments, slices } = generateCluster(opts.endpoints, opts.pods);
 const api = new MemoryKubeApi(se, deployments, slices);
 const clock = new ManualClock(1_700_000_000_000);
-const config = loadConfig(["--gateway-url", "http://gw-0/metrics"], {}, { hostname: "bench" });
+const config = loadConfig(["--gateway-url", "http://gw-0/metrics", ...(process.env.HIST ? ["--history-window-ms", process.env.HIST] : [])], {}, { hostname: "bench" });
 const pages = new Map<string, string>();
 const gatewayIds = Array.from({ length: opts.gateways }, (_, g) => `gw-${g}`);
 const scraper = new GatewayScraper({

@@ -4,7 +4,7 @@
  * ReplicaState — the same inputs the controller gives it. Its target concurrency is the gateway's
  * per-pod limit.
  */
-import { decide, defaultEngineConfig, type EngineConfig } from "../../engine/index.ts";
+import { decide, defaultEngineConfig, historyWindowMsFor, type EngineConfig } from "../../engine/index.ts";
 import type { EndpointSample, EndpointSpec, EngineMemory, RuntimeKind } from "../../engine/types.ts";
 import type { Scenario } from "../scenario-types.ts";
 import type { ClusterView, Policy, PolicyAction, SecondObservation } from "./types.ts";
@@ -49,7 +49,7 @@ export class ApaPolicy implements Policy {
   constructor(sc: Scenario, config: EngineConfig = defaultEngineConfig) {
     this.spec = endpointSpecOf(sc);
     this.config = config;
-    this.keep = Math.ceil(config.scaleDownWindowMs / config.sampleIntervalMs) + 60;
+    this.keep = Math.ceil(historyWindowMsFor(config) / config.sampleIntervalMs);
     // the engine's own starting point for the target, asked with an empty history
     const first = decide({
       spec: this.spec,
