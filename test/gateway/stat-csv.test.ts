@@ -70,6 +70,11 @@ test("stat CSV variants that read the same as the capture", () => {
       }),
     },
     { name: "no trailing blank line", input: AFTER.trimEnd() },
+    {
+      name: "a comma inside a value after the mode column moves no needed column",
+      input: variant(AFTER, (h, rows) => { (rows[0] as string[])[col(h, "algo")] = "leastconn,extra"; }),
+    },
+    { name: "a row cut short after the mode column", input: AFTER.replace(/(\nbe_ep1,BACKEND,(?:[^,\n]*,){75}).*\n/, "$1\n") },
     { name: "blank lines between rows", input: AFTER.replace("\nbe_ep2", "\n\nbe_ep2") },
   ];
   for (const c of cases) {
@@ -100,7 +105,12 @@ test("stat CSV: bad pages are refused with a message naming what is wrong", () =
     {
       name: "header without a needed column",
       input: variant(AFTER, (h) => { h[col(h, "econ")] = "econ_renamed"; }),
-      want: 'stat CSV: header has no column "econ" (needed: qcur, scur, stot, dreq, econ, act, hrsp_1xx, hrsp_2xx, hrsp_3xx, hrsp_4xx, hrsp_5xx, hrsp_other, qtime, ttime)',
+      want: 'stat CSV: header has no column "econ" (needed: qcur, scur, stot, dreq, econ, act, hrsp_1xx, hrsp_2xx, hrsp_3xx, hrsp_4xx, hrsp_5xx, hrsp_other, qtime, ttime, mode)',
+    },
+    {
+      name: "header without the mode column (the alignment check)",
+      input: variant(AFTER, (h) => { h[col(h, "mode")] = "modus"; }),
+      want: 'stat CSV: header has no column "mode" (needed: qcur, scur, stot, dreq, econ, act, hrsp_1xx, hrsp_2xx, hrsp_3xx, hrsp_4xx, hrsp_5xx, hrsp_other, qtime, ttime, mode)',
     },
     {
       name: "svname not the second column",
@@ -110,12 +120,17 @@ test("stat CSV: bad pages are refused with a message naming what is wrong", () =
     {
       name: "truncated backend row",
       input: AFTER.replace(/\nbe_ep2,BACKEND,0,0,0,3,1,3,621,.*\n/, "\nbe_ep2,BACKEND,0,0,0,3,1,3,621\n"),
-      want: 'stat CSV line 3 (proxy "be_ep2"): has 9 fields, the header 129',
+      want: 'stat CSV line 3 (proxy "be_ep2"): the row has 9 fields, the header 128',
     },
     {
-      name: "a comma inside a value shifts the columns",
-      input: variant(AFTER, (h, rows) => { (rows[0] as string[])[col(h, "algo")] = "leastconn,extra"; }),
-      want: 'stat CSV line 2 (proxy "be_ep1"): 130 fields, the header 129; a comma inside a value shifts the columns',
+      name: "a comma inside the status shifts the columns",
+      input: variant(AFTER, (h, rows) => { (rows[0] as string[])[col(h, "status")] = "DOWN,1/2"; }),
+      want: 'stat CSV line 2 (proxy "be_ep1"): column "mode" = "", not a proxy mode; a comma inside an earlier value shifts the columns',
+    },
+    {
+      name: "a comma inside the cookie name shifts the mode column",
+      input: variant(AFTER, (h, rows) => { (rows[1] as string[])[col(h, "cookie")] = "SRV,x"; }),
+      want: 'stat CSV line 3 (proxy "be_ep2"): column "mode" = "x", not a proxy mode; a comma inside an earlier value shifts the columns',
     },
     {
       name: "a needed value that is not a number",

@@ -38,11 +38,23 @@ export class StatCsvError extends Error {
   override name = "StatCsvError";
 }
 
+/**
+ * The alignment check. HAProxy does not quote, so a comma inside a value shifts every later column. The row is
+ * read up to the `mode` column, which comes after every needed column and the free-text ones before it
+ * (status, check and agent texts, address, cookie), and must hold a proxy mode: a shifted row shows something
+ * else there (the LB algorithm, a number, an empty field). Commas after `mode` cannot move a needed column.
+ */
+const SENTINEL = "mode";
+/** Proxy modes HAProxy prints (2.x–3.x). */
+const MODES: ReadonlySet<string> = new Set(["http", "tcp", "health", "cli", "syslog", "peers", "log", "spop", "unknown"]);
+
 interface Layout {
-  /** For each CSV column index up to the last needed one: the slot in `COLUMNS`, or -1. */
+  /** For each CSV column index up to the sentinel: the slot in `COLUMNS`, or -1. */
   readonly slotAt: Int8Array;
-  /** Number of commas in the header line; every row has the same (HAProxy ends both with a comma). */
-  readonly commas: number;
+  /** Index of the `mode` column (the last one read). */
+  readonly modeCol: number;
+  /** Columns in the header. */
+  readonly columns: number;
 }
 
 function readHeader(text: string, end: number): Layout {
@@ -53,22 +65,25 @@ function readHeader(text: string, end: number): Layout {
     throw new StatCsvError(`stat CSV: header must start with "# pxname,svname,", got ${JSON.stringify(text.slice(0, 40))}`);
   }
   let last = 0;
-  for (const c of COLUMNS) {
+  for (const c of [...COLUMNS, SENTINEL]) {
     const i = index.get(c);
-    if (i === undefined) throw new StatCsvError(`stat CSV: header has no column "${c}" (needed: ${COLUMNS.join(", ")})`);
+    if (i === undefined) throw new StatCsvError(`stat CSV: header has no column "${c}" (needed: ${COLUMNS.join(", ")}, ${SENTINEL})`);
     last = Math.max(last, i);
   }
+  const modeCol = index.get(SENTINEL) as number;
+  if (modeCol !== last) throw new StatCsvError(`stat CSV: column "${SENTINEL}" must come after ${COLUMNS.join(", ")}`);
   const slotAt = new Int8Array(last + 1).fill(-1);
   COLUMNS.forEach((c, slot) => { slotAt[index.get(c) as number] = slot; });
-  return { slotAt, commas: names.length - 1 };
+  // HAProxy ends the header (and every row) with a comma: the empty name after it is not a column.
+  return { slotAt, modeCol, columns: names.at(-1) === "" ? names.length - 1 : names.length };
 }
 
 /**
  * Parses `show stat` CSV and returns the stats of every backend (`svname` = `BACKEND`), keyed by proxy name.
  * Frontend and server rows, blank lines and comment lines are skipped, so a full `show stat` answer reads the
- * same. Throws `StatCsvError` on a header without a needed column, a backend row whose field count differs
- * from the header's (a comma inside a value would shift every later column), or a needed value that is not
- * a non-negative integer — a page that cannot be trusted is refused whole, like an unreadable exporter page
+ * same. Throws `StatCsvError` on a header without a needed column, a backend row that ends too early or whose
+ * columns are shifted by a comma inside a value (see SENTINEL), or a needed value that is not a non-negative
+ * integer — a page that cannot be trusted is refused whole, like an unreadable exporter page
  * (the scraper then keeps the replica's last reading and the controller fails static).
  */
 export function parseStatCsv(text: string): Map<string, BackendStats> {
@@ -78,8 +93,7 @@ export function parseStatCsv(text: string): Map<string, BackendStats> {
   if (!isStatCsv(text)) {
     throw new StatCsvError(`stat CSV: first line must be the header "# pxname,svname,…", got ${JSON.stringify(text.slice(0, Math.min(headerEnd, 60)))}`);
   }
-  const { slotAt, commas } = readHeader(text, headerEnd);
-  const lastCol = slotAt.length - 1;
+  const { slotAt, modeCol, columns } = readHeader(text, headerEnd);
   const values = new Float64Array(COLUMNS.length);
   const out = new Map<string, BackendStats>();
   let pos = headerEnd + 1;
@@ -95,34 +109,39 @@ export function parseStatCsv(text: string): Map<string, BackendStats> {
       continue;
     }
     const proxy = text.slice(pos, c1);
-    // One pass over the row's characters: at each comma, a needed field [fieldStart, i) becomes a number.
+    // One pass over the row's characters up to the mode column: at each comma, a needed field
+    // [fieldStart, i) becomes a number.
     let col = 1;
     let fieldStart = c1 + 1;
-    let i = fieldStart;
-    for (; i < end && col <= lastCol; i++) {
+    for (let i = fieldStart; i < end && col < modeCol; i++) {
       if (text.charCodeAt(i) !== 44 /* , */) continue;
       const slot = slotAt[col] as number;
       if (slot >= 0) values[slot] = readUint(text, fieldStart, i, lineNo, proxy, slot);
       col += 1;
       fieldStart = i + 1;
     }
-    if (col <= lastCol) {
-      throw new StatCsvError(`stat CSV line ${lineNo} (proxy ${JSON.stringify(proxy)}): has ${col + 1} fields, the header ${commas + 1}`);
+    if (col < modeCol) {
+      throw new StatCsvError(`stat CSV line ${lineNo} (proxy ${JSON.stringify(proxy)}): the row has ${col + 1} fields, the header ${columns}`);
     }
-    // The rest of the row only needs its commas counted: a row with more or fewer fields than the header had
-    // a comma inside a value (HAProxy does not quote), and its columns cannot be trusted.
-    let rowCommas = col;
-    for (; i < end; i++) if (text.charCodeAt(i) === 44) rowCommas += 1;
-    if (rowCommas !== commas) {
+    let modeEnd = text.indexOf(",", fieldStart);
+    if (modeEnd < 0 || modeEnd > end) modeEnd = end;
+    if (!isMode(text, fieldStart, modeEnd)) {
       throw new StatCsvError(
-        `stat CSV line ${lineNo} (proxy ${JSON.stringify(proxy)}): ${rowCommas + 1} fields, the header ${commas + 1}; ` +
-          "a comma inside a value shifts the columns",
+        `stat CSV line ${lineNo} (proxy ${JSON.stringify(proxy)}): column "${SENTINEL}" = ${JSON.stringify(text.slice(fieldStart, modeEnd))}, ` +
+          "not a proxy mode; a comma inside an earlier value shifts the columns",
       );
     }
     out.set(proxy, toStats(proxy, values));
     pos = end + 1;
   }
   return out;
+}
+
+function isMode(text: string, from: number, to: number): boolean {
+  // The two modes backends have in practice are matched without making a string.
+  if (to - from === 4 && text.startsWith("http", from)) return true;
+  if (to - from === 3 && text.startsWith("tcp", from)) return true;
+  return MODES.has(text.slice(from, to));
 }
 
 /** A non-negative decimal integer from `text[from, to)`; EMPTY for an empty field where allowed. */
