@@ -9,7 +9,7 @@ import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import { validateServingEndpoint } from "../crd/validate.ts";
 import { toEndpointSpec } from "../crd/to-engine-spec.ts";
 import type { ServingEndpoint, ServingEndpointStatus } from "../crd/types.ts";
-import { decide, defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
+import { decide, decisionNeeded, defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
 import type { EndpointSample, EndpointSpec, EngineMemory, PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";
 import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount, splitReplicas } from "./cluster-state.ts";
@@ -32,6 +32,8 @@ interface EndpointState {
   history: EndpointSample[];
   memory: EngineMemory | undefined;
   nextRunAtMs: number;
+  /** The engine's next regular (5 s / 30 s) run; between runs `decisionNeeded` says when a call matters. */
+  regularRunAtMs: number;
   degradedUntilMs: number;
   noAddressSinceMs: number | undefined;
   lastStatus: ServingEndpointStatus | undefined;
@@ -243,6 +245,7 @@ export class ApaController {
         // Spread first decisions (and so every later one) over a horizontal interval, so 10,000 endpoints do
         // not all run the engine in the same cycle.
         nextRunAtMs: nowMs + (hashOf(key) % (this.#d.engineConfig ?? defaultEngineConfig).horizontalIntervalMs),
+        regularRunAtMs: 0,
         degradedUntilMs: 0,
         noAddressSinceMs: undefined,
         lastStatus: undefined,
@@ -319,7 +322,10 @@ export class ApaController {
       unschedulableAfterMs: config.unschedulableAfterMs,
     });
     const degraded = problem ?? (nowMs < st.degradedUntilMs ? `metrics recovered less than ${config.failStaticRecoveryMs} ms ago` : undefined);
-    const due = nowMs >= st.nextRunAtMs || this.#d.decideEveryCycle === true;
+    const engineConfig = this.#d.engineConfig ?? defaultEngineConfig;
+    const due =
+      this.#d.decideEveryCycle === true ||
+      (nowMs >= st.nextRunAtMs && decisionNeeded({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, st.regularRunAtMs, engineConfig));
     const last = st.lastStatus;
     const quiet = (d: number, t: number, scaledAt: string | undefined): boolean =>
       last !== undefined &&
@@ -342,11 +348,12 @@ export class ApaController {
     const previous = st.lastStatus ?? se.status;
     if (due) {
       const e0 = performance.now();
-      const d = decide({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, this.#d.engineConfig ?? defaultEngineConfig);
+      const d = decide({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, engineConfig);
       this.lastCycle.engineMs += performance.now() - e0;
       this.lastCycle.engineCalls += 1;
       st.memory = d.memory;
       st.nextRunAtMs = d.nextRunAtMs;
+      st.regularRunAtMs = d.regularRunAtMs;
       target = d.targetConcurrency;
       observed = d.observedConcurrency ?? observed;
       desired = d.desiredReplicas;
