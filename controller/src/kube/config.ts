@@ -42,7 +42,7 @@ export const CONFIG_KEYS = {
   gatewayGraceMs: { flag: "gateway-grace-ms", env: "APA_GATEWAY_GRACE_MS", kind: MS(0, 300_000), def: "10000", help: "carry a vanished gateway replica's last load forward this long, ms" },
   staleAfterMs: { flag: "stale-after-ms", env: "APA_STALE_AFTER_MS", kind: MS(1000, 600_000), def: "5000", help: "metrics older than this are stale, ms" },
   failStaticRecoveryMs: { flag: "fail-static-recovery-ms", env: "APA_FAIL_STATIC_RECOVERY_MS", kind: MS(0, 3_600_000), def: "30000", help: "after degraded metrics, block scale-downs this long, ms" },
-  historyWindowMs: { flag: "history-window-ms", env: "APA_HISTORY_WINDOW_MS", kind: MS(10_000, 3_600_000), def: "60000", help: "samples kept per endpoint, ms (the engine reads the last 35 s; its longer windows live in its memory)" },
+  historyWindowMs: { flag: "history-window-ms", env: "APA_HISTORY_WINDOW_MS", kind: MS(10_000, 3_600_000), def: "40000", help: "samples kept per endpoint, ms (at least what the engine reads, 35 s by default; its longer windows live in its memory)" },
   podMetricsIntervalMs: { flag: "pod-metrics-interval-ms", env: "APA_POD_METRICS_INTERVAL_MS", kind: MS(0, 600_000), def: "15000", help: "metrics.k8s.io poll period, ms (0 = off)" },
   prometheusUrl: { flag: "prometheus-url", env: "APA_PROMETHEUS_URL", kind: { type: "string", pattern: /^https?:\/\/\S+$/, allowedText: "an http(s) URL" }, def: undefined, help: "Prometheus for GPU, vLLM and Triton metrics (optional)" },
   prometheusIntervalMs: { flag: "prometheus-interval-ms", env: "APA_PROMETHEUS_INTERVAL_MS", kind: MS(1000, 600_000), def: "15000", help: "Prometheus query period, ms" },

@@ -9,7 +9,7 @@ import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import { validateServingEndpoint } from "../crd/validate.ts";
 import { toEndpointSpec } from "../crd/to-engine-spec.ts";
 import type { ServingEndpoint, ServingEndpointStatus } from "../crd/types.ts";
-import { decide, decisionNeeded, defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
+import { decide, decisionNeeded, defaultEngineConfig, historyWindowMsFor, type EngineConfig } from "../engine/index.ts";
 import type { EndpointSample, EndpointSpec, EngineMemory, PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";
 import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount, splitReplicas } from "./cluster-state.ts";
@@ -264,9 +264,10 @@ export class ApaController {
 
   #pushSample(st: EndpointState, sample: EndpointSample, nowMs: number): void {
     st.history.push(sample);
-    const cutoff = nowMs - this.#d.config.historyWindowMs;
-    // Trim in batches: one splice per ~32 samples instead of a shift() every second.
-    if ((st.history[0]?.atMs ?? nowMs) < cutoff && st.history.length % 32 === 0) {
+    // Never less than the engine reads (a smaller --history-window-ms would starve its windows).
+    const cutoff = nowMs - Math.max(this.#d.config.historyWindowMs, historyWindowMsFor(this.#d.engineConfig ?? defaultEngineConfig));
+    // Trim in batches: one splice per ~8 samples instead of a shift() every second.
+    if ((st.history[0]?.atMs ?? nowMs) < cutoff && st.history.length % 8 === 0) {
       const drop = st.history.findIndex((s) => s.atMs >= cutoff);
       st.history.splice(0, drop < 0 ? st.history.length : drop);
     }
