@@ -111,6 +111,29 @@ export function estimateDemand(
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
 
 /**
+ * The cheap part of `surgeDue` (runs every second, so no window is copied): the newest sample is fresh and its
+ * arrivals are a step of `surgeRatio` over the scale-up window's mean, or requests are queued. A step in demand
+ * is a step in arrivals or in service time; only then is the per-sample demand worth computing.
+ */
+export function surgePossible(input: DecisionInput, cfg: EngineConfig): boolean {
+  const { history, nowMs, state } = input;
+  const latest = history[history.length - 1];
+  if (latest === undefined || latest.atMs < nowMs - cfg.stalenessMs) return false;
+  if (state.unschedulableReplicas > 0) return false;
+  let arrivals = 0;
+  let n = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const smp = history[i];
+    if (smp === undefined || smp.atMs <= nowMs - cfg.scaleUpWindowMs) break;
+    if (smp.atMs > nowMs) continue;
+    arrivals += smp.arrivals;
+    n++;
+  }
+  const meanArrivals = n > 0 ? arrivals / n : 0;
+  return latest.arrivals >= cfg.surgeRatio * meanArrivals || latest.queued !== 0;
+}
+
+/**
  * Between cycles: true when the newest sample is a step (see `estimateDemand`) that needs more replicas
  * than asked for. Then the horizontal decision runs at once instead of at its next 5 s tick, like
  * Knative's poke of the decider, so a spike costs one sample of delay, not up to a cycle.
@@ -123,16 +146,8 @@ export function surgeDue(
   fit: { readonly a: number; readonly b: number } | undefined,
 ): boolean {
   const { history, nowMs, state } = input;
-  const latest = history[history.length - 1];
-  if (latest === undefined || latest.atMs < nowMs - cfg.stalenessMs) return false;
-  if (state.unschedulableReplicas > 0) return false;
+  if (!surgePossible(input, cfg)) return false;
   const up = windowOf(history, nowMs, cfg.scaleUpWindowMs);
-  // Cheap pre-check on arrivals (called every second): a step in demand is a step in arrivals or in
-  // service time; only then is the per-sample demand worth computing.
-  let arrivals = 0;
-  for (const smp of up) arrivals += smp.arrivals;
-  const meanArrivals = up.length > 0 ? arrivals / up.length : 0;
-  if (latest.arrivals < cfg.surgeRatio * meanArrivals && latest.queued === 0) return false;
   const u = cfg.targetUtilization;
   const sAtTarget = fit !== undefined ? fit.a + fit.b * u * c : undefined;
   const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, fit), cfg.backlogDrainMs);

@@ -181,7 +181,12 @@ export interface Decision {
   readonly concurrencyMessage: string;
   /** Concurrency (in-flight + queued, or estimated demand) the horizontal axis used; undefined without data. */
   readonly observedConcurrency: number | undefined;
-  /** When the engine next wants to run, ms on the caller's clock. */
+  /** When the engine next wants to run, ms on the caller's clock: the next sample (a step in demand is acted on at once). */
   readonly nextRunAtMs: number;
+  /**
+   * The next regular run (5 s horizontal / 30 s vertical cadence). Between `nextRunAtMs` and this, a call
+   * only matters when `decisionNeeded` says so.
+   */
+  readonly regularRunAtMs: number;
   readonly memory: EngineMemory;
 }

@@ -15,11 +15,15 @@ export class MemoryKubeApi implements KubeApi {
   readonly #se: ServingEndpoint[];
   readonly #deployments: V1Deployment[];
   readonly #slices: V1EndpointSlice[];
+  readonly #seByKey: Map<string, ServingEndpoint>;
+  readonly #deploymentByKey: Map<string, V1Deployment>;
 
   constructor(se: ServingEndpoint[], deployments: V1Deployment[], slices: V1EndpointSlice[]) {
     this.#se = se;
     this.#deployments = deployments;
     this.#slices = slices;
+    this.#seByKey = new Map(se.map((x) => [`${x.metadata.namespace}/${x.metadata.name}`, x]));
+    this.#deploymentByKey = new Map(deployments.map((x) => [`${x.metadata?.namespace}/${x.metadata?.name}`, x]));
   }
 
   readonly watch = {
@@ -39,7 +43,7 @@ export class MemoryKubeApi implements KubeApi {
   /** Applies the replica count to the generated Deployment at once (as if every pod started immediately). */
   patchDeploymentScale = async (namespace: string, name: string, replicas: number): Promise<void> => {
     this.writes.scale += 1;
-    const d = this.#deployments.find((x) => x.metadata?.namespace === namespace && x.metadata?.name === name);
+    const d = this.#deploymentByKey.get(`${namespace}/${name}`);
     if (d?.spec === undefined) return;
     d.spec.replicas = replicas;
     d.status = { ...d.status, replicas, updatedReplicas: replicas, readyReplicas: replicas };
@@ -47,7 +51,7 @@ export class MemoryKubeApi implements KubeApi {
   /** Applies the status to the generated object at once (what the API server and the watch would show). */
   patchServingEndpointStatus = async (namespace: string, name: string, status: ServingEndpoint["status"]): Promise<void> => {
     this.writes.status += 1;
-    const se = this.#se.find((x) => x.metadata.namespace === namespace && x.metadata.name === name);
+    const se = this.#seByKey.get(`${namespace}/${name}`);
     if (se !== undefined) (se as { status?: ServingEndpoint["status"] }).status = status;
   };
   createEvent = async (): Promise<void> => void (this.writes.events += 1);

@@ -9,8 +9,8 @@ import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import { validateServingEndpoint } from "../crd/validate.ts";
 import { toEndpointSpec } from "../crd/to-engine-spec.ts";
 import type { ServingEndpoint, ServingEndpointStatus } from "../crd/types.ts";
-import { decide, defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
-import type { EndpointSample, EngineMemory, PodSample } from "../engine/types.ts";
+import { decide, decisionNeeded, defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
+import type { EndpointSample, EndpointSpec, EngineMemory, PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";
 import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount, splitReplicas } from "./cluster-state.ts";
 import type { ControllerConfig } from "./config.ts";
@@ -32,6 +32,8 @@ interface EndpointState {
   history: EndpointSample[];
   memory: EngineMemory | undefined;
   nextRunAtMs: number;
+  /** The engine's next regular (5 s / 30 s) run; between runs `decisionNeeded` says when a call matters. */
+  regularRunAtMs: number;
   degradedUntilMs: number;
   noAddressSinceMs: number | undefined;
   lastStatus: ServingEndpointStatus | undefined;
@@ -41,8 +43,20 @@ interface EndpointState {
   podsAtMs: number;
   /** Load-only status changes (QPS, observed concurrency, reasons) are looked at from this time on. */
   statusCheckAtMs: number;
+  /** Derived views of this endpoint's objects, reused while the objects are the same (watch events replace them). */
+  derived: Derived | undefined;
   /** The cycle that last saw this endpoint (states of deleted endpoints are dropped). */
   seenCycle: number;
+}
+
+/** What `#reconcile` derives from the endpoint's objects; recomputed only when one of them is replaced. */
+interface Derived {
+  readonly se: ServingEndpoint;
+  readonly deployments: readonly V1Deployment[];
+  readonly slices: readonly V1EndpointSlice[];
+  readonly targets: ReturnType<typeof resolveTargets>;
+  readonly spec: EndpointSpec;
+  readonly addressed: number;
 }
 
 /** Once a load-only status write is allowed but not needed, look again after this long (not every cycle). */
@@ -231,6 +245,7 @@ export class ApaController {
         // Spread first decisions (and so every later one) over a horizontal interval, so 10,000 endpoints do
         // not all run the engine in the same cycle.
         nextRunAtMs: nowMs + (hashOf(key) % (this.#d.engineConfig ?? defaultEngineConfig).horizontalIntervalMs),
+        regularRunAtMs: 0,
         degradedUntilMs: 0,
         noAddressSinceMs: undefined,
         lastStatus: undefined,
@@ -239,6 +254,7 @@ export class ApaController {
         lastDegraded: false,
         podsAtMs: Number.NEGATIVE_INFINITY,
         statusCheckAtMs: Number.NEGATIVE_INFINITY,
+        derived: undefined,
         seenCycle: this.cycles,
       };
       this.#state.set(key, st);
@@ -282,12 +298,17 @@ export class ApaController {
       const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: "InvalidSpec", message: st.validated.error }, iso, gen);
       return this.#writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
     }
-    const targets = resolveTargets(se, myDeployments);
+    let dv = st.derived;
+    if (dv === undefined || dv.se !== se || dv.deployments !== myDeployments || dv.slices !== mySlices) {
+      dv = { se, deployments: myDeployments, slices: mySlices, targets: resolveTargets(se, myDeployments), spec: toEndpointSpec(se.spec), addressed: slicePodCount(se, mySlices) };
+      st.derived = dv;
+    }
+    const targets = dv.targets;
     if (!targets.ok) {
       const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: targets.reason, message: targets.message }, iso, gen);
       return this.#writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
     }
-    const addressed = slicePodCount(se, mySlices);
+    const addressed = dv.addressed;
     const current = targets.targets.reduce((n, t) => n + (t.deployment.spec?.replicas ?? 0), 0);
     if (addressed >= current) st.noAddressSinceMs = undefined;
     else st.noAddressSinceMs ??= nowMs;
@@ -301,7 +322,10 @@ export class ApaController {
       unschedulableAfterMs: config.unschedulableAfterMs,
     });
     const degraded = problem ?? (nowMs < st.degradedUntilMs ? `metrics recovered less than ${config.failStaticRecoveryMs} ms ago` : undefined);
-    const due = nowMs >= st.nextRunAtMs || this.#d.decideEveryCycle === true;
+    const engineConfig = this.#d.engineConfig ?? defaultEngineConfig;
+    const due =
+      this.#d.decideEveryCycle === true ||
+      (nowMs >= st.nextRunAtMs && decisionNeeded({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, st.regularRunAtMs, engineConfig));
     const last = st.lastStatus;
     const quiet = (d: number, t: number, scaledAt: string | undefined): boolean =>
       last !== undefined &&
@@ -324,11 +348,12 @@ export class ApaController {
     const previous = st.lastStatus ?? se.status;
     if (due) {
       const e0 = performance.now();
-      const d = decide({ spec: toEndpointSpec(se.spec), state, history: st.history, memory: st.memory, nowMs }, this.#d.engineConfig ?? defaultEngineConfig);
+      const d = decide({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, engineConfig);
       this.lastCycle.engineMs += performance.now() - e0;
       this.lastCycle.engineCalls += 1;
       st.memory = d.memory;
       st.nextRunAtMs = d.nextRunAtMs;
+      st.regularRunAtMs = d.regularRunAtMs;
       target = d.targetConcurrency;
       observed = d.observedConcurrency ?? observed;
       desired = d.desiredReplicas;
