@@ -39,15 +39,16 @@ const opts = new Command("bench:controller")
   .option("--endpoints <n>", "endpoints", intOption("--endpoints", 0, 1_000_000_000), 10_000)
   .option("--pods <n>", "pods per endpoint", intOption("--pods", 0, 1_000_000_000), 10)
   .option("--gateways <n>", "gateway replicas (pages per cycle)", intOption("--gateways", 0, 1_000_000_000), 1)
-  .option("--warmup <n>", "warm-up cycles (fill the engine's 300 s history and let the first scale-down wave pass; lean pages)", intOption("--warmup", 0, 1_000_000_000), 420)
+  .option("--warmup <n>", "warm-up cycles (fill the engine's 300 s history and let the first scale-down wave pass)", intOption("--warmup", 0, 1_000_000_000), 420)
   .option("--cycles <n>", "measured cycles per mode", intOption("--cycles", 0, 1_000_000_000), 10)
   .option("--skip-library", "skip the library-parser baseline")
   .option("--out <path>", "markdown report", "docs/benchmarks/controller.md")
   .parse()
   .opts<{ endpoints: number; pods: number; gateways: number; warmup: number; cycles: number; skipLibrary?: boolean; out: string }>();
 
-// Page rendering (the gateway's work) leaves ~50 MB of garbage per page; collect it before each measured cycle
-// so its GC is not billed to the controller. The cycle's own garbage is still collected (and counted) during it.
+// Page rendering (the gateway's work) leaves garbage (~3 MB per CSV page, ~50 MB for the promex one); collect it
+// before each measured cycle so its GC is not billed to the controller. The cycle's own garbage is still collected
+// (and counted) during it.
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
