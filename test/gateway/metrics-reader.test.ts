@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import {
-  GatewayMetricsTracker, parseBackendPage, sampleFromReadings, sumReplicaSamples, type BackendStats,
+  GatewayMetricsTracker, parseBackendPage, parseGatewayPage, sampleFromReadings, sumReplicaSamples, type BackendStats,
 } from "../../controller/src/gateway/metrics-reader.ts";
 
 const fixture = (name: string): string =>
@@ -164,4 +164,19 @@ test("scanner agrees with the maintained parser, including escaped label values 
       }
     },
   ), { numRuns: 200 });
+});
+
+test("tracker with one replica per endpoint gives what summing that one sample gives, stamped with the query time", () => {
+  const csv = readFileSync(new URL("../fixtures/haproxy/show-stat-after.csv", import.meta.url), "utf8");
+  const before = readFileSync(new URL("../fixtures/haproxy/show-stat-under-load.csv", import.meta.url), "utf8");
+  const t = new GatewayMetricsTracker();
+  t.ingestPage("gw", before, 1000);
+  t.ingestPage("gw", csv, 2000);
+  const got = t.samples(2500, 5000).get("ep1");
+  const prev = parseGatewayPage(before).get("be_ep1");
+  const cur = parseGatewayPage(csv).get("be_ep1");
+  assert.ok(got && cur);
+  const want = sumReplicaSamples([sampleFromReadings(prev, cur, 2000, 1000)], 2500);
+  assert.deepEqual(got, { sample: want, reportingReplicas: 1, knownReplicas: 1 });
+  assert.equal(got.sample.atMs, 2500);
 });

@@ -315,7 +315,8 @@ export class GatewayMetricsTracker {
    * Endpoints with no fresh reading are absent (the engine then fails static).
    */
   samples(atMs: number, maxAgeMs: number): Map<string, GatewayEndpointSample> {
-    const perEndpoint = new Map<string, EndpointSample[]>();
+    // One replica per endpoint is the common case: kept as the bare sample, summed only when a second comes.
+    const perEndpoint = new Map<string, EndpointSample | EndpointSample[]>();
     for (const r of this.replicas.values()) {
       if (atMs - r.atMs > maxAgeMs) continue;
       const intervalMs = r.prevAtMs === undefined ? 1000 : r.atMs - r.prevAtMs;
@@ -323,15 +324,22 @@ export class GatewayMetricsTracker {
         const endpoint = this.endpointOf(proxy);
         if (endpoint === undefined) continue;
         const s = sampleFromReadings(r.prev?.get(proxy), cur, r.atMs, intervalMs);
-        const list = perEndpoint.get(endpoint);
-        if (list === undefined) perEndpoint.set(endpoint, [s]); else list.push(s);
+        const seen = perEndpoint.get(endpoint);
+        if (seen === undefined) perEndpoint.set(endpoint, s);
+        else if (Array.isArray(seen)) seen.push(s);
+        else perEndpoint.set(endpoint, [seen, s]);
       }
     }
     const out = new Map<string, GatewayEndpointSample>();
-    for (const [endpoint, list] of perEndpoint) {
-      const sample = sumReplicaSamples(list, atMs);
-      if (sample !== undefined) {
-        out.set(endpoint, { sample, reportingReplicas: list.length, knownReplicas: this.replicas.size });
+    const knownReplicas = this.replicas.size;
+    for (const [endpoint, seen] of perEndpoint) {
+      if (Array.isArray(seen)) {
+        const sample = sumReplicaSamples(seen, atMs);
+        if (sample !== undefined) out.set(endpoint, { sample, reportingReplicas: seen.length, knownReplicas });
+      } else {
+        // The sample was made above for this call alone: stamping it with the query time changes no one else's.
+        (seen as { atMs: number }).atMs = atMs;
+        out.set(endpoint, { sample: seen, reportingReplicas: 1, knownReplicas });
       }
     }
     return out;

@@ -3,13 +3,14 @@
  * `BackendStats` the Prometheus exporter page gives (metrics-reader.ts). Pure: text in, numbers out.
  *
  * The CSV is the page the controller scrapes by default (through the gateway agent's `GET /stats`): at 10,000
- * backends it is ~20× smaller than `/metrics?scope=backend` and ~10× cheaper to read (docs/gateway.md).
+ * backends it is ~20× smaller than `/metrics?scope=backend`, ~5× cheaper for HAProxy to write and 10–15×
+ * cheaper to read (docs/gateway.md).
  *
  * Why hand-written and not a CSV library: the input is one fixed machine format (HAProxy never quotes and
- * never escapes; a header line names the columns), only 16 of its ~130 columns are needed, and the reader
- * runs every second on multi-megabyte pages. A general CSV parser would split and allocate every field of
- * every row; this one walks each backend row once with `indexOf` and turns the needed fields into numbers
- * from their character codes, allocating only the proxy name.
+ * never escapes; a header line names the columns), 17 of its 128 columns are read, and the reader runs every
+ * second on multi-megabyte pages. A general CSV parser would split and allocate every field of every row;
+ * this one walks each backend row once by character codes up to the `mode` column, turns the needed fields
+ * into numbers as it passes them, and allocates only the proxy name.
  */
 import type { BackendStats } from "./backend-stats.ts";
 
