@@ -52,6 +52,8 @@ export interface Load {
   readonly pod?: Omit<PodSample, "ready">;
   /** In-flight override (default: Little's law, capped by nothing). */
   readonly inFlight?: number;
+  /** Completions over the latency objective (`EndpointSample.overObjective`); absent by default. */
+  readonly overObjective?: number;
 }
 
 /** One 1 s sample ending at `atMs`. */
@@ -72,6 +74,7 @@ export function sample(atMs: number, l: Load): EndpointSample {
     serviceTimeMs: l.serviceMs,
     latencyP50Ms: l.p50Ms ?? l.serviceMs,
     latencyP99Ms: l.p99Ms ?? l.serviceMs * 1.5,
+    ...(l.overObjective !== undefined ? { overObjective: l.overObjective } : {}),
     pods,
   };
 }

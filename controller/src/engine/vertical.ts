@@ -21,7 +21,8 @@ import {
   type ProfilePoint,
   type ResourceKey,
 } from "./profile.ts";
-import { covers, cpuSaturation, statsOf, windowOf, type WindowStats } from "./signals.ts";
+import { covers, cpuSaturation, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
+import { accumulateTail, readTail, readTailCounts, tailInFlight, targetForInFlight, writeTail, type TailCounts } from "./tail.ts";
 import type { ConcurrencyReason, DecisionInput, EndpointSpec, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
@@ -45,6 +46,10 @@ export interface VerticalResult {
   readonly lastChangeDir: number;
   readonly ceiling: number | undefined;
   readonly ceilingUntilMs: number | undefined;
+  /** Requests over the objective counted at the current target (see tail.ts). */
+  readonly tail: TailCounts | undefined;
+  /** After a cut for requests over the objective: raises stay at or below it until the count is calm. */
+  readonly tailCeil: number | undefined;
 }
 
 /**
@@ -103,6 +108,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     lastChangeDir: extra["lastChangeDir"] ?? 0,
     ceiling: extra["ceiling"],
     ceilingUntilMs: extra["ceilingUntilMs"],
+    tail: readTail(extra),
+    tailCeil: extra["tailCeil"],
   };
   const current = state.targetConcurrency;
   if (!(Number.isFinite(current) && current > 0)) {
@@ -229,13 +236,35 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, fraction) ?? Infinity;
     if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
+  // Requests over the objective (tail.ts): cut to where the count would fit the budget; bound raises
+  // by where it would reach it. The pod's latency model: the fitted line of a batching pod, else the
+  // measured service time, shrinking in proportion below the measured in-flight (processor sharing).
+  const budget = 1 - cfg.sloTargetAttainment;
+  const tailCounts = spec.sloP99Ms !== undefined ? accumulateTail(base.tail, samples, current, state.readyReplicas, cfg.podP99MaxQueueFraction, budget, cfg.overObjectiveMinExpected) : undefined;
+  const reading = readTailCounts(tailCounts, budget, cfg.overObjectiveMinExpected, cfg.overObjectiveRaiseBand);
+  let tailCeil = base.tailCeil;
+  if (reading !== undefined && spec.sloP99Ms !== undefined) {
+    const model = isBatching(rt) ? (fit !== undefined ? { at: (v: number) => fit.a + fit.b * v, min: fit.a + fit.b } : undefined) : { at: (v: number) => predictServiceMs(s, reading.x, v, s0), min: s0 };
+    const xAt = (goal: number) => (model !== undefined && podP99 !== undefined ? tailInFlight(reading, goal, podP99, spec.sloP99Ms!, model.at, model.min) : undefined);
+    const name = `requests over the objective ${(reading.fraction * 100).toFixed(3)}% / budget ${(budget * 100).toFixed(3)}%`;
+    // Aim at the middle of the hysteresis band (as the p99 signal does), both when cutting and when bounding a raise.
+    const goal = (budget * (1 + cfg.overObjectiveRaiseBand)) / 2;
+    const xCut = reading.ratio >= reading.cutAt ? xAt(goal) : undefined;
+    const suggest = xCut !== undefined && model !== undefined ? targetForInFlight(current, reading.x, xCut, model.at, cfg.overObjectiveMaxStep) : undefined;
+    // Without a latency model that says a lower concurrency shortens the tail, the count only holds raises.
+    signals.push({ name, value: reading.ratio, cut: suggest !== undefined ? reading.cutAt : Infinity, raise: reading.raiseAt, suggest: suggest ?? current, needsLoad: true });
+    if (reading.ratio <= reading.raiseAt) tailCeil = undefined;
+    // A raise reads the curve between the p99 and the objective (an interpolation): no step bound.
+    const xBound = reading.ratio < 1 ? xAt(goal) : undefined;
+    if (xBound !== undefined && model !== undefined) caps.push({ name: `requests over the objective reach ${(goal * 100).toFixed(3)}% at ~${f2(xBound)} in flight`, x: targetForInFlight(current, reading.x, xBound, model.at, Infinity), fitted: false });
+  }
   const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
   const cap = lowest(caps);
   const capC = cap !== undefined ? Math.max(lo, Math.round(cap.x)) : undefined;
   const hardCap = lowest(caps.filter((c2) => c2.fitted));
   const hardC = hardCap !== undefined ? Math.max(lo, Math.round(hardCap.x)) : undefined;
 
-  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee, unchanged: false };
+  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee, unchanged: false, tail: tailCounts, tailCeil };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
   // Latency and compute stress at under one request in flight per pod is not caused by concurrency
   // (a slow request, the tail of a drain): cutting the limit would not relieve it.
@@ -270,6 +299,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
       // Raises stay below the middle of the cut for a while: the level that hurt, and just under it, are not retried at once.
       ceiling: over.length > 0 ? Math.ceil((current + t) / 2) : base.ceiling,
       ceilingUntilMs: over.length > 0 ? nowMs + cfg.ceilingHoldMs : base.ceilingUntilMs,
+      tailCeil: over.some((g) => g.name.startsWith("requests over the objective")) ? t : tailCeil,
     };
   }
 
@@ -298,6 +328,10 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   if (base.ceiling !== undefined && base.ceilingUntilMs !== undefined && nowMs < base.ceilingUntilMs && t >= base.ceiling) {
     t = base.ceiling - 1;
     limits.push(`stress seen at ${base.ceiling} until ${base.ceilingUntilMs} ms`);
+  }
+  if (tailCeil !== undefined && t > tailCeil) {
+    t = tailCeil;
+    limits.push(`requests over the objective were over the budget above ${tailCeil}`);
   }
   t = clampInt(t, lo, hi);
   if (t <= current) {
@@ -340,6 +374,7 @@ export function verticalExtra(v: VerticalResult): Record<string, number> {
   if (v.cpuKnee !== undefined) out["cpuKnee"] = v.cpuKnee;
   if (v.ceiling !== undefined) out["ceiling"] = v.ceiling;
   if (v.ceilingUntilMs !== undefined) out["ceilingUntilMs"] = v.ceilingUntilMs;
-  return out;
+  if (v.tailCeil !== undefined) out["tailCeil"] = v.tailCeil;
+  return { ...out, ...writeTail(v.tail) };
 }
 
