@@ -113,6 +113,24 @@ describe("vertical: requests over the objective", () => {
       if (want.message) assert.match(d.concurrencyMessage, want.message);
     });
   }
+  it("a calm count lifts the ceiling by one step only", () => {
+    // 3990 + 20 000 counted, 10 late: 0.042% ≪ 0.08%; one step is +10% throughput per pod from 40
+    const d = decide(input(0, { ...before, to: 10, tailCeil: 40 }));
+    const ceil = d.memory.extra?.["tailCeil"];
+    assert.ok(ceil !== undefined && ceil > 40 && ceil <= 48, String(ceil));
+  });
+  it("an I/O pod (flat service time): the count is not concurrency's doing, no cut", () => {
+    const io: DecisionInput = {
+      spec: spec({ runtime: "custom", sloP99Ms: 2000 }),
+      state: state({ readyReplicas: 20, desiredReplicas: 20, targetConcurrency: 40 }),
+      history: samples(now - 300_000, now, () => ({ qps: 1200, serviceMs: 500, readyPods: 20, inFlight: 600, p50Ms: 450, p99Ms: 1500, overObjective: 5 })),
+      memory: memory(0, { lastVerticalAtMs: now - 30_000, lastHorizontalAtMs: now - 1000, baselineServiceMs: 500, extra: { px10: 30, ps10: 500, tn: 50_000, to: 200, tx: 1_500_000, tc: 40, tp: 20 } }),
+      nowMs: now,
+    };
+    const d = decide(io);
+    assert.notEqual(d.concurrencyReason, "StressCut", d.concurrencyMessage);
+    assert.doesNotMatch(d.concurrencyMessage, /requests over the objective/);
+  });
   it("after a cut, raises stay at or below the cut's target until the count is calm", () => {
     const d = decide(input(undefined, { tailCeil: 36 }));
     assert.ok(d.targetConcurrency <= 40);

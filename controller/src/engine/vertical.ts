@@ -48,7 +48,7 @@ export interface VerticalResult {
   readonly ceilingUntilMs: number | undefined;
   /** Requests over the objective counted at the current target (see tail.ts). */
   readonly tail: TailCounts | undefined;
-  /** After a cut for requests over the objective: raises stay at or below it until the count is calm. */
+  /** After a cut for requests over the objective: raises stay at or below it; a calm count lifts it one step. */
   readonly tailCeil: number | undefined;
 }
 
@@ -237,26 +237,32 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
   // Requests over the objective (tail.ts): cut to where the count would fit the budget; bound raises
-  // by where it would reach it. The pod's latency model: the fitted line of a batching pod, else the
-  // measured service time, shrinking in proportion below the measured in-flight (processor sharing).
+  // by where it would reach it. The pod's latency model: the fitted line of a batching pod; else, once
+  // latency has inflated (processor sharing), the service time in proportion to in-flight. Where the
+  // service time does not grow with in-flight, the tail is not concurrency's doing and the count is
+  // left to the horizontal axis and the user.
   const budget = 1 - cfg.sloTargetAttainment;
   const tailCounts = spec.sloP99Ms !== undefined ? accumulateTail(base.tail, samples, current, state.readyReplicas, cfg.podP99MaxQueueFraction, budget, cfg.overObjectiveMinExpected) : undefined;
   const reading = readTailCounts(tailCounts, budget, cfg.overObjectiveMinExpected, cfg.overObjectiveRaiseBand);
   let tailCeil = base.tailCeil;
-  if (reading !== undefined && spec.sloP99Ms !== undefined) {
-    const model = isBatching(rt) ? (fit !== undefined ? { at: (v: number) => fit.a + fit.b * v, min: fit.a + fit.b } : undefined) : { at: (v: number) => predictServiceMs(s, reading.x, v, s0), min: s0 };
-    const xAt = (goal: number) => (model !== undefined && podP99 !== undefined ? tailInFlight(reading, goal, podP99, spec.sloP99Ms!, model.at, model.min) : undefined);
-    const name = `requests over the objective ${(reading.fraction * 100).toFixed(3)}% / budget ${(budget * 100).toFixed(3)}%`;
+  const model = isBatching(rt)
+    ? fit !== undefined ? { at: (v: number) => fit.a + fit.b * v, min: fit.a + fit.b } : undefined
+    : inflation > cfg.inflationRaise && reading !== undefined ? { at: (v: number) => Math.max(s0, (s * v) / reading.x), min: s0 } : undefined;
+  if (reading !== undefined && spec.sloP99Ms !== undefined && model !== undefined && podP99 !== undefined) {
+    const slo = spec.sloP99Ms;
+    const xAt = (goal: number) => tailInFlight(reading, goal, podP99, slo, model.at, model.min);
     // Aim at the middle of the hysteresis band (as the p99 signal does), both when cutting and when bounding a raise.
     const goal = (budget * (1 + cfg.overObjectiveRaiseBand)) / 2;
-    const xCut = reading.ratio >= reading.cutAt ? xAt(goal) : undefined;
-    const suggest = xCut !== undefined && model !== undefined ? targetForInFlight(current, reading.x, xCut, model.at, cfg.overObjectiveMaxStep) : undefined;
-    // Without a latency model that says a lower concurrency shortens the tail, the count only holds raises.
-    signals.push({ name, value: reading.ratio, cut: suggest !== undefined ? reading.cutAt : Infinity, raise: reading.raiseAt, suggest: suggest ?? current, needsLoad: true });
-    if (reading.ratio <= reading.raiseAt) tailCeil = undefined;
-    // A raise reads the curve between the p99 and the objective (an interpolation): no step bound.
-    const xBound = reading.ratio < 1 ? xAt(goal) : undefined;
-    if (xBound !== undefined && model !== undefined) caps.push({ name: `requests over the objective reach ${(goal * 100).toFixed(3)}% at ~${f2(xBound)} in flight`, x: targetForInFlight(current, reading.x, xBound, model.at, Infinity), fitted: false });
+    const xGoal = xAt(goal);
+    const step = xGoal !== undefined ? targetForInFlight(current, reading.x, xGoal, model.at, cfg.overObjectiveMaxStep) : undefined;
+    const name = `requests over the objective ${(reading.fraction * 100).toFixed(3)}% / budget ${(budget * 100).toFixed(3)}%`;
+    signals.push({ name, value: reading.ratio, cut: step !== undefined && step < current ? reading.cutAt : Infinity, raise: reading.raiseAt, suggest: step ?? current, needsLoad: true });
+    // A calm count lifts the ceiling by one step toward the goal (the tail grows steeply with in-flight,
+    // so each step up is earned by a calm count at the level below), or removes it when nothing was late.
+    if (reading.ratio <= reading.raiseAt) {
+      const up = step !== undefined ? Math.max(current, Math.floor(step)) : undefined;
+      tailCeil = up === undefined ? undefined : Math.max(tailCeil ?? up, up);
+    }
   }
   const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
   const cap = lowest(caps);
@@ -331,8 +337,9 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   }
   if (tailCeil !== undefined && t > tailCeil) {
     t = tailCeil;
-    limits.push(`requests over the objective were over the budget above ${tailCeil}`);
+    limits.push(`requests over the objective: raises go one counted step at a time, now to ${tailCeil}`);
   }
+
   t = clampInt(t, lo, hi);
   if (t <= current) {
     return { ...next, target: current, reason: "Hold", message: `calm, but a raise is capped (${limits.join(", ") || `maximum ${hi}`}); ${state0}; keeping ${current}`, stressWindows: 0, calmWindows: calm };
