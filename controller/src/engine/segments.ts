@@ -7,8 +7,46 @@
  * few pods that were at the limit, then the many that took over — shows the range of in-flight the
  * profile needs to fit a line, instead of one blurred point.
  */
-import { binOf } from "./profile.ts";
-import type { EndpointSample } from "./types.ts";
+import type { EngineConfig } from "./config.ts";
+import { binOf, updateProfile, type ProfilePoint, type ResourceKey } from "./profile.ts";
+import { statsOf, type PodMeans } from "./signals.ts";
+import type { EndpointSample, RuntimeKind } from "./types.ts";
+
+type Resources = Partial<Record<ResourceKey, number>>;
+
+/** The hard resources the profile learns against in-flight (vLLM pre-allocates GPU memory: not one). */
+export function resourcesOf(p: PodMeans, rt: RuntimeKind): Resources {
+  const r: Resources = {};
+  if (p.memoryUtil !== undefined) r.memory = p.memoryUtil;
+  if (p.kvCacheUtil !== undefined) r.kv = p.kvCacheUtil;
+  if (p.gpuMemoryUtil !== undefined && rt !== "vllm") r.gpuMemory = p.gpuMemoryUtil;
+  return r;
+}
+
+/**
+ * Merge one vertical window into the profile: its whole-window means (`whole`), or, when it spans two
+ * operating points (see `operatingPoints`), each part's means, oldest first; a part needs its share of
+ * the window's minimum completions.
+ */
+export function learnWindow(
+  profile: readonly ProfilePoint[],
+  samples: readonly EndpointSample[],
+  whole: { readonly x: number; readonly s: number; readonly resources: Resources },
+  fallbackReady: number,
+  cfg: EngineConfig,
+  resources: (p: PodMeans) => Resources,
+): ProfilePoint[] {
+  const parts = operatingPoints(samples, fallbackReady);
+  if (parts.length === 1) return updateProfile(profile, whole.x, whole.s, whole.resources);
+  let out = [...profile];
+  for (const part of parts) {
+    const w = statsOf(part, cfg.sampleIntervalMs, fallbackReady);
+    if (w.perPodInFlight !== undefined && w.serviceMs !== undefined && w.completions >= cfg.minCompletionsPerWindow / parts.length) {
+      out = updateProfile(out, w.perPodInFlight, w.serviceMs, resources(w.pod));
+    }
+  }
+  return out;
+}
 
 function readyOf(s: EndpointSample, fallback: number): number {
   if (s.pods === undefined) return fallback;

@@ -16,13 +16,12 @@ import {
   profileAlpha,
   readProfile,
   resourceKeys,
-  updateProfile,
   writeProfile,
   type ProfilePoint,
   type ResourceKey,
 } from "./profile.ts";
-import { operatingPoints } from "./segments.ts";
-import { covers, cpuSaturation, statsOf, windowOf, type PodMeans, type WindowStats } from "./signals.ts";
+import { learnWindow, resourcesOf } from "./segments.ts";
+import { covers, cpuSaturation, statsOf, windowOf, type WindowStats } from "./signals.ts";
 import { accumulateTail, readTail, readTailCounts, tailInFlight, targetForInFlight, writeTail, type TailCounts } from "./tail.ts";
 import type { ConcurrencyReason, DecisionInput, EndpointSpec, RuntimeKind } from "./types.ts";
 
@@ -154,15 +153,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // Window means, not per-sample points: a sample's in-flight is an instant reading while its service
   // time and utilisations are averages over the second, and regressing on such noisy readings flattens
   // every fitted slope (errors in variables). Windows at different loads give the spread over time.
-  let profile = readProfile(extra);
-  const parts = operatingPoints(samples, state.readyReplicas);
-  for (const part of parts.length > 1 ? parts : []) {
-    const ws = statsOf(part, cfg.sampleIntervalMs, state.readyReplicas);
-    if (ws.perPodInFlight !== undefined && ws.serviceMs !== undefined && ws.completions >= cfg.minCompletionsPerWindow / parts.length) {
-      profile = updateProfile(profile, ws.perPodInFlight, ws.serviceMs, resourcesOf(ws.pod, rt));
-    }
-  }
-  if (parts.length === 1) profile = updateProfile(profile, x, s, resources);
+  const profile = learnWindow(readProfile(extra), samples, { x, s, resources }, state.readyReplicas, cfg, (pm) => resourcesOf(pm, rt));
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const podP99 = w.p99Ms !== undefined ? Math.max(s, w.p99Ms - (w.queueMs ?? 0)) : undefined;
@@ -375,15 +366,6 @@ function refinementWait(current: number, t: number, lastChangeAtMs: number | und
   if (Math.abs(t - current) >= cfg.refineFraction * current || lastChangeAtMs === undefined) return undefined;
   const at = lastChangeAtMs + cfg.refineIntervalMs;
   return nowMs < at ? at : undefined;
-}
-
-/** The hard resources the profile learns against in-flight (vLLM pre-allocates GPU memory: not one). */
-function resourcesOf(p: PodMeans, rt: RuntimeKind): Partial<Record<ResourceKey, number>> {
-  const r: Partial<Record<ResourceKey, number>> = {};
-  if (p.memoryUtil !== undefined) r.memory = p.memoryUtil;
-  if (p.kvCacheUtil !== undefined) r.kv = p.kvCacheUtil;
-  if (p.gpuMemoryUtil !== undefined && rt !== "vllm") r.gpuMemory = p.gpuMemoryUtil;
-  return r;
 }
 
 /** Carry the vertical state into the engine memory's `extra` map. */
