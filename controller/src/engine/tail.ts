@@ -47,7 +47,8 @@ export function writeTail(t: TailCounts | undefined): Record<string, number> {
  * reports `overObjective` and completed requests, answered no 429, and its mean queue time is at most
  * `maxQueueFraction` of its service time: requests late because they queued at the gateway are the
  * horizontal axis's business, not the pod's. Counts are halved once the budget predicts
- * `4 × minExpected` of them (a slow forgetting: the load mix drifts).
+ * `16 × minExpected` of them (a slow forgetting: the load mix drifts; more would keep a rate 10% over
+ * the budget within one standard deviation for ever).
  */
 export function accumulateTail(
   prev: TailCounts | undefined,
@@ -80,7 +81,7 @@ export function accumulateTail(
     n += s.completions;
     over += Math.min(s.overObjective, s.completions);
     xSum += (s.inFlight / ready) * s.completions;
-    if (n * budget > 4 * minExpected) {
+    if (n * budget > 16 * minExpected) {
       n /= 2;
       over /= 2;
       xSum /= 2;
@@ -121,9 +122,10 @@ export function readTailCounts(t: TailCounts | undefined, budget: number, minExp
  * pod p99 (1% over) and the objective (`fraction` over) the curve is taken as a power law (a straight
  * line on log-log axes), whose slope k = ln(0.01/fraction) / ln(objective/p99) gives the stretch:
  * S(x')/S(x) = (fraction/goal)^(−1/k). `serviceAt` is the pod's latency model (non-decreasing);
- * `minService` the least it can be (one request alone). Searched within [0, 4x]. Undefined when nothing
- * was over the objective (no slope), the p99 is not below the objective (the p99 signal's case), or the
- * service time cannot get low enough (the tail is not concurrency's doing).
+ * `minService` the least it can be (one request alone). Searched within [0, 4x]; a goal below the least
+ * service time gives the lowest in-flight. Undefined when nothing was over the objective (no slope), the
+ * p99 is not below the objective (the p99 signal's case), or the service time is already at its least
+ * (the tail is not concurrency's doing).
  */
 export function tailInFlight(
   reading: TailReading,
@@ -136,8 +138,10 @@ export function tailInFlight(
   const f = reading.fraction;
   if (!(f > 0) || f >= 0.01 || !(podP99Ms < objectiveMs) || !(goal > 0)) return undefined;
   const k = Math.log(0.01 / f) / Math.log(objectiveMs / podP99Ms);
-  const want = serviceAt(reading.x) * (goal / f) ** (1 / k);
-  if (!(want > minService * 1.0001)) return undefined;
+  const now = serviceAt(reading.x);
+  if (!(now > minService * 1.0001)) return undefined;
+  // Below the least service time the pod can reach, go as low as it goes (a step bound follows).
+  const want = Math.max(now * (goal / f) ** (1 / k), minService * 1.0001);
   let lo = 0;
   let hi = 4 * reading.x;
   if (serviceAt(hi) <= want) return hi;
