@@ -37,12 +37,19 @@ export function controllerContract(): ControllerContract {
 }
 
 /**
- * Controller flags (controller/src/kube/config.ts): scrape the gateway pods behind the gateway metrics Service,
- * read GPU / vLLM / Triton metrics from Prometheus when the stack has it.
+ * Controller flags (controller/src/kube/config.ts): scrape the gateway pods behind the gateway metrics Service
+ * at `gatewayPage` (the agent's `/stats` CSV), read GPU / vLLM / Triton metrics from Prometheus when the stack
+ * has it.
  */
-export function controllerArgs(opts: { gatewayMetricsService: string; prometheusUrl?: string }): string[] {
+export function controllerArgs(opts: {
+  gatewayMetricsService: string;
+  gatewayPage: { readonly port: number; readonly path: string };
+  prometheusUrl?: string;
+}): string[] {
   return [
     "--gateway-service", `${PLATFORM.gatewayNamespace}/${opts.gatewayMetricsService}`,
+    "--gateway-metrics-port", String(opts.gatewayPage.port),
+    "--gateway-metrics-path", opts.gatewayPage.path,
     "--warm-pool-namespace", PLATFORM.systemNamespace,
     ...(opts.prometheusUrl !== undefined ? ["--prometheus-url", opts.prometheusUrl] : []),
   ];

@@ -5,21 +5,28 @@
  *   127.0.0.1 (which checks the key's hash and its endpoint scope);
  * - `gateway-agent`: the gateway agent (controller image), which runs the routing HAProxy (per-pod limits, queue,
  *   429s, API keys) as its child and keeps it in sync with the cluster.
- * Plus the LoadBalancer Service, a metrics Service (the controller scrapes the gateway pods through its
- * EndpointSlices; Prometheus through a ServiceMonitor), PDB and an HPA on CPU.
+ * Plus the LoadBalancer Service, a metrics Service (the controller finds the gateway pods through its
+ * EndpointSlices and reads each pod's `/stats` — HAProxy's backend CSV — on the agent's health port; Prometheus
+ * scrapes HAProxy's exporter through a ServiceMonitor), PDB and an HPA on CPU.
  */
 import { imageRef } from "../images.ts";
 import { burstableResources, restrictedContainerSecurity, restrictedPodSecurity } from "../k8s/pod-security.ts";
 import { type KubeObject, PLATFORM } from "../types.ts";
 import { GATEWAY_AGENT_SA } from "../controller/controller-contract.ts";
+import { STATS_PATH } from "../../controller/src/gateway/stats-route.ts";
 
 export const GATEWAY_NAME = "gateway";
 /** ConfigMap holding the TLS front's haproxy.cfg. */
 export const TLS_PROXY_CONFIGMAP = "haproxy-config";
 /** Service whose EndpointSlices list the gateway pods for the controller's scrape. */
 export const GATEWAY_METRICS_SERVICE = "gateway-metrics";
-/** Ports inside the pod (unprivileged: the pod runs as non-root). */
+/**
+ * Ports inside the pod (unprivileged: the pod runs as non-root). `metrics`: HAProxy's Prometheus exporter;
+ * `health`: the agent's HTTP server (/healthz, /readyz, its own /metrics, and /stats for the controller).
+ */
 export const GATEWAY_PORTS = { https: 8443, agentHttp: 8080, metrics: 8405, health: 8081 } as const;
+/** Path of HAProxy's backend CSV (`show stat -1 2 -1`) on the agent's health port: the controller's scrape. */
+export const GATEWAY_STATS_PATH = STATS_PATH;
 /** Where the pod mounts its files. */
 export const GATEWAY_PATHS = {
   tlsConfigDir: "/usr/local/etc/haproxy",
@@ -139,7 +146,13 @@ export function buildGatewayObjects(a: GatewaySpecArgs, apiKeysJson: string): Ku
     },
     {
       apiVersion: "v1", kind: "Service", metadata: meta(GATEWAY_METRICS_SERVICE),
-      spec: { type: "ClusterIP", selector: labels, ports: [{ name: "metrics", port: GATEWAY_PORTS.metrics, targetPort: "metrics", protocol: "TCP" }] },
+      spec: {
+        type: "ClusterIP", selector: labels,
+        ports: [
+          { name: "metrics", port: GATEWAY_PORTS.metrics, targetPort: "metrics", protocol: "TCP" },
+          { name: "stats", port: GATEWAY_PORTS.health, targetPort: "health", protocol: "TCP" },
+        ],
+      },
     },
     {
       // Clients reach the pod only through TLS; the agent's plain port stays pod-local in practice.
@@ -151,6 +164,11 @@ export function buildGatewayObjects(a: GatewaySpecArgs, apiKeysJson: string): Ku
           {
             from: [PLATFORM.systemNamespace, PLATFORM.monitoringNamespace].map((n) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } })),
             ports: [{ protocol: "TCP", port: GATEWAY_PORTS.metrics }],
+          },
+          {
+            // The controller's per-second scrape of /stats on the agent's HTTP server.
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": PLATFORM.systemNamespace } } }],
+            ports: [{ protocol: "TCP", port: GATEWAY_PORTS.health }],
           },
         ],
       },

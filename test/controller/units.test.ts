@@ -10,12 +10,13 @@ import { setCondition, statusNeedsWrite } from "../../controller/src/kube/status
 import { largestBurst, sizeWarmPools, type WarmPoolConfig } from "../../controller/src/kube/warm-pool.ts";
 
 describe("loadConfig", () => {
-  const base = ["--gateway-url", "http://gw:8405/metrics?scope=backend"];
+  const base = ["--gateway-url", "http://gw:8081/stats"];
   it("defaults", () => {
     const c = loadConfig(base, {}, { hostname: "pod-1" });
     assert.deepEqual(
-      { identity: c.identity, lease: c.leaseDurationMs, renew: c.renewDeadlineMs, retry: c.retryPeriodMs, sample: c.sampleIntervalMs, port: c.port, urls: c.gatewayUrls },
-      { identity: "pod-1", lease: 10_000, renew: 8000, retry: 2000, sample: 1000, port: 8080, urls: ["http://gw:8405/metrics?scope=backend"] },
+      { identity: c.identity, lease: c.leaseDurationMs, renew: c.renewDeadlineMs, retry: c.retryPeriodMs, sample: c.sampleIntervalMs, port: c.port, urls: c.gatewayUrls, page: [c.gatewayMetricsPort, c.gatewayMetricsPath] },
+      // The gateway page defaults to the agent's /stats (HAProxy's show stat CSV) on its HTTP port.
+      { identity: "pod-1", lease: 10_000, renew: 8000, retry: 2000, sample: 1000, port: 8080, urls: ["http://gw:8081/stats"], page: [8081, "/stats"] },
     );
     assert.ok(Object.isFrozen(c));
   });
@@ -93,9 +94,9 @@ describe("cluster state", () => {
       ] },
       { metadata: { namespace: "other" }, addressType: "IPv4", endpoints: [{ addresses: ["10.9.0.1"] }] },
     ];
-    assert.deepEqual(gatewayTargetsFromSlices(slices, "gw", 8405, "/metrics?scope=backend"), [
-      { id: "gw-a", url: "http://10.1.0.1:8405/metrics?scope=backend" },
-      { id: "gw-b", url: "http://10.1.0.2:8405/metrics?scope=backend" },
+    assert.deepEqual(gatewayTargetsFromSlices(slices, "gw", 8081, "/stats"), [
+      { id: "gw-a", url: "http://10.1.0.1:8081/stats" },
+      { id: "gw-b", url: "http://10.1.0.2:8081/stats" },
     ]);
   });
 });

@@ -3,7 +3,7 @@
  * per second, N ready pods at per-pod limit c serve arrivals with a service-time law S(x); the excess
  * queues and overflows as rejections. Good enough to close the loop around `decide` in unit tests.
  */
-import { decide, type EngineConfig } from "../../controller/src/engine/index.ts";
+import { decide, decisionNeeded, type EngineConfig } from "../../controller/src/engine/index.ts";
 import type {
   Decision,
   EndpointSample,
@@ -126,6 +126,8 @@ export interface PlantOptions {
   readonly lateFraction?: (x: number) => number;
   /** Engine memory to start from (e.g. a learned profile); default none (a fresh start). */
   readonly initialMemory?: EngineMemory;
+  /** Between regular runs, call `decide` only when `decisionNeeded` says so (what the controller does). @default false */
+  readonly gate?: boolean;
 }
 
 export interface Tick {
@@ -154,6 +156,7 @@ export function runPlant(o: PlantOptions): Tick[] {
   let backlog = 0;
   let mem: EngineMemory | undefined = o.initialMemory;
   let nextRunMs = 0;
+  let regularRunMs = 0;
   const history: EndpointSample[] = [];
   const ticks: Tick[] = [];
   const maxPods = o.maxPods ?? Infinity;
@@ -214,26 +217,19 @@ export function runPlant(o: PlantOptions): Tick[] {
       mem = undefined;
       nextRunMs = 0;
     }
-    if (tS * 1000 >= nextRunMs) {
-      const unsched = Math.max(0, desired - Math.min(desired, maxPods));
-      d = decide(
-        {
-          spec: o.spec,
-          state: {
-            desiredReplicas: desired,
-            readyReplicas: ready,
-            startingReplicas: starts.length,
-            unschedulableReplicas: unsched,
-            targetConcurrency: target,
-          },
-          history,
-          memory: mem,
-          nowMs: tS * 1000,
-        },
-        o.config,
-      );
+    const unsched = Math.max(0, desired - Math.min(desired, maxPods));
+    const input = {
+      spec: o.spec,
+      state: { desiredReplicas: desired, readyReplicas: ready, startingReplicas: starts.length, unschedulableReplicas: unsched, targetConcurrency: target },
+      history,
+      memory: mem,
+      nowMs: tS * 1000,
+    };
+    if (tS * 1000 >= nextRunMs && (o.gate !== true || decisionNeeded(input, regularRunMs, o.config))) {
+      d = decide(input, o.config);
       mem = d.memory;
       nextRunMs = d.nextRunAtMs;
+      regularRunMs = d.regularRunAtMs;
       target = d.targetConcurrency;
       const schedulable = Math.min(d.desiredReplicas, maxPods);
       while (ready + starts.length < schedulable) starts.push(tS + o.podStartS);

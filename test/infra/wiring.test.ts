@@ -47,6 +47,25 @@ for (const stack of EXAMPLE_STACKS) {
       assert.equal(cfg.port, 8080);
     });
 
+    it("the controller scrapes /stats on the agent's HTTP port, and the gateway NetworkPolicy admits it there", async () => {
+      const objs = kubeObjects(await evaluated(stack)).map((x) => x.obj);
+      const c = (objs.find((o) => o.kind === "Deployment" && o.metadata.name === "apa-controller")!.spec.template.spec.containers as Obj[])[0]!;
+      const cfg = loadConfig(c.args as string[], { POD_NAME: "apa-controller-0" }, { hostname: "h" }, () => {});
+      const gw = objs.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway")!;
+      const agent = (gw.spec.template.spec.containers as Obj[]).find((x) => x.name === "gateway-agent")!;
+      const args = agent.args as string[];
+      const healthPort = Number(args[args.indexOf("--health-port") + 1]);
+      assert.deepEqual([cfg.gatewayMetricsPort, cfg.gatewayMetricsPath], [healthPort, "/stats"]);
+      assert.ok((agent.ports as Obj[]).some((p) => p.name === "health" && p.containerPort === healthPort));
+      const svc = objs.find((o) => o.kind === "Service" && o.metadata.name === "gateway-metrics")!;
+      assert.ok((svc.spec.ports as Obj[]).some((p) => p.port === healthPort && p.targetPort === "health"), "gateway-metrics Service lists the stats port");
+      const np = objs.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "gateway-ingress")!;
+      const admits = (np.spec.ingress as Obj[]).some((rule) =>
+        (rule.ports as Obj[]).some((p) => p.port === healthPort) &&
+        (rule.from as Obj[] | undefined)?.some((f) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "autopilot-system"));
+      assert.ok(admits, "the controller's namespace may reach the agent's /stats port");
+    });
+
     it("the gateway agent accepts its command line and API-key file (fails only for want of a cluster)", async () => {
       const objs = kubeObjects(await evaluated(stack)).map((x) => x.obj);
       const agent = (objs.find((o) => o.kind === "Deployment" && o.metadata.name === "gateway")!.spec.template.spec.containers as Obj[]).find((c) => c.name === "gateway-agent")!;

@@ -30,7 +30,7 @@ function fakeDecide(script: Array<{ replicas: number; target: number }>, seen: D
     return {
       desiredReplicas: step.replicas, replicasReason: "Steady", replicasMessage: "scripted",
       targetConcurrency: step.target, concurrencyReason: "Hold", concurrencyMessage: "scripted",
-      observedConcurrency: undefined, nextRunAtMs: input.nowMs + 5000,
+      observedConcurrency: undefined, nextRunAtMs: input.nowMs + 5000, regularRunAtMs: input.nowMs + 5000,
       memory: { lastHorizontalAtMs: input.nowMs, lastVerticalAtMs: input.nowMs, sinceMs: 0, recommendations: [], calmWindows: 0, stressWindows: 0 },
     };
   };

@@ -3,8 +3,8 @@
  * bounds and the scale-to-zero rule. They hold on every path, including fail-static holds.
  */
 import type { EngineConfig } from "./config.ts";
-import { covers, windowOf } from "./signals.ts";
-import type { DecisionInput, EndpointSpec, ReplicaReason } from "./types.ts";
+import { windowCovered } from "./coverage.ts";
+import type { Coverage, DecisionInput, EndpointSpec, ReplicaReason } from "./types.ts";
 
 export interface Bounded {
   readonly desired: number;
@@ -21,13 +21,13 @@ export function provisionedFloor(spec: EndpointSpec, c: number): number {
  * True when the spec allows zero replicas and the endpoint has been idle (no arrival, nothing in flight
  * or queued) over a fully covered idle window, with at least that much engine memory.
  */
-export function idleForZero(input: DecisionInput, cfg: EngineConfig, sinceMs: number): boolean {
-  const { spec, history, nowMs } = input;
+export function idleForZero(input: DecisionInput, cfg: EngineConfig, sinceMs: number, coverage: Coverage | undefined): boolean {
+  const { spec, nowMs } = input;
   if (!spec.scaleToZero || spec.replicas.min > 0 || spec.provisionedConcurrency > 0) return false;
   if (nowMs - sinceMs < cfg.scaleToZeroIdleMs) return false;
-  const w = windowOf(history, nowMs, cfg.scaleToZeroIdleMs);
-  if (!covers(w, cfg.scaleToZeroIdleMs, cfg.sampleIntervalMs, cfg.minWindowCoverage)) return false;
-  return w.every((s) => s.arrivals === 0 && s.inFlight === 0 && s.queued === 0);
+  if (!windowCovered(coverage, nowMs, cfg.scaleToZeroIdleMs, cfg)) return false;
+  const lastActive = coverage?.lastActiveAtMs;
+  return lastActive === undefined || lastActive <= nowMs - cfg.scaleToZeroIdleMs;
 }
 
 /** Apply the floor and the bounds to a horizontal decision, keeping its reason when nothing binds. */

@@ -5,8 +5,9 @@
  * `normalizeDesiredReplicasWithBehaviors`). Fail static: no scale-down without a full window of fresh data.
  */
 import type { EngineConfig } from "./config.ts";
+import { coveredMs, windowCovered } from "./coverage.ts";
 import { covers, demandSeries, mean, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { DecisionInput, EndpointSample, EndpointSpec, ReplicaReason } from "./types.ts";
+import type { Coverage, DecisionInput, EndpointSample, EndpointSpec, ReplicaReason } from "./types.ts";
 
 export interface Recommendation {
   readonly atMs: number;
@@ -33,6 +34,8 @@ export interface HorizontalArgs {
   readonly recommendations: readonly Recommendation[];
   /** When the engine's memory started; scale-down waits a full down-window after it. */
   readonly sinceMs: number;
+  /** Sample coverage of the long windows (the down-window is read from here, not from raw samples). */
+  readonly coverage: Coverage | undefined;
 }
 
 /**
@@ -108,6 +111,29 @@ export function estimateDemand(
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
 
 /**
+ * The cheap part of `surgeDue` (runs every second, so no window is copied): the newest sample is fresh and its
+ * arrivals are a step of `surgeRatio` over the scale-up window's mean, or requests are queued. A step in demand
+ * is a step in arrivals or in service time; only then is the per-sample demand worth computing.
+ */
+export function surgePossible(input: DecisionInput, cfg: EngineConfig): boolean {
+  const { history, nowMs, state } = input;
+  const latest = history[history.length - 1];
+  if (latest === undefined || latest.atMs < nowMs - cfg.stalenessMs) return false;
+  if (state.unschedulableReplicas > 0) return false;
+  let arrivals = 0;
+  let n = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const smp = history[i];
+    if (smp === undefined || smp.atMs <= nowMs - cfg.scaleUpWindowMs) break;
+    if (smp.atMs > nowMs) continue;
+    arrivals += smp.arrivals;
+    n++;
+  }
+  const meanArrivals = n > 0 ? arrivals / n : 0;
+  return latest.arrivals >= cfg.surgeRatio * meanArrivals || latest.queued !== 0;
+}
+
+/**
  * Between cycles: true when the newest sample is a step (see `estimateDemand`) that needs more replicas
  * than asked for. Then the horizontal decision runs at once instead of at its next 5 s tick, like
  * Knative's poke of the decider, so a spike costs one sample of delay, not up to a cycle.
@@ -120,16 +146,8 @@ export function surgeDue(
   fit: { readonly a: number; readonly b: number } | undefined,
 ): boolean {
   const { history, nowMs, state } = input;
-  const latest = history[history.length - 1];
-  if (latest === undefined || latest.atMs < nowMs - cfg.stalenessMs) return false;
-  if (state.unschedulableReplicas > 0) return false;
+  if (!surgePossible(input, cfg)) return false;
   const up = windowOf(history, nowMs, cfg.scaleUpWindowMs);
-  // Cheap pre-check on arrivals (called every second): a step in demand is a step in arrivals or in
-  // service time; only then is the per-sample demand worth computing.
-  let arrivals = 0;
-  for (const smp of up) arrivals += smp.arrivals;
-  const meanArrivals = up.length > 0 ? arrivals / up.length : 0;
-  if (latest.arrivals < cfg.surgeRatio * meanArrivals && latest.queued === 0) return false;
   const u = cfg.targetUtilization;
   const sAtTarget = fit !== undefined ? fit.a + fit.b * u * c : undefined;
   const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, fit), cfg.backlogDrainMs);
@@ -211,10 +229,13 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   const serviceMs = sAtTarget ?? up.serviceMs;
   const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, demand);
   const rec = replicasFor(demand, c, u, beta);
-  const recs = [
-    ...a.recommendations.filter((r) => r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs),
-    { atMs: nowMs, replicas: rec },
-  ];
+  // Only what can still be the max over a future down-window is kept: an older recommendation no larger
+  // than a newer one never is (the newer one leaves the window later). The max is unchanged and memory stays
+  // a few entries instead of 60 (10,000 endpoints in one controller).
+  const recs: Recommendation[] = [];
+  for (const r of a.recommendations) if (r.atMs > nowMs - cfg.scaleDownWindowMs && r.atMs < nowMs) recs.push(r);
+  while (recs.length > 0 && (recs[recs.length - 1]?.replicas ?? Infinity) <= rec) recs.pop();
+  recs.push({ atMs: nowMs, replicas: rec });
   const out = (desired: number, reason: ReplicaReason, message: string): HorizontalResult => ({
     desired,
     reason,
@@ -247,7 +268,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     return out(rec, "ScaleUp", `${why} needs ${rec} replicas (had ${current})`);
   }
 
-  const maxRec = Math.max(...recs.map((r) => r.replicas));
+  let maxRec = 0;
+  for (const r of recs) maxRec = Math.max(maxRec, r.replicas);
   if (maxRec >= current) {
     if (rec < current) {
       return out(current, "HoldDownWindow", `${why} needs ${rec}; the last ${cfg.scaleDownWindowMs / 1000} s needed up to ${maxRec}; holding ${current}`);
@@ -258,9 +280,9 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   if (nowMs - a.sinceMs < cfg.scaleDownWindowMs) {
     return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but the engine has only ${((nowMs - a.sinceMs) / 1000).toFixed(0)} s of memory (< ${cfg.scaleDownWindowMs / 1000} s); holding ${current}`);
   }
-  const downSamples = windowOf(history, nowMs, cfg.scaleDownWindowMs);
-  if (!covers(downSamples, cfg.scaleDownWindowMs, cfg.sampleIntervalMs, cfg.minWindowCoverage)) {
-    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but only ${downSamples.length} samples cover the last ${cfg.scaleDownWindowMs / 1000} s; holding ${current}`);
+  if (!windowCovered(a.coverage, nowMs, cfg.scaleDownWindowMs, cfg)) {
+    const s = (coveredMs(a.coverage, nowMs, cfg.scaleDownWindowMs) / 1000).toFixed(0);
+    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but samples cover only ${s} s of the last ${cfg.scaleDownWindowMs / 1000} s; holding ${current}`);
   }
   if (current - maxRec < Math.max(1, current * cfg.scaleDownTolerance)) {
     return out(current, "Steady", `${why}; max over the down-window ${maxRec} is within the ${cfg.scaleDownTolerance * 100}% down-tolerance of ${current}`);

@@ -5,17 +5,20 @@
  */
 import { applyBounds, idleForZero } from "./bounds.ts";
 import { defaultEngineConfig, type EngineConfig } from "./config.ts";
-import { decideHorizontal, rescaleRecommendations, surgeDue, type HorizontalResult } from "./horizontal.ts";
+import { updateCoverage } from "./coverage.ts";
+import { decideHorizontal, rescaleRecommendations, surgeDue, surgePossible, type HorizontalResult } from "./horizontal.ts";
 import type { Decision, DecisionInput, EngineMemory } from "./types.ts";
 import { decideVertical, verticalExtra } from "./vertical.ts";
 
 export { defaultEngineConfig, validateEngineConfig, validateEndpointSpec, type EngineConfig } from "./config.ts";
+export { historyWindowMsFor } from "./coverage.ts";
 export type * from "./types.ts";
 
 export function decide(input: DecisionInput, config: EngineConfig = defaultEngineConfig): Decision {
   const cfg = config;
   const { spec, state, nowMs, memory } = input;
   const sinceMs = memory?.sinceMs ?? nowMs;
+  const coverage = updateCoverage(memory?.coverage, input.history, nowMs, cfg.sampleIntervalMs, Math.max(cfg.scaleDownWindowMs, cfg.scaleToZeroIdleMs));
 
   const v = decideVertical(input, cfg);
   const c = v.target;
@@ -49,11 +52,11 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
       recommendations: recs,
     };
   } else {
-    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs: v.baselineServiceMs, fit: v.fit, recommendations: recs, sinceMs });
+    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs: v.baselineServiceMs, fit: v.fit, recommendations: recs, sinceMs, coverage });
   }
 
   let allowZero = state.desiredReplicas === 0 && h.desired === 0;
-  if (due && h.desired <= state.desiredReplicas && idleForZero(input, cfg, sinceMs)) {
+  if (due && h.desired <= state.desiredReplicas && idleForZero(input, cfg, sinceMs, coverage)) {
     h = { ...h, desired: 0, reason: "ScaleToZero", message: `no requests for ${cfg.scaleToZeroIdleMs / 1000} s; scaling to zero` };
     allowZero = true;
   }
@@ -70,13 +73,12 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     calmWindows: v.calmWindows,
     stressWindows: v.stressWindows,
     lastConcurrencyChangeAtMs: v.lastChangeAtMs,
+    ...(coverage !== undefined ? { coverage } : {}),
     extra: v.unchanged && memory?.extra !== undefined ? memory.extra : verticalExtra(v),
   };
   // Every sample: a step in demand is acted on at once (see `surgeDue`); the regular cycles stay 5 s / 30 s.
-  const nextRunAtMs = Math.max(
-    nowMs + 1,
-    Math.min(nowMs + cfg.sampleIntervalMs, lastHorizontalAtMs + cfg.horizontalIntervalMs, lastVerticalAtMs + cfg.verticalIntervalMs),
-  );
+  const regularRunAtMs = Math.max(nowMs + 1, Math.min(lastHorizontalAtMs + cfg.horizontalIntervalMs, lastVerticalAtMs + cfg.verticalIntervalMs));
+  const nextRunAtMs = Math.max(nowMs + 1, Math.min(nowMs + cfg.sampleIntervalMs, regularRunAtMs));
   return {
     desiredReplicas: b.desired,
     replicasReason: b.reason,
@@ -86,6 +88,29 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     concurrencyMessage: v.message,
     observedConcurrency: h.observed,
     nextRunAtMs,
+    regularRunAtMs,
     memory: nextMemory,
   };
+}
+
+/**
+ * Whether a call of `decide` at `input.nowMs` can change anything, given the previous decision's
+ * `regularRunAtMs`: the engine has no memory yet, a regular (5 s / 30 s) run is due, the newest sample may be a
+ * step in demand (`surgePossible`, the pre-check `decide` itself applies), or requests reach an endpoint at
+ * zero replicas. Cheap and allocation-free: a caller with many endpoints calls it every sample and `decide`
+ * only when it is true, and gets the decisions of calling `decide` every sample.
+ */
+export function decisionNeeded(input: DecisionInput, regularRunAtMs: number, config: EngineConfig = defaultEngineConfig): boolean {
+  const { history, nowMs, state, memory, spec } = input;
+  if (memory === undefined || nowMs >= regularRunAtMs) return true;
+  // Bounds are enforced on every call: a state outside them (a spec edit, a manual scale) needs one now.
+  const c = state.targetConcurrency;
+  if (!Number.isInteger(c) || c < spec.concurrency.min || c > spec.concurrency.max) return true;
+  const r = state.desiredReplicas;
+  if (r > spec.replicas.max || (r < spec.replicas.min && r !== 0) || r * c < spec.provisionedConcurrency) return true;
+  if (state.desiredReplicas === 0) {
+    const latest = history[history.length - 1];
+    return latest !== undefined && (latest.arrivals > 0 || latest.inFlight > 0 || latest.queued > 0);
+  }
+  return surgePossible(input, config);
 }

@@ -17,7 +17,9 @@ export function windowOf(
     if (s === undefined || s.atMs <= from) break;
     lo--;
   }
-  return history.slice(lo).filter((s) => s.atMs <= nowMs);
+  let hi = history.length;
+  while (hi > lo && (history[hi - 1]?.atMs ?? 0) > nowMs) hi--;
+  return history.slice(lo, hi);
 }
 
 function intervalMsOf(s: EndpointSample, sampleIntervalMs: number): number {

@@ -122,6 +122,22 @@ export type ConcurrencyReason =
   | "NoMetrics"
   | "NotDue";
 
+/** A stretch of time covered by samples without a hole: (startMs, endMs]. */
+export interface CoveredSpan {
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** What the engine remembers of its long windows (see engine/coverage.ts). */
+export interface Coverage {
+  /** Covered stretches, oldest first, pruned to the longest long window. Normally one. */
+  readonly spans: readonly CoveredSpan[];
+  /** `atMs` of the newest sample folded in. */
+  readonly lastSampleAtMs: number;
+  /** `atMs` of the newest sample with an arrival, a request in flight or one queued; undefined if none seen. */
+  readonly lastActiveAtMs: number | undefined;
+}
+
 /**
  * What the engine remembers between calls. It is returned with each decision and passed back in
  * with the next call; the engine stays pure. Lost on a controller restart by design: the engine must
@@ -132,7 +148,7 @@ export interface EngineMemory {
   readonly lastVerticalAtMs: number;
   /** When memory started (first call after a (re)start). */
   readonly sinceMs: number;
-  /** Per-cycle replica recommendations over the down-window, oldest first. */
+  /** Per-cycle replica recommendations over the down-window that can still be its max, oldest first. */
   readonly recommendations: readonly { readonly atMs: number; readonly replicas: number }[];
   /** Learned low-load service time of one pod, ms; undefined until observed. */
   readonly baselineServiceMs?: number;
@@ -141,6 +157,8 @@ export interface EngineMemory {
   /** Consecutive vertical windows with a stress signal over its cut threshold. */
   readonly stressWindows: number;
   readonly lastConcurrencyChangeAtMs?: number;
+  /** Sample coverage of the long windows (down-window, idle window); rebuilt from `history` when absent. */
+  readonly coverage?: Coverage;
   /** Free-form numbers an engine version wants to carry (kept small). */
   readonly extra?: Readonly<Record<string, number>>;
 }
@@ -149,7 +167,10 @@ export interface EngineMemory {
 export interface DecisionInput {
   readonly spec: EndpointSpec;
   readonly state: ReplicaState;
-  /** Samples in ascending `atMs`; the engine reads at most the down-window of them. */
+  /**
+   * Samples in ascending `atMs`. The engine reads raw samples over its short windows only
+   * (`historyWindowMsFor(config)`, 35 s by default); longer windows live in `memory.coverage`.
+   */
   readonly history: readonly EndpointSample[];
   /** The previous decision's memory; undefined on the first call or after a restart. */
   readonly memory: EngineMemory | undefined;
@@ -166,7 +187,12 @@ export interface Decision {
   readonly concurrencyMessage: string;
   /** Concurrency (in-flight + queued, or estimated demand) the horizontal axis used; undefined without data. */
   readonly observedConcurrency: number | undefined;
-  /** When the engine next wants to run, ms on the caller's clock. */
+  /** When the engine next wants to run, ms on the caller's clock: the next sample (a step in demand is acted on at once). */
   readonly nextRunAtMs: number;
+  /**
+   * The next regular run (5 s horizontal / 30 s vertical cadence). Between `nextRunAtMs` and this, a call
+   * only matters when `decisionNeeded` says so.
+   */
+  readonly regularRunAtMs: number;
   readonly memory: EngineMemory;
 }

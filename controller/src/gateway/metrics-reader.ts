@@ -1,6 +1,8 @@
 /**
- * Reads HAProxy's built-in Prometheus exporter (`/metrics?scope=backend`) and turns it into the per-endpoint
- * 1 s samples the APA engine consumes. Pure: text in, numbers out; fetching and clocks belong to the caller.
+ * Reads a gateway replica's page — HAProxy's runtime-socket CSV (`show stat -1 2 -1`, served by the gateway
+ * agent's `GET /stats`; stat-csv.ts) or its built-in Prometheus exporter (`/metrics?scope=backend`), told
+ * apart by content — and turns it into the per-endpoint 1 s samples the APA engine consumes. Pure: text in,
+ * numbers out; fetching and clocks belong to the caller.
  *
  * Counter semantics, verified on Debian's HAProxy 2.6.12 with the gateway's config shape (see docs/gateway.md):
  * - in-flight = `haproxy_backend_current_sessions` − `haproxy_backend_current_queue` (sessions include the queue);
@@ -15,31 +17,10 @@
  */
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { EndpointSample } from "../engine/types.ts";
+import type { BackendStats } from "./backend-stats.ts";
+import { isStatCsv, parseStatCsv } from "./stat-csv.ts";
 
-/** Counters and gauges of one HAProxy backend (one endpoint) on one gateway replica. */
-export interface BackendStats {
-  readonly proxy: string;
-  readonly currentSessions: number;
-  readonly currentQueue: number;
-  /** `haproxy_backend_sessions_total`: requests that reached the backend, counted on arrival. */
-  readonly requestsTotal: number;
-  /** Sum of `haproxy_backend_http_responses_total` over all code classes. */
-  readonly responsesTotal: number;
-  readonly responses5xxTotal: number;
-  /** 4xx responses (queue-bound and queue-timeout 429s included); absent in readings made before this field existed. */
-  readonly responses4xxTotal?: number;
-  /** `haproxy_backend_requests_denied_total`: queue-bound 429s. */
-  readonly deniedTotal: number;
-  /** `haproxy_backend_connection_errors_total`: queue timeouts and failed pod connects (429 to the client). */
-  readonly connectionErrorsTotal: number;
-  /**
-   * HAProxy's sliding averages over its last 1024 requests, ms (undefined when the page lacks them). Kept for
-   * display; samples derive mean times from counters instead (see `sampleFromReadings`).
-   */
-  readonly queueTimeAvgMs: number | undefined;
-  readonly totalTimeAvgMs: number | undefined;
-  readonly activeServers: number;
-}
+export type { BackendStats } from "./backend-stats.ts";
 
 type Field =
   | "currentSessions" | "currentQueue" | "requestsTotal" | "responses" | "deniedTotal"
@@ -93,6 +74,14 @@ function parseValue(raw: string): number {
 }
 
 const PROXY_LABEL = 'proxy="';
+
+/**
+ * Parses either gateway page: `show stat` CSV when the text starts with its `# pxname,` header, else a
+ * promex page. Both give the same counters and gauges (checked on real HAProxy: test/gateway/stat-csv-real.test.ts).
+ */
+export function parseGatewayPage(text: string): Map<string, BackendStats> {
+  return isStatCsv(text) ? parseStatCsv(text) : parseBackendPage(text);
+}
 
 /**
  * Parses a promex page and returns the stats of every backend, keyed by HAProxy proxy name.
@@ -300,9 +289,9 @@ export class GatewayMetricsTracker {
     this.endpointOf = endpointOf;
   }
 
-  /** Records one replica's page (text) read at `atMs`. */
+  /** Records one replica's page (stat CSV or promex text, see `parseGatewayPage`) read at `atMs`. */
   ingestPage(replica: string, pageText: string, atMs: number): void {
-    this.ingest(replica, parseBackendPage(pageText), atMs);
+    this.ingest(replica, parseGatewayPage(pageText), atMs);
   }
 
   /** Records one replica's parsed reading taken at `atMs`. */

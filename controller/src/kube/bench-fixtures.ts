@@ -15,11 +15,15 @@ export class MemoryKubeApi implements KubeApi {
   readonly #se: ServingEndpoint[];
   readonly #deployments: V1Deployment[];
   readonly #slices: V1EndpointSlice[];
+  readonly #seByKey: Map<string, ServingEndpoint>;
+  readonly #deploymentByKey: Map<string, V1Deployment>;
 
   constructor(se: ServingEndpoint[], deployments: V1Deployment[], slices: V1EndpointSlice[]) {
     this.#se = se;
     this.#deployments = deployments;
     this.#slices = slices;
+    this.#seByKey = new Map(se.map((x) => [`${x.metadata.namespace}/${x.metadata.name}`, x]));
+    this.#deploymentByKey = new Map(deployments.map((x) => [`${x.metadata?.namespace}/${x.metadata?.name}`, x]));
   }
 
   readonly watch = {
@@ -39,12 +43,17 @@ export class MemoryKubeApi implements KubeApi {
   /** Applies the replica count to the generated Deployment at once (as if every pod started immediately). */
   patchDeploymentScale = async (namespace: string, name: string, replicas: number): Promise<void> => {
     this.writes.scale += 1;
-    const d = this.#deployments.find((x) => x.metadata?.namespace === namespace && x.metadata?.name === name);
+    const d = this.#deploymentByKey.get(`${namespace}/${name}`);
     if (d?.spec === undefined) return;
     d.spec.replicas = replicas;
     d.status = { ...d.status, replicas, updatedReplicas: replicas, readyReplicas: replicas };
   };
-  patchServingEndpointStatus = async (): Promise<void> => void (this.writes.status += 1);
+  /** Applies the status to the generated object at once (what the API server and the watch would show). */
+  patchServingEndpointStatus = async (namespace: string, name: string, status: ServingEndpoint["status"]): Promise<void> => {
+    this.writes.status += 1;
+    const se = this.#seByKey.get(`${namespace}/${name}`);
+    if (se !== undefined) (se as { status?: ServingEndpoint["status"] }).status = status;
+  };
   createEvent = async (): Promise<void> => void (this.writes.events += 1);
   readLease = async () => undefined;
   createLease = async () => ({});
@@ -69,7 +78,7 @@ export function generateCluster(count: number, pods: number): { se: ServingEndpo
         model: { uri: `s3://models/${name}/1`, flavor: "sklearn" },
         runtime: { kind: "auto" },
         computePool: i % 10 === 0 ? "gpu" : "cpu",
-        concurrency: { min: 1, max: 16 },
+        concurrency: { min: 1, max: 8 },
         replicas: { min: 1, max: 50 },
         provisionedConcurrency: 0,
         scaleToZero: false,
@@ -107,8 +116,8 @@ export function prng(seed: number): () => number {
 }
 
 /**
- * Gateway load per backend: each endpoint has its own steady level (55–60 requests in flight, 50 ms each: what
- * 10 pods at target concurrency 8 serve) with
+ * Gateway load per backend: each endpoint has its own steady level (60–65 requests in flight, 50 ms each: what
+ * the engine serves with 10 pods at target concurrency 8, the top of the fixtures' concurrency range) with
  * ±5% noise per second and an occasional short queue; cumulative counters grow with it. Divided evenly over
  * `gateways` replicas.
  */
@@ -122,7 +131,7 @@ export class LoadModel {
     this.#count = count;
     this.#requests = new Float64Array(count);
     this.#rand = prng(seed);
-    this.#base = Float64Array.from({ length: count }, () => 55 + 5 * this.#rand());
+    this.#base = Float64Array.from({ length: count }, () => 60 + 5 * this.#rand());
   }
 
   next(gateways: number): BackendLoad[][] {

@@ -2,12 +2,15 @@
  * `npm run bench:controller`: CPU time of the APA controller's 1 s cycle at 10,000 endpoints × 10 pods.
  *
  * Runs the real `ApaController.runCycle` (gateway scrape → metrics reader → history → engine → guard → status
- * diff) against an in-memory double of the Kubernetes API (writes counted, not sent) and HAProxy promex
- * backend-scope pages of real size (generated from a captured 2.6.12 page: ~79 lines, ~5 KB per backend).
+ * diff) against an in-memory double of the Kubernetes API (writes counted, not sent) and the gateway page the
+ * controller scrapes: HAProxy's `show stat -1 2 -1` CSV as the agent's `/stats` serves it, of real size
+ * (generated from a captured 2.6.12 answer, stat-csv-page.ts: one ~290-byte row per backend).
  * CPU per cycle comes from `process.cpuUsage()` around each cycle; page rendering (the gateway's work) is
  * outside the measured region. Two modes in the same run: the engine as scheduled (each endpoint when its
  * `nextRunAtMs` is due) and the engine for every endpoint every cycle. Baselines in the same run: the metrics
- * reader alone on the same page, and the maintained library parser (parse-prometheus-text-format).
+ * reader alone on the same page; the promex `/metrics?scope=backend` page of the same load (promex-page.ts,
+ * from a captured 2.6.12 page: ~79 lines, ~5 KB per backend) with its reader and with the maintained library
+ * parser (parse-prometheus-text-format).
  * Writes docs/benchmarks/controller.md (or --out).
  */
 import { writeFileSync } from "node:fs";
@@ -17,6 +20,7 @@ import { cpus } from "node:os";
 import { Command } from "commander";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { parseBackendPage } from "../gateway/metrics-reader.ts";
+import { parseStatCsv } from "../gateway/stat-csv.ts";
 import type { PodSample } from "../engine/types.ts";
 import { generateCluster, LoadModel, MemoryKubeApi, prng } from "./bench-fixtures.ts";
 import { ManualClock } from "./clock.ts";
@@ -25,7 +29,8 @@ import { ApaController, type ControllerDeps } from "./controller.ts";
 import { GatewayScraper } from "./gateway-scraper.ts";
 import { silentLogger } from "./logger.ts";
 import { makeControllerMetrics } from "./own-metrics.ts";
-import { defaultTemplate, renderBackendPage } from "./promex-page.ts";
+import { defaultTemplate, renderBackendPage, type BackendLoad } from "./promex-page.ts";
+import { renderStatCsvPage } from "./stat-csv-page.ts";
 import { intOption } from "../cli-options.ts";
 import { defaultWarmPoolConfig } from "./warm-pool.ts";
 
@@ -56,7 +61,7 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 const { se, deployments, slices } = generateCluster(opts.endpoints, opts.pods);
 const api = new MemoryKubeApi(se, deployments, slices);
 const clock = new ManualClock(1_700_000_000_000);
-const config = loadConfig(["--gateway-url", "http://gw-0/metrics"], {}, { hostname: "bench" });
+const config = loadConfig(["--gateway-url", "http://gw-0/metrics", ...(process.env.HIST ? ["--history-window-ms", process.env.HIST] : [])], {}, { hostname: "bench" });
 const pages = new Map<string, string>();
 const gatewayIds = Array.from({ length: opts.gateways }, (_, g) => `gw-${g}`);
 const scraper = new GatewayScraper({
@@ -89,20 +94,22 @@ controller.startCaches();
 while (!controller.synced) await new Promise((r) => setImmediate(r));
 
 const load = new LoadModel(opts.endpoints);
-const lean = defaultTemplate().filter((f) => /_(current_sessions|current_queue|sessions_total|http_requests_total|http_responses_total|requests_denied_total|connection_errors_total|queue_time_average_seconds|total_time_average_seconds|active_servers) /.test(f.header[0] ?? ""));
-const render = (full: boolean): number => {
+let lastLoad: BackendLoad[] = [];
+// The page the controller scrapes: the agent's /stats CSV (the promex page is measured once, at the end).
+const render = (): number => {
   let bytes = 0;
   for (const [g, backends] of load.next(opts.gateways).entries()) {
-    const text = renderBackendPage(backends, full ? defaultTemplate() : lean);
+    const text = renderStatCsvPage(backends);
     pages.set(`gw-${g}`, text);
     bytes = text.length;
+    lastLoad = backends;
   }
   return bytes;
 };
 
 const t0 = performance.now();
 for (let i = 0; i < opts.warmup; i++) {
-  render(false);
+  render();
   await clock.advance(1000);
   await controller.runCycle(clock.nowMs());
 }
@@ -121,7 +128,7 @@ async function measure(everyCycle: boolean): Promise<ModeResult> {
   deps.decideEveryCycle = everyCycle;
   const out: ModeResult = { cpuMs: [], wallMs: [], parseMs: [], engineCalls: [], engineWallMs: [], scrapeWallMs: [] };
   for (let i = 0; i < opts.cycles; i++) {
-    pageBytes = render(true);
+    pageBytes = render();
     await clock.advance(1000);
     gc();
     const c0 = cpuMs();
@@ -133,7 +140,7 @@ async function measure(everyCycle: boolean): Promise<ModeResult> {
     out.engineWallMs.push(controller.lastCycle.engineMs);
     out.scrapeWallMs.push(controller.lastCycle.scrapeMs);
     const p0 = cpuMs();
-    for (const text of pages.values()) parseBackendPage(text);
+    for (const text of pages.values()) parseStatCsv(text);
     out.parseMs.push(cpuMs() - p0);
   }
   return out;
@@ -142,11 +149,21 @@ api.writes.scale = api.writes.status = api.writes.events = 0;
 const scheduled = await measure(false);
 const every = await measure(true);
 
+// Comparison in the same run: the promex backend page of the last measured load, read by its reader 3 times to
+// warm it up (the CSV reader ran every cycle), then 5 times measured.
+const promexPage = renderBackendPage(lastLoad, defaultTemplate());
+const promexMs: number[] = [];
+for (let i = 0; i < 8; i++) {
+  gc();
+  const c0 = cpuMs();
+  parseBackendPage(promexPage);
+  if (i >= 3) promexMs.push(cpuMs() - c0);
+}
 let libraryMs: number | undefined;
 if (opts.skipLibrary !== true) {
-  const text = pages.get("gw-0") ?? "";
+  gc();
   const c0 = cpuMs();
-  parsePrometheusTextFormat(text);
+  parsePrometheusTextFormat(promexPage);
   libraryMs = cpuMs() - c0;
 }
 await controller.stop();
@@ -162,7 +179,7 @@ lines.push(`Command: \`npm run bench:controller -- --endpoints ${opts.endpoints}
 lines.push(
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}; shared with other jobs, so figures are noisy. ` +
     `${opts.endpoints} endpoints × ${opts.pods} pods = ${opts.endpoints * opts.pods} pods; ${opts.gateways} gateway replica(s); ` +
-    `page ${fmt(pageBytes / 1e6)} MB per replica (HAProxy promex backend scope, real format); ${opts.warmup} warm-up cycles (${fmt(warmupS, 0)} s) fill the engine's 300 s history first.`,
+    `page ${fmt(pageBytes / 1e6)} MB per replica (HAProxy \`show stat -1 2 -1\` CSV from the agent's /stats, real format); ${opts.warmup} warm-up cycles (${fmt(warmupS, 0)} s) fill the engine's 300 s history first.`,
   "",
 );
 lines.push("CPU per 1 s cycle (`process.cpuUsage()` around `ApaController.runCycle`), fraction of one core; budget 20% (200 ms):", "");
@@ -176,12 +193,22 @@ for (const [name, r] of rows) {
 }
 lines.push("");
 lines.push("Wall-clock columns are `performance.now()` inside the cycle; on a shared machine they exceed CPU time. The engine and parser columns show where the time goes.", "");
-if (libraryMs !== undefined) {
+{
+  const csvMs = mean(scheduled.parseMs) / opts.gateways;
   lines.push(
-    `Baseline in the same run: the maintained library parser (parse-prometheus-text-format) on one page: ${fmt(libraryMs, 0)} ms CPU, ` +
-      `${fmt(libraryMs / Math.max(1e-9, mean(scheduled.parseMs) / opts.gateways), 1)}× the metrics reader's ${fmt(mean(scheduled.parseMs) / opts.gateways)} ms.`,
+    `Gateway page, same load, one replica: CSV (\`/stats\`, scraped) ${fmt(pageBytes / 1e6)} MB, metrics reader ${fmt(csvMs)} ms CPU; ` +
+      `promex \`/metrics?scope=backend\` ${fmt(promexPage.length / 1e6)} MB (${fmt(promexPage.length / Math.max(1, pageBytes), 1)}×), ` +
+      `metrics reader ${fmt(mean(promexMs))} ms CPU (mean of ${promexMs.length}, min ${fmt(Math.min(...promexMs))}, max ${fmt(Math.max(...promexMs))}; ` +
+      `${fmt(mean(promexMs) / Math.max(1e-9, csvMs), 1)}× the CSV's).`,
     "",
   );
+  if (libraryMs !== undefined) {
+    lines.push(
+      `Baseline in the same run: the maintained library parser (parse-prometheus-text-format) on the promex page: ${fmt(libraryMs, 0)} ms CPU, ` +
+        `${fmt(libraryMs / Math.max(1e-9, mean(promexMs)), 1)}× the promex reader's.`,
+      "",
+    );
+  }
 }
 {
   const m = mean(scheduled.cpuMs);

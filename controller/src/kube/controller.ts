@@ -9,8 +9,8 @@ import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import { validateServingEndpoint } from "../crd/validate.ts";
 import { toEndpointSpec } from "../crd/to-engine-spec.ts";
 import type { ServingEndpoint, ServingEndpointStatus } from "../crd/types.ts";
-import { decide, defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
-import type { EndpointSample, EngineMemory, PodSample } from "../engine/types.ts";
+import { decide, decisionNeeded, defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
+import type { EndpointSample, EndpointSpec, EngineMemory, PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";
 import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount, splitReplicas } from "./cluster-state.ts";
 import type { ControllerConfig } from "./config.ts";
@@ -32,6 +32,8 @@ interface EndpointState {
   history: EndpointSample[];
   memory: EngineMemory | undefined;
   nextRunAtMs: number;
+  /** The engine's next regular (5 s / 30 s) run; between runs `decisionNeeded` says when a call matters. */
+  regularRunAtMs: number;
   degradedUntilMs: number;
   noAddressSinceMs: number | undefined;
   lastStatus: ServingEndpointStatus | undefined;
@@ -39,6 +41,31 @@ interface EndpointState {
   validated: { rv: string | undefined; error: string | undefined } | undefined;
   lastDegraded: boolean;
   podsAtMs: number;
+  /** Load-only status changes (QPS, observed concurrency, reasons) are looked at from this time on. */
+  statusCheckAtMs: number;
+  /** Derived views of this endpoint's objects, reused while the objects are the same (watch events replace them). */
+  derived: Derived | undefined;
+  /** The cycle that last saw this endpoint (states of deleted endpoints are dropped). */
+  seenCycle: number;
+}
+
+/** What `#reconcile` derives from the endpoint's objects; recomputed only when one of them is replaced. */
+interface Derived {
+  readonly se: ServingEndpoint;
+  readonly deployments: readonly V1Deployment[];
+  readonly slices: readonly V1EndpointSlice[];
+  readonly targets: ReturnType<typeof resolveTargets>;
+  readonly spec: EndpointSpec;
+  readonly addressed: number;
+}
+
+/** Once a load-only status write is allowed but not needed, look again after this long (not every cycle). */
+const STATUS_RECHECK_MS = 5000;
+
+/** Endpoint key → objects labelled for it, rebuilt only when the reflector's cache changes. */
+interface IndexCache<T> {
+  readonly changes: number;
+  readonly byEndpoint: Map<string, T[]>;
 }
 
 export interface ControllerDeps {
@@ -66,6 +93,8 @@ export class ApaController {
   readonly warmPools: Reflector<V1Deployment>;
   readonly #d: ControllerDeps;
   readonly #state = new Map<string, EndpointState>();
+  #deploymentIndex: IndexCache<V1Deployment> | undefined;
+  #sliceIndex: IndexCache<V1EndpointSlice> | undefined;
   readonly #warm: WarmPoolRunner;
   #running = false;
   #stopped = true;
@@ -116,9 +145,14 @@ export class ApaController {
     await Promise.all([this.endpoints, this.deployments, this.slices, this.warmPools].map((r) => r.stop()));
   }
 
-  /** Forget engine memory (on losing leadership): a new term starts from cluster state. */
+  /** Forget engine memory and what this process wrote (on losing leadership): a new term starts from cluster state. */
   resetMemory(): void {
-    for (const st of this.#state.values()) st.memory = undefined;
+    for (const st of this.#state.values()) {
+      st.memory = undefined;
+      st.lastStatus = undefined;
+      st.lastStatusWriteMs = undefined;
+      st.statusCheckAtMs = Number.NEGATIVE_INFINITY;
+    }
   }
 
   async #run(): Promise<void> {
@@ -146,13 +180,14 @@ export class ApaController {
       const pods = this.#d.podSamples?.();
       const leader = this.#d.isLeader();
       this.#d.metrics.isLeader.set(leader ? 1 : 0);
-      const seen = new Set<string>();
       const writes: Promise<void>[] = [];
-      const index = leader ? { deployments: indexByEndpoint(this.deployments.list()), slices: indexByEndpoint(this.slices.list()) } : undefined;
+      const index = leader ? this.#indexes() : undefined;
+      const nowIso = new Date(nowMs).toISOString();
+      const decisions = new Map<string, number>();
       for (const se of this.endpoints.list()) {
         const key = keyOfObject(se);
-        seen.add(key);
         const st = this.#stateOf(key, nowMs);
+        st.seenCycle = this.cycles;
         const gs = scrape.samples.get(se.metadata.name);
         if (gs !== undefined) {
           // Pod metrics refresh every ~15 s: attach them to the first sample after each refresh only, so the
@@ -170,14 +205,18 @@ export class ApaController {
               : undefined);
         if (problem !== undefined) st.degradedUntilMs = nowMs + this.#d.config.failStaticRecoveryMs;
         if (index === undefined) continue;
-        writes.push(this.#reconcile(se, st, nowMs, gs?.sample, problem, index.deployments.get(key) ?? [], index.slices.get(key) ?? []));
+        writes.push(this.#reconcile(se, st, nowMs, nowIso, gs?.sample, problem, index.deployments.get(key) ?? [], index.slices.get(key) ?? [], decisions));
       }
-      for (const key of this.#state.keys()) if (!seen.has(key)) this.#state.delete(key);
+      for (const [key, st] of this.#state) if (st.seenCycle !== this.cycles) this.#state.delete(key);
       if (leader) {
         const placeholders = this.warmPools.list().filter((d) => (d.metadata?.namespace ?? "") === this.#d.config.warmPoolNamespace);
         writes.push(this.#warm.apply(nowMs, placeholders, this.#d.api, this.#d.log, this.#d.metrics, this.#d.isLeader));
       }
       await Promise.all(writes);
+      for (const [k, n] of decisions) {
+        const [reason = "", action = ""] = k.split("/");
+        this.#d.metrics.decisions.inc({ reason, action }, n);
+      }
     } finally {
       this.#running = false;
       this.cycles += 1;
@@ -185,6 +224,16 @@ export class ApaController {
       this.lastCycle.totalMs = performance.now() - started;
       this.#d.metrics.loopSeconds.observe(this.lastCycle.totalMs / 1000);
     }
+  }
+
+  #indexes(): { deployments: Map<string, V1Deployment[]>; slices: Map<string, V1EndpointSlice[]> } {
+    if (this.#deploymentIndex?.changes !== this.deployments.changes) {
+      this.#deploymentIndex = { changes: this.deployments.changes, byEndpoint: indexByEndpoint(this.deployments.list()) };
+    }
+    if (this.#sliceIndex?.changes !== this.slices.changes) {
+      this.#sliceIndex = { changes: this.slices.changes, byEndpoint: indexByEndpoint(this.slices.list()) };
+    }
+    return { deployments: this.#deploymentIndex.byEndpoint, slices: this.#sliceIndex.byEndpoint };
   }
 
   #stateOf(key: string, nowMs: number): EndpointState {
@@ -196,6 +245,7 @@ export class ApaController {
         // Spread first decisions (and so every later one) over a horizontal interval, so 10,000 endpoints do
         // not all run the engine in the same cycle.
         nextRunAtMs: nowMs + (hashOf(key) % (this.#d.engineConfig ?? defaultEngineConfig).horizontalIntervalMs),
+        regularRunAtMs: 0,
         degradedUntilMs: 0,
         noAddressSinceMs: undefined,
         lastStatus: undefined,
@@ -203,6 +253,9 @@ export class ApaController {
         validated: undefined,
         lastDegraded: false,
         podsAtMs: Number.NEGATIVE_INFINITY,
+        statusCheckAtMs: Number.NEGATIVE_INFINITY,
+        derived: undefined,
+        seenCycle: this.cycles,
       };
       this.#state.set(key, st);
     }
@@ -223,44 +276,56 @@ export class ApaController {
     se: ServingEndpoint,
     st: EndpointState,
     nowMs: number,
+    iso: string,
     sample: EndpointSample | undefined,
     problem: string | undefined,
     myDeployments: readonly V1Deployment[],
     mySlices: readonly V1EndpointSlice[],
+    decisions: Map<string, number>,
   ): Promise<void> {
     const { config, metrics } = this.#d;
     const key = keyOfObject(se);
-    const elog = this.#d.log.child({ endpoint: key });
+    let logger: Logger | undefined;
+    // Built only when something is logged: most endpoints log nothing in most cycles.
+    const elog = (): Logger => (logger ??= this.#d.log.child({ endpoint: key }));
     if (st.validated?.rv !== se.metadata.resourceVersion || st.validated === undefined) {
       const v = validateServingEndpoint(se);
       st.validated = { rv: se.metadata.resourceVersion, error: v.ok ? undefined : v.errors.map((e) => e.message).join("; ") };
     }
     const conds = st.lastStatus?.conditions ?? se.status?.conditions ?? [];
     const gen = se.metadata.generation;
-    const iso = new Date(nowMs).toISOString();
     if (st.validated.error !== undefined) {
       const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: "InvalidSpec", message: st.validated.error }, iso, gen);
       return this.#writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
     }
-    const targets = resolveTargets(se, myDeployments);
+    let dv = st.derived;
+    if (dv === undefined || dv.se !== se || dv.deployments !== myDeployments || dv.slices !== mySlices) {
+      dv = { se, deployments: myDeployments, slices: mySlices, targets: resolveTargets(se, myDeployments), spec: toEndpointSpec(se.spec), addressed: slicePodCount(se, mySlices) };
+      st.derived = dv;
+    }
+    const targets = dv.targets;
     if (!targets.ok) {
       const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: targets.reason, message: targets.message }, iso, gen);
       return this.#writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
     }
-    const addressed = slicePodCount(se, mySlices);
+    const addressed = dv.addressed;
     const current = targets.targets.reduce((n, t) => n + (t.deployment.spec?.replicas ?? 0), 0);
     if (addressed >= current) st.noAddressSinceMs = undefined;
     else st.noAddressSinceMs ??= nowMs;
     const state = replicaStateOf({
       targets: targets.targets,
       podsWithAddress: addressed,
-      targetConcurrency: se.status?.targetConcurrency ?? st.lastStatus?.targetConcurrency ?? 0,
+      // What this leader last wrote is newer than the cache until the watch delivers it back.
+      targetConcurrency: st.lastStatus?.targetConcurrency ?? se.status?.targetConcurrency ?? 0,
       noAddressSinceMs: st.noAddressSinceMs,
       nowMs,
       unschedulableAfterMs: config.unschedulableAfterMs,
     });
     const degraded = problem ?? (nowMs < st.degradedUntilMs ? `metrics recovered less than ${config.failStaticRecoveryMs} ms ago` : undefined);
-    const due = nowMs >= st.nextRunAtMs || this.#d.decideEveryCycle === true;
+    const engineConfig = this.#d.engineConfig ?? defaultEngineConfig;
+    const due =
+      this.#d.decideEveryCycle === true ||
+      (nowMs >= st.nextRunAtMs && decisionNeeded({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, st.regularRunAtMs, engineConfig));
     const last = st.lastStatus;
     const quiet = (d: number, t: number, scaledAt: string | undefined): boolean =>
       last !== undefined &&
@@ -270,7 +335,7 @@ export class ApaController {
       (last.targetConcurrency ?? 0) === t &&
       last.lastScaleTime === scaledAt &&
       st.lastDegraded === (degraded !== undefined) &&
-      nowMs - (st.lastStatusWriteMs ?? 0) < config.statusMinIntervalMs;
+      nowMs < st.statusCheckAtMs;
     if (!due && quiet(last?.desiredReplicas ?? -1, last?.targetConcurrency ?? 0, last?.lastScaleTime)) {
       // Nothing the status shows at once can have changed; skip building it (10,000 endpoints, every second).
       return;
@@ -283,11 +348,12 @@ export class ApaController {
     const previous = st.lastStatus ?? se.status;
     if (due) {
       const e0 = performance.now();
-      const d = decide({ spec: toEndpointSpec(se.spec), state, history: st.history, memory: st.memory, nowMs }, this.#d.engineConfig ?? defaultEngineConfig);
+      const d = decide({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, engineConfig);
       this.lastCycle.engineMs += performance.now() - e0;
       this.lastCycle.engineCalls += 1;
       st.memory = d.memory;
       st.nextRunAtMs = d.nextRunAtMs;
+      st.regularRunAtMs = d.regularRunAtMs;
       target = d.targetConcurrency;
       observed = d.observedConcurrency ?? observed;
       desired = d.desiredReplicas;
@@ -297,7 +363,8 @@ export class ApaController {
         metricsDegraded: degraded,
         rollingOut: targets.targets.some((t) => isRollingOut(t.deployment)),
       });
-      metrics.decisions.inc({ reason: d.replicasReason, action: action.kind });
+      const dk = `${d.replicasReason}/${action.kind}`;
+      decisions.set(dk, (decisions.get(dk) ?? 0) + 1);
       const prevScaling = previous?.conditions?.find((x) => x.type === CONDITION_SCALING);
       scaling =
         d.replicasReason === "NotDue" && prevScaling !== undefined
@@ -306,13 +373,13 @@ export class ApaController {
       if (action.kind === "hold") {
         scaling = { type: CONDITION_SCALING, status: "True", reason: action.reason, message: action.message };
         desired = state.desiredReplicas;
-        elog.info("scale held", { reason: action.reason, message: action.message });
+        elog().info("scale held", { reason: action.reason, message: action.message });
       } else if (action.kind === "scale") {
-        const applied = await this.#applyScale(targets.targets.map((t) => t.deployment), targets.targets.map((t) => t.weight), action.to, elog);
+        const applied = await this.#applyScale(targets.targets.map((t) => t.deployment), targets.targets.map((t) => t.weight), action.to, elog());
         if (applied) {
           lastScaleTime = new Date(nowMs).toISOString();
-          await this.#emitEvent(se, action.from, action.to, d.replicasReason, d.replicasMessage, nowMs, elog);
-          elog.info("scaled", { from: action.from, to: action.to, reason: d.replicasReason, message: d.replicasMessage });
+          await this.#emitEvent(se, action.from, action.to, d.replicasReason, d.replicasMessage, nowMs, elog());
+          elog().info("scaled", { from: action.from, to: action.to, reason: d.replicasReason, message: d.replicasMessage });
         } else {
           desired = state.desiredReplicas;
           scaling = { type: CONDITION_SCALING, status: "False", reason: "ScaleFailed", message: `could not set replicas to ${action.to}; retrying next decision` };
@@ -384,16 +451,20 @@ export class ApaController {
     }
   }
 
-  async #writeStatus(se: ServingEndpoint, st: EndpointState, next: ServingEndpointStatus, nowMs: number, log: Logger): Promise<void> {
-    if (!statusNeedsWrite(st.lastStatus ?? se.status, next, st.lastStatusWriteMs, nowMs, this.#d.config.statusMinIntervalMs)) return;
+  async #writeStatus(se: ServingEndpoint, st: EndpointState, next: ServingEndpointStatus, nowMs: number, log: () => Logger): Promise<void> {
+    if (!statusNeedsWrite(st.lastStatus ?? se.status, next, st.lastStatusWriteMs, nowMs, this.#d.config.statusMinIntervalMs)) {
+      if (st.lastStatusWriteMs === undefined || nowMs - st.lastStatusWriteMs >= this.#d.config.statusMinIntervalMs) st.statusCheckAtMs = nowMs + STATUS_RECHECK_MS;
+      return;
+    }
     if (!this.#d.isLeader()) return;
     try {
       await this.#d.api.patchServingEndpointStatus(se.metadata.namespace ?? "", se.metadata.name, next);
       st.lastStatus = next;
       st.lastStatusWriteMs = nowMs;
+      st.statusCheckAtMs = nowMs + this.#d.config.statusMinIntervalMs;
     } catch (err) {
       this.#d.metrics.kubeWriteErrors.inc({ op: "status", status: String(httpStatusOf(err) ?? "network") });
-      log.warn("status write failed", { error: err, status: httpStatusOf(err) });
+      log().warn("status write failed", { error: err, status: httpStatusOf(err) });
     }
   }
 }

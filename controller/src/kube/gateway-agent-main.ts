@@ -3,12 +3,14 @@
  * `dist/controller/src/kube/gateway-agent-main.js` in the image). It runs HAProxy as its child process (the
  * image carries Debian's HAProxy) and keeps it in line with the cluster: ServingEndpoints + status target
  * concurrency + EndpointSlices (`KubeDesiredStateSource`). Exit codes: 0 after SIGTERM/SIGINT or `--help`, 2 on
- * a config error, 1 on a failure.
+ * a config error, 1 on a failure. Its HTTP server (`--health-port`) serves `/healthz`, `/readyz`, its own
+ * `/metrics`, and `/stats` (HAProxy's `show stat -1 2 -1` CSV, scraped by the controller every second).
  */
 import { join } from "node:path";
 import { GatewayAgent } from "../gateway/agent.ts";
 import { HaproxyProcess } from "../gateway/haproxy-process.ts";
 import { SocketRuntimeApi } from "../gateway/runtime-api.ts";
+import { backendStatsAnswer, STATS_PATH } from "../gateway/stats-route.ts";
 import type { ApiKeyEntry, GatewaySettings } from "../gateway/types.ts";
 import { loadAgentConfig, readApiKeys, type AgentConfig } from "./gateway-agent-config.ts";
 import { systemClock } from "./clock.ts";
@@ -79,6 +81,8 @@ async function main(): Promise<void> {
     cfg.healthPort,
     { healthy: () => undefined, ready: () => (started ? undefined : "waiting for caches and HAProxy") },
     metrics.registry,
+    // The controller's per-second scrape: HAProxy's backend CSV from the runtime socket (docs/gateway.md).
+    { [STATS_PATH]: () => backendStatsAnswer(runtime) },
   );
   source.start();
   while (!source.synced) await systemClock.sleep(100);

@@ -1,6 +1,8 @@
 /**
- * Scrapes every gateway replica's `/metrics?scope=backend` once per cycle and sums the per-endpoint samples
- * across replicas with the shared `GatewayMetricsTracker` (controller/src/gateway/metrics-reader.ts).
+ * Scrapes every gateway replica's page once per cycle — by default the agent's `/stats` (HAProxy's
+ * `show stat -1 2 -1` CSV); HAProxy's `/metrics?scope=backend` is read too (format told by content) — and sums
+ * the per-endpoint samples across replicas with the shared `GatewayMetricsTracker`
+ * (controller/src/gateway/metrics-reader.ts).
  *
  * Fail-static rules for the gateway side:
  * - a replica whose scrape fails, or that vanished from discovery, keeps contributing its last reading for

@@ -1,6 +1,7 @@
 /**
  * HTTP server for probes and metrics: `/healthz` (the process and its loop are alive), `/readyz` (caches synced;
- * leadership is not required, a standby is ready), `/metrics` (prom-client).
+ * leadership is not required, a standby is ready), `/metrics` (prom-client), plus any extra GET routes the
+ * caller adds (the gateway agent serves `/stats`, HAProxy's backend CSV, for the controller's scrape).
  */
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
@@ -11,12 +12,26 @@ export interface HealthChecks {
   ready(): string | undefined;
 }
 
-export async function startHealthServer(port: number, checks: HealthChecks, registry: Registry): Promise<{ server: Server; port: number }> {
+/** What an extra route answers. */
+export interface RouteAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** An extra route: path (without query) → handler. A handler that throws answers 500 with the error. */
+export type Routes = Readonly<Record<string, () => Promise<RouteAnswer>>>;
+
+export async function startHealthServer(port: number, checks: HealthChecks, registry: Registry, routes: Routes = {}): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
     const answer = (problem: string | undefined): void => {
       res.writeHead(problem === undefined ? 200 : 503, { "content-type": "text/plain" });
       res.end(problem ?? "ok");
+    };
+    const fail = (err: unknown): void => {
+      res.writeHead(500, { "content-type": "text/plain" });
+      res.end(String(err));
     };
     if (path === "/healthz") return answer(checks.healthy());
     if (path === "/readyz") return answer(checks.ready());
@@ -26,11 +41,16 @@ export async function startHealthServer(port: number, checks: HealthChecks, regi
           res.writeHead(200, { "content-type": registry.contentType });
           res.end(text);
         },
-        (err: unknown) => {
-          res.writeHead(500);
-          res.end(String(err));
-        },
+        fail,
       );
+      return;
+    }
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (route !== undefined) {
+      route().then((a) => {
+        res.writeHead(a.status, { "content-type": a.contentType });
+        res.end(a.body);
+      }, fail);
       return;
     }
     res.writeHead(404);

@@ -66,6 +66,8 @@ const keyOf = (obj: KubernetesObject): string => `${obj.metadata?.namespace ?? "
 export class Reflector<T extends KubernetesObject> {
   readonly #opts: ReflectorOptions<T>;
   #objects = new Map<string, T>();
+  #changes = 0;
+  #list: { changes: number; items: T[] } | undefined;
   #resourceVersion = "";
   #failures = 0;
   #stopped = true;
@@ -93,8 +95,15 @@ export class Reflector<T extends KubernetesObject> {
     return this.#objects.get(`${namespace}/${name}`);
   }
 
-  list(): T[] {
-    return [...this.#objects.values()];
+  /** Counts changes to the cache (adds, updates, deletes, relists): derived views rebuild when it moves. */
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /** Every cached object. The same array is returned until the cache changes: do not mutate it. */
+  list(): readonly T[] {
+    if (this.#list?.changes !== this.#changes) this.#list = { changes: this.#changes, items: [...this.#objects.values()] };
+    return this.#list.items;
   }
 
   start(): void {
@@ -165,6 +174,7 @@ export class Reflector<T extends KubernetesObject> {
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.#opts.onChange?.("update", obj);
     }
     this.#objects = fresh;
+    this.#changes += 1;
     this.#resourceVersion = result.metadata?.resourceVersion ?? "";
     this.#synced = true;
     this.#failures = 0;
@@ -186,6 +196,7 @@ export class Reflector<T extends KubernetesObject> {
         }
         sawEvent = true;
         this.#failures = 0;
+        if (phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED") this.#changes += 1;
         if (phase === "ADDED" || phase === "MODIFIED") {
           const key = keyOf(obj);
           const existed = this.#objects.has(key);

@@ -3,12 +3,12 @@
  * engine deciding every second, optional open-loop load and a fault (SIGKILL of a replica). `npm run dev` and
  * the whole-loop tests use it.
  */
-import { request } from "node:http";
 import { decide } from "../engine/index.ts";
 import type { EngineConfig } from "../engine/config.ts";
 import type { EndpointSample, EndpointSpec, PodSample } from "../engine/types.ts";
 import { GatewayMetricsTracker } from "../gateway/metrics-reader.ts";
 import { parseServerStats, SHOW_SERVER_STATS } from "../gateway/runtime-api.ts";
+import { backendStatsAnswer } from "../gateway/stats-route.ts";
 import { AccessLogCollector } from "./access-log.ts";
 import { CpuMeter } from "./cpu-meter.ts";
 import { startLocalGateway, type LocalGateway } from "./local-gateway.ts";
@@ -51,20 +51,6 @@ export interface LocalRun {
   stop(): Promise<void>;
 }
 
-function fetchText(u: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(u, { timeout: 900 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve(body));
-    });
-    req.on("error", reject);
-    req.on("timeout", () => req.destroy(new Error(`no answer from ${u}`)));
-    req.end();
-  });
-}
-
 export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
   const notice = o.onNotice ?? (() => undefined);
   const initial = o.spec.initialTargetConcurrency ?? o.spec.concurrency.min;
@@ -95,7 +81,11 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
   const cpu = new CpuMeter();
 
   const sample = async (nowMs: number): Promise<EndpointSample> => {
-    tracker.ingestPage("local", await fetchText(metricsUrl), nowMs);
+    // What the Kubernetes controller reads: the gateway agent's /stats answer (HAProxy's `show stat -1 2 -1`
+    // CSV from the runtime socket), here taken from the socket directly.
+    const stats = await backendStatsAnswer(gateway.api);
+    if (stats.status !== 200) throw new Error(stats.body.trim());
+    tracker.ingestPage("local", stats.body, nowMs);
     const base = tracker.samples(nowMs, 5000).get(o.endpoint)?.sample;
     const pods: PodSample[] = pool.list().filter((r) => r.state === "ready" && r.pid !== undefined).map((r) => {
       const util = cpu.read(r.pid as number, nowMs);
@@ -103,7 +93,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
     });
     const s = base ?? { atMs: nowMs, intervalMs: 1000, inFlight: 0, queued: 0, arrivals: 0, completions: 0, rejections: 0 };
     // The engine gets what the Kubernetes controller gets (the metrics reader + pod CPU), nothing more: latency
-    // percentiles from the access log are for display only (the promex page has none).
+    // percentiles from the access log are for display only (the gateway page has none).
     return { ...s, pods };
   };
   const loop = new LocalLoop(

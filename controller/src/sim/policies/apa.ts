@@ -4,7 +4,7 @@
  * ReplicaState — the same inputs the controller gives it. Its target concurrency is the gateway's
  * per-pod limit.
  */
-import { decide, defaultEngineConfig, type EngineConfig } from "../../engine/index.ts";
+import { decide, decisionNeeded, defaultEngineConfig, historyWindowMsFor, type EngineConfig } from "../../engine/index.ts";
 import type { EndpointSample, EndpointSpec, EngineMemory, RuntimeKind } from "../../engine/types.ts";
 import type { Scenario } from "../scenario-types.ts";
 import type { ClusterView, Policy, PolicyAction, SecondObservation } from "./types.ts";
@@ -45,12 +45,13 @@ export class ApaPolicy implements Policy {
   private readonly keep: number;
   private history: EndpointSample[] = [];
   private memory: EngineMemory | undefined;
+  private regularRunAtMs = 0;
   private target: number;
 
   constructor(sc: Scenario, config: EngineConfig = defaultEngineConfig) {
     this.spec = endpointSpecOf(sc);
     this.config = config;
-    this.keep = Math.ceil(config.scaleDownWindowMs / config.sampleIntervalMs) + 60;
+    this.keep = Math.ceil(historyWindowMsFor(config) / config.sampleIntervalMs);
     // the engine's own starting point for the target, asked with an empty history
     const first = decide({
       spec: this.spec,
@@ -69,9 +70,16 @@ export class ApaPolicy implements Policy {
   }
 
   decide(view: ClusterView): PolicyAction {
-    const history = this.history.length > this.keep ? this.history.slice(-this.keep) : this.history;
-    const d = decide({ spec: this.spec, state: view.state, history, memory: this.memory, nowMs: view.nowMs }, this.config);
+    // The engine reads only its short windows of the history (at most 2 × keep samples are held).
+    const input = { spec: this.spec, state: view.state, history: this.history, memory: this.memory, nowMs: view.nowMs };
+    // Between regular runs the controller skips calls that cannot change anything; so does the simulator.
+    if (!decisionNeeded(input, this.regularRunAtMs, this.config)) {
+      this.nextRunAtMs = view.nowMs + this.config.sampleIntervalMs;
+      return { desiredReplicas: view.state.desiredReplicas, targetConcurrency: view.state.targetConcurrency };
+    }
+    const d = decide(input, this.config);
     this.memory = d.memory;
+    this.regularRunAtMs = d.regularRunAtMs;
     this.target = d.targetConcurrency;
     this.nextRunAtMs = Math.max(d.nextRunAtMs, view.nowMs + 1);
     if (d.desiredReplicas !== view.state.desiredReplicas || d.targetConcurrency !== view.state.targetConcurrency) {
