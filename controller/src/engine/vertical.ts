@@ -233,8 +233,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, fraction) ?? Infinity;
     if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
-  // Requests over the objective (tail.ts): cut to where the count would fit the budget; bound raises
-  // by where it would reach it. The pod's latency model: the fitted line of a batching pod; else, once
+  // Requests over the objective (tail.ts): cut one step toward where the count would fit the budget;
+  // after a cut, raises climb back one counted step at a time (`tailCeil`). The pod's latency model: the fitted line of a batching pod; else, once
   // latency has inflated (processor sharing), the service time in proportion to in-flight. Where the
   // service time does not grow with in-flight, the tail is not concurrency's doing and the count is
   // left to the horizontal axis and the user.
