@@ -52,6 +52,8 @@ export interface Load {
   readonly pod?: Omit<PodSample, "ready">;
   /** In-flight override (default: Little's law, capped by nothing). */
   readonly inFlight?: number;
+  /** Completions over the latency objective (`EndpointSample.overObjective`); absent by default. */
+  readonly overObjective?: number;
 }
 
 /** One 1 s sample ending at `atMs`. */
@@ -72,6 +74,7 @@ export function sample(atMs: number, l: Load): EndpointSample {
     serviceTimeMs: l.serviceMs,
     latencyP50Ms: l.p50Ms ?? l.serviceMs,
     latencyP99Ms: l.p99Ms ?? l.serviceMs * 1.5,
+    ...(l.overObjective !== undefined ? { overObjective: l.overObjective } : {}),
     pods,
   };
 }
@@ -119,6 +122,10 @@ export interface PlantOptions {
   readonly podSignals?: (x: number) => Omit<PodSample, "ready">;
   /** Drop the engine's memory at this second (a controller restart). */
   readonly restartAtS?: number;
+  /** Fraction of completions over the latency objective at per-pod in-flight x; reported as `overObjective` when given. */
+  readonly lateFraction?: (x: number) => number;
+  /** Engine memory to start from (e.g. a learned profile); default none (a fresh start). */
+  readonly initialMemory?: EngineMemory;
   /** Between regular runs, call `decide` only when `decisionNeeded` says so (what the controller does). @default false */
   readonly gate?: boolean;
 }
@@ -132,6 +139,9 @@ export interface Tick {
   readonly arrivals: number;
   readonly decision: Decision | undefined;
   readonly unschedulable: number;
+  /** Completions over the objective this second (0 without `lateFraction`). */
+  readonly late: number;
+  readonly served: number;
 }
 
 /**
@@ -144,7 +154,7 @@ export function runPlant(o: PlantOptions): Tick[] {
   let ready = o.initialReplicas;
   const starts: number[] = []; // ready-at times (s) of starting pods
   let backlog = 0;
-  let mem: EngineMemory | undefined;
+  let mem: EngineMemory | undefined = o.initialMemory;
   let nextRunMs = 0;
   let regularRunMs = 0;
   const history: EndpointSample[] = [];
@@ -198,6 +208,7 @@ export function runPlant(o: PlantOptions): Tick[] {
       latencyP50Ms: s,
       latencyP99Ms: s * 1.3 + (served > 0 ? (backlog / Math.max(served, 1e-9)) * 1000 : 0),
       pods: Array.from({ length: ready }, () => ({ ready: true, ...(o.podSignals?.(x) ?? {}) })),
+      ...(o.lateFraction !== undefined ? { overObjective: served * o.lateFraction(x) } : {}),
     };
     history.push(sm);
     if (history.length > 400) history.shift();
@@ -228,7 +239,7 @@ export function runPlant(o: PlantOptions): Tick[] {
       }
       desired = d.desiredReplicas;
     }
-    ticks.push({ tS, ready, desired, target, rejected, arrivals: lambda, decision: d, unschedulable: Math.max(0, desired - maxPods) });
+    ticks.push({ tS, ready, desired, target, rejected, arrivals: lambda, decision: d, unschedulable: Math.max(0, desired - maxPods), late: served * (o.lateFraction?.(x) ?? 0), served });
   }
   return ticks;
 }

@@ -86,6 +86,16 @@ export interface EngineConfig {
   readonly tailCutFraction: number;
   /** ... raise only at or below `tailCutFraction` × this. @default 0.9 */
   readonly tailRaiseBand: number;
+  /**
+   * Requests over the objective (`EndpointSample.overObjective`) are judged once the budget
+   * 1 − `sloTargetAttainment` predicts at least this many of them at one target (a rate of 0.1% needs
+   * ~10 000 requests to be told from noise). @default 10
+   */
+  readonly overObjectiveMinExpected: number;
+  /** ... a raise needs their fraction at or below this fraction of the budget (less one standard deviation). @default 0.8 */
+  readonly overObjectiveRaiseBand: number;
+  /** One change for requests over the objective moves the throughput per pod by at most this fraction (see tail.ts). @default 0.1 */
+  readonly overObjectiveMaxStep: number;
   /** The p99 signal counts only while the mean gateway queue time is at most this fraction of the service time. @default 0.1 */
   readonly podP99MaxQueueFraction: number;
   /** Errors (5xx other than 429) / arrivals: cut at or above. @default 0.01 */
@@ -154,6 +164,9 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   podP99MaxQueueFraction: 0.1,
   tailCutFraction: 0,
   tailRaiseBand: 0.9,
+  overObjectiveMinExpected: 10,
+  overObjectiveRaiseBand: 0.8,
+  overObjectiveMaxStep: 0.1,
   errorCutFraction: 0.01,
   errorRaiseFraction: 0.001,
   computeCutUtil: 0.95,
@@ -212,6 +225,9 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   podP99MaxQueueFraction: num(0, 100),
   tailCutFraction: num(0, 10),
   tailRaiseBand: num(0.1, 1),
+  overObjectiveMinExpected: num(1, 1_000_000),
+  overObjectiveRaiseBand: num(0.05, 1),
+  overObjectiveMaxStep: num(0.01, 1),
   errorCutFraction: num(0, 1),
   errorRaiseFraction: num(0, 1),
   computeCutUtil: num(0.1, 1),

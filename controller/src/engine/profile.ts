@@ -27,7 +27,7 @@ export const maxProfileBins = 12;
 /** Weight of a new window in its bin's average. */
 export const profileAlpha = 0.5;
 
-const binOf = (x: number) => Math.round(2 * Math.log2(Math.max(x, 1 / 64)));
+export const binOf = (x: number): number => Math.round(2 * Math.log2(Math.max(x, 1 / 64)));
 
 export function readProfile(extra: Readonly<Record<string, number>> | undefined): ProfilePoint[] {
   const out: ProfilePoint[] = [];

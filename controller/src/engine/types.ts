@@ -72,6 +72,12 @@ export interface EndpointSample {
   readonly serviceTimeMs?: number;
   readonly latencyP50Ms?: number;
   readonly latencyP99Ms?: number;
+  /**
+   * Completions in the interval whose end-to-end latency (gateway queue + pod) exceeded the endpoint's
+   * latency objective `EndpointSpec.sloP99Ms`. Optional and additive: the vertical axis's tail signal
+   * uses it only when present (docs/engine.md, "Requests over the objective", says how a gateway counts it).
+   */
+  readonly overObjective?: number;
   /** Per-pod resource metrics, where known. */
   readonly pods?: readonly PodSample[];
 }

@@ -16,12 +16,13 @@ import {
   profileAlpha,
   readProfile,
   resourceKeys,
-  updateProfile,
   writeProfile,
   type ProfilePoint,
   type ResourceKey,
 } from "./profile.ts";
+import { learnWindow, resourcesOf } from "./segments.ts";
 import { covers, cpuSaturation, statsOf, windowOf, type WindowStats } from "./signals.ts";
+import { accumulateTail, readTail, readTailCounts, tailInFlight, targetForInFlight, writeTail, type TailCounts } from "./tail.ts";
 import type { ConcurrencyReason, DecisionInput, EndpointSpec, RuntimeKind } from "./types.ts";
 
 export interface VerticalResult {
@@ -45,6 +46,10 @@ export interface VerticalResult {
   readonly lastChangeDir: number;
   readonly ceiling: number | undefined;
   readonly ceilingUntilMs: number | undefined;
+  /** Requests over the objective counted at the current target (see tail.ts). */
+  readonly tail: TailCounts | undefined;
+  /** After a cut for requests over the objective: raises stay at or below it; a calm count lifts it one step. */
+  readonly tailCeil: number | undefined;
 }
 
 /**
@@ -103,6 +108,8 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     lastChangeDir: extra["lastChangeDir"] ?? 0,
     ceiling: extra["ceiling"],
     ceilingUntilMs: extra["ceilingUntilMs"],
+    tail: readTail(extra),
+    tailCeil: extra["tailCeil"],
   };
   const current = state.targetConcurrency;
   if (!(Number.isFinite(current) && current > 0)) {
@@ -141,15 +148,12 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
   // any load); vLLM pre-allocates GPU memory, so its GPU memory says nothing either.
   // GPU duty cycle is not a saturation measure even outside batching engines (GKE guidance): CPU only.
   const compute = usesInflation(rt) ? p.cpuUtil : undefined;
-  const resources: Partial<Record<ResourceKey, number>> = {};
-  if (p.memoryUtil !== undefined) resources.memory = p.memoryUtil;
-  if (p.kvCacheUtil !== undefined) resources.kv = p.kvCacheUtil;
-  if (p.gpuMemoryUtil !== undefined && rt !== "vllm") resources.gpuMemory = p.gpuMemoryUtil;
+  const resources = resourcesOf(p, rt);
 
   // Window means, not per-sample points: a sample's in-flight is an instant reading while its service
   // time and utilisations are averages over the second, and regressing on such noisy readings flattens
   // every fitted slope (errors in variables). Windows at different loads give the spread over time.
-  const profile = updateProfile(readProfile(extra), x, s, resources);
+  const profile = learnWindow(readProfile(extra), samples, { x, s, resources }, state.readyReplicas, cfg, (pm) => resourcesOf(pm, rt));
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const podP99 = w.p99Ms !== undefined ? Math.max(s, w.p99Ms - (w.queueMs ?? 0)) : undefined;
@@ -229,13 +233,41 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     const eff = efficientConcurrency(fit.a, fit.b, ratio, spec.sloP99Ms, cfg.sloCutFraction, hi, fraction) ?? Infinity;
     if (Number.isFinite(eff)) caps.push({ name: `efficient concurrency of the fitted latency ${f2(fit.a)} + ${f2(fit.b)}·x ms is ~${f2(eff)}`, x: eff, fitted: true });
   }
+  // Requests over the objective (tail.ts): cut one step toward where the count would fit the budget;
+  // after a cut, raises climb back one counted step at a time (`tailCeil`). The pod's latency model: the fitted line of a batching pod; else, once
+  // latency has inflated (processor sharing), the service time in proportion to in-flight. Where the
+  // service time does not grow with in-flight, the tail is not concurrency's doing and the count is
+  // left to the horizontal axis and the user.
+  const budget = 1 - cfg.sloTargetAttainment;
+  const tailCounts = spec.sloP99Ms !== undefined ? accumulateTail(base.tail, samples, current, state.readyReplicas, cfg.podP99MaxQueueFraction, budget, cfg.overObjectiveMinExpected) : undefined;
+  const reading = readTailCounts(tailCounts, budget, cfg.overObjectiveMinExpected, cfg.overObjectiveRaiseBand);
+  let tailCeil = base.tailCeil;
+  const model = isBatching(rt)
+    ? fit !== undefined ? { at: (v: number) => fit.a + fit.b * v, min: fit.a + fit.b } : undefined
+    : inflation > cfg.inflationRaise && reading !== undefined ? { at: (v: number) => Math.max(s0, (s * v) / reading.x), min: s0 } : undefined;
+  if (reading !== undefined && spec.sloP99Ms !== undefined && model !== undefined && podP99 !== undefined) {
+    const slo = spec.sloP99Ms;
+    const xAt = (goal: number) => tailInFlight(reading, goal, podP99, slo, model.at, model.min);
+    // Aim at the middle of the hysteresis band (as the p99 signal does), both when cutting and when bounding a raise.
+    const goal = (budget * (1 + cfg.overObjectiveRaiseBand)) / 2;
+    const xGoal = xAt(goal);
+    const step = xGoal !== undefined ? targetForInFlight(current, reading.x, xGoal, model.at, cfg.overObjectiveMaxStep) : undefined;
+    const name = `requests over the objective ${(reading.fraction * 100).toFixed(3)}% / budget ${(budget * 100).toFixed(3)}%`;
+    signals.push({ name, value: reading.ratio, cut: step !== undefined && step < current ? reading.cutAt : Infinity, raise: reading.raiseAt, suggest: step ?? current, needsLoad: true });
+    // A calm count lifts the ceiling by one step toward the goal (the tail grows steeply with in-flight,
+    // so each step up is earned by a calm count at the level below), or removes it when nothing was late.
+    if (reading.ratio <= reading.raiseAt) {
+      const up = step !== undefined ? Math.max(current, Math.floor(step)) : undefined;
+      tailCeil = up === undefined ? undefined : Math.max(tailCeil ?? up, up);
+    }
+  }
   const lowest = (cs: typeof caps) => (cs.length > 0 ? cs.reduce((m, c2) => (c2.x < m.x ? c2 : m)) : undefined);
   const cap = lowest(caps);
   const capC = cap !== undefined ? Math.max(lo, Math.round(cap.x)) : undefined;
   const hardCap = lowest(caps.filter((c2) => c2.fitted));
   const hardC = hardCap !== undefined ? Math.max(lo, Math.round(hardCap.x)) : undefined;
 
-  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee, unchanged: false };
+  const next = { ...base, ran: true, stats: w, baselineServiceMs: s0, profile, fit, cpuKnee, unchanged: false, tail: tailCounts, tailCeil };
   const state0 = `per-pod in-flight ${f2(x)}, service ${f2(s)} ms (low-load ${f2(s0)} ms)`;
   // Latency and compute stress at under one request in flight per pod is not caused by concurrency
   // (a slow request, the tail of a drain): cutting the limit would not relieve it.
@@ -270,6 +302,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
       // Raises stay below the middle of the cut for a while: the level that hurt, and just under it, are not retried at once.
       ceiling: over.length > 0 ? Math.ceil((current + t) / 2) : base.ceiling,
       ceilingUntilMs: over.length > 0 ? nowMs + cfg.ceilingHoldMs : base.ceilingUntilMs,
+      tailCeil: over.some((g) => g.name.startsWith("requests over the objective")) ? t : tailCeil,
     };
   }
 
@@ -299,6 +332,11 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     t = base.ceiling - 1;
     limits.push(`stress seen at ${base.ceiling} until ${base.ceilingUntilMs} ms`);
   }
+  if (tailCeil !== undefined && t > tailCeil) {
+    t = tailCeil;
+    limits.push(`requests over the objective: raises go one counted step at a time, now to ${tailCeil}`);
+  }
+
   t = clampInt(t, lo, hi);
   if (t <= current) {
     return { ...next, target: current, reason: "Hold", message: `calm, but a raise is capped (${limits.join(", ") || `maximum ${hi}`}); ${state0}; keeping ${current}`, stressWindows: 0, calmWindows: calm };
@@ -340,6 +378,7 @@ export function verticalExtra(v: VerticalResult): Record<string, number> {
   if (v.cpuKnee !== undefined) out["cpuKnee"] = v.cpuKnee;
   if (v.ceiling !== undefined) out["ceiling"] = v.ceiling;
   if (v.ceilingUntilMs !== undefined) out["ceilingUntilMs"] = v.ceilingUntilMs;
-  return out;
+  if (v.tailCeil !== undefined) out["tailCeil"] = v.tailCeil;
+  return { ...out, ...writeTail(v.tail) };
 }
 

@@ -372,7 +372,7 @@ class Simulation {
       rejections: sr.rejected[s]!,
       errors: sr.failed[s]!,
       ...(this.dispatched > 0 ? { queueTimeMs: this.waitSum / this.dispatched } : {}),
-      ...(served > 0 ? { serviceTimeMs: this.serviceSum / served, latencyP50Ms: p50, latencyP99Ms: p99 } : {}),
+      ...(served > 0 ? { serviceTimeMs: this.serviceSum / served, latencyP50Ms: p50, latencyP99Ms: p99, overObjective: served - sr.good[s]! } : {}),
       ...(pods ? { pods: pods.map((o) => o.sample) } : {}),
     };
     sr.ready[s] = this.cnt[READY]!;

@@ -31,6 +31,7 @@ export interface ApaTraceEntry {
   readonly replicasReason: string;
   readonly targetConcurrency: number;
   readonly concurrencyReason: string;
+  readonly concurrencyMessage: string;
 }
 
 export class ApaPolicy implements Policy {
@@ -88,6 +89,7 @@ export class ApaPolicy implements Policy {
         replicasReason: d.replicasReason,
         targetConcurrency: d.targetConcurrency,
         concurrencyReason: d.concurrencyReason,
+        concurrencyMessage: d.concurrencyMessage,
       });
     }
     return { desiredReplicas: d.desiredReplicas, targetConcurrency: d.targetConcurrency };
