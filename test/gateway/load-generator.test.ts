@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
+import { commandLine, verdictLines, type BenchOptions, type ClosedRow, type RateBlock } from "../../controller/src/gateway/bench-report.ts";
 import { armOrder, compareRounds, medianResult, type ArmResult } from "../../controller/src/gateway/bench-rounds.ts";
 import { Http1ResponseFramer } from "../../controller/src/gateway/http1-response-framer.ts";
 import { requestBytes, runOpenLoop } from "../../controller/src/gateway/load-generator.ts";
@@ -185,5 +186,34 @@ describe("runOpenLoop against a real server on 127.0.0.1", () => {
     await assert.rejects(runOpenLoop({ host: "127.0.0.1", port, path: "/x", body: "{}", ratePerS: 10, durationS: 0.2 }), {
       message: `load generator: a connection to 127.0.0.1:${port} failed before the run started`,
     });
+  });
+});
+
+describe("bench report", () => {
+  const r = (p99Ms: number, rps = 1000): ArmResult => ({ rps, p50Ms: 6, p99Ms, errors: 0, non2xx: 0 });
+  const options: BenchOptions = {
+    duration: 2, rounds: 3, rateDuration: 2, rateRounds: 3, modelMs: 5, threads: 2, lowLatency: true, placements: "pinned,unpinned", autocannon: true, out: "x.md",
+  };
+  const block = (placement: string, gateway: number[]): RateBlock => ({
+    placement, ratePerS: 1000, generator: "open loop", arms: ["direct", "direct again", "gateway"],
+    results: new Map([["direct", [r(9), r(10), r(9)]], ["direct again", [r(9.5), r(8), r(9.2)]], ["gateway", gateway.map((x) => r(x))]]),
+  });
+  const sat: ClosedRow = { label: "sat", direct: r(1, 800), gateway: r(1, 760), cmp: compareRounds([r(1, 800)], [r(1, 760)]) };
+  it("verdict: median of per-round differences against 1 ms, with the noise floor and the placement", () => {
+    const lines = verdictLines({
+      options, closed: [sat], saturation: sat, blocks: [block("pinned", [9.3, 10.4, 9.1]), block("unpinned", [11, 12, 13])],
+      cpus: 2, loadBefore: [0, 0, 0], loadAfter: [0, 0, 0], startedAt: 0, finishedAt: 1,
+    });
+    assert.match(lines[0] as string, /^- Added p99 at 1K req\/s, 5 ms model, pinned \(headline\): \*\*0\.30 ms\*\* \(median of 3 rounds; per round 0\.10 … 0\.40\) \(acceptance: ≤ 1 ms\) → met$/);
+    assert.match(lines[1] as string, /noise floor \(the direct arm measured twice\): median 0\.20 ms, per round -2\.00 … 0\.50 ms: single rounds differ by more than 1 ms/);
+    assert.match(lines[2] as string, /unpinned: \*\*2\.00 ms\*\* .* → NOT met$/);
+    assert.equal(lines.at(-1), "- Throughput at saturation through the gateway: **95.0%** of direct (acceptance: ≥ 90%) → met");
+  });
+  it("commandLine reproduces the options", () => {
+    assert.equal(commandLine(options), "npm run bench:gateway -- --duration 2 --rounds 3 --rate-duration 2 --rate-rounds 3 --model-ms 5 --threads 2");
+    assert.equal(
+      commandLine({ ...options, placements: "unpinned", autocannon: false, lowLatency: false }),
+      "npm run bench:gateway -- --duration 2 --rounds 3 --rate-duration 2 --rate-rounds 3 --model-ms 5 --threads 2 --placements unpinned --no-autocannon --no-low-latency",
+    );
   });
 });

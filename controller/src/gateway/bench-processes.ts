@@ -3,6 +3,7 @@
  * child process per run), a trivial TCP proxy (a second HAProxy in `mode tcp`, the control arm) and CPU
  * placement with `taskset` (util-linux).
  */
+import autocannon from "autocannon";
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
@@ -66,6 +67,35 @@ export function runOpenLoopProcess(r: OpenLoopRun): Promise<ArmResult & { summar
       resolve({ rps: s.rps, p50Ms: s.p50Ms, p99Ms: s.p99Ms, errors: s.errors, non2xx: s.non2xx, sendLagP99Ms: s.sendLagP99Ms, summary: s });
     });
   });
+}
+
+/**
+ * The earlier method, kept as an opt-in diagnostic arm: autocannon in this process with `overallRate`. Its rate
+ * limit is a per-connection budget per second (autocannon lib/httpClient.js: `reqsMadeThisSecond`, reset by a 1 s
+ * `setInterval`), so each connection sends back to back until its budget is spent, then idles until the next tick.
+ * `firstHalfShare` = the share of responses that arrived in the first half of each second (≈ 0.5 for an even rate).
+ */
+export async function runAutocannon(url: string, ratePerS: number, durationS: number, body: string, bearerKey?: string): Promise<ArmResult> {
+  const times: number[] = [];
+  let inFirstHalf = 0;
+  let non2xx = 0;
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (bearerKey) headers.authorization = `Bearer ${bearerKey}`;
+  const opts = { url, method: "POST" as const, headers, body, connections: Math.max(8, Math.ceil(ratePerS / 80)), overallRate: ratePerS, duration: durationS };
+  let inst: autocannon.Instance | undefined;
+  const t0 = performance.now();
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    inst = autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+  (inst as autocannon.Instance).on("response", (_c: unknown, status: number, _b: number, ms: number) => {
+    if ((performance.now() - t0) % 1000 < 500) inFirstHalf++;
+    if (status >= 200 && status < 300) times.push(ms);
+    else non2xx++;
+  });
+  const r = await done;
+  times.sort((a, b) => a - b);
+  const pct = (p: number): number => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] ?? NaN;
+  return { rps: times.length / durationS, p50Ms: pct(50), p99Ms: pct(99), errors: r.errors + r.timeouts, non2xx, firstHalfShare: inFirstHalf / Math.max(1, times.length + non2xx) };
 }
 
 export interface TcpProxy {

@@ -14,6 +14,8 @@ export interface ArmResult {
   readonly non2xx: number;
   /** Open-loop runs only: the generator's own p99 send lag (actual − scheduled send time). */
   readonly sendLagP99Ms?: number;
+  /** autocannon runs only: share of responses that arrived in the first half of each second. */
+  readonly firstHalfShare?: number;
 }
 
 /**
@@ -69,5 +71,6 @@ export function medianResult(xs: readonly ArmResult[]): ArmResult {
     errors: xs.reduce((n, x) => n + x.errors, 0),
     non2xx: xs.reduce((n, x) => n + x.non2xx, 0),
     ...(xs.every((x) => x.sendLagP99Ms !== undefined) ? { sendLagP99Ms: median(xs.map((x) => x.sendLagP99Ms as number)) } : {}),
+    ...(xs.every((x) => x.firstHalfShare !== undefined) ? { firstHalfShare: median(xs.map((x) => x.firstHalfShare as number)) } : {}),
   };
 }

@@ -19,7 +19,7 @@ import { intOption, numberOption } from "../cli-options.ts";
 import { hashApiKey } from "../local/local-source.ts";
 import { startLocalGateway } from "../local/local-gateway.ts";
 import { startModelProcess } from "../local/model-process.ts";
-import { hasTaskset, pin, processTree, runOpenLoopProcess, runWrk, startTcpProxy, wrkScript } from "./bench-processes.ts";
+import { hasTaskset, pin, processTree, runAutocannon, runOpenLoopProcess, runWrk, startTcpProxy, wrkScript } from "./bench-processes.ts";
 import { renderReport, type BenchOptions, type ClosedRow, type RateBlock } from "./bench-report.ts";
 import { armOrder, compareRounds, medianResult, type ArmResult } from "./bench-rounds.ts";
 
@@ -37,6 +37,7 @@ function parseOptions(): BenchOptions {
     .option("--model-ms <ms>", "latency of the model for the latency runs", numberOption("--model-ms", 0.001, 1_000_000), 5)
     .option("--threads <n>", "HAProxy nbthread", intOption("--threads", 1, 64), 2)
     .option("--placements <list>", "CPU placements for the fixed-rate runs: pinned,unpinned (pinned needs taskset and ≥ 2 CPUs)", "pinned,unpinned")
+    .option("--no-autocannon", "skip the diagnostic run of the earlier method (autocannon overallRate, in this process) at 1K req/s")
     .option("--no-low-latency", "without tune.sched.low-latency (on by default: the bench shares a loaded machine)")
     .option("--out <file>", "markdown report", "docs/benchmarks/gateway.md")
     .parse()
@@ -117,26 +118,33 @@ async function main(): Promise<void> {
       await pair(`c=${c}, ${o.modelMs} ms model (wrk)`, () => runWrk(urls.direct, scripts.direct, c, o.duration), () => runWrk(urls.gateway, scripts.gateway, c, o.duration));
     }
 
-    // Fixed rates, open loop, per placement.
+    // Fixed rates per placement: open loop (and, with --autocannon, the earlier method as a diagnostic).
     const blocks: RateBlock[] = [];
+    const specs: Array<{ rate: number; arms: string[]; rounds: number; generator: "open loop" | "autocannon" }> = [
+      { rate: 1000, arms: ["direct", "direct again", "tcp proxy", "gateway"], rounds: o.rateRounds, generator: "open loop" },
+      { rate: 5000, arms: ["direct", "gateway"], rounds: Math.min(o.rateRounds, 2), generator: "open loop" },
+      ...(o.autocannon ? [{ rate: 1000, arms: ["direct", "gateway"], rounds: Math.min(o.rateRounds, 2), generator: "autocannon" as const }] : []),
+    ];
     for (const placement of placements) {
       const genCpus = place(placement);
-      for (const [rate, arms, rounds] of [
-        [1000, ["direct", "direct again", "tcp proxy", "gateway"], o.rateRounds],
-        [5000, ["direct", "gateway"], Math.max(1, Math.min(o.rateRounds, 3))],
-      ] as const) {
-        const results = new Map<string, ArmResult[]>(arms.map((a) => [a, []]));
-        for (let r = 0; r < rounds; r++) {
-          for (const arm of armOrder(arms, r)) {
+      for (const spec of specs) {
+        // autocannon runs inside this process: put this process where the generator belongs.
+        if (spec.generator === "autocannon" && genCpus) pin([process.pid], genCpus);
+        const results = new Map<string, ArmResult[]>(spec.arms.map((a) => [a, []]));
+        for (let r = 0; r < spec.rounds; r++) {
+          for (const arm of armOrder(spec.arms, r)) {
             const url = arm === "gateway" ? urls.gateway : arm === "tcp proxy" ? urls.tcpProxy : urls.direct;
-            const res = await runOpenLoopProcess({
-              url, ratePerS: rate, durationS: o.rateDuration, body: BODY, ...(arm === "gateway" ? { bearerKey: KEY } : {}), ...(genCpus ? { cpus: genCpus } : {}),
-            });
+            const key = arm === "gateway" ? KEY : undefined;
+            const res =
+              spec.generator === "autocannon"
+                ? await runAutocannon(url, spec.rate, o.rateDuration, BODY, key)
+                : await runOpenLoopProcess({ url, ratePerS: spec.rate, durationS: o.rateDuration, body: BODY, ...(key ? { bearerKey: key } : {}), ...(genCpus ? { cpus: genCpus } : {}) });
             (results.get(arm) as ArmResult[]).push(res);
-            console.log(`${placement} ${rate}/s round ${r + 1} ${arm}: p50 ${res.p50Ms.toFixed(2)} p99 ${res.p99Ms.toFixed(2)} ms, ${res.rps.toFixed(0)} req/s, send lag p99 ${res.summary.sendLagP99Ms.toFixed(2)} ms`);
+            console.log(`${placement} ${spec.generator} ${spec.rate}/s round ${r + 1} ${arm}: p50 ${res.p50Ms.toFixed(2)} p99 ${res.p99Ms.toFixed(2)} ms, ${res.rps.toFixed(0)} req/s`);
           }
         }
-        blocks.push({ placement, ratePerS: rate, arms: [...arms], results });
+        if (spec.generator === "autocannon" && genCpus) place(placement);
+        blocks.push({ placement, ratePerS: spec.rate, generator: spec.generator, arms: spec.arms, results });
       }
     }
     if (hasTaskset()) place("unpinned");
