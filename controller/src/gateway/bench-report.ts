@@ -143,6 +143,27 @@ export function verdictLines(i: ReportInput): string[] {
   return lines;
 }
 
+/** A note when the gateway arm fell behind at 5K req/s (an open loop does not hide it). */
+function fiveK(i: ReportInput): string[] {
+  const behind = i.blocks
+    .filter((b) => b.ratePerS === 5000 && b.generator === "open loop")
+    .filter((b) => medianResult(b.results.get("gateway") ?? []).p50Ms > 2 * medianResult(b.results.get("direct") ?? []).p50Ms)
+    .map((b) => b.placement);
+  if (behind.length === 0) return [];
+  const q = i.closed.find((r) => r.label.startsWith("c=256"));
+  const c64 = i.closed.find((r) => r.label.startsWith("c=64"));
+  return [
+    `**At 5K req/s the gateway arm fell behind (${behind.join(", ")}):** its p50 is far above the direct arm's. An open loop`,
+    `keeps sending, so a short stall (this box's other jobs) leaves more requests in flight than the pod's maxconn 64;`,
+    `HAProxy then queues them (by design), and with a queue its throughput here is lower` +
+      (q && c64 ? ` (closed loop: ${f0(c64.gateway.rps)} req/s at c=64, ${f0(q.gateway.rps)} req/s at c=256, vs ${f0(q.direct.rps)} direct).` : `.`),
+    `If that is below 5K, the backlog cannot drain within the run. Direct has no limit, so it takes the burst at once.`,
+    `This is gateway behaviour under queueing on 2 shared cores, not per-request overhead; it needs its own look (e.g.`,
+    `\`--threads 1\`, or a quiet machine).`,
+    ``,
+  ];
+}
+
 /** Why the earlier figure (+2.26 ms, autocannon, unpinned) measured the method, with this run's own evidence. */
 function diagnosis(i: ReportInput): string[] {
   const find = (p: string, g: string): RateBlock | undefined => i.blocks.find((b) => b.placement === p && b.ratePerS === 1000 && b.generator === g);
@@ -220,6 +241,7 @@ export function renderReport(i: ReportInput): { markdown: string; verdict: strin
     ``,
     ...rateTable(i.blocks),
     ``,
+    ...fiveK(i),
     `## Closed loop and saturation (wrk, unpinned)`,
     ``,
     `wrk gives µs-precision percentiles; each run is ${o.duration} s, ${o.rounds} rounds per side alternating which side goes first.`,

@@ -114,8 +114,10 @@ async function main(): Promise<void> {
       closed.push(row);
       return row;
     };
-    for (const c of [1, 16, 64]) {
-      await pair(`c=${c}, ${o.modelMs} ms model (wrk)`, () => runWrk(urls.direct, scripts.direct, c, o.duration), () => runWrk(urls.gateway, scripts.gateway, c, o.duration));
+    // c=256 is 4× the pod's maxconn (64): the gateway queues most requests, direct does not limit them.
+    for (const c of [1, 16, 64, 256]) {
+      const label = `c=${c}, ${o.modelMs} ms model (wrk)${c > 64 ? ", above the pod's maxconn 64: the gateway queues" : ""}`;
+      await pair(label, () => runWrk(urls.direct, scripts.direct, c, o.duration), () => runWrk(urls.gateway, scripts.gateway, c, o.duration));
     }
 
     // Fixed rates per placement: open loop (and, with --autocannon, the earlier method as a diagnostic).
