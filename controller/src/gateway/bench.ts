@@ -3,106 +3,64 @@
  * (real HAProxy + agent, API-key auth), in the same run, side by side.
  *
  * - closed loop at concurrency 1, 16, 64 (wrk, µs-precision percentiles from its Lua `done` hook);
- * - fixed rates 1K and 5K req/s (autocannon `overallRate`; latencies from its per-response timings in ms
- *   with fractions, because its own histogram rounds to whole ms);
+ * - fixed rates 1K and 5K req/s with an open-loop generator (`load-generator.ts`, its own process; latency from
+ *   the scheduled send time), in two CPU placements: pinned (HAProxy on one CPU, generator + model on the other,
+ *   identically in every arm) and unpinned; at 1K with two control arms: "direct again" (the noise floor: the
+ *   same arm measured twice) and a trivial TCP proxy (the cost of any extra process on the path);
  * - saturation: a CPU-bound model (1 ms CPU per request), c=64, requests/s through the gateway vs direct.
- * The latency runs use a 5 ms model (`--sleep-ms 5`: latency without CPU, so the 2-core box is not the limit).
- * Writes docs/benchmarks/gateway.md (or --out).
+ * Arms are interleaved round by round (rotating order); figures are medians of the per-round figures.
+ * The latency runs use a 5 ms model (`--sleep-ms 5`). Writes docs/benchmarks/gateway.md (or --out).
  */
-import autocannon from "autocannon";
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
-import { numberOption } from "../cli-options.ts";
+import { intOption, numberOption } from "../cli-options.ts";
 import { hashApiKey } from "../local/local-source.ts";
 import { startLocalGateway } from "../local/local-gateway.ts";
 import { startModelProcess } from "../local/model-process.ts";
+import { hasTaskset, pin, processTree, runAutocannon, runOpenLoopProcess, runWrk, startTcpProxy, wrkScript } from "./bench-processes.ts";
+import { renderReport, type BenchOptions, type ClosedRow, type RateBlock } from "./bench-report.ts";
+import { armOrder, compareRounds, medianResult, type ArmResult } from "./bench-rounds.ts";
 
 const KEY = "bench-key";
 const BODY = JSON.stringify({ dataframe_split: { columns: ["a", "b"], data: [[1, 2]] } });
 
-interface Result {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-  non2xx: number;
-}
-
-
-function wrkScript(withKey: boolean): string {
-  return [
-    `wrk.method = "POST"`,
-    `wrk.body = '${BODY}'`,
-    `wrk.headers["Content-Type"] = "application/json"`,
-    withKey ? `wrk.headers["Authorization"] = "Bearer ${KEY}"` : "",
-    `done = function(summary, latency, requests)`,
-    `  local e = summary.errors`,
-    `  io.write(string.format('RESULT {"requests":%.0f,"duration_us":%.0f,"errors":%.0f,"non2xx":%.0f,"p50":%.0f,"p99":%.0f}\\n',`,
-    `    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status, latency:percentile(50), latency:percentile(99)))`,
-    `end`,
-  ].join("\n");
-}
-
-function runWrk(url: string, script: string, connections: number, durationS: number): Promise<Result> {
-  const threads = connections === 1 ? 1 : 2;
-  return new Promise((resolve, reject) => {
-    execFile("wrk", ["-t", `${threads}`, "-c", `${connections}`, "-d", `${durationS}s`, "--timeout", "10s", "-s", script, url], (err, stdout, stderr) => {
-      const m = /RESULT (\{.*\})/.exec(stdout);
-      if (err || !m) return reject(new Error(`wrk failed: ${stderr || stdout || err?.message}`));
-      const r = JSON.parse(m[1] as string);
-      resolve({ rps: r.requests / (r.duration_us / 1e6), p50Ms: r.p50 / 1000, p99Ms: r.p99 / 1000, errors: r.errors, non2xx: r.non2xx });
-    });
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-async function runRate(url: string, withKey: boolean, rate: number, durationS: number): Promise<Result> {
-  const times: number[] = [];
-  let non2xx = 0;
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (withKey) headers.authorization = `Bearer ${KEY}`;
-  const opts = { url, method: "POST" as const, headers, body: BODY, connections: Math.max(8, Math.ceil(rate / 80)), overallRate: rate, duration: durationS };
-  let inst: autocannon.Instance | undefined;
-  const done = new Promise<autocannon.Result>((resolve, reject) => {
-    inst = autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
-  });
-  inst!.on("response", (_c: unknown, status: number, _b: number, ms: number) => {
-    if (status >= 200 && status < 300) times.push(ms);
-    else non2xx++;
-  });
-  const r = await done;
-  times.sort((a, b) => a - b);
-  return { rps: times.length / (r.duration || durationS), p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), errors: r.errors + r.timeouts, non2xx };
-}
-
-const f2 = (n: number): string => n.toFixed(2);
-const f0 = (n: number): string => n.toFixed(0);
-
-async function main(): Promise<void> {
-  const o = new Command()
+function parseOptions(): BenchOptions {
+  return new Command()
     .name("bench:gateway")
     .description("Model server direct vs through the gateway (HAProxy + agent), same run")
-    .option("--duration <s>", "seconds per run", numberOption("--duration", 0.001, 1_000_000), 5)
-    .option("--rounds <n>", "runs per side and scenario, alternating which side goes first (medians reported)", numberOption("--rounds", 0.001, 1_000_000), 3)
+    .option("--duration <s>", "seconds per closed-loop (wrk) run (whole seconds: wrk)", intOption("--duration", 1, 3600), 2)
+    .option("--rounds <n>", "closed-loop rounds per side, alternating which side goes first", intOption("--rounds", 1, 1000), 3)
+    .option("--rate-duration <s>", "seconds per fixed-rate (open-loop) run", numberOption("--rate-duration", 0.5, 3600), 2)
+    .option("--rate-rounds <n>", "fixed-rate rounds per arm and placement (arms rotate each round)", intOption("--rate-rounds", 1, 1000), 4)
     .option("--model-ms <ms>", "latency of the model for the latency runs", numberOption("--model-ms", 0.001, 1_000_000), 5)
-    .option("--threads <n>", "HAProxy nbthread", numberOption("--threads", 0.001, 1_000_000), 2)
+    .option("--threads <n>", "HAProxy nbthread", intOption("--threads", 1, 64), 2)
+    .option("--placements <list>", "CPU placements for the fixed-rate runs: pinned,unpinned (pinned needs taskset and ≥ 2 CPUs)", "pinned,unpinned")
+    .option("--no-autocannon", "skip the diagnostic run of the earlier method (autocannon overallRate, in this process) at 1K req/s")
     .option("--no-low-latency", "without tune.sched.low-latency (on by default: the bench shares a loaded machine)")
     .option("--out <file>", "markdown report", "docs/benchmarks/gateway.md")
     .parse()
-    .opts<{ duration: number; rounds: number; modelMs: number; threads: number; lowLatency: boolean; out: string }>();
+    .opts<BenchOptions>();
+}
 
-  const { loadavg, cpus } = await import("node:os");
-  const loadBefore = loadavg()[0] ?? 0;
+async function main(): Promise<void> {
+  const o = parseOptions();
+  const placements = o.placements.split(",").map((p) => p.trim());
+  for (const p of placements) {
+    if (p !== "pinned" && p !== "unpinned") throw new Error(`--placements: ${JSON.stringify(p)} is not allowed; use pinned and/or unpinned`);
+  }
+  const nCpu = cpus().length;
+  const allCpus = `0-${nCpu - 1}`;
+  if (placements.includes("pinned") && (nCpu < 2 || !hasTaskset())) {
+    throw new Error(`--placements pinned needs taskset (util-linux) and ≥ 2 CPUs (found ${nCpu}); use --placements unpinned`);
+  }
+  const startedAt = Date.now();
+  const loadBefore = loadavg();
   const dir = await mkdtemp(join(tmpdir(), "apgw-bench-"));
   const scripts = { direct: join(dir, "direct.lua"), gateway: join(dir, "gateway.lua") };
-  await writeFile(scripts.direct, wrkScript(false));
-  await writeFile(scripts.gateway, wrkScript(true));
+  await writeFile(scripts.direct, wrkScript(BODY));
+  await writeFile(scripts.gateway, wrkScript(BODY, KEY));
   const latencyModel = await startModelProcess(["--sleep-ms", `${o.modelMs}`, "--cpu-ms", "0"]);
   const cpuModel = await startModelProcess(["--cpu-ms", "1"]);
   const ep = (name: string) => ({
@@ -113,109 +71,95 @@ async function main(): Promise<void> {
     endpoints: [ep("latency"), ep("cpu")],
     apiKeys: [{ id: "bench", sha256: hashApiKey(KEY), endpoints: ["latency", "cpu"] }],
     // No access log during the benchmark (stdout is not read).
-    settings: { logTarget: "stdout format raw local0 err", threads: Math.floor(o.threads), lowLatency: o.lowLatency },
+    settings: { logTarget: "stdout format raw local0 err", threads: o.threads, lowLatency: o.lowLatency },
   });
+  const tcp = await startTcpProxy(dir, latencyModel.port, o.threads);
   try {
     gw.source.upsertPod("latency", { id: "m1", addr: "127.0.0.1", port: latencyModel.port, ready: true, terminating: false });
     gw.source.upsertPod("cpu", { id: "c1", addr: "127.0.0.1", port: cpuModel.port, ready: true, terminating: false });
     await gw.agent.cycle();
     const urls = {
       direct: `http://127.0.0.1:${latencyModel.port}/invocations`,
+      tcpProxy: `http://127.0.0.1:${tcp.port}/invocations`,
       gateway: `http://127.0.0.1:${gw.settings.publicPort}/serving-endpoints/latency/invocations`,
       cpuDirect: `http://127.0.0.1:${cpuModel.port}/invocations`,
       cpuGateway: `http://127.0.0.1:${gw.settings.publicPort}/serving-endpoints/cpu/invocations`,
     };
-    // Warm up both paths.
+    // Proxy side: HAProxy (master + worker), the TCP proxy and this process (the agent, which in production runs
+    // next to HAProxy). Client side: the load generator and the model process.
+    const place = (placement: string): string | undefined => {
+      const proxyCpus = placement === "pinned" ? "0" : allCpus;
+      const clientCpus = placement === "pinned" ? "1" : allCpus;
+      pin([...processTree(gw.haproxy.masterPid as number), ...processTree(tcp.child.pid as number), process.pid], proxyCpus);
+      pin([latencyModel.child.pid as number, cpuModel.child.pid as number], clientCpus);
+      return placement === "pinned" ? clientCpus : undefined;
+    };
+    if (hasTaskset()) place("unpinned");
     await runWrk(urls.direct, scripts.direct, 4, 1);
     await runWrk(urls.gateway, scripts.gateway, 4, 1);
 
-    const rows: string[] = [];
-    const d = o.duration;
-    const median = (xs: number[]): number => {
-      const v = [...xs].sort((a, b) => a - b);
-      const m = Math.floor(v.length / 2);
-      return v.length % 2 === 1 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
-    };
-    // Rounds alternate which side runs first, and the figures are medians (added latency: the median of the
-    // per-round differences), so a burst of load from other processes hits both sides alike.
-    const pair = async (label: string, direct: () => Promise<Result>, gateway: () => Promise<Result>) => {
-      const as: Result[] = [];
-      const bs: Result[] = [];
+    // Closed loop: two arms, alternating which goes first.
+    const closed: ClosedRow[] = [];
+    const pair = async (label: string, direct: () => Promise<ArmResult>, gateway: () => Promise<ArmResult>): Promise<ClosedRow> => {
+      const as: ArmResult[] = [];
+      const bs: ArmResult[] = [];
       for (let r = 0; r < o.rounds; r++) {
-        if (r % 2 === 0) {
-          as.push(await direct());
-          bs.push(await gateway());
-        } else {
-          bs.push(await gateway());
-          as.push(await direct());
+        for (const arm of armOrder(["direct", "gateway"], r)) {
+          if (arm === "direct") as.push(await direct());
+          else bs.push(await gateway());
         }
       }
-      const med = (xs: Result[]): Result => ({
-        rps: median(xs.map((x) => x.rps)), p50Ms: median(xs.map((x) => x.p50Ms)), p99Ms: median(xs.map((x) => x.p99Ms)),
-        errors: xs.reduce((n, x) => n + x.errors, 0), non2xx: xs.reduce((n, x) => n + x.non2xx, 0),
-      });
-      const a = med(as);
-      const b = med(bs);
-      const added50 = median(as.map((x, i) => (bs[i] as Result).p50Ms - x.p50Ms));
-      const added99 = median(as.map((x, i) => (bs[i] as Result).p99Ms - x.p99Ms));
-      const ratio = median(as.map((x, i) => (bs[i] as Result).rps / x.rps));
-      const row = `| ${label} | ${f0(a.rps)} | ${f2(a.p50Ms)} | ${f2(a.p99Ms)} | ${f0(b.rps)} | ${f2(b.p50Ms)} | ${f2(b.p99Ms)} | ${f2(added50)} | ${f2(added99)} | ${(ratio * 100).toFixed(0)}% | ${a.errors + a.non2xx}/${b.errors + b.non2xx} |`;
-      console.log(row);
-      rows.push(row);
-      return { a, b, added99, ratio };
+      const row = { label, direct: medianResult(as), gateway: medianResult(bs), cmp: compareRounds(as, bs) };
+      console.log(`${label}: direct p99 ${row.direct.p99Ms.toFixed(2)} gateway p99 ${row.gateway.p99Ms.toFixed(2)} added p99 ${row.cmp.medianAdded99Ms.toFixed(2)} ms`);
+      closed.push(row);
+      return row;
     };
-    const header = [
-      `| run | direct req/s | direct p50 ms | direct p99 ms | gateway req/s | gateway p50 ms | gateway p99 ms | added p50 ms | added p99 ms | gateway/direct req/s | errors+non-2xx (direct/gateway) |`,
-      `|---|---|---|---|---|---|---|---|---|---|---|`,
-    ];
-    console.log(header.join("\n"));
-    for (const c of [1, 16, 64]) {
-      await pair(`c=${c}, ${o.modelMs} ms model (wrk)`, () => runWrk(urls.direct, scripts.direct, c, d), () => runWrk(urls.gateway, scripts.gateway, c, d));
+    // c=256 is 4× the pod's maxconn (64): the gateway queues most requests, direct does not limit them.
+    for (const c of [1, 16, 64, 256]) {
+      const label = `c=${c}, ${o.modelMs} ms model (wrk)${c > 64 ? ", above the pod's maxconn 64: the gateway queues" : ""}`;
+      await pair(label, () => runWrk(urls.direct, scripts.direct, c, o.duration), () => runWrk(urls.gateway, scripts.gateway, c, o.duration));
     }
-    const at1k = await pair(`1K req/s, ${o.modelMs} ms model (autocannon)`, () => runRate(urls.direct, false, 1000, d), () => runRate(urls.gateway, true, 1000, d));
-    await pair(`5K req/s, ${o.modelMs} ms model (autocannon)`, () => runRate(urls.direct, false, 5000, d), () => runRate(urls.gateway, true, 5000, d));
-    const sat = await pair(`saturation c=64, 1 ms CPU model (wrk)`, () => runWrk(urls.cpuDirect, scripts.direct, 64, d), () => runWrk(urls.cpuGateway, scripts.gateway, 64, d));
 
-    const added99 = at1k.added99;
-    const ratio = sat.ratio;
-    const verdict = [
-      `- Added p99 at 1K req/s with a ${o.modelMs} ms model: **${f2(added99)} ms** (acceptance: ≤ 1 ms) → ${added99 <= 1 ? "met" : "NOT met"}`,
-      `- Throughput at saturation through the gateway: **${(ratio * 100).toFixed(1)}%** of direct (acceptance: ≥ 90%) → ${ratio >= 0.9 ? "met" : "NOT met"}`,
+    // Fixed rates per placement: open loop (and, with --autocannon, the earlier method as a diagnostic).
+    const blocks: RateBlock[] = [];
+    const specs: Array<{ rate: number; arms: string[]; rounds: number; generator: "open loop" | "autocannon" }> = [
+      { rate: 1000, arms: ["direct", "direct again", "tcp proxy", "gateway"], rounds: o.rateRounds, generator: "open loop" },
+      { rate: 5000, arms: ["direct", "gateway"], rounds: Math.min(o.rateRounds, 2), generator: "open loop" },
+      ...(o.autocannon ? [{ rate: 1000, arms: ["direct", "gateway"], rounds: Math.min(o.rateRounds, 2), generator: "autocannon" as const }] : []),
     ];
-    console.log(verdict.join("\n"));
-    console.log(`load average ${loadBefore.toFixed(1)} → ${(loadavg()[0] ?? 0).toFixed(1)} on ${cpus().length} cores`);
-    const md = [
-      `# Gateway benchmark`,
-      ``,
-      `Command: \`npm run bench:gateway -- --duration ${d} --rounds ${o.rounds} --model-ms ${o.modelMs} --threads ${o.threads}${o.lowLatency ? "" : " --no-low-latency"}\` (writes this file).`,
-      ``,
-      `Direct = wrk/autocannon → example model server process on 127.0.0.1. Gateway = the same load → HAProxy 2.6.12`,
-      `(API-key auth with the sha256 map, routing, path rewrite, per-pod maxconn 64, leastconn, nbthread ${o.threads},`,
-      `tune.sched.low-latency ${o.lowLatency ? "on" : "off"}) → the same model process.`,
-      `Both measured in the same run: ${o.rounds} rounds per row, alternating which side runs first; each cell is the median`,
-      `over the rounds, "added" is the median of the per-round differences. Latency runs use a model that waits ${o.modelMs} ms per request`,
-      `without CPU; the saturation run uses a model that burns 1 ms of CPU per request (one Node process).`,
-      `wrk gives µs-precision percentiles; autocannon runs the fixed rates (its per-response timings, not its ms-rounded histogram).`,
-      ``,
-      `Machine: ${cpus().length} cores; 1-minute load average ${loadBefore.toFixed(1)} at the start and ${(loadavg()[0] ?? 0).toFixed(1)} at the end`,
-      `(other work shares the machine: a load above the core count means every process, HAProxy included, waits for CPU,`,
-      `which shows up in p99). Compare the columns of one row. Run on ${new Date().toISOString()}.`,
-      ``,
-      ...header,
-      ...rows,
-      ``,
-      ...verdict,
-      ``,
-      `Reading the figures: a fixed-rate row whose achieved req/s is below its target means the load generator or the`,
-      `machine was the limit, not the gateway. On a loaded 2-core machine every extra process on the path (HAProxy) also`,
-      `waits for CPU, which inflates the gateway's p99; the reference measurement on an idle machine of the same kind`,
-      `(design brief §2.2: HAProxy 2.6.12, loopback) was +50 µs p50 and +160 µs p99 at concurrency 1. Re-run on a quiet machine to judge`,
-      `the ≤ 1 ms criterion.`,
-      ``,
-    ].join("\n");
-    await writeFile(o.out, md);
+    for (const placement of placements) {
+      const genCpus = place(placement);
+      for (const spec of specs) {
+        // autocannon runs inside this process: put this process where the generator belongs.
+        if (spec.generator === "autocannon" && genCpus) pin([process.pid], genCpus);
+        const results = new Map<string, ArmResult[]>(spec.arms.map((a) => [a, []]));
+        for (let r = 0; r < spec.rounds; r++) {
+          for (const arm of armOrder(spec.arms, r)) {
+            const url = arm === "gateway" ? urls.gateway : arm === "tcp proxy" ? urls.tcpProxy : urls.direct;
+            const key = arm === "gateway" ? KEY : undefined;
+            const res =
+              spec.generator === "autocannon"
+                ? await runAutocannon(url, spec.rate, o.rateDuration, BODY, key)
+                : await runOpenLoopProcess({ url, ratePerS: spec.rate, durationS: o.rateDuration, body: BODY, ...(key ? { bearerKey: key } : {}), ...(genCpus ? { cpus: genCpus } : {}) });
+            (results.get(arm) as ArmResult[]).push(res);
+            console.log(`${placement} ${spec.generator} ${spec.rate}/s round ${r + 1} ${arm}: p50 ${res.p50Ms.toFixed(2)} p99 ${res.p99Ms.toFixed(2)} ms, ${res.rps.toFixed(0)} req/s`);
+          }
+        }
+        if (spec.generator === "autocannon" && genCpus) place(placement);
+        blocks.push({ placement, ratePerS: spec.rate, generator: spec.generator, arms: spec.arms, results });
+      }
+    }
+    if (hasTaskset()) place("unpinned");
+
+    const sat = await pair(`saturation c=64, 1 ms CPU model (wrk)`, () => runWrk(urls.cpuDirect, scripts.direct, 64, o.duration), () => runWrk(urls.cpuGateway, scripts.gateway, 64, o.duration));
+    const md = renderReport({
+      options: o, closed, blocks, saturation: sat, cpus: nCpu, loadBefore, loadAfter: loadavg(), startedAt, finishedAt: Date.now(),
+    });
+    await writeFile(o.out, md.markdown);
+    console.log(md.verdict.join("\n"));
     console.log(`wrote ${o.out}`);
   } finally {
+    await tcp.stop();
     await gw.stop();
     await latencyModel.stop();
     await cpuModel.stop();
