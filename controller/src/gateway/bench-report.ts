@@ -66,7 +66,7 @@ export function commandLine(o: BenchOptions): string {
     `--model-ms ${o.modelMs} --threads ${o.threads}`,
     o.placements !== "pinned,unpinned" ? `--placements ${o.placements}` : "",
     o.autocannon ? "" : "--no-autocannon",
-    o.lowLatency ? "" : "--no-low-latency",
+    o.lowLatency ? "--low-latency" : "",
   ].filter(Boolean).join(" ");
 }
 

@@ -38,7 +38,7 @@ function parseOptions(): BenchOptions {
     .option("--threads <n>", "HAProxy nbthread", intOption("--threads", 1, 64), 2)
     .option("--placements <list>", "CPU placements for the fixed-rate runs: pinned,unpinned (pinned needs taskset and ≥ 2 CPUs)", "pinned,unpinned")
     .option("--no-autocannon", "skip the diagnostic run of the earlier method (autocannon overallRate, in this process) at 1K req/s")
-    .option("--no-low-latency", "without tune.sched.low-latency (on by default: the bench shares a loaded machine)")
+    .option("--low-latency", "with tune.sched.low-latency on (the production gateway leaves it off, so the bench does too)")
     .option("--out <file>", "markdown report", "docs/benchmarks/gateway.md")
     .parse()
     .opts<BenchOptions>();
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     endpoints: [ep("latency"), ep("cpu")],
     apiKeys: [{ id: "bench", sha256: hashApiKey(KEY), endpoints: ["latency", "cpu"] }],
     // No access log during the benchmark (stdout is not read).
-    settings: { logTarget: "stdout format raw local0 err", threads: o.threads, lowLatency: o.lowLatency },
+    settings: { logTarget: "stdout format raw local0 err", threads: o.threads, lowLatency: o.lowLatency === true },
   });
   const tcp = await startTcpProxy(dir, latencyModel.port, o.threads);
   try {
