@@ -221,7 +221,11 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
     // CPU use of a CPU-bound pod grows in proportion to in-flight, so one clear reading is enough.
     if (at !== undefined) caps.push({ name: `${thresholds[key][0]} reaches ${level} at ~${f2(at.x)} in flight${at.fitted ? "" : " (extrapolated)"}`, x: Math.max(at.x, 0), fitted: at.fitted });
   }
-  const knee = usesInflation(rt) ? kneeOf(profile, s0, cfg.inflationRaise) : undefined;
+  // A knee below the in-flight this window ran at without inflation is contradicted by the freshest
+  // evidence (an old point measured during a transient — e.g. pods starving for CPU while others start — is
+  // not the pod's law): the present window wins, the knee is not a cap.
+  const kneeLearned = usesInflation(rt) ? kneeOf(profile, s0, cfg.inflationRaise) : undefined;
+  const knee = kneeLearned !== undefined && !(x > kneeLearned && inflation < cfg.inflationRaise) ? kneeLearned : undefined;
   if (knee !== undefined) caps.push({ name: `latency knee at ~${f2(knee)} in flight`, x: knee, fitted: true });
   const fit = isBatching(rt) ? fitLinear(profile) : undefined;
   if (fit !== undefined) {
