@@ -10,11 +10,12 @@ import { validateServingEndpoint } from "../crd/validate.ts";
 import { toEndpointSpec } from "../crd/to-engine-spec.ts";
 import type { ServingEndpoint, ServingEndpointStatus } from "../crd/types.ts";
 import { decide, decisionNeeded, defaultEngineConfig, historyWindowMsFor, type EngineConfig } from "../engine/index.ts";
-import type { EndpointSample, EndpointSpec, EngineMemory, PodSample } from "../engine/types.ts";
+import type { EndpointSample, PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";
-import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount, splitReplicas } from "./cluster-state.ts";
+import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount } from "./cluster-state.ts";
+import { newEndpointState, pushSample, type EndpointState } from "./endpoint-state.ts";
+import { applyScale, emitScaleEvent } from "./scale-writes.ts";
 import type { ControllerConfig } from "./config.ts";
-import { scaleEvent } from "./events.ts";
 import type { GatewayScraper } from "./gateway-scraper.ts";
 import { httpStatusOf, type KubeApi } from "./kube-api.ts";
 import type { Logger } from "./logger.ts";
@@ -22,42 +23,10 @@ import type { ControllerMetrics } from "./own-metrics.ts";
 import type { Reflector } from "./reflector.ts";
 import { guardScale } from "./scale-guard.ts";
 import { makeCaches } from "./caches.ts";
-import { composeStatus, hashOf } from "./endpoint-status.ts";
+import { composeStatus } from "./endpoint-status.ts";
 import { CONDITION_READY, CONDITION_SCALING, setCondition, statusNeedsWrite, type ConditionInput } from "./status.ts";
 import type { WarmPoolConfig } from "./warm-pool.ts";
 import { WarmPoolRunner } from "./warm-pool-runner.ts";
-
-/** Per-endpoint memory of the controller process (lost on restart by design). */
-interface EndpointState {
-  history: EndpointSample[];
-  memory: EngineMemory | undefined;
-  nextRunAtMs: number;
-  /** The engine's next regular (5 s / 30 s) run; between runs `decisionNeeded` says when a call matters. */
-  regularRunAtMs: number;
-  degradedUntilMs: number;
-  noAddressSinceMs: number | undefined;
-  lastStatus: ServingEndpointStatus | undefined;
-  lastStatusWriteMs: number | undefined;
-  validated: { rv: string | undefined; error: string | undefined } | undefined;
-  lastDegraded: boolean;
-  podsAtMs: number;
-  /** Load-only status changes (QPS, observed concurrency, reasons) are looked at from this time on. */
-  statusCheckAtMs: number;
-  /** Derived views of this endpoint's objects, reused while the objects are the same (watch events replace them). */
-  derived: Derived | undefined;
-  /** The cycle that last saw this endpoint (states of deleted endpoints are dropped). */
-  seenCycle: number;
-}
-
-/** What `#reconcile` derives from the endpoint's objects; recomputed only when one of them is replaced. */
-interface Derived {
-  readonly se: ServingEndpoint;
-  readonly deployments: readonly V1Deployment[];
-  readonly slices: readonly V1EndpointSlice[];
-  readonly targets: ReturnType<typeof resolveTargets>;
-  readonly spec: EndpointSpec;
-  readonly addressed: number;
-}
 
 /** Once a load-only status write is allowed but not needed, look again after this long (not every cycle). */
 const STATUS_RECHECK_MS = 5000;
@@ -194,7 +163,9 @@ export class ApaController {
           // engine does not re-read the same pod list 15 times (samples without pods mean "not measured now").
           const podList = pods !== undefined && pods.atMs > st.podsAtMs ? pods.byEndpoint.get(key) : undefined;
           if (podList !== undefined && pods !== undefined) st.podsAtMs = pods.atMs;
-          this.#pushSample(st, podList !== undefined ? { ...gs.sample, pods: podList } : gs.sample, nowMs);
+          // Never less than the engine reads (a smaller --history-window-ms would starve its windows).
+          const keepMs = Math.max(this.#d.config.historyWindowMs, historyWindowMsFor(this.#d.engineConfig ?? defaultEngineConfig));
+          pushSample(st, podList !== undefined ? { ...gs.sample, pods: podList } : gs.sample, nowMs, keepMs);
         }
         const problem =
           scrape.degraded ??
@@ -226,6 +197,15 @@ export class ApaController {
     }
   }
 
+  #stateOf(key: string, nowMs: number): EndpointState {
+    let st = this.#state.get(key);
+    if (st === undefined) {
+      st = newEndpointState(key, nowMs, (this.#d.engineConfig ?? defaultEngineConfig).horizontalIntervalMs, this.cycles);
+      this.#state.set(key, st);
+    }
+    return st;
+  }
+
   #indexes(): { deployments: Map<string, V1Deployment[]>; slices: Map<string, V1EndpointSlice[]> } {
     if (this.#deploymentIndex?.changes !== this.deployments.changes) {
       this.#deploymentIndex = { changes: this.deployments.changes, byEndpoint: indexByEndpoint(this.deployments.list()) };
@@ -234,43 +214,6 @@ export class ApaController {
       this.#sliceIndex = { changes: this.slices.changes, byEndpoint: indexByEndpoint(this.slices.list()) };
     }
     return { deployments: this.#deploymentIndex.byEndpoint, slices: this.#sliceIndex.byEndpoint };
-  }
-
-  #stateOf(key: string, nowMs: number): EndpointState {
-    let st = this.#state.get(key);
-    if (st === undefined) {
-      st = {
-        history: [],
-        memory: undefined,
-        // Spread first decisions (and so every later one) over a horizontal interval, so 10,000 endpoints do
-        // not all run the engine in the same cycle.
-        nextRunAtMs: nowMs + (hashOf(key) % (this.#d.engineConfig ?? defaultEngineConfig).horizontalIntervalMs),
-        regularRunAtMs: 0,
-        degradedUntilMs: 0,
-        noAddressSinceMs: undefined,
-        lastStatus: undefined,
-        lastStatusWriteMs: undefined,
-        validated: undefined,
-        lastDegraded: false,
-        podsAtMs: Number.NEGATIVE_INFINITY,
-        statusCheckAtMs: Number.NEGATIVE_INFINITY,
-        derived: undefined,
-        seenCycle: this.cycles,
-      };
-      this.#state.set(key, st);
-    }
-    return st;
-  }
-
-  #pushSample(st: EndpointState, sample: EndpointSample, nowMs: number): void {
-    st.history.push(sample);
-    // Never less than the engine reads (a smaller --history-window-ms would starve its windows).
-    const cutoff = nowMs - Math.max(this.#d.config.historyWindowMs, historyWindowMsFor(this.#d.engineConfig ?? defaultEngineConfig));
-    // Trim in batches: one splice per ~8 samples instead of a shift() every second.
-    if ((st.history[0]?.atMs ?? nowMs) < cutoff && st.history.length % 8 === 0) {
-      const drop = st.history.findIndex((s) => s.atMs >= cutoff);
-      st.history.splice(0, drop < 0 ? st.history.length : drop);
-    }
   }
 
   async #reconcile(
@@ -376,10 +319,10 @@ export class ApaController {
         desired = state.desiredReplicas;
         elog().info("scale held", { reason: action.reason, message: action.message });
       } else if (action.kind === "scale") {
-        const applied = await this.#applyScale(targets.targets.map((t) => t.deployment), targets.targets.map((t) => t.weight), action.to, elog());
+        const applied = await applyScale(this.#d, targets.targets.map((t) => t.deployment), targets.targets.map((t) => t.weight), action.to, elog());
         if (applied) {
           lastScaleTime = new Date(nowMs).toISOString();
-          await this.#emitEvent(se, action.from, action.to, d.replicasReason, d.replicasMessage, nowMs, elog());
+          await emitScaleEvent(this.#d, { se, from: action.from, to: action.to, reason: d.replicasReason, message: d.replicasMessage, nowMs }, elog());
           elog().info("scaled", { from: action.from, to: action.to, reason: d.replicasReason, message: d.replicasMessage });
         } else {
           desired = state.desiredReplicas;
@@ -416,40 +359,6 @@ export class ApaController {
       scaleToZero: se.spec.scaleToZero === true,
     });
     return this.#writeStatus(se, st, next, nowMs, elog);
-  }
-
-  async #applyScale(deployments: readonly V1Deployment[], weights: readonly number[], total: number, log: Logger): Promise<boolean> {
-    const parts = splitReplicas(total, weights);
-    let ok = true;
-    for (const [i, d] of deployments.entries()) {
-      const want = parts[i] ?? 0;
-      if ((d.spec?.replicas ?? 0) === want) continue;
-      // Leadership can be lost while a cycle runs: check before every write.
-      if (!this.#d.isLeader()) return false;
-      try {
-        await this.#d.api.patchDeploymentScale(d.metadata?.namespace ?? "", d.metadata?.name ?? "", want, d.metadata?.resourceVersion);
-      } catch (err) {
-        ok = false;
-        const status = httpStatusOf(err);
-        this.#d.metrics.kubeWriteErrors.inc({ op: "scale", status: String(status ?? "network") });
-        log.warn(status === 409 ? "scale conflict: Deployment changed since read; retrying with fresh state" : "scale failed", {
-          deployment: keyOfObject(d),
-          status,
-          error: err,
-        });
-      }
-    }
-    return ok;
-  }
-
-  async #emitEvent(se: ServingEndpoint, from: number, to: number, reason: string, message: string, nowMs: number, log: Logger): Promise<void> {
-    if (!this.#d.isLeader()) return;
-    try {
-      await this.#d.api.createEvent(se.metadata.namespace ?? "", scaleEvent({ se, from, to, reason, message, nowMs, instance: this.#d.config.identity ?? "apa" }));
-    } catch (err) {
-      this.#d.metrics.kubeWriteErrors.inc({ op: "event", status: String(httpStatusOf(err) ?? "network") });
-      log.warn("event write failed", { error: err });
-    }
   }
 
   async #writeStatus(se: ServingEndpoint, st: EndpointState, next: ServingEndpointStatus, nowMs: number, log: () => Logger): Promise<void> {

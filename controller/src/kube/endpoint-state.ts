@@ -1,0 +1,70 @@
+/** What the controller process keeps per endpoint between cycles (lost on restart by design), and its history trim. */
+import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
+import type { ServingEndpoint, ServingEndpointStatus } from "../crd/types.ts";
+import type { EndpointSample, EndpointSpec, EngineMemory } from "../engine/types.ts";
+import type { resolveTargets } from "./cluster-state.ts";
+import { hashOf } from "./endpoint-status.ts";
+
+export interface EndpointState {
+  history: EndpointSample[];
+  memory: EngineMemory | undefined;
+  nextRunAtMs: number;
+  /** The engine's next regular (5 s / 30 s) run; between runs `decisionNeeded` says when a call matters. */
+  regularRunAtMs: number;
+  degradedUntilMs: number;
+  noAddressSinceMs: number | undefined;
+  lastStatus: ServingEndpointStatus | undefined;
+  lastStatusWriteMs: number | undefined;
+  validated: { rv: string | undefined; error: string | undefined } | undefined;
+  lastDegraded: boolean;
+  podsAtMs: number;
+  /** Load-only status changes (QPS, observed concurrency, reasons) are looked at from this time on. */
+  statusCheckAtMs: number;
+  /** Derived views of this endpoint's objects, reused while the objects are the same (watch events replace them). */
+  derived: Derived | undefined;
+  /** The cycle that last saw this endpoint (states of deleted endpoints are dropped). */
+  seenCycle: number;
+}
+
+/** What the controller derives from the endpoint's objects; recomputed only when one of them is replaced. */
+export interface Derived {
+  readonly se: ServingEndpoint;
+  readonly deployments: readonly V1Deployment[];
+  readonly slices: readonly V1EndpointSlice[];
+  readonly targets: ReturnType<typeof resolveTargets>;
+  readonly spec: EndpointSpec;
+  readonly addressed: number;
+}
+
+/**
+ * A new endpoint's state. Its first decision (and so every later one) is spread over `spreadMs` by a hash of
+ * its key, so 10,000 endpoints do not all run the engine in the same cycle.
+ */
+export function newEndpointState(key: string, nowMs: number, spreadMs: number, cycle: number): EndpointState {
+  return {
+    history: [],
+    memory: undefined,
+    nextRunAtMs: nowMs + (hashOf(key) % spreadMs),
+    regularRunAtMs: 0,
+    degradedUntilMs: 0,
+    noAddressSinceMs: undefined,
+    lastStatus: undefined,
+    lastStatusWriteMs: undefined,
+    validated: undefined,
+    lastDegraded: false,
+    podsAtMs: Number.NEGATIVE_INFINITY,
+    statusCheckAtMs: Number.NEGATIVE_INFINITY,
+    derived: undefined,
+    seenCycle: cycle,
+  };
+}
+
+/** Appends a sample and drops those older than `keepMs`, in batches (one splice per ~8 samples, not a shift() a second). */
+export function pushSample(st: EndpointState, sample: EndpointSample, nowMs: number, keepMs: number): void {
+  st.history.push(sample);
+  const cutoff = nowMs - keepMs;
+  if ((st.history[0]?.atMs ?? nowMs) < cutoff && st.history.length % 8 === 0) {
+    const drop = st.history.findIndex((s) => s.atMs >= cutoff);
+    st.history.splice(0, drop < 0 ? st.history.length : drop);
+  }
+}
