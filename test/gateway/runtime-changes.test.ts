@@ -93,14 +93,20 @@ describe("live changes under load (real HAProxy)", () => {
     await gw.agent.cycle();
     const l = load(gw.publicPort, PATH, 12, () => hookBody({ sleep_ms: 5 }));
     await sleep(300);
+    const workerPid = async (): Promise<string> => (await gw!.api.send("show info")).match(/Pid: (\d+)/)![1]!;
     const pids = new Set<string>();
+    let previous = await workerPid();
     for (let i = 0; i < 5; i++) {
       // A change of an endpoint setting (the model timeout) needs a reload.
       const ep = gw.source.endpoint("ep")!;
       gw.source.setEndpoint({ ...ep, modelTimeoutMs: ep.modelTimeoutMs + 1000 });
       const r = await gw.agent.cycle();
       assert.match(r.reloaded ?? "", /endpoint settings changed/);
-      pids.add((await gw.api.send("show info")).match(/Pid: (\d+)/)![1]!);
+      // The runtime socket can still reach the old worker for a moment after the reload: wait for the new one.
+      let pid = previous;
+      assert.ok(await until(async () => (pid = await workerPid()) !== previous, 3000), `reload ${i + 1}: a new worker answers`);
+      pids.add(pid);
+      previous = pid;
       await sleep(300);
     }
     await l.stop();

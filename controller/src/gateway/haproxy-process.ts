@@ -68,19 +68,29 @@ export class HaproxyProcess {
     return this.waitForWorker(0, timeoutMs);
   }
 
-  /** Waits until a worker other than `oldPid` answers `show info`; returns its pid. */
+  /**
+   * Waits until a worker other than `oldPid` answers `show info` three times in a row; returns its pid. Once
+   * is not enough: for a moment after a reload the old worker can still take a runtime-socket connection
+   * (seen on 2.6.12), and a runtime command sent to it would be lost with it.
+   */
   async waitForWorker(oldPid: number, timeoutMs = 10_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     let lastErr = "";
+    let streak = 0;
+    let seen: number | undefined;
     while (Date.now() < deadline) {
       if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
         throw new Error(`haproxy exited with code ${this.child.exitCode}`);
       }
       try {
         const pid = parseInfoPid(await this.opts.api.send("show info"));
-        if (pid !== oldPid) return pid;
+        streak = pid !== oldPid && (seen === undefined || pid === seen) ? streak + 1 : 0;
+        seen = pid !== oldPid ? pid : undefined;
+        if (streak >= 3 && seen !== undefined) return seen;
+        if (streak > 0) continue;
       } catch (e) {
         lastErr = (e as Error).message;
+        streak = 0;
       }
       await new Promise((r) => setTimeout(r, 25));
     }
