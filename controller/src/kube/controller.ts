@@ -61,6 +61,9 @@ export class ApaController {
   readonly slices: Reflector<V1EndpointSlice>;
   readonly warmPools: Reflector<V1Deployment>;
   readonly #d: ControllerDeps;
+  readonly #engine: EngineConfig;
+  /** Samples kept per endpoint: never less than the engine reads (a smaller --history-window-ms would starve it). */
+  readonly #keepMs: number;
   readonly #state = new Map<string, EndpointState>();
   #deploymentIndex: IndexCache<V1Deployment> | undefined;
   #sliceIndex: IndexCache<V1EndpointSlice> | undefined;
@@ -77,6 +80,8 @@ export class ApaController {
 
   constructor(deps: ControllerDeps) {
     this.#d = deps;
+    this.#engine = deps.engineConfig ?? defaultEngineConfig;
+    this.#keepMs = Math.max(deps.config.historyWindowMs, historyWindowMsFor(this.#engine));
     this.#warm = new WarmPoolRunner(deps.warmPool, deps.clock.nowMs());
     const caches = makeCaches(deps, (type, d) =>
       this.#warm.onDeploymentChange(type, d, deps.clock.nowMs(), (ns, n) => this.endpoints.get(ns, n)),
@@ -163,9 +168,7 @@ export class ApaController {
           // engine does not re-read the same pod list 15 times (samples without pods mean "not measured now").
           const podList = pods !== undefined && pods.atMs > st.podsAtMs ? pods.byEndpoint.get(key) : undefined;
           if (podList !== undefined && pods !== undefined) st.podsAtMs = pods.atMs;
-          // Never less than the engine reads (a smaller --history-window-ms would starve its windows).
-          const keepMs = Math.max(this.#d.config.historyWindowMs, historyWindowMsFor(this.#d.engineConfig ?? defaultEngineConfig));
-          pushSample(st, podList !== undefined ? { ...gs.sample, pods: podList } : gs.sample, nowMs, keepMs);
+          pushSample(st, podList !== undefined ? { ...gs.sample, pods: podList } : gs.sample, nowMs, this.#keepMs);
         }
         const problem =
           scrape.degraded ??
@@ -200,7 +203,7 @@ export class ApaController {
   #stateOf(key: string, nowMs: number): EndpointState {
     let st = this.#state.get(key);
     if (st === undefined) {
-      st = newEndpointState(key, nowMs, (this.#d.engineConfig ?? defaultEngineConfig).horizontalIntervalMs, this.cycles);
+      st = newEndpointState(key, nowMs, this.#engine.horizontalIntervalMs, this.cycles);
       this.#state.set(key, st);
     }
     return st;
@@ -266,10 +269,9 @@ export class ApaController {
       unschedulableAfterMs: config.unschedulableAfterMs,
     });
     const degraded = problem ?? (nowMs < st.degradedUntilMs ? `metrics recovered less than ${config.failStaticRecoveryMs} ms ago` : undefined);
-    const engineConfig = this.#d.engineConfig ?? defaultEngineConfig;
     const due =
       this.#d.decideEveryCycle === true ||
-      (nowMs >= st.nextRunAtMs && decisionNeeded({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, st.regularRunAtMs, engineConfig));
+      (nowMs >= st.nextRunAtMs && decisionNeeded({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, st.regularRunAtMs, this.#engine));
     const last = st.lastStatus;
     const quiet = (d: number, t: number, scaledAt: string | undefined): boolean =>
       last !== undefined &&
@@ -292,7 +294,7 @@ export class ApaController {
     const previous = st.lastStatus ?? se.status;
     if (due) {
       const e0 = performance.now();
-      const d = decide({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, engineConfig);
+      const d = decide({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, this.#engine);
       this.lastCycle.engineMs += performance.now() - e0;
       this.lastCycle.engineCalls += 1;
       st.memory = d.memory;
