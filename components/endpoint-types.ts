@@ -1,6 +1,6 @@
 /**
  * What users declare for an endpoint in `infra/endpoints.ts`. Field names follow the ServingEndpoint custom
- * resource (`controller/src/crd/types.ts`) so the declaration maps onto the CR one to one; infra adds what the CR
+ * resource (`controller/src/contract/crd/types.ts`) so the declaration maps onto the CR one to one; infra adds what the CR
  * does not carry (model digests per version, GPU count, custom-image ports and resources).
  */
 

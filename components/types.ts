@@ -2,7 +2,8 @@
  * Leaf types shared by the components and the pure builders. Imports nothing but other leaf modules.
  * Units are in the names: `...GiB` gibibytes, `...S` seconds, `...Bytes` bytes.
  */
-import { ENDPOINT_LABEL, VERSION_LABEL, WARM_POOL_LABEL } from "../controller/src/kube/labels.ts";
+import { ENDPOINT_LABEL, VERSION_LABEL, WARM_POOL_LABEL } from "../controller/src/contract/labels.ts";
+import { GATEWAY_NAMESPACE, SYSTEM_NAMESPACE } from "../controller/src/contract/names.ts";
 
 /** Where the platform runs: an existing kubeconfig context, EKS, or GKE. */
 export type Cloud = "local" | "aws" | "gcp";
@@ -101,10 +102,10 @@ export interface ModelStoreAccess {
 export type KubeObject = Record<string, unknown>;
 
 /** Names the platform's namespaces and labels use. Endpoint, version and warm-pool labels are the ones the
- * controller and gateway agent select by (controller/src/kube/labels.ts). */
+ * controller and gateway agent select by (controller/src/contract/labels.ts). */
 export const PLATFORM = {
-  systemNamespace: "autopilot-system",
-  gatewayNamespace: "autopilot-gateway",
+  systemNamespace: SYSTEM_NAMESPACE,
+  gatewayNamespace: GATEWAY_NAMESPACE,
   monitoringNamespace: "autopilot-monitoring",
   cacheNamespace: "autopilot-cache",
   /** GPU node agents (device plugin, DCGM exporter): host access, Pod Security `privileged`. */

@@ -4,16 +4,18 @@
  * (`controllerRbac()`, `gatewayAgentRbac()`), and the two commands of the one image built from
  * controller/Dockerfile.
  */
-import { servingEndpointCrd } from "../../controller/src/crd/index.ts";
-import { controllerRbac, gatewayAgentRbac } from "../../controller/src/kube/rbac.ts";
+import { servingEndpointCrd } from "../../controller/src/contract/crd/index.ts";
+import { controllerRbac, gatewayAgentRbac } from "../../controller/src/contract/rbac.ts";
 import { type KubeObject, PLATFORM } from "../types.ts";
 
-/** Controller ServiceAccount, Lease name and the gateway agent's ServiceAccount. */
-export const CONTROLLER_SA = "apa-controller";
-export const CONTROLLER_LEASE = "apa-controller";
-export const GATEWAY_AGENT_SA = "gateway-agent";
-/** Entry point of the gateway agent inside the image (the image's default command runs the controller). */
-export const GATEWAY_AGENT_ENTRY = "dist/controller/src/kube/gateway-agent-main.js";
+/** Controller ServiceAccount, Lease name, the gateway agent's ServiceAccount and entry point (the contract's). */
+export {
+  CONTROLLER_LEASE,
+  CONTROLLER_SERVICE_ACCOUNT as CONTROLLER_SA,
+  GATEWAY_AGENT_ENTRY,
+  GATEWAY_AGENT_SERVICE_ACCOUNT as GATEWAY_AGENT_SA,
+} from "../../controller/src/contract/names.ts";
+import { CONTROLLER_LEASE, CONTROLLER_SERVICE_ACCOUNT as CONTROLLER_SA, GATEWAY_AGENT_SERVICE_ACCOUNT as GATEWAY_AGENT_SA } from "../../controller/src/contract/names.ts";
 
 /** What the platform needs from the controller package. */
 export interface ControllerContract {

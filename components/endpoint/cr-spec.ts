@@ -1,9 +1,9 @@
 /**
  * The ServingEndpoint custom resource of one declared endpoint (what the APA controller reconciles). Group,
- * version and kind come from the CRD source of truth (controller/src/crd); `test/infra/kube-schemas.test.ts`
+ * version and kind come from the CRD source of truth (controller/src/contract/crd); `test/infra/kube-schemas.test.ts`
  * validates every rendered CR against that CRD.
  */
-import { SERVING_API_VERSION, SERVING_KIND } from "../../controller/src/crd/index.ts";
+import { SERVING_API_VERSION, SERVING_KIND } from "../../controller/src/contract/crd/index.ts";
 import type { PlannedEndpoint } from "../validate-endpoints.ts";
 import type { KubeObject } from "../types.ts";
 import { endpointLabels, endpointNamespace } from "./endpoint-spec.ts";

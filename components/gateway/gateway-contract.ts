@@ -1,5 +1,5 @@
 /**
- * The gateway agent's side of the gateway pod (controller/src/kube/gateway-agent-main.ts): its flags and the
+ * The gateway agent's side of the gateway pod (controller/src/gateway/agent-main.ts): its flags and the
  * API-key file it reads. The agent runs HAProxy as its child process (the image carries Debian's HAProxy),
  * renders its config from the cluster (ServingEndpoints + EndpointSlices) and changes slots and limits live.
  */

@@ -13,7 +13,7 @@ import { imageRef } from "../images.ts";
 import { burstableResources, restrictedContainerSecurity, restrictedPodSecurity } from "../k8s/pod-security.ts";
 import { type KubeObject, PLATFORM } from "../types.ts";
 import { GATEWAY_AGENT_SA } from "../controller/controller-contract.ts";
-import { STATS_PATH } from "../../controller/src/gateway/stats-route.ts";
+import { STATS_PATH } from "../../controller/src/contract/names.ts";
 
 export const GATEWAY_NAME = "gateway";
 /** ConfigMap holding the TLS front's haproxy.cfg. */

@@ -19,7 +19,7 @@ import {
   type RuntimeChoice,
 } from "../endpoint-types.ts";
 import { probesFor, type ProbeSet } from "./probes.ts";
-import { resolveRuntime } from "../../controller/src/crd/to-engine-spec.ts";
+import { resolveRuntime } from "../../controller/src/contract/crd/resolve-runtime.ts";
 
 /** The model server that will run. */
 export type RuntimeKind = Exclude<RuntimeChoice, "auto">;

@@ -45,10 +45,10 @@ describe("controller image (controller/Dockerfile)", () => {
   });
 
   it("the gateway agent starts from the built output: --help exits 0, a bad flag value exits 2 naming it", () => {
-    const help = run("controller/src/kube/gateway-agent-main.js", ["--help"]);
+    const help = run("controller/src/gateway/agent-main.js", ["--help"]);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^Usage: gateway-agent/);
-    const bad = run("controller/src/kube/gateway-agent-main.js", ["--gateway-replicas", "0"]);
+    const bad = run("controller/src/gateway/agent-main.js", ["--gateway-replicas", "0"]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /invalid config gatewayReplicas: --gateway-replicas \(GW_REPLICAS\) = \\"0\\": must be an integer from 1 to 1000/);
   });
@@ -56,8 +56,8 @@ describe("controller image (controller/Dockerfile)", () => {
   it("CMD and the documented agent command point at built files", () => {
     const cmd = /CMD \["([^"]+)"\]/.exec(dockerfile)?.[1];
     assert.equal(cmd, "dist/controller/src/kube/main.js");
-    assert.ok(dockerfile.includes("dist/controller/src/kube/gateway-agent-main.js"));
-    for (const f of ["controller/src/kube/main.js", "controller/src/kube/gateway-agent-main.js"]) assert.ok(existsSync(join(out, f)), f);
+    assert.ok(dockerfile.includes("dist/controller/src/gateway/agent-main.js"));
+    for (const f of ["controller/src/kube/main.js", "controller/src/gateway/agent-main.js"]) assert.ok(existsSync(join(out, f)), f);
   });
 
   it("every COPY source of the build stage exists in the repository", () => {

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ModelRef, RuntimeSelection } from "../../controller/src/crd/types.ts";
+import type { ModelRef, RuntimeSelection } from "../../controller/src/contract/crd/types.ts";
 import { CustomResourceDefinition } from "kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition";
 import {
   resolveRuntime,
   servingEndpointCrd,
-  toEndpointSpec,
   validateServingEndpoint,
   type OpenApiSchema,
-} from "../../controller/src/crd/index.ts";
+} from "../../controller/src/contract/crd/index.ts";
+import { toEndpointSpec } from "../../controller/src/engine/from-crd.ts";
 
 const base = {
   apiVersion: "serving.autopilot.dev/v1alpha1",

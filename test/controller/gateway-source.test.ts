@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1EndpointSlice } from "@kubernetes/client-node";
-import type { ServingEndpoint } from "../../controller/src/crd/types.ts";
+import type { ServingEndpoint } from "../../controller/src/contract/crd/types.ts";
 import { desiredStateFrom, KubeDesiredStateSource, type EndpointDefaults } from "../../controller/src/kube/gateway-source.ts";
 import { kubeConfigForUrl, makeKubeApi } from "../../controller/src/kube/kube-api.ts";
 import { silentLogger } from "../../controller/src/kube/logger.ts";

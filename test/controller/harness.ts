@@ -9,7 +9,7 @@ import { GatewayScraper } from "../../controller/src/kube/gateway-scraper.ts";
 import { kubeConfigForUrl, makeKubeApi, type KubeApi } from "../../controller/src/kube/kube-api.ts";
 import { silentLogger } from "../../controller/src/kube/logger.ts";
 import { makeControllerMetrics } from "../../controller/src/kube/own-metrics.ts";
-import { renderBackendPage } from "../../controller/src/kube/promex-page.ts";
+import { renderBackendPage } from "../../bench/controller/promex-page.ts";
 import { defaultWarmPoolConfig } from "../../controller/src/kube/warm-pool.ts";
 import type { FakeApiServer } from "./fake-api-server.ts";
 import { waitFor } from "./helpers.ts";

@@ -11,7 +11,7 @@ import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role
 import { ManualClock } from "../../controller/src/kube/clock.ts";
 import { LeaderElector } from "../../controller/src/kube/leader-election.ts";
 import { silentLogger } from "../../controller/src/kube/logger.ts";
-import { controllerClusterRules, controllerLeaseRules, controllerRbac, gatewayAgentRbac, type ExplainedRule } from "../../controller/src/kube/rbac.ts";
+import { controllerClusterRules, controllerLeaseRules, controllerRbac, gatewayAgentRbac, type ExplainedRule } from "../../controller/src/contract/rbac.ts";
 import { FakeApiServer, type RecordedRequest } from "./fake-api-server.ts";
 import { FakeGateway, makeInstance, step, synced } from "./harness.ts";
 import { deploymentObj, endpointSliceObj, servingEndpointObj } from "./helpers.ts";

@@ -141,7 +141,7 @@ describe("docs/controller.md", () => {
   it("documents every controller and gateway-agent flag with its environment variable", async () => {
     const { readFileSync } = await import("node:fs");
     const { CONFIG_KEYS } = await import("../../controller/src/kube/config.ts");
-    const { AGENT_CONFIG_KEYS } = await import("../../controller/src/kube/gateway-agent-config.ts");
+    const { AGENT_CONFIG_KEYS } = await import("../../controller/src/gateway/agent-config.ts");
     const doc = readFileSync(new URL("../../docs/controller.md", import.meta.url), "utf8");
     const missing = [...Object.values(CONFIG_KEYS), ...Object.values(AGENT_CONFIG_KEYS)].filter((k) => !doc.includes(`| \`--${k.flag}\` | \`${k.env}\` |`)).map((k) => k.flag);
     assert.deepEqual(missing, []);

@@ -1,12 +1,12 @@
 /**
  * Every Kubernetes object the example stacks render validates against the official schemas
  * (kubernetes-models, generated from the Kubernetes OpenAPI), and every ServingEndpoint custom resource against
- * the CRD source of truth (controller/src/crd validateServingEndpoint: OpenAPI schema + CEL rules).
+ * the CRD source of truth (controller/src/contract/crd validateServingEndpoint: OpenAPI schema + CEL rules).
  * Prometheus-operator objects (ServiceMonitor, PodMonitor) have no installed schema: checked for required fields.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { validateServingEndpoint } from "../../controller/src/crd/index.ts";
+import { validateServingEndpoint } from "../../controller/src/contract/crd/index.ts";
 import { EXAMPLE_STACKS } from "../../infra/evaluate.ts";
 import { evaluated, kubeObjects, type Obj } from "./helpers.ts";
 

@@ -10,9 +10,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { servingEndpointCrd } from "../../controller/src/crd/index.ts";
+import { servingEndpointCrd } from "../../controller/src/contract/crd/index.ts";
 import { loadConfig } from "../../controller/src/kube/config.ts";
-import { controllerRbac, gatewayAgentRbac } from "../../controller/src/kube/rbac.ts";
+import { controllerRbac, gatewayAgentRbac } from "../../controller/src/contract/rbac.ts";
 import { GATEWAY_PATHS } from "../../components/gateway/gateway-spec.ts";
 import { EXAMPLE_STACKS } from "../../infra/evaluate.ts";
 import { evaluated, kubeObjects, type Obj } from "./helpers.ts";
@@ -22,7 +22,7 @@ const dir = mkdtempSync(path.join(tmpdir(), "infra-wiring-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=gateway.test",
   "-keyout", path.join(dir, "gateway.pem.key"), "-out", path.join(dir, "gateway.pem")], { stdio: "ignore" });
-const AGENT = new URL("../../controller/src/kube/gateway-agent-main.ts", import.meta.url).pathname;
+const AGENT = new URL("../../controller/src/gateway/agent-main.ts", import.meta.url).pathname;
 
 for (const stack of EXAMPLE_STACKS) {
   describe(`stack ${stack}: wiring to the controller package`, () => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { findOptimum } from "../../controller/src/sim/optimum.ts";
-import { meanCost, planTraffic, podsFor } from "../../controller/src/sim/plan.ts";
+import { meanCost } from "../../controller/src/sim/cost.ts";
+import { planTraffic, podsFor } from "../../controller/src/sim/plan.ts";
 import { ApaPolicy } from "../../controller/src/sim/policies/apa.ts";
 import { initialReplicasFor, makePolicy, parsePolicies } from "../../controller/src/sim/policies/index.ts";
 import { OraclePolicy, StaticPolicy } from "../../controller/src/sim/policies/oracle.ts";

@@ -51,7 +51,7 @@ test("trace: replay with speedup and scale", () => {
   assert.ok(Math.abs(n - 10000) < 200, `${n} arrivals`); // 1 request/s per copy
 });
 
-const azure = new URL("../../../shared/traces/azure-llm-2023-conv.csv", import.meta.url).pathname;
+const azure = new URL("../../controller/scenarios/traces/azure-llm-2023-conv.csv", import.meta.url).pathname;
 test("trace: the Azure LLM trace replays with tokens as cost", { skip: !existsSync(azure) && "shared traces not beside the repo" }, () => {
   const tr = readTrace(azure, "TIMESTAMP", "GeneratedTokens", "traffic[0].trace");
   // 19,366 data rows (the traces README says 19,365; the file has no trailing newline after the last row)

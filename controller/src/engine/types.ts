@@ -1,12 +1,13 @@
 /**
- * Leaf types of the APA decision engine. Nothing here imports anything: the engine, the simulator,
+ * Leaf types of the APA decision engine. Only the contract's types are imported: the engine, the simulator,
  * the gateway agent, the local loop and the Kubernetes controller all depend on these shapes.
  *
  * Units are in the names: `...Ms` milliseconds, `...S` seconds, `...Util` a fraction in [0, 1].
  */
 
-/** Which model server runs the endpoint's pods. */
-export type RuntimeKind = "mlflow" | "vllm" | "triton" | "custom";
+/** Which model server runs the endpoint's pods (defined by the ServingEndpoint contract). */
+import type { RuntimeKind } from "../contract/crd/types.ts";
+export type { RuntimeKind };
 
 /** Inclusive integer range. */
 export interface IntRange {

@@ -2,7 +2,7 @@
  * Renders `haproxy.cfg` from the endpoint set (pure): public frontend (routing, request IDs, auth, JSON
  * errors, 429 workaround), metrics frontend, one backend per endpoint. Throws `GatewayConfigError` on bad input.
  *
- * HAProxy 2.6 facts this relies on are in `docs/gateway.md` and `/work/shared/reference/gateway.md` §1.
+ * HAProxy 2.6 facts this relies on are in `docs/gateway.md` and the HAProxy documentation.
  */
 import { backendName, jsonReturn, renderBackend } from "./render-backend.ts";
 import type { GatewayConfigInput, GatewayEndpoint, GatewaySettings, JwtIssuer } from "./types.ts";

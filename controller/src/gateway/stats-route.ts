@@ -16,7 +16,7 @@ export interface StatsAnswer {
 }
 
 /** The agent's route of this answer (on its `--health-port` HTTP server). */
-export const STATS_PATH = "/stats";
+export { STATS_PATH } from "../contract/names.ts";
 
 export const STATS_CONTENT_TYPE = "text/csv; charset=utf-8";
 

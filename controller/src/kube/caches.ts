@@ -1,9 +1,9 @@
 /** The controller's four list+watch caches (ServingEndpoints, endpoint Deployments, EndpointSlices, warm pools). */
 import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
-import type { ServingEndpoint } from "../crd/types.ts";
+import type { ServingEndpoint } from "../contract/crd/types.ts";
 import type { Clock } from "./clock.ts";
 import { PATHS, type KubeApi } from "./kube-api.ts";
-import { ENDPOINT_LABEL, WARM_POOL_LABEL } from "./labels.ts";
+import { ENDPOINT_LABEL, WARM_POOL_LABEL } from "../contract/labels.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics } from "./own-metrics.ts";
 import { Reflector, type ChangeType } from "./reflector.ts";

@@ -4,9 +4,9 @@
  * across traffic-split versions. No I/O.
  */
 import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
-import type { ServingEndpoint } from "../crd/types.ts";
+import type { ServingEndpoint } from "../contract/crd/types.ts";
 import type { ReplicaState } from "../engine/types.ts";
-import { ENDPOINT_LABEL, VERSION_LABEL } from "./labels.ts";
+import { ENDPOINT_LABEL, VERSION_LABEL } from "../contract/labels.ts";
 
 /** One scale target: a Deployment and the share of the endpoint's replicas it gets (percent). */
 export interface ScaleTarget {

@@ -4,6 +4,7 @@
  * allowed. Nothing else in the controller reads `process.env` or `process.argv`.
  */
 import { Command, CommanderError } from "commander";
+import { SYSTEM_NAMESPACE } from "../contract/names.ts";
 
 export type Kind =
   | { readonly type: "int"; readonly min: number; readonly max: number }
@@ -28,7 +29,7 @@ const DNS = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 /** Every key: flag, env var, type/range, default. The docs table in docs/controller.md mirrors this. */
 export const CONFIG_KEYS = {
   identity: { flag: "identity", env: "POD_NAME", kind: { type: "string", pattern: /^\S+$/, allowedText: "a non-empty name without spaces" }, def: undefined, help: "this replica's identity in the Lease (default: hostname)" },
-  leaseNamespace: { flag: "lease-namespace", env: "POD_NAMESPACE", kind: { type: "string", pattern: DNS, allowedText: "a DNS label" }, def: "autopilot-system", help: "namespace of the leader-election Lease" },
+  leaseNamespace: { flag: "lease-namespace", env: "POD_NAMESPACE", kind: { type: "string", pattern: DNS, allowedText: "a DNS label" }, def: SYSTEM_NAMESPACE, help: "namespace of the leader-election Lease" },
   leaseName: { flag: "lease-name", env: "APA_LEASE_NAME", kind: { type: "string", pattern: DNS, allowedText: "a DNS name" }, def: "apa-controller", help: "name of the Lease" },
   leaseDurationMs: { flag: "lease-duration-ms", env: "APA_LEASE_DURATION_MS", kind: MS(2000, 60_000), def: "10000", help: "lease duration, ms" },
   renewDeadlineMs: { flag: "renew-deadline-ms", env: "APA_RENEW_DEADLINE_MS", kind: MS(1000, 60_000), def: "8000", help: "leader gives up if it cannot renew for this long, ms (< lease duration)" },
@@ -48,7 +49,7 @@ export const CONFIG_KEYS = {
   prometheusIntervalMs: { flag: "prometheus-interval-ms", env: "APA_PROMETHEUS_INTERVAL_MS", kind: MS(1000, 600_000), def: "15000", help: "Prometheus query period, ms" },
   statusMinIntervalMs: { flag: "status-min-interval-ms", env: "APA_STATUS_MIN_INTERVAL_MS", kind: MS(0, 3_600_000), def: "60000", help: "minimum period of load-only status writes (QPS, observed concurrency, reasons), ms" },
   unschedulableAfterMs: { flag: "unschedulable-after-ms", env: "APA_UNSCHEDULABLE_AFTER_MS", kind: MS(1000, 3_600_000), def: "60000", help: "pods without an address this long count as unschedulable, ms" },
-  warmPoolNamespace: { flag: "warm-pool-namespace", env: "APA_WARM_POOL_NAMESPACE", kind: { type: "string", pattern: DNS, allowedText: "a DNS label" }, def: "autopilot-system", help: "namespace of the warm-pool placeholder Deployments" },
+  warmPoolNamespace: { flag: "warm-pool-namespace", env: "APA_WARM_POOL_NAMESPACE", kind: { type: "string", pattern: DNS, allowedText: "a DNS label" }, def: SYSTEM_NAMESPACE, help: "namespace of the warm-pool placeholder Deployments" },
   warmPoolLookbackMs: { flag: "warm-pool-lookback-ms", env: "APA_WARM_POOL_LOOKBACK_MS", kind: MS(60_000, 86_400_000), def: "3600000", help: "replica additions counted this far back, ms" },
   warmPoolProvisionWindowMs: { flag: "warm-pool-provision-window-ms", env: "APA_WARM_POOL_PROVISION_WINDOW_MS", kind: MS(10_000, 3_600_000), def: "300000", help: "node provisioning time (burst window), ms" },
   warmPoolHeadroom: { flag: "warm-pool-headroom", env: "APA_WARM_POOL_HEADROOM", kind: { type: "float", min: 0, max: 10 }, def: "1", help: "multiplier on the largest recent burst" },

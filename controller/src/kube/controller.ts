@@ -6,9 +6,9 @@
  * A non-leader keeps its caches and sample history warm but never calls the engine and never writes.
  */
 import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
-import { validateServingEndpoint } from "../crd/validate.ts";
-import { toEndpointSpec } from "../crd/to-engine-spec.ts";
-import type { ServingEndpoint, ServingEndpointStatus } from "../crd/types.ts";
+import { validateServingEndpoint } from "../contract/crd/validate.ts";
+import { toEndpointSpec } from "../engine/from-crd.ts";
+import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/types.ts";
 import { decide, decisionNeeded, defaultEngineConfig, historyWindowMsFor, type EngineConfig } from "../engine/index.ts";
 import type { EndpointSample, PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";

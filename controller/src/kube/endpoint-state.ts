@@ -1,6 +1,6 @@
 /** What the controller process keeps per endpoint between cycles (lost on restart by design), and its history trim. */
 import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
-import type { ServingEndpoint, ServingEndpointStatus } from "../crd/types.ts";
+import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/types.ts";
 import type { EndpointSample, EndpointSpec, EngineMemory } from "../engine/types.ts";
 import type { resolveTargets } from "./cluster-state.ts";
 import { hashOf } from "./endpoint-status.ts";

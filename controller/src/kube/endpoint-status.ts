@@ -1,7 +1,7 @@
 /** Pure composition of one endpoint's status from the cycle's results (conditions, counts, load figures). */
-import type { ServingEndpointCondition, ServingEndpointStatus } from "../crd/types.ts";
+import type { ServingEndpointCondition, ServingEndpointStatus } from "../contract/crd/types.ts";
 import type { EndpointSample, ReplicaState } from "../engine/types.ts";
-import { ENDPOINT_LABEL } from "./labels.ts";
+import { ENDPOINT_LABEL } from "../contract/labels.ts";
 import { CONDITION_METRICS, CONDITION_READY, round2, setCondition, type ConditionInput } from "./status.ts";
 
 export interface StatusInput {

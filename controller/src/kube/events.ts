@@ -1,7 +1,7 @@
 /** Builds the events.k8s.io/v1 Event the controller emits for each applied scale decision. Pure. */
 import { V1MicroTime, type EventsV1Event } from "@kubernetes/client-node";
-import type { ServingEndpoint } from "../crd/types.ts";
-import { REPORTING_CONTROLLER } from "./labels.ts";
+import type { ServingEndpoint } from "../contract/crd/types.ts";
+import { REPORTING_CONTROLLER } from "../contract/labels.ts";
 
 export function scaleEvent(args: {
   readonly se: ServingEndpoint;

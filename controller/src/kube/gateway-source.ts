@@ -5,11 +5,11 @@
  * list+watch caches and notifies the agent on every change.
  */
 import type { V1EndpointSlice } from "@kubernetes/client-node";
-import { resolveRuntime } from "../crd/to-engine-spec.ts";
-import type { ServingEndpoint } from "../crd/types.ts";
+import { resolveRuntime } from "../contract/crd/resolve-runtime.ts";
+import type { ServingEndpoint } from "../contract/crd/types.ts";
 import type { ApiKeyEntry, DesiredState, DesiredStateSource, EndpointAuth, GatewayEndpoint, PodTarget } from "../gateway/types.ts";
 import { PATHS, type KubeApi } from "./kube-api.ts";
-import { ENDPOINT_LABEL } from "./labels.ts";
+import { ENDPOINT_LABEL } from "../contract/labels.ts";
 import type { Logger } from "./logger.ts";
 import { Reflector } from "./reflector.ts";
 

@@ -19,8 +19,8 @@ import {
   type V1EndpointSlice,
   type V1Lease,
 } from "@kubernetes/client-node";
-import { SERVING_GROUP, SERVING_PLURAL, SERVING_VERSION, type ServingEndpoint, type ServingEndpointStatus } from "../crd/types.ts";
-import { FIELD_MANAGER } from "./labels.ts";
+import { SERVING_GROUP, SERVING_PLURAL, SERVING_VERSION, type ServingEndpoint, type ServingEndpointStatus } from "../contract/crd/types.ts";
+import { FIELD_MANAGER } from "../contract/labels.ts";
 import type { ListResult, WatchLike } from "./reflector.ts";
 
 /** Watch collection paths (all namespaces). */

@@ -13,7 +13,7 @@ import { GatewayScraper } from "./gateway-scraper.ts";
 import { gatewayTargetsFromSlices } from "./gateway-targets.ts";
 import { startHealthServer } from "./health-server.ts";
 import { loadKubeConfig, makeKubeApi, PATHS, type KubeApi } from "./kube-api.ts";
-import { SERVICE_NAME_LABEL } from "./labels.ts";
+import { SERVICE_NAME_LABEL } from "../contract/labels.ts";
 import { LeaderElector } from "./leader-election.ts";
 import { jsonLogger, type Logger } from "./logger.ts";
 import { makeControllerMetrics } from "./own-metrics.ts";

@@ -6,7 +6,7 @@
  */
 import type { PodMetric, V1Deployment } from "@kubernetes/client-node";
 import type { PodSample } from "../engine/types.ts";
-import { ENDPOINT_LABEL } from "./labels.ts";
+import { ENDPOINT_LABEL } from "../contract/labels.ts";
 
 /** Kubernetes CPU quantity → cores ("250m" → 0.25, "2" → 2, "1500000n" → 0.0015). */
 export function cpuCores(q: string | undefined): number | undefined {

@@ -4,7 +4,7 @@
  * while a cycle runs.
  */
 import type { V1Deployment } from "@kubernetes/client-node";
-import type { ServingEndpoint } from "../crd/types.ts";
+import type { ServingEndpoint } from "../contract/crd/types.ts";
 import { keyOfObject, splitReplicas } from "./cluster-state.ts";
 import type { ControllerConfig } from "./config.ts";
 import { scaleEvent } from "./events.ts";

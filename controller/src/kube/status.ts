@@ -2,7 +2,7 @@
  * Pure construction of the ServingEndpoint status the controller writes, and the rule for when a write is
  * worth it (10,000 endpoints cannot each be written every second).
  */
-import type { ServingEndpointCondition, ServingEndpointStatus } from "../crd/types.ts";
+import type { ServingEndpointCondition, ServingEndpointStatus } from "../contract/crd/types.ts";
 
 export const CONDITION_READY = "Ready";
 export const CONDITION_SCALING = "ScalingActive";

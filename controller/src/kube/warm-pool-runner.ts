@@ -4,10 +4,10 @@
  * pool's placeholder Deployment to the sizer's count.
  */
 import type { V1Deployment } from "@kubernetes/client-node";
-import type { ServingEndpoint } from "../crd/types.ts";
+import type { ServingEndpoint } from "../contract/crd/types.ts";
 import { keyOfObject } from "./cluster-state.ts";
 import { httpStatusOf, type KubeApi } from "./kube-api.ts";
-import { ENDPOINT_LABEL, WARM_POOL_LABEL } from "./labels.ts";
+import { ENDPOINT_LABEL, WARM_POOL_LABEL } from "../contract/labels.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics } from "./own-metrics.ts";
 import { pruneAdditions, sizeWarmPools, type ReplicaAddition, type WarmPoolConfig } from "./warm-pool.ts";

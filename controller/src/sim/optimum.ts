@@ -9,7 +9,7 @@ import { BUCKETS, bucketOf, quantile } from "./histogram.ts";
 import { PodModel } from "./model.ts";
 import { Prng } from "./prng.ts";
 import type { Scenario } from "./scenario-types.ts";
-import { costSampler } from "./plan.ts";
+import { costSampler } from "./cost.ts";
 
 export interface SweepPoint {
   readonly concurrency: number;

@@ -2,7 +2,8 @@
  * Runs a scenario under several policies, side by side, from the same starting cluster.
  */
 import { findOptimum, type Optimum } from "./optimum.ts";
-import { meanCost as meanCostOf, planTraffic, type TrafficPlan } from "./plan.ts";
+import { meanCost as meanCostOf } from "./cost.ts";
+import { planTraffic, type TrafficPlan } from "./plan.ts";
 import { initialReplicasFor, makePolicy, type PolicyName } from "./policies/index.ts";
 import { OraclePolicy, StaticPolicy } from "./policies/oracle.ts";
 import type { Policy } from "./policies/types.ts";

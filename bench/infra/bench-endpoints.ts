@@ -1,6 +1,6 @@
 /** Generated endpoint lists for the infra benchmark: the example set repeated with unique names. */
-import type { EndpointDeclaration } from "../components/endpoint-types.ts";
-import { declareEndpoints, type EndpointContext } from "./endpoints.ts";
+import type { EndpointDeclaration } from "../../components/endpoint-types.ts";
+import { declareEndpoints, type EndpointContext } from "../../infra/endpoints.ts";
 
 /** `n` endpoints made from the example set with unique names. */
 export function manyEndpoints(n: number): (ctx: EndpointContext) => EndpointDeclaration[] {

@@ -10,7 +10,7 @@ import { writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../local/local-gateway.ts";
+import { freePort } from "../../controller/src/local/local-gateway.ts";
 import type { ArmResult } from "./bench-rounds.ts";
 import type { OpenLoopSummary } from "./load-stats.ts";
 

@@ -1,7 +1,7 @@
 /** The gateway agent's config module: flags and environment → typed config; the API-key file reader. */
 import { readFileSync } from "node:fs";
-import type { ApiKeyEntry } from "../gateway/types.ts";
-import { ConfigError, MS, parseKeys, type KeySpec } from "./config.ts";
+import type { ApiKeyEntry } from "./types.ts";
+import { ConfigError, MS, parseKeys, type KeySpec } from "../kube/config.ts";
 
 const PORT = { type: "int" as const, min: 1, max: 65535 };
 

@@ -1,9 +1,8 @@
 /**
- * Pure mapping from a ServingEndpoint's spec to what the engine needs (`EndpointSpec`), including the automatic
- * runtime choice. No I/O; used by the controller and the simulator-facing tools.
+ * The automatic runtime choice for a model: shared by the Pulumi components (which render the model server) and
+ * the controller (which tunes the engine per runtime). Pure, no I/O.
  */
-import type { EndpointSpec, RuntimeKind } from "../engine/types.ts";
-import type { ModelRef, RuntimeSelection, ServingEndpointSpec } from "./types.ts";
+import type { ModelRef, RuntimeKind, RuntimeSelection } from "./types.ts";
 
 /** Parameter count from which a `transformers` model is treated as an LLM (served by vLLM). */
 export const LLM_PARAMETER_THRESHOLD = 1_000_000_000;
@@ -39,16 +38,4 @@ export function resolveRuntime<M extends Pick<ModelRef, "flavor" | "size">>(
     case "pyfunc":
       return "mlflow";
   }
-}
-
-/** The engine's view of a (validated, defaulted) spec. */
-export function toEndpointSpec(spec: ServingEndpointSpec): EndpointSpec {
-  return {
-    concurrency: { min: spec.concurrency.min, max: spec.concurrency.max },
-    replicas: { min: spec.replicas.min, max: spec.replicas.max },
-    provisionedConcurrency: spec.provisionedConcurrency ?? 0,
-    scaleToZero: spec.scaleToZero ?? false,
-    runtime: resolveRuntime(spec.model, spec.runtime),
-    ...(spec.sloP99Ms !== undefined ? { sloP99Ms: spec.sloP99Ms } : {}),
-  };
 }

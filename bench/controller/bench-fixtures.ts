@@ -4,11 +4,11 @@
  * generated endpoints/Deployments/EndpointSlices, and per-cycle gateway load with a deterministic PRNG.
  */
 import type { PodMetric, V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
-import type { ServingEndpoint } from "../crd/types.ts";
-import type { KubeApi } from "./kube-api.ts";
-import { ENDPOINT_LABEL } from "./labels.ts";
+import type { ServingEndpoint } from "../../controller/src/contract/crd/types.ts";
+import type { KubeApi } from "../../controller/src/kube/kube-api.ts";
+import { ENDPOINT_LABEL } from "../../controller/src/contract/labels.ts";
 import type { BackendLoad } from "./promex-page.ts";
-import type { ListResult } from "./reflector.ts";
+import type { ListResult } from "../../controller/src/kube/reflector.ts";
 
 export class MemoryKubeApi implements KubeApi {
   readonly writes = { scale: 0, status: 0, events: 0 };

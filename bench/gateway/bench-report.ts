@@ -226,7 +226,7 @@ export function renderReport(i: ReportInput): { markdown: string; verdict: strin
     ``,
     `## Fixed rates (open loop)`,
     ``,
-    `Load generator: \`controller/src/gateway/load-generator.ts\`, its own process, raw keep-alive sockets, request bytes built`,
+    `Load generator: \`bench/gateway/load-generator.ts\`, its own process, raw keep-alive sockets, request bytes built`,
     `once. Request *i* is due at start + i/rate whatever the server does, and its latency is measured from that`,
     `scheduled time (no coordinated omission); "send-lag" is how late the generator itself sent (Node timers, ≈ 1 ms`,
     `granularity, plus any wait for a CPU) and is part of every arm's latency alike. Each run is ${o.rateDuration} s; the arms are`,

@@ -1,25 +1,25 @@
 /**
- * Entry point of the gateway agent in Kubernetes: `node controller/src/kube/gateway-agent-main.ts [flags]` (or
- * `dist/controller/src/kube/gateway-agent-main.js` in the image). It runs HAProxy as its child process (the
+ * Entry point of the gateway agent in Kubernetes: `node controller/src/gateway/agent-main.ts [flags]` (or
+ * `dist/controller/src/gateway/agent-main.js` in the image). It runs HAProxy as its child process (the
  * image carries Debian's HAProxy) and keeps it in line with the cluster: ServingEndpoints + status target
  * concurrency + EndpointSlices (`KubeDesiredStateSource`). Exit codes: 0 after SIGTERM/SIGINT or `--help`, 2 on
  * a config error, 1 on a failure. Its HTTP server (`--health-port`) serves `/healthz`, `/readyz`, its own
  * `/metrics`, and `/stats` (HAProxy's `show stat -1 2 -1` CSV, scraped by the controller every second).
  */
 import { join } from "node:path";
-import { GatewayAgent } from "../gateway/agent.ts";
-import { HaproxyProcess } from "../gateway/haproxy-process.ts";
-import { SocketRuntimeApi } from "../gateway/runtime-api.ts";
-import { backendStatsAnswer, STATS_PATH } from "../gateway/stats-route.ts";
-import type { ApiKeyEntry, GatewaySettings } from "../gateway/types.ts";
-import { loadAgentConfig, readApiKeys, type AgentConfig } from "./gateway-agent-config.ts";
-import { systemClock } from "./clock.ts";
-import { CommanderError, ConfigError } from "./config.ts";
-import { KubeDesiredStateSource } from "./gateway-source.ts";
-import { startHealthServer } from "./health-server.ts";
-import { loadKubeConfig, makeKubeApi } from "./kube-api.ts";
-import { jsonLogger } from "./logger.ts";
-import { makeControllerMetrics } from "./own-metrics.ts";
+import { GatewayAgent } from "./agent.ts";
+import { HaproxyProcess } from "./haproxy-process.ts";
+import { SocketRuntimeApi } from "./runtime-api.ts";
+import { backendStatsAnswer, STATS_PATH } from "./stats-route.ts";
+import type { ApiKeyEntry, GatewaySettings } from "./types.ts";
+import { loadAgentConfig, readApiKeys, type AgentConfig } from "./agent-config.ts";
+import { systemClock } from "../kube/clock.ts";
+import { CommanderError, ConfigError } from "../kube/config.ts";
+import { KubeDesiredStateSource } from "../kube/gateway-source.ts";
+import { startHealthServer } from "../kube/health-server.ts";
+import { loadKubeConfig, makeKubeApi } from "../kube/kube-api.ts";
+import { jsonLogger } from "../kube/logger.ts";
+import { makeControllerMetrics } from "../kube/own-metrics.ts";
 
 async function main(): Promise<void> {
   let cfg: AgentConfig;

@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
-import { commandLine, verdictLines, type BenchOptions, type ClosedRow, type RateBlock } from "../../controller/src/gateway/bench-report.ts";
-import { armOrder, compareRounds, medianResult, type ArmResult } from "../../controller/src/gateway/bench-rounds.ts";
-import { Http1ResponseFramer } from "../../controller/src/gateway/http1-response-framer.ts";
-import { requestBytes, runOpenLoop } from "../../controller/src/gateway/load-generator.ts";
-import { median, percentile, scheduledOffsetNs, summarize, timetableLength } from "../../controller/src/gateway/load-stats.ts";
+import { commandLine, verdictLines, type BenchOptions, type ClosedRow, type RateBlock } from "../../bench/gateway/bench-report.ts";
+import { armOrder, compareRounds, medianResult, type ArmResult } from "../../bench/gateway/bench-rounds.ts";
+import { Http1ResponseFramer } from "../../bench/gateway/http1-response-framer.ts";
+import { requestBytes, runOpenLoop } from "../../bench/gateway/load-generator.ts";
+import { median, percentile, scheduledOffsetNs, summarize, timetableLength } from "../../bench/gateway/load-stats.ts";
 
 describe("timetable", () => {
   const cases: Array<{ name: string; input: [number, number]; want: number }> = [

@@ -39,6 +39,8 @@ export type ModelDtype = (typeof MODEL_DTYPES)[number];
 /** `auto` lets the platform pick from flavor and size; the rest pin a model server. */
 export const RUNTIME_KINDS = ["auto", "mlflow", "vllm", "triton", "custom"] as const;
 export type RuntimeChoice = (typeof RUNTIME_KINDS)[number];
+/** Which model server runs an endpoint's pods (a choice once `auto` is resolved). */
+export type RuntimeKind = Exclude<RuntimeChoice, "auto">;
 
 /** Size of the model; drives runtime and GPU selection. */
 export interface ModelSize {

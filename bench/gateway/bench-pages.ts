@@ -1,5 +1,5 @@
 /**
- * `npx node controller/src/gateway/bench-pages.ts [--backends 10000] [--reads 5]`: what each gateway page costs
+ * `npx node bench/gateway/bench-pages.ts [--backends 10000] [--reads 5]`: what each gateway page costs
  * on real HAProxy (Debian's 2.6.12) with the gateway's own config (real agent, `--backends` endpoints, no pods):
  * the exporter's `/metrics?scope=backend` over HTTP vs `show stat -1 2 -1` from the runtime socket (what the
  * agent's `/stats` serves, also fetched through the agent's route over HTTP), side by side in the same run: page
@@ -8,17 +8,17 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { intOption } from "../cli-options.ts";
-import { hashApiKey } from "../local/local-source.ts";
-import { startLocalGateway } from "../local/local-gateway.ts";
-import { parseBackendPage } from "./metrics-reader.ts";
-import { parseInfoPid } from "./runtime-api.ts";
-import { parseStatCsv, SHOW_BACKEND_STATS } from "./stat-csv.ts";
-import { backendStatsAnswer, STATS_PATH } from "./stats-route.ts";
-import { startHealthServer } from "../kube/health-server.ts";
+import { intOption } from "../../controller/src/cli-options.ts";
+import { hashApiKey } from "../../controller/src/local/local-source.ts";
+import { startLocalGateway } from "../../controller/src/local/local-gateway.ts";
+import { parseBackendPage } from "../../controller/src/gateway/metrics-reader.ts";
+import { parseInfoPid } from "../../controller/src/gateway/runtime-api.ts";
+import { parseStatCsv, SHOW_BACKEND_STATS } from "../../controller/src/gateway/stat-csv.ts";
+import { backendStatsAnswer, STATS_PATH } from "../../controller/src/gateway/stats-route.ts";
+import { startHealthServer } from "../../controller/src/kube/health-server.ts";
 import { Registry } from "prom-client";
-import { fetchText } from "../kube/gateway-scraper.ts";
-import type { GatewayEndpoint } from "./types.ts";
+import { fetchText } from "../../controller/src/kube/gateway-scraper.ts";
+import type { GatewayEndpoint } from "../../controller/src/gateway/types.ts";
 
 const opts = new Command("bench-pages")
   .option("--backends <n>", "gateway endpoints (HAProxy backends)", intOption("--backends", 1, 100_000), 10_000)
@@ -86,7 +86,7 @@ try {
   process.stdout.write([
     `# Gateway page cost: ${opts.backends} backends (real HAProxy 2.6.12, the gateway's config, no pods), mean of ${opts.reads} reads`,
     "",
-    `Command: \`npx node controller/src/gateway/bench-pages.ts --backends ${opts.backends} --reads ${opts.reads}\` (HAProxy started in ${startS.toFixed(1)} s)`,
+    `Command: \`npx node bench/gateway/bench-pages.ts --backends ${opts.backends} --reads ${opts.reads}\` (HAProxy started in ${startS.toFixed(1)} s)`,
     "",
     "| page | size | HAProxy worker CPU per read (10 ms ticks) | wall per fetch | fetching process CPU per fetch | reader CPU per page |",
     "|---|---|---|---|---|---|",

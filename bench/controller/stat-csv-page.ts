@@ -18,7 +18,7 @@ export interface CsvTemplate {
 }
 
 /** Default template: the captured answer under load, relative to the repository root. */
-export const DEFAULT_CSV_TEMPLATE_PATH = new URL("../../../test/fixtures/haproxy/show-stat-under-load.csv", import.meta.url);
+export const DEFAULT_CSV_TEMPLATE_PATH = new URL("../../test/fixtures/haproxy/show-stat-under-load.csv", import.meta.url);
 
 /** The header and the row of backend `templateProxy` from a captured `show stat` answer. */
 export function parseCsvTemplate(text: string, templateProxy = "be_ep1"): CsvTemplate {

@@ -4,7 +4,8 @@
  * `test/controller/rbac.test.ts` checks that the requests the controller makes against the API test double are
  * exactly covered by these rules.
  */
-import { SERVING_GROUP, SERVING_PLURAL } from "../crd/types.ts";
+import { SERVING_GROUP, SERVING_PLURAL } from "./crd/types.ts";
+import { GATEWAY_NAMESPACE, SYSTEM_NAMESPACE } from "./names.ts";
 
 /** An RBAC PolicyRule plus why it is needed (the `reason` is stripped from the applied object). */
 export interface ExplainedRule {
@@ -58,7 +59,7 @@ const strip = (rules: readonly ExplainedRule[]) =>
 
 /** ServiceAccount, ClusterRole(+Binding) and Role(+Binding) of the controller. */
 export function controllerRbac(opts: RbacOptions = {}) {
-  const namespace = opts.namespace ?? "autopilot-system";
+  const namespace = opts.namespace ?? SYSTEM_NAMESPACE;
   const sa = opts.serviceAccountName ?? "apa-controller";
   const subject = [{ kind: "ServiceAccount", name: sa, namespace }];
   return {
@@ -84,7 +85,7 @@ export function controllerRbac(opts: RbacOptions = {}) {
 
 /** ServiceAccount and ClusterRole(+Binding) of the gateway agent. */
 export function gatewayAgentRbac(opts: { readonly namespace?: string; readonly serviceAccountName?: string } = {}) {
-  const namespace = opts.namespace ?? "autopilot-gateway";
+  const namespace = opts.namespace ?? GATEWAY_NAMESPACE;
   const sa = opts.serviceAccountName ?? "gateway-agent";
   return {
     serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace } },

@@ -1,11 +1,11 @@
 /**
  * CLI of the open-loop load generator, run as its own process by `bench:gateway` (so it can be pinned to a CPU
  * with `taskset` and does not share an event loop with the gateway agent):
- * `node controller/src/gateway/load-generator-cli.ts --url http://127.0.0.1:8080/invocations --rate 1000 --duration 4`.
+ * `node bench/gateway/load-generator-cli.ts --url http://127.0.0.1:8080/invocations --rate 1000 --duration 4`.
  * Prints one line `RESULT <json OpenLoopSummary>` on stdout.
  */
 import { Command } from "commander";
-import { intOption, numberOption } from "../cli-options.ts";
+import { intOption, numberOption } from "../../controller/src/cli-options.ts";
 import { runOpenLoop } from "./load-generator.ts";
 
 const o = new Command()

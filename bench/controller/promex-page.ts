@@ -28,7 +28,7 @@ interface Family {
 }
 
 /** Default template: the captured page under load, relative to the repository root. */
-export const DEFAULT_TEMPLATE_PATH = new URL("../../../test/fixtures/haproxy/backend-scope-under-load.prom", import.meta.url);
+export const DEFAULT_TEMPLATE_PATH = new URL("../../test/fixtures/haproxy/backend-scope-under-load.prom", import.meta.url);
 
 /** Families and the sample lines of backend `templateProxy`, parsed from a captured page. */
 export function parseTemplate(text: string, templateProxy = "be_ep1"): Family[] {

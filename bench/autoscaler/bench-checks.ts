@@ -2,8 +2,8 @@
  * Issue 2's acceptance criteria 2–6, evaluated on benchmark runs. Each check returns the figures it
  * compared, so the report shows by how much a target is met or missed.
  */
-import type { PolicyResult } from "./report.ts";
-import type { ScenarioRun } from "./run.ts";
+import type { PolicyResult } from "../../controller/src/sim/report.ts";
+import type { ScenarioRun } from "../../controller/src/sim/run.ts";
 
 export interface Check {
   readonly id: string;

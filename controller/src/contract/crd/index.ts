@@ -9,4 +9,4 @@ export { validateServingEndpoint, assertValidServingEndpoint } from "./validate.
 export type { ValidationError, ValidationResult } from "./validate.ts";
 export { evaluateCelRules, toCelValue } from "./cel-rules.ts";
 export type { RuleViolation } from "./cel-rules.ts";
-export { resolveRuntime, toEndpointSpec, LLM_PARAMETER_THRESHOLD } from "./to-engine-spec.ts";
+export { resolveRuntime, LLM_PARAMETER_THRESHOLD } from "./resolve-runtime.ts";

@@ -20,20 +20,20 @@ import { cpus } from "node:os";
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import { Command } from "commander";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { parseBackendPage } from "../gateway/metrics-reader.ts";
-import { parseStatCsv } from "../gateway/stat-csv.ts";
-import type { PodSample } from "../engine/types.ts";
+import { parseBackendPage } from "../../controller/src/gateway/metrics-reader.ts";
+import { parseStatCsv } from "../../controller/src/gateway/stat-csv.ts";
+import type { PodSample } from "../../controller/src/engine/types.ts";
 import { generateCluster, LoadModel, MemoryKubeApi, prng } from "./bench-fixtures.ts";
-import { ManualClock } from "./clock.ts";
-import { loadConfig } from "./config.ts";
-import { ApaController, type ControllerDeps } from "./controller.ts";
-import { GatewayScraper } from "./gateway-scraper.ts";
-import { silentLogger } from "./logger.ts";
-import { makeControllerMetrics } from "./own-metrics.ts";
+import { ManualClock } from "../../controller/src/kube/clock.ts";
+import { loadConfig } from "../../controller/src/kube/config.ts";
+import { ApaController, type ControllerDeps } from "../../controller/src/kube/controller.ts";
+import { GatewayScraper } from "../../controller/src/kube/gateway-scraper.ts";
+import { silentLogger } from "../../controller/src/kube/logger.ts";
+import { makeControllerMetrics } from "../../controller/src/kube/own-metrics.ts";
 import { defaultTemplate, renderBackendPage, type BackendLoad } from "./promex-page.ts";
 import { renderStatCsvPage } from "./stat-csv-page.ts";
-import { intOption } from "../cli-options.ts";
-import { defaultWarmPoolConfig } from "./warm-pool.ts";
+import { intOption } from "../../controller/src/cli-options.ts";
+import { defaultWarmPoolConfig } from "../../controller/src/kube/warm-pool.ts";
 
 
 const opts = new Command("bench:controller")

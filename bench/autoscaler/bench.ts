@@ -10,15 +10,15 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { basename, join } from "node:path";
 import { Command } from "commander";
-import { renderChart } from "./chart.ts";
+import { renderChart } from "../../controller/src/sim/chart.ts";
 import { acceptanceChecks, verticalCheck, type Check } from "./bench-checks.ts";
-import { planTraffic } from "./plan.ts";
-import type { PolicyName } from "./policies/index.ts";
-import type { PolicyResult } from "./report.ts";
-import { runScenario, type ScenarioRun } from "./run.ts";
-import { loadScenario } from "./scenario.ts";
+import { planTraffic } from "../../controller/src/sim/plan.ts";
+import type { PolicyName } from "../../controller/src/sim/policies/index.ts";
+import type { PolicyResult } from "../../controller/src/sim/report.ts";
+import { runScenario, type ScenarioRun } from "../../controller/src/sim/run.ts";
+import { loadScenario } from "../../controller/src/sim/scenario.ts";
 
-const ROOT = new URL("../../../", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
 const SCENARIOS = join(ROOT, "controller/scenarios");
 const OUT_DIR = join(ROOT, "docs/benchmarks");
 const POLICIES: PolicyName[] = ["apa", "kpa", "kpa-tuned", "hpa", "ray", "static", "oracle", "oracle-ahead"];
@@ -148,7 +148,7 @@ function main(opts: { scenarios?: string; skipPerf?: boolean; skipSeeds?: boolea
   const checkRows = checks.map((c) => `| ${c.id} | ${c.what} | ${c.pass ? "met" : "**not met**"} | ${c.figure} |`);
   const md =
     `# Autoscaler benchmark\n\n` +
-    `Produced by \`npm run bench:autoscaler\` (controller/src/sim/bench.ts) at ${started}, code at ${commit}, on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"} ` +
+    `Produced by \`npm run bench:autoscaler\` (bench/autoscaler/bench.ts) at ${started}, code at ${commit}, on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"} ` +
     `(load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}; the machine is shared, so wall times are noisy — the simulated figures are deterministic for each scenario's seed).\n\n` +
     `Every scenario in \`controller/scenarios/\` runs under every policy from the same starting cluster. Policies: ` +
     `\`apa\` (the real engine, controller/src/engine), \`kpa\` (Knative defaults, containerConcurrency = the endpoint's concurrency max), ` +

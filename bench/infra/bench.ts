@@ -8,7 +8,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { evaluateStack } from "./evaluate.ts";
+import { evaluateStack } from "../../infra/evaluate.ts";
 import { manyEndpoints } from "./bench-endpoints.ts";
 
 const SIZES = [100, 1000] as const;
