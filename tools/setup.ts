@@ -1,0 +1,20 @@
+/**
+ * Everything the tests and the local tools need besides `npm ci`, made idempotent so `npm test` can run it
+ * first on every run: the Python virtualenv (tools/python/venv.ts). Each step prints what it does only when it
+ * has something to do; a missing system prerequisite stops with the command that installs it.
+ *
+ *   node tools/setup.ts [--help]
+ */
+import { ensurePythonEnv } from "./python/venv.ts";
+
+if (process.argv.includes("--help")) {
+  console.log("usage: node tools/setup.ts\n  prepares what npm test needs beyond npm ci: the Python virtualenv (.venv/python)");
+  process.exit(0);
+}
+
+try {
+  ensurePythonEnv((line) => console.error(`setup: ${line}`));
+} catch (err) {
+  console.error(`setup: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
