@@ -21,6 +21,7 @@ export const AGENT_CONFIG_KEYS = {
   modelTimeoutMs: { flag: "model-timeout-ms", env: "GW_MODEL_TIMEOUT_MS", kind: MS(100, 3_600_000), def: "120000", help: "longest model answer time, ms" },
   portName: { flag: "port-name", env: "GW_PORT_NAME", kind: { type: "string", pattern: /^[a-z0-9-]{1,15}$/, allowedText: "an EndpointSlice port name" }, def: "http", help: "model port name in the EndpointSlices" },
   haproxyBinary: { flag: "haproxy-binary", env: "GW_HAPROXY_BINARY", kind: { type: "string", pattern: /^\/\S+$/, allowedText: "an absolute path" }, def: "/usr/sbin/haproxy", help: "HAProxy executable" },
+  requestLogPort: { flag: "request-log-port", env: "GW_REQUEST_LOG_PORT", kind: PORT, def: "5140", help: "UDP port on 127.0.0.1 where HAProxy sends one log line per request to the agent" },
   logLevel: { flag: "log-level", env: "GW_LOG_LEVEL", kind: { type: "enum", values: ["debug", "info", "warn", "error"] }, def: "info", help: "log level" },
 } as const satisfies Record<string, KeySpec>;
 
@@ -39,6 +40,7 @@ export interface AgentConfig {
   readonly modelTimeoutMs: number;
   readonly portName: string;
   readonly haproxyBinary: string;
+  readonly requestLogPort: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
 }
 

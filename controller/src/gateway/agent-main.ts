@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { GatewayAgent } from "./agent.ts";
 import { HaproxyProcess } from "./haproxy-process.ts";
+import { startRequestPipeline } from "./request-pipeline.ts";
 import { SocketRuntimeApi } from "./runtime-api.ts";
 import { backendStatsAnswer, STATS_PATH } from "./stats-route.ts";
 import type { ApiKeyEntry, GatewaySettings } from "./types.ts";
@@ -52,6 +53,14 @@ async function main(): Promise<void> {
     log,
     delayFn: (ms) => systemClock.sleep(ms),
   });
+  const metrics = makeControllerMetrics({ defaultMetrics: true });
+  // HAProxy's per-request log comes to this process over UDP on loopback (request-log-reader.ts).
+  const requests = await startRequestPipeline({
+    source,
+    port: cfg.requestLogPort,
+    registry: metrics.registry,
+    onOtherLine: (line) => process.stdout.write(`${line}\n`),
+  });
   const settings: GatewaySettings = {
     bindAddress: cfg.bindAddress,
     publicPort: cfg.publicPort,
@@ -60,7 +69,7 @@ async function main(): Promise<void> {
     apiKeyMapPath: join(cfg.workDir, "apikeys.map"),
     gatewayReplicas: cfg.gatewayReplicas,
     jwtIssuers: [],
-    logTarget: "stdout format raw local0",
+    logTarget: requests.logTarget,
   };
   const runtime = new SocketRuntimeApi(settings.statsSocketPath);
   const haproxy = new HaproxyProcess({
@@ -75,14 +84,14 @@ async function main(): Promise<void> {
     },
   });
   const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo((m) => log.info(m)) });
-  const metrics = makeControllerMetrics({ defaultMetrics: true });
+  requests.attach(agent);
   let started = false;
   const health = await startHealthServer(
     cfg.healthPort,
     { healthy: () => undefined, ready: () => (started ? undefined : "waiting for caches and HAProxy") },
     metrics.registry,
     // The controller's per-second scrape: HAProxy's backend CSV from the runtime socket (docs/gateway.md).
-    { [STATS_PATH]: () => backendStatsAnswer(runtime) },
+    { [STATS_PATH]: () => backendStatsAnswer(runtime, requests.section) },
   );
   source.start();
   while (!source.synced) await systemClock.sleep(100);
@@ -98,6 +107,7 @@ async function main(): Promise<void> {
     await agent.stop();
     await source.stop();
     await haproxy.stop();
+    await requests.close();
     health.server.close();
     process.exit(0);
   };
