@@ -9,7 +9,11 @@
 import { join } from "node:path";
 import { GatewayAgent } from "./agent.ts";
 import { HaproxyProcess } from "./haproxy-process.ts";
-import { startRequestPipeline } from "./request-pipeline.ts";
+import { hostname } from "node:os";
+import { PayloadLogger } from "./payload-logger.ts";
+import { s3PayloadSink } from "./payload-sink-s3.ts";
+import { startRequestPipeline, type RecordConsumer } from "./request-pipeline.ts";
+import { GatewaySpanExporter } from "./span-exporter.ts";
 import { SocketRuntimeApi } from "./runtime-api.ts";
 import { backendStatsAnswer, STATS_PATH } from "./stats-route.ts";
 import type { ApiKeyEntry, GatewaySettings } from "./types.ts";
@@ -48,17 +52,30 @@ async function main(): Promise<void> {
       maxBodyBytes: cfg.maxBodyBytes,
       modelTimeoutMs: cfg.modelTimeoutMs,
       portName: cfg.portName,
+      payloadLogging: cfg.payloadLogBucket !== undefined,
     },
     apiKeys,
     log,
     delayFn: (ms) => systemClock.sleep(ms),
   });
   const metrics = makeControllerMetrics({ defaultMetrics: true });
+  const writer = process.env["POD_NAME"] ?? hostname();
+  const payloads = cfg.payloadLogBucket === undefined ? undefined : new PayloadLogger({
+    sink: s3PayloadSink({ bucket: cfg.payloadLogBucket, region: cfg.payloadLogRegion, ...(cfg.payloadLogEndpoint !== undefined ? { endpoint: cfg.payloadLogEndpoint } : {}) }),
+    prefix: cfg.payloadLogPrefix,
+    writer,
+    flushIntervalMs: cfg.payloadLogFlushMs,
+    registry: metrics.registry,
+    log: (m) => log.warn(m),
+  });
+  const spans = cfg.otlpEndpoint === undefined ? undefined : new GatewaySpanExporter({ url: cfg.otlpEndpoint, serviceInstance: writer });
+  const consumers: RecordConsumer[] = [...(payloads !== undefined ? [payloads] : []), ...(spans !== undefined ? [spans] : [])];
   // HAProxy's per-request log comes to this process over UDP on loopback (request-log-reader.ts).
   const requests = await startRequestPipeline({
     source,
     port: cfg.requestLogPort,
     registry: metrics.registry,
+    consumers,
     onOtherLine: (line) => process.stdout.write(`${line}\n`),
   });
   const settings: GatewaySettings = {
@@ -70,6 +87,7 @@ async function main(): Promise<void> {
     gatewayReplicas: cfg.gatewayReplicas,
     jwtIssuers: [],
     logTarget: requests.logTarget,
+    traceSampleRate: cfg.traceSampleRate,
   };
   const runtime = new SocketRuntimeApi(settings.statsSocketPath);
   const haproxy = new HaproxyProcess({
@@ -108,6 +126,9 @@ async function main(): Promise<void> {
     await source.stop();
     await haproxy.stop();
     await requests.close();
+    // Everything HAProxy logged is in: write the last payload-log batches and spans.
+    await payloads?.close();
+    await spans?.close();
     health.server.close();
     process.exit(0);
   };

@@ -21,6 +21,7 @@ export const REQUEST_LOG_TAG = "apgw1";
 export const REQUEST_LOG_FORMAT = [
   REQUEST_LOG_TAG,
   "%Ts%ms", // accept time, ms since the epoch
+  "%Th", "%Ti", // handshake and idle time before the request's first byte
   "%[var(txn.rid)]",
   "%[var(txn.ep)]",
   "%HM",
@@ -49,8 +50,10 @@ export interface RequestTrace {
 
 /** One request line, parsed. Times in ms; -1 where HAProxy reports that the phase did not happen. */
 export interface RequestRecord {
-  /** When HAProxy accepted the request, ms since the epoch. */
+  /** When HAProxy accepted the request (its connection, for the first request on it), ms since the epoch. */
   readonly acceptedAtMs: number;
+  /** When the request's first byte came (accept + `%Th` + `%Ti`), ms since the epoch. */
+  readonly startedAtMs: number;
   readonly requestId: string | undefined;
   /** Endpoint name from the path; undefined for requests that did not name one. */
   readonly endpoint: string | undefined;
@@ -86,7 +89,7 @@ export interface RequestRecord {
   readonly payload: { readonly requestB64: string; readonly responseB64: string | undefined; readonly responseType: string | undefined } | undefined;
 }
 
-const FIELDS = 26;
+const FIELDS = 28;
 
 function opt(token: string): string | undefined {
   return token === "-" || token === "" ? undefined : token;
@@ -120,32 +123,34 @@ export function parseRequestLine(line: string): RequestRecord | undefined {
   if (start < 0) return undefined;
   const f = line.slice(start).trimEnd().split(" ");
   if (f.length !== FIELDS) return undefined;
-  const nums = [f[1], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[16], f[17]].map((t) => int(t as string));
+  const at = (i: number): string => f[i] as string;
+  const nums = [1, 2, 3, 10, 11, 12, 13, 14, 15, 16, 18, 19].map((i) => int(at(i)));
   if (nums.some((n) => Number.isNaN(n))) return undefined;
-  const [acceptedAtMs, status, requestMs, queueMs, connectMs, responseMs, transferMs, activeMs, bytesIn, bytesOut] = nums as number[];
-  const traceId = opt(f[19] as string);
-  const spanId = opt(f[21] as string);
-  const parent = opt(f[20] as string);
+  const [acceptedAtMs, handshakeMs, idleMs, status, requestMs, queueMs, connectMs, responseMs, transferMs, activeMs, bytesIn, bytesOut] = nums as number[];
+  const traceId = opt(at(21));
+  const spanId = opt(at(23));
+  const parent = opt(at(22));
   const trace = traceId !== undefined && spanId !== undefined && HEX32.test(traceId) && HEX16.test(spanId)
-    ? { traceId, spanId, parentSpanId: parent !== undefined && HEX16.test(parent) ? parent : undefined, sampled: ((parseInt(f[22] as string, 16) || 0) & 1) === 1 }
+    ? { traceId, spanId, parentSpanId: parent !== undefined && HEX16.test(parent) ? parent : undefined, sampled: ((parseInt(at(24), 16) || 0) & 1) === 1 }
     : undefined;
-  const reqB64 = opt(f[23] as string);
-  const server = opt(f[7] as string);
+  const reqB64 = opt(at(25));
+  const server = opt(at(9));
   return {
     acceptedAtMs: acceptedAtMs!,
-    requestId: opt(f[2] as string),
-    endpoint: opt(f[3] as string),
-    method: f[4] as string,
-    route: decode(f[5] as string),
-    backend: f[6] as string,
+    startedAtMs: acceptedAtMs! + Math.max(0, handshakeMs!) + Math.max(0, idleMs!),
+    requestId: opt(at(4)),
+    endpoint: opt(at(5)),
+    method: at(6),
+    route: decode(at(7)),
+    backend: at(8),
     server: server === "<NOSRV>" ? undefined : server,
     status: status!,
     requestMs: requestMs!, queueMs: queueMs!, connectMs: connectMs!, responseMs: responseMs!, transferMs: transferMs!, activeMs: activeMs!,
-    termination: f[15] as string,
+    termination: at(17),
     bytesIn: bytesIn!, bytesOut: bytesOut!,
-    keyId: decode(f[18] as string),
+    keyId: decode(at(20)),
     trace,
-    payload: reqB64 === undefined ? undefined : { requestB64: reqB64 === "~" ? "" : reqB64, responseB64: opt(f[24] as string), responseType: decode(f[25] as string) },
+    payload: reqB64 === undefined ? undefined : { requestB64: reqB64 === "~" ? "" : reqB64, responseB64: opt(at(26)), responseType: decode(at(27)) },
   };
 }
 
@@ -164,7 +169,7 @@ export function timingOf(r: RequestRecord): RequestTiming {
 
 /** When the last byte went out, ms since the epoch. */
 export function completedAtMs(r: RequestRecord): number {
-  return r.acceptedAtMs + Math.max(0, r.activeMs);
+  return r.startedAtMs + Math.max(0, r.activeMs);
 }
 
 /** Why a request got a 429 or a 5xx. */

@@ -24,6 +24,8 @@ export interface EndpointDefaults {
   readonly modelTimeoutMs: number;
   /** Name of the EndpointSlice port that serves the model. @default first port */
   readonly portName?: string;
+  /** Whether payload logs have somewhere to go (a bucket): without one no endpoint captures bodies. @default false */
+  readonly payloadLogging?: boolean;
 }
 
 /** Endpoints skipped and why (name clashes across namespaces, missing data). */
@@ -74,7 +76,7 @@ export function desiredStateFrom(
       maxBodyBytes: defaults.maxBodyBytes,
       modelTimeoutMs: defaults.modelTimeoutMs,
       ...(se.spec.sloP99Ms !== undefined ? { latencyObjectiveMs: se.spec.sloP99Ms } : {}),
-      ...(se.spec.payloadLogging !== undefined ? { payloadLog: se.spec.payloadLogging } : {}),
+      ...(defaults.payloadLogging === true && se.spec.payloadLogging !== undefined ? { payloadLog: se.spec.payloadLogging } : {}),
     });
     pods.set(name, []);
   }
