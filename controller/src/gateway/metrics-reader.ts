@@ -334,11 +334,14 @@ export class GatewayMetricsTracker {
         // A replica whose page has a request section reports every endpoint it serves (none served yet: zero).
         if (r.reqCur !== undefined && r.reqPrev !== undefined) {
           const cur = r.reqCur.get(endpoint);
-          const delta = subtractCounters(cur?.counters ?? EMPTY, r.reqPrev.get(endpoint)?.counters ?? EMPTY);
+          const prevCounters = r.reqPrev.get(endpoint)?.counters ?? EMPTY;
+          // Nothing served since the last reading (most endpoints, most seconds): nothing to subtract.
+          const idle = cur === undefined || cur.counters.served === prevCounters.served;
           const acc = requests.get(endpoint);
-          if (acc === undefined) requests.set(endpoint, { counters: delta, withObjective: cur?.objectiveMs !== undefined });
-          else {
-            addCounters(acc.counters, delta);
+          if (acc === undefined) {
+            requests.set(endpoint, { counters: idle ? emptyCounters() : subtractCounters(cur.counters, prevCounters), withObjective: cur?.objectiveMs !== undefined });
+          } else {
+            if (!idle) addCounters(acc.counters, subtractCounters(cur.counters, prevCounters));
             acc.withObjective ||= cur?.objectiveMs !== undefined;
           }
         }
