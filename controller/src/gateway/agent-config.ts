@@ -10,7 +10,7 @@ export const AGENT_CONFIG_KEYS = {
   bindAddress: { flag: "bind-address", env: "GW_BIND_ADDRESS", kind: { type: "string", pattern: /^[0-9a-fA-F.:]+$/, allowedText: "an IP address" }, def: "0.0.0.0", help: "address of the public frontend" },
   publicPort: { flag: "public-port", env: "GW_PUBLIC_PORT", kind: PORT, def: "8080", help: "public HTTP port" },
   metricsPort: { flag: "metrics-port", env: "GW_METRICS_PORT", kind: PORT, def: "8405", help: "HAProxy Prometheus exporter port (scraped by Prometheus)" },
-  healthPort: { flag: "health-port", env: "GW_HEALTH_PORT", kind: PORT, def: "8081", help: "agent /healthz, /readyz, /metrics port, and /stats (HAProxy backend CSV, scraped by the controller)" },
+  healthPort: { flag: "health-port", env: "GW_HEALTH_PORT", kind: PORT, def: "8081", help: "agent /healthz, /readyz, /metrics port, and /stats (HAProxy backend CSV + per-request counters, scraped by the controller)" },
   workDir: { flag: "work-dir", env: "GW_WORK_DIR", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path (a writable emptyDir)" }, def: "/var/run/gateway", help: "where the config, map file and sockets live" },
   gatewayReplicas: { flag: "gateway-replicas", env: "GW_REPLICAS", kind: { type: "int", min: 1, max: 1000 }, def: "1", help: "gateway replicas sharing the pods (per-pod maxconn = floor(target / replicas))" },
   apiKeysFile: { flag: "api-keys-file", env: "GW_API_KEYS_FILE", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path" }, def: undefined, help: "JSON [{id, sha256, endpoints}] (a mounted Secret); read at start" },

@@ -19,7 +19,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { EndpointSample } from "../engine/types.ts";
 import type { BackendStats } from "./backend-stats.ts";
 import { addCounters, emptyCounters, sampleTimeFields, subtractCounters, type RequestCounters } from "./request-stats.ts";
-import { parseRequestSection, type EndpointRequestCounters } from "./request-stats-wire.ts";
+import { parseRequestSection, REQUEST_SECTION_HEADER, type EndpointRequestCounters } from "./request-stats-wire.ts";
 import { isStatCsv, parseStatCsv } from "./stat-csv.ts";
 
 export type { BackendStats } from "./backend-stats.ts";
@@ -290,7 +290,9 @@ export class GatewayMetricsTracker {
    * section when it has one, request-stats-wire.ts) read at `atMs`.
    */
   ingestPage(replica: string, pageText: string, atMs: number): void {
-    this.ingest(replica, parseGatewayPage(pageText), atMs, parseRequestSection(pageText));
+    // The CSV reader gets only the CSV: its per-line search for a comma would run through the whole section.
+    const at = pageText.indexOf(REQUEST_SECTION_HEADER);
+    this.ingest(replica, parseGatewayPage(at < 0 ? pageText : pageText.slice(0, at)), atMs, at < 0 ? undefined : parseRequestSection(pageText.slice(at)));
   }
 
   /** Records one replica's parsed reading taken at `atMs` (and its request counters, when it has them). */
