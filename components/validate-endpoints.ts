@@ -63,7 +63,7 @@ export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly str
     const p = d.payloadLogging as Record<string, unknown>;
     for (const k of Object.keys(p)) if (!["sampleRate", "maxBodyBytes", "redactFields"].includes(k)) add(`payloadLogging.${k}`, p[k], "no such field (allowed: sampleRate, maxBodyBytes, redactFields)");
     if (typeof p["sampleRate"] !== "number" || !(p["sampleRate"] > 0 && p["sampleRate"] <= 1)) add("payloadLogging.sampleRate", p["sampleRate"], "a number in (0, 1]");
-    if (p["maxBodyBytes"] !== undefined) int("payloadLogging.maxBodyBytes", p["maxBodyBytes"] as number, 1, 16_384);
+    if (p["maxBodyBytes"] !== undefined) int("payloadLogging.maxBodyBytes", p["maxBodyBytes"] as number, 1, 12_000);
     const f = p["redactFields"];
     if (f !== undefined && (!Array.isArray(f) || f.length > 64 || f.some((x) => typeof x !== "string" || x.length === 0 || x.length > 128))) {
       add("payloadLogging.redactFields", f, "at most 64 JSON key names of 1..128 characters");

@@ -9,6 +9,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { PayloadLogger, type PayloadSink } from "../../controller/src/gateway/payload-logger.ts";
 import { objectKey, partitionOf, payloadRow, recordBody, REDACTED } from "../../controller/src/gateway/payload-record.ts";
 import { s3PayloadSink } from "../../controller/src/gateway/payload-sink-s3.ts";
+import { MAX_PAYLOAD_BODY_BYTES } from "../../controller/src/gateway/render-observe.ts";
 import { parseRequestLine, type RequestRecord } from "../../controller/src/gateway/request-log.ts";
 import { startRequestPipeline, type RequestPipeline } from "../../controller/src/gateway/request-pipeline.ts";
 import type { GatewayEndpoint } from "../../controller/src/gateway/types.ts";
@@ -84,12 +85,14 @@ describe("payload logs end to end: real HAProxy → agent → S3 (moto) → Duck
     const endpoints = [
       endpoint("logged", { payloadLog: { sampleRate: 1, maxBodyBytes: 256, redactFields: ["ssn"] } }),
       endpoint("plain"),
+      endpoint("big", { payloadLog: { sampleRate: 1, maxBodyBytes: MAX_PAYLOAD_BODY_BYTES } }),
     ];
     pipeline = await startRequestPipeline({ source: new LocalDesiredStateSource({ endpoints }), consumers: [logger] });
     gw = await startGateway({ endpoints, settings: { logTarget: pipeline.logTarget } });
     pipeline.attach(gw.agent);
     await gw.addPod("logged");
     await gw.addPod("plain");
+    await gw.addPod("big");
     await gw.agent.cycle();
   });
   after(async () => {
@@ -115,10 +118,13 @@ describe("payload logs end to end: real HAProxy → agent → S3 (moto) → Duck
       await call(gw.publicPort, "/serving-endpoints/plain/invocations", { headers: { "x-request-id": "p-4" } }),
     ];
     assert.deepEqual(sent.map((s) => s.status), [200, 200, 500, 200]);
-    assert.ok(await until(() => logger.stats.rows >= 3, 3000), `rows ${JSON.stringify(logger.stats)}`);
+    // The largest capture HAProxy can log: a 13,000-byte body is kept to its first 12,000 bytes.
+    const large = JSON.stringify({ inputs: [[1, 2]], params: { pad: "y".repeat(13_000) } });
+    assert.equal((await call(gw.publicPort, "/serving-endpoints/big/invocations", { body: large, headers: { "x-request-id": "p-5" } })).status, 200);
+    assert.ok(await until(() => logger.stats.rows >= 4, 3000), `rows ${JSON.stringify(logger.stats)}`);
     await new Promise((r) => setTimeout(r, 100));
     await logger.close(); // what shutdown does: everything buffered is written
-    assert.equal(logger.stats.rows, 3, "the endpoint without payload logging wrote nothing");
+    assert.equal(logger.stats.rows, 4, "the endpoint without payload logging wrote nothing");
     assert.ok(logger.stats.objects >= 1 && logger.stats.dropped === 0, JSON.stringify(logger.stats));
 
     const db = await DuckDBInstance.create(":memory:");
@@ -130,6 +136,10 @@ describe("payload logs end to end: real HAProxy → agent → S3 (moto) → Duck
        FROM read_json_auto('s3://${BUCKET}/payload-logs/*/*/*/*.jsonl', hive_partitioning = true) ORDER BY request_id`,
     );
     const rows = reader.getRowObjectsJson() as Record<string, unknown>[];
+    const bigRow = rows.find((r) => r["request_id"] === "p-5");
+    assert.equal(String(bigRow?.["request_body"]).length, MAX_PAYLOAD_BODY_BYTES);
+    assert.equal(bigRow?.["request_body_truncated"], true);
+    rows.splice(rows.indexOf(bigRow!), 1);
     assert.deepEqual(rows.map((r) => r["request_id"]), ["p-1", "p-2", "p-3"]);
     const now = new Date().toISOString();
     for (const r of rows) {

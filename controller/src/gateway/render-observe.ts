@@ -15,11 +15,14 @@ import type { GatewayEndpoint, GatewaySettings, PayloadLogSettings } from "./typ
 
 /** Bytes of each body kept when `maxBodyBytes` is not set. */
 export const DEFAULT_PAYLOAD_BODY_BYTES = 8192;
-/** Largest body capture: HAProxy's buffer (tune.bufsize 16384) holds no more. */
-export const MAX_PAYLOAD_BODY_BYTES = 16384;
+/**
+ * Largest body capture. The base64 of a body must fit HAProxy's sample buffer (tune.bufsize 16384): on 2.6.12 a
+ * 12,000-byte capture is logged and a 12,300-byte one is not (the conversion fails and nothing is recorded).
+ */
+export const MAX_PAYLOAD_BODY_BYTES = 12000;
 /** Longest a sampled response is held to capture its body. */
 export const PAYLOAD_WAIT_MS = 1000;
-/** Longest log line: two base64 bodies (4/3 × 16 KB each) and the fields. HAProxy's `len` limit is 65535. */
+/** Longest log line: two base64 bodies (16 KB each at the 12000-byte cap) and the fields. HAProxy's `len` limit is 65535. */
 export const REQUEST_LOG_LINE_BYTES = 65535;
 
 /** The HAProxy `log` target that sends request lines to the agent's UDP reader on loopback. */

@@ -70,7 +70,7 @@ export interface GatewayEndpoint {
 export interface PayloadLogSettings {
   /** Share of requests recorded, (0, 1]. */
   readonly sampleRate: number;
-  /** Bytes kept of each body (request and response), 1..16384: HAProxy sees at most one buffer. @default 8192 */
+  /** Bytes kept of each body (request and response), 1..12000 (their base64 must fit HAProxy's buffer). @default 8192 */
   readonly maxBodyBytes?: number;
   /** JSON object keys whose values are replaced by "[REDACTED]" at any depth of either body. @default [] */
   readonly redactFields?: readonly string[];

@@ -148,7 +148,7 @@ const payloadLoggingSchema: OpenApiSchema = {
   description: "Payload logging: a sample of requests recorded with their size-capped, redacted bodies as JSONL objects in the environment's bucket (endpoint/date/hour). Absent: off.",
   properties: {
     sampleRate: { type: "number", minimum: 0, maximum: 1, description: "Share of requests recorded, (0, 1]." },
-    maxBodyBytes: { type: "integer", format: "int32", minimum: 1, maximum: 16384, default: 8192, description: "Bytes kept of each body (request and response), 1–16384. Default 8192." },
+    maxBodyBytes: { type: "integer", format: "int32", minimum: 1, maximum: 12000, default: 8192, description: "Bytes kept of each body (request and response), 1–12000 (their base64 must fit the gateway's buffer). Default 8192." },
     redactFields: {
       type: "array", maxItems: 64, "x-kubernetes-list-type": "set",
       items: { type: "string", minLength: 1, maxLength: 128, description: "A JSON key name." },

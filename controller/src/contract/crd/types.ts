@@ -114,7 +114,7 @@ export interface ServingEndpointSpec {
 export interface PayloadLoggingSpec {
   /** Share of requests recorded, (0, 1]. */
   readonly sampleRate: number;
-  /** Bytes kept of each body, 1–16384. @default 8192 */
+  /** Bytes kept of each body, 1–12000. @default 8192 */
   readonly maxBodyBytes?: number;
   /** JSON keys whose values are redacted at any depth. @default [] */
   readonly redactFields?: readonly string[];
