@@ -98,11 +98,14 @@ describe("gateway status codes (real HAProxy)", () => {
 
   it("OpenAI-compatible routes of an LLM endpoint are rewritten to the runtime's paths", async () => {
     // The example model server has no OpenAI routes: its own 404 names the rewritten path.
-    for (const [route, native] of [["v1/chat/completions", "/v1/chat/completions"], ["v1/embeddings", "/v1/embeddings"], ["invocations", "/v1/chat/completions"]]) {
+    for (const [route, native] of [["v1/chat/completions", "/v1/chat/completions"], ["v1/embeddings", "/v1/embeddings"], ["v1/completions", "/v1/completions"]]) {
       const r = await call(gw.publicPort, p("llm", route as string));
       assert.equal(r.status, 404);
       assert.equal(JSON.parse(r.body).message, `no route ${native}`);
     }
+    // vLLM's own /invocations dispatches on the body; the example server answers it.
+    const inv = await call(gw.publicPort, p("llm"));
+    assert.equal(inv.status, 200, inv.body);
   });
 
   it("429 at once when the queue bound is reached; 429 after the queue timeout; both with Retry-After", async () => {

@@ -1,7 +1,7 @@
 /**
  * The repository's own Python virtualenv (`.venv/python`, git-ignored): created from `python3 -m venv` and
- * filled from tools/python/requirements.txt. It is rebuilt when the requirements change (a stamp file holds
- * their SHA-256). Never touches the system site-packages.
+ * filled from tools/python/requirements.txt (and requirements-no-deps.txt, installed without dependencies). It is
+ * rebuilt when either changes (a stamp file holds their SHA-256). Never touches the system site-packages.
  *
  *   node tools/python/venv.ts            create or update it, print its bin directory
  *   node tools/python/venv.ts --check    exit 1 (with the command to run) when it is missing or stale
@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const REQUIREMENTS_FILE = fileURLToPath(new URL("./requirements.txt", import.meta.url));
+/** Packages installed without their declared dependencies (each line says why). */
+export const REQUIREMENTS_NO_DEPS_FILE = fileURLToPath(new URL("./requirements-no-deps.txt", import.meta.url));
 /** Where the virtualenv lives; `AUTOPILOT_VENV` overrides it (e.g. a CI cache directory). */
 export const VENV_DIR = process.env["AUTOPILOT_VENV"] ?? join(REPO_ROOT, ".venv", "python");
 const STAMP_FILE = join(VENV_DIR, ".requirements.sha256");
@@ -27,7 +29,7 @@ export interface PythonEnv {
 }
 
 function requirementsDigest(): string {
-  return createHash("sha256").update(readFileSync(REQUIREMENTS_FILE)).digest("hex");
+  return createHash("sha256").update(readFileSync(REQUIREMENTS_FILE)).update(readFileSync(REQUIREMENTS_NO_DEPS_FILE)).digest("hex");
 }
 
 function envAt(dir: string): PythonEnv {
@@ -61,6 +63,7 @@ export function ensurePythonEnv(log: (line: string) => void = () => {}): PythonE
   execFileSync(python3, ["-m", "venv", VENV_DIR], { stdio: "inherit" });
   const env = envAt(VENV_DIR);
   execFileSync(env.python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", REQUIREMENTS_FILE], { stdio: "inherit" });
+  execFileSync(env.python, ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-r", REQUIREMENTS_NO_DEPS_FILE], { stdio: "inherit" });
   writeFileSync(STAMP_FILE, `${requirementsDigest()}\n`);
   log(`python: ready (${env.dir})`);
   return env;
