@@ -149,9 +149,12 @@ export async function startKserveV2Double(o: KserveV2DoubleOptions): Promise<Run
     server.listen(o.port ?? 0, "127.0.0.1", () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  let closed = false;
   return {
     port, url: `http://127.0.0.1:${port}`, server, requests: () => inferences,
     close: async () => {
+      if (closed) return;
+      closed = true;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
