@@ -173,12 +173,13 @@ function toTable(raw: RawTable, schema: readonly ColumnSpec[] | undefined, param
 /** Parses a JSON or CSV scoring body against `inputs` (the signature's input schema, when the model has one). */
 export function parseScoringRequest(text: string, kind: "json" | "csv", inputs: Schema | undefined): ScoringInput {
   const described = inputs !== undefined ? describeSchema(inputs) : "";
-  const columnSchema = inputs === undefined || inputs.kind === "columns";
+  // instances/inputs are a table only for a column signature; without a signature they are tensors, as in MLflow.
+  const columnSchema = inputs?.kind === "columns";
   const columns = inputs?.kind === "columns" ? inputs.columns : undefined;
   if (kind === "csv") {
     const table = parseCsv(text);
     if (table.header.length === 0) throw bad("CSV input must have a header row");
-    if (!columnSchema) throw bad(`this model takes tensors (${described}); send JSON with instances or inputs`);
+    if (inputs?.kind === "tensors") throw bad(`this model takes tensors (${described}); send JSON with instances or inputs`);
     const specs = columns ?? table.header.map((n) => ({ name: n, type: "double" as const, required: true }));
     const typeOf = (name: string): ColumnType | undefined => specs.find((s) => s.name === name)?.type;
     const raw = { names: table.header, rows: table.rows.map((r) => r.map((c, i) => csvCell(c, typeOf(table.header[i] ?? "")))) };
