@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { PythonEnv } from "../../../tools/python/venv.ts";
+import type { PythonEnv } from "./python-env.ts";
 import { readMlmodel } from "../serving/signature.ts";
 
 export const LOCAL_RUNTIMES = ["auto", "mlflow", "onnx"] as const;

@@ -10,7 +10,7 @@
  * | openai           | controller/src/serving/openai/openai-main.ts              | vLLM's OpenAI server       |
  */
 import { fileURLToPath } from "node:url";
-import type { PythonEnv } from "../../../tools/python/venv.ts";
+import type { PythonEnv } from "./python-env.ts";
 import { MODEL_SERVER_MAIN } from "./model-process.ts";
 
 const ONNX_MAIN = fileURLToPath(new URL("../serving/onnx-main.ts", import.meta.url));
