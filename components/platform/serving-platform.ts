@@ -162,7 +162,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
         endpoint: e, cache: this.cache, k8sProvider: this.cluster.provider, nodeCache: args.nodeCache,
         crdDependsOn: [this.controller.crd],
         ...(this.observability !== undefined ? { monitoringDependsOn: this.observability.ready } : {}),
-        digestOverrides: args.digestOverrides,
+        digestOverrides: args.digestOverrides, adapterImage: this.controller.image,
       }, { ...k8sOpts, dependsOn: [this.cache, ...this.pools] });
     }
     this.gatewayUrl = this.gateway.url;

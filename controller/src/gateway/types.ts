@@ -38,6 +38,8 @@ export interface RuntimePaths {
   readonly chatCompletions?: string;
   readonly completions?: string;
   readonly embeddings?: string;
+  /** Target of `GET /serving-endpoints/{name}/v1/models`. */
+  readonly models?: string;
 }
 
 /** One serving endpoint as the gateway sees it. */
