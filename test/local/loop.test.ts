@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import type { Decision, DecisionInput, EndpointSample, ReplicaState } from "../../controller/src/engine/types.ts";
 import { parseLoadPhases } from "../../controller/src/local/load.ts";
 import { LocalLoop } from "../../controller/src/local/loop.ts";
+import { emptyVerticalMemory } from "../../controller/src/engine/vertical.ts";
 import { summariseRun, type SecondRecord } from "../../controller/src/local/run-report.ts";
 
 /** Test double of the local scaler: records scaleTo calls; ready follows desired at once. */
@@ -31,7 +32,7 @@ function fakeDecide(script: Array<{ replicas: number; target: number }>, seen: D
       desiredReplicas: step.replicas, replicasReason: "Steady", replicasMessage: "scripted",
       targetConcurrency: step.target, concurrencyReason: "Hold", concurrencyMessage: "scripted",
       observedConcurrency: undefined, nextRunAtMs: input.nowMs + 5000, regularRunAtMs: input.nowMs + 5000,
-      memory: { lastHorizontalAtMs: input.nowMs, lastVerticalAtMs: input.nowMs, sinceMs: 0, recommendations: [], calmWindows: 0, stressWindows: 0 },
+      memory: { lastHorizontalAtMs: input.nowMs, lastVerticalAtMs: input.nowMs, sinceMs: 0, recommendations: [], vertical: emptyVerticalMemory },
     };
   };
 }

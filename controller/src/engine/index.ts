@@ -8,7 +8,7 @@ import { defaultEngineConfig, type EngineConfig } from "./config.ts";
 import { updateCoverage } from "./coverage.ts";
 import { decideHorizontal, rescaleRecommendations, surgeDue, surgePossible, type HorizontalResult } from "./horizontal.ts";
 import type { Decision, DecisionInput, EngineMemory } from "./types.ts";
-import { decideVertical, verticalExtra } from "./vertical.ts";
+import { cadenceSlackMs, decideVertical } from "./vertical.ts";
 
 export { defaultEngineConfig, validateEngineConfig, validateEndpointSpec, type EngineConfig } from "./config.ts";
 export { historyWindowMsFor } from "./coverage.ts";
@@ -22,6 +22,8 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
 
   const v = decideVertical(input, cfg);
   const c = v.target;
+  const baselineServiceMs = v.memory.baselineServiceMs;
+  const latencyLine = v.memory.latencyLine;
   const changedC = c !== state.targetConcurrency;
   let recs = memory?.recommendations ?? [];
   if (changedC && state.targetConcurrency > 0) {
@@ -30,10 +32,10 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
 
   const due =
     memory !== undefined &&
-    (nowMs >= memory.lastHorizontalAtMs + cfg.horizontalIntervalMs ||
+    (nowMs + cadenceSlackMs(cfg) >= memory.lastHorizontalAtMs + cfg.horizontalIntervalMs ||
       changedC ||
       state.desiredReplicas === 0 ||
-      surgeDue(input, cfg, c, v.baselineServiceMs, v.fit));
+      surgeDue(input, cfg, c, baselineServiceMs, latencyLine));
   let h: HorizontalResult;
   if (memory === undefined) {
     h = {
@@ -52,7 +54,7 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
       recommendations: recs,
     };
   } else {
-    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs: v.baselineServiceMs, fit: v.fit, recommendations: recs, sinceMs, coverage });
+    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs, latencyLine, recommendations: recs, sinceMs, coverage });
   }
 
   let allowZero = state.desiredReplicas === 0 && h.desired === 0;
@@ -69,12 +71,8 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     lastVerticalAtMs,
     sinceMs,
     recommendations: h.recommendations,
-    baselineServiceMs: v.baselineServiceMs,
-    calmWindows: v.calmWindows,
-    stressWindows: v.stressWindows,
-    lastConcurrencyChangeAtMs: v.lastChangeAtMs,
     ...(coverage !== undefined ? { coverage } : {}),
-    extra: v.unchanged && memory?.extra !== undefined ? memory.extra : verticalExtra(v),
+    vertical: v.memory,
   };
   // Every sample: a step in demand is acted on at once (see `surgeDue`); the regular cycles stay 5 s / 30 s.
   const regularRunAtMs = Math.max(nowMs + 1, Math.min(lastHorizontalAtMs + cfg.horizontalIntervalMs, lastVerticalAtMs + cfg.verticalIntervalMs));
@@ -102,7 +100,7 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
  */
 export function decisionNeeded(input: DecisionInput, regularRunAtMs: number, config: EngineConfig = defaultEngineConfig): boolean {
   const { history, nowMs, state, memory, spec } = input;
-  if (memory === undefined || nowMs >= regularRunAtMs) return true;
+  if (memory === undefined || nowMs + cadenceSlackMs(config) >= regularRunAtMs) return true;
   // Bounds are enforced on every call: a state outside them (a spec edit, a manual scale) needs one now.
   const c = state.targetConcurrency;
   if (!Number.isInteger(c) || c < spec.concurrency.min || c > spec.concurrency.max) return true;

@@ -139,10 +139,73 @@ export interface Coverage {
   readonly lastActiveAtMs: number | undefined;
 }
 
+/** Resource signals the profile learns against in-flight. */
+export type ResourceKey = "memory" | "kv" | "gpuMemory";
+
+/** One operating point of the learned pod profile (one half-octave bin of per-pod in-flight). */
+export interface ProfilePoint {
+  /** Bin index: round(binsPerOctave · log2(inFlight)). */
+  readonly bin: number;
+  /** Mean per-pod in-flight of the windows merged into the bin. */
+  readonly inFlight: number;
+  /** Mean pod service time at that in-flight, ms. */
+  readonly serviceMs: number;
+  /** Mean resource utilisations at that in-flight, where reported. */
+  readonly resources: Readonly<Partial<Record<ResourceKey, number>>>;
+}
+
+/** A batching pod's fitted latency model: service time S(x) = interceptMs + slopeMs · x at per-pod in-flight x. */
+export interface LatencyLine {
+  readonly interceptMs: number;
+  /** Extra service time per request in flight, ms. */
+  readonly slopeMs: number;
+}
+
+/** Requests over the objective counted at one operating point (see engine/tail.ts). */
+export interface TailCounts {
+  /** Completions counted (from samples that report `overObjective`, with a short gateway queue). */
+  readonly completions: number;
+  /** ... of which finished over the objective. */
+  readonly overObjective: number;
+  /** Completion-weighted sum of the per-pod in-flight of the samples counted. */
+  readonly inFlightSum: number;
+  /** The target concurrency in force while they were counted. */
+  readonly target: number;
+  /** Ready pods while they were counted (−1: none yet). */
+  readonly readyPods: number;
+}
+
+/** What the vertical axis remembers between windows. */
+export interface VerticalMemory {
+  /** Learned low-load service time of one pod, ms; undefined until observed. */
+  readonly baselineServiceMs: number | undefined;
+  /** Consecutive vertical windows with every stress signal under its raise threshold. */
+  readonly calmWindows: number;
+  /** Consecutive vertical windows with a stress signal over its cut threshold. */
+  readonly stressWindows: number;
+  /** When the target last changed. */
+  readonly lastChangeAtMs: number | undefined;
+  /** Direction of the last change: −1 cut, +1 raise, 0 none yet. */
+  readonly lastChangeDirection: -1 | 0 | 1;
+  /** The learned pod profile, ascending by bin. */
+  readonly profile: readonly ProfilePoint[];
+  /** A batching pod's fitted latency model, once the profile spans enough in-flight. */
+  readonly latencyLine: LatencyLine | undefined;
+  /** Learned per-pod in-flight at which CPU saturates (utilisation 1). */
+  readonly cpuSaturationInFlight: number | undefined;
+  /** After a stress cut: raises stay below `target` until `untilMs`. */
+  readonly stressCeiling: { readonly target: number; readonly untilMs: number } | undefined;
+  /** Requests over the objective counted at the current operating point. */
+  readonly tail: TailCounts | undefined;
+  /** After a cut for requests over the objective: raises stay at or below it; each calm count lifts it one step. */
+  readonly tailCeiling: number | undefined;
+}
+
 /**
  * What the engine remembers between calls. It is returned with each decision and passed back in
  * with the next call; the engine stays pure. Lost on a controller restart by design: the engine must
- * then change nothing until it has rebuilt enough history.
+ * then change nothing until it has rebuilt enough history. (What must survive a restart, the learned
+ * seasonality, travels apart: `DecisionInput.seasonality`.)
  */
 export interface EngineMemory {
   readonly lastHorizontalAtMs: number;
@@ -151,17 +214,9 @@ export interface EngineMemory {
   readonly sinceMs: number;
   /** Per-cycle replica recommendations over the down-window that can still be its max, oldest first. */
   readonly recommendations: readonly { readonly atMs: number; readonly replicas: number }[];
-  /** Learned low-load service time of one pod, ms; undefined until observed. */
-  readonly baselineServiceMs?: number;
-  /** Consecutive vertical windows with every stress signal under its raise threshold. */
-  readonly calmWindows: number;
-  /** Consecutive vertical windows with a stress signal over its cut threshold. */
-  readonly stressWindows: number;
-  readonly lastConcurrencyChangeAtMs?: number;
   /** Sample coverage of the long windows (down-window, idle window); rebuilt from `history` when absent. */
   readonly coverage?: Coverage;
-  /** Free-form numbers an engine version wants to carry (kept small). */
-  readonly extra?: Readonly<Record<string, number>>;
+  readonly vertical: VerticalMemory;
 }
 
 /** Everything one decision needs. */
