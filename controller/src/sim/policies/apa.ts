@@ -5,12 +5,13 @@
  * gives it. Its target concurrency is the gateway's per-pod limit.
  */
 import { EngineDriver } from "../../engine/driver.ts";
-import { decide, defaultEngineConfig, type EngineConfig } from "../../engine/index.ts";
+import { decide, validateEngineConfig, type EngineConfig } from "../../engine/index.ts";
 import type { EndpointSpec, RuntimeKind } from "../../engine/types.ts";
-import type { Scenario } from "../scenario-types.ts";
+import type { Scenario, SignalSpec } from "../scenario-types.ts";
+import { engineSample, PodMetricsPeriod } from "../signals.ts";
 import type { ClusterView, Policy, PolicyAction, SecondObservation } from "./types.ts";
 
-const RUNTIME: Record<Scenario["model"]["kind"], RuntimeKind> = { cpu: "mlflow", batching: "vllm", io: "custom" };
+const RUNTIME: Record<Scenario["model"]["kind"], RuntimeKind> = { cpu: "mlflow", batching: "vllm", llm: "vllm", io: "custom" };
 
 /** The EndpointSpec a user would declare for the scenario's endpoint. */
 export function endpointSpecOf(sc: Scenario): EndpointSpec {
@@ -23,6 +24,11 @@ export function endpointSpecOf(sc: Scenario): EndpointSpec {
     sloP99Ms: sc.slo.p99Ms,
     ...(sc.endpoint.initialTargetConcurrency !== undefined ? { initialTargetConcurrency: sc.endpoint.initialTargetConcurrency } : {}),
   };
+}
+
+/** The engine config for a scenario: the defaults with the scenario's `engine` overrides (validated when loaded). */
+export function engineConfigOf(sc: Scenario): EngineConfig {
+  return validateEngineConfig(sc.engine as Partial<EngineConfig>);
 }
 
 /** A decision as the simulator saw it (for reports and tests). */
@@ -38,15 +44,22 @@ export interface ApaTraceEntry {
 export class ApaPolicy implements Policy {
   readonly name = "apa";
   readonly wantsPods = true;
+  readonly wantsGatewayTimings: boolean;
   readonly initialTargetConcurrency: number;
   nextRunAtMs = 1000;
   readonly decisions: ApaTraceEntry[] = [];
   /** The shared driver (history retention, memory threading, decisionNeeded gating), as the controller uses it. */
   readonly driver: EngineDriver;
 
-  constructor(sc: Scenario, config: EngineConfig = defaultEngineConfig) {
+  readonly #signals: SignalSpec;
+  readonly #podMetrics: PodMetricsPeriod;
+
+  constructor(sc: Scenario, config: EngineConfig = engineConfigOf(sc)) {
     const spec = endpointSpecOf(sc);
     this.driver = new EngineDriver({ spec, config });
+    this.#signals = sc.signals;
+    this.#podMetrics = new PodMetricsPeriod(sc.signals.podMetricsIntervalS);
+    this.wantsGatewayTimings = sc.signals.mode === "gateway";
     // the engine's own starting point for the target, asked with an empty history
     const first = decide({
       spec,
@@ -59,7 +72,8 @@ export class ApaPolicy implements Policy {
   }
 
   observe(obs: SecondObservation): void {
-    this.driver.observe(obs.sample);
+    const pods = obs.pods !== undefined ? this.#podMetrics.add(obs.sample.atMs, obs.pods) : undefined;
+    this.driver.observe(engineSample(obs.sample, this.#signals, pods, this.wantsGatewayTimings ? obs.gatewayFields ?? {} : undefined));
   }
 
   decide(view: ClusterView): PolicyAction {
