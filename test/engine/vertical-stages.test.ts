@@ -92,7 +92,7 @@ describe("stage signals and caps", () => {
 describe("stage choose: cut, hold or raise", () => {
   const sig = (value: number, suggest = 4, over: Partial<Signal> = {}): Signal => ({ name: "s", value, cut: 1, raise: 0.5, suggest, needsLoad: false, ...over });
   const cap = (inFlight: number, fitted = true): Cap => ({ name: `cap ${inFlight}`, inFlight, fitted });
-  const base = { current: 8, min: 1, max: 64, caps: [] as Cap[], inFlight: 6, meanQueued: 0, prev: prev({ calmWindows: 1 }), tailCeiling: undefined, nowMs: now, state: "test" };
+  const base = { current: 8, min: 1, max: 64, caps: [] as Cap[], inFlight: 6, meanQueued: 0, prev: prev({ calmWindows: 1 }), tailCeiling: undefined, nowMs: now, state: "test", softHold: undefined as string | undefined };
   const table: { name: string; input: Partial<typeof base> & { signals: Signal[] }; want: { target: number; reason: ConcurrencyReason } }[] = [
     { name: "a signal over its cut: to its suggestion", input: { signals: [sig(1.2, 5)] }, want: { target: 5, reason: "StressCut" } },
     { name: "a cut at most halves", input: { signals: [sig(3, 1)] }, want: { target: 4, reason: "StressCut" } },
@@ -105,6 +105,9 @@ describe("stage choose: cut, hold or raise", () => {
     { name: "a raise stops at a cap", input: { signals: [sig(0.1)], caps: [cap(10)] }, want: { target: 10, reason: "CalmRaise" } },
     { name: "a stress ceiling keeps raises under it", input: { signals: [sig(0.1)], prev: prev({ calmWindows: 1, stressCeiling: { target: 10, untilMs: now + 1 } }) }, want: { target: 9, reason: "CalmRaise" } },
     { name: "the first calm window only counts", input: { signals: [sig(0.1)], prev: prev() }, want: { target: 8, reason: "Hold" } },
+    { name: "a scale-up under way: soft stress holds", input: { signals: [sig(1.2, 5)], softHold: "10 pods are starting" }, want: { target: 8, reason: "Hold" } },
+    { name: "a scale-up under way: a learned cap does not cut", input: { signals: [sig(0.1)], caps: [cap(5)], softHold: "10 pods are starting" }, want: { target: 8, reason: "Hold" } },
+    { name: "a scale-up under way: hard stress still cuts", input: { signals: [sig(1.2, 5, { hard: true })], softHold: "10 pods are starting" }, want: { target: 5, reason: "StressCut" } },
     { name: "at the minimum a cut is a Bounds hold", input: { signals: [sig(2, 0.5)], current: 1, min: 1 }, want: { target: 1, reason: "Bounds" } },
   ];
   for (const t of table) {

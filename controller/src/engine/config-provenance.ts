@@ -83,4 +83,5 @@ export const configProvenance: { readonly [K in keyof EngineConfig]: Provenance 
   segmentMinFraction: { unit: "fraction of a window", basis: "design", note: "each part of a split window is a mean of ≥ 10 of its 30 samples" },
   cpuSaturationMinSampleFraction: { unit: "fraction of a window", basis: "design", note: "at least half the window unsaturated" },
   overObjectiveForgetFactor: { unit: "×", basis: "derived", note: "halve past 160 expected: one standard deviation stays ~8% of the budget" },
+  softCutStartingFraction: { unit: "fraction of ready pods", basis: "design", note: "no soft cut while a scale-up's pods are still arriving (a replacement pod or two do not count)" },
 };

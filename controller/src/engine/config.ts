@@ -151,6 +151,13 @@ export interface EngineConfig {
   readonly cpuSaturationMinSampleFraction: number;
   /** Requests-over-objective counts are halved once the budget predicts this multiple of `overObjectiveMinExpected`. @default 16 */
   readonly overObjectiveForgetFactor: number;
+  /**
+   * While more pods than this fraction of the ready ones are starting (a scale-up under way), or the window holds
+   * a step in arrivals, soft stress (latency inflation, CPU, a pod p99 still under the SLO, learned saturation
+   * points) does not cut the target: the few ready pods are at their limit until the new ones arrive. Hard
+   * stress (errors, memory, KV-cache, runtime queue, a pod p99 over the SLO itself) still cuts. @default 0.25
+   */
+  readonly softCutStartingFraction: number;
 }
 
 export const defaultEngineConfig: EngineConfig = Object.freeze({
@@ -220,6 +227,7 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   segmentMinFraction: 1 / 3,
   cpuSaturationMinSampleFraction: 0.5,
   overObjectiveForgetFactor: 16,
+  softCutStartingFraction: 0.25,
 });
 
 type Rule = { readonly kind: "int" | "number"; readonly min: number; readonly max: number };
@@ -294,6 +302,7 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   segmentMinFraction: num(0.05, 0.5),
   cpuSaturationMinSampleFraction: num(0, 1),
   overObjectiveForgetFactor: num(1, 1_000_000),
+  softCutStartingFraction: num(0, 1000),
 };
 
 /** Pairs where the first field must not exceed the second (the hysteresis band, window nesting). */

@@ -37,6 +37,8 @@ export interface HorizontalArgs {
   readonly sinceMs: number;
   /** Sample coverage of the long windows (the down-window is read from here, not from raw samples). */
   readonly coverage: Coverage | undefined;
+  /** Request slots (replicas × target) when the memory started; kept until a full down-window backs a scale-down. */
+  readonly restartSlots: number | undefined;
 }
 
 /**
@@ -280,13 +282,23 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     }
     return out(current, "Steady", `${why} needs ${rec}; holding ${current}`);
   }
-  // Scale-down candidate: fail static unless a full down-window of fresh data backs it.
-  if (nowMs - a.sinceMs < cfg.scaleDownWindowMs) {
-    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but the engine has only ${((nowMs - a.sinceMs) / 1000).toFixed(0)} s of memory (< ${cfg.scaleDownWindowMs / 1000} s); holding ${current}`);
-  }
-  if (!windowCovered(a.coverage, nowMs, cfg.scaleDownWindowMs, cfg)) {
-    const s = (coveredMs(a.coverage, nowMs, cfg.scaleDownWindowMs) / 1000).toFixed(0);
-    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but samples cover only ${s} s of the last ${cfg.scaleDownWindowMs / 1000} s; holding ${current}`);
+  // Scale-down candidate: fail static unless a full down-window of fresh data backs it. Until then (a young
+  // memory, a window not yet covered) the endpoint keeps the request slots (replicas × target) it had when the
+  // memory started: a target the vertical axis raised since may consolidate pods, no capacity is given up.
+  // Example: restarted with 76 pods at target 23 (1748 slots), the target raised to 34 → at least 52 pods.
+  const young = nowMs - a.sinceMs < cfg.scaleDownWindowMs;
+  const uncovered = !windowCovered(a.coverage, nowMs, cfg.scaleDownWindowMs, cfg);
+  if (young || uncovered) {
+    const slots = a.restartSlots;
+    const keepSlots = slots !== undefined && slots > 0 ? Math.ceil(slots / c - 1e-9) : current;
+    const desired = Math.max(maxRec, keepSlots, Math.ceil(current / cfg.maxScaleDownRate));
+    const why2 = young
+      ? `the engine has only ${((nowMs - a.sinceMs) / 1000).toFixed(0)} s of memory (< ${cfg.scaleDownWindowMs / 1000} s)`
+      : `samples cover only ${(coveredMs(a.coverage, nowMs, cfg.scaleDownWindowMs) / 1000).toFixed(0)} s of the last ${cfg.scaleDownWindowMs / 1000} s`;
+    if (desired < current && current - desired >= Math.max(1, current * cfg.scaleDownTolerance)) {
+      return out(desired, "ScaleDown", `${why} needs ${maxRec}; ${why2}, so the ${slots} request slots it started with are kept: scaling ${current} → ${desired}`);
+    }
+    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but ${why2}; holding ${current}`);
   }
   if (current - maxRec < Math.max(1, current * cfg.scaleDownTolerance)) {
     return out(current, "Steady", `${why}; max over the down-window ${maxRec} is within the ${cfg.scaleDownTolerance * 100}% down-tolerance of ${current}`);

@@ -18,9 +18,12 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
   const cfg = config;
   const { spec, state, nowMs, memory } = input;
   const sinceMs = memory?.sinceMs ?? nowMs;
+  const restartSlots = memory !== undefined ? memory.restartSlots : state.targetConcurrency > 0 ? state.desiredReplicas * state.targetConcurrency : undefined;
   const coverage = updateCoverage(memory?.coverage, input.history, nowMs, cfg.sampleIntervalMs, Math.max(cfg.scaleDownWindowMs, cfg.scaleToZeroIdleMs));
 
-  const v = decideVertical(input, cfg);
+  const scalingUp = state.startingReplicas > cfg.softCutStartingFraction * Math.max(1, state.readyReplicas);
+  const scaleUpSeenAtMs = scalingUp ? nowMs : memory?.scaleUpSeenAtMs;
+  const v = decideVertical(input, cfg, scaleUpSeenAtMs);
   const c = v.target;
   const baselineServiceMs = v.memory.baselineServiceMs;
   const latencyLine = v.memory.latencyLine;
@@ -54,7 +57,7 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
       recommendations: recs,
     };
   } else {
-    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs, latencyLine, recommendations: recs, sinceMs, coverage });
+    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs, latencyLine, recommendations: recs, sinceMs, coverage, restartSlots });
   }
 
   let allowZero = state.desiredReplicas === 0 && h.desired === 0;
@@ -72,6 +75,8 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     sinceMs,
     recommendations: h.recommendations,
     ...(coverage !== undefined ? { coverage } : {}),
+    ...(restartSlots !== undefined ? { restartSlots } : {}),
+    ...(scaleUpSeenAtMs !== undefined ? { scaleUpSeenAtMs } : {}),
     vertical: v.memory,
   };
   // Every sample: a step in demand is acted on at once (see `surgeDue`); the regular cycles stay 5 s / 30 s.

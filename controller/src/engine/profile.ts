@@ -53,11 +53,12 @@ export function updateProfile(
  * The knee of a pod whose latency inflates with in-flight (processor sharing over a few cores, an I/O
  * pool of fixed size): from the most inflated profile point, the in-flight that would give the same
  * throughput without inflation, x · s0 / s. Undefined until some point shows inflation ≥ `minInflation`.
+ * Points under `minInFlight` requests per pod are no evidence: inflation there is not concurrency's doing.
  * Example: s0 = 5 ms, a point at 8 in flight with 20 ms → knee 8 · 5 / 20 = 2 (a 2-core pod).
  */
-export function kneeOf(points: readonly ProfilePoint[], s0: number, minInflation: number): number | undefined {
+export function kneeOf(points: readonly ProfilePoint[], s0: number, minInflation: number, minInFlight = 0): number | undefined {
   let best: ProfilePoint | undefined;
-  for (const p of points) if (p.serviceMs / s0 >= minInflation && (best === undefined || p.inFlight > best.inFlight)) best = p;
+  for (const p of points) if (p.inFlight >= minInFlight && p.serviceMs / s0 >= minInflation && (best === undefined || p.inFlight > best.inFlight)) best = p;
   return best === undefined ? undefined : (best.inFlight * s0) / best.serviceMs;
 }
 

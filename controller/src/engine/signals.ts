@@ -285,7 +285,7 @@ export function mean(xs: readonly number[]): number {
  */
 export function cpuSaturation(
   samples: readonly EndpointSample[],
-  fallbackReady: number,
+  _fallbackReady: number,
   saturatedUtil: number,
   trustUtil: number,
   minSampleFraction: number,
@@ -293,9 +293,13 @@ export function cpuSaturation(
   let sx = 0;
   let su = 0;
   let n = 0;
+  // Pod metrics refresh slower than the gateway (metrics-server: ~15 s); only samples that carry them count.
+  let measured = 0;
   for (const smp of samples) {
-    const ready = smp.pods?.filter((p) => p.ready) ?? [];
-    const count = smp.pods !== undefined ? ready.length : fallbackReady;
+    if (smp.pods === undefined) continue;
+    measured++;
+    const ready = smp.pods.filter((p) => p.ready);
+    const count = ready.length;
     let t = 0;
     let c = 0;
     for (const p of ready) {
@@ -311,6 +315,6 @@ export function cpuSaturation(
     su += cpu;
     n++;
   }
-  if (n < samples.length * minSampleFraction || n === 0 || su / n < trustUtil) return undefined;
+  if (n < measured * minSampleFraction || n === 0 || su / n < trustUtil) return undefined;
   return sx / su;
 }

@@ -216,6 +216,13 @@ export interface EngineMemory {
   readonly recommendations: readonly { readonly atMs: number; readonly replicas: number }[];
   /** Sample coverage of the long windows (down-window, idle window); rebuilt from `history` when absent. */
   readonly coverage?: Coverage;
+  /**
+   * Request slots (desired replicas × target concurrency) when the memory started. Until a full down-window of
+   * memory backs a scale-down, the endpoint keeps at least these slots (a raised target may consolidate pods).
+   */
+  readonly restartSlots?: number;
+  /** The last call that saw a scale-up under way (starting pods over `softCutStartingFraction` of the ready ones). */
+  readonly scaleUpSeenAtMs?: number;
   readonly vertical: VerticalMemory;
 }
 

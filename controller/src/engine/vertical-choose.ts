@@ -26,6 +26,8 @@ export interface ChooseInput {
   readonly nowMs: number;
   /** A description of the operating point for messages. */
   readonly state: string;
+  /** Why soft stress may not cut now (a scale-up under way), or undefined. */
+  readonly softHold: string | undefined;
 }
 
 /** What the vertical axis does after one window, and what it remembers of it. */
@@ -56,10 +58,15 @@ export function chooseTarget(i: ChooseInput, cfg: EngineConfig): Choice {
   // Latency and compute stress at under one request in flight per pod is not caused by concurrency
   // (a slow request, the tail of a drain): cutting the limit would not relieve it.
   const loaded = i.inFlight >= cfg.minStressInFlight;
-  const over = i.signals.filter((g) => g.value >= g.cut && (loaded || !g.needsLoad));
+  const stressed = i.signals.filter((g) => g.value >= g.cut && (loaded || !g.needsLoad));
+  // While a scale-up's pods are still arriving, the few ready pods run at their limit: only hard stress cuts.
+  const over = i.softHold === undefined ? stressed : stressed.filter((g) => g.hard === true);
   // A dead band around a learned saturation point: its estimate moves by ~10% window to window, and an
   // integer target must not follow that noise (with 15%: a cap at 10 cuts a target of 12, not of 11).
-  const modelCut = hardCap !== undefined && hardTarget !== undefined && hardTarget < current && current > hardCap.inFlight * (1 + cfg.modelTolerance);
+  const modelCut = i.softHold === undefined && hardCap !== undefined && hardTarget !== undefined && hardTarget < current && current > hardCap.inFlight * (1 + cfg.modelTolerance);
+  if (over.length === 0 && stressed.length > 0) {
+    return { target: current, reason: "Hold", message: `${stressed.map((g) => `${g.name} ${f2(g.value)} ≥ ${g.cut}`).join(", ")}; but ${i.softHold}: soft stress does not cut; ${i.state}; keeping ${current}`, memory: { ...keep, stressWindows: 0, calmWindows: 0 } };
+  }
   if (over.length > 0 || modelCut) {
     const suggestions = over.map((g) => g.suggest);
     if (hardTarget !== undefined) suggestions.push(hardTarget);

@@ -52,14 +52,15 @@ export interface Learned {
   readonly latencyLine: LatencyLine | undefined;
 }
 
-export function learnFromWindow(prev: VerticalMemory, w: VerticalWindow, runtime: RuntimeKind, cfg: EngineConfig): Learned {
+/** `merge: false` reads the window against the profile without adding it as a point (a transient window). */
+export function learnFromWindow(prev: VerticalMemory, w: VerticalWindow, runtime: RuntimeKind, cfg: EngineConfig, merge = true): Learned {
   const x = w.inFlight;
   const s = w.serviceMs;
   const resources = resourcesOf(w.stats.pod, runtime);
   // Window means, not per-sample points: a sample's in-flight is an instant reading while its service
   // time and utilisations are averages over the second, and regressing on such noisy readings flattens
   // every fitted slope (errors in variables). Windows at different loads give the spread over time.
-  const profile = learnWindow(prev.profile, w.samples, { inFlight: x, serviceMs: s, resources }, w.readyReplicas, cfg, (pm) => resourcesOf(pm, runtime));
+  const profile = merge ? learnWindow(prev.profile, w.samples, { inFlight: x, serviceMs: s, resources }, w.readyReplicas, cfg, (pm) => resourcesOf(pm, runtime)) : prev.profile;
   const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
   const inflation = s / s0;
   const queueMs = w.stats.queueMs ?? 0;
@@ -72,13 +73,13 @@ export function learnFromWindow(prev: VerticalMemory, w: VerticalWindow, runtime
   const podP999Ms = podP99Ms !== undefined ? podP99Ms * tailFactor : undefined;
 
   const inflates = usesInflation(runtime);
-  const cpuNow = inflates ? cpuSaturation(w.samples, w.readyReplicas, cfg.computeCutUtil, cfg.computeTrustUtil, cfg.cpuSaturationMinSampleFraction) : undefined;
+  const cpuNow = inflates && merge ? cpuSaturation(w.samples, w.readyReplicas, cfg.computeCutUtil, cfg.computeTrustUtil, cfg.cpuSaturationMinSampleFraction) : undefined;
   const old = prev.cpuSaturationInFlight;
   const cpuSaturationInFlight = cpuNow === undefined ? old : old === undefined ? cpuNow : old + cfg.profileSmoothing * (cpuNow - old);
   // A knee below the in-flight this window ran at without inflation is contradicted by the freshest
   // evidence (an old point measured during a transient — e.g. pods starving for CPU while others start — is
   // not the pod's law): the present window wins, the knee is not a cap.
-  const kneeLearned = inflates ? kneeOf(profile, s0, cfg.inflationRaise) : undefined;
+  const kneeLearned = inflates ? kneeOf(profile, s0, cfg.inflationRaise, cfg.minStressInFlight) : undefined;
   const knee = kneeLearned !== undefined && !(x > kneeLearned && inflation < cfg.inflationRaise) ? kneeLearned : undefined;
   const latencyLine = isBatching(runtime) ? fitLatencyLine(profile, cfg) : undefined;
   return { profile, baselineServiceMs: s0, inflation, resources, podP99Ms, podP50Ms, podP999Ms, cpuSaturationInFlight, knee, latencyLine };

@@ -27,6 +27,8 @@ export interface Signal {
   readonly needsLoad: boolean;
   /** The requests-over-the-objective signal (its cut sets the tail ceiling). */
   readonly tail?: boolean;
+  /** Hard stress: cuts even while a scale-up's pods are arriving (errors, memory, KV-cache, runtime queue, p99 over the SLO). */
+  readonly hard?: boolean;
 }
 
 export interface Cap {
@@ -65,7 +67,7 @@ export function stressSignals(w: VerticalWindow, l: Learned, spec: EndpointSpec,
     const ratio = l.podP99Ms / spec.sloP99Ms;
     // a cut aims at the middle of the hysteresis band: x · 0.75 / ratio with the default 0.8 / 0.7
     const mid = (cfg.sloCutFraction + cfg.sloRaiseFraction) / 2;
-    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true });
+    signals.push({ name: "pod p99 / SLO", value: ratio, cut: cfg.sloCutFraction, raise: isBatching(rt) ? cfg.sloCutFraction : cfg.sloRaiseFraction, suggest: (x * mid) / ratio, needsLoad: true, hard: ratio >= 1 });
     if (l.podP999Ms !== undefined && cfg.tailCutFraction > 0) {
       const r999 = l.podP999Ms / spec.sloP99Ms;
       const raise = cfg.tailCutFraction * cfg.tailRaiseBand;
@@ -73,7 +75,7 @@ export function stressSignals(w: VerticalWindow, l: Learned, spec: EndpointSpec,
     }
   }
   const errorFraction = st.arrivalsPerS > 0 ? st.errorsPerS / st.arrivalsPerS : 0;
-  signals.push({ name: "error fraction", value: errorFraction, cut: Math.max(cfg.errorCutFraction, 1e-12), raise: cfg.errorRaiseFraction, suggest: x * cfg.errorCutFactor, needsLoad: false });
+  signals.push({ name: "error fraction", value: errorFraction, cut: Math.max(cfg.errorCutFraction, 1e-12), raise: cfg.errorRaiseFraction, suggest: x * cfg.errorCutFactor, needsLoad: false, hard: true });
   // Compute utilisation means saturation only outside batching engines (a batching GPU is "busy" at any
   // load); GPU duty cycle is not a saturation measure even outside them (GKE guidance): CPU only.
   const compute = usesInflation(rt) ? st.pod.cpuUtil : undefined;
@@ -87,11 +89,11 @@ export function stressSignals(w: VerticalWindow, l: Learned, spec: EndpointSpec,
     const v = l.resources[key];
     if (v === undefined) continue;
     const t = thresholds[key];
-    signals.push({ name: t.name, value: v, cut: t.cut, raise: t.raise, suggest: inFlightAt(l.profile, key, t.raise, { inFlight: x, value: v }, cfg)?.inFlight ?? (x * t.raise) / v, needsLoad: false });
+    signals.push({ name: t.name, value: v, cut: t.cut, raise: t.raise, suggest: inFlightAt(l.profile, key, t.raise, { inFlight: x, value: v }, cfg)?.inFlight ?? (x * t.raise) / v, needsLoad: false, hard: true });
   }
   const queue = st.pod.runtimeQueueLength;
   if (queue !== undefined) {
-    signals.push({ name: "runtime queue per pod", value: queue, cut: cfg.runtimeQueueCut, raise: cfg.runtimeQueueRaise, suggest: x - queue, needsLoad: false });
+    signals.push({ name: "runtime queue per pod", value: queue, cut: cfg.runtimeQueueCut, raise: cfg.runtimeQueueRaise, suggest: x - queue, needsLoad: false, hard: true });
   }
   return signals;
 }

@@ -105,14 +105,37 @@ export function gateVertical(input: DecisionInput, cfg: EngineConfig, prev: Vert
  */
 export const cadenceSlackMs = (cfg: EngineConfig): number => cfg.sampleIntervalMs / 2;
 
-export function decideVertical(input: DecisionInput, cfg: EngineConfig): VerticalResult {
+/**
+ * Why soft stress may not cut now, or undefined: a scale-up was under way within this window (more than
+ * `softCutStartingFraction` of the ready pods starting, e.g. 5 ready and 2 starting: the few ready pods ran at
+ * their limit until the new ones arrived), or the window's newest sample is a step in arrivals (≥ `surgeRatio` ×
+ * the window's mean; its first seconds at the new load are not an operating point yet).
+ */
+export function scaleUpUnderWay(w: VerticalWindow, state: DecisionInput["state"], cfg: EngineConfig, nowMs: number, scaleUpSeenAtMs: number | undefined): string | undefined {
+  if (state.startingReplicas > cfg.softCutStartingFraction * Math.max(1, state.readyReplicas)) {
+    return `${state.startingReplicas} pods are starting (${state.readyReplicas} ready)`;
+  }
+  if (scaleUpSeenAtMs !== undefined && nowMs - scaleUpSeenAtMs < cfg.verticalIntervalMs) {
+    return `pods were still starting ${((nowMs - scaleUpSeenAtMs) / 1000).toFixed(0)} s ago, within this window`;
+  }
+  const newest = w.samples[w.samples.length - 1];
+  const meanArrivals = w.stats.arrivals / Math.max(1, w.samples.length);
+  if (newest !== undefined && newest.arrivals > 0 && newest.arrivals >= cfg.surgeRatio * meanArrivals) {
+    return `the newest sample is a step in arrivals (${newest.arrivals} vs a mean of ${f2(meanArrivals)})`;
+  }
+  return undefined;
+}
+
+export function decideVertical(input: DecisionInput, cfg: EngineConfig, scaleUpSeenAtMs?: number): VerticalResult {
   const prev = input.memory?.vertical ?? emptyVerticalMemory;
   const gate = gateVertical(input, cfg, prev);
   if (gate.kind === "done") return gate.result;
   const w = gate.window;
   const { spec, state, nowMs } = input;
   const current = state.targetConcurrency;
-  const learned = learnFromWindow(prev, w, spec.runtime, cfg);
+  const softHold = scaleUpUnderWay(w, state, cfg, nowMs, scaleUpSeenAtMs);
+  // A window with a scale-up under way mixes operating points (a step, pods at their limit): not a profile point.
+  const learned = learnFromWindow(prev, w, spec.runtime, cfg, softHold === undefined);
   const signals = stressSignals(w, learned, spec, cfg);
   const caps = saturationCaps(w, learned, spec, state, cfg);
   const tail = tailStage(prev.tail, prev.tailCeiling, w, learned, spec, current, cfg);
@@ -129,6 +152,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig): Vertica
       prev,
       tailCeiling: tail.tailCeiling,
       nowMs,
+      softHold,
       state: `per-pod in-flight ${f2(w.inFlight)}, service ${f2(w.serviceMs)} ms (low-load ${f2(learned.baselineServiceMs)} ms)`,
     },
     cfg,
