@@ -115,6 +115,11 @@ export class Cluster {
     return this.cnt[UNSCHED]! + this.cnt[WAIT_NODE]! + this.cnt[STARTING]! + this.cnt[READY]!;
   }
 
+  /** Node slots held (in use, idle, or being provisioned for waiting pods): what the nodes cost. */
+  get nodeSlotsHeld(): number {
+    return this.nodeSlots + this.provisioning;
+  }
+
   /** Pods holding a node slot: what the endpoint pays for. */
   get scheduled(): number {
     return this.cnt[STARTING]! + this.cnt[READY]! + this.cnt[DRAINING]!;

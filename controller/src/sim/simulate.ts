@@ -408,6 +408,7 @@ class Simulation {
     sr.inFlight[s] = this.inFlight;
     sr.queued[s] = this.qLen;
     sr.podSeconds[s] = this.areaPods / 1000;
+    sr.nodes[s] = this.cl.nodeSlotsHeld;
     const avgConcurrency = this.areaConc / 1000;
     this.areaConc = 0;
     this.areaPods = 0;
