@@ -8,6 +8,8 @@ import type { Decision, DecisionInput, EndpointSample, ReplicaState } from "../.
 import { parseLoadPhases } from "../../controller/src/local/load.ts";
 import { LocalLoop } from "../../controller/src/local/loop.ts";
 import { emptyVerticalMemory } from "../../controller/src/engine/vertical.ts";
+import { emptySeasonality } from "../../controller/src/engine/seasonality.ts";
+import { defaultEngineConfig } from "../../controller/src/engine/config.ts";
 import { summariseRun, type SecondRecord } from "../../controller/src/local/run-report.ts";
 
 /** Test double of the local scaler: records scaleTo calls; ready follows desired at once. */
@@ -33,6 +35,7 @@ function fakeDecide(script: Array<{ replicas: number; target: number }>, seen: D
       targetConcurrency: step.target, concurrencyReason: "Hold", concurrencyMessage: "scripted",
       observedConcurrency: undefined, nextRunAtMs: input.nowMs + 5000, regularRunAtMs: input.nowMs + 5000,
       memory: { lastHorizontalAtMs: input.nowMs, lastVerticalAtMs: input.nowMs, sinceMs: 0, recommendations: [], vertical: emptyVerticalMemory },
+      seasonality: emptySeasonality(defaultEngineConfig, input.nowMs),
     };
   };
 }

@@ -83,5 +83,10 @@ export const configProvenance: { readonly [K in keyof EngineConfig]: Provenance 
   segmentMinFraction: { unit: "fraction of a window", basis: "design", note: "each part of a split window is a mean of ≥ 10 of its 30 samples" },
   cpuSaturationMinSampleFraction: { unit: "fraction of a window", basis: "design", note: "at least half the window unsaturated" },
   overObjectiveForgetFactor: { unit: "×", basis: "derived", note: "halve past 160 expected: one standard deviation stays ~8% of the budget" },
+  forecastPeriodMs: { unit: "ms", basis: "design", note: "daily seasonality (weekly needs 7 × 96 buckets: the same code with another period)" },
+  forecastBuckets: { unit: "buckets", basis: "design", note: "15 min of a day: fine enough for a morning ramp, 96 numbers to persist" },
+  forecastSmoothing: { unit: "weight", basis: "empirical", note: "a new period counts half: follows a drifting pattern within a few periods" },
+  forecastMissFraction: { unit: "fraction", basis: "design", note: "a predicted rise that brings under half of it: the pattern broke" },
+  forecastLeadMs: { unit: "ms", basis: "design", note: "until a pod start is measured: a typical model pod start" },
   softCutStartingFraction: { unit: "fraction of ready pods", basis: "design", note: "no soft cut while a scale-up's pods are still arriving (a replacement pod or two do not count)" },
 };

@@ -158,6 +158,17 @@ export interface EngineConfig {
    * stress (errors, memory, KV-cache, runtime queue, a pod p99 over the SLO itself) still cuts. @default 0.25
    */
   readonly softCutStartingFraction: number;
+
+  /** The seasonal period the forecaster learns, ms (a day; a scenario with a compressed clock sets its own). @default 86400000 */
+  readonly forecastPeriodMs: number;
+  /** Buckets per period (96: 15 min of a day). @default 96 */
+  readonly forecastBuckets: number;
+  /** Weight of a new period's peak in its bucket's average. @default 0.5 */
+  readonly forecastSmoothing: number;
+  /** A forecast rise whose bucket then peaks under this fraction of the forecast is a miss: no forecast for a period. @default 0.5 */
+  readonly forecastMissFraction: number;
+  /** The forecast looks this far ahead until a pod start has been measured, ms. @default 60000 */
+  readonly forecastLeadMs: number;
 }
 
 export const defaultEngineConfig: EngineConfig = Object.freeze({
@@ -228,6 +239,11 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   cpuSaturationMinSampleFraction: 0.5,
   overObjectiveForgetFactor: 16,
   softCutStartingFraction: 0.25,
+  forecastPeriodMs: 86_400_000,
+  forecastBuckets: 96,
+  forecastSmoothing: 0.5,
+  forecastMissFraction: 0.5,
+  forecastLeadMs: 60_000,
 });
 
 type Rule = { readonly kind: "int" | "number"; readonly min: number; readonly max: number };
@@ -303,6 +319,11 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   cpuSaturationMinSampleFraction: num(0, 1),
   overObjectiveForgetFactor: num(1, 1_000_000),
   softCutStartingFraction: num(0, 1000),
+  forecastPeriodMs: int(60_000, 31_622_400_000),
+  forecastBuckets: int(2, 10_080),
+  forecastSmoothing: num(0.01, 1),
+  forecastMissFraction: num(0, 1),
+  forecastLeadMs: int(0, 3_600_000),
 };
 
 /** Pairs where the first field must not exceed the second (the hysteresis band, window nesting). */

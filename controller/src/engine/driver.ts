@@ -15,6 +15,7 @@
 import { defaultEngineConfig, type EngineConfig } from "./config.ts";
 import { historyWindowMsFor } from "./coverage.ts";
 import { decide, decisionNeeded } from "./index.ts";
+import type { Seasonality } from "./seasonality.ts";
 import type { Decision, DecisionInput, EndpointSample, EndpointSpec, EngineMemory, ReplicaState } from "./types.ts";
 
 export interface DriverOptions {
@@ -27,6 +28,8 @@ export interface DriverOptions {
   readonly firstRunAtMs?: number;
   /** Call `decide` on every tick instead of when `decisionNeeded` says so (benchmarks). @default false */
   readonly decideEveryTick?: boolean;
+  /** The learned seasonality persisted from an earlier run (a restarted controller keeps its forecast). */
+  readonly seasonality?: Seasonality;
   /** The decision function: the real engine's `decide`, or a test double of it in unit tests. @default decide */
   readonly decide?: (input: DecisionInput, config: EngineConfig) => Decision;
 }
@@ -43,6 +46,7 @@ export class EngineDriver {
   readonly #decide: (input: DecisionInput, config: EngineConfig) => Decision;
   readonly #history: EndpointSample[] = [];
   #memory: EngineMemory | undefined;
+  #seasonality: Seasonality | undefined;
   #regularRunAtMs = Number.NEGATIVE_INFINITY;
   #last: Decision | undefined;
   /** Calls of `decide` so far (for cost accounting). */
@@ -55,6 +59,17 @@ export class EngineDriver {
     this.#firstRunAtMs = o.firstRunAtMs ?? Number.NEGATIVE_INFINITY;
     this.#everyTick = o.decideEveryTick === true;
     this.#decide = o.decide ?? decide;
+    this.#seasonality = o.seasonality;
+  }
+
+  /** The learned seasonality: what a caller persists so that a restart keeps the forecast (`encodeSeasonality`). */
+  get seasonality(): Seasonality | undefined {
+    return this.#seasonality;
+  }
+
+  /** Restore a persisted seasonality (e.g. read back from the endpoint's status after a restart). */
+  restoreSeasonality(s: Seasonality | undefined): void {
+    this.#seasonality = s;
   }
 
   get config(): EngineConfig {
@@ -105,7 +120,7 @@ export class EngineDriver {
   /** The engine input a tick at `nowMs` would use. */
   input(nowMs: number, state: ReplicaState): DecisionInput {
     if (this.#spec === undefined) throw new Error("engine driver: no endpoint spec set; call setSpec before the first tick");
-    return { spec: this.#spec, state, history: this.#history, memory: this.#memory, nowMs };
+    return { spec: this.#spec, state, history: this.#history, memory: this.#memory, nowMs, ...(this.#seasonality !== undefined ? { seasonality: this.#seasonality } : {}) };
   }
 
   /** Whether a tick at `nowMs` would call `decide` (the gate alone, nothing changes). */
@@ -127,6 +142,7 @@ export class EngineDriver {
     const d = this.#decide(this.input(nowMs, state), this.#config);
     this.decisions += 1;
     this.#memory = d.memory;
+    this.#seasonality = d.seasonality;
     this.#regularRunAtMs = d.regularRunAtMs;
     this.#last = d;
     return d;
@@ -134,7 +150,8 @@ export class EngineDriver {
 
   /**
    * Forget the engine's memory, as a process restart or a change of leader does: the next decision changes
-   * nothing and the engine rebuilds its windows before it scales down. The sample history is kept.
+   * nothing and the engine rebuilds its windows before it scales down. The sample history and the learned
+   * seasonality (persisted by the caller) are kept.
    */
   restart(): void {
     this.#memory = undefined;

@@ -6,12 +6,14 @@
 import { applyBounds, idleForZero } from "./bounds.ts";
 import { defaultEngineConfig, type EngineConfig } from "./config.ts";
 import { updateCoverage } from "./coverage.ts";
-import { decideHorizontal, rescaleRecommendations, surgeDue, surgePossible, type HorizontalResult } from "./horizontal.ts";
+import { decideHorizontal, replicasFor, rescaleRecommendations, staffingBetaFor, surgeDue, surgePossible, type HorizontalResult } from "./horizontal.ts";
+import { forecastDemand, observeDemand } from "./seasonality.ts";
 import type { Decision, DecisionInput, EngineMemory } from "./types.ts";
 import { cadenceSlackMs, decideVertical } from "./vertical.ts";
 
 export { defaultEngineConfig, validateEngineConfig, validateEndpointSpec, type EngineConfig } from "./config.ts";
 export { historyWindowMsFor } from "./coverage.ts";
+export { decodeSeasonality, encodeSeasonality, type Seasonality } from "./seasonality.ts";
 export type * from "./types.ts";
 
 export function decide(input: DecisionInput, config: EngineConfig = defaultEngineConfig): Decision {
@@ -60,6 +62,20 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs, latencyLine, recommendations: recs, sinceMs, coverage, restartSlots });
   }
 
+  // Forecasting: learn the seasonal peak demand; ahead of a predicted rise, raise the floor by a pod start.
+  const seasonality = observeDemand(input.seasonality, due ? h.observed : undefined, nowMs, cfg);
+  const podStart = trackPodStart(memory?.podStart, state, nowMs);
+  if (due && memory !== undefined && h.reason !== "UnschedulableHold") {
+    const leadMs = (podStart.estimateMs ?? cfg.forecastLeadMs) + cfg.horizontalIntervalMs;
+    const predicted = forecastDemand(seasonality, nowMs, leadMs);
+    if (predicted !== undefined) {
+      const floor = replicasFor(predicted, c, cfg.targetUtilization, staffingBetaFor(cfg, spec.sloP99Ms, undefined, predicted));
+      if (floor > h.desired) {
+        h = { ...h, desired: floor, reason: "ForecastFloor", message: `${h.message}; the learned seasonality forecasts demand ${predicted.toFixed(1)} within ${(leadMs / 1000).toFixed(0)} s (a pod start ahead): floor ${floor} replicas` };
+      }
+    }
+  }
+
   let allowZero = state.desiredReplicas === 0 && h.desired === 0;
   if (due && h.desired <= state.desiredReplicas && idleForZero(input, cfg, sinceMs, coverage)) {
     h = { ...h, desired: 0, reason: "ScaleToZero", message: `no requests for ${cfg.scaleToZeroIdleMs / 1000} s; scaling to zero` };
@@ -77,6 +93,7 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     ...(coverage !== undefined ? { coverage } : {}),
     ...(restartSlots !== undefined ? { restartSlots } : {}),
     ...(scaleUpSeenAtMs !== undefined ? { scaleUpSeenAtMs } : {}),
+    podStart,
     vertical: v.memory,
   };
   // Every sample: a step in demand is acted on at once (see `surgeDue`); the regular cycles stay 5 s / 30 s.
@@ -93,7 +110,21 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     nextRunAtMs,
     regularRunAtMs,
     memory: nextMemory,
+    seasonality,
   };
+}
+
+/**
+ * Pod start as the engine sees it: from the first call that sees pods starting to the first that sees none
+ * (a whole scale-up: its slowest pod), smoothed. Example: starting seen at 100 s, none at 162 s → 62 s.
+ */
+function trackPodStart(prev: EngineMemory["podStart"], state: DecisionInput["state"], nowMs: number): NonNullable<EngineMemory["podStart"]> {
+  const since = prev?.startingSinceMs;
+  const estimate = prev?.estimateMs;
+  if (state.startingReplicas > 0) return { startingSinceMs: since ?? nowMs, estimateMs: estimate };
+  if (since === undefined) return { startingSinceMs: undefined, estimateMs: estimate };
+  const measured = nowMs - since;
+  return { startingSinceMs: undefined, estimateMs: estimate === undefined ? measured : estimate + 0.5 * (measured - estimate) };
 }
 
 /**

@@ -7,6 +7,7 @@
 
 /** Which model server runs the endpoint's pods (defined by the ServingEndpoint contract). */
 import type { RuntimeKind } from "../contract/crd/types.ts";
+import type { Seasonality } from "./seasonality.ts";
 export type { RuntimeKind };
 
 /** Inclusive integer range. */
@@ -111,7 +112,8 @@ export type ReplicaReason =
   | "StaleMetrics"
   | "NotDue"
   | "ScaleToZero"
-  | "ScaleFromZero";
+  | "ScaleFromZero"
+  | "ForecastFloor";
 
 /** Machine-readable reason for a vertical (target concurrency) decision. */
 export type ConcurrencyReason =
@@ -221,6 +223,8 @@ export interface EngineMemory {
    * memory backs a scale-down, the endpoint keeps at least these slots (a raised target may consolidate pods).
    */
   readonly restartSlots?: number;
+  /** Pod start as measured: since when pods have been starting, and the smoothed start time. */
+  readonly podStart?: { readonly startingSinceMs: number | undefined; readonly estimateMs: number | undefined };
   /** The last call that saw a scale-up under way (starting pods over `softCutStartingFraction` of the ready ones). */
   readonly scaleUpSeenAtMs?: number;
   readonly vertical: VerticalMemory;
@@ -238,6 +242,8 @@ export interface DecisionInput {
   /** The previous decision's memory; undefined on the first call or after a restart. */
   readonly memory: EngineMemory | undefined;
   readonly nowMs: number;
+  /** The learned seasonality (engine/seasonality.ts), persisted by the caller across restarts; undefined to start afresh. */
+  readonly seasonality?: Seasonality;
 }
 
 /** One decision with a reason for each axis. */
@@ -258,4 +264,6 @@ export interface Decision {
    */
   readonly regularRunAtMs: number;
   readonly memory: EngineMemory;
+  /** The seasonality to pass back (and persist): survives a restart, unlike `memory`. */
+  readonly seasonality: Seasonality;
 }

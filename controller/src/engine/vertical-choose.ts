@@ -51,7 +51,8 @@ export function chooseTarget(i: ChooseInput, cfg: EngineConfig): Choice {
   const hi = i.max;
   const keep = { lastChangeAtMs: prev.lastChangeAtMs, lastChangeDirection: prev.lastChangeDirection, stressCeiling: prev.stressCeiling, tailCeiling: i.tailCeiling };
   const cap = lowest(i.caps);
-  const capTarget = cap !== undefined ? Math.max(lo, Math.round(cap.inFlight)) : undefined;
+  // a raise never goes above a learned saturation point: a cap at 2.5 in flight allows 2, not 3
+  const capTarget = cap !== undefined ? Math.max(lo, Math.floor(cap.inFlight + 1e-9)) : undefined;
   const hardCap = lowest(i.caps.filter((c) => c.fitted));
   const hardTarget = hardCap !== undefined ? Math.max(lo, Math.round(hardCap.inFlight)) : undefined;
 

@@ -203,7 +203,7 @@ export class ApaController {
   #stateOf(key: string, nowMs: number): EndpointState {
     let st = this.#state.get(key);
     if (st === undefined) {
-      st = newEndpointState(key, nowMs, this.#engine.horizontalIntervalMs, this.cycles, { config: this.#engine, historyMs: this.#keepMs, decideEveryCycle: this.#d.decideEveryCycle === true });
+      st = newEndpointState(key, nowMs, this.#engine.horizontalIntervalMs, this.cycles, { config: this.#engine, historyMs: this.#keepMs });
       this.#state.set(key, st);
     }
     return st;
@@ -271,7 +271,7 @@ export class ApaController {
     });
     const degraded = problem ?? (nowMs < st.degradedUntilMs ? `metrics recovered less than ${config.failStaticRecoveryMs} ms ago` : undefined);
     // The shared driver's gate (decisionNeeded, or every cycle for the benchmark): a skipped call changes nothing.
-    const due = st.driver.due(nowMs, state);
+    const due = this.#d.decideEveryCycle === true || st.driver.due(nowMs, state);
     const last = st.lastStatus;
     const quiet = (d: number, t: number, scaledAt: string | undefined): boolean =>
       last !== undefined &&

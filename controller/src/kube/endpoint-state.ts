@@ -40,7 +40,6 @@ export interface DriverSettings {
   readonly config: EngineConfig;
   /** History kept per endpoint, ms (never less than the engine reads). */
   readonly historyMs: number;
-  readonly decideEveryCycle: boolean;
 }
 
 /**
@@ -49,7 +48,7 @@ export interface DriverSettings {
  */
 export function newEndpointState(key: string, nowMs: number, spreadMs: number, cycle: number, settings: DriverSettings): EndpointState {
   return {
-    driver: new EngineDriver({ config: settings.config, historyMs: settings.historyMs, firstRunAtMs: nowMs + (hashOf(key) % spreadMs), decideEveryTick: settings.decideEveryCycle }),
+    driver: new EngineDriver({ config: settings.config, historyMs: settings.historyMs, firstRunAtMs: nowMs + (hashOf(key) % spreadMs) }),
     degradedUntilMs: 0,
     noAddressSinceMs: undefined,
     lastStatus: undefined,

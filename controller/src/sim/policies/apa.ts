@@ -42,7 +42,7 @@ export interface ApaTraceEntry {
 }
 
 export class ApaPolicy implements Policy {
-  readonly name = "apa";
+  readonly name: string;
   readonly wantsPods = true;
   readonly wantsGatewayTimings: boolean;
   readonly initialTargetConcurrency: number;
@@ -54,7 +54,8 @@ export class ApaPolicy implements Policy {
   readonly #signals: SignalSpec;
   readonly #podMetrics: PodMetricsPeriod;
 
-  constructor(sc: Scenario, config: EngineConfig = engineConfigOf(sc)) {
+  constructor(sc: Scenario, config: EngineConfig = engineConfigOf(sc), name = "apa") {
+    this.name = name;
     const spec = endpointSpecOf(sc);
     this.driver = new EngineDriver({ spec, config });
     this.#signals = sc.signals;

@@ -5,6 +5,7 @@
 import type { Optimum } from "../optimum.ts";
 import { podsFor, type TrafficPlan } from "../plan.ts";
 import type { Scenario } from "../scenario-types.ts";
+import { validateEngineConfig, type EngineConfig } from "../../engine/config.ts";
 import { ApaPolicy } from "./apa.ts";
 import { HpaPolicy } from "./hpa.ts";
 import { KpaPolicy, kpaConfig } from "./kpa.ts";
@@ -13,7 +14,7 @@ import { RayPolicy } from "./ray.ts";
 import type { Policy } from "./types.ts";
 import { COMPETENT_FRACTION, familyPolicy } from "../sweep.ts";
 
-export const POLICY_NAMES = ["apa", "kpa", "hpa", "ray", "kpa-default", "kpa-tuned", "hpa-cpu", "ray-default", "static", "oracle", "oracle-ahead"] as const;
+export const POLICY_NAMES = ["apa", "apa-reactive", "kpa", "hpa", "ray", "kpa-default", "kpa-tuned", "hpa-cpu", "ray-default", "static", "oracle", "oracle-ahead"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 export const DEFAULT_POLICIES: readonly PolicyName[] = ["apa", "kpa", "hpa", "ray", "static", "oracle-ahead"];
 
@@ -46,6 +47,11 @@ export function makePolicy(name: PolicyName, ctx: PolicyContext): Policy {
   switch (name) {
     case "apa":
       return new ApaPolicy(sc);
+    case "apa-reactive": {
+      // the same engine without forecasting: the scenario's period replaced by a day it never completes
+      const cfg = validateEngineConfig({ ...(sc.engine as Partial<EngineConfig>), forecastPeriodMs: 86_400_000, forecastBuckets: 96 });
+      return new ApaPolicy(sc, cfg, "apa-reactive");
+    }
     // competent configurations (sweep.ts): the load-tested per-pod capacity, the knob at its usual setting
     case "kpa":
       return familyPolicy("kpa", sc, ctx.optimum, ctx.initialReplicas, COMPETENT_FRACTION.kpa, "kpa").make();
