@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import type { EngineConfig } from "../../controller/src/engine/config.ts";
 
 /** sha256 of the engine's default constants at the freeze (`engineConfigDigest(defaultEngineConfig)`). */
-export const FROZEN_ENGINE_CONFIG_SHA256 = "PENDING";
+export const FROZEN_ENGINE_CONFIG_SHA256 = "aae98c59d2ecf1864c5020e01e8adfc726fa1d048f7aec58cbd486f13bcadb9c";
 
 /** Scenarios added after the freeze: real traces the engine was never run on before it. */
 export const HELD_OUT_SCENARIOS: readonly string[] = ["azure-llm-code", "mooncake-conversation"];
