@@ -13,21 +13,9 @@
  * pattern again. So when the pattern breaks it costs at most one bucket's extra pods, never a 429.
  */
 import type { EngineConfig } from "./config.ts";
+import type { Seasonality } from "./types.ts";
 
-export interface Seasonality {
-  readonly periodMs: number;
-  readonly bucketMs: number;
-  /** EMA of the peak demand per bucket; NaN where never seen. */
-  readonly peaks: readonly number[];
-  /** Absolute index (time / bucketMs) of the bucket being filled. */
-  readonly bucket: number;
-  /** Peak demand seen so far in that bucket. */
-  readonly running: number;
-  /** Buckets folded so far (a full period = peaks.length). */
-  readonly folded: number;
-  /** The forecast is trusted from this bucket index on (after a miss: one full period later). */
-  readonly trustedFromBucket: number;
-}
+export type { Seasonality };
 
 /** A fresh, empty seasonality for the engine config's period. */
 export function emptySeasonality(cfg: EngineConfig, nowMs: number): Seasonality {

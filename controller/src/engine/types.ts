@@ -7,7 +7,6 @@
 
 /** Which model server runs the endpoint's pods (defined by the ServingEndpoint contract). */
 import type { RuntimeKind } from "../contract/crd/types.ts";
-import type { Seasonality } from "./seasonality.ts";
 export type { RuntimeKind };
 
 /** Inclusive integer range. */
@@ -228,6 +227,22 @@ export interface EngineMemory {
   /** The last call that saw a scale-up under way (starting pods over `softCutStartingFraction` of the ready ones). */
   readonly scaleUpSeenAtMs?: number;
   readonly vertical: VerticalMemory;
+}
+
+/** The learned seasonal demand (engine/seasonality.ts): persisted by the caller, it survives restarts. */
+export interface Seasonality {
+  readonly periodMs: number;
+  readonly bucketMs: number;
+  /** EMA of the peak demand per bucket; NaN where never seen. */
+  readonly peaks: readonly number[];
+  /** Absolute index (time / bucketMs) of the bucket being filled. */
+  readonly bucket: number;
+  /** Peak demand seen so far in that bucket. */
+  readonly running: number;
+  /** Buckets folded so far (a full period = peaks.length). */
+  readonly folded: number;
+  /** The forecast is trusted from this bucket index on (after a miss: one full period later). */
+  readonly trustedFromBucket: number;
 }
 
 /** Everything one decision needs. */
