@@ -118,8 +118,16 @@ async function real(phases: readonly LoadPhase[]): Promise<{ figures: ArmFigures
   // this process and its children (HAProxy, model servers) are the benchmarked work: count them as own CPU
   const load = meter.stop((c.user + c.system) / 1000 + childCpuMs());
   const n = phases.reduce((a, p) => a + p.durationS, 0);
-  const sec = (f: (r: (typeof recs)[number]) => number) => Array.from({ length: n }, (_, s) => { const r = recs.find((x) => x.tS === s); return r ? f(r) : 0; });
-  return { figures: figures(phases, sec((r) => r.readyReplicas + r.startingReplicas), sec((r) => r.rejected), sec((r) => r.targetConcurrency)), load: load.text, quiet: load.quiet };
+  // a second without a record (a tick delayed on a busy machine) repeats the one before it
+  const sec = (f: (r: (typeof recs)[number]) => number, zeroWhenMissing = false) => {
+    let last = 0;
+    return Array.from({ length: n }, (_, s) => {
+      const r = recs.find((x) => x.tS === s);
+      if (r !== undefined) last = f(r);
+      return r === undefined && zeroWhenMissing ? 0 : last;
+    });
+  };
+  return { figures: figures(phases, sec((r) => r.readyReplicas + r.startingReplicas), sec((r) => r.rejected, true), sec((r) => r.targetConcurrency)), load: load.text, quiet: load.quiet };
 }
 
 /** CPU of terminated children (the model servers and HAProxy), ms, from this process's resource usage. */
