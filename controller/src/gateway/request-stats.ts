@@ -137,9 +137,9 @@ export function subtractCounters(cur: RequestCounters, prev: RequestCounters | u
  * Worked example: 100 requests, 99 in bucket 37 ([98.7, 107.6) ms) and 1 in bucket 45 ([197.4, 215.3) ms):
  * p50 = 98.7 + 8.93·(50/99) ≈ 103.2 ms; p99 = rank 99 → the top of bucket 37 ≈ 107.6 ms.
  */
-export function histogramQuantileMs(h: Float64Array, q: number): number | undefined {
-  let n = 0;
-  for (let i = 0; i < h.length; i++) n += h[i]!;
+export function histogramQuantileMs(h: Float64Array, q: number, total?: number): number | undefined {
+  let n = total ?? 0;
+  if (total === undefined) for (let i = 0; i < h.length; i++) n += h[i]!;
   if (n <= 0) return undefined;
   const rank = q * n;
   let below = 0;
@@ -174,8 +174,9 @@ export interface RequestSampleFields {
  */
 export function sampleTimeFields(c: RequestCounters, withObjective: boolean): RequestSampleFields {
   if (c.served <= 0) return {};
-  const p50 = histogramQuantileMs(c.histogram, 0.5);
-  const p99 = histogramQuantileMs(c.histogram, 0.99);
+  // Every served request is in the histogram: its total is `served`.
+  const p50 = histogramQuantileMs(c.histogram, 0.5, c.served);
+  const p99 = histogramQuantileMs(c.histogram, 0.99, c.served);
   return {
     serviceTimeMs: Math.max(SERVICE_TIME_FLOOR_MS, c.serviceMsSum / c.served),
     queueTimeMs: c.queueMsSum / c.served,
