@@ -10,8 +10,13 @@ import type {
   EndpointSpec,
   EngineMemory,
   PodSample,
+  ProfilePoint,
   ReplicaState,
+  ResourceKey,
+  VerticalMemory,
 } from "../../controller/src/engine/types.ts";
+import { binOf } from "../../controller/src/engine/profile.ts";
+import { emptyVerticalMemory } from "../../controller/src/engine/vertical.ts";
 
 export function spec(over: Partial<EndpointSpec> = {}): EndpointSpec {
   return {
@@ -86,17 +91,29 @@ export function samples(fromMs: number, toMs: number, load: (atMs: number) => Lo
   return out;
 }
 
+/** Overrides for `memory`: the top-level fields and the vertical axis's, side by side. */
+export type MemoryOverrides = Partial<Omit<EngineMemory, "vertical">> & Partial<VerticalMemory>;
+
+const TOP_LEVEL = new Set(["lastHorizontalAtMs", "lastVerticalAtMs", "sinceMs", "recommendations", "coverage"]);
+
 /** Memory as if the engine had been running since `sinceMs` with nothing remembered yet. */
-export function memory(sinceMs: number, over: Partial<EngineMemory> = {}): EngineMemory {
+export function memory(sinceMs: number, over: MemoryOverrides = {}): EngineMemory {
+  const top: Record<string, unknown> = {};
+  const vertical: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(over)) (TOP_LEVEL.has(k) ? top : vertical)[k] = v;
   return {
     lastHorizontalAtMs: -Infinity,
     lastVerticalAtMs: -Infinity,
     sinceMs,
     recommendations: [],
-    calmWindows: 0,
-    stressWindows: 0,
-    ...over,
+    ...top,
+    vertical: { ...emptyVerticalMemory, ...vertical },
   };
+}
+
+/** Profile points from [per-pod in-flight, service ms, resources?] triples (half-octave bins). */
+export function points(...ps: readonly (readonly [number, number, Partial<Record<ResourceKey, number>>?])[]): ProfilePoint[] {
+  return ps.map(([inFlight, serviceMs, resources]) => ({ bin: binOf(inFlight, 2), inFlight, serviceMs, resources: resources ?? {} })).sort((a, b) => a.bin - b.bin);
 }
 
 /** Service-time laws of the three model kinds the simulator has (ms at per-pod in-flight x). */

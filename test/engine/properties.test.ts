@@ -11,6 +11,8 @@ import type {
   ReplicaState,
   RuntimeKind,
 } from "../../controller/src/engine/types.ts";
+import { emptyVerticalMemory } from "../../controller/src/engine/vertical.ts";
+import { points } from "./helpers.ts";
 
 const NOW = 1_000_000;
 const runs = { numRuns: 300 };
@@ -114,9 +116,7 @@ const memoryArb: fc.Arbitrary<EngineMemory | undefined> = fc.option(
     lastVerticalAtMs: NOW - m.sinceV,
     sinceMs: NOW - m.ageMs,
     recommendations: m.recs.map((r, i) => ({ atMs: NOW - 295_000 + i * 5000, replicas: r })),
-    calmWindows: 0,
-    stressWindows: 0,
-    ...(m.s0 !== undefined ? { baselineServiceMs: m.s0, extra: { px0: 1, ps0: m.s0 } } : {}),
+    vertical: { ...emptyVerticalMemory, ...(m.s0 !== undefined ? { baselineServiceMs: m.s0, profile: points([1, m.s0]) } : {}) },
   })),
   { nil: undefined },
 );
@@ -197,8 +197,7 @@ describe("engine properties (fast-check)", () => {
             lastVerticalAtMs: NOW - 1000,
             sinceMs: NOW - 600_000,
             recommendations: recs.map((r, i) => ({ atMs: NOW - 295_000 + i * 5000, replicas: r })),
-            calmWindows: 0,
-            stressWindows: 0,
+            vertical: emptyVerticalMemory,
           };
           const lo = decide({ spec, state, history: history(k), memory, nowMs: NOW });
           const hi = decide({ spec, state, history: history(1), memory, nowMs: NOW });

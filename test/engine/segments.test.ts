@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decide } from "../../controller/src/engine/index.ts";
-import { readProfile } from "../../controller/src/engine/profile.ts";
+import { defaultEngineConfig } from "../../controller/src/engine/config.ts";
 import { operatingPoints } from "../../controller/src/engine/segments.ts";
 import { memory, samples, spec, state, type Load } from "./helpers.ts";
 
@@ -18,7 +18,7 @@ describe("operating points inside a window", () => {
   for (const { name, input, want } of table) {
     it(name, () => {
       const w = samples(0, 30_000, (t) => (t < input.changeAtS * 1000 ? input.before : input.after));
-      assert.deepEqual(operatingPoints(w, 1).map((p) => p.length), want);
+      assert.deepEqual(operatingPoints(w, 1, defaultEngineConfig).map((p) => p.length), want);
     });
   }
 });
@@ -34,7 +34,7 @@ describe("vertical: a window that spans a scale-up gives the profile both points
       memory: memory(0, { lastVerticalAtMs: 30_000, lastHorizontalAtMs: now - 1000, baselineServiceMs: 500 }),
       nowMs: now,
     });
-    const xs = readProfile(d.memory.extra).map((p) => Math.round(p.x * 10) / 10);
+    const xs = d.memory.vertical.profile.map((p) => Math.round(p.inFlight * 10) / 10);
     assert.deepEqual(xs, [15.2, 23]);
   });
 });

@@ -3,39 +3,39 @@ import { describe, it } from "node:test";
 import { decide, validateEngineConfig } from "../../controller/src/engine/index.ts";
 import { accumulateTail, readTailCounts, tailInFlight, targetForInFlight, type TailCounts } from "../../controller/src/engine/tail.ts";
 import type { ConcurrencyReason, DecisionInput } from "../../controller/src/engine/types.ts";
-import { laws, memory, runPlant, sample, samples, spec, state, type Load } from "./helpers.ts";
+import { laws, memory, points, type MemoryOverrides, runPlant, sample, samples, spec, state, type Load } from "./helpers.ts";
 
 const budget = 0.001;
 /** 20 pods at 30 in flight each, 3 s service, 200 req/s; `over` of them late per second. */
 const steady = (over: number, extra: Partial<Load> = {}): Load => ({ qps: 200, serviceMs: 3000, readyPods: 20, inFlight: 600, overObjective: over, ...extra });
 
 describe("tail: counting requests over the objective", () => {
-  const table: { name: string; input: { prev?: TailCounts; loads: Load[]; target?: number }; want: { n: number; over: number; pods: number } | undefined }[] = [
+  const table: { name: string; input: { prev?: TailCounts; loads: Load[]; target?: number }; want: { completions: number; overObjective: number; readyPods: number } | undefined }[] = [
     { name: "samples without the field give no counts", input: { loads: [{ qps: 200, serviceMs: 3000, readyPods: 20 }] }, want: undefined },
-    { name: "one operating point adds up", input: { loads: [steady(1), steady(0), steady(2)] }, want: { n: 600, over: 3, pods: 20 } },
-    { name: "a change of ready pods starts afresh", input: { loads: [steady(1), steady(1), steady(0, { readyPods: 21 })] }, want: { n: 200, over: 0, pods: 21 } },
-    { name: "a sample that queued at the gateway is the horizontal axis's business", input: { loads: [steady(1), steady(50, { queueMs: 2000 })] }, want: { n: 200, over: 1, pods: 20 } },
-    { name: "a sample with 429s is skipped", input: { loads: [steady(1), steady(50, { rejections: 10 })] }, want: { n: 200, over: 1, pods: 20 } },
-    { name: "counts at the same target and pods carry over", input: { prev: { n: 1000, over: 2, xSum: 30_000, target: 8, pods: 20 }, loads: [steady(1)] }, want: { n: 1200, over: 3, pods: 20 } },
-    { name: "counts at another target do not", input: { prev: { n: 1000, over: 2, xSum: 30_000, target: 9, pods: 20 }, loads: [steady(1)] }, want: { n: 200, over: 1, pods: 20 } },
-    { name: "counts are halved past 16 × the expected minimum (slow forgetting)", input: { prev: { n: 160_000, over: 240, xSum: 4_800_000, target: 8, pods: 20 }, loads: [steady(2)] }, want: { n: 80_100, over: 121, pods: 20 } },
+    { name: "one operating point adds up", input: { loads: [steady(1), steady(0), steady(2)] }, want: { completions: 600, overObjective: 3, readyPods: 20 } },
+    { name: "a change of ready pods starts afresh", input: { loads: [steady(1), steady(1), steady(0, { readyPods: 21 })] }, want: { completions: 200, overObjective: 0, readyPods: 21 } },
+    { name: "a sample that queued at the gateway is the horizontal axis's business", input: { loads: [steady(1), steady(50, { queueMs: 2000 })] }, want: { completions: 200, overObjective: 1, readyPods: 20 } },
+    { name: "a sample with 429s is skipped", input: { loads: [steady(1), steady(50, { rejections: 10 })] }, want: { completions: 200, overObjective: 1, readyPods: 20 } },
+    { name: "counts at the same target and pods carry over", input: { prev: { completions: 1000, overObjective: 2, inFlightSum: 30_000, target: 8, readyPods: 20 }, loads: [steady(1)] }, want: { completions: 1200, overObjective: 3, readyPods: 20 } },
+    { name: "counts at another target do not", input: { prev: { completions: 1000, overObjective: 2, inFlightSum: 30_000, target: 9, readyPods: 20 }, loads: [steady(1)] }, want: { completions: 200, overObjective: 1, readyPods: 20 } },
+    { name: "counts are halved past 16 × the expected minimum (slow forgetting)", input: { prev: { completions: 160_000, overObjective: 240, inFlightSum: 4_800_000, target: 8, readyPods: 20 }, loads: [steady(2)] }, want: { completions: 80_100, overObjective: 121, readyPods: 20 } },
   ];
   for (const { name, input, want } of table) {
     it(name, () => {
-      const got = accumulateTail(input.prev, input.loads.map((l, i) => sample(1000 * (i + 1), l)), input.target ?? 8, 20, 0.1, budget, 10);
+      const got = accumulateTail(input.prev, input.loads.map((l, i) => sample(1000 * (i + 1), l)), input.target ?? 8, 20, 0.1, budget, 10, 16);
       if (want === undefined) return assert.equal(got, undefined);
       assert.ok(got !== undefined);
-      assert.deepEqual({ n: got.n, over: got.over, pods: got.pods }, want);
+      assert.deepEqual({ completions: got.completions, overObjective: got.overObjective, readyPods: got.readyPods }, want);
     });
   }
 });
 
 describe("tail: reading the counts", () => {
   const table: { name: string; input: TailCounts; want: { ratio: number; cutAt: number; raiseAt: number } | undefined }[] = [
-    { name: "too few requests to tell 0.1% from noise", input: { n: 9000, over: 30, xSum: 9000 * 30, target: 8, pods: 20 }, want: undefined },
+    { name: "too few requests to tell 0.1% from noise", input: { completions: 9000, overObjective: 30, inFlightSum: 9000 * 30, target: 8, readyPods: 20 }, want: undefined },
     // 10 expected, 15 seen: ratio 1.5; one standard deviation √15 / 10 = 0.387
-    { name: "thresholds widen by one standard deviation of the count", input: { n: 10_000, over: 15, xSum: 300_000, target: 8, pods: 20 }, want: { ratio: 1.5, cutAt: 1.387, raiseAt: 0.413 } },
-    { name: "more requests, narrower thresholds", input: { n: 40_000, over: 60, xSum: 1_200_000, target: 8, pods: 20 }, want: { ratio: 1.5, cutAt: 1.194, raiseAt: 0.606 } },
+    { name: "thresholds widen by one standard deviation of the count", input: { completions: 10_000, overObjective: 15, inFlightSum: 300_000, target: 8, readyPods: 20 }, want: { ratio: 1.5, cutAt: 1.387, raiseAt: 0.413 } },
+    { name: "more requests, narrower thresholds", input: { completions: 40_000, overObjective: 60, inFlightSum: 1_200_000, target: 8, readyPods: 20 }, want: { ratio: 1.5, cutAt: 1.194, raiseAt: 0.606 } },
   ];
   for (const { name, input, want } of table) {
     it(name, () => {
@@ -48,7 +48,7 @@ describe("tail: reading the counts", () => {
 });
 
 describe("tail: where the count would fit the budget", () => {
-  const reading = (fraction: number, x = 30) => ({ fraction, ratio: fraction / budget, cutAt: 1.2, raiseAt: 0.6, x });
+  const reading = (fraction: number, inFlight = 30) => ({ fraction, ratio: fraction / budget, cutAt: 1.2, raiseAt: 0.6, inFlight });
   const batching = (x: number) => 3000 + 50 * x;
   it("a batching pod over the budget: lower in-flight, by the power law between p99 and the objective", () => {
     // k = ln(0.01/0.0015) / ln(20000/12000) = 3.714; S' = 4500 · (0.001/0.0015)^(1/3.714) = 4034.6 → x' = 20.69
@@ -99,7 +99,7 @@ describe("closed loop: a batching pod with a heavy-tailed cost (time steps, flui
       initialTarget: 48,
       durationS: 3600,
       // a pod whose latency line is already learned (two profile points on 3000 + 50·x)
-      initialMemory: memory(0, { lastVerticalAtMs: 0, lastHorizontalAtMs: 0, baselineServiceMs: 3800, extra: { px8: 16, ps8: 3800, px10: 32, ps10: 4600 } }),
+      initialMemory: memory(0, { lastVerticalAtMs: 0, lastHorizontalAtMs: 0, baselineServiceMs: 3800, profile: points([16, 3800], [32, 4600]) }),
       ...(count ? { lateFraction: late } : {}),
     });
   const lastHalfHour = (ticks: ReturnType<typeof run>) => {
@@ -126,15 +126,16 @@ describe("closed loop: a batching pod with a heavy-tailed cost (time steps, flui
 describe("vertical: requests over the objective", () => {
   const now = 600_000;
   // A vLLM pod with a learned linear latency 3000 + 50·x ms (two profile points), 20 pods at 30 in flight.
-  const mem = (extra: Record<string, number> = {}) =>
+  const mem = (extra: MemoryOverrides = {}) =>
     memory(0, {
       lastVerticalAtMs: now - 30_000,
       lastHorizontalAtMs: now - 1000,
       baselineServiceMs: 3500,
-      extra: { px8: 10, ps8: 3500, px10: 30, ps10: 4500, ...extra },
+      profile: points([10, 3500], [30, 4500]),
+      ...extra,
     });
   const load = (over: number | undefined): Load => ({ qps: 133, serviceMs: 4500, readyPods: 20, inFlight: 600, p50Ms: 4000, p99Ms: 12_000, ...(over !== undefined ? { overObjective: over } : {}) });
-  const input = (over: number | undefined, extra: Record<string, number> = {}): DecisionInput => ({
+  const input = (over: number | undefined, extra: MemoryOverrides = {}): DecisionInput => ({
     spec: spec({ runtime: "vllm", sloP99Ms: 20_000, concurrency: { min: 1, max: 64 } }),
     state: state({ readyReplicas: 20, desiredReplicas: 20, targetConcurrency: 40 }),
     history: samples(now - 300_000, now, () => load(over)),
@@ -142,11 +143,12 @@ describe("vertical: requests over the objective", () => {
     nowMs: now,
   });
   // 30 s × 133 completions = 3990 per window; 20 000 counted before at the same target and pods.
-  const before = { tn: 20_000, to: 40, tx: 600_000, tc: 40, tp: 20 };
+  const before = { completions: 20_000, overObjective: 40, inFlightSum: 600_000, target: 40, readyPods: 20 };
+  const counted = (over: Partial<typeof before> = {}): MemoryOverrides => ({ tail: { ...before, ...over } });
   const table: { name: string; input: DecisionInput; want: { reason: ConcurrencyReason; below: boolean; message?: RegExp } }[] = [
     { name: "without the field nothing changes", input: input(undefined), want: { reason: "Hold", below: false } },
-    { name: "a count under the budget holds", input: input(0, { ...before, to: 10 }), want: { reason: "Hold", below: false } },
-    { name: "a count clearly over the budget cuts, by at most one step", input: input(0.3, before), want: { reason: "StressCut", below: true, message: /requests over the objective 0\.2\d\d% \/ budget 0\.100%/ } },
+    { name: "a count under the budget holds", input: input(0, counted({ overObjective: 10 })), want: { reason: "Hold", below: false } },
+    { name: "a count clearly over the budget cuts, by at most one step", input: input(0.3, counted()), want: { reason: "StressCut", below: true, message: /requests over the objective 0\.2\d\d% \/ budget 0\.100%/ } },
     { name: "too few requests counted yet: no cut", input: input(0.3), want: { reason: "Hold", below: false } },
   ];
   for (const { name, input: inp, want } of table) {
@@ -161,8 +163,8 @@ describe("vertical: requests over the objective", () => {
   }
   it("a calm count lifts the ceiling by one step only", () => {
     // 3990 + 20 000 counted, 10 late: 0.042% ≪ 0.08%; one step is +10% throughput per pod from 40
-    const d = decide(input(0, { ...before, to: 10, tailCeil: 40 }));
-    const ceil = d.memory.extra?.["tailCeil"];
+    const d = decide(input(0, { ...counted({ overObjective: 10 }), tailCeiling: 40 }));
+    const ceil = d.memory.vertical.tailCeiling;
     assert.ok(ceil !== undefined && ceil > 40 && ceil <= 48, String(ceil));
   });
   it("an I/O pod (flat service time): the count is not concurrency's doing, no cut", () => {
@@ -170,7 +172,7 @@ describe("vertical: requests over the objective", () => {
       spec: spec({ runtime: "custom", sloP99Ms: 2000 }),
       state: state({ readyReplicas: 20, desiredReplicas: 20, targetConcurrency: 40 }),
       history: samples(now - 300_000, now, () => ({ qps: 1200, serviceMs: 500, readyPods: 20, inFlight: 600, p50Ms: 450, p99Ms: 1500, overObjective: 5 })),
-      memory: memory(0, { lastVerticalAtMs: now - 30_000, lastHorizontalAtMs: now - 1000, baselineServiceMs: 500, extra: { px10: 30, ps10: 500, tn: 50_000, to: 200, tx: 1_500_000, tc: 40, tp: 20 } }),
+      memory: memory(0, { lastVerticalAtMs: now - 30_000, lastHorizontalAtMs: now - 1000, baselineServiceMs: 500, profile: points([30, 500]), tail: { completions: 50_000, overObjective: 200, inFlightSum: 1_500_000, target: 40, readyPods: 20 } }),
       nowMs: now,
     };
     const d = decide(io);
@@ -178,9 +180,9 @@ describe("vertical: requests over the objective", () => {
     assert.doesNotMatch(d.concurrencyMessage, /requests over the objective/);
   });
   it("after a cut, raises stay at or below the cut's target until the count is calm", () => {
-    const d = decide(input(undefined, { tailCeil: 36 }));
+    const d = decide(input(undefined, { tailCeiling: 36 }));
     assert.ok(d.targetConcurrency <= 40);
-    assert.equal(d.memory.extra?.["tailCeil"], 36);
+    assert.equal(d.memory.vertical.tailCeiling, 36);
   });
   it("config: the tail parameters are validated with the field named", () => {
     assert.throws(() => validateEngineConfig({ overObjectiveMinExpected: 0 }), { message: "engine config: overObjectiveMinExpected = 0 is not allowed; expected a number in [1, 1000000]" });

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { decide, validateEngineConfig } from "../../controller/src/engine/index.ts";
 import { efficientConcurrency } from "../../controller/src/engine/profile.ts";
 import type { ConcurrencyReason, DecisionInput } from "../../controller/src/engine/types.ts";
-import { memory, samples, spec, state, type Load } from "./helpers.ts";
+import { memory, points, samples, spec, state, type Load } from "./helpers.ts";
 
 const now = 600_000;
 /** An engine that has run for 10 min; the vertical axis is due now. */
@@ -13,8 +13,8 @@ const ran = (over: Parameters<typeof memory>[1] = {}) =>
     lastHorizontalAtMs: now - 1000,
     baselineServiceMs: 5,
     // learned profile: 5 ms at 1 request in flight per pod
-    extra: { px0: 1, ps0: 5, ...(over.extra ?? {}) },
-    ...Object.fromEntries(Object.entries(over).filter(([k]) => k !== "extra")),
+    profile: points([1, 5]),
+    ...over,
   });
 const window = (l: Load) => samples(now - 300_000, now, () => l);
 /** 4 pods at per-pod in-flight x with service time s (arrivals from Little's law). */
@@ -55,7 +55,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "vllm", sloP99Ms: 10_000 }),
       state: state(),
       history: window(at(4, 60, { pod: { gpuUtil: 1, gpuMemoryUtil: 0.99, kvCacheUtil: 0.3 } })),
-      memory: ran({ baselineServiceMs: 55, extra: { px0: 1, ps0: 55 } }),
+      memory: ran({ baselineServiceMs: 55, profile: points([1, 55]) }),
       nowMs: now,
     },
     want: { target: 8, reason: "Hold" },
@@ -66,7 +66,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "vllm", sloP99Ms: 10_000 }),
       state: state(),
       history: window(at(7.5, 60, { pod: { kvCacheUtil: 0.95 } })),
-      memory: ran({ baselineServiceMs: 55, extra: { px0: 1, ps0: 55 } }),
+      memory: ran({ baselineServiceMs: 55, profile: points([1, 55]) }),
       nowMs: now,
     },
     want: { target: 5, reason: "StressCut" },
@@ -77,7 +77,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "vllm", sloP99Ms: 10_000 }),
       state: state(),
       history: window(at(7.5, 60, { pod: { runtimeQueueLength: 6 } })),
-      memory: ran({ baselineServiceMs: 55, extra: { px0: 1, ps0: 55 } }),
+      memory: ran({ baselineServiceMs: 55, profile: points([1, 55]) }),
       nowMs: now,
     },
     want: { target: 4, reason: "StressCut" },
@@ -110,7 +110,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "custom" }),
       state: state(),
       history: window(at(2, 5, { pod: { memoryUtil: 0.6 } })),
-      memory: ran({ extra: { px0: 1, ps0: 5, pm0: 0.6, px4: 4, ps4: 5, pm4: 0.6 } }),
+      memory: ran({ profile: points([1, 5, { memory: 0.6 }], [4, 5, { memory: 0.6 }]) }),
       nowMs: now,
     },
     want: { target: 8, reason: "Hold" },
@@ -122,7 +122,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "custom" }),
       state: state(),
       history: window(at(7, 5, { pod: { memoryUtil: 0.62 } })),
-      memory: ran({ calmWindows: 1, extra: { px0: 1, ps0: 5, pm0: 0.26, px4: 4, ps4: 5, pm4: 0.44 } }),
+      memory: ran({ calmWindows: 1, profile: points([1, 5, { memory: 0.26 }], [4, 5, { memory: 0.44 }]) }),
       nowMs: now,
     },
     want: { target: 10, reason: "CalmRaise" },
@@ -138,7 +138,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "custom" }),
       state: state(),
       history: window(at(7, 5)),
-      memory: ran({ calmWindows: 1, extra: { ceiling: 10, ceilingUntilMs: now + 60_000 } }),
+      memory: ran({ calmWindows: 1, stressCeiling: { target: 10, untilMs: now + 60_000 } }),
       nowMs: now,
     },
     want: { target: 9, reason: "CalmRaise" },
@@ -149,7 +149,7 @@ const table: { name: string; input: DecisionInput; want: { target: number; reaso
       spec: spec({ runtime: "custom" }),
       state: state(),
       history: window(at(7, 5)),
-      memory: ran({ calmWindows: 1, lastConcurrencyChangeAtMs: now - 60_000, extra: { ceiling: 10, ceilingUntilMs: now + 60_000 } }),
+      memory: ran({ calmWindows: 1, lastChangeAtMs: now - 60_000, stressCeiling: { target: 10, untilMs: now + 60_000 } }),
       nowMs: now,
     },
     // the raise 8 → 9 (12.5%) is a refinement; the last change was 60 s ago
@@ -216,7 +216,7 @@ describe("batching engine in a cluster that cannot grow", () => {
       lastHorizontalAtMs: now - 1000,
       calmWindows: 1,
       baselineServiceMs: 480,
-      extra: { px4: 4, ps4: 480, px8: 16, ps8: 720 },
+      profile: points([4, 480], [16, 720]),
     }),
     nowMs: now,
   });
@@ -244,10 +244,10 @@ describe("efficientConcurrency (batching latency model S(x) = a + b·x)", () => 
   const table: { name: string; input: Parameters<typeof efficientConcurrency>; want: number | undefined }[] = [
     // a = 50, b = 5, p99 = 1.2 × mean, SLO 1000 ms at 80%: x_slo = (800/1.2 − 50)/5 = 123.3;
     // T(x_slo) = 123.3/666.7 = 0.185; 95% of it → x = 0.1757·50/(1 − 0.1757·5) = 72.5
-    { name: "SLO-bound", input: [50, 5, 1.2, 1000, 0.8, 1000, 0.95], want: 72.47 },
+    { name: "SLO-bound", input: [{ interceptMs: 50, slopeMs: 5 }, 1.2, 1000, 0.8, 1000, 0.95], want: 72.47 },
     // without an SLO the range maximum bounds it
-    { name: "range-bound", input: [50, 5, 1.2, undefined, 0.8, 64, 0.95], want: 46.06 },
-    { name: "no slope: undefined", input: [50, 0, 1.2, 1000, 0.8, 64, 0.95], want: undefined },
+    { name: "range-bound", input: [{ interceptMs: 50, slopeMs: 5 }, 1.2, undefined, 0.8, 64, 0.95], want: 46.06 },
+    { name: "no slope: undefined", input: [{ interceptMs: 50, slopeMs: 0 }, 1.2, 1000, 0.8, 64, 0.95], want: undefined },
   ];
   for (const t of table) {
     it(t.name, () => {

@@ -34,7 +34,7 @@ test("cli: the table and an SVG chart", () => {
 test("cli: bad input exits 1 with a message naming the field", () => {
   const bad = spawnSync(process.execPath, [CLI, file, "--policies", "apa,knative"], { encoding: "utf8" });
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /--policies: unknown policy "knative"; allowed: apa, kpa, kpa-tuned, hpa, ray, static, oracle, oracle-ahead/);
+  assert.match(bad.stderr, /--policies: unknown policy "knative"; allowed: apa, apa-reactive, kpa, hpa, ray, kpa-default, kpa-tuned, hpa-cpu, ray-default, static, oracle, oracle-ahead/);
   const badFile = join(dir, "bad.json");
   writeFileSync(badFile, JSON.stringify({ ...BASE, slo: { p99Ms: -1 } }));
   const r = spawnSync(process.execPath, [CLI, badFile], { encoding: "utf8" });

@@ -64,5 +64,5 @@ test("apa: the engine's decisions drive the replicas and the gateway's per-pod l
 
 test("policy list parsing names the bad entry", () => {
   assert.deepEqual(parsePolicies("apa, kpa"), ["apa", "kpa"]);
-  assert.throws(() => parsePolicies("apa,kpb"), /--policies: unknown policy "kpb"; allowed: apa, kpa, kpa-tuned, hpa, ray, static, oracle, oracle-ahead/);
+  assert.throws(() => parsePolicies("apa,kpb"), /--policies: unknown policy "kpb"; allowed: apa, apa-reactive, kpa, hpa, ray, kpa-default, kpa-tuned, hpa-cpu, ray-default, static, oracle, oracle-ahead/);
 });

@@ -1,3 +1,4 @@
+import { defaultEngineConfig } from "../../controller/src/engine/config.ts";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,12 +26,22 @@ const cases = [
     input: { traffic: [{ untilS: 60, qps: 5 }, { untilS: 30, qps: 1 }] },
     want: ["traffic[1].untilS: must be greater than the previous segment's end (60), got 30"],
   },
-  { name: "unknown model kind", input: { model: { kind: "gpu", serviceMs: 5 } }, want: [`model.kind: must be one of "cpu", "batching", "io", got "gpu"`] },
+  { name: "unknown model kind", input: { model: { kind: "gpu", serviceMs: 5 } }, want: [`model.kind: must be one of "cpu", "batching", "io", "llm", got "gpu"`] },
   { name: "model field missing for its kind", input: { model: { kind: "cpu", parallelism: 2 } }, want: [`model: missing required field "serviceMs"`] },
   {
     name: "model field of another kind",
     input: { model: { kind: "cpu", serviceMs: 5, maxInFlight: 3 } },
-    want: [`model: field "maxInFlight" is not allowed for kind "cpu"; allowed: kind, serviceMs, parallelism, jitter, cost, cpuRequestCores`],
+    want: [`model: field "maxInFlight" is not allowed for kind "cpu"; allowed: kind, serviceMs, parallelism, jitter, cost, cpuRequestCores, memoryPerInFlight`],
+  },
+  {
+    name: "an engine override outside its range names the field",
+    input: { engine: { scaleDownWindowMs: 10 } },
+    want: [`engine.scaleDownWindowMs = 10 is not allowed; expected an integer in [5000, 3600000]`],
+  },
+  {
+    name: "an unknown engine field",
+    input: { engine: { downWindow: 30 } },
+    want: [`engine.downWindow is not a known field; expected one of ${Object.keys(defaultEngineConfig).join(", ")}`],
   },
   { name: "wrong type", input: { durationS: "600" }, want: [`durationS: must be number, got "600"`] },
   {

@@ -124,6 +124,51 @@ export interface EngineConfig {
   readonly runtimeQueueRaise: number;
   /** Batching runtimes: the efficient concurrency is the smallest giving this fraction of the best throughput within the SLO. @default 0.95 */
   readonly efficientThroughputFraction: number;
+
+  /** Samples kept beyond the longest short window (late or jittered scrapes), samples. @default 5 */
+  readonly historySlackSamples: number;
+  /** The gateway backlog is drained within at least this many service times (and `backlogDrainMs`). @default 2 */
+  readonly backlogDrainServiceTimes: number;
+  /** A cut for errors (5xx other than 429) suggests this fraction of the per-pod in-flight. @default 0.75 */
+  readonly errorCutFactor: number;
+  /** Right after a raise, the next raise needs one calm window if it comes within this many vertical windows. @default 2 */
+  readonly raiseMomentumWindows: number;
+  /** Profile bins per doubling of per-pod in-flight (2 = half-octave bins). @default 2 */
+  readonly profileBinsPerOctave: number;
+  /** Most profile bins kept; the ones farthest from the latest observation go first. @default 12 */
+  readonly profileMaxBins: number;
+  /** Weight of a new window in its profile bin's exponential average (and in the CPU saturation estimate). @default 0.5 */
+  readonly profileSmoothing: number;
+  /** A line is fitted through the profile only when its points span at least this ratio of in-flight... @default 1.5 */
+  readonly fitMinInFlightRatio: number;
+  /** ... and at least this many requests of in-flight. @default 1 */
+  readonly fitMinInFlightSpan: number;
+  /** Below this utilisation one reading is too small to extrapolate a resource's saturation point from. @default 0.05 */
+  readonly resourceGuessMinUtil: number;
+  /** A window split at a change of ready pods needs each part to hold at least this fraction of its samples. @default 1/3 */
+  readonly segmentMinFraction: number;
+  /** CPU saturation is learned from a window only when at least this fraction of its samples are unsaturated. @default 0.5 */
+  readonly cpuSaturationMinSampleFraction: number;
+  /** Requests-over-objective counts are halved once the budget predicts this multiple of `overObjectiveMinExpected`. @default 16 */
+  readonly overObjectiveForgetFactor: number;
+  /**
+   * While more pods than this fraction of the ready ones are starting (a scale-up under way), or the window holds
+   * a step in arrivals, soft stress (latency inflation, CPU, a pod p99 still under the SLO, learned saturation
+   * points) does not cut the target: the few ready pods are at their limit until the new ones arrive. Hard
+   * stress (errors, memory, KV-cache, runtime queue, a pod p99 over the SLO itself) still cuts. @default 0.25
+   */
+  readonly softCutStartingFraction: number;
+
+  /** The seasonal period the forecaster learns, ms (a day; a scenario with a compressed clock sets its own). @default 86400000 */
+  readonly forecastPeriodMs: number;
+  /** Buckets per period (96: 15 min of a day). @default 96 */
+  readonly forecastBuckets: number;
+  /** Weight of a new period's peak in its bucket's average. @default 0.5 */
+  readonly forecastSmoothing: number;
+  /** A forecast rise whose bucket then peaks under this fraction of the forecast is a miss: no forecast for a period. @default 0.5 */
+  readonly forecastMissFraction: number;
+  /** The forecast looks this far ahead until a pod start has been measured, ms. @default 60000 */
+  readonly forecastLeadMs: number;
 }
 
 export const defaultEngineConfig: EngineConfig = Object.freeze({
@@ -180,6 +225,25 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   runtimeQueueCut: 5,
   runtimeQueueRaise: 1,
   efficientThroughputFraction: 0.95,
+  historySlackSamples: 5,
+  backlogDrainServiceTimes: 2,
+  errorCutFactor: 0.75,
+  raiseMomentumWindows: 2,
+  profileBinsPerOctave: 2,
+  profileMaxBins: 12,
+  profileSmoothing: 0.5,
+  fitMinInFlightRatio: 1.5,
+  fitMinInFlightSpan: 1,
+  resourceGuessMinUtil: 0.05,
+  segmentMinFraction: 1 / 3,
+  cpuSaturationMinSampleFraction: 0.5,
+  overObjectiveForgetFactor: 16,
+  softCutStartingFraction: 0.25,
+  forecastPeriodMs: 86_400_000,
+  forecastBuckets: 96,
+  forecastSmoothing: 0.5,
+  forecastMissFraction: 0.5,
+  forecastLeadMs: 60_000,
 });
 
 type Rule = { readonly kind: "int" | "number"; readonly min: number; readonly max: number };
@@ -241,6 +305,25 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   runtimeQueueCut: num(0, 1_000_000),
   runtimeQueueRaise: num(0, 1_000_000),
   efficientThroughputFraction: num(0.5, 1),
+  historySlackSamples: int(0, 600),
+  backlogDrainServiceTimes: num(0, 1000),
+  errorCutFactor: num(0.05, 0.99),
+  raiseMomentumWindows: int(0, 100),
+  profileBinsPerOctave: int(1, 16),
+  profileMaxBins: int(2, 256),
+  profileSmoothing: num(0.01, 1),
+  fitMinInFlightRatio: num(1.01, 1000),
+  fitMinInFlightSpan: num(0, 1_000_000),
+  resourceGuessMinUtil: num(0, 1),
+  segmentMinFraction: num(0.05, 0.5),
+  cpuSaturationMinSampleFraction: num(0, 1),
+  overObjectiveForgetFactor: num(1, 1_000_000),
+  softCutStartingFraction: num(0, 1000),
+  forecastPeriodMs: int(60_000, 31_622_400_000),
+  forecastBuckets: int(2, 10_080),
+  forecastSmoothing: num(0.01, 1),
+  forecastMissFraction: num(0, 1),
+  forecastLeadMs: int(0, 3_600_000),
 };
 
 /** Pairs where the first field must not exceed the second (the hysteresis band, window nesting). */

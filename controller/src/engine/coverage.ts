@@ -7,9 +7,9 @@
 import type { EngineConfig } from "./config.ts";
 import type { Coverage, EndpointSample } from "./types.ts";
 
-/** The longest window the engine reads from raw samples (the rest lives in `Coverage` and memory), plus slack. */
+/** The longest window the engine reads from raw samples (the rest lives in `Coverage` and memory), plus slack: 30 s + 5 × 1 s = 35 s by default. */
 export function historyWindowMsFor(cfg: EngineConfig): number {
-  return Math.max(cfg.scaleUpWindowMs, cfg.scaleUpFastWindowMs, cfg.verticalIntervalMs) + 5 * cfg.sampleIntervalMs;
+  return Math.max(cfg.scaleUpWindowMs, cfg.scaleUpFastWindowMs, cfg.verticalIntervalMs) + cfg.historySlackSamples * cfg.sampleIntervalMs;
 }
 
 const active = (s: EndpointSample): boolean => s.arrivals > 0 || s.inFlight > 0 || s.queued > 0;

@@ -7,7 +7,8 @@
 import type { EngineConfig } from "./config.ts";
 import { coveredMs, windowCovered } from "./coverage.ts";
 import { covers, demandSeries, mean, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
-import type { Coverage, DecisionInput, EndpointSample, EndpointSpec, ReplicaReason } from "./types.ts";
+import { lineAt } from "./profile.ts";
+import type { Coverage, DecisionInput, EndpointSample, EndpointSpec, LatencyLine, ReplicaReason } from "./types.ts";
 
 export interface Recommendation {
   readonly atMs: number;
@@ -29,13 +30,15 @@ export interface HorizontalArgs {
   readonly targetConcurrency: number;
   readonly baselineServiceMs: number | undefined;
   /** Linear latency model of a batching pod, when the vertical axis has fitted one. */
-  readonly fit: { readonly a: number; readonly b: number } | undefined;
+  readonly latencyLine: LatencyLine | undefined;
   /** Recommendations carried in memory (already rescaled to `targetConcurrency`). */
   readonly recommendations: readonly Recommendation[];
   /** When the engine's memory started; scale-down waits a full down-window after it. */
   readonly sinceMs: number;
   /** Sample coverage of the long windows (the down-window is read from here, not from raw samples). */
   readonly coverage: Coverage | undefined;
+  /** Request slots (replicas × target) when the memory started; kept until a full down-window backs a scale-down. */
+  readonly restartSlots: number | undefined;
 }
 
 /**
@@ -88,8 +91,8 @@ export function estimateDemand(
   readyFallback: number,
   sAtTarget: number | undefined,
   surgeRatio: number,
-  growsAbove = false,
-  drainMs = 5000,
+  growsAbove: boolean,
+  drain: { readonly drainMs: number; readonly serviceTimes: number },
 ): DemandEstimate {
   const ds = demandSeries(up, c, s0, readyFallback, sAtTarget, growsAbove);
   const upWindow = mean(ds);
@@ -98,13 +101,14 @@ export function estimateDemand(
   const prev = ds[ds.length - 2];
   const lastTwo = prev === undefined ? 0 : Math.min(prev, last);
   const surge = last >= surgeRatio * Math.max(upWindow, 1e-9) && last > 0 ? last : 0;
-  // The backlog already in the queue is work too: drain it within max(drain time, 2 service times).
+  // The backlog already in the queue is work too: drain it within max(drain time, 2 service times); e.g.
+  // 40 queued × 5 ms / max(5000, 10) ms = 0.04 extra concurrency.
   // Bounded by the queue's own bound, unlike Knative's queue / target (knative/serving#13284).
   const newest = up[up.length - 1];
   // the newest sample's service time as rescaled to the target (demand / arrival rate)
   const rate = newest !== undefined ? newest.arrivals / ((newest.intervalMs ?? 1000) / 1000) : 0;
   const s = sAtTarget ?? (rate > 0 && newest?.serviceTimeMs !== undefined ? (last * 1000) / rate : undefined);
-  const backlog = newest !== undefined && s !== undefined && newest.queued > 0 ? (newest.queued * s) / Math.max(drainMs, 2 * s) : 0;
+  const backlog = newest !== undefined && s !== undefined && newest.queued > 0 ? (newest.queued * s) / Math.max(drain.drainMs, drain.serviceTimes * s) : 0;
   return { upWindow, fast, lastTwo, surge, backlog, demand: Math.max(upWindow, fast, lastTwo, surge) + backlog };
 }
 
@@ -143,22 +147,24 @@ export function surgeDue(
   cfg: EngineConfig,
   c: number,
   baselineServiceMs: number | undefined,
-  fit: { readonly a: number; readonly b: number } | undefined,
+  line: LatencyLine | undefined,
 ): boolean {
   const { history, nowMs, state } = input;
   if (!surgePossible(input, cfg)) return false;
   const up = windowOf(history, nowMs, cfg.scaleUpWindowMs);
   const u = cfg.targetUtilization;
-  const sAtTarget = fit !== undefined ? fit.a + fit.b * u * c : undefined;
-  const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, fit), cfg.backlogDrainMs);
+  const sAtTarget = line !== undefined ? lineAt(line, u * c) : undefined;
+  const est = estimateDemand(up, 1, c, baselineServiceMs, state.readyReplicas, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, line), drainOf(cfg));
   const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, sAtTarget ?? meanServiceMs(up), est.surge);
   return est.surge > 0 && replicasFor(est.surge, c, u, beta) > state.desiredReplicas * (1 + cfg.scaleUpTolerance);
 }
 
 /** A batching pod is slower at higher concurrency; until its latency model is fitted, assume no gain. */
-function growsAbove(spec: EndpointSpec, fit: { readonly a: number; readonly b: number } | undefined): boolean {
-  return (spec.runtime === "vllm" || spec.runtime === "triton") && fit === undefined;
+function growsAbove(spec: EndpointSpec, line: LatencyLine | undefined): boolean {
+  return (spec.runtime === "vllm" || spec.runtime === "triton") && line === undefined;
 }
+
+const drainOf = (cfg: EngineConfig) => ({ drainMs: cfg.backlogDrainMs, serviceTimes: cfg.backlogDrainServiceTimes });
 
 function meanServiceMs(samples: readonly EndpointSample[]): number | undefined {
   let w = 0;
@@ -223,8 +229,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   const fast = statsOf(fastSamples, cfg.sampleIntervalMs, readyFallback, false);
   const up: WindowStats = statsOf(upSamples, cfg.sampleIntervalMs, readyFallback, false);
   const u = cfg.targetUtilization;
-  const sAtTarget = a.fit !== undefined ? a.fit.a + a.fit.b * u * c : undefined;
-  const est = estimateDemand(upSamples, fastSamples.length, c, a.baselineServiceMs, readyFallback, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, a.fit), cfg.backlogDrainMs);
+  const sAtTarget = a.latencyLine !== undefined ? lineAt(a.latencyLine, u * c) : undefined;
+  const est = estimateDemand(upSamples, fastSamples.length, c, a.baselineServiceMs, readyFallback, sAtTarget, cfg.surgeRatio, growsAbove(input.spec, a.latencyLine), drainOf(cfg));
   const demand = est.demand;
   const serviceMs = sAtTarget ?? up.serviceMs;
   const beta = staffingBetaFor(cfg, input.spec.sloP99Ms, serviceMs, demand);
@@ -244,7 +250,7 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     recommendations: recs,
   });
   const why = `demand ${fmt(demand)} (${fmt(up.arrivalsPerS)} req/s × ${fmt(
-    sAtTarget ?? predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs, growsAbove(input.spec, a.fit)),
+    sAtTarget ?? predictServiceMs(up.serviceMs ?? 0, up.perPodInFlight, c, a.baselineServiceMs, growsAbove(input.spec, a.latencyLine)),
   )} ms) + ${fmt(beta)}·√demand headroom at target ${c}`;
 
   if (rec > current) {
@@ -276,13 +282,23 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
     }
     return out(current, "Steady", `${why} needs ${rec}; holding ${current}`);
   }
-  // Scale-down candidate: fail static unless a full down-window of fresh data backs it.
-  if (nowMs - a.sinceMs < cfg.scaleDownWindowMs) {
-    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but the engine has only ${((nowMs - a.sinceMs) / 1000).toFixed(0)} s of memory (< ${cfg.scaleDownWindowMs / 1000} s); holding ${current}`);
-  }
-  if (!windowCovered(a.coverage, nowMs, cfg.scaleDownWindowMs, cfg)) {
-    const s = (coveredMs(a.coverage, nowMs, cfg.scaleDownWindowMs) / 1000).toFixed(0);
-    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but samples cover only ${s} s of the last ${cfg.scaleDownWindowMs / 1000} s; holding ${current}`);
+  // Scale-down candidate: fail static unless a full down-window of fresh data backs it. Until then (a young
+  // memory, a window not yet covered) the endpoint keeps the request slots (replicas × target) it had when the
+  // memory started: a target the vertical axis raised since may consolidate pods, no capacity is given up.
+  // Example: restarted with 76 pods at target 23 (1748 slots), the target raised to 34 → at least 52 pods.
+  const young = nowMs - a.sinceMs < cfg.scaleDownWindowMs;
+  const uncovered = !windowCovered(a.coverage, nowMs, cfg.scaleDownWindowMs, cfg);
+  if (young || uncovered) {
+    const slots = a.restartSlots;
+    const keepSlots = slots !== undefined && slots > 0 ? Math.ceil(slots / c - 1e-9) : current;
+    const desired = Math.max(maxRec, keepSlots, Math.ceil(current / cfg.maxScaleDownRate));
+    const why2 = young
+      ? `the engine has only ${((nowMs - a.sinceMs) / 1000).toFixed(0)} s of memory (< ${cfg.scaleDownWindowMs / 1000} s)`
+      : `samples cover only ${(coveredMs(a.coverage, nowMs, cfg.scaleDownWindowMs) / 1000).toFixed(0)} s of the last ${cfg.scaleDownWindowMs / 1000} s`;
+    if (desired < current && current - desired >= Math.max(1, current * cfg.scaleDownTolerance)) {
+      return out(desired, "ScaleDown", `${why} needs ${maxRec}; ${why2}, so the ${slots} request slots it started with are kept: scaling ${current} → ${desired}`);
+    }
+    return out(current, "HoldDownWindow", `${why} needs ${maxRec}, but ${why2}; holding ${current}`);
   }
   if (current - maxRec < Math.max(1, current * cfg.scaleDownTolerance)) {
     return out(current, "Steady", `${why}; max over the down-window ${maxRec} is within the ${cfg.scaleDownTolerance * 100}% down-tolerance of ${current}`);

@@ -6,22 +6,29 @@
 import { applyBounds, idleForZero } from "./bounds.ts";
 import { defaultEngineConfig, type EngineConfig } from "./config.ts";
 import { updateCoverage } from "./coverage.ts";
-import { decideHorizontal, rescaleRecommendations, surgeDue, surgePossible, type HorizontalResult } from "./horizontal.ts";
+import { decideHorizontal, replicasFor, rescaleRecommendations, staffingBetaFor, surgeDue, surgePossible, type HorizontalResult } from "./horizontal.ts";
+import { forecastDemand, observeDemand } from "./seasonality.ts";
 import type { Decision, DecisionInput, EngineMemory } from "./types.ts";
-import { decideVertical, verticalExtra } from "./vertical.ts";
+import { cadenceSlackMs, decideVertical } from "./vertical.ts";
 
 export { defaultEngineConfig, validateEngineConfig, validateEndpointSpec, type EngineConfig } from "./config.ts";
 export { historyWindowMsFor } from "./coverage.ts";
+export { decodeSeasonality, encodeSeasonality, type Seasonality } from "./seasonality.ts";
 export type * from "./types.ts";
 
 export function decide(input: DecisionInput, config: EngineConfig = defaultEngineConfig): Decision {
   const cfg = config;
   const { spec, state, nowMs, memory } = input;
   const sinceMs = memory?.sinceMs ?? nowMs;
+  const restartSlots = memory !== undefined ? memory.restartSlots : state.targetConcurrency > 0 ? state.desiredReplicas * state.targetConcurrency : undefined;
   const coverage = updateCoverage(memory?.coverage, input.history, nowMs, cfg.sampleIntervalMs, Math.max(cfg.scaleDownWindowMs, cfg.scaleToZeroIdleMs));
 
-  const v = decideVertical(input, cfg);
+  const scalingUp = state.startingReplicas > cfg.softCutStartingFraction * Math.max(1, state.readyReplicas);
+  const scaleUpSeenAtMs = scalingUp ? nowMs : memory?.scaleUpSeenAtMs;
+  const v = decideVertical(input, cfg, scaleUpSeenAtMs);
   const c = v.target;
+  const baselineServiceMs = v.memory.baselineServiceMs;
+  const latencyLine = v.memory.latencyLine;
   const changedC = c !== state.targetConcurrency;
   let recs = memory?.recommendations ?? [];
   if (changedC && state.targetConcurrency > 0) {
@@ -30,10 +37,10 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
 
   const due =
     memory !== undefined &&
-    (nowMs >= memory.lastHorizontalAtMs + cfg.horizontalIntervalMs ||
+    (nowMs + cadenceSlackMs(cfg) >= memory.lastHorizontalAtMs + cfg.horizontalIntervalMs ||
       changedC ||
       state.desiredReplicas === 0 ||
-      surgeDue(input, cfg, c, v.baselineServiceMs, v.fit));
+      surgeDue(input, cfg, c, baselineServiceMs, latencyLine));
   let h: HorizontalResult;
   if (memory === undefined) {
     h = {
@@ -52,7 +59,21 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
       recommendations: recs,
     };
   } else {
-    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs: v.baselineServiceMs, fit: v.fit, recommendations: recs, sinceMs, coverage });
+    h = decideHorizontal({ input, config: cfg, targetConcurrency: c, baselineServiceMs, latencyLine, recommendations: recs, sinceMs, coverage, restartSlots });
+  }
+
+  // Forecasting: learn the seasonal peak demand; ahead of a predicted rise, raise the floor by a pod start.
+  const seasonality = observeDemand(input.seasonality, due ? h.observed : undefined, nowMs, cfg);
+  const podStart = trackPodStart(memory?.podStart, state, nowMs);
+  if (due && memory !== undefined && h.reason !== "UnschedulableHold") {
+    const leadMs = (podStart.estimateMs ?? cfg.forecastLeadMs) + cfg.horizontalIntervalMs;
+    const predicted = forecastDemand(seasonality, nowMs, leadMs);
+    if (predicted !== undefined) {
+      const floor = replicasFor(predicted, c, cfg.targetUtilization, staffingBetaFor(cfg, spec.sloP99Ms, undefined, predicted));
+      if (floor > h.desired) {
+        h = { ...h, desired: floor, reason: "ForecastFloor", message: `${h.message}; the learned seasonality forecasts demand ${predicted.toFixed(1)} within ${(leadMs / 1000).toFixed(0)} s (a pod start ahead): floor ${floor} replicas` };
+      }
+    }
   }
 
   let allowZero = state.desiredReplicas === 0 && h.desired === 0;
@@ -69,12 +90,11 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     lastVerticalAtMs,
     sinceMs,
     recommendations: h.recommendations,
-    baselineServiceMs: v.baselineServiceMs,
-    calmWindows: v.calmWindows,
-    stressWindows: v.stressWindows,
-    lastConcurrencyChangeAtMs: v.lastChangeAtMs,
     ...(coverage !== undefined ? { coverage } : {}),
-    extra: v.unchanged && memory?.extra !== undefined ? memory.extra : verticalExtra(v),
+    ...(restartSlots !== undefined ? { restartSlots } : {}),
+    ...(scaleUpSeenAtMs !== undefined ? { scaleUpSeenAtMs } : {}),
+    podStart,
+    vertical: v.memory,
   };
   // Every sample: a step in demand is acted on at once (see `surgeDue`); the regular cycles stay 5 s / 30 s.
   const regularRunAtMs = Math.max(nowMs + 1, Math.min(lastHorizontalAtMs + cfg.horizontalIntervalMs, lastVerticalAtMs + cfg.verticalIntervalMs));
@@ -90,7 +110,21 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     nextRunAtMs,
     regularRunAtMs,
     memory: nextMemory,
+    seasonality,
   };
+}
+
+/**
+ * Pod start as the engine sees it: from the first call that sees pods starting to the first that sees none
+ * (a whole scale-up: its slowest pod), smoothed. Example: starting seen at 100 s, none at 162 s → 62 s.
+ */
+function trackPodStart(prev: EngineMemory["podStart"], state: DecisionInput["state"], nowMs: number): NonNullable<EngineMemory["podStart"]> {
+  const since = prev?.startingSinceMs;
+  const estimate = prev?.estimateMs;
+  if (state.startingReplicas > 0) return { startingSinceMs: since ?? nowMs, estimateMs: estimate };
+  if (since === undefined) return { startingSinceMs: undefined, estimateMs: estimate };
+  const measured = nowMs - since;
+  return { startingSinceMs: undefined, estimateMs: estimate === undefined ? measured : estimate + 0.5 * (measured - estimate) };
 }
 
 /**
@@ -102,7 +136,7 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
  */
 export function decisionNeeded(input: DecisionInput, regularRunAtMs: number, config: EngineConfig = defaultEngineConfig): boolean {
   const { history, nowMs, state, memory, spec } = input;
-  if (memory === undefined || nowMs >= regularRunAtMs) return true;
+  if (memory === undefined || nowMs + cadenceSlackMs(config) >= regularRunAtMs) return true;
   // Bounds are enforced on every call: a state outside them (a spec edit, a manual scale) needs one now.
   const c = state.targetConcurrency;
   if (!Number.isInteger(c) || c < spec.concurrency.min || c > spec.concurrency.max) return true;

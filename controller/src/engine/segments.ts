@@ -31,18 +31,18 @@ export function resourcesOf(p: PodMeans, rt: RuntimeKind): Resources {
 export function learnWindow(
   profile: readonly ProfilePoint[],
   samples: readonly EndpointSample[],
-  whole: { readonly x: number; readonly s: number; readonly resources: Resources },
+  whole: { readonly inFlight: number; readonly serviceMs: number; readonly resources: Resources },
   fallbackReady: number,
   cfg: EngineConfig,
   resources: (p: PodMeans) => Resources,
 ): ProfilePoint[] {
-  const parts = operatingPoints(samples, fallbackReady);
-  if (parts.length === 1) return updateProfile(profile, whole.x, whole.s, whole.resources);
+  const parts = operatingPoints(samples, fallbackReady, cfg);
+  if (parts.length === 1) return updateProfile(profile, whole.inFlight, whole.serviceMs, whole.resources, cfg);
   let out = [...profile];
   for (const part of parts) {
     const w = statsOf(part, cfg.sampleIntervalMs, fallbackReady);
     if (w.perPodInFlight !== undefined && w.serviceMs !== undefined && w.completions >= cfg.minCompletionsPerWindow / parts.length) {
-      out = updateProfile(out, w.perPodInFlight, w.serviceMs, resources(w.pod));
+      out = updateProfile(out, w.perPodInFlight, w.serviceMs, resources(w.pod), cfg);
     }
   }
   return out;
@@ -68,9 +68,16 @@ function perPod(samples: readonly EndpointSample[], fallback: number): number | 
   return n > 0 ? sum / n : undefined;
 }
 
-/** The window as one part, or two parts split at its largest change of ready pods (see above). */
-export function operatingPoints(samples: readonly EndpointSample[], fallbackReady: number): readonly (readonly EndpointSample[])[] {
-  const minSide = Math.max(2, Math.ceil(samples.length / 3));
+/**
+ * The window as one part, or two parts split at its largest change of ready pods (see above). Each part holds
+ * at least `segmentMinFraction` of the samples (two at least): of 30 samples, 10.
+ */
+export function operatingPoints(
+  samples: readonly EndpointSample[],
+  fallbackReady: number,
+  cfg: Pick<EngineConfig, "segmentMinFraction" | "profileBinsPerOctave">,
+): readonly (readonly EndpointSample[])[] {
+  const minSide = Math.max(2, Math.ceil(samples.length * cfg.segmentMinFraction - 1e-9));
   let at = -1;
   let jump = 0;
   for (let i = minSide; i <= samples.length - minSide; i++) {
@@ -85,6 +92,6 @@ export function operatingPoints(samples: readonly EndpointSample[], fallbackRead
   const after = samples.slice(at);
   const xb = perPod(before, fallbackReady);
   const xa = perPod(after, fallbackReady);
-  if (xb === undefined || xa === undefined || binOf(xb) === binOf(xa)) return [samples];
+  if (xb === undefined || xa === undefined || binOf(xb, cfg.profileBinsPerOctave) === binOf(xa, cfg.profileBinsPerOctave)) return [samples];
   return [before, after];
 }

@@ -280,20 +280,26 @@ export function mean(xs: readonly number[]): number {
  * In-flight per pod at which CPU reaches utilisation 1, from the samples of a window whose CPU is not
  * yet saturated (a saturated reading says nothing about where saturation starts; the latency knee
  * covers that): Σ in-flight / Σ CPU. CPU use of a CPU-bound pod grows in proportion to the requests
- * it works on, so one window is enough, once the mean CPU is at least `trustUtil`. Readings at or above `saturatedUtil` are skipped.
+ * it works on, so one window is enough, once the mean CPU is at least `trustUtil` over at least `minSampleFraction` of the samples. Readings at or
+ * above `saturatedUtil` are skipped. Example: 2 in flight at CPU 0.5 → saturation at 4 in flight.
  */
 export function cpuSaturation(
   samples: readonly EndpointSample[],
-  fallbackReady: number,
+  _fallbackReady: number,
   saturatedUtil: number,
   trustUtil: number,
+  minSampleFraction: number,
 ): number | undefined {
   let sx = 0;
   let su = 0;
   let n = 0;
+  // Pod metrics refresh slower than the gateway (metrics-server: ~15 s); only samples that carry them count.
+  let measured = 0;
   for (const smp of samples) {
-    const ready = smp.pods?.filter((p) => p.ready) ?? [];
-    const count = smp.pods !== undefined ? ready.length : fallbackReady;
+    if (smp.pods === undefined) continue;
+    measured++;
+    const ready = smp.pods.filter((p) => p.ready);
+    const count = ready.length;
     let t = 0;
     let c = 0;
     for (const p of ready) {
@@ -309,6 +315,6 @@ export function cpuSaturation(
     su += cpu;
     n++;
   }
-  if (n < samples.length / 2 || n === 0 || su / n < trustUtil) return undefined;
+  if (n < measured * minSampleFraction || n === 0 || su / n < trustUtil) return undefined;
   return sx / su;
 }

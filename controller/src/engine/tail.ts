@@ -10,35 +10,14 @@
  * target stays the same, and the signal speaks only once the budget predicts `tailMinExpected` of them.
  * Both thresholds widen by one Poisson standard deviation (√count), so noise alone rarely cuts or raises.
  */
-import type { EndpointSample } from "./types.ts";
+import type { EndpointSample, TailCounts } from "./types.ts";
 
-/** Counts accumulated at one target concurrency (carried in `EngineMemory.extra` as tn/to/tx/tc/tp). */
-export interface TailCounts {
-  /** Completions counted (from samples that report `overObjective`, with a short gateway queue). */
-  readonly n: number;
-  /** ... of which finished over the objective. */
-  readonly over: number;
-  /** Completion-weighted sum of the per-pod in-flight of the samples counted. */
-  readonly xSum: number;
-  /** The target concurrency in force while they were counted. */
-  readonly target: number;
-  /** Ready pods while they were counted (−1: none yet). */
-  readonly pods: number;
-}
+/** The p99 leaves this fraction of requests above it (by definition): the upper anchor of the fitted power law. */
+const P99_EXCEEDANCE = 0.01;
+/** `tailInFlight` and `targetForInFlight` search within [0, this × the current in-flight or target]. */
+const SEARCH_RANGE_FACTOR = 4;
 
-export function readTail(extra: Readonly<Record<string, number>> | undefined): TailCounts | undefined {
-  const n = extra?.["tn"];
-  const over = extra?.["to"];
-  const xSum = extra?.["tx"];
-  const target = extra?.["tc"];
-  const pods = extra?.["tp"];
-  if (n === undefined || over === undefined || xSum === undefined || target === undefined || pods === undefined) return undefined;
-  return { n, over, xSum, target, pods };
-}
-
-export function writeTail(t: TailCounts | undefined): Record<string, number> {
-  return t === undefined ? {} : { tn: t.n, to: t.over, tx: t.xSum, tc: t.target, tp: t.pods };
-}
+export type { TailCounts };
 
 /**
  * Add one window's samples to the counts kept at one operating point: the same target and the same
@@ -47,8 +26,8 @@ export function writeTail(t: TailCounts | undefined): Record<string, number> {
  * reports `overObjective` and completed requests, answered no 429, and its mean queue time is at most
  * `maxQueueFraction` of its service time: requests late because they queued at the gateway are the
  * horizontal axis's business, not the pod's. Counts are halved once the budget predicts
- * `16 × minExpected` of them (a slow forgetting: the load mix drifts; more would keep a rate 10% over
- * the budget within one standard deviation for ever).
+ * `forgetFactor × minExpected` of them (16 × 10 = 160 by default: a slow forgetting, since the load mix
+ * drifts; more would keep a rate 10% over the budget within one standard deviation for ever).
  */
 export function accumulateTail(
   prev: TailCounts | undefined,
@@ -58,12 +37,13 @@ export function accumulateTail(
   maxQueueFraction: number,
   budget: number,
   minExpected: number,
+  forgetFactor: number,
 ): TailCounts | undefined {
-  let cur = prev !== undefined && prev.target === target ? prev : undefined;
-  let n = cur?.n ?? 0;
-  let over = cur?.over ?? 0;
-  let xSum = cur?.xSum ?? 0;
-  let pods = cur?.pods ?? -1;
+  const cur = prev !== undefined && prev.target === target ? prev : undefined;
+  let n = cur?.completions ?? 0;
+  let over = cur?.overObjective ?? 0;
+  let xSum = cur?.inFlightSum ?? 0;
+  let pods = cur?.readyPods ?? -1;
   let seen = prev !== undefined;
   for (const s of samples) {
     if (s.overObjective === undefined || s.completions <= 0) continue;
@@ -81,15 +61,14 @@ export function accumulateTail(
     n += s.completions;
     over += Math.min(s.overObjective, s.completions);
     xSum += (s.inFlight / ready) * s.completions;
-    if (n * budget > 16 * minExpected) {
+    if (n * budget > forgetFactor * minExpected) {
       n /= 2;
       over /= 2;
       xSum /= 2;
     }
   }
   if (!seen) return undefined;
-  cur = { n, over, xSum, target, pods };
-  return cur;
+  return { completions: n, overObjective: over, inFlightSum: xSum, target, readyPods: pods };
 }
 
 /** What the counts say, once there are enough of them. */
@@ -103,16 +82,16 @@ export interface TailReading {
   /** Raise only at or below this ratio: `raiseBand` minus one standard deviation. */
   readonly raiseAt: number;
   /** Mean per-pod in-flight of the counted requests. */
-  readonly x: number;
+  readonly inFlight: number;
 }
 
 export function readTailCounts(t: TailCounts | undefined, budget: number, minExpected: number, raiseBand: number): TailReading | undefined {
-  if (t === undefined || !(t.n > 0) || t.n * budget < minExpected) return undefined;
-  const expected = t.n * budget;
-  const sd = Math.sqrt(Math.max(t.over, 1)) / expected;
-  const fraction = t.over / t.n;
+  if (t === undefined || !(t.completions > 0) || t.completions * budget < minExpected) return undefined;
+  const expected = t.completions * budget;
+  const sd = Math.sqrt(Math.max(t.overObjective, 1)) / expected;
+  const fraction = t.overObjective / t.completions;
   const r3 = (v: number) => Math.round(v * 1000) / 1000;
-  return { fraction, ratio: fraction / budget, cutAt: r3(1 + sd), raiseAt: r3(Math.max(0, raiseBand - sd)), x: t.xSum / t.n };
+  return { fraction, ratio: fraction / budget, cutAt: r3(1 + sd), raiseAt: r3(Math.max(0, raiseBand - sd)), inFlight: t.inFlightSum / t.completions };
 }
 
 /**
@@ -136,14 +115,14 @@ export function tailInFlight(
   minService: number,
 ): number | undefined {
   const f = reading.fraction;
-  if (!(f > 0) || f >= 0.01 || !(podP99Ms < objectiveMs) || !(goal > 0)) return undefined;
-  const k = Math.log(0.01 / f) / Math.log(objectiveMs / podP99Ms);
-  const now = serviceAt(reading.x);
+  if (!(f > 0) || f >= P99_EXCEEDANCE || !(podP99Ms < objectiveMs) || !(goal > 0)) return undefined;
+  const k = Math.log(P99_EXCEEDANCE / f) / Math.log(objectiveMs / podP99Ms);
+  const now = serviceAt(reading.inFlight);
   if (!(now > minService * 1.0001)) return undefined;
   // Below the least service time the pod can reach, go as low as it goes (a step bound follows).
   const want = Math.max(now * (goal / f) ** (1 / k), minService * 1.0001);
   let lo = 0;
-  let hi = 4 * reading.x;
+  let hi = SEARCH_RANGE_FACTOR * reading.inFlight;
   if (serviceAt(hi) <= want) return hi;
   for (let i = 0; i < 40; i++) {
     const mid = (lo + hi) / 2;
@@ -168,7 +147,7 @@ export function targetForInFlight(c: number, x: number, xWant: number, serviceAt
   const want = T(c) * ratio;
   // T is non-decreasing in concurrency for the latency models used here: bisection on [0, 4c]
   let lo = 0;
-  let hi = 4 * c;
+  let hi = SEARCH_RANGE_FACTOR * c;
   if (T(hi) <= want) return hi;
   for (let i = 0; i < 40; i++) {
     const mid = (lo + hi) / 2;

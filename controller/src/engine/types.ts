@@ -111,7 +111,8 @@ export type ReplicaReason =
   | "StaleMetrics"
   | "NotDue"
   | "ScaleToZero"
-  | "ScaleFromZero";
+  | "ScaleFromZero"
+  | "ForecastFloor";
 
 /** Machine-readable reason for a vertical (target concurrency) decision. */
 export type ConcurrencyReason =
@@ -139,10 +140,73 @@ export interface Coverage {
   readonly lastActiveAtMs: number | undefined;
 }
 
+/** Resource signals the profile learns against in-flight. */
+export type ResourceKey = "memory" | "kv" | "gpuMemory";
+
+/** One operating point of the learned pod profile (one half-octave bin of per-pod in-flight). */
+export interface ProfilePoint {
+  /** Bin index: round(binsPerOctave · log2(inFlight)). */
+  readonly bin: number;
+  /** Mean per-pod in-flight of the windows merged into the bin. */
+  readonly inFlight: number;
+  /** Mean pod service time at that in-flight, ms. */
+  readonly serviceMs: number;
+  /** Mean resource utilisations at that in-flight, where reported. */
+  readonly resources: Readonly<Partial<Record<ResourceKey, number>>>;
+}
+
+/** A batching pod's fitted latency model: service time S(x) = interceptMs + slopeMs · x at per-pod in-flight x. */
+export interface LatencyLine {
+  readonly interceptMs: number;
+  /** Extra service time per request in flight, ms. */
+  readonly slopeMs: number;
+}
+
+/** Requests over the objective counted at one operating point (see engine/tail.ts). */
+export interface TailCounts {
+  /** Completions counted (from samples that report `overObjective`, with a short gateway queue). */
+  readonly completions: number;
+  /** ... of which finished over the objective. */
+  readonly overObjective: number;
+  /** Completion-weighted sum of the per-pod in-flight of the samples counted. */
+  readonly inFlightSum: number;
+  /** The target concurrency in force while they were counted. */
+  readonly target: number;
+  /** Ready pods while they were counted (−1: none yet). */
+  readonly readyPods: number;
+}
+
+/** What the vertical axis remembers between windows. */
+export interface VerticalMemory {
+  /** Learned low-load service time of one pod, ms; undefined until observed. */
+  readonly baselineServiceMs: number | undefined;
+  /** Consecutive vertical windows with every stress signal under its raise threshold. */
+  readonly calmWindows: number;
+  /** Consecutive vertical windows with a stress signal over its cut threshold. */
+  readonly stressWindows: number;
+  /** When the target last changed. */
+  readonly lastChangeAtMs: number | undefined;
+  /** Direction of the last change: −1 cut, +1 raise, 0 none yet. */
+  readonly lastChangeDirection: -1 | 0 | 1;
+  /** The learned pod profile, ascending by bin. */
+  readonly profile: readonly ProfilePoint[];
+  /** A batching pod's fitted latency model, once the profile spans enough in-flight. */
+  readonly latencyLine: LatencyLine | undefined;
+  /** Learned per-pod in-flight at which CPU saturates (utilisation 1). */
+  readonly cpuSaturationInFlight: number | undefined;
+  /** After a stress cut: raises stay below `target` until `untilMs`. */
+  readonly stressCeiling: { readonly target: number; readonly untilMs: number } | undefined;
+  /** Requests over the objective counted at the current operating point. */
+  readonly tail: TailCounts | undefined;
+  /** After a cut for requests over the objective: raises stay at or below it; each calm count lifts it one step. */
+  readonly tailCeiling: number | undefined;
+}
+
 /**
  * What the engine remembers between calls. It is returned with each decision and passed back in
  * with the next call; the engine stays pure. Lost on a controller restart by design: the engine must
- * then change nothing until it has rebuilt enough history.
+ * then change nothing until it has rebuilt enough history. (What must survive a restart, the learned
+ * seasonality, travels apart: `DecisionInput.seasonality`.)
  */
 export interface EngineMemory {
   readonly lastHorizontalAtMs: number;
@@ -151,17 +215,34 @@ export interface EngineMemory {
   readonly sinceMs: number;
   /** Per-cycle replica recommendations over the down-window that can still be its max, oldest first. */
   readonly recommendations: readonly { readonly atMs: number; readonly replicas: number }[];
-  /** Learned low-load service time of one pod, ms; undefined until observed. */
-  readonly baselineServiceMs?: number;
-  /** Consecutive vertical windows with every stress signal under its raise threshold. */
-  readonly calmWindows: number;
-  /** Consecutive vertical windows with a stress signal over its cut threshold. */
-  readonly stressWindows: number;
-  readonly lastConcurrencyChangeAtMs?: number;
   /** Sample coverage of the long windows (down-window, idle window); rebuilt from `history` when absent. */
   readonly coverage?: Coverage;
-  /** Free-form numbers an engine version wants to carry (kept small). */
-  readonly extra?: Readonly<Record<string, number>>;
+  /**
+   * Request slots (desired replicas × target concurrency) when the memory started. Until a full down-window of
+   * memory backs a scale-down, the endpoint keeps at least these slots (a raised target may consolidate pods).
+   */
+  readonly restartSlots?: number;
+  /** Pod start as measured: since when pods have been starting, and the smoothed start time. */
+  readonly podStart?: { readonly startingSinceMs: number | undefined; readonly estimateMs: number | undefined };
+  /** The last call that saw a scale-up under way (starting pods over `softCutStartingFraction` of the ready ones). */
+  readonly scaleUpSeenAtMs?: number;
+  readonly vertical: VerticalMemory;
+}
+
+/** The learned seasonal demand (engine/seasonality.ts): persisted by the caller, it survives restarts. */
+export interface Seasonality {
+  readonly periodMs: number;
+  readonly bucketMs: number;
+  /** EMA of the peak demand per bucket; NaN where never seen. */
+  readonly peaks: readonly number[];
+  /** Absolute index (time / bucketMs) of the bucket being filled. */
+  readonly bucket: number;
+  /** Peak demand seen so far in that bucket. */
+  readonly running: number;
+  /** Buckets folded so far (a full period = peaks.length). */
+  readonly folded: number;
+  /** The forecast is trusted from this bucket index on (after a miss: one full period later). */
+  readonly trustedFromBucket: number;
 }
 
 /** Everything one decision needs. */
@@ -176,6 +257,8 @@ export interface DecisionInput {
   /** The previous decision's memory; undefined on the first call or after a restart. */
   readonly memory: EngineMemory | undefined;
   readonly nowMs: number;
+  /** The learned seasonality (engine/seasonality.ts), persisted by the caller across restarts; undefined to start afresh. */
+  readonly seasonality?: Seasonality;
 }
 
 /** One decision with a reason for each axis. */
@@ -196,4 +279,6 @@ export interface Decision {
    */
   readonly regularRunAtMs: number;
   readonly memory: EngineMemory;
+  /** The seasonality to pass back (and persist): survives a restart, unlike `memory`. */
+  readonly seasonality: Seasonality;
 }

@@ -9,11 +9,11 @@ import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import { validateServingEndpoint } from "../contract/crd/validate.ts";
 import { toEndpointSpec } from "../engine/from-crd.ts";
 import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/types.ts";
-import { decide, decisionNeeded, defaultEngineConfig, historyWindowMsFor, type EngineConfig } from "../engine/index.ts";
+import { defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
 import type { EndpointSample, PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";
 import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount } from "./cluster-state.ts";
-import { newEndpointState, pushSample, type EndpointState } from "./endpoint-state.ts";
+import { newEndpointState, type EndpointState } from "./endpoint-state.ts";
 import { applyScale, emitScaleEvent } from "./scale-writes.ts";
 import type { ControllerConfig } from "./config.ts";
 import type { GatewayScraper } from "./gateway-scraper.ts";
@@ -62,7 +62,7 @@ export class ApaController {
   readonly warmPools: Reflector<V1Deployment>;
   readonly #d: ControllerDeps;
   readonly #engine: EngineConfig;
-  /** Samples kept per endpoint: never less than the engine reads (a smaller --history-window-ms would starve it). */
+  /** Samples kept per endpoint (the driver never keeps less than the engine reads). */
   readonly #keepMs: number;
   readonly #state = new Map<string, EndpointState>();
   #deploymentIndex: IndexCache<V1Deployment> | undefined;
@@ -81,7 +81,7 @@ export class ApaController {
   constructor(deps: ControllerDeps) {
     this.#d = deps;
     this.#engine = deps.engineConfig ?? defaultEngineConfig;
-    this.#keepMs = Math.max(deps.config.historyWindowMs, historyWindowMsFor(this.#engine));
+    this.#keepMs = deps.config.historyWindowMs;
     this.#warm = new WarmPoolRunner(deps.warmPool, deps.clock.nowMs());
     const caches = makeCaches(deps, (type, d) =>
       this.#warm.onDeploymentChange(type, d, deps.clock.nowMs(), (ns, n) => this.endpoints.get(ns, n)),
@@ -122,7 +122,7 @@ export class ApaController {
   /** Forget engine memory and what this process wrote (on losing leadership): a new term starts from cluster state. */
   resetMemory(): void {
     for (const st of this.#state.values()) {
-      st.memory = undefined;
+      st.driver.restart();
       st.lastStatus = undefined;
       st.lastStatusWriteMs = undefined;
       st.statusCheckAtMs = Number.NEGATIVE_INFINITY;
@@ -168,7 +168,7 @@ export class ApaController {
           // engine does not re-read the same pod list 15 times (samples without pods mean "not measured now").
           const podList = pods !== undefined && pods.atMs > st.podsAtMs ? pods.byEndpoint.get(key) : undefined;
           if (podList !== undefined && pods !== undefined) st.podsAtMs = pods.atMs;
-          pushSample(st, podList !== undefined ? { ...gs.sample, pods: podList } : gs.sample, nowMs, this.#keepMs);
+          st.driver.observe(podList !== undefined ? { ...gs.sample, pods: podList } : gs.sample);
         }
         const problem =
           scrape.degraded ??
@@ -203,7 +203,7 @@ export class ApaController {
   #stateOf(key: string, nowMs: number): EndpointState {
     let st = this.#state.get(key);
     if (st === undefined) {
-      st = newEndpointState(key, nowMs, this.#engine.horizontalIntervalMs, this.cycles);
+      st = newEndpointState(key, nowMs, this.#engine.horizontalIntervalMs, this.cycles, { config: this.#engine, historyMs: this.#keepMs });
       this.#state.set(key, st);
     }
     return st;
@@ -249,6 +249,7 @@ export class ApaController {
     if (dv === undefined || dv.se !== se || dv.deployments !== myDeployments || dv.slices !== mySlices) {
       dv = { se, deployments: myDeployments, slices: mySlices, targets: resolveTargets(se, myDeployments), spec: toEndpointSpec(se.spec), addressed: slicePodCount(se, mySlices) };
       st.derived = dv;
+      st.driver.setSpec(dv.spec);
     }
     const targets = dv.targets;
     if (!targets.ok) {
@@ -269,9 +270,8 @@ export class ApaController {
       unschedulableAfterMs: config.unschedulableAfterMs,
     });
     const degraded = problem ?? (nowMs < st.degradedUntilMs ? `metrics recovered less than ${config.failStaticRecoveryMs} ms ago` : undefined);
-    const due =
-      this.#d.decideEveryCycle === true ||
-      (nowMs >= st.nextRunAtMs && decisionNeeded({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, st.regularRunAtMs, this.#engine));
+    // The shared driver's gate (decisionNeeded, or every cycle for the benchmark): a skipped call changes nothing.
+    const due = this.#d.decideEveryCycle === true || st.driver.due(nowMs, state);
     const last = st.lastStatus;
     const quiet = (d: number, t: number, scaledAt: string | undefined): boolean =>
       last !== undefined &&
@@ -294,12 +294,9 @@ export class ApaController {
     const previous = st.lastStatus ?? se.status;
     if (due) {
       const e0 = performance.now();
-      const d = decide({ spec: dv.spec, state, history: st.history, memory: st.memory, nowMs }, this.#engine);
+      const d = st.driver.decideNow(nowMs, state);
       this.lastCycle.engineMs += performance.now() - e0;
       this.lastCycle.engineCalls += 1;
-      st.memory = d.memory;
-      st.nextRunAtMs = d.nextRunAtMs;
-      st.regularRunAtMs = d.regularRunAtMs;
       target = d.targetConcurrency;
       observed = d.observedConcurrency ?? observed;
       desired = d.desiredReplicas;

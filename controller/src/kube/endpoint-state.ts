@@ -1,16 +1,15 @@
 /** What the controller process keeps per endpoint between cycles (lost on restart by design), and its history trim. */
 import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/types.ts";
-import type { EndpointSample, EndpointSpec, EngineMemory } from "../engine/types.ts";
+import { EngineDriver } from "../engine/driver.ts";
+import type { EngineConfig } from "../engine/config.ts";
+import type { EndpointSpec } from "../engine/types.ts";
 import type { resolveTargets } from "./cluster-state.ts";
 import { hashOf } from "./endpoint-status.ts";
 
 export interface EndpointState {
-  history: EndpointSample[];
-  memory: EngineMemory | undefined;
-  nextRunAtMs: number;
-  /** The engine's next regular (5 s / 30 s) run; between runs `decisionNeeded` says when a call matters. */
-  regularRunAtMs: number;
+  /** The shared engine driver: sample history, engine memory, decisionNeeded gating. */
+  readonly driver: EngineDriver;
   degradedUntilMs: number;
   noAddressSinceMs: number | undefined;
   lastStatus: ServingEndpointStatus | undefined;
@@ -36,16 +35,20 @@ export interface Derived {
   readonly addressed: number;
 }
 
+/** How the controller drives the engine for each endpoint. */
+export interface DriverSettings {
+  readonly config: EngineConfig;
+  /** History kept per endpoint, ms (never less than the engine reads). */
+  readonly historyMs: number;
+}
+
 /**
  * A new endpoint's state. Its first decision (and so every later one) is spread over `spreadMs` by a hash of
  * its key, so 10,000 endpoints do not all run the engine in the same cycle.
  */
-export function newEndpointState(key: string, nowMs: number, spreadMs: number, cycle: number): EndpointState {
+export function newEndpointState(key: string, nowMs: number, spreadMs: number, cycle: number, settings: DriverSettings): EndpointState {
   return {
-    history: [],
-    memory: undefined,
-    nextRunAtMs: nowMs + (hashOf(key) % spreadMs),
-    regularRunAtMs: 0,
+    driver: new EngineDriver({ config: settings.config, historyMs: settings.historyMs, firstRunAtMs: nowMs + (hashOf(key) % spreadMs) }),
     degradedUntilMs: 0,
     noAddressSinceMs: undefined,
     lastStatus: undefined,
@@ -57,14 +60,4 @@ export function newEndpointState(key: string, nowMs: number, spreadMs: number, c
     derived: undefined,
     seenCycle: cycle,
   };
-}
-
-/** Appends a sample and drops those older than `keepMs`, in batches (one splice per ~8 samples, not a shift() a second). */
-export function pushSample(st: EndpointState, sample: EndpointSample, nowMs: number, keepMs: number): void {
-  st.history.push(sample);
-  const cutoff = nowMs - keepMs;
-  if ((st.history[0]?.atMs ?? nowMs) < cutoff && st.history.length % 8 === 0) {
-    const drop = st.history.findIndex((s) => s.atMs >= cutoff);
-    st.history.splice(0, drop < 0 ? st.history.length : drop);
-  }
 }

@@ -3,7 +3,6 @@
  * engine deciding every second, optional open-loop load and a fault (SIGKILL of a replica). `npm run dev` and
  * the whole-loop tests use it.
  */
-import { decide } from "../engine/index.ts";
 import type { EngineConfig } from "../engine/config.ts";
 import type { EndpointSample, EndpointSpec, PodSample } from "../engine/types.ts";
 import { GatewayMetricsTracker } from "../gateway/metrics-reader.ts";
@@ -137,7 +136,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
     {
       endpoint,
       spec,
-      decide: (input) => decide(input, o.engineConfig),
+      config: o.engineConfig,
       sample: sampleOf(endpoint, scaler),
       scaler,
       setTargetConcurrency: (t) => gateway.source.setTargetConcurrency(endpoint, t),

@@ -1,11 +1,14 @@
 /**
- * The local control loop: every sample interval, take one per-endpoint sample (gateway metrics), keep the
- * history, and whenever the engine is due call `decide` and apply its decision — replicas through the local
- * scaler, target concurrency through the desired-state source (the agent sets maxconn live).
+ * The local control loop: every tick (one per sample interval), take one per-endpoint sample (gateway metrics),
+ * feed it to the shared engine driver (`engine/driver.ts`: history retention, memory threading, decisionNeeded
+ * gating — the same driver the Kubernetes controller and the simulator use) and apply what it decides: replicas
+ * through the local scaler, target concurrency through the desired-state source (the agent sets maxconn live).
  *
- * The engine is injected (`decide`): the real APA engine in `npm run dev`. Clock and timers are injected.
+ * Clock and timers are injected; the engine runs through the driver (a test double of `decide` may be injected).
  */
-import type { Decision, DecisionInput, EndpointSample, EndpointSpec, EngineMemory, ReplicaState } from "../engine/types.ts";
+import type { EngineConfig } from "../engine/config.ts";
+import { EngineDriver } from "../engine/driver.ts";
+import type { Decision, DecisionInput, EndpointSample, EndpointSpec, ReplicaState } from "../engine/types.ts";
 
 export interface LoopScaler {
   state(targetConcurrency: number): ReplicaState;
@@ -15,14 +18,16 @@ export interface LoopScaler {
 export interface LoopOptions {
   readonly endpoint: string;
   readonly spec: EndpointSpec;
-  readonly decide: (input: DecisionInput) => Decision;
+  readonly config?: EngineConfig;
+  /** A test double of the engine's `decide`. @default the real engine */
+  readonly decide?: (input: DecisionInput, config: EngineConfig) => Decision;
   /** One sample of the interval ending now. */
   readonly sample: (nowMs: number) => Promise<EndpointSample>;
   readonly scaler: LoopScaler;
   /** Applies a new per-pod target concurrency at the gateway. */
   readonly setTargetConcurrency: (target: number) => void;
   readonly now: () => number;
-  /** How much history to keep. @default 330000 */
+  /** History kept beyond what the engine reads, ms. @default what the engine reads */
   readonly historyMs?: number;
   /** Called when a decision changes replicas or target concurrency, with the engine's reason and message. */
   readonly onChange?: (message: string) => void;
@@ -34,42 +39,39 @@ export interface LoopOptions {
 export interface LoopStatus {
   readonly sample: EndpointSample;
   readonly state: ReplicaState;
+  /** The decision of this tick, or the last one when the driver skipped the call. */
   readonly decision: Decision | undefined;
   readonly targetConcurrency: number;
 }
 
 export class LocalLoop {
   private readonly o: LoopOptions;
-  private readonly history: EndpointSample[] = [];
-  private memory: EngineMemory | undefined;
-  private nextRunAtMs = 0;
+  readonly driver: EngineDriver;
   private target: number;
-  private lastDecision: Decision | undefined;
 
   constructor(o: LoopOptions, initialTargetConcurrency: number) {
     this.o = o;
     this.target = initialTargetConcurrency;
+    this.driver = new EngineDriver({
+      spec: o.spec,
+      ...(o.config !== undefined ? { config: o.config } : {}),
+      ...(o.historyMs !== undefined ? { historyMs: o.historyMs } : {}),
+      ...(o.decide !== undefined ? { decide: o.decide } : {}),
+    });
   }
 
   get targetConcurrency(): number {
     return this.target;
   }
 
-  /** Samples and, when due, decides and applies. */
+  /** Samples, then ticks the driver (which decides when a decision can change anything) and applies. */
   async tick(): Promise<LoopStatus> {
     const nowMs = this.o.now();
     const sample = await this.o.sample(nowMs);
-    this.history.push(sample);
-    const keepFrom = nowMs - (this.o.historyMs ?? 330_000);
-    while ((this.history[0]?.atMs ?? nowMs) < keepFrom) this.history.shift();
-
-    let decision: Decision | undefined;
-    if (nowMs >= this.nextRunAtMs) {
-      const state = this.o.scaler.state(this.target);
-      decision = this.o.decide({ spec: this.o.spec, state, history: this.history, memory: this.memory, nowMs });
-      this.memory = decision.memory;
-      this.nextRunAtMs = decision.nextRunAtMs;
-      this.lastDecision = decision;
+    this.driver.observe(sample);
+    const state = this.o.scaler.state(this.target);
+    const decision = this.driver.tick(nowMs, state);
+    if (decision !== undefined) {
       if (decision.targetConcurrency !== this.target && decision.targetConcurrency >= 1) {
         this.o.onChange?.(`target concurrency ${this.target} → ${decision.targetConcurrency}: ${decision.concurrencyReason}: ${decision.concurrencyMessage}`);
         this.target = decision.targetConcurrency;
@@ -80,7 +82,7 @@ export class LocalLoop {
         this.o.scaler.scaleTo(decision.desiredReplicas);
       }
     }
-    const status: LoopStatus = { sample, state: this.o.scaler.state(this.target), decision: decision ?? this.lastDecision, targetConcurrency: this.target };
+    const status: LoopStatus = { sample, state: this.o.scaler.state(this.target), decision: decision ?? this.driver.lastDecision, targetConcurrency: this.target };
     this.o.onTick?.(status);
     return status;
   }

@@ -6,6 +6,7 @@
  */
 import type { PodSample } from "../engine/types.ts";
 import { TimerQueue, TripleHeap } from "./heaps.ts";
+import type { Prng } from "./prng.ts";
 import type { PodModel } from "./model.ts";
 import type { PodObservation, PodPhase } from "./policies/types.ts";
 import type { ClusterSpec } from "./scenario-types.ts";
@@ -35,6 +36,8 @@ export interface ClusterHooks {
   onGone(p: number): void;
   /** The drain's grace period ended with requests still running: they fail. */
   onKill(p: number): void;
+  /** The number of starting pods changed (node CPU contention slows the serving pods). */
+  onStartingChanged?(starting: number): void;
 }
 
 export class Cluster {
@@ -62,6 +65,10 @@ export class Cluster {
 
   private readonly spec: ClusterSpec;
   private readonly timers: TimerQueue;
+  /** Draws of pod start times and failed starts (its own stream: request jitter is unchanged by it). */
+  private readonly rng: Prng;
+  /** Starts that failed (crashed before ready) and were retried. */
+  failedStarts = 0;
   private readonly hooks: ClusterHooks;
   private readonly now: () => number;
   private readonly epoch: Int32Array;
@@ -74,9 +81,10 @@ export class Cluster {
   /** One entry per idle node slot: since when it is idle (a stack: the oldest at the bottom). */
   private readonly idleSince: number[] = [];
 
-  constructor(spec: ClusterSpec, capacity: number, initialReady: number, timers: TimerQueue, hooks: ClusterHooks, now: () => number) {
+  constructor(spec: ClusterSpec, capacity: number, initialReady: number, timers: TimerQueue, rng: Prng, hooks: ClusterHooks, now: () => number) {
     this.spec = spec;
     this.timers = timers;
+    this.rng = rng;
     this.hooks = hooks;
     this.now = now;
     this.phase = new Uint8Array(capacity);
@@ -105,6 +113,11 @@ export class Cluster {
   /** Pods that count against the desired replicas (everything but draining). */
   get current(): number {
     return this.cnt[UNSCHED]! + this.cnt[WAIT_NODE]! + this.cnt[STARTING]! + this.cnt[READY]!;
+  }
+
+  /** Node slots held (in use, idle, or being provisioned for waiting pods): what the nodes cost. */
+  get nodeSlotsHeld(): number {
+    return this.nodeSlots + this.provisioning;
   }
 
   /** Pods holding a node slot: what the endpoint pays for. */
@@ -137,9 +150,11 @@ export class Cluster {
   }
 
   private setPhase(p: number, ph: number): void {
-    this.cnt[this.phase[p]!]!--;
+    const was = this.phase[p]!;
+    this.cnt[was]!--;
     this.phase[p] = ph;
     this.cnt[ph]!++;
+    if ((was === STARTING) !== (ph === STARTING)) this.hooks.onStartingChanged?.(this.cnt[STARTING]!);
     const live = this.cnt[STARTING]! + this.cnt[READY]!;
     if (live > this.peak) this.peak = live;
   }
@@ -159,11 +174,30 @@ export class Cluster {
 
   private startOnSlot(p: number, t: number, extraS: number): void {
     this.takeSlot();
+    const others = this.cnt[STARTING]!;
     this.setPhase(p, STARTING);
+    this.scheduleStart(p, t, extraS, others);
+  }
+
+  /**
+   * The pod is ready after its start time: `podStartS` × a log-normal spread, plus `podStartPerConcurrentS` for
+   * each other pod starting at that moment (pulls and model loads contend), plus `extraS` (an image pull on a
+   * fresh node). A start fails with `podStartFailureFraction`: the pod is restarted after `podStartRetryS`.
+   */
+  private scheduleStart(p: number, t: number, extraS: number, others: number): void {
+    const c = this.spec;
+    const spread = c.podStartSpread > 0 ? this.rng.jitterFactor(c.podStartSpread) : 1;
+    const startS = extraS + c.podStartS * spread + c.podStartPerConcurrentS * others;
+    const fails = c.podStartFailureFraction > 0 && this.rng.uniform() < c.podStartFailureFraction;
     const ep = this.epoch[p]!;
-    this.timers.add(t + (extraS + this.spec.podStartS) * 1000, () => {
+    this.timers.add(t + startS * 1000, () => {
       if (this.epoch[p] !== ep || this.phase[p] !== STARTING) return;
       const now = this.now();
+      if (fails) {
+        this.failedStarts++;
+        this.scheduleStart(p, now, c.podStartRetryS, this.cnt[STARTING]! - 1);
+        return;
+      }
       this.setPhase(p, READY);
       this.readyAt[p] = now;
       this.lastT[p] = now;

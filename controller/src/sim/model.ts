@@ -6,6 +6,8 @@
  * - cpu: rate = min(1, parallelism / n)  → latency = serviceMs·max(1, n/parallelism)
  * - batching: rate = L(1)/L(n), L(n) = baseMs + perRequestMs·n → latency = L(n) at steady n
  * - io: rate = min(1, maxInFlight / n)   → constant latencyMs up to maxInFlight
+ * - llm: rate = L(1)/L(n), L(n) = √(baseMs² + (perRequestMs·n)²) → a smooth roofline: flat while memory-bound,
+ *   linear once compute-bound (the engine's linear fit does not describe it)
  * A request's work is the latency it would have alone, times its cost and a jitter factor.
  */
 import type { PodSample } from "../engine/types.ts";
@@ -14,6 +16,7 @@ import type { ModelSpec } from "./scenario-types.ts";
 const CPU = 0;
 const BATCHING = 1;
 const IO = 2;
+const LLM = 3;
 
 export class PodModel {
   readonly kindCode: number;
@@ -45,6 +48,13 @@ export class PodModel {
       this.par = 1;
       this.a = spec.baseMs;
       this.b = spec.perRequestMs;
+    } else if (spec.kind === "llm") {
+      this.kindCode = LLM;
+      this.baseWorkMs = Math.hypot(spec.baseMs, spec.perRequestMs);
+      this.failAt = spec.maxInFlight;
+      this.par = 1;
+      this.a = spec.baseMs;
+      this.b = spec.perRequestMs;
     } else {
       this.kindCode = IO;
       this.baseWorkMs = spec.latencyMs;
@@ -61,6 +71,8 @@ export class PodModel {
       case CPU:
       case IO:
         return n <= this.a ? 1 : this.a / n;
+      case LLM:
+        return this.baseWorkMs / Math.hypot(this.a, this.b * n);
       default:
         return this.baseWorkMs / (this.a + this.b * n);
     }
@@ -78,24 +90,28 @@ export class PodModel {
    */
   podSignals(ready: boolean, avgN: number, busyFrac: number, avgCores: number): PodSample {
     const s = this.spec;
+    // Flat memory unless the scenario opts in to memory that grows with in-flight (a real model server's memory
+    // is mostly its weights and runtime; no production reader here has shown it rising with requests).
+    const memory = (base: number): number => clamp01(base + (s.memoryPerInFlight ?? 0) * avgN);
     if (s.kind === "cpu") {
-      return { ready, cpuUtil: clamp01(avgCores / s.cpuRequestCores), memoryUtil: clamp01(0.3 + 0.002 * avgN) };
+      return { ready, cpuUtil: clamp01(avgCores / s.cpuRequestCores), memoryUtil: memory(0.3) };
     }
-    if (s.kind === "batching") {
+    if (s.kind === "batching" || s.kind === "llm") {
+      const kvCapacity = s.kind === "llm" ? s.kvCapacity : s.maxInFlight;
       return {
         ready,
         cpuUtil: clamp01((0.2 + 0.8 * busyFrac) / s.cpuRequestCores),
-        memoryUtil: 0.5,
+        memoryUtil: memory(0.5),
         gpuUtil: clamp01(busyFrac),
         gpuMemoryUtil: 0.9,
-        kvCacheUtil: clamp01(avgN / s.maxInFlight),
+        kvCacheUtil: clamp01(avgN / kvCapacity),
         runtimeQueueLength: 0,
       };
     }
     return {
       ready,
       cpuUtil: clamp01((0.05 + s.cpuPerRequestCores * avgN) / s.cpuRequestCores),
-      memoryUtil: clamp01(0.2 + (0.6 * avgN) / s.maxInFlight),
+      memoryUtil: memory(0.2),
     };
   }
 
@@ -103,7 +119,7 @@ export class PodModel {
   cpuCores(avgN: number, busyFrac: number, avgCores: number): number {
     const s = this.spec;
     if (s.kind === "cpu") return avgCores;
-    if (s.kind === "batching") return 0.2 + 0.8 * busyFrac;
+    if (s.kind === "batching" || s.kind === "llm") return 0.2 + 0.8 * busyFrac;
     return 0.05 + s.cpuPerRequestCores * avgN;
   }
 }

@@ -6,6 +6,7 @@
  * - p50Ms, p99Ms: end-to-end latency (queue + service) of served requests
  * - sloAttainment: requests served within slo.p99Ms / requests (429s and 5xx count as misses)
  * - replicaSeconds: ∫ scheduled pods (starting + ready + draining) dt over the scenario
+ * - nodeSeconds: ∫ node slots held (in use, idle, being provisioned for pods waiting for a node) dt
  * - timeToAbsorbS: from the largest step up in offered load to the start of the first 30 s window
  *   with < 1% rejected+failed and p99 within the SLO; null without a step or when never absorbed
  * - peakReplicas: most starting + ready pods at once; peakUnschedulable: most unschedulable pods at once
@@ -28,6 +29,8 @@ export interface PolicyResult {
   readonly p99Ms: number | null;
   readonly sloAttainment: number;
   readonly replicaSeconds: number;
+  /** ∫ node slots held (in use, idle, being provisioned) dt: the node cost, warm pool included. */
+  readonly nodeSeconds: number;
   readonly peakReplicas: number;
   /** Most pods unschedulable at once (no cluster capacity). */
   readonly peakUnschedulable: number;
@@ -112,6 +115,7 @@ export function summarize(policy: string, sc: Scenario, out: SimOutput, wallMs: 
     p99Ms: Number.isNaN(p99) ? null : round(p99, 2),
     sloAttainment: requests > 0 ? sum(sr.good) / requests : 1,
     replicaSeconds: round(sum(sr.podSeconds, 0, durS), 1),
+    nodeSeconds: round(sum(sr.nodes, 0, durS), 1),
     peakReplicas: out.peakReplicas,
     peakUnschedulable: Math.max(0, ...sr.unschedulable.subarray(0, durS)),
     timeToAbsorbS: step ? timeToAbsorb(out, sc, step.atS) : null,

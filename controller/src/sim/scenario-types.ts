@@ -73,6 +73,8 @@ interface ModelCommon {
   readonly cost?: CostSpec;
   /** CPU request of one pod, cores (HPA's denominator). Defaults per kind, see docs/simulator.md. */
   readonly cpuRequestCores: number;
+  /** Opt-in: memory utilisation grows by this per request in flight; undefined = flat memory. */
+  readonly memoryPerInFlight?: number;
 }
 
 /** Processor sharing over `parallelism` cores. */
@@ -99,7 +101,22 @@ export interface IoModel extends ModelCommon {
   readonly cpuPerRequestCores: number;
 }
 
-export type ModelSpec = CpuModel | BatchingModel | IoModel;
+/**
+ * An LLM engine the APA does not assume: decode step time is a smooth roofline, L(n) = √(baseMs² + (perRequestMs·n)²)
+ * (flat while memory-bound, linear once compute-bound: throughput saturates at 1/perRequestMs), and a request holds
+ * KV-cache in proportion to its cost; past `kvCapacity` the newest request is preempted and recomputed (vLLM's
+ * recompute preemption). Requests beyond `maxInFlight` fail at once.
+ */
+export interface LlmModel extends ModelCommon {
+  readonly kind: "llm";
+  readonly baseMs: number;
+  readonly perRequestMs: number;
+  readonly maxInFlight: number;
+  /** KV-cache capacity in mean-request units. @default maxInFlight */
+  readonly kvCapacity: number;
+}
+
+export type ModelSpec = CpuModel | BatchingModel | IoModel | LlmModel;
 
 export interface ClusterSpec {
   /** Scheduled-to-ready time of a pod on a node that has the image (pull + model load + readiness). */
@@ -116,6 +133,26 @@ export interface ClusterSpec {
   readonly nodeIdleS: number;
   /** Longest drain of a deleted pod; requests still running after it fail. @default 30 */
   readonly terminationGraceS: number;
+  /** Coefficient of variation of a pod's start time (log-normal around `podStartS`). @default 0 */
+  readonly podStartSpread: number;
+  /** Extra start time per other pod starting at the same moment, s. @default 0 */
+  readonly podStartPerConcurrentS: number;
+  /** Fraction of starts that fail before ready; the pod retries after `podStartRetryS`. @default 0 */
+  readonly podStartFailureFraction: number;
+  /** Back-off before a failed start is retried, s. @default 10 */
+  readonly podStartRetryS: number;
+  /** Serving pods run at 1/(1 + this × pods starting) while pods start on shared nodes. @default 0 */
+  readonly startSlowdownPerPod: number;
+}
+
+/** Which signals the APA engine gets (docs/simulator.md, "Signals"). */
+export interface SignalSpec {
+  /** exact: the simulator's own accumulators; gateway: per-request timings through the production reader's functions. @default "exact" */
+  readonly mode: "exact" | "gateway";
+  /** Pod resource metrics refresh period, s (metrics-server ~15 s). @default 15 */
+  readonly podMetricsIntervalS: number;
+  /** Requests over the objective go to the engine. @default true in gateway mode, false in exact mode */
+  readonly overObjective: boolean;
 }
 
 export interface SloSpec {
@@ -164,6 +201,9 @@ export interface Scenario {
   readonly gateway: GatewaySpec;
   readonly endpoint: EndpointScenarioSpec;
   readonly baselines: BaselineSpec;
+  readonly signals: SignalSpec;
+  /** Engine parameter overrides for the `apa` policy (validated EngineConfig fields). */
+  readonly engine: Readonly<Record<string, number>>;
   /** Folder of the scenario file: trace paths resolve against it. */
   readonly baseDir: string;
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
+import { validateEngineConfig } from "../engine/config.ts";
 import type { ModelSpec, Scenario, TrafficSegment } from "./scenario-types.ts";
 
 const schemaPath = new URL("./scenario.schema.json", import.meta.url);
@@ -87,18 +88,27 @@ function semanticErrors(r: Record<string, any>): string[] {
   if (r.model.kind === "batching" && r.model.baseMs + r.model.perRequestMs <= 0) {
     errors.push(`model: baseMs + perRequestMs must be > 0`);
   }
+  if (r.engine !== undefined) {
+    try {
+      validateEngineConfig(r.engine);
+    } catch (e) {
+      errors.push((e as Error).message.replace(/^engine config: /, "engine."));
+    }
+  }
   return errors;
 }
 
 function withDefaults(r: Record<string, any>, baseDir: string): Scenario {
   const m = r.model;
   let model: ModelSpec;
-  const common = { jitter: m.jitter ?? 0, ...(m.cost ? { cost: m.cost } : {}) };
+  const common = { jitter: m.jitter ?? 0, ...(m.cost ? { cost: m.cost } : {}), ...(m.memoryPerInFlight !== undefined ? { memoryPerInFlight: m.memoryPerInFlight } : {}) };
   if (m.kind === "cpu") {
     const parallelism = m.parallelism ?? 1;
     model = { kind: "cpu", serviceMs: m.serviceMs, parallelism, cpuRequestCores: m.cpuRequestCores ?? parallelism, ...common };
   } else if (m.kind === "batching") {
     model = { kind: "batching", baseMs: m.baseMs, perRequestMs: m.perRequestMs, maxInFlight: m.maxInFlight, cpuRequestCores: m.cpuRequestCores ?? 4, ...common };
+  } else if (m.kind === "llm") {
+    model = { kind: "llm", baseMs: m.baseMs, perRequestMs: m.perRequestMs, maxInFlight: m.maxInFlight, kvCapacity: m.kvCapacity ?? m.maxInFlight, cpuRequestCores: m.cpuRequestCores ?? 4, ...common };
   } else {
     model = {
       kind: "io",
@@ -125,6 +135,11 @@ function withDefaults(r: Record<string, any>, baseDir: string): Scenario {
       maxPods: c.maxPods,
       nodeIdleS: c.nodeIdleS ?? 600,
       terminationGraceS: c.terminationGraceS ?? 30,
+      podStartSpread: c.podStartSpread ?? 0,
+      podStartPerConcurrentS: c.podStartPerConcurrentS ?? 0,
+      podStartFailureFraction: c.podStartFailureFraction ?? 0,
+      podStartRetryS: c.podStartRetryS ?? 10,
+      startSlowdownPerPod: c.startSlowdownPerPod ?? 0,
     },
     slo: { p99Ms: r.slo.p99Ms, queueTimeoutMs: r.slo.queueTimeoutMs ?? 1000 },
     gateway: { maxQueue: r.gateway?.maxQueue ?? 10000 },
@@ -136,6 +151,12 @@ function withDefaults(r: Record<string, any>, baseDir: string): Scenario {
       ...(r.endpoint.initialReplicas !== undefined ? { initialReplicas: r.endpoint.initialReplicas } : {}),
     },
     baselines: r.baselines ?? {},
+    signals: {
+      mode: r.signals?.mode ?? "exact",
+      podMetricsIntervalS: r.signals?.podMetricsIntervalS ?? 15,
+      overObjective: r.signals?.overObjective ?? (r.signals?.mode === "gateway"),
+    },
+    engine: r.engine ?? {},
     baseDir,
   };
 }

@@ -26,6 +26,8 @@ export class Series {
   readonly queued: Float64Array;
   /** Pod-seconds of scheduled pods (starting, ready, draining) within the second. */
   readonly podSeconds: Float64Array;
+  /** Node slots held at the end of each second (idle ones included, and those being provisioned). */
+  readonly nodes: Float64Array;
 
   constructor(length: number) {
     this.length = length;
@@ -45,6 +47,7 @@ export class Series {
     this.inFlight = f();
     this.queued = f();
     this.podSeconds = f();
+    this.nodes = f();
   }
 }
 

@@ -15,6 +15,7 @@ import type { Policy } from "./policies/types.ts";
 import { Prng } from "./prng.ts";
 import type { Scenario } from "./scenario-types.ts";
 import { Series, type ScaleEvent } from "./series.ts";
+import { GatewayTimings } from "./signals.ts";
 import { ArrivalStream } from "./traffic.ts";
 
 /** Seconds simulated after the last arrival so queued and in-flight requests finish. */
@@ -89,6 +90,10 @@ class Simulation {
   private waitSum = 0;
   private dispatched = 0;
   private serviceSum = 0;
+  /** The production reader's per-request view, for a policy that wants it (`signals: "gateway"`). */
+  private readonly gateway: GatewayTimings | undefined;
+  /** Progress factor of serving pods while others start (node CPU contention); 1 when none start. */
+  private speed = 1;
 
   constructor(sc: Scenario, policy: Policy, opts: SimOptions) {
     this.sc = sc;
@@ -106,11 +111,13 @@ class Simulation {
     this.qTimes = new Float64Array(Math.max(1, this.qCap));
     this.qCosts = new Float64Array(Math.max(1, this.qCap));
     this.limit = Math.max(1, policy.initialTargetConcurrency);
+    this.gateway = policy.wantsGatewayTimings === true ? new GatewayTimings(sc.slo.p99Ms) : undefined;
     const cl = new Cluster(
       sc.cluster,
       cap,
       opts.initialReplicas,
       this.timers,
+      new Prng(sc.seed * 7919 + 11),
       {
         onReady: (p) => {
           this.avail.set(p, 0);
@@ -125,6 +132,7 @@ class Simulation {
           this.series.failed[this.sec]! += this.n[p]!;
           this.inFlight -= this.n[p]!;
         },
+        onStartingChanged: (starting) => this.setSpeed(1 / (1 + sc.cluster.startSlowdownPerPod * starting)),
       },
       () => this.nowMs,
     );
@@ -266,6 +274,7 @@ class Simulation {
     if (latency <= this.sc.slo.p99Ms) this.series.good[s]!++;
     this.series.hist[s * BUCKETS + bucketOf(latency)]!++;
     this.serviceSum += t - startedAt;
+    if (this.gateway !== undefined) this.gateway.served(startedAt - arrivedAt, t - startedAt);
     if (this.phase[p] === DRAINING) {
       if (n === 0) this.cl.podGone(p);
       else this.reschedule(p, t);
@@ -282,7 +291,7 @@ class Simulation {
     if (dt <= 0) return;
     const n = this.n[p]!;
     if (n > 0) {
-      this.vclock[p]! += dt * this.model.rate(n);
+      this.vclock[p]! += dt * this.model.rate(n) * this.speed;
       this.areaN[p]! += n * dt;
       this.areaBusy[p]! += dt;
       this.areaCores[p]! += (n < this.model.par ? n : this.model.par) * dt;
@@ -297,7 +306,22 @@ class Simulation {
       return;
     }
     const left = this.reqs[p]!.topKey() - this.vclock[p]!;
-    this.completions.set(p, t + (left > 0 ? left / this.model.rate(n) : 0));
+    this.completions.set(p, t + (left > 0 ? left / (this.model.rate(n) * this.speed) : 0));
+  }
+
+  /** A new progress factor for every serving pod: bring each up to now at the old one, then reschedule. */
+  private setSpeed(speed: number): void {
+    if (speed === this.speed) return;
+    const t = this.nowMs;
+    for (let p = 0; p < this.cl.highWater; p++) {
+      const ph = this.phase[p];
+      if ((ph === READY || ph === DRAINING) && this.n[p]! > 0) this.advance(p, t);
+    }
+    this.speed = speed;
+    for (let p = 0; p < this.cl.highWater; p++) {
+      const ph = this.phase[p];
+      if ((ph === READY || ph === DRAINING) && this.n[p]! > 0) this.reschedule(p, t);
+    }
   }
 
   private scaleTo(desired: number, t: number): void {
@@ -384,6 +408,7 @@ class Simulation {
     sr.inFlight[s] = this.inFlight;
     sr.queued[s] = this.qLen;
     sr.podSeconds[s] = this.areaPods / 1000;
+    sr.nodes[s] = this.cl.nodeSlotsHeld;
     const avgConcurrency = this.areaConc / 1000;
     this.areaConc = 0;
     this.areaPods = 0;
@@ -391,6 +416,6 @@ class Simulation {
     this.dispatched = 0;
     this.serviceSum = 0;
     this.sec = Math.min(s + 1, sr.length - 1);
-    this.policy.observe({ sample, avgConcurrency, pods });
+    this.policy.observe({ sample, avgConcurrency, pods, ...(this.gateway !== undefined ? { gatewayFields: this.gateway.take() } : {}) });
   }
 }

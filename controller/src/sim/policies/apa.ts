@@ -1,15 +1,17 @@
 /**
- * Our policy: the real APA decision engine (`controller/src/engine`), called whenever the engine's
- * `nextRunAtMs` arrives, fed the gateway's 1 s EndpointSamples (with per-pod signals) and the
- * ReplicaState — the same inputs the controller gives it. Its target concurrency is the gateway's
- * per-pod limit.
+ * Our policy: the real APA decision engine (`controller/src/engine`) through the shared driver
+ * (`engine/driver.ts`, as the controller and the local loop run it), ticked every simulated second, fed the
+ * gateway's 1 s EndpointSamples (with per-pod signals) and the ReplicaState — the same inputs the controller
+ * gives it. Its target concurrency is the gateway's per-pod limit.
  */
-import { decide, decisionNeeded, defaultEngineConfig, historyWindowMsFor, type EngineConfig } from "../../engine/index.ts";
-import type { EndpointSample, EndpointSpec, EngineMemory, RuntimeKind } from "../../engine/types.ts";
-import type { Scenario } from "../scenario-types.ts";
+import { EngineDriver } from "../../engine/driver.ts";
+import { decide, validateEngineConfig, type EngineConfig } from "../../engine/index.ts";
+import type { EndpointSpec, RuntimeKind } from "../../engine/types.ts";
+import type { Scenario, SignalSpec } from "../scenario-types.ts";
+import { engineSample, PodMetricsPeriod } from "../signals.ts";
 import type { ClusterView, Policy, PolicyAction, SecondObservation } from "./types.ts";
 
-const RUNTIME: Record<Scenario["model"]["kind"], RuntimeKind> = { cpu: "mlflow", batching: "vllm", io: "custom" };
+const RUNTIME: Record<Scenario["model"]["kind"], RuntimeKind> = { cpu: "mlflow", batching: "vllm", llm: "vllm", io: "custom" };
 
 /** The EndpointSpec a user would declare for the scenario's endpoint. */
 export function endpointSpecOf(sc: Scenario): EndpointSpec {
@@ -24,6 +26,11 @@ export function endpointSpecOf(sc: Scenario): EndpointSpec {
   };
 }
 
+/** The engine config for a scenario: the defaults with the scenario's `engine` overrides (validated when loaded). */
+export function engineConfigOf(sc: Scenario): EngineConfig {
+  return validateEngineConfig(sc.engine as Partial<EngineConfig>);
+}
+
 /** A decision as the simulator saw it (for reports and tests). */
 export interface ApaTraceEntry {
   readonly atMs: number;
@@ -35,53 +42,46 @@ export interface ApaTraceEntry {
 }
 
 export class ApaPolicy implements Policy {
-  readonly name = "apa";
+  readonly name: string;
   readonly wantsPods = true;
+  readonly wantsGatewayTimings: boolean;
   readonly initialTargetConcurrency: number;
   nextRunAtMs = 1000;
   readonly decisions: ApaTraceEntry[] = [];
-  private readonly spec: EndpointSpec;
-  private readonly config: EngineConfig;
-  private readonly keep: number;
-  private history: EndpointSample[] = [];
-  private memory: EngineMemory | undefined;
-  private regularRunAtMs = 0;
-  private target: number;
+  /** The shared driver (history retention, memory threading, decisionNeeded gating), as the controller uses it. */
+  readonly driver: EngineDriver;
 
-  constructor(sc: Scenario, config: EngineConfig = defaultEngineConfig) {
-    this.spec = endpointSpecOf(sc);
-    this.config = config;
-    this.keep = Math.ceil(historyWindowMsFor(config) / config.sampleIntervalMs);
+  readonly #signals: SignalSpec;
+  readonly #podMetrics: PodMetricsPeriod;
+
+  constructor(sc: Scenario, config: EngineConfig = engineConfigOf(sc), name = "apa") {
+    this.name = name;
+    const spec = endpointSpecOf(sc);
+    this.driver = new EngineDriver({ spec, config });
+    this.#signals = sc.signals;
+    this.#podMetrics = new PodMetricsPeriod(sc.signals.podMetricsIntervalS);
+    this.wantsGatewayTimings = sc.signals.mode === "gateway";
     // the engine's own starting point for the target, asked with an empty history
     const first = decide({
-      spec: this.spec,
+      spec,
       state: { desiredReplicas: 1, readyReplicas: 1, startingReplicas: 0, unschedulableReplicas: 0, targetConcurrency: 0 },
       history: [],
       memory: undefined,
       nowMs: 0,
     }, config);
-    this.target = first.targetConcurrency;
-    this.initialTargetConcurrency = this.target;
+    this.initialTargetConcurrency = first.targetConcurrency;
   }
 
   observe(obs: SecondObservation): void {
-    this.history.push(obs.sample);
-    if (this.history.length > 2 * this.keep) this.history = this.history.slice(-this.keep);
+    const pods = obs.pods !== undefined ? this.#podMetrics.add(obs.sample.atMs, obs.pods) : undefined;
+    this.driver.observe(engineSample(obs.sample, this.#signals, pods, this.wantsGatewayTimings ? obs.gatewayFields ?? {} : undefined));
   }
 
   decide(view: ClusterView): PolicyAction {
-    // The engine reads only its short windows of the history (at most 2 × keep samples are held).
-    const input = { spec: this.spec, state: view.state, history: this.history, memory: this.memory, nowMs: view.nowMs };
-    // Between regular runs the controller skips calls that cannot change anything; so does the simulator.
-    if (!decisionNeeded(input, this.regularRunAtMs, this.config)) {
-      this.nextRunAtMs = view.nowMs + this.config.sampleIntervalMs;
-      return { desiredReplicas: view.state.desiredReplicas, targetConcurrency: view.state.targetConcurrency };
-    }
-    const d = decide(input, this.config);
-    this.memory = d.memory;
-    this.regularRunAtMs = d.regularRunAtMs;
-    this.target = d.targetConcurrency;
-    this.nextRunAtMs = Math.max(d.nextRunAtMs, view.nowMs + 1);
+    const d = this.driver.tick(view.nowMs, view.state);
+    // ticks every sample, like the controller; a skipped tick changes nothing
+    this.nextRunAtMs = view.nowMs + this.driver.config.sampleIntervalMs;
+    if (d === undefined) return { desiredReplicas: view.state.desiredReplicas, targetConcurrency: view.state.targetConcurrency };
     if (d.desiredReplicas !== view.state.desiredReplicas || d.targetConcurrency !== view.state.targetConcurrency) {
       this.decisions.push({
         atMs: view.nowMs,

@@ -21,6 +21,12 @@ import type { Scenario } from "../scenario-types.ts";
 import type { ClusterView, PodObservation, Policy, PolicyAction, SecondObservation } from "./types.ts";
 
 export interface HpaConfig {
+  /** `cpu` (Resource metric, the default) or `inflight`: a Pods metric, the gateway's in-flight + queued per ready pod (Prometheus adapter). */
+  readonly metric: "cpu" | "inflight";
+  /** Target average value of the `inflight` metric per pod. */
+  readonly targetInFlightPerPod: number;
+  /** Per-pod limit at the gateway (the model server's own limit behind a plain Service). */
+  readonly podLimit: number;
   readonly targetCpuUtil: number;
   readonly tolerance: number;
   readonly syncPeriodMs: number;
@@ -37,6 +43,9 @@ export interface HpaConfig {
 
 export function hpaConfig(sc: Scenario): HpaConfig {
   return {
+    metric: "cpu",
+    targetInFlightPerPod: sc.endpoint.concurrency.max,
+    podLimit: sc.endpoint.concurrency.max,
     targetCpuUtil: sc.baselines.hpa?.targetCpuUtil ?? 0.7,
     tolerance: 0.1,
     syncPeriodMs: 15_000,
@@ -68,7 +77,6 @@ interface PodTrack {
 }
 
 export class HpaPolicy implements Policy {
-  readonly name = "hpa";
   readonly wantsPods = true;
   readonly initialTargetConcurrency: number;
   nextRunAtMs: number;
@@ -81,10 +89,21 @@ export class HpaPolicy implements Policy {
   private readonly events: { atMs: number; change: number }[] = [];
   /** Last computed usage ratio (for tests). */
   lastUsageRatio = NaN;
+  readonly name: string;
+  /** `inflight` metric: per-second totals since the last scrape, and the last published mean. */
+  private inflightSum = 0;
+  private inflightN = 0;
+  private inflightMetric: number | undefined;
 
-  constructor(sc: Scenario, cfg: HpaConfig = hpaConfig(sc)) {
+  /**
+   * `initialReplicas`: the HPA's first stabilisation entry is the scale it found (the controller records the
+   * current replicas as a recommendation), so it does not drop below its starting scale for the 300 s window.
+   */
+  constructor(sc: Scenario, cfg: HpaConfig = hpaConfig(sc), name = "hpa", initialReplicas?: number) {
+    this.name = name;
     this.cfg = cfg;
-    this.initialTargetConcurrency = sc.endpoint.concurrency.max;
+    this.initialTargetConcurrency = cfg.podLimit;
+    if (initialReplicas !== undefined) this.recommendations.push({ atMs: 0, replicas: initialReplicas });
     this.minReplicas = sc.endpoint.replicas.min;
     this.maxReplicas = sc.endpoint.replicas.max;
     this.nextRunAtMs = cfg.syncPeriodMs + cfg.syncOffsetMs;
@@ -109,7 +128,12 @@ export class HpaPolicy implements Policy {
     }
     for (const id of this.pods.keys()) if (!seen.has(id)) this.pods.delete(id);
     const t = obs.sample.atMs;
+    this.inflightSum += obs.avgConcurrency;
+    this.inflightN++;
     if (t >= this.nextScrapeMs) {
+      if (this.inflightN > 0) this.inflightMetric = this.inflightSum / this.inflightN;
+      this.inflightSum = 0;
+      this.inflightN = 0;
       // metrics-server scrape: the average over the window just ended, stamped now
       for (const tr of this.pods.values()) {
         if (tr.windowN > 0) tr.metric = { atMs: t, cores: tr.windowSum / tr.windowN };
@@ -132,9 +156,23 @@ export class HpaPolicy implements Policy {
     return { desiredReplicas: desired, targetConcurrency: limit };
   }
 
+  /** replica_calculator.go GetMetricReplicas for a Pods metric (average value per ready pod). */
+  private podsMetricRecommendation(current: number): number | undefined {
+    const m = this.inflightMetric;
+    if (m === undefined) return undefined;
+    let ready = 0;
+    for (const tr of this.pods.values()) if (tr.phase === "ready") ready++;
+    if (ready === 0) return undefined;
+    const usageRatio = m / ready / this.cfg.targetInFlightPerPod;
+    this.lastUsageRatio = usageRatio;
+    if (Math.abs(1 - usageRatio) <= this.cfg.tolerance) return current;
+    return Math.ceil(usageRatio * ready);
+  }
+
   /** replica_calculator.go GetResourceReplicas; undefined when no pod has a usable metric. */
   private replicaRecommendation(now: number, current: number): number | undefined {
     const cfg = this.cfg;
+    if (cfg.metric === "inflight") return this.podsMetricRecommendation(current);
     const metrics = new Map<number, { cores: number; request: number }>();
     const unready: PodTrack[] = [];
     const missing: PodTrack[] = [];

@@ -5,16 +5,18 @@
 import type { Optimum } from "../optimum.ts";
 import { podsFor, type TrafficPlan } from "../plan.ts";
 import type { Scenario } from "../scenario-types.ts";
+import { validateEngineConfig, type EngineConfig } from "../../engine/config.ts";
 import { ApaPolicy } from "./apa.ts";
 import { HpaPolicy } from "./hpa.ts";
 import { KpaPolicy, kpaConfig } from "./kpa.ts";
 import { OraclePolicy, StaticPolicy, staticReplicas } from "./oracle.ts";
 import { RayPolicy } from "./ray.ts";
 import type { Policy } from "./types.ts";
+import { COMPETENT_FRACTION, familyPolicy } from "../sweep.ts";
 
-export const POLICY_NAMES = ["apa", "kpa", "kpa-tuned", "hpa", "ray", "static", "oracle", "oracle-ahead"] as const;
+export const POLICY_NAMES = ["apa", "apa-reactive", "kpa", "hpa", "ray", "kpa-default", "kpa-tuned", "hpa-cpu", "ray-default", "static", "oracle", "oracle-ahead"] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
-export const DEFAULT_POLICIES: readonly PolicyName[] = ["apa", "kpa", "hpa", "ray", "static", "oracle"];
+export const DEFAULT_POLICIES: readonly PolicyName[] = ["apa", "kpa", "hpa", "ray", "static", "oracle-ahead"];
 
 export interface PolicyContext {
   readonly scenario: Scenario;
@@ -45,15 +47,28 @@ export function makePolicy(name: PolicyName, ctx: PolicyContext): Policy {
   switch (name) {
     case "apa":
       return new ApaPolicy(sc);
+    case "apa-reactive": {
+      // the same engine without forecasting: the scenario's period replaced by a day it never completes
+      const cfg = validateEngineConfig({ ...(sc.engine as Partial<EngineConfig>), forecastPeriodMs: 86_400_000, forecastBuckets: 96 });
+      return new ApaPolicy(sc, cfg, "apa-reactive");
+    }
+    // competent configurations (sweep.ts): the load-tested per-pod capacity, the knob at its usual setting
     case "kpa":
-      return new KpaPolicy(sc, undefined, ctx.initialReplicas);
+      return familyPolicy("kpa", sc, ctx.optimum, ctx.initialReplicas, COMPETENT_FRACTION.kpa, "kpa").make();
+    case "hpa":
+      return familyPolicy("hpa", sc, ctx.optimum, ctx.initialReplicas, COMPETENT_FRACTION.hpa, "hpa").make();
+    case "ray":
+      return familyPolicy("ray", sc, ctx.optimum, ctx.initialReplicas, COMPETENT_FRACTION.ray, "ray").make();
+    // the projects' defaults, for reference
+    case "kpa-default":
+      return new KpaPolicy(sc, undefined, ctx.initialReplicas, "kpa-default");
     case "kpa-tuned":
       // Knative hand-tuned by someone who knows the swept optimum: containerConcurrency = c*
       return new KpaPolicy(sc, { ...kpaConfig(sc), containerConcurrency: ctx.optimum.concurrency }, ctx.initialReplicas, "kpa-tuned");
-    case "hpa":
-      return new HpaPolicy(sc);
-    case "ray":
-      return new RayPolicy(sc);
+    case "hpa-cpu":
+      return new HpaPolicy(sc, undefined, "hpa-cpu");
+    case "ray-default":
+      return new RayPolicy(sc, undefined, "ray-default");
     case "static": {
       const fixed = sc.baselines.static?.replicas ?? staticReplicas(ctx.plan, ctx.optimum, ctx.meanCost);
       return new StaticPolicy(Math.min(sc.endpoint.replicas.max, fixed), ctx.optimum);

@@ -20,6 +20,12 @@ import type { Scenario } from "../scenario-types.ts";
 import { UNLIMITED, type ClusterView, type Policy, type PolicyAction, type SecondObservation } from "./types.ts";
 
 export interface KpaConfig {
+  /** `concurrency` (default): in-flight + queued per pod; `rps`: requests per second per pod (autoscaling.knative.dev/metric). */
+  readonly metric: "concurrency" | "rps";
+  /** Per-pod target for the `rps` metric (autoscaling.knative.dev/target; Knative's default 200). */
+  readonly rpsTarget: number;
+  /** scale-down-delay: a scale-down takes the highest decision of this long ago and since (Knative default 0). */
+  readonly scaleDownDelayMs: number;
   readonly containerConcurrency: number;
   readonly targetUtilization: number;
   readonly stableWindowS: number;
@@ -33,6 +39,9 @@ export interface KpaConfig {
 /** Knative defaults; CC defaults to the endpoint's concurrency max (the user's declared per-pod limit). */
 export function kpaConfig(sc: Scenario): KpaConfig {
   return {
+    metric: "concurrency",
+    rpsTarget: 200,
+    scaleDownDelayMs: 0,
     containerConcurrency: sc.baselines.kpa?.containerConcurrency ?? sc.endpoint.concurrency.max,
     targetUtilization: sc.baselines.kpa?.targetUtilization ?? 0.7,
     stableWindowS: 60,
@@ -56,11 +65,13 @@ export class KpaPolicy implements Policy {
   private readonly maxReplicas: number;
   private panicTimeMs = NaN;
   private maxPanicPods = 0;
+  /** Decisions within the scale-down delay (time, desired), oldest first. */
+  private readonly delayed: { atMs: number; desired: number }[] = [];
 
   constructor(sc: Scenario, cfg: KpaConfig = kpaConfig(sc), initialReady = 0, name = "kpa") {
     this.name = name;
     this.cfg = cfg;
-    const total = cfg.containerConcurrency > 0 ? cfg.containerConcurrency : 100;
+    const total = cfg.metric === "rps" ? cfg.rpsTarget : cfg.containerConcurrency > 0 ? cfg.containerConcurrency : 100;
     this.target = Math.max(0.01, total * cfg.targetUtilization);
     this.initialTargetConcurrency = cfg.containerConcurrency > 0 ? cfg.containerConcurrency : UNLIMITED;
     this.nextRunAtMs = cfg.tickMs;
@@ -79,7 +90,7 @@ export class KpaPolicy implements Policy {
   }
 
   observe(obs: SecondObservation): void {
-    this.buckets.push(obs.avgConcurrency);
+    this.buckets.push(this.cfg.metric === "rps" ? obs.sample.arrivals / ((obs.sample.intervalMs ?? 1000) / 1000) : obs.avgConcurrency);
     const keep = this.cfg.stableWindowS;
     if (this.buckets.length > keep) this.buckets.splice(0, this.buckets.length - keep);
   }
@@ -122,6 +133,12 @@ export class KpaPolicy implements Policy {
       desired = Math.max(desiredStable, desiredPanic, this.maxPanicPods);
       this.maxPanicPods = desired;
     } else desired = desiredStable;
+    if (cfg.scaleDownDelayMs > 0) {
+      // scale-down-delay (pkg/autoscaler/scaling/autoscaler.go delayWindow): the max over the delay window
+      this.delayed.push({ atMs: now, desired });
+      while (this.delayed.length > 0 && this.delayed[0]!.atMs <= now - cfg.scaleDownDelayMs) this.delayed.shift();
+      for (const d of this.delayed) desired = Math.max(desired, d.desired);
+    }
     desired = Math.min(this.maxReplicas, Math.max(this.minReplicas, desired));
     return { desiredReplicas: desired, targetConcurrency: this.initialTargetConcurrency };
   }

@@ -24,7 +24,9 @@ export interface RayConfig {
   readonly lookBackPeriodMs: number;
   readonly upscaleDelayMs: number;
   readonly downscaleDelayMs: number;
-  readonly smoothingFactor: number;
+  /** upscaling_factor / downscaling_factor (None → smoothing_factor 1). */
+  readonly upscalingFactor: number;
+  readonly downscalingFactor: number;
   readonly controlLoopMs: number;
   readonly recordMs: number;
   readonly pushMs: number;
@@ -38,7 +40,8 @@ export function rayConfig(sc: Scenario): RayConfig {
     lookBackPeriodMs: (r.lookBackPeriodS ?? 30) * 1000,
     upscaleDelayMs: (r.upscaleDelayS ?? 30) * 1000,
     downscaleDelayMs: (r.downscaleDelayS ?? 600) * 1000,
-    smoothingFactor: 1,
+    upscalingFactor: 1,
+    downscalingFactor: 1,
     controlLoopMs: 100,
     recordMs: 500,
     pushMs: 10_000,
@@ -46,7 +49,7 @@ export function rayConfig(sc: Scenario): RayConfig {
 }
 
 export class RayPolicy implements Policy {
-  readonly name = "ray";
+  readonly name: string;
   readonly wantsPods = false;
   readonly initialTargetConcurrency: number;
   nextRunAtMs: number;
@@ -62,7 +65,8 @@ export class RayPolicy implements Policy {
   private upSinceMs = NaN;
   private downSinceMs = NaN;
 
-  constructor(sc: Scenario, cfg: RayConfig = rayConfig(sc)) {
+  constructor(sc: Scenario, cfg: RayConfig = rayConfig(sc), name = "ray") {
+    this.name = name;
     this.cfg = cfg;
     this.initialTargetConcurrency = cfg.maxOngoingRequests;
     this.minReplicas = sc.endpoint.replicas.min;
@@ -97,7 +101,8 @@ export class RayPolicy implements Policy {
     for (const r of this.pushed) total += r.value;
     total /= this.pushed.length;
     const desiredRaw = total / cfg.targetOngoingRequests;
-    let scaled = Math.ceil(cur + cfg.smoothingFactor * (desiredRaw - cur));
+    const factor = desiredRaw > cur ? cfg.upscalingFactor : cfg.downscalingFactor;
+    let scaled = Math.ceil(cur + factor * (desiredRaw - cur));
     if (Math.ceil(desiredRaw) < cur && scaled === cur) scaled -= 1;
     const desired = Math.min(this.maxReplicas, Math.max(this.minReplicas, scaled));
     if (desired > cur) {

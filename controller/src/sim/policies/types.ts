@@ -3,6 +3,7 @@
  * only what its real counterpart sees: each implementation documents which fields it reads.
  */
 import type { EndpointSample, PodSample, ReplicaState } from "../../engine/types.ts";
+import type { RequestSampleFields } from "../../gateway/request-stats.ts";
 
 export type PodPhase = "unschedulable" | "starting" | "ready" | "draining";
 
@@ -28,6 +29,8 @@ export interface SecondObservation {
   readonly avgConcurrency: number;
   /** Per-pod observations; only filled for policies with `wantsPods`. */
   readonly pods: readonly PodObservation[] | undefined;
+  /** The interval's time fields as the production reader computes them; only for policies with `wantsGatewayTimings`. */
+  readonly gatewayFields?: RequestSampleFields;
 }
 
 /** The live state a policy may read when it decides. */
@@ -50,6 +53,8 @@ export interface Policy {
   readonly name: string;
   /** Ask the simulator to fill `SecondObservation.pods` (costs time at scale). */
   readonly wantsPods: boolean;
+  /** Ask the simulator to fold each request's timers as the production gateway reader does (`signals: "gateway"`). */
+  readonly wantsGatewayTimings?: boolean;
   /** Per-pod limit in force at t = 0. */
   readonly initialTargetConcurrency: number;
   /** Called at the end of every simulated second. */

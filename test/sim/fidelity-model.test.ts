@@ -1,0 +1,95 @@
+/**
+ * The simulator's production-fidelity parts: pod start that grows with concurrent starts, spread and failed
+ * starts, serving pods slowed by starting pods, and the signals the engine gets (production's only unless a
+ * scenario opts in; `signals: "gateway"` through the production reader's functions).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ApaPolicy } from "../../controller/src/sim/policies/apa.ts";
+import type { EndpointSample } from "../../controller/src/engine/types.ts";
+import type { SecondObservation } from "../../controller/src/sim/policies/types.ts";
+import { simulate } from "../../controller/src/sim/simulate.ts";
+import { BUCKETS, quantile } from "../../controller/src/sim/histogram.ts";
+import { ScriptedPolicy, scenario } from "./helpers.ts";
+
+const quiet = { durationS: 60, traffic: [{ untilS: 60, qps: 1 }] };
+
+describe("pod start", () => {
+  it("grows with the pods starting at the same moment", () => {
+    // six pods at once, 1 s alone + 0.2 s per other concurrent start: the last of them is ready 1 + 5·0.2 = 2 s later
+    const sc = scenario({ ...quiet, cluster: { podStartS: 1, podStartPerConcurrentS: 0.2, warmPoolPods: 10, nodeStartS: 30, maxPods: 10 } });
+    const out = simulate(sc, new ScriptedPolicy(5, [{ atMs: 1000, replicas: 7 }]), { initialReplicas: 1 });
+    // created at 1 s: the first ready at 2 s, the sixth at 3 s (series index s covers (s, s+1])
+    assert.equal(out.series.ready[1], 1);
+    assert.ok(out.series.ready[2]! >= 2 && out.series.ready[2]! < 7, String(out.series.ready[2]));
+    assert.equal(out.series.ready[3], 7);
+  });
+  it("spreads around its mean and sometimes fails and retries", () => {
+    const sc = scenario({ ...quiet, durationS: 120, traffic: [{ untilS: 120, qps: 1 }], endpoint: { concurrency: { min: 1, max: 10 }, replicas: { min: 1, max: 100 } }, cluster: { podStartS: 10, podStartSpread: 0.5, podStartFailureFraction: 0.3, podStartRetryS: 10, warmPoolPods: 100, nodeStartS: 30, maxPods: 100 } });
+    const out = simulate(sc, new ScriptedPolicy(5, [{ atMs: 1000, replicas: 41 }]), { initialReplicas: 1 });
+    const readyAt = (n: number) => out.series.ready.findIndex((r) => r >= n);
+    // spread: some ready well before 11 s, the median near it; failures: the last ones after a retry (> 21 s)
+    assert.ok(readyAt(5) < 10, `5 ready at ${readyAt(5)}`);
+    assert.ok(readyAt(41) > 21, `all ready at ${readyAt(41)}`);
+  });
+  it("slows the pods already serving while others start (node CPU)", () => {
+    const base = { durationS: 30, traffic: [{ untilS: 30, qps: 20, arrivals: "uniform" }], model: { kind: "cpu", serviceMs: 10, parallelism: 1 } };
+    const calm = scenario({ ...base, cluster: { podStartS: 20, warmPoolPods: 20, nodeStartS: 30, maxPods: 20 } });
+    const busy = scenario({ ...base, cluster: { podStartS: 20, startSlowdownPerPod: 0.1, warmPoolPods: 20, nodeStartS: 30, maxPods: 20 } });
+    const steps = [{ atMs: 1000, replicas: 11 }];
+    const median = (sc: typeof calm): number => {
+      const out = simulate(sc, new ScriptedPolicy(5, steps), { initialReplicas: 1 });
+      const h = new Float64Array(BUCKETS);
+      let n = 0;
+      for (let sec = 5; sec < 15; sec++) for (let i = 0; i < BUCKETS; i++) h[i]! += out.series.hist[sec * BUCKETS + i]!;
+      for (const x of h) n += x;
+      return quantile(h, 0.5, 0, n);
+    };
+    // 10 pods starting: the serving pod runs at 1/(1 + 0.1·10) = half speed, so a lone 10 ms request takes 20 ms
+    const a = median(calm);
+    const b = median(busy);
+    assert.ok(Math.abs(a - 10) < 1, `calm ${a}`);
+    assert.ok(Math.abs(b - 20) < 2, `busy ${b}`);
+  });
+});
+
+describe("signals the engine gets", () => {
+  const run = (over: Record<string, unknown>) => {
+    const sc = scenario({ durationS: 40, traffic: [{ untilS: 40, qps: 200 }], model: { kind: "io", latencyMs: 100, maxInFlight: 100 }, ...over });
+    const policy = new ApaPolicy(sc);
+    const seen: SecondObservation[] = [];
+    const inner = policy.observe.bind(policy);
+    let engineAt30: EndpointSample | undefined;
+    policy.observe = (o) => {
+      seen.push(o);
+      inner(o);
+      if (o.sample.atMs === 30_000) engineAt30 = policy.driver.history.at(-1);
+    };
+    simulate(sc, policy, { initialReplicas: 2 });
+    // the sample at 30 s: under load (the history runs on into the idle drain tail)
+    const at30 = (): EndpointSample => engineAt30!;
+    return { policy, seen, at30 };
+  };
+  it("by default: pod metrics every 15 s (means over the period), no over-objective count", () => {
+    const { policy } = run({});
+    const withPods = policy.driver.history.filter((s) => s.pods !== undefined).map((s) => s.atMs);
+    assert.ok(withPods.length >= 1 && withPods.every((t) => t % 15_000 === 0), withPods.join(","));
+    assert.ok(policy.driver.history.every((s) => s.overObjective === undefined));
+  });
+  it("pod memory is flat unless the scenario opts in", () => {
+    const mem = (r: ReturnType<typeof run>) => Math.max(...(r.at30().pods ?? []).map((p) => p.memoryUtil ?? 0));
+    const flat = mem(run({ signals: { podMetricsIntervalS: 1 } }));
+    const rising = mem(run({ signals: { podMetricsIntervalS: 1 }, model: { kind: "io", latencyMs: 100, maxInFlight: 100, memoryPerInFlight: 0.01 } }));
+    assert.equal(flat, 0.2);
+    assert.ok(rising > 0.21, String(rising));
+  });
+  it("gateway mode: the production reader's fields (whole-ms timers, histogram quantiles, over-objective)", () => {
+    const exact = run({}).at30();
+    const gw = run({ signals: { mode: "gateway" } }).at30();
+    assert.ok(gw.serviceTimeMs !== undefined && exact.serviceTimeMs !== undefined);
+    assert.ok(Math.abs(gw.serviceTimeMs - exact.serviceTimeMs) < 1, `${gw.serviceTimeMs} vs ${exact.serviceTimeMs}`);
+    assert.equal(gw.overObjective, 0, "counted by the reader");
+    assert.equal(exact.overObjective, undefined);
+    assert.equal(gw.arrivals, exact.arrivals);
+  });
+});
