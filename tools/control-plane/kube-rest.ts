@@ -9,6 +9,8 @@ export interface KubeResponse {
   readonly status: number;
   /** Parsed JSON, or the text when it is not JSON. */
   readonly body: unknown;
+  /** The texts of the `Warning` headers (deprecations, PodSecurity warnings, unknown fields under Warn). */
+  readonly warnings: readonly string[];
 }
 
 /** A Kubernetes object as sent: apiVersion, kind, metadata and the rest. */
@@ -75,7 +77,9 @@ export class KubeRest {
             } catch {
               // not JSON (e.g. /readyz answers "ok")
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
+            const header = res.headers["warning"];
+            const warnings = (header === undefined ? [] : Array.isArray(header) ? header : [header]).map((w) => w.replace(/^\d+ \S+ "(.*)"$/, "$1"));
+            resolve({ status: res.statusCode ?? 0, body: parsed, warnings });
           });
         },
       );
