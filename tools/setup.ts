@@ -1,19 +1,30 @@
 /**
  * Everything the tests and the local tools need besides `npm ci`, made idempotent so `npm test` can run it
- * first on every run: the Python virtualenv (tools/python/venv.ts). Each step prints what it does only when it
- * has something to do; a missing system prerequisite stops with the command that installs it.
+ * first on every run: the Python virtualenv (tools/python/venv.ts) and the Kubernetes control plane built from
+ * Go modules (tools/control-plane/build.ts: kube-apiserver, kube-controller-manager, kube-scheduler, kwok).
+ * Each step prints what it does only when it has something to do; a missing system prerequisite stops with the
+ * command that installs it.
  *
  *   node tools/setup.ts [--help]
  */
+import { ensureControlPlane } from "./control-plane/build.ts";
 import { ensurePythonEnv } from "./python/venv.ts";
 
 if (process.argv.includes("--help")) {
-  console.log("usage: node tools/setup.ts\n  prepares what npm test needs beyond npm ci: the Python virtualenv (.venv/python)");
+  console.log(
+    [
+      "usage: node tools/setup.ts",
+      "  prepares what npm test needs beyond npm ci: the Python virtualenv (.venv/python) and the control plane",
+      "  built from Go modules (.tools/control-plane/bin; needs Go and, to run it, Debian's etcd-server)",
+    ].join("\n"),
+  );
   process.exit(0);
 }
 
 try {
-  ensurePythonEnv((line) => console.error(`setup: ${line}`));
+  const log = (line: string) => console.error(`setup: ${line}`);
+  ensurePythonEnv(log);
+  ensureControlPlane(log);
 } catch (err) {
   console.error(`setup: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
