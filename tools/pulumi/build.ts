@@ -33,7 +33,7 @@ interface Target {
 }
 
 function requiredVersion(moduleDir: string, path: string): string {
-  const m = new RegExp(`^\\s*${path.replaceAll(".", "\\.")} (v\\S+)`, "m").exec(readFileSync(join(moduleDir, "go.mod"), "utf8"));
+  const m = new RegExp(`^\\s*(?:require\\s+)?${path.replaceAll(".", "\\.")} (v\\S+)`, "m").exec(readFileSync(join(moduleDir, "go.mod"), "utf8"));
   if (m === null) throw new Error(`${moduleDir}/go.mod: no ${path} requirement`);
   return m[1]!;
 }
