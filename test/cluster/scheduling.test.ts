@@ -6,8 +6,8 @@
  *   preempt them;
  * - the GPU endpoints' pods land only on GPU-pool nodes, and no CPU endpoint pod lands there;
  * - the rendered PodDisruptionBudget holds while two nodes are drained through the Eviction API.
- * Node counts: each group's desired size, plus two CPU nodes so a drain has room (what the cluster autoscaler
- * would add).
+ * Node counts: each group's desired size, plus four CPU nodes so two cordoned nodes still leave room for every
+ * CPU pod of the stack (what the cluster autoscaler would add).
  */
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
@@ -51,7 +51,7 @@ describe(`stack ${STACK} on kwok nodes of its node groups`, () => {
       const alloc = allocatable(shape);
       const capacity: Record<string, string> = { cpu: String(alloc.cpu), memory: `${alloc.memoryGiB}Gi` };
       if (shape.gpu !== undefined) capacity["nvidia.com/gpu"] = String(shape.gpu.count);
-      const count = inputs.scalingConfig.desiredSize + (pool === "cpu" ? 2 : 0);
+      const count = inputs.scalingConfig.desiredSize + (pool === "cpu" ? 4 : 0);
       for (let i = 1; i <= count; i++) {
         const name = `kwok-${pool}-${i}`;
         nodePool.set(name, pool);
