@@ -5,7 +5,7 @@
 import type { ModelVersionDeclaration } from "../endpoint-types.ts";
 import { imageRef } from "../images.ts";
 import { guaranteedResources, restrictedContainerSecurity, restrictedPodSecurity, RUN_AS_UID } from "../k8s/pod-security.ts";
-import { MODEL_MOUNT_PATH } from "../runtime/select-runtime.ts";
+import { MODEL_MOUNT_PATH, TRITON_REPOSITORY_PATH, type AdapterPlan } from "../runtime/select-runtime.ts";
 import type { PlannedEndpoint } from "../validate-endpoints.ts";
 import { type KubeObject, type ModelStoreAccess, PLATFORM } from "../types.ts";
 import { downloadScript } from "./download-script.ts";
@@ -77,7 +77,11 @@ export function buildDeployment(
   ep: PlannedEndpoint,
   version: ModelVersionDeclaration,
   store: ModelStoreAccess,
-  opts: { nodeCache: boolean; initialReplicas: number; digestOverrides?: Readonly<Record<string, string>> },
+  opts: {
+    nodeCache: boolean; initialReplicas: number; digestOverrides?: Readonly<Record<string, string>>;
+    /** The controller image (it carries the Triton adapter); required for Triton endpoints. */
+    adapterImage?: unknown;
+  },
 ): KubeObject {
   const { decl, plan, pool } = ep;
   const name = versionName(decl.name, version.version);
@@ -117,6 +121,33 @@ export function buildDeployment(
     securityContext: restrictedContainerSecurity(true),
     volumeMounts: mounts,
   };
+  const initContainers: KubeObject[] = [{
+    name: "fetch-model",
+    image: imageRef(downloader, opts.digestOverrides ?? {}),
+    command: ["/bin/sh", "-c"],
+    args: [downloadScript(store.kind, version.digest, plan.weightBytes < 10e9)],
+    env: storeEnv(store),
+    resources: guaranteedResources(2, "2Gi"),
+    securityContext: restrictedContainerSecurity(true),
+    volumeMounts: [{ name: "model-cache", mountPath: "/cache" }, { name: "tmp", mountPath: "/tmp" }],
+  }];
+  const containers: KubeObject[] = [server];
+  if (plan.adapter !== undefined) {
+    if (opts.adapterImage === undefined) throw new Error(`endpoint ${decl.name}: a Triton endpoint needs the adapter image (the controller image)`);
+    const triton = tritonPod(decl.name, plan.adapter, opts.adapterImage, mounts[0] as KubeObject);
+    initContainers.push(triton.prepare);
+    volumes.push(triton.volume);
+    // Triton serves the repository the prepare step wrote, with probes on its own port; the adapter has the
+    // pod's serving port.
+    Object.assign(server, {
+      ports: [{ name: "triton-http", containerPort: plan.adapter.serverPort, protocol: "TCP" }, ...(plan.metrics !== undefined ? [{ name: "metrics", containerPort: plan.metrics.port, protocol: "TCP" }] : [])],
+      startupProbe: plan.adapter.serverProbes.startup,
+      readinessProbe: plan.adapter.serverProbes.readiness,
+      livenessProbe: plan.adapter.serverProbes.liveness,
+      volumeMounts: [...mounts, { name: "triton-repository", mountPath: TRITON_REPOSITORY_PATH, readOnly: true }],
+    });
+    containers.push(triton.adapter(plan));
+  }
   return {
     apiVersion: "apps/v1", kind: "Deployment",
     metadata: { name, namespace: endpointNamespace(decl.name), labels, annotations: { "pulumi.com/skipAwait": "false" } },
@@ -136,21 +167,47 @@ export function buildDeployment(
           tolerations: pool.tolerations.map((t) => ({ ...t })),
           securityContext: restrictedPodSecurity(),
           terminationGracePeriodSeconds: 60,
-          initContainers: [{
-            name: "fetch-model",
-            image: imageRef(downloader, opts.digestOverrides ?? {}),
-            command: ["/bin/sh", "-c"],
-            args: [downloadScript(store.kind, version.digest, plan.weightBytes < 10e9)],
-            env: storeEnv(store),
-            resources: guaranteedResources(2, "2Gi"),
-            securityContext: restrictedContainerSecurity(true),
-            volumeMounts: [{ name: "model-cache", mountPath: "/cache" }, { name: "tmp", mountPath: "/tmp" }],
-          }],
-          containers: [server],
+          initContainers,
+          containers,
           volumes,
         },
       },
     },
+  };
+}
+
+/** The controller image's Triton adapter command (the image's entrypoint is node). */
+export const ADAPTER_MAIN = "dist/controller/src/serving/adapter-main.js";
+
+/**
+ * The Triton parts of a pod: an init step making the model repository from the published model (adapter-main
+ * prepare), the emptyDir it writes, and the adapter container answering the MLflow protocol on the serving port.
+ */
+function tritonPod(endpoint: string, a: AdapterPlan, image: unknown, modelMount: KubeObject) {
+  const repoMount = { name: "triton-repository", mountPath: TRITON_REPOSITORY_PATH };
+  return {
+    volume: { name: "triton-repository", emptyDir: { sizeLimit: "64Mi" } } as KubeObject,
+    prepare: {
+      name: "triton-repository",
+      image,
+      args: [ADAPTER_MAIN, "prepare", "--model-dir", MODEL_MOUNT_PATH, "--repository", TRITON_REPOSITORY_PATH, "--model-name", endpoint],
+      resources: guaranteedResources(`${Math.round(a.cpu * 1000)}m`, `${Math.round(a.memoryGiB * 1024)}Mi`),
+      securityContext: restrictedContainerSecurity(true),
+      volumeMounts: [modelMount, repoMount],
+    } as KubeObject,
+    adapter: (plan: { probes: { startup: unknown; readiness: unknown } }): KubeObject => ({
+      name: "mlflow-adapter",
+      image,
+      args: [ADAPTER_MAIN, "serve", "--port", String(a.port), "--server", `http://127.0.0.1:${a.serverPort}`, "--model-name", endpoint, "--model-dir", MODEL_MOUNT_PATH],
+      ports: [{ name: "http", containerPort: a.port, protocol: "TCP" }],
+      startupProbe: plan.probes.startup,
+      readinessProbe: plan.probes.readiness,
+      // Alive while it accepts connections; /ping also needs Triton, which has its own liveness probe.
+      livenessProbe: { tcpSocket: { port: a.port }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+      resources: guaranteedResources(`${Math.round(a.cpu * 1000)}m`, `${Math.round(a.memoryGiB * 1024)}Mi`),
+      securityContext: restrictedContainerSecurity(true),
+      volumeMounts: [modelMount],
+    }),
   };
 }
 

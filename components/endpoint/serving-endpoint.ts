@@ -30,6 +30,8 @@ export interface ServingEndpointArgs {
   /** Resources the PodMonitor waits for (the Prometheus operator CRDs); undefined = no PodMonitor. */
   readonly monitoringDependsOn?: pulumi.Resource[];
   readonly digestOverrides?: Readonly<Record<string, string>>;
+  /** The controller image, which carries the Triton adapter (Triton endpoints run it beside Triton). */
+  readonly adapterImage?: pulumi.Input<string>;
 }
 
 export class ServingEndpoint extends pulumi.ComponentResource {
@@ -55,7 +57,8 @@ export class ServingEndpoint extends pulumi.ComponentResource {
     const deployments: pulumi.Resource[] = [];
     for (const v of decl.versions) {
       const vName = versionName(decl.name, v.version);
-      const dep = buildDeployment(ep, v, grant.access, { nodeCache, initialReplicas: initialReplicas(ep, v.weight), digestOverrides: args.digestOverrides ?? {} });
+      const dep = buildDeployment(ep, v, grant.access, { nodeCache, initialReplicas: initialReplicas(ep, v.weight), digestOverrides: args.digestOverrides ?? {},
+        ...(args.adapterImage !== undefined ? { adapterImage: args.adapterImage } : {}) });
       deployments.push(kubeResource(`${name}-${v.version}-deployment`, dep, { ...inNs, ignoreChanges: ["spec.replicas"] }));
       kubeResource(`${name}-${v.version}-service`, buildService(decl.name, v.version, ep.plan.port), inNs);
       kubeResource(`${name}-${v.version}-pdb`, buildPdb(decl.name, v.version), inNs);

@@ -12,6 +12,10 @@ import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
 import { PLATFORM } from "../types.ts";
 import { buildDashboardConfigMap, buildServiceMonitor } from "./dashboard.ts";
 
+/** The OpenTelemetry collector's Service name, and its OTLP/HTTP traces URL inside the cluster. */
+export const OTEL_COLLECTOR_NAME = "otel-collector";
+export const OTEL_TRACES_URL = `http://${OTEL_COLLECTOR_NAME}.${PLATFORM.monitoringNamespace}.svc:4318/v1/traces`;
+
 export interface ObservabilityArgs {
   /** Endpoints that get a dashboard. */
   readonly endpoints: readonly string[];
@@ -60,6 +64,8 @@ export class Observability extends pulumi.ComponentResource {
       chart: CHARTS.openTelemetryCollector.chart, version: CHARTS.openTelemetryCollector.version,
       repositoryOpts: { repo: CHARTS.openTelemetryCollector.repo }, namespace: PLATFORM.monitoringNamespace,
       values: {
+        // A fixed Service name, so the gateway agent's OTLP URL is known up front (OTEL_TRACES_URL).
+        fullnameOverride: OTEL_COLLECTOR_NAME,
         mode: "deployment", replicaCount: 2,
         image: { repository: "otel/opentelemetry-collector-k8s" },
         resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },

@@ -11,13 +11,13 @@ import { ApaController } from "../controller/apa-controller.ts";
 import { type ControllerContract, controllerArgs, GATEWAY_AGENT_ENTRY } from "../controller/controller-contract.ts";
 import { ServingEndpoint } from "../endpoint/serving-endpoint.ts";
 import { Gateway } from "../gateway/gateway.ts";
-import { agentArgs, apiKeysFile } from "../gateway/gateway-contract.ts";
+import { agentArgs, agentEnv, apiKeysFile } from "../gateway/gateway-contract.ts";
 import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
 import { imageRef, type ImageRole } from "../images.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { ModelCache } from "../model-cache/model-cache.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
-import { Observability } from "../observability/observability.ts";
+import { Observability, OTEL_TRACES_URL } from "../observability/observability.ts";
 import type { Cloud, PoolPlacement } from "../types.ts";
 import { PLATFORM } from "../types.ts";
 import type { PlannedEndpoint } from "../validate-endpoints.ts";
@@ -47,7 +47,7 @@ export interface ServingPlatformArgs {
   readonly noncurrentDays: number;
   readonly localSecretSeed?: string;
   readonly observability: boolean;
-  readonly gateway: { replicasMin: number; replicasMax: number; host: string; tlsSecret: string; apiKeyHashes: readonly string[]; tlsCert?: string; tlsKey?: string };
+  readonly gateway: { replicasMin: number; replicasMax: number; host: string; tlsSecret: string; apiKeyHashes: readonly string[]; tlsCert?: string; tlsKey?: string; traceSampleRate?: number };
   /** Grafana admin password (else an existing `grafana-admin` Secret). */
   readonly grafanaAdminPassword?: string;
   /** Controller image reference; empty = build controller/Dockerfile (aws/gcp registries are created here). */
@@ -117,12 +117,18 @@ export class ServingPlatform extends pulumi.ComponentResource {
       }, k8sOpts);
     }
 
+    // Payload logs go to the environment's bucket (S3 on aws); other clouds: see docs/observability.md.
+    const payloadLogs = args.cloud === "aws" && args.endpoints.some((e) => e.decl.payloadLogging !== undefined);
     this.gateway = new Gateway(`${name}-gateway`, {
       agentImage: this.controller.image,
       agentArgs: agentArgs(GATEWAY_AGENT_ENTRY, {
         publicPort: GATEWAY_PORTS.agentHttp, metricsPort: GATEWAY_PORTS.metrics, healthPort: GATEWAY_PORTS.health,
         workDir: GATEWAY_PATHS.workDir, apiKeysFile: `${GATEWAY_PATHS.authDir}/api-keys.json`, gatewayReplicas: args.gateway.replicasMin,
+        ...(args.observability ? { otlpEndpoint: OTEL_TRACES_URL } : {}),
+        ...(args.gateway.traceSampleRate !== undefined ? { traceSampleRate: args.gateway.traceSampleRate } : {}),
+        ...(payloadLogs ? { payloadLog: { region: args.region } } : {}),
       }),
+      agentEnv: agentEnv(payloadLogs ? this.cache.bucketName : undefined),
       agentRbac: args.controllerContract.gatewayAgentRbac,
       tlsSecret: args.gateway.tlsSecret, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax,
       digestOverrides: args.digestOverrides, apiKeysJson: apiKeysFile(args.gateway.apiKeyHashes, names),
@@ -156,7 +162,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
         endpoint: e, cache: this.cache, k8sProvider: this.cluster.provider, nodeCache: args.nodeCache,
         crdDependsOn: [this.controller.crd],
         ...(this.observability !== undefined ? { monitoringDependsOn: this.observability.ready } : {}),
-        digestOverrides: args.digestOverrides,
+        digestOverrides: args.digestOverrides, adapterImage: this.controller.image,
       }, { ...k8sOpts, dependsOn: [this.cache, ...this.pools] });
     }
     this.gatewayUrl = this.gateway.url;

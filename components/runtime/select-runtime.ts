@@ -35,6 +35,24 @@ export const RUNTIME_FLAVORS: Readonly<Record<RuntimeKind, readonly ModelFlavor[
 /** Where the model is mounted inside the serving container. */
 export const MODEL_MOUNT_PATH = "/models/current";
 
+/** The Triton model repository the adapter's `prepare` step writes (an emptyDir shared with Triton). */
+export const TRITON_REPOSITORY_PATH = "/triton-repository";
+
+/**
+ * The Triton adapter beside Triton in the pod: answers the MLflow scoring protocol on `port` (the pod's serving
+ * port) and calls Triton's KServe v2 API on `serverPort` over localhost. Runs the controller image.
+ */
+export interface AdapterPlan {
+  readonly port: number;
+  /** Triton's HTTP port (reached on 127.0.0.1 only). */
+  readonly serverPort: number;
+  /** Guaranteed resources of the adapter container. */
+  readonly cpu: number;
+  readonly memoryGiB: number;
+  /** The Triton container's own probes (on its port); the pod's serving readiness is the adapter's /ping. */
+  readonly serverProbes: ProbeSet;
+}
+
 /** Everything the endpoint builder needs to render the serving container. */
 export interface RuntimePlan {
   readonly kind: RuntimeKind;
@@ -58,6 +76,8 @@ export interface RuntimePlan {
   readonly shmGiB?: number;
   /** Why this runtime and size, for the plan output. */
   readonly reason: string;
+  /** Triton only: the MLflow-protocol adapter container (the serving port and probes are its). */
+  readonly adapter?: AdapterPlan;
 }
 
 /** Result of a selection: a plan or the reasons there is none. */
@@ -170,15 +190,20 @@ export function selectRuntime(
     }
     const cpu = gpuPool !== undefined ? 4 : 2;
     const memoryGiB = Math.max(2, Math.ceil(weightGiB * 3 + 1));
+    const loadS = 90 + bytes / 200e6;
+    const tritonProbes = probesFor("/v2/health/ready", 8000, loadS);
+    // Every endpoint answers the MLflow protocol: the adapter (the pod's serving port) translates to KServe v2.
+    // Inputs, outputs and batching come from the ONNX file (Triton's auto-complete); batches up to 64 rows.
     return fit(ok({
       kind, image: decl.runtime?.image ?? img("triton", digestOverrides), command: ["tritonserver"],
-      args: [`--model-repository=${MODEL_MOUNT_PATH}`, "--http-port=8000", "--grpc-port=8001", "--metrics-port=8002",
-        "--model-control-mode=none", "--strict-readiness=true", "--exit-on-error=true"],
+      args: [`--model-repository=${TRITON_REPOSITORY_PATH}`, "--http-port=8000", "--grpc-port=8001", "--metrics-port=8002",
+        "--model-control-mode=none", "--strict-readiness=true", "--exit-on-error=true", "--backend-config=default-max-batch-size=64"],
       env: [{ name: "HOME", value: "/tmp" }],
-      port: 8000, metrics: { port: 8002, path: "/metrics" },
-      probes: probesFor("/v2/health/ready", 8000, 90 + bytes / 200e6),
+      port: 8080, metrics: { port: 8002, path: "/metrics" },
+      probes: probesFor("/ping", 8080, loadS),
       cpu, memoryGiB, gpus, weightBytes: bytes,
-      reason: `flavor ${decl.model.flavor} → Triton on ${gpus > 0 ? `1×${gpuPool?.type}` : "CPU"}`,
+      adapter: { port: 8080, serverPort: 8000, cpu: 0.5, memoryGiB: 0.25, serverProbes: tritonProbes },
+      reason: `flavor ${decl.model.flavor} → Triton on ${gpus > 0 ? `1×${gpuPool?.type}` : "CPU"}, MLflow protocol through the adapter`,
     }), pool, name);
   }
 
@@ -218,7 +243,9 @@ function ok(plan: RuntimePlan): RuntimeSelection {
 /** Refuses plans that cannot fit one node of the pool. */
 function fit(sel: RuntimeSelection, pool: PoolPlacement, name: string): RuntimeSelection {
   if (!sel.ok) return sel;
-  const { cpu, memoryGiB } = sel.plan;
+  // The whole pod: the server and, for Triton, the adapter beside it.
+  const cpu = sel.plan.cpu + (sel.plan.adapter?.cpu ?? 0);
+  const memoryGiB = sel.plan.memoryGiB + (sel.plan.adapter?.memoryGiB ?? 0);
   if (cpu > pool.cpuPerNode || memoryGiB > pool.memoryGiBPerNode) {
     return { ok: false, errors: [{
       subject: name, field: "resources", value: { cpu, memoryGiB },

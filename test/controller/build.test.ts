@@ -53,11 +53,25 @@ describe("controller image (controller/Dockerfile)", () => {
     assert.match(bad.stderr, /invalid config gatewayReplicas: --gateway-replicas \(GW_REPLICAS\) = \\"0\\": must be an integer from 1 to 1000/);
   });
 
+  it("the Triton adapter starts from the built output: prepare makes a repository from the example model; serve --help", () => {
+    const repo = join(out, "triton-repository");
+    const prep = run("controller/src/serving/adapter-main.js", ["prepare", "--model-dir", join(root, "examples/models/iris-onnx"), "--repository", repo, "--model-name", "iris"]);
+    assert.equal(prep.status, 0, prep.stderr);
+    assert.ok(existsSync(join(repo, "iris", "config.pbtxt")) && existsSync(join(repo, "iris", "1", "model.onnx")));
+    const refused = run("controller/src/serving/adapter-main.js", ["prepare", "--model-dir", join(root, "examples/models/iris-sklearn"), "--repository", repo, "--model-name", "iris"]);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /flavors python_function, sklearn; Triton serves MLflow models with the onnx flavor/);
+    const help = run("controller/src/serving/adapter-main.js", ["serve", "--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: adapter-main serve/);
+  });
+
   it("CMD and the documented agent command point at built files", () => {
     const cmd = /CMD \["([^"]+)"\]/.exec(dockerfile)?.[1];
     assert.equal(cmd, "dist/controller/src/kube/main.js");
     assert.ok(dockerfile.includes("dist/controller/src/gateway/agent-main.js"));
-    for (const f of ["controller/src/kube/main.js", "controller/src/gateway/agent-main.js"]) assert.ok(existsSync(join(out, f)), f);
+    assert.ok(dockerfile.includes("dist/controller/src/serving/adapter-main.js"));
+    for (const f of ["controller/src/kube/main.js", "controller/src/gateway/agent-main.js", "controller/src/serving/adapter-main.js"]) assert.ok(existsSync(join(out, f)), f);
   });
 
   it("every COPY source of the build stage exists in the repository", () => {

@@ -42,11 +42,14 @@ describe("runtime selection: table", () => {
     assert.equal(a[a.indexOf("--dtype") + 1], "bfloat16");
   });
 
-  it("Triton args point at the model repository and expose metrics on 8002", () => {
+  it("Triton serves the repository the adapter prepares, exposes metrics on 8002; the serving port is the adapter's", () => {
     const sel = selectRuntime(decl({ model: { flavor: "onnx", bytes: 4e8 } }), cpu);
     assert.ok(sel.ok);
-    assert.ok(sel.plan.args.includes("--model-repository=/models/current"));
+    assert.ok(sel.plan.args.includes("--model-repository=/triton-repository"));
     assert.deepEqual(sel.plan.metrics, { port: 8002, path: "/metrics" });
+    assert.equal(sel.plan.port, 8080);
+    assert.equal(sel.plan.probes.readiness.httpGet.path, "/ping");
+    assert.deepEqual({ port: sel.plan.adapter?.port, serverPort: sel.plan.adapter?.serverPort }, { port: 8080, serverPort: 8000 });
   });
 
   it("70B on a CPU pool fails saying why and what would work", () => {

@@ -35,6 +35,8 @@ describe("MLflow scoring protocol", () => {
     { name: "dataframe_split without data", body: '{"dataframe_split":{"columns":["a"]}}', status: 400, code: "BAD_REQUEST", message: /'data' array/ },
     { name: "dataframe_records not objects", body: '{"dataframe_records":[1]}', status: 400, code: "BAD_REQUEST", message: /dataframe_records\[0\] must be an object/ },
     { name: "params not an object", body: '{"inputs":[1],"params":[1]}', status: 400, code: "BAD_REQUEST", message: /params must be a JSON object/ },
+    // 100,000 nested arrays would overflow a recursive reader's stack: refused before parsing, never a 500.
+    { name: "deeply nested JSON", body: `{"dataframe_split":{"data":[${"[".repeat(100_000)}${"]".repeat(100_000)}]}}`, status: 400, code: "BAD_REQUEST", message: /nested deeper than 64 levels/ },
   ];
   for (const c of bad) {
     it(`${c.status} ${c.name}`, async () => {

@@ -2,6 +2,7 @@
  * Renders one endpoint's backend: routing to native paths, body limit, no-pod 503, queue bound 429,
  * the per-pod slots with their maxconn and the queue timeout. Pure.
  */
+import { payloadLogLines } from "./render-observe.ts";
 import { endpointRoutes } from "./runtime-paths.ts";
 import type { GatewayEndpoint, SlotValue, SlotValues } from "./types.ts";
 import { perPodMaxconn } from "./validate.ts";
@@ -16,10 +17,35 @@ export function slotName(i: number): string {
   return `pod${i}`;
 }
 
+/** OpenAI's error `type` for a status (what the official SDKs expect beside the message). */
+export function openAiErrorType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/** The log-format expression that prints `ifOpenAi` on OpenAI routes (txn.openai set) and `otherwise` elsewhere. */
+function onOpenAi(ifOpenAi: string, otherwise: string): string {
+  const arg = (s: string): string => (s === "" ? "" : `"${s.replace(/"/g, '\\"')}"`);
+  return `%[var(txn.openai,0),bool,iif(${arg(ifOpenAi)},${arg(otherwise)})]`;
+}
+
+/**
+ * A JSON error body as a log-format string: `{"error_code", "message", …extra}` (the platform's shape), or on the
+ * OpenAI-compatible routes `{"error": {"code", "message", …extra, "type", "param"}}` so OpenAI SDKs show the
+ * message. `extraFields` is raw JSON members after the message (e.g. `,"request_id":"…"`).
+ */
+export function errorBody(status: number, code: string, message: string, extraFields = ""): string {
+  return `{${onOpenAi('"error":{', "")}"${onOpenAi("code", "error_code")}":"${code}","message":"${message}"${extraFields}` +
+    `${onOpenAi(`,"type":"${openAiErrorType(status)}","param":null}`, "")}}`;
+}
+
 /** An HAProxy `return` of a JSON error (no `%` or `'` in messages: they go into a log-format string). */
 export function jsonReturn(status: number, code: string, message: string, extra = ""): string {
-  const body = `{"error_code":"${code}","message":"${message}"}`;
-  return `http-request return status ${status} content-type application/json lf-string '${body}'${extra}`;
+  return `http-request return status ${status} content-type application/json lf-string '${errorBody(status, code, message)}'${extra}`;
 }
 
 /**
@@ -74,7 +100,7 @@ export function renderBackend(ep: GatewayEndpoint, gatewayReplicas: number, retr
     `    ${jsonReturn(413, "PAYLOAD_TOO_LARGE", `request body of %[req.hdr_val(content-length)] bytes is over the limit of ${ep.maxBodyBytes} bytes`)} if { req.hdr_val(content-length) gt ${ep.maxBodyBytes} }`,
     `    ${jsonReturn(503, "NO_READY_POD", `endpoint ${ep.name} has no ready pod`)} hdr retry-after ${retryAfterS} if { nbsrv() eq 0 } !{ stopping }`,
     // `deny` (not `return`) so these 429s count in haproxy_backend_requests_denied_total (metrics-reader.ts).
-    `    http-request deny deny_status 429 content-type application/json lf-string '{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"endpoint ${ep.name} queue is full (${ep.maxQueue} waiting)"}' hdr retry-after ${retryAfterS} if { queue() ge ${ep.maxQueue} }`,
+    `    http-request deny deny_status 429 content-type application/json lf-string '${errorBody(429, "REQUEST_LIMIT_EXCEEDED", `endpoint ${ep.name} queue is full (${ep.maxQueue} waiting)`)}' hdr retry-after ${retryAfterS} if { queue() ge ${ep.maxQueue} }`,
     // 2.6 has no txn.sess_term_state: mark that pods existed, and whether a pod answered, so the frontend
     // can turn HAProxy's own 503 (queue timeout) into 429 while a pod's own 503 passes through.
     // In an old worker finishing keep-alive connections after a reload the backend is stopped and nbsrv() is 0
@@ -82,6 +108,7 @@ export function renderBackend(ep: GatewayEndpoint, gatewayReplicas: number, retr
     `    http-request set-var(txn.have_srv) bool(true) if { nbsrv() gt 0 } || { stopping }`,
     ...routes.map((r) => `    http-request set-path ${r.path} if { var(txn.route) -m str ${r.route} }`),
     `    http-response set-var(txn.from_srv) bool(true)`,
+    ...payloadLogLines(ep),
     ...renderSlots(ep.slots, maxconn, runtime),
   ];
   return lines.join("\n");

@@ -4,7 +4,9 @@
  *
  * HAProxy 2.6 facts this relies on are in `docs/gateway.md` and the HAProxy documentation.
  */
-import { backendName, jsonReturn, renderBackend } from "./render-backend.ts";
+import { backendName, errorBody, jsonReturn, renderBackend } from "./render-backend.ts";
+import { logFormatLine, traceLines } from "./render-observe.ts";
+import { PUBLIC_ROUTES } from "./runtime-paths.ts";
 import type { GatewayConfigInput, GatewayEndpoint, GatewaySettings, JwtIssuer } from "./types.ts";
 import { assertValidGateway } from "./validate.ts";
 
@@ -69,7 +71,7 @@ function renderDefaults(s: GatewaySettings): string {
     `    option redispatch 1`,
     ...HTTP_ERRORS.map(
       ([status, code, msg]) =>
-        `    http-error status ${status} content-type application/json lf-string '{"error_code":"${code}","message":"${msg}","request_id":"%[var(txn.rid)]"}'`,
+        `    http-error status ${status} content-type application/json lf-string '${errorBody(status, code, msg, ',"request_id":"%[var(txn.rid)]"')}'`,
     ),
   ].join("\n");
 }
@@ -130,21 +132,27 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     // Small JSON bodies are received in full before a pod slot is taken (slow uploaders get 408, not a slot).
     `    option http-buffer-request`,
     `    unique-id-format %{+X}o%ci%cp%Ts%rt%pid`,
-    `    log-format "%ci:%cp rid=%[var(txn.rid)] ep=%[var(txn.ep)] key=%[var(txn.key_id)] %HM %HP status=%ST bytes=%B Tq=%TR Tw=%Tw Tc=%Tc Tr=%Tr Ta=%Ta srv=%b/%s term=%tsc queue=%sq/%bq"`,
+    // One machine-readable line per request for the agent's reader (render-observe.ts, request-log.ts).
+    logFormatLine(),
     `    http-request set-var(txn.rid) req.hdr(x-request-id) if { req.hdr(x-request-id) -m reg ^[A-Za-z0-9._:-]{1,128}$ }`,
     `    http-request set-var(txn.rid) unique-id unless { var(txn.rid) -m found }`,
     `    http-request set-header x-request-id %[var(txn.rid)]`,
     `    http-after-response set-header x-request-id %[var(txn.rid)] if { var(txn.rid) -m found }`,
+    ...traceLines(s),
     `    http-request return status 200 content-type application/json string '{"status":"OK"}' if { path /health } METH_GET`,
-    `    acl ep_path path_reg ^/serving-endpoints/[a-z0-9-]+/(invocations|v1/chat/completions|v1/completions|v1/embeddings)$`,
+    `    acl ep_path path_reg ^/serving-endpoints/[a-z0-9-]+/(${PUBLIC_ROUTES.join("|")})$`,
     `    http-request set-var(txn.ep) path,field(3,/) if ep_path`,
     `    http-request set-var(txn.route) path,regsub(^/serving-endpoints/[a-z0-9-]+/,) if ep_path`,
+    // OpenAI-compatible routes answer errors in OpenAI's shape (errorBody).
+    `    http-request set-var(txn.openai) bool(true) if { var(txn.route) -m beg v1/ }`,
     `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "no route for this path; use POST /serving-endpoints/NAME/invocations")} unless ep_path`,
     ...endpointAcl("ep_known", names),
     names.length > 0
       ? `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "endpoint %[var(txn.ep)] does not exist")} unless ep_known`
       : `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "endpoint %[var(txn.ep)] does not exist")}`,
-    `    ${jsonReturn(405, "METHOD_NOT_ALLOWED", "method %[method] is not allowed; use POST", " hdr allow POST")} unless METH_POST`,
+    `    acl route_models var(txn.route) -m str v1/models`,
+    `    ${jsonReturn(405, "METHOD_NOT_ALLOWED", "method %[method] is not allowed; use GET", " hdr allow GET")} if route_models !METH_GET`,
+    `    ${jsonReturn(405, "METHOD_NOT_ALLOWED", "method %[method] is not allowed; use POST", " hdr allow POST")} unless METH_POST || route_models`,
     `    ${jsonReturn(411, "LENGTH_REQUIRED", "send the body with a Content-Length header")} if { req.hdr(transfer-encoding) -m found }`,
     `    http-request set-var(txn.bearer) http_auth_bearer`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "missing credentials; send Authorization: Bearer with an API key or token")} unless { var(txn.bearer) -m found }`,

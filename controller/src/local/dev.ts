@@ -3,7 +3,12 @@
  * model-server process per replica, and the APA engine scaling those processes through the local scaler.
  * Serves `http://127.0.0.1:<port>/serving-endpoints/<name>/invocations` and prints the live state every second.
  *
+ * Besides the main endpoint (`iris`: the example model server, or a real model with `--model`) it serves `chat`,
+ * an OpenAI-compatible endpoint (deterministic stand-in chat and completions, real all-MiniLM-L6-v2 embeddings).
+ *
  *   npm run dev                                  # serve until Ctrl-C
+ *   npm run dev -- --model examples/models/iris-onnx      # a real model (ONNX: no Python)
+ *   npm run dev -- --model examples/models/iris-sklearn   # mlflow models serve, from the repository's venv
  *   npm run dev -- --demo                        # step load, a killed replica, scale-down; stops by itself
  *   npm run dev -- --load 40@20,320@60,40@90 --down-window-s 30 --kill-at 50 --record run.jsonl
  */
@@ -12,7 +17,10 @@ import { writeFileSync } from "node:fs";
 import { defaultEngineConfig, validateEndpointSpec, validateEngineConfig } from "../engine/index.ts";
 import type { EndpointSpec } from "../engine/types.ts";
 import { parseLoadPhases, type LoadPhase } from "./load.ts";
-import { startLocalRun } from "./local-run.ts";
+import { ensureEmbeddingModel, ensurePythonEnv, type PythonEnv } from "./python-env.ts";
+import { isModelUri, downloadModel, localModelAt, LOCAL_RUNTIMES, type LocalModel, type LocalRuntime } from "./local-model.ts";
+import { startLocalRun, type CompanionEndpoint } from "./local-run.ts";
+import { mlflowLauncher, onnxLauncher, openAiLauncher, type ReplicaLauncher } from "./replica-launchers.ts";
 import { formatStatus } from "./status-line.ts";
 import { intOption as int, numberOption as num } from "../cli-options.ts";
 
@@ -46,6 +54,10 @@ const program = new Command()
   .option("--kill-at <s>", "SIGKILL one ready model-server process at this second of the load", num("--kill-at", 0, 36_000))
   .option("--duration <s>", "stop after this many seconds (default: end of --load + 3 s, else run until Ctrl-C)", num("--duration", 1, 86_400))
   .option("--record <file>", "write one JSON line per second (the figures behind the report)")
+  .option("--model <ref>", "serve a real MLflow model as the endpoint: a directory, an .onnx file, models:/<name>/<version>, models:/<name>@<alias>, runs:/<id>/<path> (MLFLOW_TRACKING_URI)")
+  .option("--runtime <kind>", `runtime for --model: ${LOCAL_RUNTIMES.join(", ")} (auto: onnx flavor → ONNX server, else mlflow models serve)`, "auto")
+  .option("--no-chat", "do not serve the OpenAI-compatible endpoint chat (default: served, except with --demo)")
+  .option("--token-ms <ms>", "chat stand-in: wait per generated word piece", num("--token-ms", 0, 10_000), 20)
   .option("--demo", `shorthand for --load ${DEMO.load} --down-window-s ${DEMO.downWindowS} --kill-at ${DEMO.killAt}`, false)
   .option("--quiet", "no per-second lines (report only)", false)
   .parse();
@@ -54,9 +66,11 @@ type Opts = {
   port: number; metricsPort: number; endpoint: string; apiKey: string; cpuMs: number; sleepMs: number;
   minReplicas: number; maxReplicas: number; minConcurrency: number; maxConcurrency: number; initialConcurrency: number;
   sloP99Ms: number; queueTimeoutMs: number; maxQueue: number; downWindowS?: number; load?: string; killAt?: number;
-  duration?: number; record?: string; demo: boolean; quiet: boolean;
+  duration?: number; record?: string; demo: boolean; quiet: boolean; model?: string; runtime: string; chat: boolean; tokenMs: number;
 };
 const o = program.opts<Opts>();
+// chat is on by default, off with --demo unless asked for (the demo measures one endpoint on two cores).
+const chatWanted = program.getOptionValueSource("chat") === "cli" ? o.chat : !o.demo;
 if (o.demo) {
   o.load ??= DEMO.load;
   o.downWindowS ??= DEMO.downWindowS;
@@ -90,6 +104,47 @@ try {
 } catch (e) {
   fail((e as Error).message);
 }
+if (o.endpoint === "chat" && chatWanted) fail(`--endpoint chat: the name is taken by the OpenAI-compatible endpoint; pick another or add --no-chat`);
+if (!(LOCAL_RUNTIMES as readonly string[]).includes(o.runtime)) fail(`--runtime: ${JSON.stringify(o.runtime)} is not allowed; one of ${LOCAL_RUNTIMES.join(", ")}`);
+const setupLog = (m: string): void => void process.stdout.write(`  · setup: ${m}\n`);
+let pythonEnv: PythonEnv | undefined;
+const python = (why: string): PythonEnv => {
+  try {
+    pythonEnv ??= ensurePythonEnv(setupLog);
+    return pythonEnv;
+  } catch (e) {
+    return fail(`${why} needs the repository's Python virtualenv: ${(e as Error).message}`);
+  }
+};
+
+let model: LocalModel | undefined;
+let launcher: ReplicaLauncher | undefined;
+if (o.model !== undefined) {
+  try {
+    const dir = isModelUri(o.model) ? downloadModel(o.model, python(`--model ${o.model}`)) : o.model;
+    model = localModelAt(dir, o.runtime as LocalRuntime);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  launcher = model.runtime === "onnx" ? onnxLauncher(model.path) : mlflowLauncher(python("--runtime mlflow"), model.path);
+}
+
+const companions: CompanionEndpoint[] = [];
+if (chatWanted) {
+  let embeddings: string | undefined;
+  try {
+    embeddings = ensureEmbeddingModel(ensurePythonEnv(setupLog), setupLog);
+  } catch (e) {
+    process.stdout.write(`  · chat: no embedding model (${(e as Error).message}); /v1/embeddings answers 404\n`);
+  }
+  companions.push({
+    name: "chat",
+    runtime: "vllm",
+    spec: { concurrency: { min: 1, max: 64 }, replicas: { min: 1, max: 2 }, provisionedConcurrency: 0, scaleToZero: false, runtime: "vllm", sloP99Ms: 5000, initialTargetConcurrency: 16 },
+    launcher: openAiLauncher("chat", embeddings, o.tokenMs),
+  });
+}
+
 const run = await startLocalRun({
   endpoint: o.endpoint,
   apiKey: o.apiKey,
@@ -102,6 +157,9 @@ const run = await startLocalRun({
   publicPort: o.port,
   metricsPort: o.metricsPort,
   phases,
+  ...(launcher !== undefined ? { launcher } : {}),
+  ...(model?.exampleBody !== undefined ? { loadBody: model.exampleBody } : {}),
+  companions,
   ...(o.killAt !== undefined ? { killAtS: o.killAt } : {}),
   onSecond: (r, s) => {
     if (!o.quiet) process.stdout.write(`${formatStatus(r, s.sample)}\n`);
@@ -109,13 +167,23 @@ const run = await startLocalRun({
   onNotice: (m) => process.stdout.write(`  · ${m}\n`),
 }).catch((e: unknown) => fail(`could not start: ${(e as Error).message}`));
 
+const body = model?.exampleBody ?? '{"dataframe_split":{"columns":["a","b"],"data":[[1,2]]}}';
+const chatBase = run.urls.get("chat")?.replace(/\/invocations$/, "/v1");
 process.stdout.write(
   `autopilot-serving local loop (HAProxy ${run.gateway.settings.bindAddress}:${run.gateway.settings.publicPort}, APA engine, model-server processes)\n` +
     `  endpoint  POST ${run.url}\n` +
     `  try       curl -s -H 'Authorization: Bearer ${o.apiKey}' -H 'Content-Type: application/json' \\\n` +
-    `              -d '{"dataframe_split":{"columns":["a","b"],"data":[[1,2]]}}' ${run.url}\n` +
+    `              -d '${body}' ${run.url}\n` +
+    (chatBase !== undefined
+      ? `  chat      OpenAI-compatible, base URL ${chatBase} (key ${o.apiKey}): chat, stream, completions (a deterministic stand-in), embeddings\n` +
+        `  try       curl -s -H 'Authorization: Bearer ${o.apiKey}' -H 'Content-Type: application/json' \\\n` +
+        `              -d '{"model":"chat","messages":[{"role":"user","content":"hello"}]}' ${chatBase}/chat/completions\n`
+      : "") +
     `  metrics   ${run.metricsUrl}\n` +
-    `  model     ${o.cpuMs} ms CPU + ${o.sleepMs} ms wait per request; replicas ${o.minReplicas}..${o.maxReplicas}; ` +
+    (model !== undefined
+      ? `  model     ${model.path} (${model.flavors.join(", ")}) served by ${launcher?.label}; `
+      : `  model     ${o.cpuMs} ms CPU + ${o.sleepMs} ms wait per request; `) +
+    `replicas ${o.minReplicas}..${o.maxReplicas}; ` +
     `concurrency ${o.minConcurrency}..${o.maxConcurrency} (start ${o.initialConcurrency}); SLO p99 ${o.sloP99Ms} ms; ` +
     `down-window ${engineConfig.scaleDownWindowMs / 1000} s\n`,
 );
@@ -131,5 +199,6 @@ async function shutdown(): Promise<void> {
 }
 process.on("SIGINT", () => void shutdown());
 process.on("SIGTERM", () => void shutdown());
+process.on("SIGHUP", () => void shutdown());
 const stopAfterS = o.duration ?? (phases.length > 0 ? phases.reduce((a, p) => a + p.durationS, 0) + 3 : undefined);
 if (stopAfterS !== undefined) setTimeout(() => void shutdown(), stopAfterS * 1000);

@@ -16,16 +16,32 @@ import { hashApiKey } from "./local-source.ts";
 import { OpenLoopLoad, type LoadPhase } from "./load.ts";
 import { LocalLoop, type LoopStatus } from "./loop.ts";
 import { ProcessPool } from "./process-pool.ts";
+import { exampleModelLauncher, type ReplicaLauncher } from "./replica-launchers.ts";
 import { secondP99, summariseRun, type KillEvent, type RunReport, type SecondRecord } from "./run-report.ts";
+
+/** A further endpoint served beside the main one: its own processes and its own engine loop. */
+export interface CompanionEndpoint {
+  readonly name: string;
+  /** Routing at the gateway (`vllm`: the OpenAI-compatible paths). */
+  readonly runtime: EndpointSpec["runtime"];
+  readonly spec: EndpointSpec;
+  readonly launcher: ReplicaLauncher;
+}
 
 export interface LocalRunOptions {
   readonly endpoint: string;
   readonly apiKey: string;
   readonly spec: EndpointSpec;
   readonly engineConfig: EngineConfig;
-  /** Model cost per request: CPU burnt and wait without CPU, ms. */
+  /** Example model cost per request: CPU burnt and wait without CPU, ms (when there is no launcher). */
   readonly cpuMs: number;
   readonly sleepMs: number;
+  /** What the main endpoint's replicas run. @default the example model server with cpuMs/sleepMs */
+  readonly launcher?: ReplicaLauncher;
+  /** Body the built-in load sends. @default a dataframe_split row for the example model */
+  readonly loadBody?: string;
+  /** Endpoints served beside the main one (same gateway, same API key). */
+  readonly companions?: readonly CompanionEndpoint[];
   readonly queueTimeoutMs: number;
   readonly maxQueue: number;
   readonly publicPort?: number;
@@ -43,6 +59,8 @@ export interface LocalRun {
   readonly metricsUrl: string;
   readonly gateway: LocalGateway;
   readonly pool: ProcessPool;
+  /** URL of each endpoint's invocations route (main and companions). */
+  readonly urls: ReadonlyMap<string, string>;
   readonly records: SecondRecord[];
   readonly kills: KillEvent[];
   /** Resolves when the load schedule has ended (immediately without load). */
@@ -55,67 +73,91 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
   const notice = o.onNotice ?? (() => undefined);
   const initial = o.spec.initialTargetConcurrency ?? o.spec.concurrency.min;
   const logs = new AccessLogCollector(() => Date.now());
+  const companions = o.companions ?? [];
+  const gatewayEndpoint = (name: string, spec: EndpointSpec) => ({
+    name, runtime: spec.runtime, auth: { apiKeys: true, jwt: false }, targetConcurrency: spec.initialTargetConcurrency ?? spec.concurrency.min,
+    slots: spec.replicas.max + 2, queueTimeoutMs: o.queueTimeoutMs, maxQueue: o.maxQueue,
+    maxBodyBytes: 16 * 1024 * 1024, modelTimeoutMs: 60_000,
+    ...(spec.sloP99Ms !== undefined ? { latencyObjectiveMs: spec.sloP99Ms } : {}),
+  });
   const gateway = await startLocalGateway({
-    endpoints: [{
-      name: o.endpoint, runtime: o.spec.runtime, auth: { apiKeys: true, jwt: false }, targetConcurrency: initial,
-      slots: o.spec.replicas.max + 2, queueTimeoutMs: o.queueTimeoutMs, maxQueue: o.maxQueue,
-      maxBodyBytes: 16 * 1024 * 1024, modelTimeoutMs: 60_000,
-    }],
-    apiKeys: [{ id: "dev", sha256: hashApiKey(o.apiKey), endpoints: [o.endpoint] }],
+    endpoints: [gatewayEndpoint(o.endpoint, o.spec), ...companions.map((c) => gatewayEndpoint(c.name, c.spec))],
+    apiKeys: [{ id: "dev", sha256: hashApiKey(o.apiKey), endpoints: [o.endpoint, ...companions.map((c) => c.name)] }],
     publicPort: o.publicPort ?? 0,
     metricsPort: o.metricsPort ?? 0,
-    onLine: (l) => logs.line(l),
+    onRecord: (r) => logs.record(r),
     log: notice,
   });
-  const pool = new ProcessPool({
-    endpoint: o.endpoint,
+  const poolFor = (endpoint: string, launcher: ReplicaLauncher): ProcessPool => new ProcessPool({
+    endpoint,
     source: gateway.source,
-    serverArgs: ["--cpu-ms", `${o.cpuMs}`, "--sleep-ms", `${o.sleepMs}`],
-    drained: (id) => gateway.agent.podDrained(o.endpoint, id),
+    launcher,
+    drained: (id) => gateway.agent.podDrained(endpoint, id),
     log: notice,
   });
+  const pool = poolFor(o.endpoint, o.launcher ?? exampleModelLauncher(["--cpu-ms", `${o.cpuMs}`, "--sleep-ms", `${o.sleepMs}`]));
   pool.scaleTo(o.spec.replicas.min);
-  const url = `http://127.0.0.1:${gateway.settings.publicPort}/serving-endpoints/${o.endpoint}/invocations`;
+  const companionPools = companions.map((c) => {
+    const p = poolFor(c.name, c.launcher);
+    p.scaleTo(c.spec.replicas.min);
+    return p;
+  });
+  const invocationsUrl = (name: string): string => `http://127.0.0.1:${gateway.settings.publicPort}/serving-endpoints/${name}/invocations`;
+  const url = invocationsUrl(o.endpoint);
+  const urls = new Map([o.endpoint, ...companions.map((c) => c.name)].map((n) => [n, invocationsUrl(n)]));
   const metricsUrl = `http://127.0.0.1:${gateway.settings.metricsPort}/metrics?scope=backend`;
   const tracker = new GatewayMetricsTracker();
   const cpu = new CpuMeter();
 
-  const sample = async (nowMs: number): Promise<EndpointSample> => {
-    // What the Kubernetes controller reads: the gateway agent's /stats answer (HAProxy's `show stat -1 2 -1`
-    // CSV from the runtime socket), here taken from the socket directly.
-    const stats = await backendStatsAnswer(gateway.api);
-    if (stats.status !== 200) throw new Error(stats.body.trim());
-    tracker.ingestPage("local", stats.body, nowMs);
-    const base = tracker.samples(nowMs, 5000).get(o.endpoint)?.sample;
+  // One gateway page per second, read by every endpoint's loop.
+  let pageAtMs = -1;
+  const samplesAt = async (nowMs: number) => {
+    if (nowMs - pageAtMs >= 500) {
+      // What the Kubernetes controller reads: the gateway agent's /stats answer (HAProxy's `show stat -1 2 -1`
+      // CSV from the runtime socket and the per-request counters of the log stream), built the same way here.
+      const stats = await backendStatsAnswer(gateway.api, gateway.requests.section);
+      if (stats.status !== 200) throw new Error(stats.body.trim());
+      tracker.ingestPage("local", stats.body, nowMs);
+      pageAtMs = nowMs;
+    }
+    return tracker.samples(nowMs, 5000);
+  };
+  const sampleOf = (endpoint: string, pool: ProcessPool) => async (nowMs: number): Promise<EndpointSample> => {
+    const base = (await samplesAt(nowMs)).get(endpoint)?.sample;
     const pods: PodSample[] = pool.list().filter((r) => r.state === "ready" && r.pid !== undefined).map((r) => {
       const util = cpu.read(r.pid as number, nowMs);
       return util === undefined ? { ready: true } : { ready: true, cpuUtil: Math.min(1, util) };
     });
     const s = base ?? { atMs: nowMs, intervalMs: 1000, inFlight: 0, queued: 0, arrivals: 0, completions: 0, rejections: 0 };
-    // The engine gets what the Kubernetes controller gets (the metrics reader + pod CPU), nothing more: latency
-    // percentiles from the access log are for display only (the gateway page has none).
+    // The engine gets what the Kubernetes controller gets (the metrics reader over /stats + pod CPU), nothing
+    // more: service and queue time, p50/p99 and the over-objective count come from per-request gateway timings.
     return { ...s, pods };
   };
-  const loop = new LocalLoop(
+  const loopFor = (endpoint: string, spec: EndpointSpec, scaler: ProcessPool, onChange: (m: string) => void): LocalLoop => new LocalLoop(
     {
-      endpoint: o.endpoint,
-      spec: o.spec,
+      endpoint,
+      spec,
       decide: (input) => decide(input, o.engineConfig),
-      sample,
-      scaler: pool,
-      setTargetConcurrency: (t) => gateway.source.setTargetConcurrency(o.endpoint, t),
+      sample: sampleOf(endpoint, scaler),
+      scaler,
+      setTargetConcurrency: (t) => gateway.source.setTargetConcurrency(endpoint, t),
       now: () => Date.now(),
-      onChange: notice,
+      onChange,
     },
-    initial,
+    spec.initialTargetConcurrency ?? spec.concurrency.min,
   );
+  const loop = loopFor(o.endpoint, o.spec, pool, notice);
+  const companionLoops = companions.map((c, i) => loopFor(c.name, c.spec, companionPools[i] as ProcessPool, (m) => notice(`${c.name}: ${m}`)));
 
   // The clock (and the load) start once the first replicas serve through the gateway.
-  for (let i = 0; i < 200 && pool.state(initial).readyReplicas < o.spec.replicas.min; i++) await new Promise((r) => setTimeout(r, 50));
+  const startBy = Date.now() + Math.max(10_000, ...[o.launcher, ...companions.map((c) => c.launcher)].map((l) => l?.startTimeoutMs ?? 0));
+  const allReady = (): boolean => pool.state(initial).readyReplicas >= o.spec.replicas.min &&
+    companions.every((c, i) => (companionPools[i] as ProcessPool).state(1).readyReplicas >= c.spec.replicas.min);
+  while (Date.now() < startBy && !allReady()) await new Promise((r) => setTimeout(r, 50));
   await gateway.agent.cycle();
 
   const phases = o.phases ?? [];
-  const body = JSON.stringify({ dataframe_split: { columns: ["a", "b"], data: [[1, 2]] } });
+  const body = o.loadBody ?? JSON.stringify({ dataframe_split: { columns: ["a", "b"], data: [[1, 2]] } });
   const load = phases.length > 0 ? new OpenLoopLoad({ url, apiKey: o.apiKey, body, phases }) : undefined;
   const records: SecondRecord[] = [];
   const kills: KillEvent[] = [];
@@ -128,6 +170,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
     const tS = Math.max(lastS + 1, Math.round((Date.now() - startMs) / 1000));
     lastS = tS;
     const status = await loop.tick();
+    for (const l of companionLoops) await l.tick();
     const sec = load?.seconds[tS - 1];
     const rec: SecondRecord = {
       tS: tS - 1,
@@ -168,11 +211,11 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
   const loadDone = load?.run() ?? Promise.resolve();
 
   return {
-    url, metricsUrl, gateway, pool, records, kills, loadDone,
+    url, metricsUrl, gateway, pool, urls, records, kills, loadDone,
     report: () => {
       for (const k of kills) {
         const after = logs.failures.filter((f) => f.atMs >= k.atMs - 1000);
-        k.failedOnPod = after.filter((f) => f.e.server === k.slot).length;
+        k.failedOnPod = after.filter((f) => f.slot === k.slot).length;
         k.failedElsewhere = after.length - k.failedOnPod;
       }
       // Answers are booked to the second their request was sent, and many arrive after that second's record was
@@ -187,7 +230,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
     async stop() {
       clearInterval(timer);
       load?.stop();
-      await pool.close();
+      await Promise.all([pool.close(), ...companionPools.map((p) => p.close())]);
       await gateway.stop();
     },
   };

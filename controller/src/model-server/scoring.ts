@@ -5,16 +5,9 @@
  * optional `params`), and `text/csv` with a header row. Errors are `{error_code, message}` with status 400 or 415.
  */
 
-/** A protocol error with the HTTP status and MLflow error code to answer with. */
-export class ScoringError extends Error {
-  readonly status: number;
-  readonly errorCode: string;
-  constructor(status: number, errorCode: string, message: string) {
-    super(message);
-    this.status = status;
-    this.errorCode = errorCode;
-  }
-}
+import { parseJsonRequest, ScoringError } from "../serving/errors.ts";
+
+export { ScoringError };
 
 export const SUPPORTED_FORMATS = ["dataframe_split", "dataframe_records", "instances", "inputs"] as const;
 
@@ -77,12 +70,8 @@ export function checkContentType(header: string | undefined): "json" | "csv" {
 
 /** Parses a JSON scoring body. */
 export function parseJsonBody(text: string): ScoringRequest {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (e) {
-    throw bad(`invalid JSON input: ${(e as Error).message}`);
-  }
+  // Nesting beyond MAX_JSON_DEPTH is refused before parsing (400), never a stack overflow (500).
+  const body = parseJsonRequest(text);
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw bad(`the body must be a JSON object with one of the keys ${SUPPORTED_FORMATS.join(", ")}`);
   }

@@ -115,7 +115,11 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<R
     invocations(req, res).catch((e: unknown) => {
       if (res.headersSent) return;
       if (e instanceof ScoringError) send(res, e.status, { error_code: e.errorCode, message: e.message });
-      else send(res, 500, { error_code: "INTERNAL_ERROR", message: String(e) });
+      else {
+        // The exception's text goes to the log, not to the caller.
+        process.stderr.write(`model-server: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+        send(res, 500, { error_code: "INTERNAL_ERROR", message: "the model server failed on this request; its log has the details" });
+      }
     });
   });
   server.keepAliveTimeout = 65_000;
