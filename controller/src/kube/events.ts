@@ -16,7 +16,9 @@ export function scaleEvent(args: {
   return {
     apiVersion: "events.k8s.io/v1",
     kind: "Event",
-    metadata: { generateName: `${se.metadata.name}.`, namespace: se.metadata.namespace ?? "" },
+    // The API server validates generateName as a name prefix: a trailing "-" is allowed, a trailing "." is not
+    // ("metadata.generateName: Invalid value: \"fraud.\": a lowercase RFC 1123 subdomain …").
+    metadata: { generateName: `${se.metadata.name}-`, namespace: se.metadata.namespace ?? "" },
     eventTime: new V1MicroTime(args.nowMs),
     reportingController: REPORTING_CONTROLLER,
     reportingInstance: args.instance,

@@ -1,9 +1,11 @@
 /**
  * Executes the CRD's `x-kubernetes-validations` CEL rules with `@bufbuild/cel` (a maintained CEL evaluator), the
  * way the API server does: each rule sees `self` bound to the value at its schema node, integers as CEL `int`,
- * objects as maps (so `has(self.x)` tests presence), and the Kubernetes list library's `sum()` is available.
+ * objects as maps (so `has(self.x)` tests presence), the CEL strings extension (`format`) and the Kubernetes
+ * list library's `sum()` are available.
  */
 import { celEnv, celMethod, CelScalar, isCelError, listType, parse, plan } from "@bufbuild/cel";
+import { strings } from "@bufbuild/cel/ext";
 import type { CelRule, OpenApiSchema } from "./openapi-types.ts";
 
 /** One failed rule, reported on a field path like `spec.replicas.min`. */
@@ -20,7 +22,7 @@ const sumMethod = celMethod("sum", listType(CelScalar.INT), [], CelScalar.INT, f
   for (const v of this) total += v as bigint;
   return total;
 });
-const env = celEnv({ funcs: [sumMethod] });
+const env = celEnv({ funcs: [sumMethod, ...strings] });
 
 type Program = (ctx: { self: unknown }) => unknown;
 const programs = new Map<string, Program>();

@@ -1,7 +1,9 @@
 /**
  * OpenAPI v3 schema of `ServingEndpoint.spec`, with the CEL rules the API server enforces. The one source of
  * truth: the CRD (`crd.ts`), the validator (`validate.ts`) and the Pulumi component all read it from here.
- * Each rule's message names the field; `messageExpression` also quotes the offending values.
+ * Each rule's message names the field; `messageExpression` also quotes the offending values, with the CEL
+ * strings library's `format` (the API server's cost estimate of `'…' + string(int) + '…'` is unbounded, and a
+ * CRD carrying one is refused: "estimated messageExpression cost exceeds budget by factor of more than 100x").
  */
 import type { OpenApiSchema } from "./openapi-types.ts";
 import { MODEL_DTYPES, MODEL_FLAVORS, RUNTIME_KINDS } from "./types.ts";
@@ -41,7 +43,7 @@ function intRange(field: string, what: string, minFloor: number, maxCeiling: num
       {
         rule: "self.min <= self.max",
         message: `${field}.min must be less than or equal to ${field}.max`,
-        messageExpression: `'${field}.min (' + string(self.min) + ') must be less than or equal to ${field}.max (' + string(self.max) + ')'`,
+        messageExpression: `'${field}.min (%d) must be less than or equal to ${field}.max (%d)'.format([self.min, self.max])`,
         fieldPath: ".min",
         reason: "FieldValueInvalid",
       },
@@ -199,13 +201,14 @@ const trafficSplitSchema: OpenApiSchema = {
     {
       rule: "self.map(t, t.weight).sum() == 100",
       message: "spec.trafficSplit weights must sum to 100",
-      messageExpression: "'spec.trafficSplit weights must sum to 100, got ' + string(self.map(t, t.weight).sum())",
+      messageExpression: "'spec.trafficSplit weights must sum to 100, got %d'.format([self.map(t, t.weight).sum()])",
       reason: "FieldValueInvalid",
     },
     {
       rule: "self.all(a, self.exists_one(b, b.version == a.version))",
       message: "spec.trafficSplit[].version must be unique",
-      reason: "FieldValueDuplicate",
+      // Not FieldValueDuplicate: the API server prints that reason as a bare "Duplicate value", without the message.
+      reason: "FieldValueInvalid",
     },
   ],
 };
@@ -267,7 +270,7 @@ export const servingEndpointSpecSchema: OpenApiSchema = {
       message:
         "spec.provisionedConcurrency must be at most spec.replicas.max × spec.concurrency.max (the endpoint's maximum capacity)",
       messageExpression:
-        "'spec.provisionedConcurrency (' + string(self.provisionedConcurrency) + ') must be at most spec.replicas.max × spec.concurrency.max (' + string(self.replicas.max * self.concurrency.max) + ')'",
+        "'spec.provisionedConcurrency (%d) must be at most spec.replicas.max × spec.concurrency.max (%d)'.format([self.provisionedConcurrency, self.replicas.max * self.concurrency.max])",
       fieldPath: ".provisionedConcurrency",
       reason: "FieldValueInvalid",
     },

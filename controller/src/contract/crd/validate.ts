@@ -1,8 +1,11 @@
 /**
- * Validates a ServingEndpoint object the way the API server would: the OpenAPI v3 schema (with ajv; defaults
- * applied, unknown fields rejected as `kubectl --validate=strict` does), then the CEL rules (executed with
- * `@bufbuild/cel`). Messages follow the API server's `field: detail` form and name field, value and what is
- * allowed. CEL rules run only when the OpenAPI part passes, because they assume well-typed input.
+ * Validates a ServingEndpoint object the way the API server does: the OpenAPI v3 schema (with ajv; defaults
+ * applied, unknown fields rejected as `kubectl --validate=strict` does), list-map key uniqueness, then the CEL
+ * rules (executed with `@bufbuild/cel`). Messages are the API server's (`field: Invalid value: …: … in body
+ * should …`); test/cluster/crd.test.ts sends the same objects to a real kube-apiserver and checks that both give
+ * the same verdict, name the same fields and word every CEL message identically. As in the API server, CEL rules
+ * are skipped when a "blocking" schema error (wrong type, unsupported value, required, too long, too many) means
+ * they would see ill-typed input.
  */
 import AjvModule, { type ErrorObject } from "ajv";
 import { evaluateCelRules } from "./cel-rules.ts";
@@ -69,9 +72,21 @@ function valueAt(root: unknown, instancePath: string): unknown {
   return cur;
 }
 
+/** JSON type of a value as the API server names it in type errors. */
+function jsonTypeOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+  return typeof v;
+}
+
+/** Schema errors after which the API server does not run CEL rules (apiextensions-apiserver's hasBlockingErr). */
+const BLOCKING_KEYWORDS = new Set(["required", "enum", "maxLength", "maxItems", "type", "additionalProperties"]);
+
 function describeAjvError(err: ErrorObject, root: unknown): ValidationError {
   const field = fieldOf(err.instancePath);
-  const value = JSON.stringify(valueAt(root, err.instancePath));
+  const raw = valueAt(root, err.instancePath);
+  const value = JSON.stringify(raw);
   const p = err.params as Record<string, unknown>;
   switch (err.keyword) {
     case "required": {
@@ -87,26 +102,59 @@ function describeAjvError(err: ErrorObject, root: unknown): ValidationError {
       return { field, message: `${field}: Unsupported value: ${value}: supported values: ${allowed}` };
     }
     case "type":
-      return { field, message: `${field}: Invalid value: ${value}: ${field} must be of type ${String(p["type"])}` };
+      return { field, message: `${field}: Invalid value: "${jsonTypeOf(raw)}": ${field} in body must be of type ${String(p["type"])}: "${jsonTypeOf(raw)}"` };
     case "minimum":
-      return { field, message: `${field}: Invalid value: ${value}: ${field} must be greater than or equal to ${String(p["limit"])}` };
+      return { field, message: `${field}: Invalid value: ${value}: ${field} in body should be greater than or equal to ${String(p["limit"])}` };
     case "maximum":
-      return { field, message: `${field}: Invalid value: ${value}: ${field} must be less than or equal to ${String(p["limit"])}` };
+      return { field, message: `${field}: Invalid value: ${value}: ${field} in body should be less than or equal to ${String(p["limit"])}` };
     case "pattern":
-      return { field, message: `${field}: Invalid value: ${value}: ${field} must match '${String(p["pattern"])}'` };
+      return { field, message: `${field}: Invalid value: ${value}: ${field} in body should match '${String(p["pattern"])}'` };
     case "minLength":
-      return { field, message: `${field}: Invalid value: ${value}: ${field} must be at least ${String(p["limit"])} chars long` };
+      return { field, message: `${field}: Invalid value: ${value}: ${field} in body should be at least ${String(p["limit"])} chars long` };
     case "maxLength":
-      return { field, message: `${field}: Too long: ${field} may not be more than ${String(p["limit"])} bytes` };
+      return { field, message: `${field}: Too long: may not be more than ${String(p["limit"])} bytes` };
     case "minItems":
-      return { field, message: `${field}: Invalid value: ${field} must have at least ${String(p["limit"])} items` };
+      return { field, message: `${field}: Invalid value: ${Array.isArray(raw) ? raw.length : value}: ${field} in body should have at least ${String(p["limit"])} items` };
     case "maxItems":
-      return { field, message: `${field}: Too many: ${field} must have at most ${String(p["limit"])} items` };
+      return { field, message: `${field}: Too many: ${Array.isArray(raw) ? raw.length : value}: must have at most ${String(p["limit"])} items` };
     case "format":
-      return { field, message: `${field}: Invalid value: ${value}: ${field} must be in format ${String(p["format"])}` };
+      return { field, message: `${field}: Invalid value: ${value}: ${field} in body must be of type ${String(p["format"])}: ${value}` };
     default:
       return { field, message: `${field}: Invalid value: ${value}: ${err.message ?? err.keyword}` };
   }
+}
+
+/** How the API server words a CEL rule's `reason` before its message. */
+const CEL_REASON_TEXT: Readonly<Record<string, string>> = {
+  FieldValueInvalid: "Invalid value",
+  FieldValueRequired: "Required value",
+  FieldValueForbidden: "Forbidden",
+  FieldValueDuplicate: "Duplicate value",
+};
+
+/** `x-kubernetes-list-type: map` lists: a second item with the same keys is a `Duplicate value`. */
+function listMapDuplicates(value: unknown, schema: OpenApiSchema, path: string): ValidationError[] {
+  const out: ValidationError[] = [];
+  if (value === null || typeof value !== "object") return out;
+  if (Array.isArray(value)) {
+    const keys = schema["x-kubernetes-list-map-keys"];
+    if (schema["x-kubernetes-list-type"] === "map" && keys !== undefined) {
+      const seen = new Set<string>();
+      value.forEach((item, i) => {
+        if (item === null || typeof item !== "object") return;
+        const key = Object.fromEntries(keys.map((k) => [k, (item as Record<string, unknown>)[k]]));
+        const id = JSON.stringify(key);
+        if (seen.has(id)) out.push({ field: `${path}[${i}]`, message: `${path}[${i}]: Duplicate value: ${id}` });
+        seen.add(id);
+      });
+    }
+    if (schema.items !== undefined) value.forEach((item, i) => out.push(...listMapDuplicates(item, schema.items!, `${path}[${i}]`)));
+    return out;
+  }
+  for (const [key, child] of Object.entries(schema.properties ?? {})) {
+    out.push(...listMapDuplicates((value as Record<string, unknown>)[key], child, path === "" ? key : `${path}.${key}`));
+  }
+  return out;
 }
 
 /**
@@ -137,13 +185,19 @@ export function validateServingEndpoint(obj: unknown): ValidationResult {
       message: `metadata.name: Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
     });
   }
+  let blocked = errors.length > 0;
   if (!validateOpenApi(copy)) {
-    for (const err of validateOpenApi.errors ?? []) errors.push(describeAjvError(err, copy));
+    for (const err of validateOpenApi.errors ?? []) {
+      errors.push(describeAjvError(err, copy));
+      if (BLOCKING_KEYWORDS.has(err.keyword)) blocked = true;
+    }
   }
-  if (errors.length > 0) return { ok: false, errors };
-  for (const v of evaluateCelRules(copy, servingEndpointSchema, "")) {
-    const field = v.field.replace(/^\./, "");
-    errors.push({ field, message: `${field}: Invalid value: "object": ${v.message}` });
+  errors.push(...listMapDuplicates(copy, servingEndpointSchema, ""));
+  if (!blocked) {
+    for (const v of evaluateCelRules(copy, servingEndpointSchema, "")) {
+      const field = v.field.replace(/^\./, "");
+      errors.push({ field, message: `${field}: ${CEL_REASON_TEXT[v.reason] ?? "Invalid value"}: ${v.message}` });
+    }
   }
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, value: copy as unknown as ServingEndpoint };
