@@ -8,16 +8,16 @@
  * isolation the Automation API uses for inline programs), so config, monitor and stack resource never leak
  * between evaluations, and evaluations may even overlap.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as state from "@pulumi/pulumi/runtime/state.js";
-import YAML from "yaml";
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
-import { PROJECT } from "./config-schema.ts";
+import { CONFIG_SCHEMA, PROJECT } from "./config-schema.ts";
 import type { EndpointContext } from "./endpoints.ts";
 import { type RegisteredResource, RecordingMonitor } from "./mock-monitor.ts";
 import { planStack, readStackConfig, REPO_ROOT, runProgram } from "./program.ts";
+import { applyProjectConfig, parseProjectFile, parseStackFile, type ProgramConfig } from "./pulumi-config-rules.ts";
 
 export type { RegisteredResource };
 
@@ -43,18 +43,47 @@ export interface EvaluateOptions {
   readonly preview?: boolean;
 }
 
-/** Reads `Pulumi.<stack>.yaml` into Pulumi's string config map. Secure values cannot be decrypted offline. */
-export function readStackFile(stack: string, dir = REPO_ROOT): Record<string, string> {
+/** Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml`, applies the Pulumi CLI's config rules (types, lists, secrets,
+ * defaults; infra/pulumi-config-rules.ts) and returns the config map the CLI would hand the program.
+ * `overrides` act like `pulumi config set` (a JSON list or object becomes an object value, as a YAML list in the
+ * stack file would; a key the schema marks secret is set as `--secret`). Secure values from the file cannot be
+ * decrypted offline: pass them in `overrides`. */
+export function readStackConfigFile(stack: string, dir = REPO_ROOT, overrides: Readonly<Record<string, string>> = {}): ProgramConfig {
   const file = path.join(dir, `Pulumi.${stack}.yaml`);
-  const doc = YAML.parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(doc?.config ?? {})) {
-    if (v !== null && typeof v === "object" && "secure" in v) {
-      throw new Error(`${file}: "${k}" is a secure value; offline evaluation cannot decrypt it — pass it in overrides`);
+  const projectFile = existsSync(path.join(dir, "Pulumi.yaml")) ? path.join(dir, "Pulumi.yaml") : path.join(REPO_ROOT, "Pulumi.yaml");
+  const project = parseProjectFile(readFileSync(projectFile, "utf8"));
+  const values = parseStackFile(readFileSync(file, "utf8"));
+  const plain = new Map<string, string>();
+  for (const [k, v] of Object.entries(overrides)) {
+    const key = k.includes(":") ? k : `${PROJECT}:${k}`;
+    const short = key.slice(PROJECT.length + 1);
+    if ((CONFIG_SCHEMA as Record<string, { secret?: boolean }>)[short]?.secret === true) {
+      const marker = `offline-override:${plain.size}`;
+      plain.set(marker, v);
+      values[key] = { kind: "secure", ciphertext: marker };
+    } else {
+      values[key] = /^\s*[[{]/.test(v) && isJson(v) ? { kind: "object", json: JSON.stringify(JSON.parse(v)), secure: false } : { kind: "plain", text: v };
     }
-    out[k] = typeof v === "string" ? v : JSON.stringify(v);
   }
-  return out;
+  return applyProjectConfig(stack, project, values, (ciphertext) => {
+    const v = plain.get(ciphertext);
+    if (v === undefined) throw new Error(`${file}: a secure value; offline evaluation cannot decrypt it — pass it in overrides`);
+    return v;
+  });
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The config map `readStackConfigFile` returns, without the secret-key list (PULUMI_CONFIG's content). */
+export function readStackFile(stack: string, dir = REPO_ROOT): Record<string, string> {
+  return readStackConfigFile(stack, dir).values;
 }
 
 // Pulumi's runtime captures `new Error().stack` for every promise it creates (only used to report leaked
@@ -83,10 +112,9 @@ export async function evaluateStack(stack: string, options: EvaluateOptions = {}
 }
 
 async function evaluateIsolated(stack: string, options: EvaluateOptions): Promise<StackEvaluation> {
-  const config = readStackFile(stack, options.dir);
-  for (const [k, v] of Object.entries(options.overrides ?? {})) config[k.includes(":") ? k : `${PROJECT}:${k}`] = v;
+  const { values: config, secretKeys } = readStackConfigFile(stack, options.dir, options.overrides);
   return (state as unknown as { withLocalStorage<T>(fn: () => Promise<T>): Promise<T> }).withLocalStorage(async () => {
-    pulumi.runtime.setAllConfig(config);
+    pulumi.runtime.setAllConfig(config, secretKeys);
     const monitor = new RecordingMonitor();
     pulumi.runtime.setMockOptions(monitor, PROJECT, stack, options.preview ?? false);
     // Validate before the stack resource exists, so bad input fails fast and nothing is registered.
@@ -94,7 +122,7 @@ async function evaluateIsolated(stack: string, options: EvaluateOptions): Promis
     planStack(cfg, options.declare);
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
       const o = runProgram(cfg, options.declare);
-      return { gatewayUrl: o.gatewayUrl, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
+      return { gatewayUrl: o.gatewayUrl, gatewayCaCertificate: o.gatewayCaCertificate, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
     });
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     return { stack, config, resources: monitor.registered, outputs: (outputs ?? {}) as Record<string, unknown> };

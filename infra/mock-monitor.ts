@@ -51,6 +51,22 @@ export function mockState(type: string, name: string, inputs: Record<string, unk
     case "docker-build:index:Image":
       Object.assign(extra, { digest: `sha256:${createHash("sha256").update(JSON.stringify(inputs)).digest("hex")}` });
       break;
+    case "aws:eks/nodeGroup:NodeGroup":
+      Object.assign(extra, { resources: [{ autoscalingGroups: [{ name: `eks-${name}-mock-asg` }] }] });
+      break;
+    case "tls:index/privateKey:PrivateKey":
+      Object.assign(extra, { privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-${name}\n-----END PRIVATE KEY-----\n` });
+      break;
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      Object.assign(extra, { certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` });
+      break;
+    case "tls:index/certRequest:CertRequest":
+      Object.assign(extra, { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n` });
+      break;
+    case "random:index/randomPassword:RandomPassword":
+      Object.assign(extra, { result: `mock-${createHash("sha256").update(name).digest("hex").slice(0, 24)}` });
+      break;
     case "kubernetes:core/v1:Service":
       if ((inputs.spec as { type?: string } | undefined)?.type === "LoadBalancer") {
         Object.assign(extra, { status: { loadBalancer: { ingress: [{ hostname: `${name}.mock-lb.invalid` }] } } });
@@ -69,6 +85,8 @@ export function mockCall(token: string, inputs: Record<string, unknown>): Record
   switch (token) {
     case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
       return { userName: "AWS", password: "mock-registry-password", proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.mock.amazonaws.com`, authorizationToken: "mock" };
+    case "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+      return { emailAddress: "service-000000000000@gs-project-accounts.iam.gserviceaccount.com", project: inputs.project, id: "mock" };
     case "gcp:organizations/getClientConfig:getClientConfig":
       return { accessToken: "mock-access-token", project: "mock", region: "mock", zone: "mock", id: "mock" };
     default:
