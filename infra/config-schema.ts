@@ -6,7 +6,7 @@
  * (a GPU machine type must exist in the chosen cloud) and the messages must follow the project's
  * key/value/allowed format; a 60-line table walk does that more plainly than a JSON Schema plus message mapping.
  */
-import { MACHINES } from "../components/catalog.ts";
+import { GKE_GPU_ZONES, MACHINES } from "../components/catalog.ts";
 import { CLOUDS, type Cloud, DeclarationError, type FieldError } from "../components/types.ts";
 
 /** Pulumi project name; config keys are `autopilot-serving:<key>`. */
@@ -228,6 +228,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       const gpuMachines = Object.entries(machines).filter(([, s]) => s.gpu).map(([n]) => n);
       bad("gpuMachineType", out.gpuMachineType, gpuMachines.length > 0 ? `"" or ${gpuMachines.join(", ")}` : `"" (cloud ${cloud} has no GPU machine types)`);
     }
+  }
+  const gpuType = out.gpuMachineType !== "" ? machines[out.gpuMachineType as string]?.gpu?.type : undefined;
+  if (cloud === "gcp" && gpuType !== undefined && (out.gpuZones as string[]).length === 0 && (GKE_GPU_ZONES[out.region as string]?.[gpuType] ?? []).length === 0) {
+    bad("gpuZones", [], `the zones of ${String(out.region)} that offer ${gpuType} (none is known to components/catalog.ts; list them with gcloud compute accelerator-types list --filter="zone ~ ${String(out.region)}")`);
   }
   if ((out.cpuNodesMin as number) > (out.cpuNodesMax as number)) bad("cpuNodesMin", out.cpuNodesMin, `≤ cpuNodesMax (${out.cpuNodesMax})`);
   if ((out.gpuNodesMin as number) > (out.gpuNodesMax as number)) bad("gpuNodesMin", out.gpuNodesMin, `≤ gpuNodesMax (${out.gpuNodesMax})`);

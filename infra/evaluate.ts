@@ -15,6 +15,7 @@ import * as state from "@pulumi/pulumi/runtime/state.js";
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
 import { CONFIG_SCHEMA, PROJECT } from "./config-schema.ts";
 import type { EndpointContext } from "./endpoints.ts";
+import { CHART_FACTS, type ChartKey, chartWorkloadObjects } from "../components/charts/chart-facts.ts";
 import { type RegisteredResource, RecordingMonitor } from "./mock-monitor.ts";
 import { planStack, readStackConfig, REPO_ROOT, runProgram } from "./program.ts";
 import { applyProjectConfig, parseProjectFile, parseStackFile, type ProgramConfig } from "./pulumi-config-rules.ts";
@@ -41,6 +42,13 @@ export interface EvaluateOptions {
   readonly dir?: string;
   /** Run as a preview (unknown outputs). @default false */
   readonly preview?: boolean;
+  /**
+   * Also list the workloads inside each Helm chart, as children of the chart — what a real preview registers (the
+   * v4 Chart renders the chart) and the policy pack then sees. They come from components/charts/chart-facts.ts, a
+   * TEST DOUBLE of `helm template` (the charts cannot be fetched here); each is marked `fromChartFacts`.
+   * @default false
+   */
+  readonly chartObjects?: boolean;
 }
 
 /** Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml`, applies the Pulumi CLI's config rules (types, lists, secrets,
@@ -125,8 +133,30 @@ async function evaluateIsolated(stack: string, options: EvaluateOptions): Promis
       return { gatewayUrl: o.gatewayUrl, gatewayCaCertificate: o.gatewayCaCertificate, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
     });
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { stack, config, resources: monitor.registered, outputs: (outputs ?? {}) as Record<string, unknown> };
+    const resources = options.chartObjects === true ? [...monitor.registered, ...chartChildren(monitor.registered)] : monitor.registered;
+    return { stack, config, resources, outputs: (outputs ?? {}) as Record<string, unknown> };
   });
+}
+
+/** The workloads each registered chart renders (chart-facts.ts), registered the way the v4 Chart names its children. */
+function chartChildren(registered: readonly RegisteredResource[]): RegisteredResource[] {
+  const out: RegisteredResource[] = [];
+  for (const chart of registered.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart")) {
+    const key = (Object.keys(CHART_FACTS) as ChartKey[]).find((k) => CHART_FACTS[k].chart.chart === chart.inputs.chart);
+    if (key === undefined) throw new Error(`chart ${String(chart.inputs.chart)} has no entry in components/charts/chart-facts.ts`);
+    const values = (chart.inputs.values ?? {}) as Record<string, unknown>;
+    for (const { obj, createdBy } of chartWorkloadObjects(key, String(chart.inputs.name), String(chart.inputs.namespace), values)) {
+      if (createdBy !== "pulumi") continue;
+      const meta = obj.metadata as { name: string; namespace: string };
+      const type = `kubernetes:apps/v1:${String(obj.kind)}`;
+      const name = `${chart.name}:${meta.namespace}/${meta.name}`;
+      out.push({
+        urn: `${chart.urn.replace(/::[^:]+$/, "")}$${type}::${name}`, type, name, parent: chart.urn, custom: true, inputs: obj,
+        ignoreChanges: [], dependencies: [], provider: "", fromChartFacts: true,
+      });
+    }
+  }
+  return out;
 }
 
 /** The example stacks shipped in the repository. */

@@ -22,6 +22,10 @@ export interface RegisteredResource {
   readonly dependencies: readonly string[];
   /** Provider reference (`urn::id`), "" when default. */
   readonly provider: string;
+  /** `customTimeouts` the resource was registered with ("" where unset). */
+  readonly customTimeouts?: { readonly create: string; readonly update: string };
+  /** Not registered by the program: a chart's object from components/charts/chart-facts.ts (a test double). */
+  readonly fromChartFacts?: boolean;
 }
 
 const ACCOUNT = "000000000000";
@@ -118,13 +122,16 @@ export class RecordingMonitor extends (MockMonitor as unknown as new (mocks: pul
     const r = req as {
       getType(): string; getName(): string; getParent(): string; getCustom(): boolean;
       getIgnorechangesList(): string[]; getDependenciesList(): string[]; getProvider(): string;
+      getCustomtimeouts(): { getCreate(): string; getUpdate(): string } | undefined;
     };
+    const timeouts = r.getCustomtimeouts();
     const type = r.getType();
     const name = r.getName();
     const parent = r.getParent();
     const record = {
       urn: urnOf(parent, type, name), type, name, parent, custom: r.getCustom(), inputs: {} as Record<string, unknown>,
       ignoreChanges: r.getIgnorechangesList(), dependencies: r.getDependenciesList(), provider: r.getProvider(),
+      ...(timeouts !== undefined ? { customTimeouts: { create: timeouts.getCreate(), update: timeouts.getUpdate() } } : {}),
     };
     this.registered.push(record);
     this.current = record;

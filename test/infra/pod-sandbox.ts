@@ -55,7 +55,14 @@ export interface RunResult {
 const WRAPPER = `set -eu
 root="$SANDBOX_ROOT"
 mount -t tmpfs -o mode=0755,size=16m sandbox-root "$root"
-for d in usr etc bin sbin lib lib32 lib64 libx32; do
+# usr and etc as overlays on this machine's (writes land in the sandbox's tmpfs, and mount points for the
+# pod's volumes can be made anywhere); the whole root is made read-only below.
+mkdir -p "$root/.ovl"
+for d in usr etc; do
+  mkdir -p "$root/$d" "$root/.ovl/$d-up" "$root/.ovl/$d-work"
+  mount -t overlay "sandbox-$d" -o "lowerdir=/$d,upperdir=$root/.ovl/$d-up,workdir=$root/.ovl/$d-work" "$root/$d"
+done
+for d in bin sbin lib lib32 lib64 libx32; do
   if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$root/$d"
   elif [ -d "/$d" ]; then mkdir -p "$root/$d"; mount --rbind "/$d" "$root/$d"; mount -o remount,bind,ro "$root/$d"; fi
 done
@@ -68,7 +75,10 @@ printf '%s\n' "$SANDBOX_MOUNTS" | while IFS='|' read -r p h mode; do
   if [ "$mode" = ro ]; then mount -o remount,bind,ro "$root$p"; fi
 done
 if [ -n "$SANDBOX_HOSTS" ]; then mount --bind "$SANDBOX_HOSTS" "$root/etc/hosts"; fi
-if [ "$SANDBOX_RO" = 1 ]; then mount -o remount,ro "$root"; fi
+if [ "$SANDBOX_RO" = 1 ]; then
+  for d in usr etc; do mount -o remount,ro "$root/$d"; done
+  mount -o remount,ro "$root"
+fi
 exec chroot "$root" /usr/bin/setpriv --reuid="$SANDBOX_UID" --regid="$SANDBOX_GID" $SANDBOX_GROUPS \\
   --inh-caps=-all --ambient-caps=-all --bounding-set="$SANDBOX_CAPS" --no-new-privs /usr/bin/env -i "$@"
 `;
