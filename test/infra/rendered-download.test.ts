@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { EndpointDeclaration } from "../../components/endpoint-types.ts";
@@ -139,5 +139,66 @@ describe("rendered model-fetch init container (real AWS CLI v2, S3-compatible se
   it("the init container reports failures through its termination message", async () => {
     const { dep } = await renderWith([{ version: "v3", digest: good.digest, weight: 100 }]);
     assert.equal(containerOf(dep, "fetch-model").container.terminationMessagePolicy, "FallbackToLogsOnError");
+  });
+});
+
+/**
+ * The GCS variant (prod-gcp): the same rendered init container with the gcloud image's command, run against a
+ * TEST DOUBLE of `gcloud storage cp` (no GCS emulator or gcloud CLI can be had here) that copies objects from a
+ * directory standing for the bucket. It exercises the manifest-driven download (the prefix-conditioned role cannot
+ * list the bucket), the 8-way parallel copy and the verification; GCS and Workload Identity themselves are on the
+ * real-apply checklist.
+ */
+const GCLOUD_DOUBLE = `#!/bin/sh
+# TEST DOUBLE of gcloud for test/infra/rendered-download.test.ts: only "gcloud storage cp gs://<bucket>/<key> <file>".
+set -eu
+[ "$1 $2" = "storage cp" ] && [ "$#" -eq 4 ] || { echo "gcloud-double: unsupported: gcloud $*" >&2; exit 2; }
+[ -n "\${CLOUDSDK_CONFIG:-}" ] && mkdir -p "$CLOUDSDK_CONFIG"
+src="/gcs-double/\${3#gs://}"
+[ -f "$src" ] || { echo "ERROR: (gcloud.storage.cp) The following URLs matched no objects or files: $3" >&2; exit 1; }
+cp "$src" "$4"
+`;
+
+describe("rendered model-fetch init container on GCS (TEST DOUBLE gcloud)", { skip: sandboxSkip }, () => {
+  const scratch = scratchDir("rendered-download-gcs");
+  after(() => scratch.cleanup());
+
+  it("downloads the files the manifest lists, verifies them, and refuses a tampered one", async () => {
+    const v = modelVersion({ "model.onnx": "onnx bytes", "config.pbtxt": "name: \"m\"\n" });
+    const render = async (digest: string) => {
+      const ev = await evaluateStack("prod-gcp", { declare: (ctx) => declareEndpoints(ctx).map((d) => (d.name === ENDPOINT ? { ...d, versions: [{ version: "v3", digest, weight: 100 }] } : d)) });
+      return kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name === `${ENDPOINT}-v3`)!;
+    };
+    const dep = await render(v.digest);
+    const rc = containerOf(dep, "fetch-model");
+    assert.match(String(rc.container.image), /google-cloud-cli/);
+    const env = resolveEnv(rc.container, {});
+    assert.equal(env.MODEL_PREFIX, `${ENDPOINT}/v3/`);
+    const bucketDir = volumeDir(scratch.dir, "hostPathCreate");
+    const publish = (files: Record<string, string>) => {
+      for (const [f, c] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(bucketDir, env.MODEL_BUCKET!, env.MODEL_PREFIX!, f)), { recursive: true });
+        writeFileSync(path.join(bucketDir, env.MODEL_BUCKET!, env.MODEL_PREFIX!, f), c);
+      }
+    };
+    publish({ ...(v.files as Record<string, string>), SHA256SUMS: v.manifest });
+    const bin = volumeDir(scratch.dir, "hostPathCreate");
+    writeFileSync(path.join(bin, "gcloud"), GCLOUD_DOUBLE);
+    chmodSync(path.join(bin, "gcloud"), 0o755);
+    const fetchGcs = (cache: string) => {
+      const base = sandboxRun(rc, env, { "model-cache": cache, tmp: volumeDir(scratch.dir, "emptyDir", 1000) });
+      return runContainer({ ...base, mounts: [...base.mounts, { path: "/usr/local/bin", hostDir: bin, readOnly: true }, { path: "/gcs-double", hostDir: bucketDir, readOnly: true }] }, scratch.dir);
+    };
+    const cache = volumeDir(scratch.dir, "hostPathCreate");
+    chownSync(cache, 1000, 1000);
+    const ok = fetchGcs(cache);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(readFileSync(path.join(cache, `sha256-${v.digest.slice(7)}`, "config.pbtxt"), "utf8"), "name: \"m\"\n");
+    publish({ "model.onnx": "tampered" });
+    const cache2 = volumeDir(scratch.dir, "hostPathCreate");
+    chownSync(cache2, 1000, 1000);
+    const bad = fetchGcs(cache2);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /fetch-model: files under gs:\/\/.*\/fraud-classifier\/v3\/ do not match their SHA256SUMS/);
   });
 });
