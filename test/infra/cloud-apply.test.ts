@@ -140,6 +140,20 @@ describe("GKE (prod-gcp)", () => {
 });
 
 describe("every cloud", () => {
+  it("the exported Grafana URL names the Service the chart creates; GPU ServiceMonitors wait for the Prometheus CRDs", async () => {
+    for (const stack of ["local", "staging-aws", "prod-gcp"] as const) {
+      const ev = await evaluated(stack);
+      const kps = ofType(ev, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart === "kube-prometheus-stack")!;
+      assert.equal(kps.inputs.name, "kps", "release name pinned (the v4 Chart would use the resource name)");
+      const grafanaService = ((kps.inputs.values as Obj).grafana as Obj).fullnameOverride as string;
+      assert.equal(new URL(String(ev.outputs.grafanaUrl)).hostname, `${grafanaService}.${String(kps.inputs.namespace)}.svc`);
+      for (const dcgm of ofType(ev, "kubernetes:helm.sh/v4:Chart").filter((c) => c.inputs.chart === "dcgm-exporter")) {
+        assert.equal((dcgm.inputs.values as Obj).serviceMonitor.enabled, true);
+        assert.ok(dependsOn(dcgm, kps), `${stack}: the DCGM ServiceMonitor is created after the CRDs`);
+      }
+    }
+  });
+
   it("Pulumi waits for a version's rollout as long as the model needs (70B: download + load, not the 10-minute default)", async () => {
     const ev = await evaluated("prod-gcp");
     const dep = ofType(ev, "kubernetes:apps/v1:Deployment").find((d) => (d.inputs.metadata as Obj).name === "llm-chat-ft-2")!;
