@@ -81,6 +81,11 @@ export interface EndpointDeclaration {
   readonly scaleToZero?: boolean;
   /** p99 latency objective, ms. */
   readonly sloP99Ms?: number;
+  /**
+   * Payload logging (inference tables): record a sample of requests with their size-capped, redacted bodies in
+   * the environment's bucket (`payload-logs/endpoint=<name>/date=…/hour=…`). @default off
+   */
+  readonly payloadLogging?: { readonly sampleRate: number; readonly maxBodyBytes?: number; readonly redactFields?: readonly string[] };
   /** Model versions and their traffic split (at least one). */
   readonly versions: readonly ModelVersionDeclaration[];
   /** Custom runtime only: serving port. @default 8080 */

@@ -59,6 +59,16 @@ export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly str
     int("provisionedConcurrency", d.provisionedConcurrency, 0, cap);
   }
   if (d.sloP99Ms !== undefined) int("sloP99Ms", d.sloP99Ms, 1, 3_600_000);
+  if (d.payloadLogging !== undefined) {
+    const p = d.payloadLogging as Record<string, unknown>;
+    for (const k of Object.keys(p)) if (!["sampleRate", "maxBodyBytes", "redactFields"].includes(k)) add(`payloadLogging.${k}`, p[k], "no such field (allowed: sampleRate, maxBodyBytes, redactFields)");
+    if (typeof p["sampleRate"] !== "number" || !(p["sampleRate"] > 0 && p["sampleRate"] <= 1)) add("payloadLogging.sampleRate", p["sampleRate"], "a number in (0, 1]");
+    if (p["maxBodyBytes"] !== undefined) int("payloadLogging.maxBodyBytes", p["maxBodyBytes"] as number, 1, 12_000);
+    const f = p["redactFields"];
+    if (f !== undefined && (!Array.isArray(f) || f.length > 64 || f.some((x) => typeof x !== "string" || x.length === 0 || x.length > 128))) {
+      add("payloadLogging.redactFields", f, "at most 64 JSON key names of 1..128 characters");
+    }
+  }
   if (kind !== "custom" && (d.port !== undefined || d.metricsPort !== undefined)) {
     add(d.port !== undefined ? "port" : "metricsPort", d.port ?? d.metricsPort, "unset unless runtime.kind is \"custom\" (other runtimes serve on their own ports)");
   }

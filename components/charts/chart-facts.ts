@@ -48,8 +48,8 @@ export interface ChartContainer {
 
 export interface ChartWorkload {
   readonly kind: "Deployment" | "DaemonSet" | "StatefulSet";
-  /** Object name for release `r`. */
-  readonly name: (release: string) => string;
+  /** Object name for release `r` (and the values, where a fullnameOverride decides it). */
+  readonly name: (release: string, values: Values) => string;
   readonly enabled: (values: Values) => boolean;
   readonly replicas: (values: Values) => number;
   /** `pulumi`: an object of the chart (policies see it); `operator`: created at run time by the chart's operator. */
@@ -137,7 +137,7 @@ export const CHART_FACTS: Readonly<Record<ChartKey, ChartFacts>> = {
   openTelemetryCollector: {
     chart: CHARTS.openTelemetryCollector, hooks: [],
     workloads: [{
-      kind: "Deployment", name: (r) => `${r}-opentelemetry-collector`, enabled: (v) => valueAt(v, "mode") === "deployment", replicas: count("replicaCount", 1), createdBy: "pulumi",
+      kind: "Deployment", name: (r, v) => (valueAt(v, "fullnameOverride") as string | undefined) ?? `${r}-opentelemetry-collector`, enabled: (v) => valueAt(v, "mode") === "deployment", replicas: count("replicaCount", 1), createdBy: "pulumi",
       podSecurityContext: "podSecurityContext", defaultPodSecurityContext: {},
       containers: [{ name: "opentelemetry-collector", resources: "resources", securityContext: "securityContext", defaultSecurityContext: {} }],
       source: "open-telemetry/opentelemetry-helm-charts charts/opentelemetry-collector@0.136.0 (cda22fec3) templates/_pod.tpl",
@@ -199,7 +199,8 @@ export function hookFindings(key: ChartKey, values: Values): string[] {
 /** The chart's workloads as plain objects (TEST DOUBLE of `helm template` over the fields in CHART_FACTS). */
 export function chartWorkloadObjects(key: ChartKey, release: string, namespace: string, values: Values): { obj: KubeObject; createdBy: "pulumi" | "operator" }[] {
   return CHART_FACTS[key].workloads.filter((w) => w.enabled(values)).map((w) => {
-    const labels = { "app.kubernetes.io/instance": release, "app.kubernetes.io/name": w.name(release) };
+    const name = w.name(release, values);
+    const labels = { "app.kubernetes.io/instance": release, "app.kubernetes.io/name": name };
     const pod: Record<string, unknown> = {
       securityContext: (w.podSecurityContext !== undefined ? valueAt(values, w.podSecurityContext) : undefined) ?? w.defaultPodSecurityContext ?? {},
       containers: w.containers.map((c) => ({
@@ -211,6 +212,6 @@ export function chartWorkloadObjects(key: ChartKey, release: string, namespace: 
     };
     const spec: Record<string, unknown> = { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: pod } };
     if (w.kind !== "DaemonSet") spec.replicas = w.replicas(values);
-    return { obj: { apiVersion: "apps/v1", kind: w.kind, metadata: { name: w.name(release), namespace, labels }, spec }, createdBy: w.createdBy };
+    return { obj: { apiVersion: "apps/v1", kind: w.kind, metadata: { name, namespace, labels }, spec }, createdBy: w.createdBy };
   });
 }

@@ -31,6 +31,7 @@ export function buildServingEndpointCr(ep: PlannedEndpoint, uri: (version: strin
       provisionedConcurrency: decl.provisionedConcurrency ?? 0,
       scaleToZero: decl.scaleToZero ?? false,
       ...(decl.sloP99Ms !== undefined ? { sloP99Ms: decl.sloP99Ms } : {}),
+      ...(decl.payloadLogging !== undefined ? { payloadLogging: decl.payloadLogging } : {}),
       trafficSplit: decl.versions.map((v) => ({ version: v.version, modelUri: uri(v.version), weight: v.weight })),
     },
   };

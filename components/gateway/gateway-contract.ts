@@ -15,6 +15,12 @@ export interface AgentLayout {
   /** Mounted Secret file with the API keys. */
   readonly apiKeysFile: string;
   readonly gatewayReplicas: number;
+  /** OTLP/HTTP traces URL of the collector the program deploys; absent: no spans exported. */
+  readonly otlpEndpoint?: string;
+  /** Share of requests without a `traceparent` whose gateway-started trace is sampled. @default 0 */
+  readonly traceSampleRate?: number;
+  /** Payload logs: the environment's bucket (its name comes as `GW_PAYLOAD_LOG_BUCKET`, see `agentEnv`). */
+  readonly payloadLog?: { readonly region: string; readonly prefix?: string };
 }
 
 /** Container args of the agent (the image's `node` entrypoint runs the given script). */
@@ -30,6 +36,20 @@ export function agentArgs(entry: string, l: AgentLayout): string[] {
     "--work-dir", l.workDir,
     "--api-keys-file", l.apiKeysFile,
     "--gateway-replicas", String(l.gatewayReplicas),
+    ...(l.otlpEndpoint !== undefined ? ["--otlp-endpoint", l.otlpEndpoint] : []),
+    ...(l.traceSampleRate !== undefined ? ["--trace-sample-rate", String(l.traceSampleRate)] : []),
+    ...(l.payloadLog !== undefined ? ["--payload-log-region", l.payloadLog.region, "--payload-log-prefix", l.payloadLog.prefix ?? "payload-logs"] : []),
+  ];
+}
+
+/**
+ * Agent environment: the payload-log bucket (a Pulumi output, so an env var rather than a flag) and the pod's
+ * name (it names each payload-log object's writer).
+ */
+export function agentEnv(payloadLogBucket: unknown | undefined): { name: string; value?: unknown; valueFrom?: unknown }[] {
+  return [
+    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    ...(payloadLogBucket !== undefined ? [{ name: "GW_PAYLOAD_LOG_BUCKET", value: payloadLogBucket }] : []),
   ];
 }
 

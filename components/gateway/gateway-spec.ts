@@ -41,6 +41,8 @@ export interface GatewaySpecArgs {
   readonly agentImage: unknown;
   /** Agent container args (agentArgs()). */
   readonly agentArgs: readonly string[];
+  /** Agent container environment (agentEnv()). @default [] */
+  readonly agentEnv?: readonly { name: string; value?: unknown; valueFrom?: unknown }[];
   /** Name of the kubernetes.io/tls Secret the TLS front mounts. */
   readonly tlsSecret: string;
   readonly replicasMin: number;
@@ -115,6 +117,7 @@ export function buildGatewayObjects(a: GatewaySpecArgs, apiKeysJson: string): Ku
     name: "gateway-agent",
     image: a.agentImage,
     args: [...a.agentArgs],
+    ...(a.agentEnv !== undefined && a.agentEnv.length > 0 ? { env: [...a.agentEnv] } : {}),
     ports: [
       { name: "metrics", containerPort: GATEWAY_PORTS.metrics, protocol: "TCP" },
       { name: "health", containerPort: GATEWAY_PORTS.health, protocol: "TCP" },

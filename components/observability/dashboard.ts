@@ -2,11 +2,11 @@
  * A Grafana dashboard per endpoint (JSON model, schemaVersion 39), shipped as a ConfigMap the Grafana sidecar
  * of kube-prometheus-stack loads (label `grafana_dashboard: "1"`).
  *
- * Metric sources: HAProxy's Prometheus exporter on the gateway (backend `be_<endpoint>`), the APA controller's
- * own gauges (label `endpoint="<namespace>/<name>"`, controller/src/kube/own-metrics.ts), kube-state-metrics, and
- * the runtime's latency histogram where it has one (vLLM). HAProxy has no latency percentiles, so the latency
- * panel shows the gateway's average for every endpoint and p50/p99 for runtimes that export a histogram.
- * 429s = queue-bound denials + queue timeouts (how the gateway answers them; controller/src/gateway/metrics-reader.ts).
+ * Metric sources: HAProxy's Prometheus exporter on the gateway (backend `be_<endpoint>`), the gateway agent's
+ * per-request metrics (controller/src/gateway/request-observer.ts: a latency histogram per endpoint and model
+ * version for every runtime, requests over the objective, 429s and 5xx by reason), the APA controller's own
+ * gauges (label `endpoint="<namespace>/<name>"`, controller/src/kube/own-metrics.ts) and kube-state-metrics.
+ * Every query is checked by promtool as rendered (test/infra/dashboard-promql.test.ts).
  */
 import { type KubeObject, PLATFORM } from "../types.ts";
 
@@ -18,7 +18,11 @@ export const DASHBOARD_METRICS = {
   totalTimeAvg: "haproxy_backend_total_time_average_seconds",
   denied: "haproxy_backend_requests_denied_total",
   connectionErrors: "haproxy_backend_connection_errors_total",
-  vllmLatencyBucket: "vllm:e2e_request_latency_seconds_bucket",
+  latencyBucket: "autopilot_gateway_request_duration_seconds_bucket",
+  latencyCount: "autopilot_gateway_request_duration_seconds_count",
+  queueSeconds: "autopilot_gateway_queue_seconds_total",
+  overObjective: "autopilot_gateway_over_objective_total",
+  requestErrors: "autopilot_gateway_request_errors_total",
   readyReplicas: "apa_ready_replicas",
   desiredReplicas: "apa_desired_replicas",
   targetConcurrency: "apa_target_concurrency",
@@ -31,18 +35,24 @@ export function backendName(endpoint: string): string {
 
 interface Panel { readonly title: string; readonly unit: string; readonly exprs: readonly { expr: string; legend: string }[] }
 
-/** The panels, in order: QPS, p50/p99, in-flight, queued, replicas, target concurrency, 429s. */
+/** The p-quantile (0..1) of an endpoint's gateway latency over 1 m, optionally per model version. */
+export function latencyQuantileExpr(endpoint: string, q: number, byVersion = false): string {
+  const by = byVersion ? "le, version" : "le";
+  return `histogram_quantile(${q}, sum by (${by}) (rate(${DASHBOARD_METRICS.latencyBucket}{endpoint="${endpoint}"}[1m])))`;
+}
+
+/** The panels, in order: QPS, p50/p99, in-flight, queued, replicas, target concurrency, 429s, over objective, queue wait, errors by reason. */
 export function dashboardPanels(endpoint: string): Panel[] {
   const be = `proxy="${backendName(endpoint)}"`;
   const m = DASHBOARD_METRICS;
   const key = `endpoint="ep-${endpoint}/${endpoint}"`;
-  const vllm = (q: number) => `histogram_quantile(${q}, sum by (le) (rate(${m.vllmLatencyBucket}{model_name="${endpoint}"}[1m])))`;
+  const ep = `endpoint="${endpoint}"`;
   return [
     { title: "QPS", unit: "reqps", exprs: [{ expr: `sum(rate(${m.requests}{${be}}[1m]))`, legend: "requests/s" }] },
     { title: "Latency p50 / p99", unit: "s", exprs: [
-      { expr: vllm(0.5), legend: "p50 (runtime histogram)" },
-      { expr: vllm(0.99), legend: "p99 (runtime histogram)" },
-      { expr: `max(${m.totalTimeAvg}{${be}})`, legend: "gateway average" },
+      { expr: latencyQuantileExpr(endpoint, 0.5), legend: "p50" },
+      { expr: latencyQuantileExpr(endpoint, 0.99), legend: "p99" },
+      { expr: latencyQuantileExpr(endpoint, 0.99, true), legend: "p99 {{version}}" },
     ] },
     // HAProxy counts queued requests in current sessions: in-flight = sessions − queue.
     { title: "In-flight", unit: "short", exprs: [{ expr: `sum(${m.sessions}{${be}}) - sum(${m.queue}{${be}})`, legend: "in flight" }] },
@@ -53,6 +63,13 @@ export function dashboardPanels(endpoint: string): Panel[] {
     ] },
     { title: "Target concurrency", unit: "short", exprs: [{ expr: `max(${m.targetConcurrency}{${key}})`, legend: "per pod" }] },
     { title: "429s", unit: "reqps", exprs: [{ expr: `sum(rate(${m.denied}{${be}}[1m])) + sum(rate(${m.connectionErrors}{${be}}[1m]))`, legend: "429/s" }] },
+    { title: "Requests over the objective", unit: "percentunit", exprs: [
+      { expr: `sum(rate(${m.overObjective}{${ep}}[5m])) / sum(rate(${m.latencyCount}{${ep}}[5m]))`, legend: "share over the p99 objective" },
+    ] },
+    { title: "Queue wait (mean)", unit: "s", exprs: [
+      { expr: `sum(rate(${m.queueSeconds}{${ep}}[1m])) / sum(rate(${m.latencyCount}{${ep}}[1m]))`, legend: "mean queue wait" },
+    ] },
+    { title: "429s and 5xx by reason", unit: "reqps", exprs: [{ expr: `sum by (code, reason) (rate(${m.requestErrors}{${ep}}[1m]))`, legend: "{{code}} {{reason}}" }] },
   ];
 }
 

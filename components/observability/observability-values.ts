@@ -12,6 +12,8 @@ import { PLATFORM } from "../types.ts";
 
 export const KPS_RELEASE = "kps";
 export const OTEL_RELEASE = "otel";
+/** A fixed Service name, so the gateway agent's OTLP URL is known up front. */
+export const OTEL_COLLECTOR_NAME = "otel-collector";
 export const GRAFANA_SERVICE = `${KPS_RELEASE}-grafana`;
 export const PROMETHEUS_SERVICE = `${KPS_RELEASE}-prometheus`;
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
@@ -78,7 +80,7 @@ export function kubePrometheusStackValues(size: StackSize, retention: string): R
 /** OpenTelemetry collector values. */
 export function otelCollectorValues(size: StackSize): Record<string, unknown> {
   return {
-    fullnameOverride: `${OTEL_RELEASE}-opentelemetry-collector`,
+    fullnameOverride: OTEL_COLLECTOR_NAME,
     mode: "deployment", replicaCount: size === "small" ? 1 : 2,
     image: { repository: "otel/opentelemetry-collector-k8s" },
     resources: OBSERVABILITY_RESOURCES[size].otel,

@@ -13,8 +13,12 @@ import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
 import { PLATFORM } from "../types.ts";
 import { buildDashboardConfigMap, buildServiceMonitor } from "./dashboard.ts";
 import {
-  GRAFANA_ADMIN_SECRET, GRAFANA_SERVICE, KPS_RELEASE, kubePrometheusStackValues, OTEL_RELEASE, otelCollectorValues, type StackSize,
+  GRAFANA_ADMIN_SECRET, GRAFANA_SERVICE, KPS_RELEASE, kubePrometheusStackValues, OTEL_COLLECTOR_NAME, OTEL_RELEASE, otelCollectorValues, type StackSize,
 } from "./observability-values.ts";
+
+/** The OpenTelemetry collector's Service name (fixed in its chart values), and its OTLP/HTTP traces URL inside the cluster. */
+export { OTEL_COLLECTOR_NAME };
+export const OTEL_TRACES_URL = `http://${OTEL_COLLECTOR_NAME}.${PLATFORM.monitoringNamespace}.svc:4318/v1/traces`;
 
 export interface ObservabilityArgs {
   /** Endpoints that get a dashboard. */

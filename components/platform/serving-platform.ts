@@ -15,14 +15,14 @@ import { eksGatewayServiceAnnotations } from "../cluster/eks-addons.ts";
 import { controllerImageTag } from "../controller/image-tag.ts";
 import { Gateway, type GatewayTls } from "../gateway/gateway.ts";
 import { MetricsServer } from "./metrics-server.ts";
-import { agentArgs, apiKeysFile } from "../gateway/gateway-contract.ts";
+import { agentArgs, agentEnv, apiKeysFile } from "../gateway/gateway-contract.ts";
 import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
 import { PROMETHEUS_SERVICE } from "../observability/observability-values.ts";
 import { imageRef, type ImageRole } from "../images.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { type LocalModelStore, ModelCache } from "../model-cache/model-cache.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
-import { Observability } from "../observability/observability.ts";
+import { Observability, OTEL_TRACES_URL } from "../observability/observability.ts";
 import type { Cloud, PoolPlacement } from "../types.ts";
 import { PLATFORM } from "../types.ts";
 import type { PlannedEndpoint } from "../validate-endpoints.ts";
@@ -65,7 +65,7 @@ export interface ServingPlatformArgs {
   readonly observability: boolean;
   /** Install metrics-server (EKS add-on, chart on local; GKE ships its own). */
   readonly metricsServer: boolean;
-  readonly gateway: { replicasMin: number; replicasMax: number; host: string; apiKeyHashes: readonly string[]; tls: GatewayTls };
+  readonly gateway: { replicasMin: number; replicasMax: number; host: string; apiKeyHashes: readonly string[]; tls: GatewayTls; traceSampleRate?: number };
   /** Grafana admin password. @default generated */
   readonly grafanaAdminPassword?: string;
   /** Controller image reference; empty = build controller/Dockerfile (aws/gcp registries are created here). */
@@ -149,12 +149,18 @@ export class ServingPlatform extends pulumi.ComponentResource {
       digestOverrides: args.digestOverrides,
     }, k8sOpts);
 
+    // Payload logs go to the environment's bucket (S3 on aws); other clouds: see docs/observability.md.
+    const payloadLogs = args.cloud === "aws" && args.endpoints.some((e) => e.decl.payloadLogging !== undefined);
     this.gateway = new Gateway(`${name}-gateway`, {
       agentImage: this.controller.image,
       agentArgs: agentArgs(GATEWAY_AGENT_ENTRY, {
         publicPort: GATEWAY_PORTS.agentHttp, metricsPort: GATEWAY_PORTS.metrics, healthPort: GATEWAY_PORTS.health,
         workDir: GATEWAY_PATHS.workDir, apiKeysFile: `${GATEWAY_PATHS.authDir}/api-keys.json`, gatewayReplicas: args.gateway.replicasMin,
+        ...(args.observability ? { otlpEndpoint: OTEL_TRACES_URL } : {}),
+        ...(args.gateway.traceSampleRate !== undefined ? { traceSampleRate: args.gateway.traceSampleRate } : {}),
+        ...(payloadLogs ? { payloadLog: { region: args.region } } : {}),
       }),
+      agentEnv: agentEnv(payloadLogs ? this.cache.bucketName : undefined),
       agentRbac: args.controllerContract.gatewayAgentRbac,
       tls: args.gateway.tls, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax, size,
       digestOverrides: args.digestOverrides, apiKeysJson: apiKeysFile(args.gateway.apiKeyHashes, names),

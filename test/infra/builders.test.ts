@@ -50,7 +50,7 @@ describe("node pools", () => {
 
 describe("dashboards and access documents", () => {
   it("an endpoint dashboard has QPS, p50/p99, in-flight, queued, replicas, target concurrency and 429 panels", () => {
-    assert.deepEqual(dashboardPanels("x").map((p) => p.title), ["QPS", "Latency p50 / p99", "In-flight", "Queued", "Replicas", "Target concurrency", "429s"]);
+    assert.deepEqual(dashboardPanels("x").map((p) => p.title), ["QPS", "Latency p50 / p99", "In-flight", "Queued", "Replicas", "Target concurrency", "429s", "Requests over the objective", "Queue wait (mean)", "429s and 5xx by reason"]);
     assert.match(dashboardPanels("x")[2]!.exprs[0]!.expr, /haproxy_backend_current_sessions\{proxy="be_x"\}\) - sum\(haproxy_backend_current_queue/);
     assert.equal(dashboardPanels("x")[5]!.exprs[0]!.expr, 'max(apa_target_concurrency{endpoint="ep-x/x"})');
   });

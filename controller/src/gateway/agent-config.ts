@@ -10,7 +10,7 @@ export const AGENT_CONFIG_KEYS = {
   bindAddress: { flag: "bind-address", env: "GW_BIND_ADDRESS", kind: { type: "string", pattern: /^[0-9a-fA-F.:]+$/, allowedText: "an IP address" }, def: "0.0.0.0", help: "address of the public frontend" },
   publicPort: { flag: "public-port", env: "GW_PUBLIC_PORT", kind: PORT, def: "8080", help: "public HTTP port" },
   metricsPort: { flag: "metrics-port", env: "GW_METRICS_PORT", kind: PORT, def: "8405", help: "HAProxy Prometheus exporter port (scraped by Prometheus)" },
-  healthPort: { flag: "health-port", env: "GW_HEALTH_PORT", kind: PORT, def: "8081", help: "agent /healthz, /readyz, /metrics port, and /stats (HAProxy backend CSV, scraped by the controller)" },
+  healthPort: { flag: "health-port", env: "GW_HEALTH_PORT", kind: PORT, def: "8081", help: "agent /healthz, /readyz, /metrics port, and /stats (HAProxy backend CSV + per-request counters, scraped by the controller)" },
   workDir: { flag: "work-dir", env: "GW_WORK_DIR", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path (a writable emptyDir)" }, def: "/var/run/gateway", help: "where the config, map file and sockets live" },
   gatewayReplicas: { flag: "gateway-replicas", env: "GW_REPLICAS", kind: { type: "int", min: 1, max: 1000 }, def: "1", help: "gateway replicas sharing the pods (per-pod maxconn = floor(target / replicas))" },
   apiKeysFile: { flag: "api-keys-file", env: "GW_API_KEYS_FILE", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path" }, def: undefined, help: "JSON [{id, sha256, endpoints}] (a mounted Secret); read at start" },
@@ -21,6 +21,14 @@ export const AGENT_CONFIG_KEYS = {
   modelTimeoutMs: { flag: "model-timeout-ms", env: "GW_MODEL_TIMEOUT_MS", kind: MS(100, 3_600_000), def: "120000", help: "longest model answer time, ms" },
   portName: { flag: "port-name", env: "GW_PORT_NAME", kind: { type: "string", pattern: /^[a-z0-9-]{1,15}$/, allowedText: "an EndpointSlice port name" }, def: "http", help: "model port name in the EndpointSlices" },
   haproxyBinary: { flag: "haproxy-binary", env: "GW_HAPROXY_BINARY", kind: { type: "string", pattern: /^\/\S+$/, allowedText: "an absolute path" }, def: "/usr/sbin/haproxy", help: "HAProxy executable" },
+  requestLogPort: { flag: "request-log-port", env: "GW_REQUEST_LOG_PORT", kind: PORT, def: "5140", help: "UDP port on 127.0.0.1 where HAProxy sends one log line per request to the agent" },
+  traceSampleRate: { flag: "trace-sample-rate", env: "GW_TRACE_SAMPLE_RATE", kind: { type: "float", min: 0, max: 1 }, def: "0", help: "share of requests without a traceparent whose gateway-started trace is sampled" },
+  otlpEndpoint: { flag: "otlp-endpoint", env: "GW_OTLP_ENDPOINT", kind: { type: "string", pattern: /^https?:\/\/\S+$/, allowedText: "an http(s) URL" }, def: undefined, help: "OTLP/HTTP traces URL of the collector (e.g. http://otel-collector:4318/v1/traces); absent: no spans exported" },
+  payloadLogBucket: { flag: "payload-log-bucket", env: "GW_PAYLOAD_LOG_BUCKET", kind: { type: "string", pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, allowedText: "an S3 bucket name" }, def: undefined, help: "bucket of the payload logs (inference tables); absent: payload logging off for every endpoint" },
+  payloadLogPrefix: { flag: "payload-log-prefix", env: "GW_PAYLOAD_LOG_PREFIX", kind: { type: "string", pattern: /^[A-Za-z0-9._\/-]{0,200}$/, allowedText: "a key prefix" }, def: "payload-logs", help: "key prefix of the payload-log objects" },
+  payloadLogRegion: { flag: "payload-log-region", env: "GW_PAYLOAD_LOG_REGION", kind: { type: "string", pattern: /^[a-z0-9-]{1,40}$/, allowedText: "a region name" }, def: "us-east-1", help: "region of the payload-log bucket" },
+  payloadLogEndpoint: { flag: "payload-log-endpoint", env: "GW_PAYLOAD_LOG_ENDPOINT", kind: { type: "string", pattern: /^https?:\/\/\S+$/, allowedText: "an http(s) URL" }, def: undefined, help: "S3-compatible endpoint URL (path-style) of the payload-log store; absent: AWS S3" },
+  payloadLogFlushMs: { flag: "payload-log-flush-ms", env: "GW_PAYLOAD_LOG_FLUSH_MS", kind: MS(100, 3_600_000), def: "10000", help: "longest time a payload-log row waits before its object is written, ms" },
   logLevel: { flag: "log-level", env: "GW_LOG_LEVEL", kind: { type: "enum", values: ["debug", "info", "warn", "error"] }, def: "info", help: "log level" },
 } as const satisfies Record<string, KeySpec>;
 
@@ -39,6 +47,14 @@ export interface AgentConfig {
   readonly modelTimeoutMs: number;
   readonly portName: string;
   readonly haproxyBinary: string;
+  readonly requestLogPort: number;
+  readonly traceSampleRate: number;
+  readonly otlpEndpoint: string | undefined;
+  readonly payloadLogBucket: string | undefined;
+  readonly payloadLogPrefix: string;
+  readonly payloadLogRegion: string;
+  readonly payloadLogEndpoint: string | undefined;
+  readonly payloadLogFlushMs: number;
   readonly logLevel: "debug" | "info" | "warn" | "error";
 }
 

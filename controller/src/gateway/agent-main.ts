@@ -9,6 +9,11 @@
 import { join } from "node:path";
 import { GatewayAgent } from "./agent.ts";
 import { HaproxyProcess } from "./haproxy-process.ts";
+import { hostname } from "node:os";
+import { PayloadLogger } from "./payload-logger.ts";
+import { s3PayloadSink } from "./payload-sink-s3.ts";
+import { startRequestPipeline, type RecordConsumer } from "./request-pipeline.ts";
+import { GatewaySpanExporter } from "./span-exporter.ts";
 import { SocketRuntimeApi } from "./runtime-api.ts";
 import { backendStatsAnswer, STATS_PATH } from "./stats-route.ts";
 import type { ApiKeyEntry, GatewaySettings } from "./types.ts";
@@ -47,10 +52,31 @@ async function main(): Promise<void> {
       maxBodyBytes: cfg.maxBodyBytes,
       modelTimeoutMs: cfg.modelTimeoutMs,
       portName: cfg.portName,
+      payloadLogging: cfg.payloadLogBucket !== undefined,
     },
     apiKeys,
     log,
     delayFn: (ms) => systemClock.sleep(ms),
+  });
+  const metrics = makeControllerMetrics({ defaultMetrics: true });
+  const writer = process.env["POD_NAME"] ?? hostname();
+  const payloads = cfg.payloadLogBucket === undefined ? undefined : new PayloadLogger({
+    sink: s3PayloadSink({ bucket: cfg.payloadLogBucket, region: cfg.payloadLogRegion, ...(cfg.payloadLogEndpoint !== undefined ? { endpoint: cfg.payloadLogEndpoint } : {}) }),
+    prefix: cfg.payloadLogPrefix,
+    writer,
+    flushIntervalMs: cfg.payloadLogFlushMs,
+    registry: metrics.registry,
+    log: (m) => log.warn(m),
+  });
+  const spans = cfg.otlpEndpoint === undefined ? undefined : new GatewaySpanExporter({ url: cfg.otlpEndpoint, serviceInstance: writer });
+  const consumers: RecordConsumer[] = [...(payloads !== undefined ? [payloads] : []), ...(spans !== undefined ? [spans] : [])];
+  // HAProxy's per-request log comes to this process over UDP on loopback (request-log-reader.ts).
+  const requests = await startRequestPipeline({
+    source,
+    port: cfg.requestLogPort,
+    registry: metrics.registry,
+    consumers,
+    onOtherLine: (line) => process.stdout.write(`${line}\n`),
   });
   const settings: GatewaySettings = {
     bindAddress: cfg.bindAddress,
@@ -60,7 +86,8 @@ async function main(): Promise<void> {
     apiKeyMapPath: join(cfg.workDir, "apikeys.map"),
     gatewayReplicas: cfg.gatewayReplicas,
     jwtIssuers: [],
-    logTarget: "stdout format raw local0",
+    logTarget: requests.logTarget,
+    traceSampleRate: cfg.traceSampleRate,
   };
   const runtime = new SocketRuntimeApi(settings.statsSocketPath);
   const haproxy = new HaproxyProcess({
@@ -75,14 +102,14 @@ async function main(): Promise<void> {
     },
   });
   const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo((m) => log.info(m)) });
-  const metrics = makeControllerMetrics({ defaultMetrics: true });
+  requests.attach(agent);
   let started = false;
   const health = await startHealthServer(
     cfg.healthPort,
     { healthy: () => undefined, ready: () => (started ? undefined : "waiting for caches and HAProxy") },
     metrics.registry,
     // The controller's per-second scrape: HAProxy's backend CSV from the runtime socket (docs/gateway.md).
-    { [STATS_PATH]: () => backendStatsAnswer(runtime) },
+    { [STATS_PATH]: () => backendStatsAnswer(runtime, requests.section) },
   );
   source.start();
   while (!source.synced) await systemClock.sleep(100);
@@ -98,6 +125,10 @@ async function main(): Promise<void> {
     await agent.stop();
     await source.stop();
     await haproxy.stop();
+    await requests.close();
+    // Everything HAProxy logged is in: write the last payload-log batches and spans.
+    await payloads?.close();
+    await spans?.close();
     health.server.close();
     process.exit(0);
   };

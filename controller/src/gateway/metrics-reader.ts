@@ -18,6 +18,8 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { EndpointSample } from "../engine/types.ts";
 import type { BackendStats } from "./backend-stats.ts";
+import { addCounters, emptyCounters, sampleTimeFields, subtractCounters, type RequestCounters } from "./request-stats.ts";
+import { parseRequestSection, REQUEST_SECTION_HEADER, type EndpointRequestCounters } from "./request-stats-wire.ts";
 import { isStatCsv, parseStatCsv } from "./stat-csv.ts";
 
 export type { BackendStats } from "./backend-stats.ts";
@@ -225,16 +227,10 @@ export function sampleFromReadings(
     rejections,
     errors: d((s) => s.responses5xxTotal),
   };
-  // Mean times by Little's law over the interval (time = number present / completion rate), not HAProxy's
-  // `*_time_average_seconds`: those are sliding averages over the last 1024 requests that start at 0 — after 32
-  // requests of 103 ms service / 290 ms queue, 2.6.12 reported 7 ms / 19 ms — and then lag by 1024 requests
-  // (100 s at 10 req/s), so a past overload would still look like slow pods long after it ended.
-  const served = sample.completions;
-  if (prev !== undefined && served > 0) {
-    const perMs = served / intervalMs;
-    sample.serviceTimeMs = sample.inFlight / perMs;
-    sample.queueTimeMs = sample.queued / perMs;
-  }
+  // No mean times here: HAProxy's `*_time_average_seconds` are sliding averages over the last 1024 requests
+  // that start at 0 and then lag by 1024 requests, and an instant in-flight ÷ completions reads 0 or 200 ms
+  // for a 100 ms model at 5 req/s. Service and queue times come from the per-request log (request-stats.ts),
+  // in the page's request section (`GatewayMetricsTracker.samples`).
   return sample;
 }
 
@@ -281,7 +277,7 @@ export interface GatewayEndpointSample {
  * Holds state but no clock: the caller passes the time of every reading.
  */
 export class GatewayMetricsTracker {
-  private readonly replicas = new Map<string, { prev?: Map<string, BackendStats>; cur: Map<string, BackendStats>; prevAtMs?: number; atMs: number }>();
+  private readonly replicas = new Map<string, ReplicaReadings>();
   private readonly endpointOf: EndpointOf;
 
   /** @param endpointOf backend name → endpoint name. @default `be_<endpoint>` */
@@ -289,15 +285,22 @@ export class GatewayMetricsTracker {
     this.endpointOf = endpointOf;
   }
 
-  /** Records one replica's page (stat CSV or promex text, see `parseGatewayPage`) read at `atMs`. */
+  /**
+   * Records one replica's page (stat CSV or promex text, see `parseGatewayPage`, with the agent's request
+   * section when it has one, request-stats-wire.ts) read at `atMs`.
+   */
   ingestPage(replica: string, pageText: string, atMs: number): void {
-    this.ingest(replica, parseGatewayPage(pageText), atMs);
+    // The CSV reader gets only the CSV: its per-line search for a comma would run through the whole section.
+    const at = pageText.indexOf(REQUEST_SECTION_HEADER);
+    this.ingest(replica, parseGatewayPage(at < 0 ? pageText : pageText.slice(0, at)), atMs, at < 0 ? undefined : parseRequestSection(pageText.slice(at)));
   }
 
-  /** Records one replica's parsed reading taken at `atMs`. */
-  ingest(replica: string, stats: Map<string, BackendStats>, atMs: number): void {
+  /** Records one replica's parsed reading taken at `atMs` (and its request counters, when it has them). */
+  ingest(replica: string, stats: Map<string, BackendStats>, atMs: number, requests?: Map<string, EndpointRequestCounters>): void {
     const old = this.replicas.get(replica);
-    this.replicas.set(replica, old === undefined ? { cur: stats, atMs } : { prev: old.cur, prevAtMs: old.atMs, cur: stats, atMs });
+    this.replicas.set(replica, old === undefined
+      ? { cur: stats, atMs, reqCur: requests }
+      : { prev: old.cur, prevAtMs: old.atMs, cur: stats, atMs, reqPrev: old.reqCur, reqCur: requests });
   }
 
   /** Forgets a replica that is gone for good (e.g. its pod was deleted). */
@@ -317,6 +320,8 @@ export class GatewayMetricsTracker {
   samples(atMs: number, maxAgeMs: number): Map<string, GatewayEndpointSample> {
     // One replica per endpoint is the common case: kept as the bare sample, summed only when a second comes.
     const perEndpoint = new Map<string, EndpointSample | EndpointSample[]>();
+    // Per endpoint: the request counts of the interval summed over replicas, and whether it has an objective.
+    const requests = new Map<string, { counters: RequestCounters; withObjective: boolean }>();
     for (const r of this.replicas.values()) {
       if (atMs - r.atMs > maxAgeMs) continue;
       const intervalMs = r.prevAtMs === undefined ? 1000 : r.atMs - r.prevAtMs;
@@ -328,20 +333,51 @@ export class GatewayMetricsTracker {
         if (seen === undefined) perEndpoint.set(endpoint, s);
         else if (Array.isArray(seen)) seen.push(s);
         else perEndpoint.set(endpoint, [seen, s]);
+        // A replica whose page has a request section reports every endpoint it serves (none served yet: zero).
+        if (r.reqCur !== undefined && r.reqPrev !== undefined) {
+          const cur = r.reqCur.get(endpoint);
+          const prevCounters = r.reqPrev.get(endpoint)?.counters ?? EMPTY;
+          // Nothing served since the last reading (most endpoints, most seconds): nothing to subtract.
+          const idle = cur === undefined || cur.counters.served === prevCounters.served;
+          const acc = requests.get(endpoint);
+          if (acc === undefined) {
+            requests.set(endpoint, { counters: idle ? emptyCounters() : subtractCounters(cur.counters, prevCounters), withObjective: cur?.objectiveMs !== undefined });
+          } else {
+            if (!idle) addCounters(acc.counters, subtractCounters(cur.counters, prevCounters));
+            acc.withObjective ||= cur?.objectiveMs !== undefined;
+          }
+        }
       }
     }
     const out = new Map<string, GatewayEndpointSample>();
     const knownReplicas = this.replicas.size;
     for (const [endpoint, seen] of perEndpoint) {
+      let sample: EndpointSample | undefined;
+      let reporting = 1;
       if (Array.isArray(seen)) {
-        const sample = sumReplicaSamples(seen, atMs);
-        if (sample !== undefined) out.set(endpoint, { sample, reportingReplicas: seen.length, knownReplicas });
+        sample = sumReplicaSamples(seen, atMs);
+        reporting = seen.length;
       } else {
         // The sample was made above for this call alone: stamping it with the query time changes no one else's.
         (seen as { atMs: number }).atMs = atMs;
-        out.set(endpoint, { sample: seen, reportingReplicas: 1, knownReplicas });
+        sample = seen;
       }
+      if (sample === undefined) continue;
+      const req = requests.get(endpoint);
+      if (req !== undefined) sample = { ...sample, ...sampleTimeFields(req.counters, req.withObjective) };
+      out.set(endpoint, { sample, reportingReplicas: reporting, knownReplicas });
     }
     return out;
   }
+}
+
+const EMPTY: RequestCounters = emptyCounters();
+
+interface ReplicaReadings {
+  prev?: Map<string, BackendStats>;
+  cur: Map<string, BackendStats>;
+  prevAtMs?: number;
+  atMs: number;
+  reqPrev?: Map<string, EndpointRequestCounters>;
+  reqCur?: Map<string, EndpointRequestCounters>;
 }

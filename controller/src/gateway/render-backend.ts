@@ -2,6 +2,7 @@
  * Renders one endpoint's backend: routing to native paths, body limit, no-pod 503, queue bound 429,
  * the per-pod slots with their maxconn and the queue timeout. Pure.
  */
+import { payloadLogLines } from "./render-observe.ts";
 import { endpointRoutes } from "./runtime-paths.ts";
 import type { GatewayEndpoint, SlotValue, SlotValues } from "./types.ts";
 import { perPodMaxconn } from "./validate.ts";
@@ -82,6 +83,7 @@ export function renderBackend(ep: GatewayEndpoint, gatewayReplicas: number, retr
     `    http-request set-var(txn.have_srv) bool(true) if { nbsrv() gt 0 } || { stopping }`,
     ...routes.map((r) => `    http-request set-path ${r.path} if { var(txn.route) -m str ${r.route} }`),
     `    http-response set-var(txn.from_srv) bool(true)`,
+    ...payloadLogLines(ep),
     ...renderSlots(ep.slots, maxconn, runtime),
   ];
   return lines.join("\n");

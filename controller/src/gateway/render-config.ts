@@ -5,6 +5,7 @@
  * HAProxy 2.6 facts this relies on are in `docs/gateway.md` and the HAProxy documentation.
  */
 import { backendName, jsonReturn, renderBackend } from "./render-backend.ts";
+import { logFormatLine, traceLines } from "./render-observe.ts";
 import type { GatewayConfigInput, GatewayEndpoint, GatewaySettings, JwtIssuer } from "./types.ts";
 import { assertValidGateway } from "./validate.ts";
 
@@ -130,11 +131,13 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     // Small JSON bodies are received in full before a pod slot is taken (slow uploaders get 408, not a slot).
     `    option http-buffer-request`,
     `    unique-id-format %{+X}o%ci%cp%Ts%rt%pid`,
-    `    log-format "%ci:%cp rid=%[var(txn.rid)] ep=%[var(txn.ep)] key=%[var(txn.key_id)] %HM %HP status=%ST bytes=%B Tq=%TR Tw=%Tw Tc=%Tc Tr=%Tr Ta=%Ta srv=%b/%s term=%tsc queue=%sq/%bq"`,
+    // One machine-readable line per request for the agent's reader (render-observe.ts, request-log.ts).
+    logFormatLine(),
     `    http-request set-var(txn.rid) req.hdr(x-request-id) if { req.hdr(x-request-id) -m reg ^[A-Za-z0-9._:-]{1,128}$ }`,
     `    http-request set-var(txn.rid) unique-id unless { var(txn.rid) -m found }`,
     `    http-request set-header x-request-id %[var(txn.rid)]`,
     `    http-after-response set-header x-request-id %[var(txn.rid)] if { var(txn.rid) -m found }`,
+    ...traceLines(s),
     `    http-request return status 200 content-type application/json string '{"status":"OK"}' if { path /health } METH_GET`,
     `    acl ep_path path_reg ^/serving-endpoints/[a-z0-9-]+/(invocations|v1/chat/completions|v1/completions|v1/embeddings)$`,
     `    http-request set-var(txn.ep) path,field(3,/) if ep_path`,

@@ -60,6 +60,20 @@ export interface GatewayEndpoint {
   readonly maxBodyBytes: number;
   /** Longest time a pod may take to answer; then 504. */
   readonly modelTimeoutMs: number;
+  /** p99 latency objective, ms: requests slower than this are counted over the objective. @default none */
+  readonly latencyObjectiveMs?: number;
+  /** Payload logging (inference table records) for a sample of requests. @default off */
+  readonly payloadLog?: PayloadLogSettings;
+}
+
+/** Per-endpoint payload logging: which requests are recorded and how their bodies are cut down. */
+export interface PayloadLogSettings {
+  /** Share of requests recorded, (0, 1]. */
+  readonly sampleRate: number;
+  /** Bytes kept of each body (request and response), 1..12000 (their base64 must fit HAProxy's buffer). @default 8192 */
+  readonly maxBodyBytes?: number;
+  /** JSON object keys whose values are replaced by "[REDACTED]" at any depth of either body. @default [] */
+  readonly redactFields?: readonly string[];
 }
 
 /** Gateway-wide settings. */
@@ -90,6 +104,8 @@ export interface GatewaySettings {
   readonly lowLatency?: boolean;
   /** Seconds sent in `Retry-After` on 429. @default 1 */
   readonly retryAfterS?: number;
+  /** Share of requests without a `traceparent` whose gateway-started trace is sampled, [0, 1]. @default 0 */
+  readonly traceSampleRate?: number;
 }
 
 /** Administrative state of one slot. */
@@ -126,6 +142,8 @@ export interface PodTarget {
   readonly ready: boolean;
   /** Going away: drain it (finish in-flight, take no new requests). */
   readonly terminating: boolean;
+  /** Model version the pod serves (the endpoint's `trafficSplit[].version`), when known. */
+  readonly version?: string;
 }
 
 /** A named API key, stored only as the sha256 of the key. */

@@ -2,6 +2,7 @@
  * Validation of the gateway's input. Every problem names the field, the value and what is allowed;
  * all problems are reported together and nothing is rendered or applied when there is one. Pure.
  */
+import { observeProblems, observeSettingsProblems } from "./render-observe.ts";
 import type { GatewayEndpoint, GatewaySettings } from "./types.ts";
 
 /** Inclusive bounds of the numeric endpoint fields. */
@@ -66,6 +67,7 @@ export function endpointProblems(ep: GatewayEndpoint, at: string, settings?: Gat
   } else if (ep.auth.jwt && settings !== undefined && settings.jwtIssuers.length === 0) {
     problems.push(`${at}.auth.jwt: true is not allowed while settings.jwtIssuers is empty; add an issuer`);
   }
+  problems.push(...observeProblems(ep, at));
   return problems;
 }
 
@@ -108,6 +110,7 @@ export function settingsProblems(s: GatewaySettings): string[] {
   if (s.hardStopAfterMs !== undefined) checkInt(problems, "settings.hardStopAfterMs", s.hardStopAfterMs, 1000, 3_600_000);
   if (s.threads !== undefined) checkInt(problems, "settings.threads", s.threads, 1, 64);
   if (s.retryAfterS !== undefined) checkInt(problems, "settings.retryAfterS", s.retryAfterS, 0, 3600);
+  problems.push(...observeSettingsProblems(s));
   return problems;
 }
 

@@ -9,7 +9,7 @@ import { resolveRuntime } from "../contract/crd/resolve-runtime.ts";
 import type { ServingEndpoint } from "../contract/crd/types.ts";
 import type { ApiKeyEntry, DesiredState, DesiredStateSource, EndpointAuth, GatewayEndpoint, PodTarget } from "../gateway/types.ts";
 import { PATHS, type KubeApi } from "./kube-api.ts";
-import { ENDPOINT_LABEL } from "../contract/labels.ts";
+import { ENDPOINT_LABEL, VERSION_LABEL } from "../contract/labels.ts";
 import type { Logger } from "./logger.ts";
 import { Reflector } from "./reflector.ts";
 
@@ -24,6 +24,8 @@ export interface EndpointDefaults {
   readonly modelTimeoutMs: number;
   /** Name of the EndpointSlice port that serves the model. @default first port */
   readonly portName?: string;
+  /** Whether payload logs have somewhere to go (a bucket): without one no endpoint captures bodies. @default false */
+  readonly payloadLogging?: boolean;
 }
 
 /** Endpoints skipped and why (name clashes across namespaces, missing data). */
@@ -73,6 +75,8 @@ export function desiredStateFrom(
       maxQueue: defaults.maxQueue,
       maxBodyBytes: defaults.maxBodyBytes,
       modelTimeoutMs: defaults.modelTimeoutMs,
+      ...(se.spec.sloP99Ms !== undefined ? { latencyObjectiveMs: se.spec.sloP99Ms } : {}),
+      ...(defaults.payloadLogging === true && se.spec.payloadLogging !== undefined ? { payloadLog: se.spec.payloadLogging } : {}),
     });
     pods.set(name, []);
   }
@@ -83,6 +87,8 @@ export function desiredStateFrom(
     const port = (defaults.portName === undefined ? s.ports?.[0] : s.ports?.find((p) => p.name === defaults.portName))?.port;
     if (port === undefined) continue;
     const list = pods.get(name) ?? [];
+    // EndpointSlices carry their Service's labels: one Service per model version (components/endpoint).
+    const version = s.metadata?.labels?.[VERSION_LABEL];
     for (const ep of s.endpoints ?? []) {
       const addr = ep.addresses[0];
       if (addr === undefined) continue;
@@ -92,6 +98,7 @@ export function desiredStateFrom(
         port,
         ready: ep.conditions?.ready !== false,
         terminating: ep.conditions?.terminating === true,
+        ...(version !== undefined ? { version } : {}),
       });
     }
     pods.set(name, list);

@@ -1,27 +1,10 @@
 /**
- * Reads the gateway's access log lines (format in render-config.ts) and keeps per-endpoint latency and status
- * counts, so the local loop can show and feed p50/p99 and exact 429/5xx counts. Parsing is pure.
+ * The local loop's record of the gateway's requests (display and fault accounting only): the per-request
+ * records the gateway's log stream gives (controller/src/gateway/request-log.ts), kept for a short window per
+ * endpoint. The engine's samples do not come from here: they come from the same `/stats` request counters
+ * the Kubernetes controller reads.
  */
-
-/** One parsed access-log line. Times in ms (HAProxy's %Tw/%Tr/%Ta; -1 when the phase did not happen). */
-export interface AccessLogEntry {
-  readonly endpoint: string;
-  readonly status: number;
-  readonly queueMs: number;
-  readonly serviceMs: number;
-  readonly totalMs: number;
-  /** `backend/slot` that served it (`be_x/<NOSRV>` when none). */
-  readonly server: string;
-}
-
-const LINE_RE = / ep=([a-z0-9-]*) .* status=(\d+) .*Tw=(-?\d+) Tc=(-?\d+) Tr=(-?\d+) Ta=(-?\d+) srv=(\S+) /;
-
-/** Parses one access-log line; undefined for other lines (notices, warnings). */
-export function parseAccessLine(line: string): AccessLogEntry | undefined {
-  const m = LINE_RE.exec(line);
-  if (!m || m[1] === "") return undefined;
-  return { endpoint: m[1] as string, status: Number(m[2]), queueMs: Number(m[3]), serviceMs: Number(m[5]), totalMs: Number(m[6]), server: m[7] as string };
-}
+import { timingOf, type RequestRecord } from "../gateway/request-log.ts";
 
 /** Value at percentile `p` (0..100) of an ascending array (nearest rank); undefined when empty. */
 export function percentile(sorted: readonly number[], p: number): number | undefined {
@@ -35,37 +18,37 @@ export interface LogWindow {
   readonly ok: number;
   readonly rejected429: number;
   readonly errors5xx: number;
+  /** Gateway latency (queue + pod) of successful (2xx) requests. */
   readonly p50Ms: number | undefined;
   readonly p99Ms: number | undefined;
-  /** Mean queue time and pod service time of requests a pod served. */
-  readonly meanQueueMs: number | undefined;
-  readonly meanServiceMs: number | undefined;
 }
 
-/** Summarises entries (one endpoint, one interval). Latency percentiles cover successful (2xx) requests. */
-export function summarise(entries: readonly AccessLogEntry[]): LogWindow {
-  const okTimes = entries.filter((e) => e.status < 300).map((e) => e.totalMs).sort((a, b) => a - b);
-  const served = entries.filter((e) => e.serviceMs >= 0);
-  const mean = (xs: number[]): number | undefined => (xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length);
+/** Summarises records (one endpoint, one interval). */
+export function summarise(records: readonly RequestRecord[]): LogWindow {
+  const okTimes = records
+    .filter((r) => r.status >= 200 && r.status < 300)
+    .map((r) => {
+      const t = timingOf(r);
+      return t.queueMs + (t.serviceMs ?? 0);
+    })
+    .sort((a, b) => a - b);
   return {
-    count: entries.length,
+    count: records.length,
     ok: okTimes.length,
-    rejected429: entries.filter((e) => e.status === 429).length,
-    errors5xx: entries.filter((e) => e.status >= 500).length,
+    rejected429: records.filter((r) => r.status === 429).length,
+    errors5xx: records.filter((r) => r.status >= 500).length,
     p50Ms: percentile(okTimes, 50),
     p99Ms: percentile(okTimes, 99),
-    meanQueueMs: mean(served.map((e) => Math.max(0, e.queueMs))),
-    meanServiceMs: mean(served.map((e) => e.serviceMs)),
   };
 }
 
-/** Collects entries per endpoint with their arrival time; `window` summarises the recent ones. */
+/** Collects records per endpoint with their arrival time; `window` summarises the recent ones. */
 export class AccessLogCollector {
-  /** Every 5xx entry (other than 503 NO_READY_POD answered without a slot), for fault accounting. */
-  readonly failures: Array<{ atMs: number; e: AccessLogEntry }> = [];
-  private readonly byEndpoint = new Map<string, Array<{ atMs: number; e: AccessLogEntry }>>();
+  /** Every 5xx a pod slot was involved in (not the no-pod 503s), for fault accounting. */
+  readonly failures: Array<{ atMs: number; r: RequestRecord; slot: string }> = [];
+  private readonly byEndpoint = new Map<string, Array<{ atMs: number; r: RequestRecord }>>();
   private readonly now: () => number;
-  /** How long entries are kept for `window()`. @default 10000 */
+  /** How long records are kept for `window()`. @default 10000 */
   private readonly keepMs: number;
 
   constructor(now: () => number, keepMs = 10_000) {
@@ -73,21 +56,20 @@ export class AccessLogCollector {
     this.keepMs = keepMs;
   }
 
-  /** Feed one HAProxy output line. */
-  line(text: string): void {
-    const e = parseAccessLine(text);
-    if (e === undefined) return;
-    const list = this.byEndpoint.get(e.endpoint) ?? [];
-    list.push({ atMs: this.now(), e });
-    if (e.status >= 500 && !e.server.endsWith("<NOSRV>")) this.failures.push({ atMs: this.now(), e });
-    this.byEndpoint.set(e.endpoint, list);
+  /** Feed one request record. */
+  record(r: RequestRecord): void {
+    if (r.endpoint === undefined) return;
+    const list = this.byEndpoint.get(r.endpoint) ?? [];
+    list.push({ atMs: this.now(), r });
+    if (r.status >= 500 && r.server !== undefined) this.failures.push({ atMs: this.now(), r, slot: `${r.backend}/${r.server}` });
+    this.byEndpoint.set(r.endpoint, list);
   }
 
-  /** Summary of the entries of `endpoint` logged in the last `ms`; drops entries older than `keepMs`. */
+  /** Summary of the records of `endpoint` logged in the last `ms`; drops records older than `keepMs`. */
   window(endpoint: string, ms: number): LogWindow {
     const now = this.now();
     const list = (this.byEndpoint.get(endpoint) ?? []).filter((x) => x.atMs > now - this.keepMs);
     this.byEndpoint.set(endpoint, list);
-    return summarise(list.filter((x) => x.atMs > now - ms).map((x) => x.e));
+    return summarise(list.filter((x) => x.atMs > now - ms).map((x) => x.r));
   }
 }

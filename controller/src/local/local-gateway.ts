@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { GatewayAgent } from "../gateway/agent.ts";
 import { HaproxyProcess } from "../gateway/haproxy-process.ts";
 import { SocketRuntimeApi } from "../gateway/runtime-api.ts";
+import type { RequestRecord } from "../gateway/request-log.ts";
+import { startRequestPipeline, type RecordConsumer, type RequestPipeline } from "../gateway/request-pipeline.ts";
 import type { ApiKeyEntry, GatewayEndpoint, GatewaySettings } from "../gateway/types.ts";
 import { LocalDesiredStateSource } from "./local-source.ts";
 
@@ -30,8 +32,12 @@ export interface LocalGatewayOptions {
   /** 0 or absent = a free port. */
   readonly publicPort?: number;
   readonly metricsPort?: number;
-  /** Receives each HAProxy output line (access log included). */
+  /** Receives each HAProxy output line (notices and alerts; requests come as records). */
   readonly onLine?: (line: string) => void;
+  /** Receives each request record of the gateway's log stream. */
+  readonly onRecord?: (record: RequestRecord) => void;
+  /** Consumers of each record (payload logs, traces). */
+  readonly consumers?: readonly RecordConsumer[];
   readonly log?: (m: string) => void;
   /** Agent cycle period. @default 500 */
   readonly agentIntervalMs?: number;
@@ -45,11 +51,20 @@ export interface LocalGateway {
   readonly agent: GatewayAgent;
   readonly haproxy: HaproxyProcess;
   readonly api: SocketRuntimeApi;
+  /** The per-request stream: reader, counters (`section()` for `/stats`). */
+  readonly requests: RequestPipeline;
   stop(): Promise<void>;
 }
 
 export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGateway> {
   const dir = await mkdtemp(join(tmpdir(), "autopilot-gw-"));
+  const source = new LocalDesiredStateSource({ endpoints: o.endpoints, apiKeys: o.apiKeys });
+  const requests = await startRequestPipeline({
+    source,
+    ...(o.onRecord !== undefined ? { onRecord: o.onRecord } : {}),
+    ...(o.consumers !== undefined ? { consumers: o.consumers } : {}),
+    ...(o.onLine !== undefined ? { onOtherLine: o.onLine } : {}),
+  });
   const settings: GatewaySettings = {
     bindAddress: "127.0.0.1",
     publicPort: o.publicPort || (await freePort()),
@@ -61,9 +76,9 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     hardStopAfterMs: 30_000,
     // A laptop shares its cores with the model processes and the load: favour latency.
     lowLatency: true,
+    logTarget: requests.logTarget,
     ...o.settings,
   };
-  const source = new LocalDesiredStateSource({ endpoints: o.endpoints, apiKeys: o.apiKeys });
   const api = new SocketRuntimeApi(settings.statsSocketPath);
   const log = o.log ?? (() => undefined);
   let stopping = false;
@@ -90,10 +105,12 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     },
   });
   const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo(log), intervalMs: o.agentIntervalMs ?? 500 });
+  requests.attach(agent);
   await agent.writeInitialConfig();
   try {
     await haproxy.start();
   } catch (e) {
+    await requests.close();
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
@@ -106,10 +123,12 @@ export async function startLocalGateway(o: LocalGatewayOptions): Promise<LocalGa
     agent,
     haproxy,
     api,
+    requests,
     async stop() {
       stopping = true;
       await agent.stop();
       await haproxy.stop();
+      await requests.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

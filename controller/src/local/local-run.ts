@@ -60,11 +60,12 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
       name: o.endpoint, runtime: o.spec.runtime, auth: { apiKeys: true, jwt: false }, targetConcurrency: initial,
       slots: o.spec.replicas.max + 2, queueTimeoutMs: o.queueTimeoutMs, maxQueue: o.maxQueue,
       maxBodyBytes: 16 * 1024 * 1024, modelTimeoutMs: 60_000,
+      ...(o.spec.sloP99Ms !== undefined ? { latencyObjectiveMs: o.spec.sloP99Ms } : {}),
     }],
     apiKeys: [{ id: "dev", sha256: hashApiKey(o.apiKey), endpoints: [o.endpoint] }],
     publicPort: o.publicPort ?? 0,
     metricsPort: o.metricsPort ?? 0,
-    onLine: (l) => logs.line(l),
+    onRecord: (r) => logs.record(r),
     log: notice,
   });
   const pool = new ProcessPool({
@@ -82,8 +83,8 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
 
   const sample = async (nowMs: number): Promise<EndpointSample> => {
     // What the Kubernetes controller reads: the gateway agent's /stats answer (HAProxy's `show stat -1 2 -1`
-    // CSV from the runtime socket), here taken from the socket directly.
-    const stats = await backendStatsAnswer(gateway.api);
+    // CSV from the runtime socket and the per-request counters of the log stream), built the same way here.
+    const stats = await backendStatsAnswer(gateway.api, gateway.requests.section);
     if (stats.status !== 200) throw new Error(stats.body.trim());
     tracker.ingestPage("local", stats.body, nowMs);
     const base = tracker.samples(nowMs, 5000).get(o.endpoint)?.sample;
@@ -92,8 +93,8 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
       return util === undefined ? { ready: true } : { ready: true, cpuUtil: Math.min(1, util) };
     });
     const s = base ?? { atMs: nowMs, intervalMs: 1000, inFlight: 0, queued: 0, arrivals: 0, completions: 0, rejections: 0 };
-    // The engine gets what the Kubernetes controller gets (the metrics reader + pod CPU), nothing more: latency
-    // percentiles from the access log are for display only (the gateway page has none).
+    // The engine gets what the Kubernetes controller gets (the metrics reader over /stats + pod CPU), nothing
+    // more: service and queue time, p50/p99 and the over-objective count come from per-request gateway timings.
     return { ...s, pods };
   };
   const loop = new LocalLoop(
@@ -172,7 +173,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
     report: () => {
       for (const k of kills) {
         const after = logs.failures.filter((f) => f.atMs >= k.atMs - 1000);
-        k.failedOnPod = after.filter((f) => f.e.server === k.slot).length;
+        k.failedOnPod = after.filter((f) => f.slot === k.slot).length;
         k.failedElsewhere = after.length - k.failedOnPod;
       }
       // Answers are booked to the second their request was sent, and many arrive after that second's record was

@@ -141,6 +141,25 @@ const runtimeSchema: OpenApiSchema = {
   ],
 };
 
+/** Payload logging (inference tables): the gateway records a sample of requests with their bodies. */
+const payloadLoggingSchema: OpenApiSchema = {
+  type: "object",
+  required: ["sampleRate"],
+  description: "Payload logging: a sample of requests recorded with their size-capped, redacted bodies as JSONL objects in the environment's bucket (endpoint/date/hour). Absent: off.",
+  properties: {
+    sampleRate: { type: "number", minimum: 0, maximum: 1, description: "Share of requests recorded, (0, 1]." },
+    maxBodyBytes: { type: "integer", format: "int32", minimum: 1, maximum: 12000, default: 8192, description: "Bytes kept of each body (request and response), 1–12000 (their base64 must fit the gateway's buffer). Default 8192." },
+    redactFields: {
+      type: "array", maxItems: 64, "x-kubernetes-list-type": "set",
+      items: { type: "string", minLength: 1, maxLength: 128, description: "A JSON key name." },
+      description: "JSON object keys whose values are replaced by \"[REDACTED]\" at any depth of either body.",
+    },
+  },
+  "x-kubernetes-validations": [
+    { rule: "self.sampleRate > 0.0", message: "spec.payloadLogging.sampleRate must be above 0 (remove payloadLogging to turn it off)", fieldPath: ".sampleRate", reason: "FieldValueInvalid" },
+  ],
+};
+
 const trafficSplitSchema: OpenApiSchema = {
   type: "array",
   description: "Share of requests per model version. Absent: all traffic goes to spec.model. Weights sum to 100.",
@@ -234,6 +253,7 @@ export const servingEndpointSpecSchema: OpenApiSchema = {
       description: "Latency objective at p99 in milliseconds; sharpens the vertical (concurrency) axis. Optional.",
     },
     trafficSplit: trafficSplitSchema,
+    payloadLogging: payloadLoggingSchema,
   },
   "x-kubernetes-validations": [
     {

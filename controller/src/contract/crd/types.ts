@@ -106,6 +106,18 @@ export interface ServingEndpointSpec {
   readonly sloP99Ms?: number;
   /** Split across model versions; absent means 100% to `model`. */
   readonly trafficSplit?: readonly TrafficTarget[];
+  /** Payload logging (inference tables); absent: off. */
+  readonly payloadLogging?: PayloadLoggingSpec;
+}
+
+/** Which requests the gateway records with their bodies, and how the bodies are cut down. */
+export interface PayloadLoggingSpec {
+  /** Share of requests recorded, (0, 1]. */
+  readonly sampleRate: number;
+  /** Bytes kept of each body, 1–12000. @default 8192 */
+  readonly maxBodyBytes?: number;
+  /** JSON keys whose values are redacted at any depth. @default [] */
+  readonly redactFields?: readonly string[];
 }
 
 /** A status condition (metav1.Condition shape). */
