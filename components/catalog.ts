@@ -23,6 +23,17 @@ export const GKE_ACCELERATOR: Readonly<Partial<Record<GpuType, string>>> = {
   "h100-80gb": "nvidia-h100-80gb",
 };
 
+/**
+ * Zones of a GCP region that offer a GPU type (GKE node pools must be placed there: a regional pool in a zone
+ * without the GPU never gets nodes). From Google's "GPU regions and zones" table; check a region with
+ * `gcloud compute accelerator-types list --filter="zone ~ <region>"`, or set `gpuZones` in the stack config.
+ */
+export const GKE_GPU_ZONES: Readonly<Record<string, Partial<Record<GpuType, readonly string[]>>>> = {
+  "europe-west4": { "h100-80gb": ["europe-west4-b", "europe-west4-c"], "a100-80gb": ["europe-west4-a"], l4: ["europe-west4-a", "europe-west4-b", "europe-west4-c"], t4: ["europe-west4-a", "europe-west4-b", "europe-west4-c"] },
+  "us-central1": { "h100-80gb": ["us-central1-a", "us-central1-c"], "a100-80gb": ["us-central1-a", "us-central1-c"], l4: ["us-central1-a", "us-central1-b", "us-central1-c"], t4: ["us-central1-a", "us-central1-b", "us-central1-c", "us-central1-f"] },
+  "us-east4": { "h100-80gb": ["us-east4-a", "us-east4-b", "us-east4-c"], "a100-80gb": ["us-east4-c"], l4: ["us-east4-a", "us-east4-c"] },
+};
+
 /** Shape of one machine type. */
 export interface MachineShape {
   readonly vcpus: number;

@@ -92,6 +92,10 @@ export interface EndpointDeclaration {
   readonly port?: number;
   /** Custom runtime only: Prometheus metrics port (absent: the pod exposes no metrics). */
   readonly metricsPort?: number;
-  /** Custom runtime only: pod resources. @default { cpu: 1, memoryGiB: 1 } */
+  /**
+   * Pod CPU (cores) and memory (GiB), overriding the runtime's sizing (MLflow, Triton, custom; not vLLM). Memory
+   * must hold the model (weights × 1.2 + 0.25 GiB). Use it for small environments such as a laptop's kind node.
+   * @default the runtime's sizing from the model; custom: { cpu: 1, memoryGiB: 1 }
+   */
   readonly resources?: { readonly cpu: number; readonly memoryGiB: number };
 }

@@ -45,6 +45,10 @@ export const IMAGES = {
   triton: { repository: "nvcr.io/nvidia/tritonserver", tag: "25.09-py3" },
   /** Model downloader for S3 and S3-compatible stores (parallel multipart `aws s3 sync`). */
   awsCli: { repository: "docker.io/amazon/aws-cli", tag: "2.27.50" },
+  /** The local cloud's in-cluster model store (MinIO server; the tag MinIO's chart 5.4.0 ships). */
+  minio: { repository: "quay.io/minio/minio", tag: "RELEASE.2024-12-18T13-15-44Z" },
+  /** MinIO client for the store's setup Job (bucket, users, policies). */
+  minioClient: { repository: "quay.io/minio/mc", tag: "RELEASE.2024-11-21T17-21-54Z" },
   /** Model downloader for GCS (`gcloud storage cp` does parallel sliced downloads). */
   gcloudCli: { repository: "gcr.io/google.com/cloudsdktool/google-cloud-cli", tag: "541.0.0-slim" },
 } as const satisfies Record<string, PinnedImage>;
@@ -88,5 +92,7 @@ export const CHARTS = {
   },
   dcgmExporter: { chart: "dcgm-exporter", version: "4.8.1", repo: "https://nvidia.github.io/dcgm-exporter/helm-charts" },
   nvidiaDevicePlugin: { chart: "nvidia-device-plugin", version: "0.18.2", repo: "https://nvidia.github.io/k8s-device-plugin" },
-  minio: { chart: "minio", version: "5.4.0", repo: "https://charts.min.io/" },
+  metricsServer: { chart: "metrics-server", version: "3.13.1", repo: "https://kubernetes-sigs.github.io/metrics-server/" },
+  clusterAutoscaler: { chart: "cluster-autoscaler", version: "9.59.0", repo: "https://kubernetes.github.io/autoscaler" },
+  awsLoadBalancerController: { chart: "aws-load-balancer-controller", version: "3.5.0", repo: "https://aws.github.io/eks-charts" },
 } as const satisfies Record<string, PinnedChart>;

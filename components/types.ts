@@ -87,6 +87,7 @@ export class DeclarationError extends Error {
  * builders only place it into env values).
  */
 export interface ModelStoreAccess {
+  /** `minio`: any S3-compatible store reached at `endpointUrl` (the in-cluster MinIO or an external server). */
   readonly kind: "s3" | "gcs" | "minio";
   readonly bucket: unknown;
   /** Prefix of this endpoint's models, `<endpoint>/`; the endpoint identity can read nothing else. */
@@ -96,7 +97,15 @@ export interface ModelStoreAccess {
   /** Secret in the endpoint namespace with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (minio only). */
   readonly credentialsSecret?: string;
   readonly region?: string;
+  /** Where the pods must be able to connect to read their model: the store and the cloud's credential endpoint
+   * (EKS Pod Identity agent, GKE metadata server). Endpoint NetworkPolicies admit exactly these. */
+  readonly egress: readonly StoreEgress[];
 }
+
+/** One egress destination of model-reading pods. */
+export type StoreEgress =
+  | { readonly kind: "cidr"; readonly cidr: string; readonly port: number; readonly why: string }
+  | { readonly kind: "pods"; readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number; readonly why: string };
 
 /** Kubernetes-shaped plain object (what the builders return and Pulumi resources take). */
 export type KubeObject = Record<string, unknown>;

@@ -69,9 +69,12 @@ export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly str
       add("payloadLogging.redactFields", f, "at most 64 JSON key names of 1..128 characters");
     }
   }
-  if (kind !== "custom" && (d.port !== undefined || d.metricsPort !== undefined || d.resources !== undefined)) {
-    add(d.port !== undefined ? "port" : d.metricsPort !== undefined ? "metricsPort" : "resources", d.port ?? d.metricsPort ?? d.resources,
-      "unset unless runtime.kind is \"custom\" (other runtimes size themselves)");
+  if (kind !== "custom" && (d.port !== undefined || d.metricsPort !== undefined)) {
+    add(d.port !== undefined ? "port" : "metricsPort", d.port ?? d.metricsPort, "unset unless runtime.kind is \"custom\" (other runtimes serve on their own ports)");
+  }
+  if (d.resources !== undefined) {
+    if (typeof d.resources.cpu !== "number" || !(d.resources.cpu >= 0.1 && d.resources.cpu <= 256)) add("resources.cpu", d.resources.cpu, "a number of cores from 0.1 to 256");
+    if (typeof d.resources.memoryGiB !== "number" || !(d.resources.memoryGiB >= 0.125 && d.resources.memoryGiB <= 4096)) add("resources.memoryGiB", d.resources.memoryGiB, "GiB from 0.125 to 4096");
   }
   if (d.port !== undefined) int("port", d.port, 1024, 65_535);
   if (d.metricsPort !== undefined) int("metricsPort", d.metricsPort, 1024, 65_535);

@@ -6,7 +6,7 @@
  * (a GPU machine type must exist in the chosen cloud) and the messages must follow the project's
  * key/value/allowed format; a 60-line table walk does that more plainly than a JSON Schema plus message mapping.
  */
-import { MACHINES } from "../components/catalog.ts";
+import { GKE_GPU_ZONES, MACHINES } from "../components/catalog.ts";
 import { CLOUDS, type Cloud, DeclarationError, type FieldError } from "../components/types.ts";
 
 /** Pulumi project name; config keys are `autopilot-serving:<key>`. */
@@ -49,18 +49,29 @@ export const CONFIG_SCHEMA = {
   gatewayReplicasMin: { type: "integer", default: 2, range: [1, 100], description: "Gateway HPA minimum replicas." },
   gatewayReplicasMax: { type: "integer", default: 10, range: [1, 500], description: "Gateway HPA maximum replicas." },
   gatewayHost: { type: "string", default: "", pattern: { re: /^$|^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, says: "a DNS name" }, description: "Public host name of the gateway (TLS certificate name); empty = the load balancer's address." },
-  gatewayTlsSecret: { type: "string", default: "gateway-tls", pattern: { re: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, says: "a Secret name" }, description: "Existing kubernetes.io/tls Secret in the gateway namespace (cert-manager or kubectl create secret tls)." },
-  gatewayTlsCert: { type: "string", default: "", pattern: { re: /^$|-----BEGIN CERTIFICATE-----/, says: "a PEM certificate chain" }, description: "PEM certificate for the gateway; with gatewayTlsKey the program creates the TLS Secret, else the Secret must exist (e.g. cert-manager)." },
-  gatewayTlsKey: { type: "string", default: "", secret: true, pattern: { re: /^$|-----BEGIN [A-Z ]*PRIVATE KEY-----/, says: "a PEM private key" }, description: "PEM private key for gatewayTlsCert (set with --secret)." },
-  grafanaAdminPassword: { type: "string", default: "", secret: true, pattern: { re: /^$|^.{12,}$/, says: "at least 12 characters" }, description: "Grafana admin password (set with --secret); empty = an existing grafana-admin Secret is used." },
+  gatewayTlsSecret: { type: "string", default: "", pattern: { re: /^$|^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, says: "a Secret name" }, description: "Existing kubernetes.io/tls Secret in the gateway namespace (e.g. kept by cert-manager with an ACME issuer); empty = the program creates it: from gatewayTlsCert/gatewayTlsKey when set, else a generated self-signed certificate." },
+  gatewayTlsCert: { type: "string", default: "", pattern: { re: /^$|-----BEGIN CERTIFICATE-----/, says: "a PEM certificate chain" }, description: "PEM certificate for the gateway; with gatewayTlsKey the program creates the TLS Secret from them." },
+  gatewayTlsKey: { type: "string", default: "", secret: true, pattern: { re: /^$|-----BEGIN [A-Z ]*PRIVATE KEY-----/, says: "a PEM private key" }, description: "PEM private key for gatewayTlsCert (set it with --secret)." },
+  grafanaAdminPassword: { type: "string", default: "", secret: true, pattern: { re: /^$|^.{12,}$/, says: "at least 12 characters" }, description: "Grafana admin password (set it with --secret); empty = a generated password, kept in the grafana-admin Secret." },
   gatewayAuth: { type: "string", default: "api-key", oneOf: ["api-key"], description: "Client authentication at the gateway (API keys; JWT issuers are not configurable from the stack yet)." },
   gatewayApiKeyHashes: { type: "array", default: [], pattern: { re: /^[0-9a-f]{64}$/, says: "sha256 hex digests of API keys" }, description: "SHA-256 hashes of accepted API keys (api-key auth); the keys themselves never enter config." },
   controllerImage: { type: "string", default: "", description: "APA controller image reference; empty = build controller/Dockerfile and push it (pinned by digest)." },
   imageDigests: { type: "array", default: [], pattern: { re: /^[a-zA-Z]+=sha256:[0-9a-f]{64}$/, says: "role=sha256:<64 hex> (roles in components/images.ts)" }, description: "Digest pins for images whose digest is not in components/images.ts." },
   nodeModelCache: { type: "boolean", default: true, description: "Cache model files on each node (hostPath keyed by digest) so a second pod on a node skips the download." },
+  localModelStore: { type: "string", default: "minio", oneOf: ["minio", "external"], description: "local: the model store — an in-cluster MinIO the program deploys, or an external S3-compatible server (no chart, nothing to pull)." },
+  localModelStoreUrl: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, says: "an http(s)://host[:port] URL" }, description: "local, external store: its S3 endpoint URL as pods reach it (e.g. http://172.18.0.1:9000 for a server on the kind network's gateway)." },
+  localModelStoreBucket: { type: "string", default: "models", pattern: { re: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, says: "an S3 bucket name" }, description: "local: the model bucket (external store: it must exist and hold <endpoint>/<version>/ prefixes)." },
+  localModelStoreRegion: { type: "string", default: "us-east-1", pattern: { re: /^[a-z0-9-]+$/, says: "a region name" }, description: "local, external store: the signing region the server expects." },
+  localModelStoreAccessKeyId: { type: "string", default: "", description: "local, external store: access key of a read-only credential every endpoint uses (the store's own policy scopes it)." },
+  localModelStoreSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localModelStoreAccessKeyId (set it with --secret)." },
   localStoreSecretSeed: { type: "string", default: "", pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret)." },
   modelCacheNoncurrentDays: { type: "integer", default: 30, range: [1, 3650], description: "Days before non-current model object versions are deleted." },
   observability: { type: "boolean", default: true, description: "Install kube-prometheus-stack, the OpenTelemetry collector and dashboards." },
+  metricsServer: { type: "boolean", default: true, description: "Install metrics-server (EKS add-on, chart on local; GKE has its own): the gateway HPA and the controller's pod metrics need it." },
+  adminPrincipalArns: { type: "array", default: [], pattern: { re: /^arn:aws:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, says: "IAM role or user ARNs" }, description: "aws: IAM principals (e.g. the CI deploy role, your SSO admin role) given cluster-admin access entries, beside the identity that creates the cluster." },
+  apiServerAuthorizedCidrs: { type: "array", default: [], pattern: { re: /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, says: "IPv4 CIDRs" }, description: "aws/gcp: CIDRs allowed to reach the public Kubernetes API endpoint; empty = any address (the API still requires credentials)." },
+  gpuZones: { type: "array", default: [], pattern: { re: /^[a-z]+-[a-z]+\d+-[a-z]$/, says: "zone names such as europe-west4-b" }, description: "gcp: zones of the GPU pool; empty = the zones of the region known to offer the pool's GPU (components/catalog.ts)." },
+  gpuReservation: { type: "string", default: "", pattern: { re: /^$|^[a-z]([-a-z0-9]*[a-z0-9])?$/, says: "a Compute Engine reservation name" }, description: "gcp: a specific reservation the GPU pool's nodes consume (empty = on-demand capacity)." },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;
@@ -86,6 +97,7 @@ export interface StackConfig {
   readonly gatewayReplicasMin: number;
   readonly gatewayReplicasMax: number;
   readonly gatewayHost: string;
+  /** Existing TLS Secret ("" = the program creates one). */
   readonly gatewayTlsSecret: string;
   readonly gatewayTlsCert: string;
   readonly gatewayTlsKey: string;
@@ -95,9 +107,20 @@ export interface StackConfig {
   readonly controllerImage: string;
   readonly imageDigests: Readonly<Record<string, string>>;
   readonly nodeModelCache: boolean;
+  readonly localModelStore: "minio" | "external";
+  readonly localModelStoreUrl: string;
+  readonly localModelStoreBucket: string;
+  readonly localModelStoreRegion: string;
+  readonly localModelStoreAccessKeyId: string;
+  readonly localModelStoreSecretAccessKey: string;
   readonly localStoreSecretSeed: string;
   readonly modelCacheNoncurrentDays: number;
   readonly observability: boolean;
+  readonly metricsServer: boolean;
+  readonly adminPrincipalArns: readonly string[];
+  readonly apiServerAuthorizedCidrs: readonly string[];
+  readonly gpuZones: readonly string[];
+  readonly gpuReservation: string;
 }
 
 const DEFAULT_CPU: Record<Cloud, string> = { aws: "m7i.2xlarge", gcp: "n2-standard-8", local: "kind-node" };
@@ -114,7 +137,7 @@ function describe(spec: ConfigKeySpec): string {
  * Parses raw config (`autopilot-serving:<key>` → string, as Pulumi passes it) into a StackConfig.
  * Throws a DeclarationError naming every bad key, its value and what is allowed.
  */
-export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: string): StackConfig {
+export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: string, secretKeys?: ReadonlySet<string>): StackConfig {
   const errors: FieldError[] = [];
   const out: Record<string, unknown> = {};
   const bad = (key: string, value: unknown, allowed: string, reason?: string) =>
@@ -133,6 +156,11 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     let value: unknown = text;
     // Never echo a secret's value in an error.
     const shown = spec.secret === true ? "[secret]" : text;
+    // The Pulumi runtime tells which values were stored encrypted; a secret kept in plain text is refused.
+    if (spec.secret === true && text !== "" && secretKeys !== undefined && !secretKeys.has(`${PROJECT}:${key}`)) {
+      bad(key, shown, `a value set with \`pulumi config set --secret ${key}\``, "stored in plain text in the stack file");
+      continue;
+    }
     if (spec.type === "integer") {
       value = /^-?\d+$/.test(text.trim()) ? Number(text) : NaN;
       if (!Number.isInteger(value) || (spec.range && ((value as number) < spec.range[0] || (value as number) > spec.range[1]))) {
@@ -169,7 +197,24 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   if (cloud === "gcp" && out.gcpProject === "") bad("gcpProject", "", "a GCP project id (required when cloud is gcp)");
   if (cloud === "gcp" && out.gcpProjectNumber === "") bad("gcpProjectNumber", "", "the numeric project number (required when cloud is gcp)");
   if (cloud === "local" && out.controllerImage === "") bad("controllerImage", "", "an image reference loaded into the cluster (required when cloud is local: there is no registry to push a build to)");
-  if (cloud === "local" && out.localStoreSecretSeed === "") bad("localStoreSecretSeed", "", "at least 16 characters (required when cloud is local: it derives the in-cluster store's credentials)");
+  const minio = cloud === "local" && out.localModelStore === "minio";
+  if (minio && out.localStoreSecretSeed === "") bad("localStoreSecretSeed", "", "at least 16 characters (required when cloud is local with the in-cluster store: it derives the store's credentials)");
+  if (cloud === "local" && out.localModelStore === "external") {
+    if (out.localModelStoreUrl === "") bad("localModelStoreUrl", "", "the external store's S3 endpoint URL (required when localModelStore is external)");
+    if (out.localModelStoreAccessKeyId === "" || out.localModelStoreSecretAccessKey === "") {
+      bad(out.localModelStoreAccessKeyId === "" ? "localModelStoreAccessKeyId" : "localModelStoreSecretAccessKey", "", "a read-only credential of the external store (required when localModelStore is external)");
+    }
+  }
+  const onlyOn = (key: ConfigKey, clouds: readonly Cloud[], what: string) => {
+    const spec: ConfigKeySpec = CONFIG_SCHEMA[key];
+    if (!clouds.includes(cloud) && JSON.stringify(out[key]) !== JSON.stringify(spec.default)) bad(key, spec.secret === true ? "[secret]" : out[key], `${JSON.stringify(spec.default)} (${what})`);
+  };
+  for (const k of ["localModelStore", "localModelStoreUrl", "localModelStoreAccessKeyId", "localModelStoreSecretAccessKey"] as const) onlyOn(k, ["local"], "only the local cloud has a choice of model store");
+  onlyOn("adminPrincipalArns", ["aws"], "EKS access entries exist only on aws");
+  onlyOn("gpuZones", ["gcp"], "only gcp places the GPU pool by zone");
+  onlyOn("gpuReservation", ["gcp"], "reservations are configured for gcp only");
+  onlyOn("apiServerAuthorizedCidrs", ["aws", "gcp"], "the local cloud uses an existing cluster");
+  if (out.gatewayTlsSecret !== "" && out.gatewayTlsCert !== "") bad("gatewayTlsSecret", out.gatewayTlsSecret, `"" when gatewayTlsCert is set (the program creates the Secret from the certificate) — set one of the two`);
   if (cloud !== "local" && out.kubeContext !== "") bad("kubeContext", out.kubeContext, `"" (only the local cloud uses a kubeconfig context)`);
   if (out.cpuMachineType === "") out.cpuMachineType = DEFAULT_CPU[cloud];
   const machines = MACHINES[cloud];
@@ -183,6 +228,10 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       const gpuMachines = Object.entries(machines).filter(([, s]) => s.gpu).map(([n]) => n);
       bad("gpuMachineType", out.gpuMachineType, gpuMachines.length > 0 ? `"" or ${gpuMachines.join(", ")}` : `"" (cloud ${cloud} has no GPU machine types)`);
     }
+  }
+  const gpuType = out.gpuMachineType !== "" ? machines[out.gpuMachineType as string]?.gpu?.type : undefined;
+  if (cloud === "gcp" && gpuType !== undefined && (out.gpuZones as string[]).length === 0 && (GKE_GPU_ZONES[out.region as string]?.[gpuType] ?? []).length === 0) {
+    bad("gpuZones", [], `the zones of ${String(out.region)} that offer ${gpuType} (none is known to components/catalog.ts; list them with gcloud compute accelerator-types list --filter="zone ~ ${String(out.region)}")`);
   }
   if ((out.cpuNodesMin as number) > (out.cpuNodesMax as number)) bad("cpuNodesMin", out.cpuNodesMin, `≤ cpuNodesMax (${out.cpuNodesMax})`);
   if ((out.gpuNodesMin as number) > (out.gpuNodesMax as number)) bad("gpuNodesMin", out.gpuNodesMin, `≤ gpuNodesMax (${out.gpuNodesMax})`);

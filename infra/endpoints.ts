@@ -25,6 +25,9 @@ export interface EndpointContext {
 /** The example endpoint set. */
 export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
   const gpu = ctx.gpuPool;
+  // dev is the local stack: one kind node of 4 CPUs and 8 GiB holds the whole platform, so the examples take
+  // small, explicit resources and one replica each (test/infra/capacity.test.ts checks the fit).
+  const dev = ctx.environment === "dev";
   const list: EndpointDeclaration[] = [
     {
       // A 2 MB scikit-learn classifier on one CPU; v4 takes 10% of the traffic (canary).
@@ -32,8 +35,7 @@ export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
       model: { flavor: "sklearn", bytes: 2_000_000 },
       computePool: "cpu",
       concurrency: { min: 2, max: 16 },
-      replicas: { min: 2, max: 50 },
-      provisionedConcurrency: 8,
+      ...(dev ? { replicas: { min: 1, max: 4 }, resources: { cpu: 0.25, memoryGiB: 0.5 } } : { replicas: { min: 2, max: 50 }, provisionedConcurrency: 8 }),
       sloP99Ms: 50,
       versions: [
         { version: "v3", digest: exampleDigest("fraud-classifier", "v3"), weight: 90 },
@@ -46,7 +48,8 @@ export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
       model: { flavor: "onnx", format: "onnx", bytes: 440_000_000 },
       computePool: gpu ? "gpu" : "cpu",
       concurrency: { min: 8, max: 128 },
-      replicas: { min: 1, max: 10 },
+      replicas: { min: 1, max: dev ? 2 : 10 },
+      ...(dev ? { resources: { cpu: 0.5, memoryGiB: 1.5 } } : {}),
       versions: [{ version: "v1", digest: exampleDigest("text-embedder", "v1"), weight: 100 }],
     },
     {
@@ -57,9 +60,9 @@ export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
       computePool: "cpu",
       port: 8080,
       metricsPort: 9090,
-      resources: { cpu: 1, memoryGiB: 1 },
+      resources: dev ? { cpu: 0.25, memoryGiB: 0.5 } : { cpu: 1, memoryGiB: 1 },
       concurrency: { min: 32, max: 512 },
-      replicas: { min: 1, max: 20 },
+      replicas: { min: 1, max: dev ? 2 : 20 },
       versions: [{ version: "v7", digest: exampleDigest("support-agent", "v7"), weight: 100 }],
     },
   ];

@@ -8,16 +8,17 @@
  * isolation the Automation API uses for inline programs), so config, monitor and stack resource never leak
  * between evaluations, and evaluations may even overlap.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as state from "@pulumi/pulumi/runtime/state.js";
-import YAML from "yaml";
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
-import { PROJECT } from "./config-schema.ts";
+import { CONFIG_SCHEMA, PROJECT } from "./config-schema.ts";
 import type { EndpointContext } from "./endpoints.ts";
+import { CHART_FACTS, type ChartKey, chartWorkloadObjects } from "../components/charts/chart-facts.ts";
 import { type RegisteredResource, RecordingMonitor } from "./mock-monitor.ts";
 import { planStack, readStackConfig, REPO_ROOT, runProgram } from "./program.ts";
+import { applyProjectConfig, parseProjectFile, parseStackFile, type ProgramConfig } from "./pulumi-config-rules.ts";
 
 export type { RegisteredResource };
 
@@ -41,20 +42,56 @@ export interface EvaluateOptions {
   readonly dir?: string;
   /** Run as a preview (unknown outputs). @default false */
   readonly preview?: boolean;
+  /**
+   * Also list the workloads inside each Helm chart, as children of the chart — what a real preview registers (the
+   * v4 Chart renders the chart) and the policy pack then sees. They come from components/charts/chart-facts.ts, a
+   * TEST DOUBLE of `helm template` (the charts cannot be fetched here); each is marked `fromChartFacts`.
+   * @default false
+   */
+  readonly chartObjects?: boolean;
 }
 
-/** Reads `Pulumi.<stack>.yaml` into Pulumi's string config map. Secure values cannot be decrypted offline. */
-export function readStackFile(stack: string, dir = REPO_ROOT): Record<string, string> {
+/** Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml`, applies the Pulumi CLI's config rules (types, lists, secrets,
+ * defaults; infra/pulumi-config-rules.ts) and returns the config map the CLI would hand the program.
+ * `overrides` act like `pulumi config set` (a JSON list or object becomes an object value, as a YAML list in the
+ * stack file would; a key the schema marks secret is set as `--secret`). Secure values from the file cannot be
+ * decrypted offline: pass them in `overrides`. */
+export function readStackConfigFile(stack: string, dir = REPO_ROOT, overrides: Readonly<Record<string, string>> = {}): ProgramConfig {
   const file = path.join(dir, `Pulumi.${stack}.yaml`);
-  const doc = YAML.parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(doc?.config ?? {})) {
-    if (v !== null && typeof v === "object" && "secure" in v) {
-      throw new Error(`${file}: "${k}" is a secure value; offline evaluation cannot decrypt it — pass it in overrides`);
+  const projectFile = existsSync(path.join(dir, "Pulumi.yaml")) ? path.join(dir, "Pulumi.yaml") : path.join(REPO_ROOT, "Pulumi.yaml");
+  const project = parseProjectFile(readFileSync(projectFile, "utf8"));
+  const values = parseStackFile(readFileSync(file, "utf8"));
+  const plain = new Map<string, string>();
+  for (const [k, v] of Object.entries(overrides)) {
+    const key = k.includes(":") ? k : `${PROJECT}:${k}`;
+    const short = key.slice(PROJECT.length + 1);
+    if ((CONFIG_SCHEMA as Record<string, { secret?: boolean }>)[short]?.secret === true) {
+      const marker = `offline-override:${plain.size}`;
+      plain.set(marker, v);
+      values[key] = { kind: "secure", ciphertext: marker };
+    } else {
+      values[key] = /^\s*[[{]/.test(v) && isJson(v) ? { kind: "object", json: JSON.stringify(JSON.parse(v)), secure: false } : { kind: "plain", text: v };
     }
-    out[k] = typeof v === "string" ? v : JSON.stringify(v);
   }
-  return out;
+  return applyProjectConfig(stack, project, values, (ciphertext) => {
+    const v = plain.get(ciphertext);
+    if (v === undefined) throw new Error(`${file}: a secure value; offline evaluation cannot decrypt it — pass it in overrides`);
+    return v;
+  });
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The config map `readStackConfigFile` returns, without the secret-key list (PULUMI_CONFIG's content). */
+export function readStackFile(stack: string, dir = REPO_ROOT): Record<string, string> {
+  return readStackConfigFile(stack, dir).values;
 }
 
 // Pulumi's runtime captures `new Error().stack` for every promise it creates (only used to report leaked
@@ -83,10 +120,9 @@ export async function evaluateStack(stack: string, options: EvaluateOptions = {}
 }
 
 async function evaluateIsolated(stack: string, options: EvaluateOptions): Promise<StackEvaluation> {
-  const config = readStackFile(stack, options.dir);
-  for (const [k, v] of Object.entries(options.overrides ?? {})) config[k.includes(":") ? k : `${PROJECT}:${k}`] = v;
+  const { values: config, secretKeys } = readStackConfigFile(stack, options.dir, options.overrides);
   return (state as unknown as { withLocalStorage<T>(fn: () => Promise<T>): Promise<T> }).withLocalStorage(async () => {
-    pulumi.runtime.setAllConfig(config);
+    pulumi.runtime.setAllConfig(config, secretKeys);
     const monitor = new RecordingMonitor();
     pulumi.runtime.setMockOptions(monitor, PROJECT, stack, options.preview ?? false);
     // Validate before the stack resource exists, so bad input fails fast and nothing is registered.
@@ -94,11 +130,33 @@ async function evaluateIsolated(stack: string, options: EvaluateOptions): Promis
     planStack(cfg, options.declare);
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
       const o = runProgram(cfg, options.declare);
-      return { gatewayUrl: o.gatewayUrl, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
+      return { gatewayUrl: o.gatewayUrl, gatewayCaCertificate: o.gatewayCaCertificate, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
     });
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-    return { stack, config, resources: monitor.registered, outputs: (outputs ?? {}) as Record<string, unknown> };
+    const resources = options.chartObjects === true ? [...monitor.registered, ...chartChildren(monitor.registered)] : monitor.registered;
+    return { stack, config, resources, outputs: (outputs ?? {}) as Record<string, unknown> };
   });
+}
+
+/** The workloads each registered chart renders (chart-facts.ts), registered the way the v4 Chart names its children. */
+function chartChildren(registered: readonly RegisteredResource[]): RegisteredResource[] {
+  const out: RegisteredResource[] = [];
+  for (const chart of registered.filter((r) => r.type === "kubernetes:helm.sh/v4:Chart")) {
+    const key = (Object.keys(CHART_FACTS) as ChartKey[]).find((k) => CHART_FACTS[k].chart.chart === chart.inputs.chart);
+    if (key === undefined) throw new Error(`chart ${String(chart.inputs.chart)} has no entry in components/charts/chart-facts.ts`);
+    const values = (chart.inputs.values ?? {}) as Record<string, unknown>;
+    for (const { obj, createdBy } of chartWorkloadObjects(key, String(chart.inputs.name), String(chart.inputs.namespace), values)) {
+      if (createdBy !== "pulumi") continue;
+      const meta = obj.metadata as { name: string; namespace: string };
+      const type = `kubernetes:apps/v1:${String(obj.kind)}`;
+      const name = `${chart.name}:${meta.namespace}/${meta.name}`;
+      out.push({
+        urn: `${chart.urn.replace(/::[^:]+$/, "")}$${type}::${name}`, type, name, parent: chart.urn, custom: true, inputs: obj,
+        ignoreChanges: [], dependencies: [], provider: "", fromChartFacts: true,
+      });
+    }
+  }
+  return out;
 }
 
 /** The example stacks shipped in the repository. */

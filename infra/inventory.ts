@@ -2,6 +2,7 @@
  * Turns an offline evaluation into a reviewable inventory: per resource its type, name, parent and a few key
  * properties (images, replicas, pools, taints, chart versions, ignored fields). Pure.
  */
+import { stackPodRequests, totalRequests } from "./capacity.ts";
 import type { RegisteredResource, StackEvaluation } from "./evaluate.ts";
 
 /** One inventory row. */
@@ -24,6 +25,8 @@ export interface Inventory {
   /** Things to fix before a production apply, computed from the evaluation (e.g. images without a digest). */
   readonly gaps: string[];
   readonly outputs: Readonly<Record<string, unknown>>;
+  /** Summed pod requests right after `pulumi up` (initial replicas, DaemonSets once, chart and operator pods). */
+  readonly requests: { readonly cpu: number; readonly memoryGiB: number };
   readonly resources: InventoryRow[];
 }
 
@@ -81,14 +84,16 @@ export function inventory(ev: StackEvaluation): Inventory {
   const gaps: string[] = [];
   const unpinned = new Set<string>();
   for (const r of ev.resources) {
-    if (r.type !== "kubernetes:apps/v1:Deployment" && r.type !== "kubernetes:apps/v1:DaemonSet") continue;
+    if (!["kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:DaemonSet", "kubernetes:batch/v1:Job"].includes(r.type)) continue;
     for (const c of containers((r.inputs as Obj).spec)) if (typeof c.image === "string" && !/@sha256:[0-9a-f]{64}$/.test(c.image)) unpinned.add(c.image);
   }
   if (unpinned.size > 0) gaps.push(`images pinned by tag only (set autopilot-serving:imageDigests or use digests): ${[...unpinned].sort().join(", ")}`);
 
+  const req = totalRequests(stackPodRequests(ev.resources));
   return {
     label: MOCK_LABEL, stack: ev.stack, cloud: ev.config["autopilot-serving:cloud"] ?? "local",
     components, resourceCount: ev.resources.length, gaps, outputs: ev.outputs,
+    requests: { cpu: Math.round(req.cpu * 100) / 100, memoryGiB: Math.round((req.memoryBytes / 2 ** 30) * 100) / 100 },
     resources: ev.resources.map((r) => ({ type: r.type, name: r.name, parent: nameOf(r.parent), key: keyProperties(r) })),
   };
 }

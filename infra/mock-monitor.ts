@@ -22,6 +22,10 @@ export interface RegisteredResource {
   readonly dependencies: readonly string[];
   /** Provider reference (`urn::id`), "" when default. */
   readonly provider: string;
+  /** `customTimeouts` the resource was registered with ("" where unset). */
+  readonly customTimeouts?: { readonly create: string; readonly update: string };
+  /** Not registered by the program: a chart's object from components/charts/chart-facts.ts (a test double). */
+  readonly fromChartFacts?: boolean;
 }
 
 const ACCOUNT = "000000000000";
@@ -51,6 +55,22 @@ export function mockState(type: string, name: string, inputs: Record<string, unk
     case "docker-build:index:Image":
       Object.assign(extra, { digest: `sha256:${createHash("sha256").update(JSON.stringify(inputs)).digest("hex")}` });
       break;
+    case "aws:eks/nodeGroup:NodeGroup":
+      Object.assign(extra, { resources: [{ autoscalingGroups: [{ name: `eks-${name}-mock-asg` }] }] });
+      break;
+    case "tls:index/privateKey:PrivateKey":
+      Object.assign(extra, { privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-${name}\n-----END PRIVATE KEY-----\n` });
+      break;
+    case "tls:index/selfSignedCert:SelfSignedCert":
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      Object.assign(extra, { certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` });
+      break;
+    case "tls:index/certRequest:CertRequest":
+      Object.assign(extra, { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n` });
+      break;
+    case "random:index/randomPassword:RandomPassword":
+      Object.assign(extra, { result: `mock-${createHash("sha256").update(name).digest("hex").slice(0, 24)}` });
+      break;
     case "kubernetes:core/v1:Service":
       if ((inputs.spec as { type?: string } | undefined)?.type === "LoadBalancer") {
         Object.assign(extra, { status: { loadBalancer: { ingress: [{ hostname: `${name}.mock-lb.invalid` }] } } });
@@ -69,6 +89,8 @@ export function mockCall(token: string, inputs: Record<string, unknown>): Record
   switch (token) {
     case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
       return { userName: "AWS", password: "mock-registry-password", proxyEndpoint: `https://${ACCOUNT}.dkr.ecr.mock.amazonaws.com`, authorizationToken: "mock" };
+    case "gcp:storage/getProjectServiceAccount:getProjectServiceAccount":
+      return { emailAddress: "service-000000000000@gs-project-accounts.iam.gserviceaccount.com", project: inputs.project, id: "mock" };
     case "gcp:organizations/getClientConfig:getClientConfig":
       return { accessToken: "mock-access-token", project: "mock", region: "mock", zone: "mock", id: "mock" };
     default:
@@ -100,13 +122,16 @@ export class RecordingMonitor extends (MockMonitor as unknown as new (mocks: pul
     const r = req as {
       getType(): string; getName(): string; getParent(): string; getCustom(): boolean;
       getIgnorechangesList(): string[]; getDependenciesList(): string[]; getProvider(): string;
+      getCustomtimeouts(): { getCreate(): string; getUpdate(): string } | undefined;
     };
+    const timeouts = r.getCustomtimeouts();
     const type = r.getType();
     const name = r.getName();
     const parent = r.getParent();
     const record = {
       urn: urnOf(parent, type, name), type, name, parent, custom: r.getCustom(), inputs: {} as Record<string, unknown>,
       ignoreChanges: r.getIgnorechangesList(), dependencies: r.getDependenciesList(), provider: r.getProvider(),
+      ...(timeouts !== undefined ? { customTimeouts: { create: timeouts.getCreate(), update: timeouts.getUpdate() } } : {}),
     };
     this.registered.push(record);
     this.current = record;

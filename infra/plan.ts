@@ -34,6 +34,7 @@ try {
   } else {
     const out: string[] = [`=== ${inv.label} ===`, `stack ${inv.stack} (cloud ${inv.cloud}): ${inv.resourceCount} resources`, "", "components:"];
     for (const [t, n] of Object.entries(inv.components)) out.push(`  ${t} ×${n}`);
+    out.push("", `pod requests after up (initial replicas, charts and operator pods included): ${inv.requests.cpu} CPU, ${inv.requests.memoryGiB} GiB`);
     if (inv.gaps.length > 0) out.push("", "gaps:", ...inv.gaps.map((g) => `  - ${g}`));
     out.push("", "outputs:", ...JSON.stringify(inv.outputs, null, 2).split("\n").map((l) => `  ${l}`), "", "resources (type | name | parent | key properties):");
     for (const r of inv.resources) out.push(`  ${r.type} | ${r.name} | ${r.parent || "-"}${Object.keys(r.key).length > 0 ? ` | ${JSON.stringify(r.key)}` : ""}`);

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { controllerContract } from "../components/controller/controller-contract.ts";
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
 import { poolPlacement } from "../components/node-pool/node-pool-spec.ts";
+import type { GatewayTls } from "../components/gateway/gateway.ts";
 import { type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
 import { parseStackConfig, PROJECT, type StackConfig } from "./config-schema.ts";
@@ -21,7 +22,9 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export function readStackConfig(): StackConfig {
   const raw: Record<string, string> = {};
   for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) if (k.startsWith(`${PROJECT}:`)) raw[k] = v;
-  return parseStackConfig(raw, pulumi.getStack());
+  // Which values the CLI passed as secrets (PULUMI_CONFIG_SECRET_KEYS); the SDK exports the reader but not its type.
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret(k: string): boolean }).isConfigSecret;
+  return parseStackConfig(raw, pulumi.getStack(), new Set(Object.keys(raw).filter((k) => isSecret(k))));
 }
 
 /** Pools and planned endpoints of a config (pure; throws DeclarationError on any bad endpoint). */
@@ -44,6 +47,8 @@ export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => E
 /** Stack outputs. */
 export interface ProgramOutputs {
   readonly gatewayUrl: pulumi.Output<string>;
+  /** The generated gateway certificate to trust (PEM), "" when the stack brings its own. */
+  readonly gatewayCaCertificate: pulumi.Output<string>;
   readonly grafanaUrl: pulumi.Output<string>;
   /** `POST` URL of each endpoint. */
   readonly endpointUrls: Record<string, pulumi.Output<string>>;
@@ -52,19 +57,25 @@ export interface ProgramOutputs {
 /** Builds the platform for `cfg`. */
 export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) => EndpointDeclaration[]): ProgramOutputs {
   const { pools, endpoints } = planStack(cfg, declare);
+  const tls: GatewayTls = cfg.gatewayTlsCert !== "" ? { kind: "pem", cert: cfg.gatewayTlsCert, key: cfg.gatewayTlsKey }
+    : cfg.gatewayTlsSecret !== "" ? { kind: "existing", secretName: cfg.gatewayTlsSecret } : { kind: "generated" };
   const platform = new ServingPlatform("autopilot", {
     cloud: cfg.cloud, region: cfg.region, kubernetesVersion: cfg.kubernetesVersion,
     ...(cfg.kubeContext !== "" ? { kubeContext: cfg.kubeContext } : {}),
-    ...(cfg.cloud === "gcp" ? { gcpProject: cfg.gcpProject, gcpProjectNumber: cfg.gcpProjectNumber } : {}),
+    ...(cfg.cloud === "gcp" ? { gcpProject: cfg.gcpProject, gcpProjectNumber: cfg.gcpProjectNumber, gpuZones: cfg.gpuZones, gpuReservation: cfg.gpuReservation } : {}),
+    ...(cfg.cloud === "aws" ? { adminPrincipalArns: cfg.adminPrincipalArns } : {}),
+    apiServerAuthorizedCidrs: cfg.apiServerAuthorizedCidrs,
     deletionProtection: cfg.environment === "prod",
+    forceDestroyBuckets: cfg.environment !== "prod",
     pools, gpuAmiFamily: cfg.gpuAmiFamily, endpoints,
     warmPoolReplicas: cfg.warmPoolReplicas, nodeCache: cfg.nodeModelCache, noncurrentDays: cfg.modelCacheNoncurrentDays,
-    ...(cfg.cloud === "local" ? { localSecretSeed: cfg.localStoreSecretSeed } : {}),
-    observability: cfg.observability,
-    gateway: {
-      replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, tlsSecret: cfg.gatewayTlsSecret,
-      apiKeyHashes: cfg.gatewayApiKeyHashes, ...(cfg.gatewayTlsCert !== "" ? { tlsCert: cfg.gatewayTlsCert, tlsKey: cfg.gatewayTlsKey } : {}),
-    },
+    ...(cfg.cloud === "local"
+      ? { localStore: cfg.localModelStore === "minio"
+        ? { kind: "minio" as const, bucket: cfg.localModelStoreBucket, secretSeed: cfg.localStoreSecretSeed }
+        : { kind: "external" as const, url: cfg.localModelStoreUrl, bucket: cfg.localModelStoreBucket, region: cfg.localModelStoreRegion, accessKeyId: cfg.localModelStoreAccessKeyId, secretAccessKey: pulumi.secret(cfg.localModelStoreSecretAccessKey) } }
+      : {}),
+    observability: cfg.observability, metricsServer: cfg.metricsServer,
+    gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, apiKeyHashes: cfg.gatewayApiKeyHashes, tls },
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,
     controllerContract: controllerContract(),
@@ -72,5 +83,5 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
   });
   const endpointUrls: Record<string, pulumi.Output<string>> = {};
   for (const e of endpoints) endpointUrls[e.decl.name] = pulumi.interpolate`${platform.gatewayUrl}/serving-endpoints/${e.decl.name}/invocations`;
-  return { gatewayUrl: platform.gatewayUrl, grafanaUrl: platform.grafanaUrl, endpointUrls };
+  return { gatewayUrl: platform.gatewayUrl, gatewayCaCertificate: platform.gatewayCaCertificate, grafanaUrl: platform.grafanaUrl, endpointUrls };
 }

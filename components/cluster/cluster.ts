@@ -22,12 +22,27 @@ export interface ClusterArgs {
   readonly gcpProject?: string;
   /** Protect the control plane from deletion (prod). @default false */
   readonly deletionProtection?: boolean;
+  /** aws: IAM principals given cluster-admin access entries (the creator always has one). @default [] */
+  readonly adminPrincipalArns?: readonly string[];
+  /** aws/gcp: CIDRs allowed to reach the public API endpoint. @default [] = any address */
+  readonly apiServerAuthorizedCidrs?: readonly string[];
 }
+
+/** Google APIs the platform uses on a project; the program enables them first (a fresh project has few enabled). */
+export const GCP_APIS = [
+  "compute.googleapis.com", "container.googleapis.com", "storage.googleapis.com", "cloudkms.googleapis.com",
+  "artifactregistry.googleapis.com", "iam.googleapis.com", "iamcredentials.googleapis.com", "sts.googleapis.com",
+] as const;
 
 /** EKS handles NodePool needs. */
 export interface EksParts {
   readonly cluster: aws.eks.Cluster;
   readonly nodeRole: aws.iam.Role;
+  /** The node role's policy attachments: node groups wait for them (a node without them never joins). */
+  readonly nodeRoleReady: readonly pulumi.Resource[];
+  /** Add-ons node groups need before their nodes boot (VPC CNI, Pod Identity agent). */
+  readonly addons: readonly pulumi.Resource[];
+  readonly vpcId: pulumi.Output<string>;
   readonly privateSubnetIds: pulumi.Output<string>[];
   readonly provider: aws.Provider;
 }
@@ -36,11 +51,15 @@ export interface EksParts {
 export interface GkeParts {
   readonly cluster: gcp.container.Cluster;
   readonly nodeServiceAccount: gcp.serviceaccount.Account;
+  /** The enabled project APIs: every GCP resource waits for them. */
+  readonly apis: readonly pulumi.Resource[];
   readonly provider: gcp.Provider;
 }
 
 export class Cluster extends pulumi.ComponentResource {
   readonly cloud: Cloud;
+  /** aws/gcp region ("" on local). */
+  readonly region: string;
   /** Provider for every Kubernetes object of the platform. */
   readonly provider: k8s.Provider;
   readonly eks?: EksParts;
@@ -51,6 +70,7 @@ export class Cluster extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("autopilot:cluster:Cluster", name, {}, opts);
     this.cloud = args.cloud;
+    this.region = args.region;
     if (args.cloud === "aws") {
       this.eks = createEks(name, args, this);
       const c = this.eks.cluster;
@@ -93,34 +113,52 @@ function createEks(name: string, args: ClusterArgs, parent: pulumi.Resource): Ek
     tags: { "kubernetes.io/role/internal-elb": "1" },
   }, o));
   privateSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-private-${EKS_NETWORK.zones[i]}`, { subnetId: s.id, routeTableId: privateRt.id }, o));
+  // Model downloads reach S3 through a gateway endpoint: no NAT data charges, no internet path.
+  new aws.ec2.VpcEndpoint(`${name}-s3`, { vpcId: vpc.id, serviceName: `com.amazonaws.${args.region}.s3`, vpcEndpointType: "Gateway", routeTableIds: [privateRt.id, publicRt.id] }, o);
 
   const clusterRole = new aws.iam.Role(`${name}-cluster`, { assumeRolePolicy: servicePrincipal("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]) }, o);
-  new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: clusterRole.name, policyArn: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy" }, o);
+  const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, { role: clusterRole.name, policyArn: "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy" }, o);
   const secretsKey = new aws.kms.Key(`${name}-secrets`, { description: `${name} Kubernetes secrets envelope encryption`, enableKeyRotation: true }, o);
   const cluster = new aws.eks.Cluster(`${name}-eks`, {
     roleArn: clusterRole.arn,
     version: args.kubernetesVersion,
-    vpcConfig: { subnetIds: [...privateSubnets, ...publicSubnets].map((s) => s.id), endpointPrivateAccess: true, endpointPublicAccess: true },
+    vpcConfig: {
+      subnetIds: [...privateSubnets, ...publicSubnets].map((s) => s.id), endpointPrivateAccess: true, endpointPublicAccess: true,
+      publicAccessCidrs: (args.apiServerAuthorizedCidrs ?? []).length > 0 ? [...args.apiServerAuthorizedCidrs!] : ["0.0.0.0/0"],
+    },
     accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
     encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.arn } },
     enabledClusterLogTypes: ["api", "audit", "authenticator"],
     deletionProtection: args.deletionProtection ?? false,
-  }, o);
+  }, { ...o, dependsOn: [clusterPolicy] });
+  // Cluster admins besides the identity that created the cluster (CI's deploy role, the team's admin role).
+  for (const [i, arn] of (args.adminPrincipalArns ?? []).entries()) {
+    const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn: arn, type: "STANDARD" }, o);
+    new aws.eks.AccessPolicyAssociation(`${name}-admin-${i}`, {
+      clusterName: cluster.name, principalArn: arn, policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" },
+    }, { ...o, dependsOn: [entry] });
+  }
   // Pod Identity: per-endpoint roles are associated with (namespace, service account) pairs; no OIDC provider needed.
-  new aws.eks.Addon(`${name}-pod-identity`, { clusterName: cluster.name, addonName: "eks-pod-identity-agent" }, o);
-  // The VPC CNI enforces NetworkPolicies only when told to.
-  new aws.eks.Addon(`${name}-vpc-cni`, { clusterName: cluster.name, addonName: "vpc-cni", configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }) }, o);
+  const podIdentity = new aws.eks.Addon(`${name}-pod-identity`, { clusterName: cluster.name, addonName: "eks-pod-identity-agent", resolveConflictsOnCreate: "OVERWRITE" }, o);
+  // The VPC CNI EKS installed itself is adopted (OVERWRITE: its self-managed config would otherwise conflict) and
+  // told to enforce NetworkPolicies.
+  const vpcCni = new aws.eks.Addon(`${name}-vpc-cni`, {
+    clusterName: cluster.name, addonName: "vpc-cni", resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE",
+    configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+  }, o);
 
   const nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: servicePrincipal("ec2.amazonaws.com", ["sts:AssumeRole"]) }, o);
-  for (const [suffix, policy] of [["worker", "AmazonEKSWorkerNodePolicy"], ["cni", "AmazonEKS_CNI_Policy"], ["ecr", "AmazonEC2ContainerRegistryReadOnly"]] as const) {
-    new aws.iam.RolePolicyAttachment(`${name}-node-${suffix}`, { role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${policy}` }, o);
-  }
-  return { cluster, nodeRole, privateSubnetIds: privateSubnets.map((s) => s.id), provider };
+  const nodeRoleReady = (["worker", "cni", "ecr"] as const).map((suffix) => new aws.iam.RolePolicyAttachment(`${name}-node-${suffix}`, {
+    role: nodeRole.name, policyArn: `arn:aws:iam::aws:policy/${{ worker: "AmazonEKSWorkerNodePolicy", cni: "AmazonEKS_CNI_Policy", ecr: "AmazonEC2ContainerRegistryReadOnly" }[suffix]}`,
+  }, o));
+  return { cluster, nodeRole, nodeRoleReady, addons: [vpcCni, podIdentity], vpcId: vpc.id, privateSubnetIds: privateSubnets.map((s) => s.id), provider };
 }
 
 function createGke(name: string, args: ClusterArgs, parent: pulumi.Resource): GkeParts {
   const provider = new gcp.Provider(`${name}-gcp`, { project: args.gcpProject ?? "", region: args.region }, { parent });
-  const o = { parent, provider };
+  // Enabled first; disabling on destroy would break anything else in the project that uses them.
+  const apis = GCP_APIS.map((api) => new gcp.projects.Service(`${name}-api-${api.split(".")[0]}`, { project: args.gcpProject ?? "", service: api, disableOnDestroy: false }, { parent, provider }));
+  const o = { parent, provider, dependsOn: apis };
   const network = new gcp.compute.Network(`${name}-vpc`, { autoCreateSubnetworks: false }, o);
   const subnet = new gcp.compute.Subnetwork(`${name}-nodes`, {
     network: network.id, region: args.region, ipCidrRange: GKE_NETWORK.nodesCidr, privateIpGoogleAccess: true,
@@ -151,9 +189,12 @@ function createGke(name: string, args: ClusterArgs, parent: pulumi.Resource): Gk
     workloadIdentityConfig: { workloadPool: `${args.gcpProject}.svc.id.goog` },
     privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false, masterIpv4CidrBlock: GKE_NETWORK.masterCidr },
     enableShieldedNodes: true,
+    ...((args.apiServerAuthorizedCidrs ?? []).length > 0
+      ? { masterAuthorizedNetworksConfig: { cidrBlocks: args.apiServerAuthorizedCidrs!.map((c) => ({ cidrBlock: c, displayName: c })) } }
+      : {}),
     deletionProtection: args.deletionProtection ?? false,
   }, o);
-  return { cluster, nodeServiceAccount, provider };
+  return { cluster, nodeServiceAccount, apis, provider };
 }
 
 /** Trust policy letting an AWS service assume a role. */

@@ -21,11 +21,15 @@ export interface ApaControllerArgs {
     readonly registry: { address: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
     /** Repository root (build context). */
     readonly contextPath: string;
+    /** Image tag: a digest of the build context (image-tag.ts), never reused for other content. */
+    readonly tag: string;
   };
   /** CRD and RBAC from the controller package. */
   readonly contract: ControllerContract;
   /** Controller flags (controllerArgs()). */
   readonly args: readonly string[];
+  /** Container sizes: `small` for one laptop node. @default "standard" */
+  readonly size?: "small" | "standard";
 }
 
 export class ApaController extends pulumi.ComponentResource {
@@ -48,7 +52,7 @@ export class ApaController extends pulumi.ComponentResource {
         dockerfile: { location: `${b.contextPath}/controller/Dockerfile` },
         platforms: ["linux/amd64"],
         push: true,
-        tags: [pulumi.interpolate`${b.repository}:${pulumi.getStack()}`],
+        tags: [pulumi.interpolate`${b.repository}:${b.tag}`],
         registries: [b.registry],
         buildOnPreview: true,
       }, o);
@@ -58,7 +62,7 @@ export class ApaController extends pulumi.ComponentResource {
     const inNs = { ...o, dependsOn: [this.namespace] };
     this.crd = kubeResource(`${name}-crd`, args.contract.crd, o);
     const rbac = args.contract.controllerRbac.map((obj) => kubeResource(`${name}-${String(obj.kind).toLowerCase()}`, obj, inNs));
-    kubeResource(`${name}-deployment`, buildControllerDeployment(this.image, args.args), { ...o, dependsOn: [this.namespace, this.crd, ...rbac] });
+    kubeResource(`${name}-deployment`, buildControllerDeployment(this.image, args.args, args.size ?? "standard"), { ...o, dependsOn: [this.namespace, this.crd, ...rbac] });
     kubeResource(`${name}-pdb`, buildControllerPdb(), inNs);
     kubeResource(`${name}-service`, buildControllerService(), inNs);
     this.registerOutputs({ image: this.image });

@@ -14,7 +14,7 @@ export const CONTROLLER_PORT = 8080;
 const labels = { [PLATFORM.labelComponent]: "apa-controller", [PLATFORM.labelPartOf]: PLATFORM.partOf };
 
 /** The Deployment: 2 replicas spread over nodes; the image's default command runs the controller. */
-export function buildControllerDeployment(image: unknown, args: readonly string[]): KubeObject {
+export function buildControllerDeployment(image: unknown, args: readonly string[], size: "small" | "standard" = "standard"): KubeObject {
   return {
     apiVersion: "apps/v1", kind: "Deployment",
     metadata: { name: CONTROLLER_NAME, namespace: PLATFORM.systemNamespace, labels },
@@ -38,7 +38,7 @@ export function buildControllerDeployment(image: unknown, args: readonly string[
             ports: [{ name: "metrics", containerPort: CONTROLLER_PORT, protocol: "TCP" }],
             readinessProbe: { httpGet: { path: "/readyz", port: "metrics" }, periodSeconds: 5, failureThreshold: 3 },
             livenessProbe: { httpGet: { path: "/healthz", port: "metrics" }, periodSeconds: 10, failureThreshold: 6 },
-            resources: burstableResources("500m", "512Mi", "1", "1Gi"),
+            resources: size === "small" ? burstableResources("100m", "192Mi", "1", "512Mi") : burstableResources("500m", "512Mi", "1", "1Gi"),
             securityContext: restrictedContainerSecurity(true),
           }],
         },

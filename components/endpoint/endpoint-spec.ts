@@ -5,7 +5,7 @@
 import type { ModelVersionDeclaration } from "../endpoint-types.ts";
 import { imageRef } from "../images.ts";
 import { guaranteedResources, restrictedContainerSecurity, restrictedPodSecurity, RUN_AS_UID } from "../k8s/pod-security.ts";
-import { MODEL_MOUNT_PATH, TRITON_REPOSITORY_PATH, type AdapterPlan } from "../runtime/select-runtime.ts";
+import { MODEL_MOUNT_PATH, TRITON_REPOSITORY_PATH, type AdapterPlan, type RuntimePlan } from "../runtime/select-runtime.ts";
 import type { PlannedEndpoint } from "../validate-endpoints.ts";
 import { type KubeObject, type ModelStoreAccess, PLATFORM } from "../types.ts";
 import { downloadScript } from "./download-script.ts";
@@ -53,12 +53,19 @@ export function buildServiceAccount(endpoint: string, annotations: Record<string
   };
 }
 
-function storeEnv(store: ModelStoreAccess): KubeObject[] {
+/** Where one version's files live in the store: `<endpoint prefix><version>/` (the cache layout contract). */
+export function versionPrefix(store: ModelStoreAccess, version: string): string {
+  return `${store.prefix}${version}/`;
+}
+
+function storeEnv(store: ModelStoreAccess, version: string, weightBytes: number): KubeObject[] {
   const env: KubeObject[] = [
     { name: "MODEL_BUCKET", value: store.bucket },
-    { name: "MODEL_PREFIX", value: store.prefix },
+    { name: "MODEL_PREFIX", value: versionPrefix(store, version) },
+    { name: "MODEL_BYTES", value: String(Math.ceil(weightBytes)) },
     { name: "HOME", value: "/tmp" },
   ];
+  if (store.kind === "gcs") env.push({ name: "CLOUDSDK_CONFIG", value: "/tmp/gcloud" });
   if (store.region !== undefined) env.push({ name: "AWS_REGION", value: store.region });
   if (store.endpointUrl !== undefined) env.push({ name: "AWS_ENDPOINT_URL", value: store.endpointUrl });
   if (store.credentialsSecret !== undefined) {
@@ -96,7 +103,7 @@ export function buildDeployment(
   const cacheVolume = opts.nodeCache
     ? { name: "model-cache", hostPath: { path: `${PLATFORM.nodeCacheRoot}/${decl.name}`, type: "Directory" } }
     : { name: "model-cache", emptyDir: { sizeLimit: `${Math.ceil((plan.weightBytes * 1.2) / 2 ** 30) + 1}Gi` } };
-  const volumes: KubeObject[] = [cacheVolume, { name: "tmp", emptyDir: { sizeLimit: "2Gi" } }];
+  const volumes: KubeObject[] = [cacheVolume, { name: "tmp", emptyDir: { sizeLimit: `${plan.scratchGiB}Gi` } }];
   if (plan.shmGiB !== undefined) volumes.push({ name: "dshm", emptyDir: { medium: "Memory", sizeLimit: `${plan.shmGiB}Gi` } });
   const mounts: KubeObject[] = [
     { name: "model-cache", mountPath: MODEL_MOUNT_PATH, subPath: `sha256-${hex}`, readOnly: true },
@@ -125,10 +132,12 @@ export function buildDeployment(
     name: "fetch-model",
     image: imageRef(downloader, opts.digestOverrides ?? {}),
     command: ["/bin/sh", "-c"],
-    args: [downloadScript(store.kind, version.digest, plan.weightBytes < 10e9)],
-    env: storeEnv(store),
-    resources: guaranteedResources(2, "2Gi"),
+    args: [downloadScript({ store: store.kind, digest: version.digest, verifyFiles: plan.weightBytes < 10e9, diskGuard: opts.nodeCache })],
+    env: storeEnv(store, version.version, plan.weightBytes),
+    resources: fetchResources(plan.weightBytes),
     securityContext: restrictedContainerSecurity(true),
+    // The script's one-line reason becomes the pod's termination message (kubectl describe pod).
+    terminationMessagePolicy: "FallbackToLogsOnError",
     volumeMounts: [{ name: "model-cache", mountPath: "/cache" }, { name: "tmp", mountPath: "/tmp" }],
   }];
   const containers: KubeObject[] = [server];
@@ -157,7 +166,7 @@ export function buildDeployment(
       // Never go below the ready count during an update; a new pod must be ready for 10 s before it counts.
       strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
       minReadySeconds: 10,
-      progressDeadlineSeconds: Math.max(600, plan.probes.startup.failureThreshold * plan.probes.startup.periodSeconds + 300),
+      progressDeadlineSeconds: readyTimeoutS(plan),
       template: {
         metadata: podMeta,
         spec: {
@@ -225,37 +234,28 @@ export function buildService(endpoint: string, version: string, port: number): K
 }
 
 /**
- * NetworkPolicies: default-deny in both directions, then ingress only from gateway pods on the serving port
- * (and from Prometheus on the metrics port), egress only DNS and the model store.
+ * Resources of the fetch step: it streams the model to disk, so CPU and memory grow with parallel chunks, not with
+ * the model. Small models (the laptop's) get a small step; ≥ 1 GB gets 2 cores for 32 parallel 64 MB parts.
+ * Worked example: a 2 MB classifier → 250m / 256Mi; a 140 GB LLM → 2 / 2Gi.
  */
-export function buildNetworkPolicies(endpoint: string, servePort: number, metricsPort: number | undefined, store: ModelStoreAccess): KubeObject[] {
-  const ns = endpointNamespace(endpoint);
-  const meta = (name: string) => ({ name, namespace: ns, labels: endpointLabels(endpoint) });
-  const fromNs = (nsName: string, podLabels: Record<string, string>) => ({
-    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": nsName } },
-    podSelector: { matchLabels: podLabels },
-  });
-  const ingress: KubeObject[] = [{ from: [fromNs(PLATFORM.gatewayNamespace, { [PLATFORM.labelComponent]: "gateway" })], ports: [{ protocol: "TCP", port: servePort }] }];
-  if (metricsPort !== undefined) {
-    ingress.push({ from: [fromNs(PLATFORM.monitoringNamespace, { "app.kubernetes.io/name": "prometheus" })], ports: [{ protocol: "TCP", port: metricsPort }] });
-  }
-  const storeEgress: KubeObject = store.kind === "minio"
-    ? { to: [fromNs(PLATFORM.cacheNamespace, { "app": "minio" })], ports: [{ protocol: "TCP", port: 9000 }] }
-    : { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] };
-  return [
-    { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("default-deny"), spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
-    { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("allow-gateway"), spec: { podSelector: { matchLabels: { [PLATFORM.labelEndpoint]: endpoint } }, policyTypes: ["Ingress"], ingress } },
-    {
-      apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: meta("allow-dns-and-model-store"),
-      spec: {
-        podSelector: { matchLabels: { [PLATFORM.labelEndpoint]: endpoint } }, policyTypes: ["Egress"],
-        egress: [
-          { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
-          storeEgress,
-        ],
-      },
-    },
-  ];
+export function fetchResources(weightBytes: number): Record<string, Record<string, string>> {
+  return weightBytes < 1e9 ? guaranteedResources("250m", "256Mi") : guaranteedResources(2, "2Gi");
+}
+
+/** Assumed download rate from the store into the node cache (conservative for S3/GCS in-region). */
+export const DOWNLOAD_BYTES_PER_S = 100e6;
+/** Allowance for pulling a runtime image onto a fresh node (vLLM and Triton images are ~10 GB). */
+export const IMAGE_PULL_ALLOWANCE_S = 600;
+
+/**
+ * How long a version's Deployment may take to become ready: image pull + download + the startup probe budget +
+ * 5 minutes. The Deployment's progressDeadlineSeconds and Pulumi's create/update timeout both use it.
+ * Worked example: a 70B bf16 model (140 GB, TP 8): 600 + 1400 + 430 + 300 = 2730 s (~46 min); a 2 MB
+ * classifier: 600 + 1 + 120 + 300 = 1021 s.
+ */
+export function readyTimeoutS(plan: RuntimePlan): number {
+  const startupS = plan.probes.startup.failureThreshold * plan.probes.startup.periodSeconds;
+  return Math.ceil(IMAGE_PULL_ALLOWANCE_S + plan.weightBytes / DOWNLOAD_BYTES_PER_S + startupS + 300);
 }
 
 /** PodDisruptionBudget of one version: voluntary evictions take at most one pod at a time. */

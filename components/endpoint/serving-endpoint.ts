@@ -15,9 +15,10 @@ import type { ModelCache } from "../model-cache/model-cache.ts";
 import type { PlannedEndpoint } from "../validate-endpoints.ts";
 import { buildServingEndpointCr } from "./cr-spec.ts";
 import {
-  buildDeployment, buildNamespace, buildNetworkPolicies, buildPdb, buildPodMonitor, buildService, buildServiceAccount,
-  endpointNamespace, initialReplicas, versionName,
+  buildDeployment, buildNamespace, buildPdb, buildPodMonitor, buildService, buildServiceAccount,
+  endpointNamespace, initialReplicas, readyTimeoutS, versionName,
 } from "./endpoint-spec.ts";
+import { buildNetworkPolicies } from "./network-spec.ts";
 
 export interface ServingEndpointArgs {
   readonly endpoint: PlannedEndpoint;
@@ -54,19 +55,23 @@ export class ServingEndpoint extends pulumi.ComponentResource {
     this.identity = pulumi.output(grant.identity);
     const inNs = { ...o, dependsOn: [ns, sa] };
 
+    const netpols = buildNetworkPolicies(decl.name, ep.plan.port, ep.plan.metrics?.port, grant.access).map((np) =>
+      kubeResource(`${name}-netpol-${(np.metadata as { name: string }).name}`, np, inNs));
     const deployments: pulumi.Resource[] = [];
+    // Pods start only once their identity works and their egress is admitted; Pulumi waits for the rollout as long
+    // as the model needs (download + load), not its 10-minute default.
+    const timeout = `${readyTimeoutS(ep.plan)}s`;
     for (const v of decl.versions) {
       const vName = versionName(decl.name, v.version);
       const dep = buildDeployment(ep, v, grant.access, { nodeCache, initialReplicas: initialReplicas(ep, v.weight), digestOverrides: args.digestOverrides ?? {},
         ...(args.adapterImage !== undefined ? { adapterImage: args.adapterImage } : {}) });
-      deployments.push(kubeResource(`${name}-${v.version}-deployment`, dep, { ...inNs, ignoreChanges: ["spec.replicas"] }));
+      deployments.push(kubeResource(`${name}-${v.version}-deployment`, dep, {
+        ...o, dependsOn: [ns, sa, ...grant.ready, ...netpols], ignoreChanges: ["spec.replicas"], customTimeouts: { create: timeout, update: timeout },
+      }));
       kubeResource(`${name}-${v.version}-service`, buildService(decl.name, v.version, ep.plan.port), inNs);
       kubeResource(`${name}-${v.version}-pdb`, buildPdb(decl.name, v.version), inNs);
       this.deployments[v.version] = vName;
     }
-    buildNetworkPolicies(decl.name, ep.plan.port, ep.plan.metrics?.port, grant.access).forEach((np) => {
-      kubeResource(`${name}-netpol-${(np.metadata as { name: string }).name}`, np, inNs);
-    });
     if (args.monitoringDependsOn !== undefined) {
       const pm = buildPodMonitor(decl.name, ep.plan.metrics, ep.plan.port);
       if (pm !== undefined) kubeResource(`${name}-podmonitor`, pm, { ...o, dependsOn: [ns, ...args.monitoringDependsOn] });

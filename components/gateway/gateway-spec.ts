@@ -43,11 +43,24 @@ export interface GatewaySpecArgs {
   readonly agentArgs: readonly string[];
   /** Agent container environment (agentEnv()). @default [] */
   readonly agentEnv?: readonly { name: string; value?: unknown; valueFrom?: unknown }[];
+  /** Name of the kubernetes.io/tls Secret the TLS front mounts. */
   readonly tlsSecret: string;
   readonly replicasMin: number;
   readonly replicasMax: number;
   readonly digestOverrides?: Readonly<Record<string, string>>;
+  /** Annotations of the LoadBalancer Service (the cloud's load balancer settings). */
+  readonly serviceAnnotations?: Readonly<Record<string, string>>;
+  /** `spec.loadBalancerClass` of the Service (EKS: the AWS Load Balancer Controller's NLB class). */
+  readonly loadBalancerClass?: string;
+  /** Container sizes: `small` for one laptop node. @default "standard" */
+  readonly size?: "small" | "standard";
 }
+
+/** Requests and limits of the two containers by size. */
+export const GATEWAY_RESOURCES = {
+  small: { tls: burstableResources("100m", "64Mi", "1", "256Mi"), agent: burstableResources("200m", "256Mi", "1", "512Mi") },
+  standard: { tls: burstableResources("500m", "128Mi", "2", "512Mi"), agent: burstableResources("1", "512Mi", "2", "1Gi") },
+} as const;
 
 /** Config of the TLS-terminating HAProxy. */
 export function tlsProxyConfig(): string {
@@ -92,7 +105,7 @@ export function buildGatewayObjects(a: GatewaySpecArgs, apiKeysJson: string): Ku
     ports: [{ name: "https", containerPort: GATEWAY_PORTS.https, protocol: "TCP" }],
     readinessProbe: { tcpSocket: { port: "https" }, periodSeconds: 5, failureThreshold: 2 },
     livenessProbe: { tcpSocket: { port: "https" }, periodSeconds: 10, failureThreshold: 6 },
-    resources: burstableResources("500m", "128Mi", "2", "512Mi"),
+    resources: GATEWAY_RESOURCES[a.size ?? "standard"].tls,
     securityContext: restrictedContainerSecurity(true),
     volumeMounts: [
       { name: "tls-config", mountPath: GATEWAY_PATHS.tlsConfigDir, readOnly: true },
@@ -111,7 +124,7 @@ export function buildGatewayObjects(a: GatewaySpecArgs, apiKeysJson: string): Ku
     ],
     readinessProbe: { httpGet: { path: "/readyz", port: "health" }, periodSeconds: 5, failureThreshold: 2 },
     livenessProbe: { httpGet: { path: "/healthz", port: "health" }, periodSeconds: 10, failureThreshold: 6 },
-    resources: burstableResources("1", "512Mi", "2", "1Gi"),
+    resources: GATEWAY_RESOURCES[a.size ?? "standard"].agent,
     securityContext: restrictedContainerSecurity(true),
     volumeMounts: [
       { name: "work", mountPath: GATEWAY_PATHS.workDir },
@@ -144,8 +157,11 @@ export function buildGatewayObjects(a: GatewaySpecArgs, apiKeysJson: string): Ku
       },
     },
     {
-      apiVersion: "v1", kind: "Service", metadata: meta(GATEWAY_NAME),
-      spec: { type: "LoadBalancer", externalTrafficPolicy: "Local", selector: labels, ports: [{ name: "https", port: 443, targetPort: "https", protocol: "TCP" }] },
+      apiVersion: "v1", kind: "Service", metadata: { ...meta(GATEWAY_NAME), ...(a.serviceAnnotations !== undefined ? { annotations: { ...a.serviceAnnotations } } : {}) },
+      spec: {
+        type: "LoadBalancer", externalTrafficPolicy: "Local", selector: labels, ports: [{ name: "https", port: 443, targetPort: "https", protocol: "TCP" }],
+        ...(a.loadBalancerClass !== undefined ? { loadBalancerClass: a.loadBalancerClass } : {}),
+      },
     },
     {
       apiVersion: "v1", kind: "Service", metadata: meta(GATEWAY_METRICS_SERVICE),

@@ -17,6 +17,9 @@ const KINDS: Record<string, Ctor> = {
   "v1/Service": k8s.core.v1.Service as unknown as Ctor,
   "apps/v1/Deployment": k8s.apps.v1.Deployment as unknown as Ctor,
   "apps/v1/DaemonSet": k8s.apps.v1.DaemonSet as unknown as Ctor,
+  "apps/v1/StatefulSet": k8s.apps.v1.StatefulSet as unknown as Ctor,
+  "batch/v1/Job": k8s.batch.v1.Job as unknown as Ctor,
+  "v1/PersistentVolumeClaim": k8s.core.v1.PersistentVolumeClaim as unknown as Ctor,
   "scheduling.k8s.io/v1/PriorityClass": k8s.scheduling.v1.PriorityClass as unknown as Ctor,
   "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy as unknown as Ctor,
   "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget as unknown as Ctor,
@@ -26,6 +29,7 @@ const KINDS: Record<string, Ctor> = {
   "rbac.authorization.k8s.io/v1/Role": k8s.rbac.v1.Role as unknown as Ctor,
   "rbac.authorization.k8s.io/v1/RoleBinding": k8s.rbac.v1.RoleBinding as unknown as Ctor,
   "apiextensions.k8s.io/v1/CustomResourceDefinition": k8s.apiextensions.v1.CustomResourceDefinition as unknown as Ctor,
+  "apiregistration.k8s.io/v1/APIService": k8s.apiregistration.v1.APIService as unknown as Ctor,
 };
 
 /** Creates the Pulumi resource for `obj` (apiVersion + kind pick the class). */

@@ -3,14 +3,18 @@
  * components attach them.
  */
 
-/** IAM policy (JSON) of an EKS endpoint role: read objects under `prefix`, list only under `prefix`, decrypt via S3. */
-export function s3ReadPrefixPolicy(bucketArn: string, prefix: string, kmsKeyArn: string): string {
+/**
+ * IAM policy (JSON) of an EKS endpoint role: read objects under `prefix`, list only under `prefix`, decrypt with the
+ * bucket key only through S3 in the bucket's region — `kms:ViaService` names the regional endpoint
+ * (`s3.<region>.amazonaws.com`, AWS KMS condition keys reference); a bare `s3.amazonaws.com` never matches.
+ */
+export function s3ReadPrefixPolicy(bucketArn: string, prefix: string, kmsKeyArn: string, region: string): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
       { Sid: "ReadOwnModels", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: [`${bucketArn}/${prefix}*`] },
       { Sid: "ListOwnPrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn], Condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
-      { Sid: "DecryptViaS3", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn], Condition: { StringEquals: { "kms:ViaService": "s3.amazonaws.com" } } },
+      { Sid: "DecryptViaS3", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [kmsKeyArn], Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
     ],
   });
 }
@@ -45,10 +49,10 @@ export function gcsPrefixCondition(bucket: string, prefix: string): { title: str
   };
 }
 
-/** MinIO policy (S3 policy language) reading only `prefix` of `bucket`. */
-export function minioReadPrefixPolicy(bucket: string, prefix: string): { resources: string[]; actions: string[] }[] {
+/** MinIO policy (S3 policy language) reading only `prefix` of `bucket`: objects under it, listing only under it. */
+export function minioReadPrefixPolicy(bucket: string, prefix: string): { resources: string[]; actions: string[]; condition?: Record<string, unknown> }[] {
   return [
     { resources: [`arn:aws:s3:::${bucket}/${prefix}*`], actions: ["s3:GetObject"] },
-    { resources: [`arn:aws:s3:::${bucket}`], actions: ["s3:ListBucket"] },
+    { resources: [`arn:aws:s3:::${bucket}`], actions: ["s3:ListBucket"], condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
   ];
 }

@@ -67,3 +67,20 @@ export function gkeGuestAccelerators(p: PoolPlacement): { type: string; count: n
 export function gpuDaemonSetPlacement(p: PoolPlacement): { nodeSelector: Record<string, string>; tolerations: Toleration[] } {
   return { nodeSelector: { ...p.nodeSelector }, tolerations: p.tolerations.map((t) => ({ ...t })) };
 }
+
+/** Values of the NVIDIA device plugin chart on one pool (AL2023 NVIDIA AMIs ship the driver, not the plugin). */
+export function devicePluginValues(p: PoolPlacement): Record<string, unknown> {
+  return {
+    ...gpuDaemonSetPlacement(p), gfd: { enabled: false },
+    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "128Mi" } },
+  };
+}
+
+/** Values of the DCGM exporter chart on one pool; its ServiceMonitor only when Prometheus' CRDs are installed. */
+export function dcgmExporterValues(p: PoolPlacement, serviceMonitor: boolean): Record<string, unknown> {
+  return {
+    ...gpuDaemonSetPlacement(p),
+    serviceMonitor: { enabled: serviceMonitor, interval: "15s", additionalLabels: { release: "kube-prometheus-stack" } },
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
+  };
+}

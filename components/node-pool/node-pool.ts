@@ -8,12 +8,13 @@
  */
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../images.ts";
+import { GKE_GPU_ZONES } from "../catalog.ts";
+import { pinnedChart } from "../charts/pinned-chart.ts";
 import type { Cluster } from "../cluster/cluster.ts";
+import { scaleFromZeroTags } from "../cluster/eks-iam.ts";
 import type { PoolKind, PoolPlacement } from "../types.ts";
-import { eksAmiType, eksTaints, gkeGuestAccelerators, gkeTaints, gpuDaemonSetPlacement, poolLabels, poolPlacement } from "./node-pool-spec.ts";
+import { dcgmExporterValues, devicePluginValues, eksAmiType, eksTaints, gkeGuestAccelerators, gkeTaints, poolLabels, poolPlacement } from "./node-pool-spec.ts";
 
 export interface NodePoolArgs {
   readonly cluster: Cluster;
@@ -28,11 +29,30 @@ export interface NodePoolArgs {
   /** Namespace for the GPU DaemonSets (device plugin, DCGM exporter): they need host access, so it must be
    * labelled `privileged` for Pod Security. */
   readonly gpuSystemNamespace: pulumi.Input<string>;
+  /** gcp: zones of the pool (GPU pools: only zones offering the GPU). @default the catalog's zones for the GPU, or the region's default for CPU pools */
+  readonly zones?: readonly string[];
+  /** gcp: a specific Compute Engine reservation the nodes consume. */
+  readonly reservation?: string;
+  /** The Prometheus operator CRDs (the DCGM exporter's ServiceMonitor waits for them); absent = no ServiceMonitor. */
+  readonly monitoringReady?: readonly pulumi.Resource[];
+}
+
+/** Zones for a GKE pool: the configured ones, else (GPU pools) the catalog's zones offering the GPU. */
+export function gkePoolZones(region: string, p: PoolPlacement, configured: readonly string[] = []): string[] | undefined {
+  if (configured.length > 0) return [...configured];
+  if (p.gpu === undefined) return undefined;
+  const zones = GKE_GPU_ZONES[region]?.[p.gpu.type];
+  if (zones === undefined || zones.length === 0) {
+    throw new Error(`node pool "${p.poolName}": no zone of ${region} is known to offer ${p.gpu.type} GPUs; set the stack config gpuZones (gcloud compute accelerator-types list --filter="zone ~ ${region}")`);
+  }
+  return [...zones];
 }
 
 export class NodePool extends pulumi.ComponentResource {
   /** Node selector, tolerations and node shape workloads must use. */
   readonly placement: PoolPlacement;
+  /** The cloud node group / node pool (add-ons that need nodes wait for it). */
+  readonly nodes: pulumi.Resource[] = [];
 
   constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("autopilot:compute:NodePool", name, {}, opts);
@@ -41,7 +61,7 @@ export class NodePool extends pulumi.ComponentResource {
     const labels = poolLabels(placement);
     const { eks, gke } = args.cluster;
     if (eks !== undefined) {
-      new aws.eks.NodeGroup(`${name}-ng`, {
+      const ng = new aws.eks.NodeGroup(`${name}-ng`, {
         clusterName: eks.cluster.name,
         nodeRoleArn: eks.nodeRole.arn,
         subnetIds: eks.privateSubnetIds,
@@ -52,11 +72,21 @@ export class NodePool extends pulumi.ComponentResource {
         labels,
         taints: eksTaints(placement),
         updateConfig: { maxUnavailablePercentage: 25 },
-      }, { parent: this, provider: eks.provider, ignoreChanges: ["scalingConfig.desiredSize"] });
+      }, { parent: this, provider: eks.provider, ignoreChanges: ["scalingConfig.desiredSize"], dependsOn: [...eks.nodeRoleReady, ...eks.addons] });
+      this.nodes.push(ng);
+      // The Cluster Autoscaler learns a group's labels, taints and GPUs from these tags while it has no node.
+      const asg = ng.resources.apply((r) => r[0]?.autoscalingGroups?.[0]?.name ?? "");
+      for (const [key, value] of Object.entries(scaleFromZeroTags(labels, placement.taints, placement.gpu?.perNode ?? 0))) {
+        new aws.autoscaling.Tag(`${name}-asg-${key.split("/").slice(2).join("-").replace(/[^a-zA-Z0-9-]/g, "-")}`, {
+          autoscalingGroupName: asg, tag: { key, value, propagateAtLaunch: false },
+        }, { parent: this, provider: eks.provider });
+      }
     } else if (gke !== undefined) {
-      new gcp.container.NodePool(`${name}-np`, {
+      const zones = gkePoolZones(args.cluster.region, placement, args.zones);
+      const np = new gcp.container.NodePool(`${name}-np`, {
         cluster: gke.cluster.id,
         location: gke.cluster.location,
+        ...(zones !== undefined ? { nodeLocations: zones } : {}),
         autoscaling: { totalMinNodeCount: args.minNodes, totalMaxNodeCount: args.maxNodes, locationPolicy: "ANY" },
         management: { autoRepair: true, autoUpgrade: true },
         nodeConfig: {
@@ -70,29 +100,24 @@ export class NodePool extends pulumi.ComponentResource {
           gcfsConfig: { enabled: true },
           diskSizeGb: placement.gpu ? 500 : 100,
           shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+          ...(args.reservation !== undefined && args.reservation !== ""
+            ? { reservationAffinity: { consumeReservationType: "SPECIFIC_RESERVATION", key: "compute.googleapis.com/reservation-name", values: [args.reservation] } }
+            : {}),
         },
       }, { parent: this, provider: gke.provider, ignoreChanges: ["nodeCount", "initialNodeCount"] });
+      this.nodes.push(np);
     }
     if (placement.gpu !== undefined) {
-      const k8sOpts = { parent: this, provider: args.cluster.provider };
-      const sched = gpuDaemonSetPlacement(placement);
+      const k8sOpts = { parent: this, dependsOn: [...this.nodes] };
       if (eks !== undefined && (args.amiFamily ?? "al2023") === "al2023") {
         // AL2023 NVIDIA AMIs have the driver and container toolkit but not the device plugin.
-        new k8s.helm.v4.Chart(`${name}-device-plugin`, {
-          chart: CHARTS.nvidiaDevicePlugin.chart, version: CHARTS.nvidiaDevicePlugin.version,
-          repositoryOpts: { repo: CHARTS.nvidiaDevicePlugin.repo }, namespace: args.gpuSystemNamespace,
-          values: { ...sched, gfd: { enabled: false } },
+        pinnedChart(`${name}-device-plugin`, "nvidiaDevicePlugin", {
+          release: `${args.poolName}-device-plugin`, namespace: args.gpuSystemNamespace, values: devicePluginValues(placement),
         }, k8sOpts);
       }
-      new k8s.helm.v4.Chart(`${name}-dcgm-exporter`, {
-        chart: CHARTS.dcgmExporter.chart, version: CHARTS.dcgmExporter.version,
-        repositoryOpts: { repo: CHARTS.dcgmExporter.repo }, namespace: args.gpuSystemNamespace,
-        values: {
-          ...sched,
-          serviceMonitor: { enabled: true, interval: "15s", additionalLabels: { release: "kube-prometheus-stack" } },
-          resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
-        },
-      }, k8sOpts);
+      pinnedChart(`${name}-dcgm-exporter`, "dcgmExporter", {
+        release: `${args.poolName}-dcgm`, namespace: args.gpuSystemNamespace, values: dcgmExporterValues(placement, args.monitoringReady !== undefined),
+      }, { ...k8sOpts, dependsOn: [...this.nodes, ...(args.monitoringReady ?? [])] });
     }
     this.registerOutputs({ placement });
   }

@@ -1,28 +1,34 @@
 /**
  * Observability: kube-prometheus-stack (Prometheus, Grafana, kube-state-metrics, node exporter), the
  * OpenTelemetry collector, ServiceMonitors for the gateway and the controller, and one Grafana dashboard per
- * endpoint. Charts go through `k8s.helm.v4.Chart` (every object visible to policies), versions pinned.
- * DCGM exporters come with the GPU NodePools (they follow each pool's selector and taints).
+ * endpoint. Charts go through `pinnedChart` (helm.v4.Chart: every object visible to policies; values that need a
+ * Helm hook are refused), versions pinned, values in observability-values.ts. DCGM exporters come with the GPU
+ * NodePools (they follow each pool's selector and taints) and wait for `ready` (the Prometheus operator CRDs).
  */
-import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../images.ts";
+import { pinnedChart } from "../charts/pinned-chart.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
 import { PLATFORM } from "../types.ts";
 import { buildDashboardConfigMap, buildServiceMonitor } from "./dashboard.ts";
+import {
+  GRAFANA_ADMIN_SECRET, GRAFANA_SERVICE, KPS_RELEASE, kubePrometheusStackValues, OTEL_COLLECTOR_NAME, OTEL_RELEASE, otelCollectorValues, type StackSize,
+} from "./observability-values.ts";
 
-/** The OpenTelemetry collector's Service name, and its OTLP/HTTP traces URL inside the cluster. */
-export const OTEL_COLLECTOR_NAME = "otel-collector";
+/** The OpenTelemetry collector's Service name (fixed in its chart values), and its OTLP/HTTP traces URL inside the cluster. */
+export { OTEL_COLLECTOR_NAME };
 export const OTEL_TRACES_URL = `http://${OTEL_COLLECTOR_NAME}.${PLATFORM.monitoringNamespace}.svc:4318/v1/traces`;
 
 export interface ObservabilityArgs {
   /** Endpoints that get a dashboard. */
   readonly endpoints: readonly string[];
-  /** Grafana admin password; when given the component creates the `grafana-admin` Secret, else it must exist. */
+  /** Grafana admin password. @default a generated 24-character password (kept in state and in the grafana-admin Secret) */
   readonly grafanaAdminPassword?: pulumi.Input<string>;
   /** Retention of Prometheus data. @default "15d" */
   readonly retention?: string;
+  /** Container sizes: `small` for one laptop node. @default "standard" */
+  readonly size?: StackSize;
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -33,56 +39,28 @@ export class Observability extends pulumi.ComponentResource {
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
     super("autopilot:observability:Observability", name, {}, opts);
+    const size = args.size ?? "standard";
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.monitoringNamespace, labels: { ...restrictedNamespaceLabels(), "pod-security.kubernetes.io/enforce": "privileged" } } }, { parent: this });
-    const admin = args.grafanaAdminPassword !== undefined
-      ? [kubeResource(`${name}-grafana-admin`, {
-        apiVersion: "v1", kind: "Secret", type: "Opaque",
-        metadata: { name: "grafana-admin", namespace: PLATFORM.monitoringNamespace },
-        stringData: { "admin-user": "admin", "admin-password": pulumi.secret(args.grafanaAdminPassword) },
-      }, { parent: this, dependsOn: [ns] })]
-      : [];
-    const kps = new k8s.helm.v4.Chart(`${name}-kube-prometheus-stack`, {
-      chart: CHARTS.kubePrometheusStack.chart, version: CHARTS.kubePrometheusStack.version,
-      repositoryOpts: { repo: CHARTS.kubePrometheusStack.repo }, namespace: PLATFORM.monitoringNamespace,
-      values: {
-        fullnameOverride: "kps",
-        prometheus: { prometheusSpec: {
-          retention: args.retention ?? "15d",
-          // Pick up ServiceMonitors / PodMonitors from every namespace, not only the chart's own.
-          serviceMonitorSelectorNilUsesHelmValues: false,
-          podMonitorSelectorNilUsesHelmValues: false,
-          resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "8Gi" } },
-        } },
-        grafana: {
-          admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" },
-          sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: PLATFORM.monitoringNamespace } },
-          resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-        },
-      },
-    }, { parent: this, dependsOn: [ns, ...admin] });
-    const otel = new k8s.helm.v4.Chart(`${name}-otel-collector`, {
-      chart: CHARTS.openTelemetryCollector.chart, version: CHARTS.openTelemetryCollector.version,
-      repositoryOpts: { repo: CHARTS.openTelemetryCollector.repo }, namespace: PLATFORM.monitoringNamespace,
-      values: {
-        // A fixed Service name, so the gateway agent's OTLP URL is known up front (OTEL_TRACES_URL).
-        fullnameOverride: OTEL_COLLECTOR_NAME,
-        mode: "deployment", replicaCount: 2,
-        image: { repository: "otel/opentelemetry-collector-k8s" },
-        resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-        securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
-        config: {
-          receivers: { otlp: { protocols: { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } } } },
-          exporters: { prometheus: { endpoint: "0.0.0.0:8889" }, debug: {} },
-          service: { pipelines: { metrics: { receivers: ["otlp"], exporters: ["prometheus"] }, traces: { receivers: ["otlp"], exporters: ["debug"] } } },
-        },
-      },
+    const password = args.grafanaAdminPassword !== undefined
+      ? pulumi.secret(args.grafanaAdminPassword)
+      : new random.RandomPassword(`${name}-grafana-admin`, { length: 24, special: false }, { parent: this }).result;
+    const admin = kubeResource(`${name}-grafana-admin`, {
+      apiVersion: "v1", kind: "Secret", type: "Opaque",
+      metadata: { name: GRAFANA_ADMIN_SECRET, namespace: PLATFORM.monitoringNamespace },
+      stringData: { "admin-user": "admin", "admin-password": password },
+    }, { parent: this, dependsOn: [ns] });
+    const kps = pinnedChart(`${name}-kube-prometheus-stack`, "kubePrometheusStack", {
+      release: KPS_RELEASE, namespace: PLATFORM.monitoringNamespace, values: kubePrometheusStackValues(size, args.retention ?? "15d"),
+    }, { parent: this, dependsOn: [ns, admin] });
+    const otel = pinnedChart(`${name}-otel-collector`, "openTelemetryCollector", {
+      release: OTEL_RELEASE, namespace: PLATFORM.monitoringNamespace, values: otelCollectorValues(size),
     }, { parent: this, dependsOn: [ns] });
     const after = { parent: this, dependsOn: [ns, kps] };
     kubeResource(`${name}-gateway-servicemonitor`, buildServiceMonitor("gateway", PLATFORM.gatewayNamespace, { [PLATFORM.labelComponent]: "gateway" }), after);
     kubeResource(`${name}-controller-servicemonitor`, buildServiceMonitor("apa-controller", PLATFORM.systemNamespace, { [PLATFORM.labelComponent]: "apa-controller" }), after);
     for (const ep of args.endpoints) kubeResource(`${name}-dashboard-${ep}`, buildDashboardConfigMap(ep), { parent: this, dependsOn: [ns] });
     this.ready = [kps, otel];
-    this.grafanaUrl = pulumi.output(`http://kps-grafana.${PLATFORM.monitoringNamespace}.svc`);
+    this.grafanaUrl = pulumi.output(`http://${GRAFANA_SERVICE}.${PLATFORM.monitoringNamespace}.svc`);
     this.registerOutputs({ grafanaUrl: this.grafanaUrl });
   }
 }

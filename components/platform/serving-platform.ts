@@ -10,12 +10,17 @@ import { Cluster } from "../cluster/cluster.ts";
 import { ApaController } from "../controller/apa-controller.ts";
 import { type ControllerContract, controllerArgs, GATEWAY_AGENT_ENTRY } from "../controller/controller-contract.ts";
 import { ServingEndpoint } from "../endpoint/serving-endpoint.ts";
-import { Gateway } from "../gateway/gateway.ts";
+import { installEksAddons } from "../cluster/eks-addons.ts";
+import { eksGatewayServiceAnnotations } from "../cluster/eks-addons.ts";
+import { controllerImageTag } from "../controller/image-tag.ts";
+import { Gateway, type GatewayTls } from "../gateway/gateway.ts";
+import { MetricsServer } from "./metrics-server.ts";
 import { agentArgs, agentEnv, apiKeysFile } from "../gateway/gateway-contract.ts";
 import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
+import { PROMETHEUS_SERVICE } from "../observability/observability-values.ts";
 import { imageRef, type ImageRole } from "../images.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
-import { ModelCache } from "../model-cache/model-cache.ts";
+import { type LocalModelStore, ModelCache } from "../model-cache/model-cache.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
 import { Observability, OTEL_TRACES_URL } from "../observability/observability.ts";
 import type { Cloud, PoolPlacement } from "../types.ts";
@@ -39,16 +44,29 @@ export interface ServingPlatformArgs {
   readonly gcpProject?: string;
   readonly gcpProjectNumber?: string;
   readonly deletionProtection?: boolean;
+  /** Let `pulumi destroy` delete a model bucket that still holds models. @default false */
+  readonly forceDestroyBuckets?: boolean;
+  /** aws: principals given cluster-admin access entries. */
+  readonly adminPrincipalArns?: readonly string[];
+  /** aws/gcp: CIDRs that may reach the public API endpoint ([] = any). */
+  readonly apiServerAuthorizedCidrs?: readonly string[];
+  /** gcp: zones of the GPU pool ([] = the catalog's zones offering the GPU). */
+  readonly gpuZones?: readonly string[];
+  /** gcp: a reservation the GPU pool consumes. */
+  readonly gpuReservation?: string;
   readonly pools: readonly PoolSpec[];
   readonly gpuAmiFamily: "al2023" | "bottlerocket";
   readonly endpoints: readonly PlannedEndpoint[];
   readonly warmPoolReplicas: number;
   readonly nodeCache: boolean;
   readonly noncurrentDays: number;
-  readonly localSecretSeed?: string;
+  /** local: the model store (in-cluster MinIO or an external S3-compatible server). */
+  readonly localStore?: Omit<Extract<LocalModelStore, { kind: "minio" }>, "endpoints"> | Extract<LocalModelStore, { kind: "external" }>;
   readonly observability: boolean;
-  readonly gateway: { replicasMin: number; replicasMax: number; host: string; tlsSecret: string; apiKeyHashes: readonly string[]; tlsCert?: string; tlsKey?: string; traceSampleRate?: number };
-  /** Grafana admin password (else an existing `grafana-admin` Secret). */
+  /** Install metrics-server (EKS add-on, chart on local; GKE ships its own). */
+  readonly metricsServer: boolean;
+  readonly gateway: { replicasMin: number; replicasMax: number; host: string; apiKeyHashes: readonly string[]; tls: GatewayTls; traceSampleRate?: number };
+  /** Grafana admin password. @default generated */
   readonly grafanaAdminPassword?: string;
   /** Controller image reference; empty = build controller/Dockerfile (aws/gcp registries are created here). */
   readonly controllerImage: string;
@@ -67,6 +85,8 @@ export class ServingPlatform extends pulumi.ComponentResource {
   readonly observability?: Observability;
   readonly endpoints: Record<string, ServingEndpoint> = {};
   readonly gatewayUrl: pulumi.Output<string>;
+  /** The generated gateway certificate (PEM) to trust, or "" when the stack brings its own. */
+  readonly gatewayCaCertificate: pulumi.Output<string>;
   readonly grafanaUrl: pulumi.Output<string>;
 
   constructor(name: string, args: ServingPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -76,20 +96,22 @@ export class ServingPlatform extends pulumi.ComponentResource {
       ...(args.kubeContext !== undefined ? { kubeContext: args.kubeContext } : {}),
       ...(args.gcpProject !== undefined ? { gcpProject: args.gcpProject } : {}),
       deletionProtection: args.deletionProtection ?? false,
+      adminPrincipalArns: args.adminPrincipalArns ?? [], apiServerAuthorizedCidrs: args.apiServerAuthorizedCidrs ?? [],
     }, { parent: this });
     const k8sOpts = { parent: this, providers: { kubernetes: this.cluster.provider } };
+    // One kind node on a laptop: every platform container is sized down.
+    const size = args.cloud === "local" ? "small" : "standard";
 
     this.controller = new ApaController(`${name}-controller`, {
       ...this.controllerImage(name, args),
-      contract: args.controllerContract,
+      contract: args.controllerContract, size,
       args: controllerArgs({
         gatewayMetricsService: GATEWAY_METRICS_SERVICE,
         // The agent's HTTP server serves HAProxy's backend CSV; ~20× smaller than the exporter page (docs/gateway.md).
         gatewayPage: { port: GATEWAY_PORTS.health, path: GATEWAY_STATS_PATH },
-        ...(args.observability ? { prometheusUrl: `http://kps-prometheus.${PLATFORM.monitoringNamespace}.svc:9090` } : {}),
+        ...(args.observability ? { prometheusUrl: `http://${PROMETHEUS_SERVICE}.${PLATFORM.monitoringNamespace}.svc:9090` } : {}),
       }),
     }, k8sOpts);
-    const afterSystemNs = { ...k8sOpts, dependsOn: [this.controller.namespace] };
     const gpuNs = args.pools.some((p) => p.placement.gpu !== undefined)
       ? [kubeResource(`${name}-gpu-system-ns`, {
         apiVersion: "v1", kind: "Namespace",
@@ -97,25 +119,35 @@ export class ServingPlatform extends pulumi.ComponentResource {
       }, { parent: this, provider: this.cluster.provider })]
       : [];
 
+    const names = args.endpoints.map((e) => e.decl.name);
+    if (args.observability) {
+      this.observability = new Observability(`${name}-observability`, {
+        endpoints: names, size, ...(args.grafanaAdminPassword !== undefined ? { grafanaAdminPassword: args.grafanaAdminPassword } : {}),
+      }, k8sOpts);
+    }
+
     this.pools = args.pools.map((p) => new NodePool(`${name}-pool-${p.placement.poolName}`, {
       cluster: this.cluster, poolName: p.placement.poolName, kind: p.placement.kind, machineType: p.machineType,
       minNodes: p.minNodes, maxNodes: p.maxNodes, amiFamily: args.gpuAmiFamily, gpuSystemNamespace: PLATFORM.gpuSystemNamespace,
+      ...(p.placement.gpu !== undefined && args.gpuZones !== undefined ? { zones: args.gpuZones } : {}),
+      ...(p.placement.gpu !== undefined && args.gpuReservation !== undefined ? { reservation: args.gpuReservation } : {}),
+      ...(this.observability !== undefined ? { monitoringReady: this.observability.ready } : {}),
     }, { ...k8sOpts, dependsOn: gpuNs }));
+    const nodes = this.pools.flatMap((p) => p.nodes);
+    const eksAddons = this.cluster.eks !== undefined ? installEksAddons(`${name}-eks`, this.cluster, args.region, nodes, args.metricsServer, this) : undefined;
+    if (args.cloud === "local" && args.metricsServer) new MetricsServer(`${name}-metrics-server`, {}, k8sOpts);
 
-    const names = args.endpoints.map((e) => e.decl.name);
+    const local: LocalModelStore | undefined = args.localStore === undefined ? undefined
+      : args.localStore.kind === "minio" ? { ...args.localStore, endpoints: names } : args.localStore;
     this.cache = new ModelCache(`${name}-models`, {
-      cluster: this.cluster, region: args.region, noncurrentDays: args.noncurrentDays,
+      cluster: this.cluster, region: args.region, noncurrentDays: args.noncurrentDays, forceDestroy: args.forceDestroyBuckets ?? false,
       ...(args.gcpProject !== undefined ? { gcpProject: args.gcpProject } : {}),
       ...(args.gcpProjectNumber !== undefined ? { gcpProjectNumber: args.gcpProjectNumber } : {}),
-      localEndpoints: names, ...(args.localSecretSeed !== undefined ? { localSecretSeed: args.localSecretSeed } : {}),
-      nodeCacheEndpoints: args.nodeCache ? names : [], digestOverrides: args.digestOverrides,
+      ...(local !== undefined ? { local } : {}),
+      ...(this.cluster.gke !== undefined ? { dependsOn: this.cluster.gke.apis } : {}),
+      nodeCacheEndpoints: args.nodeCache ? args.endpoints.map((e) => ({ name: e.decl.name, digests: e.decl.versions.map((v) => v.digest) })) : [],
+      digestOverrides: args.digestOverrides,
     }, k8sOpts);
-
-    if (args.observability) {
-      this.observability = new Observability(`${name}-observability`, {
-        endpoints: names, ...(args.grafanaAdminPassword !== undefined ? { grafanaAdminPassword: args.grafanaAdminPassword } : {}),
-      }, k8sOpts);
-    }
 
     // Payload logs go to the environment's bucket (S3 on aws); other clouds: see docs/observability.md.
     const payloadLogs = args.cloud === "aws" && args.endpoints.some((e) => e.decl.payloadLogging !== undefined);
@@ -130,11 +162,14 @@ export class ServingPlatform extends pulumi.ComponentResource {
       }),
       agentEnv: agentEnv(payloadLogs ? this.cache.bucketName : undefined),
       agentRbac: args.controllerContract.gatewayAgentRbac,
-      tlsSecret: args.gateway.tlsSecret, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax,
+      tls: args.gateway.tls, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax, size,
       digestOverrides: args.digestOverrides, apiKeysJson: apiKeysFile(args.gateway.apiKeyHashes, names),
       ...(args.gateway.host !== "" ? { host: args.gateway.host } : {}),
-      ...(args.gateway.tlsCert !== undefined && args.gateway.tlsKey !== undefined ? { tls: { cert: args.gateway.tlsCert, key: args.gateway.tlsKey } } : {}),
+      ...(eksAddons !== undefined
+        ? { serviceAnnotations: eksGatewayServiceAnnotations(443), loadBalancerClass: "service.k8s.aws/nlb", loadBalancerDependsOn: eksAddons.loadBalancer }
+        : {}),
     }, k8sOpts);
+    const afterSystemNs = { ...k8sOpts, dependsOn: [this.controller.namespace] };
 
     const byPool = new Map<string, PlannedEndpoint[]>();
     for (const e of args.endpoints) {
@@ -156,6 +191,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
       }),
       initialReplicas: args.warmPoolReplicas, digestOverrides: args.digestOverrides,
     }, { ...afterSystemNs, dependsOn: [this.controller.namespace, ...this.pools] });
+    this.gatewayCaCertificate = this.gateway.caCertificate;
 
     for (const e of args.endpoints) {
       this.endpoints[e.decl.name] = new ServingEndpoint(`${name}-ep-${e.decl.name}`, {
@@ -167,7 +203,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
     }
     this.gatewayUrl = this.gateway.url;
     this.grafanaUrl = this.observability?.grafanaUrl ?? pulumi.output("");
-    this.registerOutputs({ gatewayUrl: this.gatewayUrl, grafanaUrl: this.grafanaUrl });
+    this.registerOutputs({ gatewayUrl: this.gatewayUrl, gatewayCaCertificate: this.gatewayCaCertificate, grafanaUrl: this.grafanaUrl });
   }
 
   /** Image reference or build settings for the controller (registry created per cloud). */
@@ -180,16 +216,16 @@ export class ServingPlatform extends pulumi.ComponentResource {
         encryptionConfigurations: [{ encryptionType: "KMS" }],
       }, { parent: this, provider: eks.provider });
       const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this, provider: eks.provider });
-      return { build: { repository: repo.repositoryUrl, contextPath: args.repoRoot, registry: { address: auth.proxyEndpoint, username: auth.userName, password: pulumi.secret(auth.password) } } };
+      return { build: { repository: repo.repositoryUrl, contextPath: args.repoRoot, tag: controllerImageTag(args.repoRoot), registry: { address: auth.proxyEndpoint, username: auth.userName, password: pulumi.secret(auth.password) } } };
     }
     if (gke !== undefined) {
       const repo = new gcp.artifactregistry.Repository(`${name}-controller-repo`, {
         location: args.region, repositoryId: `${name}-controller`, format: "DOCKER",
         dockerConfig: { immutableTags: true },
-      }, { parent: this, provider: gke.provider });
+      }, { parent: this, provider: gke.provider, dependsOn: [...gke.apis] });
       const client = gcp.organizations.getClientConfigOutput({ parent: this, provider: gke.provider });
       const host = `${args.region}-docker.pkg.dev`;
-      return { build: { repository: pulumi.interpolate`${host}/${args.gcpProject}/${repo.repositoryId}/apa-controller`, contextPath: args.repoRoot, registry: { address: host, username: "oauth2accesstoken", password: pulumi.secret(client.accessToken) } } };
+      return { build: { repository: pulumi.interpolate`${host}/${args.gcpProject}/${repo.repositoryId}/apa-controller`, contextPath: args.repoRoot, tag: controllerImageTag(args.repoRoot), registry: { address: host, username: "oauth2accesstoken", password: pulumi.secret(client.accessToken) } } };
     }
     throw new Error(`config key "autopilot-serving:controllerImage" is empty; allowed on cloud local: an image reference loaded into the cluster (docker build -f controller/Dockerfile -t <ref> . && kind load docker-image <ref>)`);
   }

@@ -74,6 +74,8 @@ export interface RuntimePlan {
   readonly weightBytes: number;
   /** Shared memory for NCCL between tensor-parallel ranks, GiB (vLLM with TP > 1). */
   readonly shmGiB?: number;
+  /** Size of the writable scratch volume at /tmp (HOME and every cache directory point there). */
+  readonly scratchGiB: number;
   /** Why this runtime and size, for the plan output. */
   readonly reason: string;
   /** Triton only: the MLflow-protocol adapter container (the serving port and probes are its). */
@@ -111,6 +113,34 @@ function nextPowerOfTwo(n: number): number {
 
 const GIB = 2 ** 30;
 
+/**
+ * Environment every model server gets: pods run as the platform UID with a read-only root filesystem, and the
+ * runtime images either default to root (vLLM, MLflow) or to a user of their own (Triton: triton-server), so
+ * none has a passwd entry or a writable home for our UID. HOME and USER/LOGNAME (Python's getpass.getuser() reads
+ * them before the passwd database, which has no entry for the UID) point the runtimes at /tmp, an emptyDir.
+ */
+export const NON_ROOT_ENV: readonly { readonly name: string; readonly value: string }[] = [
+  { name: "HOME", value: "/tmp" },
+  { name: "USER", value: "autopilot" },
+  { name: "LOGNAME", value: "autopilot" },
+  { name: "XDG_CACHE_HOME", value: "/tmp/.cache" },
+];
+
+/** vLLM's (and torch's, Triton-lang's, Hugging Face's) caches, all under the scratch volume. */
+const VLLM_CACHE_ENV = [
+  { name: "HF_HOME", value: "/tmp/hf" },
+  { name: "VLLM_CACHE_ROOT", value: "/tmp/vllm" },
+  { name: "TORCHINDUCTOR_CACHE_DIR", value: "/tmp/torchinductor" },
+  { name: "TRITON_CACHE_DIR", value: "/tmp/triton" },
+  { name: "NUMBA_CACHE_DIR", value: "/tmp/numba" },
+  { name: "OUTLINES_CACHE_DIR", value: "/tmp/outlines" },
+];
+
+/** Memory a pod needs at least to hold its model: weights × 1.2 + 0.25 GiB. Worked example: 440 MB → 0.74 GiB. */
+export function memoryFloorGiB(bytes: number): number {
+  return Math.round(((bytes * 1.2) / GIB + 0.25) * 100) / 100;
+}
+
 /** Selects and sizes the runtime of `decl` on `pool` (undefined when the declared pool does not exist). */
 export function selectRuntime(
   decl: EndpointDeclaration,
@@ -137,6 +167,7 @@ export function selectRuntime(
   const gpuPool = pool.gpu;
 
   if (kind === "vllm") {
+    if (decl.resources !== undefined) return err("resources", decl.resources, "unset for vLLM (it is sized from the model and the GPUs)");
     if (decl.model.parameterCount === undefined || decl.model.dtype === undefined) {
       return err("model.parameterCount", decl.model.parameterCount, "a parameter count and dtype (vLLM sizes GPUs from them)");
     }
@@ -166,11 +197,11 @@ export function selectRuntime(
       args: ["--model", MODEL_MOUNT_PATH, "--served-model-name", name, "--host", "0.0.0.0", "--port", "8000",
         "--tensor-parallel-size", String(gpus), "--max-num-seqs", String(decl.concurrency.max), "--dtype", dtype,
         "--gpu-memory-utilization", "0.90"],
-      env: [{ name: "HOME", value: "/tmp" }, { name: "HF_HUB_OFFLINE", value: "1" }, { name: "VLLM_NO_USAGE_STATS", value: "1" }],
+      env: [...NON_ROOT_ENV, ...VLLM_CACHE_ENV, { name: "HF_HUB_OFFLINE", value: "1" }, { name: "VLLM_NO_USAGE_STATS", value: "1" }],
       port: 8000, metrics: { port: 8000, path: "/metrics" },
       probes: probesFor("/health", 8000, 180 + bytes / (gpus * 500e6)),
       cpu, memoryGiB, gpus, tensorParallelSize: gpus, weightBytes: bytes,
-      ...(gpus > 1 ? { shmGiB: 16 } : {}),
+      ...(gpus > 1 ? { shmGiB: 16 } : {}), scratchGiB: 20,
       reason: `flavor ${decl.model.flavor} → vLLM; ${(bytes / 1e9).toFixed(1)} GB weights need ≥ ${min}×${gpuPool.type} (${gpuPool.memoryGiB} GB); tensor parallel ${gpus}; --max-num-seqs ${decl.concurrency.max}`,
     });
   }
@@ -188,8 +219,8 @@ export function selectRuntime(
     if (gpuPool === undefined && decl.gpus !== undefined && decl.gpus > 0) {
       return err("gpus", decl.gpus, `0 on CPU pool "${pool.poolName}"`, "the pool has no GPUs");
     }
-    const cpu = gpuPool !== undefined ? 4 : 2;
-    const memoryGiB = Math.max(2, Math.ceil(weightGiB * 3 + 1));
+    const cpu = decl.resources?.cpu ?? (gpuPool !== undefined ? 4 : 2);
+    const memoryGiB = decl.resources?.memoryGiB ?? Math.max(2, Math.ceil(weightGiB * 3 + 1));
     const loadS = 90 + bytes / 200e6;
     const tritonProbes = probesFor("/v2/health/ready", 8000, loadS);
     // Every endpoint answers the MLflow protocol: the adapter (the pod's serving port) translates to KServe v2.
@@ -198,24 +229,24 @@ export function selectRuntime(
       kind, image: decl.runtime?.image ?? img("triton", digestOverrides), command: ["tritonserver"],
       args: [`--model-repository=${TRITON_REPOSITORY_PATH}`, "--http-port=8000", "--grpc-port=8001", "--metrics-port=8002",
         "--model-control-mode=none", "--strict-readiness=true", "--exit-on-error=true", "--backend-config=default-max-batch-size=64"],
-      env: [{ name: "HOME", value: "/tmp" }],
+      env: [...NON_ROOT_ENV],
       port: 8080, metrics: { port: 8002, path: "/metrics" },
       probes: probesFor("/ping", 8080, loadS),
-      cpu, memoryGiB, gpus, weightBytes: bytes,
+      cpu, memoryGiB, gpus, weightBytes: bytes, scratchGiB: 4,
       adapter: { port: 8080, serverPort: 8000, cpu: 0.5, memoryGiB: 0.25, serverProbes: tritonProbes },
       reason: `flavor ${decl.model.flavor} → Triton on ${gpus > 0 ? `1×${gpuPool?.type}` : "CPU"}, MLflow protocol through the adapter`,
     }), pool, name);
   }
 
   if (kind === "mlflow") {
-    const workers = Math.min(2, Math.max(1, decl.concurrency.max));
-    const memoryGiB = Math.ceil(0.5 + workers * Math.max(0.25, weightGiB * 2));
+    const workers = decl.resources !== undefined ? Math.max(1, Math.min(2, Math.floor(decl.resources.cpu))) : Math.min(2, Math.max(1, decl.concurrency.max));
+    const memoryGiB = decl.resources?.memoryGiB ?? Math.ceil(0.5 + workers * Math.max(0.25, weightGiB * 2));
     return fit(ok({
       kind, image: decl.runtime?.image ?? img("mlflow", digestOverrides), command: ["mlflow"],
       args: ["models", "serve", "-m", MODEL_MOUNT_PATH, "-h", "0.0.0.0", "-p", "8080", "--env-manager", "local", "--workers", String(workers)],
-      env: [{ name: "HOME", value: "/tmp" }, { name: "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT", value: "60" }],
+      env: [...NON_ROOT_ENV, { name: "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT", value: "60" }],
       port: 8080, probes: probesFor("/ping", 8080, 60 + bytes / 200e6),
-      cpu: workers, memoryGiB, gpus: 0, weightBytes: bytes,
+      cpu: decl.resources?.cpu ?? workers, memoryGiB, gpus: 0, weightBytes: bytes, scratchGiB: 2,
       reason: `flavor ${decl.model.flavor} → MLflow scoring server, ${workers} workers on CPU`,
     }), pool, name);
   }
@@ -228,10 +259,10 @@ export function selectRuntime(
   }
   const port = decl.port ?? 8080;
   return fit(ok({
-    kind, image: decl.runtime?.image ?? "", args: [], env: [{ name: "HOME", value: "/tmp" }],
+    kind, image: decl.runtime?.image ?? "", args: [], env: [...NON_ROOT_ENV],
     port, ...(decl.metricsPort !== undefined ? { metrics: { port: decl.metricsPort, path: "/metrics" } } : {}),
     probes: probesFor("/healthz", port, 60 + bytes / 200e6),
-    cpu: decl.resources?.cpu ?? 1, memoryGiB: decl.resources?.memoryGiB ?? 1, gpus, weightBytes: bytes,
+    cpu: decl.resources?.cpu ?? 1, memoryGiB: decl.resources?.memoryGiB ?? 1, gpus, weightBytes: bytes, scratchGiB: 2,
     reason: "custom image",
   }), pool, name);
 }
@@ -246,6 +277,14 @@ function fit(sel: RuntimeSelection, pool: PoolPlacement, name: string): RuntimeS
   // The whole pod: the server and, for Triton, the adapter beside it.
   const cpu = sel.plan.cpu + (sel.plan.adapter?.cpu ?? 0);
   const memoryGiB = sel.plan.memoryGiB + (sel.plan.adapter?.memoryGiB ?? 0);
+  const floor = memoryFloorGiB(sel.plan.weightBytes);
+  if (sel.plan.kind !== "custom" && sel.plan.memoryGiB < floor) {
+    return { ok: false, errors: [{
+      subject: name, field: "resources.memoryGiB", value: sel.plan.memoryGiB,
+      allowed: `≥ ${floor} GiB (the model's ${(sel.plan.weightBytes / 1e9).toFixed(2)} GB of weights × 1.2 + 0.25 GiB)`,
+      reason: "the model would not fit in the pod's memory",
+    }] };
+  }
   if (cpu > pool.cpuPerNode || memoryGiB > pool.memoryGiBPerNode) {
     return { ok: false, errors: [{
       subject: name, field: "resources", value: { cpu, memoryGiB },

@@ -1,62 +1,15 @@
 /**
- * Pure builders: the model-fetch script (run for real with /bin/sh against a TEST DOUBLE `aws` command), warm
- * pool, node pool placement, dashboards, access policies.
+ * Pure builders: warm pool, node pool placement, dashboards, access policies. (The rendered scripts run for real
+ * in rendered-download.test.ts and rendered-node-cache.test.ts.)
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { after, describe, it } from "node:test";
-import { downloadScript } from "../../components/endpoint/download-script.ts";
+import { describe, it } from "node:test";
 import { gcsPrefixCondition, s3ReadPrefixPolicy } from "../../components/model-cache/access-policy.ts";
-import { prepareScript } from "../../components/model-cache/node-cache-spec.ts";
 import { eksTaints, poolPlacement } from "../../components/node-pool/node-pool-spec.ts";
 import { dashboardPanels } from "../../components/observability/dashboard.ts";
 import { buildPlaceholderDeployment, buildPriorityClass, placeholderSlot } from "../../components/warm-pool/warm-pool-spec.ts";
 import type { Obj } from "./helpers.ts";
 
-const work = mkdtempSync(path.join(tmpdir(), "infra-builders-"));
-after(() => rmSync(work, { recursive: true, force: true }));
-
-describe("model fetch script (real /bin/sh, test-double aws CLI)", () => {
-  // The test double: `aws configure ...` is a no-op; `aws s3 sync <src> <dst>` writes the model files and their
-  // SHA256SUMS into <dst> and appends one line to calls.log.
-  const bin = path.join(work, "bin");
-  const log = path.join(work, "calls.log");
-  const weights = "pretend weights\n";
-  const sums = `${createHash("sha256").update(weights).digest("hex")}  model.bin\n`;
-  const digest = `sha256:${createHash("sha256").update(sums).digest("hex")}`;
-  execFileSync("mkdir", ["-p", bin]);
-  writeFileSync(path.join(bin, "aws"), [
-    "#!/bin/sh",
-    'if [ "$1" = configure ]; then exit 0; fi',
-    `echo "$*" >> '${log}'`,
-    'for last; do :; done',
-    `printf '%s' '${weights}' > "$last/model.bin"`,
-    `printf '%s' '${sums}' > "$last/SHA256SUMS"`,
-  ].join("\n"));
-  chmodSync(path.join(bin, "aws"), 0o755);
-  const cache = path.join(work, "cache");
-  const run = (d: string) => execFileSync("/bin/sh", ["-c", downloadScript("s3", d, true, cache)], {
-    encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, MODEL_BUCKET: "models", MODEL_PREFIX: "ep/v1/" },
-  });
-
-  it("first pod downloads and verifies; second pod on the node skips the download", () => {
-    assert.match(run(digest), /model downloaded to/);
-    assert.ok(existsSync(path.join(cache, `sha256-${digest.slice(7)}`, ".complete")));
-    assert.match(run(digest), /model cached on this node/);
-    assert.equal(readFileSync(log, "utf8").trim().split("\n").length, 1, "aws s3 sync ran once");
-    assert.match(readFileSync(log, "utf8"), /^s3 sync --only-show-errors s3:\/\/models\/ep\/v1\/ /);
-  });
-
-  it("refuses files whose manifest does not match the version digest", () => {
-    assert.throws(() => run(`sha256:${"0".repeat(64)}`));
-    assert.ok(!existsSync(path.join(cache, `sha256-${"0".repeat(64)}`)));
-    assert.deepEqual(readdirSync(path.join(cache, ".partial")), [], "no partial download left behind");
-  });
-});
 
 describe("warm pool", () => {
   it("placeholders never preempt and are evicted first", () => {
@@ -102,14 +55,15 @@ describe("dashboards and access documents", () => {
     assert.equal(dashboardPanels("x")[5]!.exprs[0]!.expr, 'max(apa_target_concurrency{endpoint="ep-x/x"})');
   });
   it("the S3 policy reads only the endpoint's prefix", () => {
-    const doc = JSON.parse(s3ReadPrefixPolicy("arn:aws:s3:::b", "ep/", "arn:aws:kms:k")) as { Statement: Obj[] };
+    const doc = JSON.parse(s3ReadPrefixPolicy("arn:aws:s3:::b", "ep/", "arn:aws:kms:k", "eu-west-1")) as { Statement: Obj[] };
     assert.deepEqual(doc.Statement[0]!.Resource, ["arn:aws:s3:::b/ep/*"]);
     assert.ok(doc.Statement.every((s) => !(s.Action as string[]).some((a) => /Put|Delete|\*/.test(a))));
   });
+  it("KMS decryption is allowed only through S3 in the bucket's region (kms:ViaService names the regional endpoint)", () => {
+    const doc = JSON.parse(s3ReadPrefixPolicy("arn:aws:s3:::b", "ep/", "arn:aws:kms:k", "eu-west-1")) as { Statement: Obj[] };
+    assert.deepEqual(doc.Statement.find((s) => s.Sid === "DecryptViaS3")!.Condition, { StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+  });
   it("the GCS condition names the endpoint's prefix", () => {
     assert.equal(gcsPrefixCondition("b", "ep/").expression, 'resource.name.startsWith("projects/_/buckets/b/objects/ep/")');
-  });
-  it("the node-cache preparer creates one platform-owned directory per endpoint", () => {
-    assert.match(prepareScript(["a", "b"]), /for d in "\/host\/var\/lib\/autopilot\/models\/a" "\/host\/var\/lib\/autopilot\/models\/b"; do mkdir -p "\$d" && chown 1000:1000/);
   });
 });

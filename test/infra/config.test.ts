@@ -6,14 +6,29 @@ import { CONFIG_SCHEMA, parseStackConfig } from "../../infra/config-schema.ts";
 import { evaluateStack, EXAMPLE_STACKS, readStackFile } from "../../infra/evaluate.ts";
 
 describe("stack config", () => {
-  it("Pulumi.yaml's config schema equals infra/config-schema.ts (types and defaults)", () => {
-    const doc = YAML.parse(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8")) as { config: Record<string, { type: string; default: unknown; secret?: boolean }> };
+  it("Pulumi.yaml's config schema equals infra/config-schema.ts (types, defaults, descriptions)", () => {
+    const doc = YAML.parse(readFileSync(new URL("../../Pulumi.yaml", import.meta.url), "utf8")) as { config: Record<string, { type: string; default: unknown; description: string; secret?: boolean; items?: { type: string } }> };
     assert.deepEqual(Object.keys(doc.config), Object.keys(CONFIG_SCHEMA));
     for (const [k, s] of Object.entries(CONFIG_SCHEMA)) {
       assert.equal(doc.config[k]!.type, s.type, k);
       assert.deepEqual(doc.config[k]!.default, s.default, k);
-      assert.equal(doc.config[k]!.secret ?? false, (s as { secret?: boolean }).secret ?? false, `${k} secret`);
+      assert.equal(doc.config[k]!.description, s.description, k);
+      if (s.type === "array") assert.deepEqual(doc.config[k]!.items, { type: "string" }, k);
+      // Every key has a default, and the CLI refuses a `secret: true` key whose value is a (plain) default.
+      assert.equal(doc.config[k]!.secret, undefined, `${k}: secret with a default fails every stack that does not set it`);
     }
+  });
+
+  it("a secret key stored in plain text is refused by the program (the CLI passes which values are secure)", async () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+    const raw = { "autopilot-serving:gatewayTlsCert": pem, "autopilot-serving:gatewayTlsKey": key, "autopilot-serving:controllerImage": "a/b:1", "autopilot-serving:localStoreSecretSeed": "0123456789abcdef", "autopilot-serving:gatewayApiKeyHashes": `["${"a".repeat(64)}"]` };
+    assert.throws(() => parseStackConfig(raw, "t", new Set()), (e: Error) => {
+      assert.match(e.message, /field "gatewayTlsKey" has value "\[secret\]" \(stored in plain text in the stack file\); allowed: a value set with `pulumi config set --secret gatewayTlsKey`/);
+      assert.doesNotMatch(e.message, /MIIE/);
+      return true;
+    });
+    assert.equal(parseStackConfig(raw, "t", new Set(["autopilot-serving:gatewayTlsKey"])).gatewayTlsKey, key);
   });
 
   it("every example stack file parses", () => {

@@ -19,6 +19,7 @@ const MODULES: Record<string, string> = {
   "scheduling.k8s.io/v1": "kubernetes-models/scheduling.k8s.io/v1",
   "autoscaling/v2": "kubernetes-models/autoscaling/v2",
   "apiextensions.k8s.io/v1": "kubernetes-models/apiextensions.k8s.io/v1",
+  "batch/v1": "kubernetes-models/batch/v1",
 };
 
 async function validateOfficial(obj: Obj): Promise<void> {
