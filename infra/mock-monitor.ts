@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks.js";
+import { MOCK_CERT_PEM, MOCK_CERT_REQUEST_PEM, MOCK_PRIVATE_KEY_PEM } from "./mock-tls.ts";
 
 /** One resource as the program registered it. */
 export interface RegisteredResource {
@@ -59,14 +60,14 @@ export function mockState(type: string, name: string, inputs: Record<string, unk
       Object.assign(extra, { resources: [{ autoscalingGroups: [{ name: `eks-${name}-mock-asg` }] }] });
       break;
     case "tls:index/privateKey:PrivateKey":
-      Object.assign(extra, { privateKeyPem: `-----BEGIN PRIVATE KEY-----\nmock-${name}\n-----END PRIVATE KEY-----\n` });
+      Object.assign(extra, { privateKeyPem: MOCK_PRIVATE_KEY_PEM });
       break;
     case "tls:index/selfSignedCert:SelfSignedCert":
     case "tls:index/locallySignedCert:LocallySignedCert":
-      Object.assign(extra, { certPem: `-----BEGIN CERTIFICATE-----\nmock-${name}\n-----END CERTIFICATE-----\n` });
+      Object.assign(extra, { certPem: MOCK_CERT_PEM });
       break;
     case "tls:index/certRequest:CertRequest":
-      Object.assign(extra, { certRequestPem: `-----BEGIN CERTIFICATE REQUEST-----\nmock-${name}\n-----END CERTIFICATE REQUEST-----\n` });
+      Object.assign(extra, { certRequestPem: MOCK_CERT_REQUEST_PEM });
       break;
     case "random:index/randomPassword:RandomPassword":
       Object.assign(extra, { result: `mock-${createHash("sha256").update(name).digest("hex").slice(0, 24)}` });

@@ -52,6 +52,11 @@ export class OpenLoopLoad {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 2000 });
   private timer: NodeJS.Timeout | undefined;
   private startMs = 0;
+
+  /** When `run()` started the clock its seconds are booked by (ms since the epoch; 0 before). */
+  get startedAtMs(): number {
+    return this.startMs;
+  }
   private sent = 0;
   private inFlight = 0;
   private finished: (() => void) | undefined;

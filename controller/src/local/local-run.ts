@@ -194,7 +194,8 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
         const slot = servers.find((s) => s.port === victim.port && s.addr === "127.0.0.1");
         const onPod = slot?.sessions ?? 0;
         pool.kill(victim.id);
-        kills.push({ tS, atMs: Date.now(), podId: victim.id, inFlightOnPod: onPod, slot: slot ? `${slot.backend}/${slot.server}` : "?" });
+        const atMs = Date.now();
+        kills.push({ tS, loadSecond: Math.floor((atMs - (load?.startedAtMs ?? startMs)) / 1000), atMs, podId: victim.id, inFlightOnPod: onPod, slot: slot ? `${slot.backend}/${slot.server}` : "?" });
         notice(`killed ${victim.id} (pid ${victim.pid}) with SIGKILL; ${onPod} requests were in flight on it`);
       }
     }

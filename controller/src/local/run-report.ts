@@ -30,6 +30,8 @@ export interface SecondRecord {
 /** A fault injected during the run. */
 export interface KillEvent {
   readonly tS: number;
+  /** The load generator's second (the one requests are booked to by send time) the kill fell in. */
+  readonly loadSecond: number;
   /** Wall-clock time of the kill, ms. */
   readonly atMs: number;
   readonly podId: string;
