@@ -94,7 +94,7 @@ describe("summariseRun", () => {
       if (t >= 25) return rec(t, { desiredReplicas: t < 31 ? 3 : t < 33 ? 2 : 1 });
       return rec(t);
     });
-    const r = summariseRun(records, phases, { sloP99Ms: 250, downWindowS: 5, kills: [{ tS: 10, atMs: 0, podId: "p", inFlightOnPod: 2, slot: "be/pod1", replacedAfterS: 1, failedOnPod: 2, failedElsewhere: 0 }] });
+    const r = summariseRun(records, phases, { sloP99Ms: 250, downWindowS: 5, kills: [{ tS: 10, loadSecond: 10, atMs: 0, podId: "p", inFlightOnPod: 2, slot: "be/pod1", replacedAfterS: 1, failedOnPod: 2, failedElsewhere: 0 }] });
     assert.equal(r.stepRejectionsStopS, 3);
     assert.equal(r.stepP99Ms, 120);
     assert.equal(r.scaleDownAfterDropS, 6);
