@@ -3,7 +3,7 @@
  * half-applied). Every error names the endpoint, the field, the value and what is allowed.
  */
 import {
-  type EndpointDeclaration,
+  type ResolvedEndpoint,
   MODEL_DTYPES,
   MODEL_FLAVORS,
   RUNTIME_CHOICES,
@@ -13,7 +13,7 @@ import { DeclarationError, type FieldError, type PoolPlacement } from "./types.t
 
 /** An endpoint with its runtime plan and the pool it runs on. */
 export interface PlannedEndpoint {
-  readonly decl: EndpointDeclaration;
+  readonly decl: ResolvedEndpoint;
   readonly plan: RuntimePlan;
   readonly pool: PoolPlacement;
 }
@@ -25,7 +25,7 @@ const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 const PINNED_IMAGE_RE = /^[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
 
 /** Structural checks of one declaration (no pool or runtime logic). */
-export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly string[]): FieldError[] {
+export function checkDeclaration(d: ResolvedEndpoint, poolNames: readonly string[]): FieldError[] {
   const errs: FieldError[] = [];
   const name = typeof d.name === "string" ? d.name : String(d.name);
   const add = (field: string, value: unknown, allowed: string, reason?: string) =>
@@ -100,7 +100,7 @@ export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly str
  * @param digestOverrides image digests by role (stack config `imageDigests`).
  */
 export function planEndpoints(
-  decls: readonly EndpointDeclaration[],
+  decls: readonly ResolvedEndpoint[],
   pools: readonly PoolPlacement[],
   digestOverrides: Readonly<Record<string, string>> = {},
 ): PlannedEndpoint[] {
