@@ -65,6 +65,11 @@ export const CONFIG_SCHEMA = {
   localModelStoreAccessKeyId: { type: "string", default: "", description: "local, external store: access key of a read-only credential every endpoint uses (the store's own policy scopes it)." },
   localModelStoreSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localModelStoreAccessKeyId (set it with --secret)." },
   localStoreSecretSeed: { type: "string", default: "", pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret)." },
+  mlflowTrackingUri: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[^\s]+$/, says: "an http(s):// URL of an MLflow tracking server" }, description: "MLflow tracking server that resolves models:/ and runs:/ model references (the Model Registry REST API)." },
+  mlflowTrackingToken: { type: "string", default: "", secret: true, description: "Bearer token for mlflowTrackingUri, when the server requires one (set it with --secret)." },
+  modelPublishUrl: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, says: "an http(s)://host[:port] URL" }, description: "local: the S3 URL at which `pulumi up` (on this machine) reaches the model store to publish models (in-cluster MinIO: its NodePort through kind's port mapping, e.g. http://127.0.0.1:30900; external store: default localModelStoreUrl)." },
+  modelPublishAccessKeyId: { type: "string", default: "", description: "local, external store: access key with write access for publishing models (empty = the AWS SDK's default credentials from the environment)." },
+  modelPublishSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of modelPublishAccessKeyId (set it with --secret)." },
   modelCacheNoncurrentDays: { type: "integer", default: 30, range: [1, 3650], description: "Days before non-current model object versions are deleted." },
   observability: { type: "boolean", default: true, description: "Install kube-prometheus-stack, the OpenTelemetry collector and dashboards." },
   metricsServer: { type: "boolean", default: true, description: "Install metrics-server (EKS add-on, chart on local; GKE has its own): the gateway HPA and the controller's pod metrics need it." },
@@ -114,6 +119,11 @@ export interface StackConfig {
   readonly localModelStoreAccessKeyId: string;
   readonly localModelStoreSecretAccessKey: string;
   readonly localStoreSecretSeed: string;
+  readonly mlflowTrackingUri: string;
+  readonly mlflowTrackingToken: string;
+  readonly modelPublishUrl: string;
+  readonly modelPublishAccessKeyId: string;
+  readonly modelPublishSecretAccessKey: string;
   readonly modelCacheNoncurrentDays: number;
   readonly observability: boolean;
   readonly metricsServer: boolean;

@@ -17,7 +17,9 @@ import { CONFIG_SCHEMA, PROJECT } from "./config-schema.ts";
 import type { EndpointContext } from "./endpoints.ts";
 import { CHART_FACTS, type ChartKey, chartWorkloadObjects } from "../components/charts/chart-facts.ts";
 import { type RegisteredResource, RecordingMonitor } from "./mock-monitor.ts";
-import { planStack, readStackConfig, REPO_ROOT, runProgram } from "./program.ts";
+import { fetchContext, prepareStack, readStackConfig, REPO_ROOT, runProgram } from "./program.ts";
+import type { FetchContext } from "../components/model/sources/fetch-model.ts";
+import { offlineStore } from "./mock-model-store.ts";
 import { applyProjectConfig, parseProjectFile, parseStackFile, type ProgramConfig } from "./pulumi-config-rules.ts";
 
 export type { RegisteredResource };
@@ -38,6 +40,9 @@ export interface EvaluateOptions {
   readonly overrides?: Readonly<Record<string, string>>;
   /** Replaces infra/endpoints.ts's endpoint list (tests, benchmark). */
   readonly declare?: (ctx: EndpointContext) => EndpointDeclaration[];
+  /** How model references are fetched (a test's registry or cache). @default the stack's (fetchContext), with
+   * `s3://`/`gs://` sources read from the offline test double (infra/mock-model-store.ts) */
+  readonly fetch?: FetchContext;
   /** Directory holding Pulumi.<stack>.yaml. @default the repository root */
   readonly dir?: string;
   /** Run as a preview (unknown outputs). @default false */
@@ -127,9 +132,9 @@ async function evaluateIsolated(stack: string, options: EvaluateOptions): Promis
     pulumi.runtime.setMockOptions(monitor, PROJECT, stack, options.preview ?? false);
     // Validate before the stack resource exists, so bad input fails fast and nothing is registered.
     const cfg = readStackConfig();
-    planStack(cfg, options.declare);
+    const plan = await prepareStack(cfg, options.declare, options.fetch ?? { ...fetchContext(cfg), openSourceStore: offlineStore });
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
-      const o = runProgram(cfg, options.declare);
+      const o = runProgram(cfg, plan);
       return { gatewayUrl: o.gatewayUrl, gatewayCaCertificate: o.gatewayCaCertificate, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
     });
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();

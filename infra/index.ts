@@ -3,9 +3,11 @@
  * validates it and the endpoints in infra/endpoints.ts, builds the platform for the configured cloud and
  * exports the gateway URL (and the generated certificate to trust), the Grafana URL and each endpoint's invocation URL.
  */
-import { readStackConfig, runProgram } from "./program.ts";
+import { prepareStack, readStackConfig, runProgram } from "./program.ts";
 
-const outputs = runProgram(readStackConfig());
+const cfg = readStackConfig();
+// Models are resolved and every endpoint planned before any resource is registered: bad input stops here.
+const outputs = runProgram(cfg, await prepareStack(cfg));
 
 export const gatewayUrl = outputs.gatewayUrl;
 export const gatewayCaCertificate = outputs.gatewayCaCertificate;

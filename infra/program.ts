@@ -1,7 +1,9 @@
 /**
- * The Pulumi program as a function: read and validate the stack config, validate and plan every endpoint
- * (no resource exists until all of that passed), then build the platform and return the stack outputs.
- * `infra/index.ts` runs it under the Pulumi engine; `infra/evaluate.ts` runs it under mocks.
+ * The Pulumi program as functions: read and validate the stack config; resolve every endpoint's model (registry,
+ * run, store or directory: flavor, size, version label and digest come from the model's files) and plan it
+ * (`prepareStack`; no resource exists until all of that passed); then build the platform, publishing each model
+ * version into the cache, and return the stack outputs (`runProgram`).
+ * `infra/index.ts` runs them under the Pulumi engine; `infra/evaluate.ts` under mocks.
  */
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +14,8 @@ import { poolPlacement } from "../components/node-pool/node-pool-spec.ts";
 import type { GatewayTls } from "../components/gateway/gateway.ts";
 import { type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
+import { type ModelVersionSource, resolveEndpoints } from "../components/model/resolve-endpoints.ts";
+import type { FetchContext } from "../components/model/sources/fetch-model.ts";
 import { parseStackConfig, PROJECT, type StackConfig } from "./config-schema.ts";
 import { declareEndpoints, type EndpointContext } from "./endpoints.ts";
 
@@ -27,8 +31,15 @@ export function readStackConfig(): StackConfig {
   return parseStackConfig(raw, pulumi.getStack(), new Set(Object.keys(raw).filter((k) => isSecret(k))));
 }
 
-/** Pools and planned endpoints of a config (pure; throws DeclarationError on any bad endpoint). */
-export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => EndpointDeclaration[] = declareEndpoints): { pools: PoolSpec[]; endpoints: PlannedEndpoint[] } {
+/** What the program builds: pools, planned endpoints and the model versions to publish. */
+export interface StackPlan {
+  readonly pools: PoolSpec[];
+  readonly endpoints: PlannedEndpoint[];
+  readonly models: Readonly<Record<string, readonly ModelVersionSource[]>>;
+}
+
+/** Pools of a config (pure). */
+export function stackPools(cfg: StackConfig): PoolSpec[] {
   const pools: PoolSpec[] = [{
     placement: poolPlacement(cfg.cloud, "cpu", "cpu", cfg.cpuMachineType),
     machineType: cfg.cpuMachineType, minNodes: cfg.cpuNodesMin, maxNodes: cfg.cpuNodesMax,
@@ -39,9 +50,31 @@ export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => E
       machineType: cfg.gpuMachineType, minNodes: cfg.gpuNodesMin, maxNodes: cfg.gpuNodesMax,
     });
   }
+  return pools;
+}
+
+/** How models are fetched for this stack: its MLflow tracking server, relative directories from the project root. */
+export function fetchContext(cfg: StackConfig): FetchContext {
+  return {
+    cwd: REPO_ROOT,
+    ...(cfg.mlflowTrackingUri !== "" ? { registry: { trackingUri: cfg.mlflowTrackingUri, ...(cfg.mlflowTrackingToken !== "" ? { token: cfg.mlflowTrackingToken } : {}) } } : {}),
+  };
+}
+
+/**
+ * Resolves every endpoint's model and plans the stack; throws one DeclarationError listing every bad endpoint.
+ * `fetch` overrides how models are fetched (tests point it at their own registry or cache).
+ */
+export async function prepareStack(
+  cfg: StackConfig,
+  declare: (ctx: EndpointContext) => EndpointDeclaration[] = declareEndpoints,
+  fetch: FetchContext = fetchContext(cfg),
+): Promise<StackPlan> {
+  const pools = stackPools(cfg);
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
   const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
-  return { pools, endpoints: planEndpoints(decls, pools.map((p) => p.placement), cfg.imageDigests) };
+  const resolved = await resolveEndpoints(decls, fetch);
+  return { pools, endpoints: planEndpoints(resolved.endpoints, pools.map((p) => p.placement), cfg.imageDigests), models: resolved.models };
 }
 
 /** Stack outputs. */
@@ -54,9 +87,9 @@ export interface ProgramOutputs {
   readonly endpointUrls: Record<string, pulumi.Output<string>>;
 }
 
-/** Builds the platform for `cfg`. */
-export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) => EndpointDeclaration[]): ProgramOutputs {
-  const { pools, endpoints } = planStack(cfg, declare);
+/** Builds the platform for `cfg` from its prepared plan. */
+export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
+  const { pools, endpoints, models } = plan;
   const tls: GatewayTls = cfg.gatewayTlsCert !== "" ? { kind: "pem", cert: cfg.gatewayTlsCert, key: cfg.gatewayTlsKey }
     : cfg.gatewayTlsSecret !== "" ? { kind: "existing", secretName: cfg.gatewayTlsSecret } : { kind: "generated" };
   const platform = new ServingPlatform("autopilot", {
@@ -67,7 +100,11 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
     apiServerAuthorizedCidrs: cfg.apiServerAuthorizedCidrs,
     deletionProtection: cfg.environment === "prod",
     forceDestroyBuckets: cfg.environment !== "prod",
-    pools, gpuAmiFamily: cfg.gpuAmiFamily, endpoints,
+    pools, gpuAmiFamily: cfg.gpuAmiFamily, endpoints, models,
+    modelPublish: {
+      ...(cfg.modelPublishUrl !== "" ? { url: cfg.modelPublishUrl } : {}),
+      ...(cfg.modelPublishAccessKeyId !== "" ? { accessKeyId: cfg.modelPublishAccessKeyId, secretAccessKey: pulumi.secret(cfg.modelPublishSecretAccessKey) } : {}),
+    },
     warmPoolReplicas: cfg.warmPoolReplicas, nodeCache: cfg.nodeModelCache, noncurrentDays: cfg.modelCacheNoncurrentDays,
     ...(cfg.cloud === "local"
       ? { localStore: cfg.localModelStore === "minio"

@@ -19,6 +19,9 @@ import {
   endpointNamespace, initialReplicas, readyTimeoutS, versionName,
 } from "./endpoint-spec.ts";
 import { buildNetworkPolicies } from "./network-spec.ts";
+import { ModelPublication } from "../model/model-publication.ts";
+import type { ModelVersionSource } from "../model/resolve-endpoints.ts";
+import type { StoreLocation } from "../model/sources/object-store.ts";
 
 export interface ServingEndpointArgs {
   readonly endpoint: PlannedEndpoint;
@@ -31,6 +34,10 @@ export interface ServingEndpointArgs {
   /** Resources the PodMonitor waits for (the Prometheus operator CRDs); undefined = no PodMonitor. */
   readonly monitoringDependsOn?: pulumi.Resource[];
   readonly digestOverrides?: Readonly<Record<string, string>>;
+  /** The resolved model versions to publish (one ModelPublication each; a version's Deployment waits for it). */
+  readonly models?: readonly ModelVersionSource[];
+  /** Where publications write (ModelCache.publishTarget()). */
+  readonly publish?: { readonly location: pulumi.Input<StoreLocation>; readonly dependsOn: readonly pulumi.Resource[] };
   /** The controller image, which carries the Triton adapter (Triton endpoints run it beside Triton). */
   readonly adapterImage?: pulumi.Input<string>;
 }
@@ -41,6 +48,8 @@ export class ServingEndpoint extends pulumi.ComponentResource {
   readonly identity: pulumi.Output<string>;
   /** Deployment names by version. */
   readonly deployments: Record<string, string> = {};
+  /** The publication of each version's model files, by version. */
+  readonly publications: Record<string, ModelPublication> = {};
 
   constructor(name: string, args: ServingEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
     super("autopilot:serving:ServingEndpoint", name, {}, opts);
@@ -63,10 +72,19 @@ export class ServingEndpoint extends pulumi.ComponentResource {
     const timeout = `${readyTimeoutS(ep.plan)}s`;
     for (const v of decl.versions) {
       const vName = versionName(decl.name, v.version);
+      const src = args.models?.find((m) => m.version === v.version);
+      const published: pulumi.Resource[] = [];
+      if (src !== undefined && args.publish !== undefined) {
+        const pub = new ModelPublication(`${name}-${v.version}-model`, {
+          endpoint: decl.name, version: v.version, digest: src.digest, source: src.resolvedFrom, dir: src.dir, files: src.files, store: args.publish.location,
+        }, { parent: this, dependsOn: [...args.publish.dependsOn] });
+        this.publications[v.version] = pub;
+        published.push(pub);
+      }
       const dep = buildDeployment(ep, v, grant.access, { nodeCache, initialReplicas: initialReplicas(ep, v.weight), digestOverrides: args.digestOverrides ?? {},
         ...(args.adapterImage !== undefined ? { adapterImage: args.adapterImage } : {}) });
       deployments.push(kubeResource(`${name}-${v.version}-deployment`, dep, {
-        ...o, dependsOn: [ns, sa, ...grant.ready, ...netpols], ignoreChanges: ["spec.replicas"], customTimeouts: { create: timeout, update: timeout },
+        ...o, dependsOn: [ns, sa, ...grant.ready, ...netpols, ...published], ignoreChanges: ["spec.replicas"], customTimeouts: { create: timeout, update: timeout },
       }));
       kubeResource(`${name}-${v.version}-service`, buildService(decl.name, v.version, ep.plan.port), inNs);
       kubeResource(`${name}-${v.version}-pdb`, buildPdb(decl.name, v.version), inNs);

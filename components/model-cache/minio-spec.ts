@@ -20,6 +20,9 @@ export const MINIO_PORT = 9000;
 /** URL every pod uses. */
 export const MINIO_URL = `http://${MINIO_NAME}.${PLATFORM.cacheNamespace}.svc:${MINIO_PORT}`;
 export const MINIO_ROOT_SECRET = "minio-root";
+/** NodePort through which `pulumi up` on the host publishes models into the store (kind maps it to the host:
+ * `extraPortMappings: [{ containerPort: 30900, hostPort: 30900 }]`). */
+export const MINIO_PUBLISH_NODE_PORT = 30900;
 export const MINIO_USERS_SECRET = "minio-users";
 /** Labels of the MinIO server pods (endpoint NetworkPolicies select them). */
 export const MINIO_POD_LABELS = { app: MINIO_NAME, [PLATFORM.labelPartOf]: PLATFORM.partOf } as const;
@@ -79,7 +82,7 @@ export function buildMinioObjects(
   bucket: string,
   endpoints: readonly string[],
   secrets: { root: Record<string, unknown>; users: Record<string, unknown> },
-  opts: { storageGiB?: number; digestOverrides?: Readonly<Record<string, string>> } = {},
+  opts: { storageGiB?: number; digestOverrides?: Readonly<Record<string, string>>; publishNodePort?: number } = {},
 ): KubeObject[] {
   const ns = PLATFORM.cacheNamespace;
   const meta = (name: string, labels: Record<string, string> = { [PLATFORM.labelPartOf]: PLATFORM.partOf }) => ({ name, namespace: ns, labels });
@@ -144,9 +147,16 @@ export function buildMinioObjects(
             { podSelector: { matchLabels: { ...SETUP_LABELS } } },
           ],
           ports: [{ protocol: "TCP", port: MINIO_PORT }],
-        }],
+        },
+        // The model publisher (pulumi up / autopilot models push on the host) through the NodePort; it signs with the
+        // root credentials, endpoints with their read-only users.
+        ...(opts.publishNodePort !== undefined ? [{ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: MINIO_PORT }] }] : [])],
       },
     },
+    ...(opts.publishNodePort !== undefined ? [{
+      apiVersion: "v1", kind: "Service", metadata: meta(`${MINIO_NAME}-publish`),
+      spec: { type: "NodePort", selector: { ...MINIO_POD_LABELS }, ports: [{ name: "s3", port: MINIO_PORT, targetPort: "s3", nodePort: opts.publishNodePort, protocol: "TCP" }] },
+    }] : []),
     {
       apiVersion: "batch/v1", kind: "Job", metadata: meta("minio-setup", { ...SETUP_LABELS }),
       spec: {

@@ -15,7 +15,8 @@ import type { Cluster } from "../cluster/cluster.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { type ModelStoreAccess, PLATFORM, type StoreEgress } from "../types.ts";
 import { gcsPrefixCondition, podIdentityTrustPolicy, s3DenyInsecureTransport, s3ReadPrefixPolicy, workloadIdentityPrincipal } from "./access-policy.ts";
-import { buildMinioObjects, MINIO_POD_LABELS, MINIO_PORT, MINIO_URL, minioUser } from "./minio-spec.ts";
+import { buildMinioObjects, MINIO_POD_LABELS, MINIO_PORT, MINIO_PUBLISH_NODE_PORT, MINIO_URL, minioUser } from "./minio-spec.ts";
+import type { StoreLocation } from "../model/sources/object-store.ts";
 import { buildNodeCacheDaemonSet, NODE_CACHE_NAMESPACE, type NodeCacheEndpoint } from "./node-cache-spec.ts";
 
 /** The local cloud's store. */
@@ -39,6 +40,12 @@ export interface ModelCacheArgs {
   /** Resources the bucket waits for (gcp: the enabled APIs). */
   readonly dependsOn?: readonly pulumi.Resource[];
   readonly digestOverrides?: Readonly<Record<string, string>>;
+  /**
+   * How the program (on the deployer's machine) writes models into the store. aws/gcp: the deployer's own
+   * credentials. local: `url` (default: the in-cluster MinIO's NodePort on 127.0.0.1, or the external store's URL)
+   * and a write credential (default: MinIO's root user; external store: the AWS SDK's default chain).
+   */
+  readonly publish?: { readonly url?: string; readonly accessKeyId?: string; readonly secretAccessKey?: pulumi.Input<string> };
 }
 
 /** The cloud identity an endpoint's service account is bound to. */
@@ -83,6 +90,8 @@ export class ModelCache extends pulumi.ComponentResource {
   private readonly storeReady: pulumi.Resource[] = [];
   private readonly args: ModelCacheArgs;
   private bucketArn?: pulumi.Output<string>;
+  /** What a publication waits for: the bucket (and its encryption/policy) or the in-cluster store's setup. */
+  private readonly publishReady: pulumi.Resource[] = [];
   private kmsKeyArn?: pulumi.Output<string>;
 
   constructor(name: string, args: ModelCacheArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -109,6 +118,7 @@ export class ModelCache extends pulumi.ComponentResource {
           { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
         ],
       }, o);
+      this.publishReady.push(bucket);
       new aws.s3.BucketPolicy(`${name}-tls-only`, { bucket: bucket.id, policy: bucket.arn.apply(s3DenyInsecureTransport) }, o);
       this.bucketName = bucket.bucket;
       this.bucketArn = bucket.arn;
@@ -138,6 +148,7 @@ export class ModelCache extends pulumi.ComponentResource {
         ],
         forceDestroy,
       }, { ...o, dependsOn: [...o.dependsOn, agent] });
+      this.publishReady.push(bucket);
       this.bucketName = bucket.name;
       this.url = pulumi.interpolate`gs://${bucket.name}`;
     } else {
@@ -162,7 +173,7 @@ export class ModelCache extends pulumi.ComponentResource {
     for (const e of local.endpoints) users[e] = derive(local.secretSeed, e);
     const objs = buildMinioObjects(local.bucket, local.endpoints, {
       root: { rootUser: "autopilot-admin", rootPassword: derive(local.secretSeed, "root") }, users,
-    }, { digestOverrides: this.args.digestOverrides ?? {} });
+    }, { digestOverrides: this.args.digestOverrides ?? {}, ...(this.args.publish?.url === undefined || this.args.publish.url === "" ? { publishNodePort: MINIO_PUBLISH_NODE_PORT } : {}) });
     let ns: pulumi.Resource | undefined;
     const created: pulumi.Resource[] = [];
     for (const obj of objs) {
@@ -171,7 +182,10 @@ export class ModelCache extends pulumi.ComponentResource {
       const res = kubeResource(`${name}-${kind.toLowerCase()}-${objName}`, obj, { parent: this, dependsOn: [...(ns !== undefined ? [ns] : []), ...(kind === "Job" ? created : [])] });
       if (kind === "Namespace") ns = res;
       else created.push(res);
-      if (kind === "Job") this.storeReady.push(res);
+      if (kind === "Job") {
+        this.storeReady.push(res);
+        this.publishReady.push(res);
+      }
     }
   }
 
@@ -179,6 +193,24 @@ export class ModelCache extends pulumi.ComponentResource {
    * Read-only access for one endpoint's service account to `<endpoint>/`. Creates the identity resources as
    * children of `parent` (the endpoint component).
    */
+  /** Where and how the program publishes models into this store, and what must exist before it does. */
+  publishTarget(): { location: pulumi.Output<StoreLocation>; dependsOn: readonly pulumi.Resource[] } {
+    const { eks, gke } = this.args.cluster;
+    const p = this.args.publish ?? {};
+    if (eks !== undefined) return { location: this.bucketName.apply((bucket) => ({ kind: "s3" as const, bucket, region: this.args.region })), dependsOn: this.publishReady };
+    if (gke !== undefined) return { location: this.bucketName.apply((bucket) => ({ kind: "gcs" as const, bucket })), dependsOn: this.publishReady };
+    const local = this.args.local!;
+    const url = p.url !== undefined && p.url !== "" ? p.url : local.kind === "minio" ? `http://127.0.0.1:${MINIO_PUBLISH_NODE_PORT}` : local.url;
+    const region = local.kind === "external" ? local.region : "us-east-1";
+    const creds: { accessKeyId: string; secretAccessKey: pulumi.Input<string> } | undefined = local.kind === "minio"
+      ? { accessKeyId: "autopilot-admin", secretAccessKey: derive(local.secretSeed, "root") }
+      : p.accessKeyId !== undefined && p.accessKeyId !== "" && p.secretAccessKey !== undefined ? { accessKeyId: p.accessKeyId, secretAccessKey: p.secretAccessKey } : undefined;
+    const location = creds === undefined
+      ? pulumi.output({ kind: "s3" as const, bucket: local.bucket, endpointUrl: url, region })
+      : pulumi.all([creds.secretAccessKey]).apply(([secretAccessKey]) => ({ kind: "s3" as const, bucket: local.bucket, endpointUrl: url, region, credentials: { accessKeyId: creds.accessKeyId, secretAccessKey } }));
+    return { location: creds === undefined ? location : pulumi.secret(location), dependsOn: this.publishReady };
+  }
+
   grantRead(endpoint: string, namespace: string, serviceAccount: string, parent: pulumi.Resource, k8sProvider: k8s.Provider): EndpointIdentity {
     const prefix = `${endpoint}/`;
     const { eks, gke } = this.args.cluster;

@@ -20,7 +20,8 @@ import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS, GATEWAY_STATS_PA
 import { PROMETHEUS_SERVICE } from "../observability/observability-values.ts";
 import { imageRef, type ImageRole } from "../images.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
-import { type LocalModelStore, ModelCache } from "../model-cache/model-cache.ts";
+import { type LocalModelStore, ModelCache, type ModelCacheArgs } from "../model-cache/model-cache.ts";
+import type { ModelVersionSource } from "../model/resolve-endpoints.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
 import { Observability, OTEL_TRACES_URL } from "../observability/observability.ts";
 import type { Cloud, PoolPlacement } from "../types.ts";
@@ -57,6 +58,10 @@ export interface ServingPlatformArgs {
   readonly pools: readonly PoolSpec[];
   readonly gpuAmiFamily: "al2023" | "bottlerocket";
   readonly endpoints: readonly PlannedEndpoint[];
+  /** Resolved model versions by endpoint (components/model/resolve-endpoints.ts); each is published into the cache. */
+  readonly models?: Readonly<Record<string, readonly ModelVersionSource[]>>;
+  /** How the program reaches the store to publish (ModelCacheArgs.publish). */
+  readonly modelPublish?: ModelCacheArgs["publish"];
   readonly warmPoolReplicas: number;
   readonly nodeCache: boolean;
   readonly noncurrentDays: number;
@@ -147,6 +152,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
       ...(this.cluster.gke !== undefined ? { dependsOn: this.cluster.gke.apis } : {}),
       nodeCacheEndpoints: args.nodeCache ? args.endpoints.map((e) => ({ name: e.decl.name, digests: e.decl.versions.map((v) => v.digest) })) : [],
       digestOverrides: args.digestOverrides,
+      ...(args.modelPublish !== undefined ? { publish: args.modelPublish } : {}),
     }, k8sOpts);
 
     // Payload logs go to the environment's bucket (S3 on aws); other clouds: see docs/observability.md.
@@ -193,12 +199,14 @@ export class ServingPlatform extends pulumi.ComponentResource {
     }, { ...afterSystemNs, dependsOn: [this.controller.namespace, ...this.pools] });
     this.gatewayCaCertificate = this.gateway.caCertificate;
 
+    const publishTarget = this.cache.publishTarget();
     for (const e of args.endpoints) {
       this.endpoints[e.decl.name] = new ServingEndpoint(`${name}-ep-${e.decl.name}`, {
         endpoint: e, cache: this.cache, k8sProvider: this.cluster.provider, nodeCache: args.nodeCache,
         crdDependsOn: [this.controller.crd],
         ...(this.observability !== undefined ? { monitoringDependsOn: this.observability.ready } : {}),
         digestOverrides: args.digestOverrides, adapterImage: this.controller.image,
+        ...(args.models?.[e.decl.name] !== undefined ? { models: args.models[e.decl.name], publish: publishTarget } : {}),
       }, { ...k8sOpts, dependsOn: [this.cache, ...this.pools] });
     }
     this.gatewayUrl = this.gateway.url;

@@ -24,6 +24,8 @@ export interface FetchContext {
   readonly registry?: MlflowServer;
   /** Read access to `s3://` / `gs://` sources (endpoint, region, credentials). @default AWS defaults / gcloud */
   readonly storeFor?: (kind: "s3" | "gcs", bucket: string) => StoreLocation;
+  /** Opens the client of an `s3://` / `gs://` source (the offline evaluation passes a test double). @default openStore */
+  readonly openSourceStore?: (kind: "s3" | "gcs", bucket: string) => ObjectStore;
   /** Staging cache for downloaded models. @default $AUTOPILOT_MODEL_CACHE or ~/.cache/autopilot-serving/models */
   readonly cacheRoot?: string;
   /** Base of relative directories. @default process.cwd() */
@@ -110,7 +112,7 @@ async function fetchArtifactDir(ctx: FetchContext, cacheRoot: string, artifactUr
 }
 
 async function fetchStorePrefix(ctx: FetchContext, cacheRoot: string, kind: "s3" | "gcs", bucket: string, prefix: string, uri: string): Promise<{ dir: string; files: ModelFile[] }> {
-  const store: ObjectStore = openStore(ctx.storeFor?.(kind, bucket) ?? { kind, bucket });
+  const store: ObjectStore = ctx.openSourceStore?.(kind, bucket) ?? openStore(ctx.storeFor?.(kind, bucket) ?? { kind, bucket });
   try {
     const objects = (await store.list(prefix === "/" ? "" : prefix)).map((o) => ({ ...o, path: o.key.slice(prefix === "/" ? 0 : prefix.length) }));
     if (objects.length === 0) throw new FetchError(`${uri}: ${store.describe} holds no objects under ${prefix}`);

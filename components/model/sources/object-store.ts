@@ -11,7 +11,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
 import {
-  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand,
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectsCommand, GetObjectCommand,
   ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand,
 } from "@aws-sdk/client-s3";
 
@@ -54,6 +54,8 @@ export interface ObjectStore {
   /** Uploads a local file (multipart above the threshold). Returns the number of parts (1 = single request). */
   putFile(key: string, path: string, bytes: number, tuning?: UploadTuning): Promise<number>;
   putText(key: string, text: string): Promise<void>;
+  /** Deletes objects (absent ones are no error). */
+  delete(keys: readonly string[]): Promise<void>;
   close(): void;
 }
 
@@ -140,6 +142,12 @@ function s3Store(loc: StoreLocation): ObjectStore {
     async putText(key, text) {
       await wrap(`uploading ${key}`, () => client.send(new PutObjectCommand({ Bucket: loc.bucket, Key: key, Body: text, ContentType: "text/plain" })));
     },
+    async delete(keys) {
+      for (let i = 0; i < keys.length; i += 1000) {
+        const batch = keys.slice(i, i + 1000);
+        await wrap(`deleting ${batch.length} objects`, () => client.send(new DeleteObjectsCommand({ Bucket: loc.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })));
+      }
+    },
     close() {
       client.destroy();
     },
@@ -203,6 +211,9 @@ function gcsStore(loc: StoreLocation): ObjectStore {
     },
     async putText(key, text) {
       await req(`uploading ${key}`, `${api}/upload/storage/v1/b/${loc.bucket}/o?uploadType=media&name=${encodeURIComponent(key)}`, { method: "POST", body: text, headers: { "content-type": "text/plain" } });
+    },
+    async delete(keys) {
+      for (const k of keys) await req(`deleting ${k}`, obj(k), { method: "DELETE" }, true);
     },
     close() {},
   };
