@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as state from "@pulumi/pulumi/runtime/state.js";
-import type { EndpointDeclaration } from "../components/endpoint-types.ts";
+import type { EndpointDeclaration, ResolvedEndpoint } from "../components/endpoint-types.ts";
 import { CONFIG_SCHEMA, PROJECT } from "./config-schema.ts";
 import type { EndpointContext } from "./endpoints.ts";
 import { CHART_FACTS, type ChartKey, chartWorkloadObjects } from "../components/charts/chart-facts.ts";
@@ -43,6 +43,8 @@ export interface EvaluateOptions {
   /** How model references are fetched (a test's registry or cache). @default the stack's (fetchContext), with
    * `s3://`/`gs://` sources read from the offline test double (infra/mock-model-store.ts) */
   readonly fetch?: FetchContext;
+  /** Edits the resolved endpoints before planning (tests that render exact versions and digests). */
+  readonly editResolved?: (resolved: ResolvedEndpoint[]) => ResolvedEndpoint[];
   /** Directory holding Pulumi.<stack>.yaml. @default the repository root */
   readonly dir?: string;
   /** Run as a preview (unknown outputs). @default false */
@@ -132,7 +134,7 @@ async function evaluateIsolated(stack: string, options: EvaluateOptions): Promis
     pulumi.runtime.setMockOptions(monitor, PROJECT, stack, options.preview ?? false);
     // Validate before the stack resource exists, so bad input fails fast and nothing is registered.
     const cfg = readStackConfig();
-    const plan = await prepareStack(cfg, options.declare, options.fetch ?? { ...fetchContext(cfg), openSourceStore: offlineStore });
+    const plan = await prepareStack(cfg, options.declare, options.fetch ?? { ...fetchContext(cfg), openSourceStore: offlineStore }, options.editResolved);
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
       const o = runProgram(cfg, plan);
       return { gatewayUrl: o.gatewayUrl, gatewayCaCertificate: o.gatewayCaCertificate, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };

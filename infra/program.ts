@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerContract } from "../components/controller/controller-contract.ts";
-import type { EndpointDeclaration } from "../components/endpoint-types.ts";
+import type { EndpointDeclaration, ResolvedEndpoint } from "../components/endpoint-types.ts";
 import { poolPlacement } from "../components/node-pool/node-pool-spec.ts";
 import type { GatewayTls } from "../components/gateway/gateway.ts";
 import { type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
@@ -63,18 +63,21 @@ export function fetchContext(cfg: StackConfig): FetchContext {
 
 /**
  * Resolves every endpoint's model and plans the stack; throws one DeclarationError listing every bad endpoint.
- * `fetch` overrides how models are fetched (tests point it at their own registry or cache).
+ * `fetch` overrides how models are fetched (tests point it at their own registry or cache); `edit` changes the
+ * resolved endpoints before planning (a seam for tests that render exact versions and digests).
  */
 export async function prepareStack(
   cfg: StackConfig,
   declare: (ctx: EndpointContext) => EndpointDeclaration[] = declareEndpoints,
   fetch: FetchContext = fetchContext(cfg),
+  edit?: (resolved: ResolvedEndpoint[]) => ResolvedEndpoint[],
 ): Promise<StackPlan> {
   const pools = stackPools(cfg);
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
   const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
   const resolved = await resolveEndpoints(decls, fetch);
-  return { pools, endpoints: planEndpoints(resolved.endpoints, pools.map((p) => p.placement), cfg.imageDigests), models: resolved.models };
+  const endpoints = edit !== undefined ? edit(resolved.endpoints) : resolved.endpoints;
+  return { pools, endpoints: planEndpoints(endpoints, pools.map((p) => p.placement), cfg.imageDigests), models: resolved.models };
 }
 
 /** Stack outputs. */

@@ -17,7 +17,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import YAML from "yaml";
-import { readStackConfig, runProgram } from "../../infra/program.ts";
+import { prepareStack, readStackConfig, runProgram } from "../../infra/program.ts";
 import { PULUMI_BIN_DIR, PULUMI_ROOT, pulumiIsCurrent } from "../../tools/pulumi/build.ts";
 import { useControlPlane } from "./helpers.ts";
 import { kwokNode } from "./peers.ts";
@@ -42,7 +42,8 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
           stackName: "local",
           projectName: "autopilot-serving",
           program: async () => {
-            const out = runProgram(readStackConfig());
+            const cfg = readStackConfig();
+            const out = runProgram(cfg, await prepareStack(cfg));
             return { gatewayUrl: out.gatewayUrl, grafanaUrl: out.grafanaUrl, endpointUrls: out.endpointUrls };
           },
         },
