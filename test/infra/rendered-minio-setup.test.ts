@@ -101,7 +101,7 @@ describe("rendered minio-setup Job (TEST DOUBLE mc)", { skip: sandboxSkip }, () 
     const ev = await evaluateStack("local");
     const job = ev.resources.find((r) => r.type === "kubernetes:batch/v1:Job")!;
     assert.equal((job.inputs.metadata as Obj).annotations?.["helm.sh/hook"], undefined);
-    const dep = ev.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && (r.inputs.metadata as Obj).name === "fraud-classifier-v3")!;
+    const dep = ev.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && String((r.inputs.metadata as Obj).name).startsWith("fraud-classifier-c-"))!;
     assert.ok(dep.dependencies.includes(job.urn), "the endpoint's pods start after the store has its user");
   });
 });
