@@ -73,7 +73,8 @@ export async function publishTo(store: ObjectStore, req: PublishRequest, tuning:
   await Promise.all(Array.from({ length: Math.min(4, files.length) }, async () => {
     for (let i = next++; i < files.length; i = next++) {
       const f = files[i]!;
-      parts += await store.putFile(`${prefix}${f.path}`, join(req.dir, f.path), f.bytes, tuning);
+      const n = await store.putFile(`${prefix}${f.path}`, join(req.dir, f.path), f.bytes, tuning);
+      parts += n;
     }
   }));
   const listed = new Set(files.map((f) => `${prefix}${f.path}`));
