@@ -36,9 +36,10 @@ mlflow.sklearn.save_model(first, sys.argv[1], input_example=X.head(2))
 print("ok")
 `;
 
-/** The manifest of a directory made by coreutils, the way the cache contract defines it. */
+/** The manifest of a directory made by coreutils, the way the cache contract defines it. MLflow's client adds a
+ * `registered_model_meta` file (name and version) to what it downloads from the registry; it is not an artifact. */
 function coreutilsDigest(dir: string): string {
-  const manifest = execFileSync("/bin/sh", ["-c", "find . -type f ! -name SHA256SUMS | sed 's|^\\./||' | LC_ALL=C sort | while IFS= read -r f; do sha256sum \"$f\"; done"], { cwd: dir, encoding: "utf8" });
+  const manifest = execFileSync("/bin/sh", ["-c", "find . -type f ! -name SHA256SUMS ! -path ./registered_model_meta | sed 's|^\\./||' | LC_ALL=C sort | while IFS= read -r f; do sha256sum \"$f\"; done"], { cwd: dir, encoding: "utf8" });
   return `sha256:${createHash("sha256").update(manifest).digest("hex")}`;
 }
 

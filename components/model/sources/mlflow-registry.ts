@@ -39,14 +39,19 @@ function base(s: MlflowServer): string {
 async function call(s: MlflowServer, path: string, what: string, init: RequestInit = {}): Promise<Response> {
   const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
   if (s.token !== undefined && s.token !== "") headers["authorization"] = `Bearer ${s.token}`;
-  let res: Response;
-  try {
-    res = await fetch(`${base(s)}${path}`, { ...init, headers, signal: AbortSignal.timeout(s.timeoutMs ?? 30_000) });
-  } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new RegistryError(`${what}: the MLflow tracking server ${s.trackingUri} is unreachable (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+  // A connection the server closed while idle (keep-alive) fails the request at once: retry twice.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetch(`${base(s)}${path}`, { ...init, headers, signal: AbortSignal.timeout(s.timeoutMs ?? 30_000) });
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      if (attempt < 2) {
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+        continue;
+      }
+      throw new RegistryError(`${what}: the MLflow tracking server ${s.trackingUri} is unreachable (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+    }
   }
-  return res;
 }
 
 async function json<T>(s: MlflowServer, path: string, what: string, init?: RequestInit): Promise<T> {
