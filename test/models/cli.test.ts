@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { endpointRows, formatTable } from "../../cli/endpoint-table.ts";
+import { freePort } from "../../controller/src/local/local-gateway.ts";
 import { startS3Server, type S3Server } from "../gateway/s3-server.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -139,7 +140,7 @@ describe("npx autopilot", () => {
       const badJson = await cliAsync(["invoke", "iris", "--data", "{nope", "--gateway", url], { AUTOPILOT_API_KEY: "k1" });
       assert.equal(badJson.code, 3);
       assert.match(badJson.err, /--data: not valid JSON/);
-      const gone = await cliAsync(["invoke", "iris", "--data", "{}", "--gateway", "http://127.0.0.1:9"], { AUTOPILOT_API_KEY: "k1" });
+      const gone = await cliAsync(["invoke", "iris", "--data", "{}", "--gateway", `http://127.0.0.1:${await freePort()}`], { AUTOPILOT_API_KEY: "k1" });
       assert.equal(gone.code, 4);
       assert.match(gone.err, /the gateway is unreachable \(ECONNREFUSED\)/);
     });
