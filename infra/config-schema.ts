@@ -220,6 +220,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     if (!clouds.includes(cloud) && JSON.stringify(out[key]) !== JSON.stringify(spec.default)) bad(key, spec.secret === true ? "[secret]" : out[key], `${JSON.stringify(spec.default)} (${what})`);
   };
   for (const k of ["localModelStore", "localModelStoreUrl", "localModelStoreAccessKeyId", "localModelStoreSecretAccessKey"] as const) onlyOn(k, ["local"], "only the local cloud has a choice of model store");
+  for (const k of ["modelPublishUrl", "modelPublishAccessKeyId", "modelPublishSecretAccessKey"] as const) onlyOn(k, ["local"], "aws and gcp publish with the deployer's own cloud credentials");
   onlyOn("adminPrincipalArns", ["aws"], "EKS access entries exist only on aws");
   onlyOn("gpuZones", ["gcp"], "only gcp places the GPU pool by zone");
   onlyOn("gpuReservation", ["gcp"], "reservations are configured for gcp only");
