@@ -71,6 +71,11 @@ export function keyProperties(r: RegisteredResource): Record<string, unknown> {
       });
       break;
     }
+    case "docker-build:index:Image": {
+      const inline = String(i.dockerfile?.inline ?? "");
+      Object.assign(k, { tags: i.tags, push: i.push, ...(inline !== "" ? { from: /^FROM (\S+)/m.exec(inline)?.[1], installs: (inline.match(/'[^']+'/g) ?? []).map((q) => q.slice(1, -1)) } : {}) });
+      break;
+    }
     case "aws:iam/rolePolicy:RolePolicy":
     case "gcp:storage/bucketIAMMember:BucketIAMMember":
       if (i.condition) k.condition = i.condition.expression;

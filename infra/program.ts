@@ -16,6 +16,8 @@ import { type PoolSpec, ServingPlatform } from "../components/platform/serving-p
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
 import { type ModelVersionSource, resolveEndpoints } from "../components/model/resolve-endpoints.ts";
 import type { FetchContext } from "../components/model/sources/fetch-model.ts";
+import { planServingImages, type ServingImagePlan } from "../components/model/serving-image.ts";
+import { DeclarationError } from "../components/types.ts";
 import { parseStackConfig, PROJECT, type StackConfig } from "./config-schema.ts";
 import { declareEndpoints, type EndpointContext } from "./endpoints.ts";
 
@@ -36,6 +38,8 @@ export interface StackPlan {
   readonly pools: PoolSpec[];
   readonly endpoints: PlannedEndpoint[];
   readonly models: Readonly<Record<string, readonly ModelVersionSource[]>>;
+  /** The per-version serving images of MLflow-served endpoints. */
+  readonly images: ServingImagePlan;
 }
 
 /** Pools of a config (pure). */
@@ -76,8 +80,14 @@ export async function prepareStack(
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
   const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
   const resolved = await resolveEndpoints(decls, fetch);
-  const endpoints = edit !== undefined ? edit(resolved.endpoints) : resolved.endpoints;
-  return { pools, endpoints: planEndpoints(endpoints, pools.map((p) => p.placement), cfg.imageDigests), models: resolved.models };
+  const edited = edit !== undefined ? edit(resolved.endpoints) : resolved.endpoints;
+  const endpoints = planEndpoints(edited, pools.map((p) => p.placement), cfg.imageDigests);
+  const images = planServingImages(endpoints.map((e) => {
+    const versions = (resolved.models[e.decl.name] ?? []).filter((m) => e.decl.versions.some((v) => v.version === m.version));
+    return { name: e.decl.name, runtimeKind: e.plan.kind, ownImage: e.decl.runtime?.image !== undefined, versions, fields: versions.map((v) => v.field) };
+  }), cfg.imageDigests);
+  if (images.errors.length > 0) throw new DeclarationError("endpoint", images.errors);
+  return { pools, endpoints, models: resolved.models, images: images.plan };
 }
 
 /** Stack outputs. */
@@ -103,7 +113,7 @@ export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
     apiServerAuthorizedCidrs: cfg.apiServerAuthorizedCidrs,
     deletionProtection: cfg.environment === "prod",
     forceDestroyBuckets: cfg.environment !== "prod",
-    pools, gpuAmiFamily: cfg.gpuAmiFamily, endpoints, models,
+    pools, gpuAmiFamily: cfg.gpuAmiFamily, endpoints, models, servingImages: plan.images,
     modelPublish: {
       ...(cfg.modelPublishUrl !== "" ? { url: cfg.modelPublishUrl } : {}),
       ...(cfg.modelPublishAccessKeyId !== "" ? { accessKeyId: cfg.modelPublishAccessKeyId, secretAccessKey: pulumi.secret(cfg.modelPublishSecretAccessKey) } : {}),

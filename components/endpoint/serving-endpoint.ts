@@ -36,6 +36,8 @@ export interface ServingEndpointArgs {
   readonly digestOverrides?: Readonly<Record<string, string>>;
   /** The resolved model versions to publish (one ModelPublication each; a version's Deployment waits for it). */
   readonly models?: readonly ModelVersionSource[];
+  /** The per-version serving image (MLflow-served versions; ServingImages), overriding the runtime's stock image. */
+  readonly serverImages?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Where publications write (ModelCache.publishTarget()). */
   readonly publish?: { readonly location: pulumi.Input<StoreLocation>; readonly dependsOn: readonly pulumi.Resource[] };
   /** The controller image, which carries the Triton adapter (Triton endpoints run it beside Triton). */
@@ -82,7 +84,8 @@ export class ServingEndpoint extends pulumi.ComponentResource {
         published.push(pub);
       }
       const dep = buildDeployment(ep, v, grant.access, { nodeCache, initialReplicas: initialReplicas(ep, v.weight), digestOverrides: args.digestOverrides ?? {},
-        ...(args.adapterImage !== undefined ? { adapterImage: args.adapterImage } : {}) });
+        ...(args.adapterImage !== undefined ? { adapterImage: args.adapterImage } : {}),
+        ...(args.serverImages?.[v.version] !== undefined ? { serverImage: args.serverImages[v.version] } : {}) });
       deployments.push(kubeResource(`${name}-${v.version}-deployment`, dep, {
         ...o, dependsOn: [ns, sa, ...grant.ready, ...netpols, ...published], ignoreChanges: ["spec.replicas"], customTimeouts: { create: timeout, update: timeout },
       }));

@@ -16,6 +16,8 @@ export interface ModelVersionSource extends DescribedModel {
   readonly endpoint: string;
   readonly dir: string;
   readonly weight: number;
+  /** The declaration field it came from (`model.uri`, `trafficSplit[1].uri`). */
+  readonly field: string;
 }
 
 export interface ResolvedStack {
@@ -69,7 +71,7 @@ export async function resolveEndpoint(d: EndpointDeclaration, ctx: FetchContext)
       const fetched = await fetchModel(ref!, ctx);
       const described = describeModel(name, field(i), d.model, ref!, fetched);
       if (!described.ok) errors.push(...described.errors);
-      else versions[i] = { ...described.model, endpoint: name, dir: fetched.dir, weight: targets[i]!.weight };
+      else versions[i] = { ...described.model, endpoint: name, dir: fetched.dir, weight: targets[i]!.weight, field: field(i) };
     } catch (e) {
       add(field(i), ref!.uri, MODEL_URI_FORMS, (e as Error).message);
     }

@@ -22,6 +22,8 @@ import { imageRef, type ImageRole } from "../images.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { type LocalModelStore, ModelCache, type ModelCacheArgs } from "../model-cache/model-cache.ts";
 import type { ModelVersionSource } from "../model/resolve-endpoints.ts";
+import type { ServingImagePlan } from "../model/serving-image.ts";
+import { ServingImages } from "../model/serving-images.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
 import { Observability, OTEL_TRACES_URL } from "../observability/observability.ts";
 import type { Cloud, PoolPlacement } from "../types.ts";
@@ -60,6 +62,8 @@ export interface ServingPlatformArgs {
   readonly endpoints: readonly PlannedEndpoint[];
   /** Resolved model versions by endpoint (components/model/resolve-endpoints.ts); each is published into the cache. */
   readonly models?: Readonly<Record<string, readonly ModelVersionSource[]>>;
+  /** Serving images of MLflow-served versions, built and pushed here (components/model/serving-image.ts). */
+  readonly servingImages?: ServingImagePlan;
   /** How the program reaches the store to publish (ModelCacheArgs.publish). */
   readonly modelPublish?: ModelCacheArgs["publish"];
   readonly warmPoolReplicas: number;
@@ -200,6 +204,9 @@ export class ServingPlatform extends pulumi.ComponentResource {
     this.gatewayCaCertificate = this.gateway.caCertificate;
 
     const publishTarget = this.cache.publishTarget();
+    const images = args.servingImages !== undefined && Object.keys(args.servingImages.images).length > 0
+      ? new ServingImages(`${name}-serving-images`, { plan: args.servingImages, registry: this.imageRegistry(`${name}-serving`, args) }, { parent: this })
+      : undefined;
     for (const e of args.endpoints) {
       this.endpoints[e.decl.name] = new ServingEndpoint(`${name}-ep-${e.decl.name}`, {
         endpoint: e, cache: this.cache, k8sProvider: this.cluster.provider, nodeCache: args.nodeCache,
@@ -207,11 +214,35 @@ export class ServingPlatform extends pulumi.ComponentResource {
         ...(this.observability !== undefined ? { monitoringDependsOn: this.observability.ready } : {}),
         digestOverrides: args.digestOverrides, adapterImage: this.controller.image,
         ...(args.models?.[e.decl.name] !== undefined ? { models: args.models[e.decl.name], publish: publishTarget } : {}),
+        ...(images?.byVersion[e.decl.name] !== undefined ? { serverImages: images.byVersion[e.decl.name] } : {}),
       }, { ...k8sOpts, dependsOn: [this.cache, ...this.pools] });
     }
     this.gatewayUrl = this.gateway.url;
     this.grafanaUrl = this.observability?.grafanaUrl ?? pulumi.output("");
     this.registerOutputs({ gatewayUrl: this.gatewayUrl, gatewayCaCertificate: this.gatewayCaCertificate, grafanaUrl: this.grafanaUrl });
+  }
+
+  /** A registry repository for built images (aws: ECR, gcp: Artifact Registry; local: none, the image stays in the
+   * local Docker engine and is loaded into kind). */
+  private imageRegistry(repoName: string, args: ServingPlatformArgs): import("../model/serving-images.ts").ImageRegistry {
+    const { eks, gke } = this.cluster;
+    if (eks !== undefined) {
+      const repo = new aws.ecr.Repository(`${repoName}-repo`, {
+        imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true },
+        encryptionConfigurations: [{ encryptionType: "KMS" }],
+      }, { parent: this, provider: eks.provider });
+      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this, provider: eks.provider });
+      return { kind: "push", repository: repo.repositoryUrl, registry: { address: auth.proxyEndpoint, username: auth.userName, password: pulumi.secret(auth.password) } };
+    }
+    if (gke !== undefined) {
+      const repo = new gcp.artifactregistry.Repository(`${repoName}-repo`, {
+        location: args.region, repositoryId: repoName, format: "DOCKER", dockerConfig: { immutableTags: true },
+      }, { parent: this, provider: gke.provider, dependsOn: [...gke.apis] });
+      const client = gcp.organizations.getClientConfigOutput({ parent: this, provider: gke.provider });
+      const host = `${args.region}-docker.pkg.dev`;
+      return { kind: "push", repository: pulumi.interpolate`${host}/${args.gcpProject}/${repo.repositoryId}/model-serving`, registry: { address: host, username: "oauth2accesstoken", password: pulumi.secret(client.accessToken) } };
+    }
+    return { kind: "local", repository: pulumi.output("autopilot/model-serving") };
   }
 
   /** Image reference or build settings for the controller (registry created per cloud). */
