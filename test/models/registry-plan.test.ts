@@ -4,7 +4,8 @@
  * `champion`, and the same model saved as a directory, each become an endpoint from one declaration with no typed
  * flavor, size or digest. The offline plan (Pulumi mocks) shows the runtime, the upload with the digest computed
  * from the files (checked against a manifest made independently with MLflow's own client and coreutils'
- * sha256sum), and moving the alias changes the plan to the new version. Bad registry input fails before any
+ * sha256sum), the per-version serving image (the model's Python base + its pinned requirements), and moving the
+ * alias changes the plan to the new version (whose identical requirements reuse the image). Bad registry input fails before any
  * resource is registered. Bounded: the server starts within 180 s and is killed with its process group.
  */
 import assert from "node:assert/strict";
@@ -56,6 +57,8 @@ describe("one declaration per model: MLflow registry alias and directory → pla
   });
   const publication = (ev: StackEvaluation, ep: string) => ofType(ev, "pulumi-nodejs:dynamic/autopilot:ModelPublication").filter((r) => r.inputs.endpoint === ep);
   const deployments = (ev: StackEvaluation, ep: string) => kubeObjects(ev).map((x) => x.obj).filter((o) => o.kind === "Deployment" && o.metadata.namespace === `ep-${ep}`);
+  const serverImage = (ev: StackEvaluation, ep: string) => String((deployments(ev, ep)[0]!.spec.template.spec.containers as Obj[]).find((c) => c.name === "server")!.image);
+  const imageBuilds = (ev: StackEvaluation) => ofType(ev, "docker-build:index:Image").filter((r) => r.name.includes("serving-images"));
   const cr = (ev: StackEvaluation, ep: string) => kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "ServingEndpoint" && o.metadata.name === ep)!;
 
   before(async () => {
@@ -93,6 +96,15 @@ describe("one declaration per model: MLflow registry alias and directory → pla
       assert.equal(spec.model.flavor, "sklearn");
       assert.ok(spec.model.size.bytes > 0);
       assert.deepEqual(spec.trafficSplit.map((t: Obj) => `${t.version}:${t.weight}`), ["v1:100"]);
+      // The version's serving image: the model's Python and pinned requirements (as MLflow wrote them), built here.
+      const requirements = execFileSync("/bin/sh", ["-c", "grep -v '^#' requirements.txt"], { cwd: dl, encoding: "utf8" }).trim().split("\n");
+      const sklearn = requirements.find((r) => r.startsWith("scikit-learn=="))!;
+      const build = imageBuilds(ev).find((b) => (b.inputs.tags as string[]).includes(serverImage(ev, "fraud-registry")));
+      assert.ok(build !== undefined, `a docker-build Image is tagged ${serverImage(ev, "fraud-registry")}`);
+      const dockerfile = String((build.inputs.dockerfile as Obj).inline);
+      assert.match(dockerfile, /^FROM docker\.io\/library\/python:3\.\d+\.\d+-slim-bookworm$/m);
+      assert.ok(dockerfile.includes(`'${sklearn}'`), `the image installs ${sklearn}`);
+      assert.match(serverImage(ev, "fraud-registry"), /^autopilot\/model-serving:py3\.\d+-[0-9a-f]{16}$/);
     } finally {
       rmSync(dl, { recursive: true, force: true });
     }
@@ -115,6 +127,8 @@ describe("one declaration per model: MLflow registry alias and directory → pla
       const [pub] = publication(ev, "fraud-registry");
       assert.equal(pub?.inputs.version, "v2");
       assert.notEqual(pub?.inputs.digest, before1);
+      // Same training code, same requirements: v2 runs the image v1 ran.
+      assert.equal(serverImage(ev, "fraud-registry"), serverImage(await plan([endpoint("fraud-registry", "models:/fraud/1")]), "fraud-registry"));
       const canary = await plan([endpoint("fraud-registry", "models:/fraud/1", { trafficSplit: [{ uri: "models:/fraud/1", weight: 90 }, { uri: "models:/fraud@champion", weight: 10 }] })]);
       assert.deepEqual(cr(canary, "fraud-registry").spec.trafficSplit.map((t: Obj) => `${t.version}:${t.weight}`), ["v1:90", "v2:10"]);
       assert.deepEqual(publication(canary, "fraud-registry").map((p) => p.inputs.version).sort(), ["v1", "v2"]);
