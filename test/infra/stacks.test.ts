@@ -149,7 +149,7 @@ for (const stack of EXAMPLE_STACKS) {
       if (stack === "local") {
         assert.equal(ctl, "autopilot/apa-controller:dev");
       } else {
-        const build = ofType(ev, "docker-build:index:Image")[0]!.inputs as Obj;
+        const build = ofType(ev, "docker-build:index:Image").find((r) => r.name === "autopilot-controller-image")!.inputs as Obj;
         assert.equal(build.push, true);
         assert.match(String(build.dockerfile.location), /controller\/Dockerfile$/);
         assert.match(ctl, /@sha256:[0-9a-f]{64}$/);
