@@ -42,7 +42,11 @@ export function resolveConfig<C>(def: { defaults: C }, given: object): C {
 }
 
 function viewOfArgs(args: ResourceValidationArgs): ResourceView {
-  return { type: args.type, name: args.name, urn: args.urn, props: args.props, ...(args.opts.parent ? { parentUrn: args.opts.parent } : {}) };
+  return {
+    type: args.type, name: args.name, urn: args.urn, props: args.props,
+    ...(args.opts.parent ? { parentUrn: args.opts.parent } : {}),
+    ...(args.provider ? { provider: args.provider } : {}),
+  };
 }
 
 function viewOfResource(r: PolicyResource): ResourceView {
@@ -54,8 +58,14 @@ function viewOfResource(r: PolicyResource): ResourceView {
     type: r.type, name: r.name, urn: r.urn, props: r.props, propertyDependencies: deps,
     dependencies: (r.dependencies ?? []).map((d) => ({ urn: d.urn })),
     ...(r.parent ? { parentUrn: r.parent.urn } : {}),
+    ...(r.provider ? { provider: r.provider } : {}),
     ...(typeof id === "string" ? { id } : {}),
   };
+}
+
+/** True when a resource policy applies to resources of `type`. */
+export function appliesTo(def: { types: readonly string[] | ((type: string) => boolean) }, type: string): boolean {
+  return typeof def.types === "function" ? def.types(type) : def.types.includes(type);
 }
 
 /** Registers one definition as a `@pulumi/policy` policy (resource or stack validation). */
@@ -73,7 +83,7 @@ export function toPulumiPolicy(def: PolicyDefinition): ResourceValidationPolicy 
     return {
       ...base,
       validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-        if (!def.types.includes(args.type)) args.notApplicable(`applies only to ${def.types.join(", ")}`);
+        if (!appliesTo(def, args.type)) args.notApplicable(typeof def.types === "function" ? `does not apply to ${args.type}` : `applies only to ${def.types.join(", ")}`);
         for (const v of def.check(viewOfArgs(args), resolveConfig(def, args.getConfig()))) report(reportViolation, v.message);
       },
     };

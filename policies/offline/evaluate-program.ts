@@ -15,6 +15,8 @@ export interface RegisteredResource {
   readonly custom?: boolean;
   readonly inputs: Record<string, unknown>;
   readonly dependencies?: readonly string[];
+  /** Provider reference (`<provider urn>::<id>`), "" for the default provider. */
+  readonly provider?: string;
 }
 
 /** Project name in URNs (Pulumi.yaml `name`). */
@@ -31,6 +33,7 @@ export function toOffline(resources: readonly RegisteredResource[], stack: strin
     type: r.type, name: r.name, urn: fullUrn(r.urn, stack), props: r.inputs,
     ...(r.parent !== "" ? { parent: fullUrn(r.parent, stack) } : {}),
     ...(r.dependencies !== undefined ? { dependencies: r.dependencies.map((d) => fullUrn(d, stack)) } : {}),
+    ...(r.provider !== undefined && r.provider !== "" ? { provider: fullUrn(r.provider, stack) } : {}),
   }));
 }
 

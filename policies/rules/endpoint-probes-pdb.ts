@@ -1,6 +1,6 @@
 /** Policy 12: every endpoint workload has readiness and startup probes and a PodDisruptionBudget. */
-import { at, k8sNamespace } from "../lib/read.ts";
-import { PDB, describe, endpointWorkloads, selectorMatches } from "../lib/endpoints.ts";
+import { at } from "../lib/read.ts";
+import { PDB, describe, endpointWorkloads, selectorMatches, namespaceOf } from "../lib/endpoints.ts";
 import { containersOf, podLabels, podTemplate } from "../lib/workloads.ts";
 import type { StackPolicyDefinition, Violation } from "../types.ts";
 
@@ -33,7 +33,7 @@ export const endpointProbesPdb: StackPolicyDefinition<EndpointProbesConfig> = {
       }
       const labels = podLabels(w.type, w.props);
       const covered = pdbs.some(
-        (p) => k8sNamespace(p.props) === k8sNamespace(w.props) && selectorMatches(at(p.props, "spec", "selector"), labels),
+        (p) => namespaceOf(p) === namespaceOf(w) && selectorMatches(at(p.props, "spec", "selector"), labels),
       );
       if (!covered) out.push({ message: `${describe(w)}: no PodDisruptionBudget in its namespace selects its pods ${JSON.stringify(labels)}.`, urn: w.urn });
     }
