@@ -21,6 +21,7 @@ import { endpointProbesPdb } from "./rules/endpoint-probes-pdb.ts";
 import { controllerHa } from "./rules/controller-ha.ts";
 import { endpointScraped } from "./rules/endpoint-scraped.ts";
 import { nodeSelectorMatchesPool } from "./rules/node-selector-matches-pool.ts";
+import { helmRelease } from "./rules/helm-release.ts";
 import type { PolicyDefinition, ResourceView } from "./types.ts";
 
 /** Name of the pack as the Pulumi CLI shows it. */
@@ -30,7 +31,7 @@ export const PACK_NAME = "autopilot-serving";
 export const definitions: readonly PolicyDefinition[] = [
   concurrencyRange, gpuRuntimePlacement, cpuOffGpuPools, imagesPinned, containerResources, podSecurity,
   endpointNetworkPolicy, gatewayAuth, modelBucketPrivate, modelAccessLeastPrivilege, gpuNodeBudget,
-  endpointProbesPdb, controllerHa, endpointScraped, nodeSelectorMatchesPool,
+  endpointProbesPdb, controllerHa, endpointScraped, nodeSelectorMatchesPool, helmRelease,
 ];
 
 /** Marker that separates a violation from the remediation in every reported message. */

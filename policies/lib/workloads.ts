@@ -72,19 +72,19 @@ export function podTemplates(type: string, props: Json): PodTemplateView[] {
   const walk = (node: unknown, path: string, parent: Json | undefined, key: string, depth: number): void => {
     const o = obj(node);
     if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) walk(read(node as unknown as Json, String(i)), `${path}[${i}]`, undefined, "", depth + 1);
+      for (let i = 0; i < node.length; i++) walk(readSkippingUnknownScalars(node as unknown as Json, String(i)), `${path}[${i}]`, undefined, "", depth + 1);
       return;
     }
     if (o === undefined || depth > MAX_DEPTH) return;
-    const containers = read(o, "containers");
+    const containers = readSkippingUnknownScalars(o, "containers");
     if (Array.isArray(containers) && containers.some((c) => obj(c) !== undefined)) {
-      const metadata = key === "spec" && parent !== undefined ? obj(read(parent, "metadata")) ?? {} : {};
+      const metadata = key === "spec" && parent !== undefined ? obj(readSkippingUnknownScalars(parent, "metadata")) ?? {} : {};
       out.push({ where: path, spec: o, metadata });
       return;
     }
     for (const k of Object.keys(o)) {
       if (k === "metadata" || k === "status") continue;
-      walk(read(o, k), path === "" ? k : `${path}.${k}`, o, k, depth + 1);
+      walk(readSkippingUnknownScalars(o, k), path === "" ? k : `${path}.${k}`, o, k, depth + 1);
     }
   };
   walk(props, "", undefined, "", 0);
@@ -92,7 +92,7 @@ export function podTemplates(type: string, props: Json): PodTemplateView[] {
 }
 
 /** `o[key]`, where an unknown scalar reads as undefined and an unknown object or list throws. */
-function read(o: Json, key: string): unknown {
+export function readSkippingUnknownScalars(o: Json, key: string): unknown {
   try {
     return o[key];
   } catch (e) {

@@ -121,3 +121,26 @@ describe("a namespace left to the provider", () => {
     assert.deepEqual(await violations("restricted-pod-security", [provider("ep-iris"), d]), ["Deployment ep-iris/shell: hostPID is true."]);
   });
 });
+
+describe("helm-release-reviewed: what a helm.sh/v3:Release installs", () => {
+  const release = (props: Record<string, unknown>): OfflineResource[] => [{ type: "kubernetes:helm.sh/v3:Release", name: "rel", props: { name: "tools", namespace: "ep-m", chart: "acme/tools", ...props } }];
+  it("an unreviewed chart, however harmless its values look", async () => {
+    assert.deepEqual(await violations("helm-release-reviewed", release({ version: "1.2.3" })),
+      ["Release ep-m/tools (chart \"acme/tools\"): \"acme/tools@1.2.3\" is not in allowedCharts; Helm applies a Release's objects inside the provider, so no policy sees them."]);
+  });
+  it("no version, and values that switch on host access", async () => {
+    assert.deepEqual(await violations("helm-release-reviewed", release({ values: { agent: { privileged: true, hostNetwork: true, ports: [{ hostPort: 9100 }] }, cache: { hostPath: { path: "/" } } } })), [
+      "Release ep-m/tools (chart \"acme/tools\"): no version; the chart would float to whatever its repository serves next.",
+      "Release ep-m/tools (chart \"acme/tools\"): values.agent.privileged sets privileged: true.",
+      "Release ep-m/tools (chart \"acme/tools\"): values.agent.hostNetwork sets hostNetwork: true.",
+      "Release ep-m/tools (chart \"acme/tools\"): values.agent.ports[0].hostPort sets hostPort: 9100.",
+      "Release ep-m/tools (chart \"acme/tools\"): values.cache.hostPath mounts host path \"/\".",
+    ]);
+  });
+  it("a reviewed, pinned chart with plain values passes", async () => {
+    assert.deepEqual(await violations("helm-release-reviewed", release({ version: "1.2.3", values: { replicas: 2 } }), { "helm-release-reviewed": { allowedCharts: ["acme/tools@1.2.3"] } }), []);
+  });
+  it("helm.v4.Chart is not its business (its objects reach every policy)", async () => {
+    assert.deepEqual(await violations("helm-release-reviewed", [{ type: "kubernetes:helm.sh/v4:Chart", name: "c", props: { chart: "acme/tools" } }]), []);
+  });
+});

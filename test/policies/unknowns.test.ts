@@ -32,6 +32,12 @@ const cases: Case[] = [
   { policy: "controller-ha-leader-election", where: "spec.replicas", cloud: "local", put: (rs) => { find(rs, "controller").props.spec.replicas = unknown.unknownNumberValue; } },
   { policy: "endpoint-scraped", where: "PodMonitor selector", cloud: "gcp", put: (rs) => { find(rs, "llama-podmonitor").props.spec.selector = unknown.unknownObjectValue; } },
   { policy: "node-selector-matches-a-pool", where: "pool labels", cloud: "aws", put: (rs) => { find(rs, "gpu-pool").props.labels = unknown.unknownObjectValue; } },
+  { policy: "restricted-pod-security", where: "custom resource's pod template", cloud: "local", put: (rs) => {
+    rs.push({ type: "kubernetes:argoproj.io/v1alpha1:Rollout", name: "ro", props: { metadata: { name: "ro", namespace: "ep-iris" }, spec: { template: unknown.unknownObjectValue } } });
+  } },
+  { policy: "helm-release-reviewed", where: "Release version", cloud: "local", put: (rs) => {
+    rs.push({ type: "kubernetes:helm.sh/v3:Release", name: "rel", props: { name: "rel", namespace: "x", chart: "acme/x", version: unknown.unknownStringValue } });
+  } },
 ];
 
 describe("unknown values during preview", () => {
