@@ -22,7 +22,6 @@ const cases: Case[] = [
   { policy: "container-resources-set", where: "resources", cloud: "local", put: (rs) => { server(rs).resources = unknown.unknownObjectValue; } },
   { policy: "restricted-pod-security", where: "securityContext.readOnlyRootFilesystem", cloud: "local", put: (rs) => { server(rs).securityContext.readOnlyRootFilesystem = unknown.unknownBooleanValue; } },
   { policy: "endpoint-default-deny-ingress", where: "NetworkPolicy spec", cloud: "local", put: (rs) => { find(rs, "iris-netpol").props.spec = unknown.unknownObjectValue; } },
-  { policy: "gateway-requires-auth", where: "spec.auth", cloud: "local", put: (rs) => { find(rs, "llama-cr").props.spec.auth = unknown.unknownObjectValue; } },
   { policy: "gateway-requires-auth", where: "haproxy.cfg", cloud: "local", put: (rs) => { find(rs, "gateway-config").props.data["haproxy.cfg"] = unknown.unknownStringValue; } },
   { policy: "model-bucket-private-encrypted-versioned", where: "public access block flag", cloud: "aws", put: (rs) => { find(rs, "models-pab").props.blockPublicPolicy = unknown.unknownBooleanValue; } },
   { policy: "model-bucket-private-encrypted-versioned", where: "GCS publicAccessPrevention", cloud: "gcp", put: (rs) => { find(rs, "models").props.publicAccessPrevention = unknown.unknownStringValue; } },
