@@ -19,6 +19,7 @@ import { agentArgs, agentEnv, apiKeysFile } from "../gateway/gateway-contract.ts
 import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
 import { PROMETHEUS_SERVICE } from "../observability/observability-values.ts";
 import { imageRef, type ImageRole } from "../images.ts";
+import { buildEndpointAdmissionPolicy } from "../k8s/admission-policy.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { type LocalModelStore, ModelCache } from "../model-cache/model-cache.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
@@ -193,13 +194,18 @@ export class ServingPlatform extends pulumi.ComponentResource {
     }, { ...afterSystemNs, dependsOn: [this.controller.namespace, ...this.pools] });
     this.gatewayCaCertificate = this.gateway.caCertificate;
 
+    // Admission's own check of every pod in the endpoint namespaces, in place before any endpoint object.
+    let admission: pulumi.Resource[] = [];
+    for (const o of buildEndpointAdmissionPolicy()) {
+      admission = [kubeResource(`${name}-${String(o.kind).toLowerCase()}`, o, { parent: this, provider: this.cluster.provider, dependsOn: admission })];
+    }
     for (const e of args.endpoints) {
       this.endpoints[e.decl.name] = new ServingEndpoint(`${name}-ep-${e.decl.name}`, {
         endpoint: e, cache: this.cache, k8sProvider: this.cluster.provider, nodeCache: args.nodeCache,
         crdDependsOn: [this.controller.crd],
         ...(this.observability !== undefined ? { monitoringDependsOn: this.observability.ready } : {}),
         digestOverrides: args.digestOverrides, adapterImage: this.controller.image,
-      }, { ...k8sOpts, dependsOn: [this.cache, ...this.pools] });
+      }, { ...k8sOpts, dependsOn: [this.cache, ...this.pools, ...admission] });
     }
     this.gatewayUrl = this.gateway.url;
     this.grafanaUrl = this.observability?.grafanaUrl ?? pulumi.output("");
