@@ -103,4 +103,21 @@ describe(`stack ${STACK}: the rendered ValidatingAdmissionPolicy on a real kube-
     }
     assert.deepEqual(results, ["Pod: denied", "CronJob: denied", "PodTemplate: denied", "ReplicationController: denied"]);
   });
+
+  it("every namespace the program creates carries a Pod Security enforce level, and the API server enforces restricted", async () => {
+    const api = cluster().admin;
+    const namespaces = objs.filter((o) => o.kind === "Namespace");
+    const levels = namespaces.map((o) => `${o.metadata.name}=${o.metadata.labels?.["pod-security.kubernetes.io/enforce"] ?? "none"}`);
+    assert.deepEqual(levels.filter((l) => !/=(restricted|baseline|privileged)$/.test(l)), []);
+    const restricted = namespaces.filter((o) => o.metadata.labels["pod-security.kubernetes.io/enforce"] === "restricted").map((o) => o.metadata.name as string);
+    assert.ok(restricted.includes("autopilot-gateway") && restricted.includes("autopilot-system"), levels.join(" "));
+    for (const ns of restricted) {
+      await api.mustApply({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: ns } });
+      const spec = structuredClone(deployment.spec.template.spec);
+      delete spec.serviceAccountName;
+      spec.hostPID = true;
+      const res = await api.apply({ apiVersion: "v1", kind: "Pod", metadata: { name: "psa-probe", namespace: ns }, spec }, { dryRun: true });
+      assert.match(denied(res) ?? `HTTP ${res.status} (admitted)`, /violates PodSecurity "restricted:latest": host namespaces \(hostPID=true\)/, ns);
+    }
+  });
 });
