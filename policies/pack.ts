@@ -22,6 +22,7 @@ import { controllerHa } from "./rules/controller-ha.ts";
 import { endpointScraped } from "./rules/endpoint-scraped.ts";
 import { nodeSelectorMatchesPool } from "./rules/node-selector-matches-pool.ts";
 import { helmRelease } from "./rules/helm-release.ts";
+import { endpointAdmission } from "./rules/endpoint-admission.ts";
 import type { PolicyDefinition, ResourceView } from "./types.ts";
 
 /** Name of the pack as the Pulumi CLI shows it. */
@@ -31,7 +32,7 @@ export const PACK_NAME = "autopilot-serving";
 export const definitions: readonly PolicyDefinition[] = [
   concurrencyRange, gpuRuntimePlacement, cpuOffGpuPools, imagesPinned, containerResources, podSecurity,
   endpointNetworkPolicy, gatewayAuth, modelBucketPrivate, modelAccessLeastPrivilege, gpuNodeBudget,
-  endpointProbesPdb, controllerHa, endpointScraped, nodeSelectorMatchesPool, helmRelease,
+  endpointProbesPdb, controllerHa, endpointScraped, nodeSelectorMatchesPool, helmRelease, endpointAdmission,
 ];
 
 /** Marker that separates a violation from the remediation in every reported message. */

@@ -61,6 +61,9 @@ export const variants: Variant[] = [
   } },
   { name: "CPU endpoint selector typo", cloud: "aws", want: "node-selector-matches-a-pool", breakIt: (rs) => { podSpec(rs, "iris-deploy").nodeSelector = { "serving.autopilot.dev/pool": "cpus" }; } },
   { name: "endpoint without PodMonitor", cloud: "gcp", want: "endpoint-scraped", breakIt: (rs) => rs.filter((r) => r.name !== "llama-podmonitor") },
+  { name: "endpoint namespace without a Pod Security enforce label", cloud: "gcp", want: "endpoint-admission-second-line", breakIt: (rs) => {
+    delete find(rs, "iris-ns").props.metadata.labels["pod-security.kubernetes.io/enforce"];
+  } },
   { name: "an unreviewed helm.sh/v3:Release", cloud: "aws", want: "helm-release-reviewed", breakIt: (rs) => [...rs, {
     type: "kubernetes:helm.sh/v3:Release", name: "extra", props: { name: "extra", namespace: "autopilot-system", chart: "acme/extra", version: "1.0.0" },
   }] },

@@ -126,3 +126,27 @@ describe("endpoint-probes-and-pdb: a PDB that protects nothing", () => {
     assert.deepEqual(await violations("endpoint-probes-and-pdb", withPdb({ minAvailable: 1 })), []);
   });
 });
+
+describe("endpoint-admission-second-line: the cluster's own check behind the pack", () => {
+  const ns = (enforce?: string): OfflineResource => ({ type: "kubernetes:core/v1:Namespace", name: "ns", props: { metadata: { name: "ep-iris", labels: { "serving.autopilot.dev/endpoint": "iris", ...(enforce !== undefined ? { "pod-security.kubernetes.io/enforce": enforce } : {}) } } } });
+  const vap = (failurePolicy = "Fail"): OfflineResource => ({ type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", name: "vap", props: { metadata: { name: "pods" }, spec: { failurePolicy, validations: [{ expression: "true" }] } } });
+  const binding = (actions: string[], selector: unknown = { matchExpressions: [{ key: "serving.autopilot.dev/endpoint", operator: "Exists" }] }): OfflineResource => ({
+    type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", name: "vapb",
+    props: { metadata: { name: "pods" }, spec: { policyName: "pods", validationActions: actions, matchResources: { namespaceSelector: selector } } },
+  });
+  const run = (rs: OfflineResource[]) => violations("endpoint-admission-second-line", rs);
+  const UNCOVERED = "endpoint namespace \"ep-iris\" enforces Pod Security \"privileged\", and no ValidatingAdmissionPolicyBinding of the stack (validationActions Deny, of a policy that fails closed) selects it.";
+  it("privileged without an admission policy", async () => assert.deepEqual(await run([ns("privileged")]), [UNCOVERED]));
+  it("a binding that only warns, one selecting other namespaces, a policy that fails open", async () => {
+    assert.deepEqual(await run([ns("privileged"), vap(), binding(["Warn"])]), [UNCOVERED]);
+    assert.deepEqual(await run([ns("privileged"), vap(), binding(["Deny"], { matchLabels: { team: "x" } })]), [UNCOVERED]);
+    assert.deepEqual(await run([ns("privileged"), vap("Ignore"), binding(["Deny"])]), [UNCOVERED]);
+  });
+  it("no enforce label at all", async () => {
+    assert.deepEqual(await run([ns()]), ["endpoint namespace \"ep-iris\" has no pod-security.kubernetes.io/enforce label; Pod Security Admission enforces nothing there."]);
+  });
+  it("restricted, or privileged behind a denying policy, passes", async () => {
+    assert.deepEqual(await run([ns("restricted")]), []);
+    assert.deepEqual(await run([ns("privileged"), vap(), binding(["Deny", "Audit"])]), []);
+  });
+});

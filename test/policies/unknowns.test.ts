@@ -34,6 +34,7 @@ const cases: Case[] = [
   { policy: "restricted-pod-security", where: "custom resource's pod template", cloud: "local", put: (rs) => {
     rs.push({ type: "kubernetes:argoproj.io/v1alpha1:Rollout", name: "ro", props: { metadata: { name: "ro", namespace: "ep-iris" }, spec: { template: unknown.unknownObjectValue } } });
   } },
+  { policy: "endpoint-admission-second-line", where: "Namespace labels", cloud: "local", put: (rs) => { find(rs, "iris-ns").props.metadata.labels = unknown.unknownObjectValue; } },
   { policy: "helm-release-reviewed", where: "Release version", cloud: "local", put: (rs) => {
     rs.push({ type: "kubernetes:helm.sh/v3:Release", name: "rel", props: { name: "rel", namespace: "x", chart: "acme/x", version: unknown.unknownStringValue } });
   } },
