@@ -66,6 +66,9 @@ export class Cluster extends pulumi.ComponentResource {
   readonly gke?: GkeParts;
   /** Cluster name (local: the context). */
   readonly clusterName: pulumi.Output<string>;
+  /** Kubeconfig of the cluster, a secret (aws: `aws eks get-token`, gcp: `gke-gcloud-auth-plugin`); "" on local,
+   * where the provider uses a context of the caller's own kubeconfig. */
+  readonly kubeconfig: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("autopilot:cluster:Cluster", name, {}, opts);
@@ -76,15 +79,18 @@ export class Cluster extends pulumi.ComponentResource {
       const c = this.eks.cluster;
       this.clusterName = c.name;
       const kubeconfig = pulumi.all([c.name, c.endpoint, c.certificateAuthority.data]).apply(([n, e, ca]) => eksKubeconfig(n, e, ca, args.region));
+      this.kubeconfig = pulumi.secret(kubeconfig);
       this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this });
     } else if (args.cloud === "gcp") {
       this.gke = createGke(name, args, this);
       const c = this.gke.cluster;
       this.clusterName = c.name;
       const kubeconfig = pulumi.all([c.name, c.endpoint, c.masterAuth.clusterCaCertificate]).apply(([n, e, ca]) => gkeKubeconfig(n, e, ca ?? ""));
+      this.kubeconfig = pulumi.secret(kubeconfig);
       this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this });
     } else {
       this.clusterName = pulumi.output(args.kubeContext || "current-context");
+      this.kubeconfig = pulumi.output("");
       this.provider = new k8s.Provider(`${name}-k8s`, {
         ...(args.kubeContext ? { context: args.kubeContext } : {}),
         enableServerSideApply: true,
