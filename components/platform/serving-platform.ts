@@ -7,6 +7,8 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../cluster/cluster.ts";
+import { existsSync } from "node:fs";
+import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApaController, type ApaControllerArgs } from "../controller/apa-controller.ts";
 import { type ControllerContract, controllerArgs, controllerContract, GATEWAY_AGENT_ENTRY } from "../controller/controller-contract.ts";
@@ -253,7 +255,7 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
       agentEnv: agentEnv(payloadLogs ? this.cache.bucketName : undefined),
       agentRbac: contract.gatewayAgentRbac,
       tls: gw.tls ?? { kind: "generated" }, replicasMin, replicasMax: gw.replicasMax ?? 10, size,
-      digestOverrides: imageDigests, apiKeysJson: apiKeysFile(gw.apiKeyHashes, names),
+      digestOverrides: imageDigests, apiKeysJson: apiKeysFile(gw.apiKeyHashes),
       ...(gw.host !== undefined && gw.host !== "" ? { host: gw.host } : {}),
       ...(eksAddons !== undefined
         ? { serviceAnnotations: eksGatewayServiceAnnotations(443), loadBalancerClass: "service.k8s.aws/nlb", loadBalancerDependsOn: eksAddons.loadBalancer }
@@ -307,6 +309,9 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     if ((args.controllerImage ?? "") !== "") return { image: args.controllerImage! };
     const repoRoot = args.repoRoot ?? PACKAGE_ROOT;
     const { eks, gke } = this.cluster;
+    if ((eks !== undefined || gke !== undefined) && !existsSync(path.join(repoRoot, "package-lock.json"))) {
+      throw new Error(`ServingPlatform "${name}": controllerImage is empty and ${repoRoot} is no build context for controller/Dockerfile (no package-lock.json: an installed package does not carry one); allowed: an image reference built from a clone of the repository (docker build -f controller/Dockerfile .), or repoRoot set to such a clone`);
+    }
     if (eks !== undefined) {
       const repo = new aws.ecr.Repository(`${name}-controller-repo`, {
         imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true },
