@@ -130,7 +130,7 @@ async function evaluateIsolated(stack: string, options: EvaluateOptions): Promis
     planStack(cfg, options.declare);
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
       const o = runProgram(cfg, options.declare);
-      return { gatewayUrl: o.gatewayUrl, gatewayCaCertificate: o.gatewayCaCertificate, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
+      return { ...o };
     });
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const resources = options.chartObjects === true ? [...monitor.registered, ...chartChildren(monitor.registered)] : monitor.registered;

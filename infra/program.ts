@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { controllerContract } from "../components/controller/controller-contract.ts";
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
 import type { GatewayTls } from "../components/gateway/gateway.ts";
+import { platformExports, type PlatformStackOutputs } from "../components/platform/platform-reference.ts";
 import { type PoolDeclaration, poolSpecs, type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
 import { parseStackConfig, PROJECT, type StackConfig } from "./config-schema.ts";
@@ -49,6 +50,10 @@ export interface ProgramOutputs {
   readonly grafanaUrl: pulumi.Output<string>;
   /** `POST` URL of each endpoint. */
   readonly endpointUrls: Record<string, pulumi.Output<string>>;
+  /** What team stacks read with PlatformReference.fromStack (the kubeconfig and the store secret as secrets). */
+  readonly platform: PlatformStackOutputs["platform"];
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly modelStoreSecret: pulumi.Output<string>;
 }
 
 /** Builds the platform for `cfg`. */
@@ -80,5 +85,5 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
   });
   const endpointUrls: Record<string, pulumi.Output<string>> = {};
   for (const e of endpoints) endpointUrls[e.decl.name] = pulumi.interpolate`${platform.gatewayUrl}/serving-endpoints/${e.decl.name}/invocations`;
-  return { gatewayUrl: platform.gatewayUrl, gatewayCaCertificate: platform.gatewayCaCertificate, grafanaUrl: platform.grafanaUrl, endpointUrls };
+  return { gatewayUrl: platform.gatewayUrl, gatewayCaCertificate: platform.gatewayCaCertificate, grafanaUrl: platform.grafanaUrl, endpointUrls, ...platformExports(platform) };
 }

@@ -20,7 +20,10 @@ export interface BenchOptions {
   placements: string;
   /** Also run autocannon (the earlier method) at 1K req/s, as a diagnostic. @default true */
   autocannon: boolean;
-  out: string;
+  /** Write docs/benchmarks/gateway.md. @default false (print) */
+  writeDocs?: boolean;
+  /** Write the report to this file instead of printing it. */
+  out?: string;
 }
 
 /** A closed-loop row: medians per side and the per-round comparison. */
@@ -67,6 +70,7 @@ export function commandLine(o: BenchOptions): string {
     o.placements !== "pinned,unpinned" ? `--placements ${o.placements}` : "",
     o.autocannon ? "" : "--no-autocannon",
     o.lowLatency ? "--low-latency" : "",
+    "--write-docs",
   ].filter(Boolean).join(" ");
 }
 
@@ -210,7 +214,7 @@ export function renderReport(i: ReportInput): { markdown: string; verdict: strin
   const markdown = [
     `# Gateway benchmark`,
     ``,
-    `Command: \`${commandLine(o)}\` (writes this file; about ${Math.round((i.finishedAt - i.startedAt) / 1000)} s).`,
+    `Command: \`${commandLine(o)}\` ( about ${Math.round((i.finishedAt - i.startedAt) / 1000)} s).`,
     ``,
     `Run on ${new Date(i.startedAt).toISOString()}. Machine: ${i.cpus} cores; load average (1 / 5 / 15 min) ${load(i.loadBefore)} at the start,`,
     `${load(i.loadAfter)} at the end (that one includes the bench's own processes).`,

@@ -71,7 +71,7 @@ export class Cluster extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:cluster:Cluster", name, {}, opts);
+    super("autopilot:cluster:Cluster", name, args, opts);
     this.cloud = args.cloud;
     this.region = args.region;
     if (args.cloud === "aws") {

@@ -40,7 +40,7 @@ export class ApaController extends pulumi.ComponentResource {
   readonly namespace: pulumi.Resource;
 
   constructor(name: string, args: ApaControllerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:controller:ApaController", name, {}, opts);
+    super("autopilot:controller:ApaController", name, args, opts);
     if (args.image === undefined && args.build === undefined) throw new Error("ApaController: give either image or build");
     const o = { parent: this };
     if (args.image !== undefined) {

@@ -54,7 +54,7 @@ export class ModelCache extends pulumi.ComponentResource {
   private readonly args: ModelCacheArgs;
 
   constructor(name: string, args: ModelCacheArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:storage:ModelCache", name, {}, opts);
+    super("autopilot:model-cache:ModelCache", name, args, opts);
     this.args = args;
     const { eks, gke } = args.cluster;
     const forceDestroy = args.forceDestroy ?? false;

@@ -55,7 +55,7 @@ export class NodePool extends pulumi.ComponentResource {
   readonly nodes: pulumi.Resource[] = [];
 
   constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:compute:NodePool", name, {}, opts);
+    super("autopilot:node-pool:NodePool", name, args, opts);
     const placement = poolPlacement(args.cluster.cloud, args.poolName, args.kind, args.machineType);
     this.placement = placement;
     const labels = poolLabels(placement);

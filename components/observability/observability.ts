@@ -38,7 +38,7 @@ export class Observability extends pulumi.ComponentResource {
   readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:observability:Observability", name, {}, opts);
+    super("autopilot:observability:Observability", name, args, opts);
     const size = args.size ?? "standard";
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.monitoringNamespace, labels: { ...restrictedNamespaceLabels(), "pod-security.kubernetes.io/enforce": "privileged" } } }, { parent: this });
     const password = args.grafanaAdminPassword !== undefined

@@ -18,8 +18,8 @@ export function metricsServerValues(): Record<string, unknown> {
 }
 
 export class MetricsServer extends pulumi.ComponentResource {
-  constructor(name: string, _args: Record<string, never>, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:platform:MetricsServer", name, {}, opts);
+  constructor(name: string, args: Record<string, never>, opts?: pulumi.ComponentResourceOptions) {
+    super("autopilot:platform:MetricsServer", name, args, opts);
     pinnedChart(`${name}-chart`, "metricsServer", { release: METRICS_SERVER_RELEASE, namespace: "kube-system", values: metricsServerValues() }, { parent: this });
     this.registerOutputs({});
   }

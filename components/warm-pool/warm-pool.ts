@@ -26,7 +26,7 @@ export class WarmPool extends pulumi.ComponentResource {
   readonly placeholderDeployments: Record<string, string> = {};
 
   constructor(name: string, args: WarmPoolArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:compute:WarmPool", name, {}, opts);
+    super("autopilot:warm-pool:WarmPool", name, args, opts);
     const priority = kubeResource(`${name}-priority`, buildPriorityClass(), { parent: this });
     for (const p of args.pools) {
       const pool = p.placement;

@@ -11,9 +11,9 @@ import { EXAMPLE_STACKS } from "../../infra/evaluate.ts";
 const run = promisify(execFile);
 const PLAN = new URL("../../infra/plan.ts", import.meta.url).pathname;
 const COMPONENTS = [
-  "autopilot:platform:ServingPlatform", "autopilot:cluster:Cluster", "autopilot:compute:NodePool", "autopilot:compute:WarmPool",
-  "autopilot:storage:ModelCache", "autopilot:gateway:Gateway", "autopilot:observability:Observability",
-  "autopilot:controller:ApaController", "autopilot:serving:ServingEndpoint",
+  "autopilot:platform:ServingPlatform", "autopilot:cluster:Cluster", "autopilot:node-pool:NodePool", "autopilot:warm-pool:WarmPool",
+  "autopilot:model-cache:ModelCache", "autopilot:gateway:Gateway", "autopilot:observability:Observability",
+  "autopilot:controller:ApaController", "autopilot:endpoint:ServingEndpoint",
 ];
 
 describe("npm run plan -- --json", () => {
@@ -26,7 +26,7 @@ describe("npm run plan -- --json", () => {
       const types = new Set(inv.resources.map((r) => r.type));
       const want = { local: "kubernetes:helm.sh/v4:Chart", "staging-aws": "aws:eks/cluster:Cluster", "prod-gcp": "gcp:container/cluster:Cluster" }[stack];
       assert.ok(types.has(want), `${stack}: no ${want}`);
-      if (stack !== "local") assert.equal(inv.components["autopilot:compute:NodePool"], 2, "CPU and GPU pools");
+      if (stack !== "local") assert.equal(inv.components["autopilot:node-pool:NodePool"], 2, "CPU and GPU pools");
     });
   }
 
