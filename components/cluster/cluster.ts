@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../types.ts";
 import { EKS_NETWORK, eksKubeconfig, GKE_NETWORK, gkeKubeconfig } from "./kubeconfig.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export interface ClusterArgs {
   readonly cloud: Cloud;
@@ -71,7 +72,7 @@ export class Cluster extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:cluster:Cluster", name, args, opts);
+    super("autopilot:cluster:Cluster", name, componentInputs(args), opts);
     this.cloud = args.cloud;
     this.region = args.region;
     if (args.cloud === "aws") {

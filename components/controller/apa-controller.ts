@@ -11,6 +11,7 @@ import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
 import { PLATFORM } from "../types.ts";
 import type { ControllerContract } from "./controller-contract.ts";
 import { buildControllerDeployment, buildControllerPdb, buildControllerService } from "./controller-spec.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export interface ApaControllerArgs {
   /** Image reference to run; when absent the image is built and pushed to `build.repository`. */
@@ -40,7 +41,7 @@ export class ApaController extends pulumi.ComponentResource {
   readonly namespace: pulumi.Resource;
 
   constructor(name: string, args: ApaControllerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:controller:ApaController", name, args, opts);
+    super("autopilot:controller:ApaController", name, componentInputs(args, { omit: ["contract"] }), opts);
     if (args.image === undefined && args.build === undefined) throw new Error("ApaController: give either image or build");
     const o = { parent: this };
     if (args.image !== undefined) {

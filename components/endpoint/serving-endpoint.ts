@@ -28,6 +28,7 @@ import {
   endpointNamespace, initialReplicas, readyTimeoutS, versionName,
 } from "./endpoint-spec.ts";
 import { buildNetworkPolicies } from "./network-spec.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export interface ServingEndpointArgs {
   /** The endpoint as the user declares it: model, compute pool, concurrency range, replica bounds, versions. */
@@ -51,7 +52,7 @@ export class ServingEndpoint extends pulumi.ComponentResource {
     const platform = args.platform.endpointPlatform();
     // Checked before anything is registered: a bad declaration leaves nothing half-declared.
     const [ep] = planEndpoints([args.endpoint], platform.pools, platform.imageDigests);
-    super("autopilot:endpoint:ServingEndpoint", name, args, {
+    super("autopilot:endpoint:ServingEndpoint", name, componentInputs(args), {
       ...opts,
       dependsOn: withDependencies(platform.dependsOn, opts?.dependsOn),
       providers: withKubernetes(platform.k8sProvider, opts?.providers),

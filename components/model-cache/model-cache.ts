@@ -16,6 +16,7 @@ import { s3DenyInsecureTransport } from "./access-policy.ts";
 import { buildMinioObjects } from "./minio-spec.ts";
 import { buildNodeCacheDaemonSet, NODE_CACHE_NAMESPACE, type NodeCacheEndpoint } from "./node-cache-spec.ts";
 import { deriveStoreSecret, type EndpointIdentity, grantStoreRead, type StoreWiring } from "./store-grant.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export { EKS_MODEL_EGRESS, type EndpointIdentity, externalStoreEgress, GKE_MODEL_EGRESS, type StoreWiring } from "./store-grant.ts";
 
@@ -54,7 +55,7 @@ export class ModelCache extends pulumi.ComponentResource {
   private readonly args: ModelCacheArgs;
 
   constructor(name: string, args: ModelCacheArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:model-cache:ModelCache", name, args, opts);
+    super("autopilot:model-cache:ModelCache", name, componentInputs(args, { secrets: ["local"] }), opts);
     this.args = args;
     const { eks, gke } = args.cluster;
     const forceDestroy = args.forceDestroy ?? false;

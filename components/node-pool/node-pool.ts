@@ -15,6 +15,7 @@ import type { Cluster } from "../cluster/cluster.ts";
 import { scaleFromZeroTags } from "../cluster/eks-iam.ts";
 import type { PoolKind, PoolPlacement } from "../types.ts";
 import { dcgmExporterValues, devicePluginValues, eksAmiType, eksTaints, gkeGuestAccelerators, gkeTaints, poolLabels, poolPlacement } from "./node-pool-spec.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export interface NodePoolArgs {
   readonly cluster: Cluster;
@@ -55,7 +56,7 @@ export class NodePool extends pulumi.ComponentResource {
   readonly nodes: pulumi.Resource[] = [];
 
   constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:node-pool:NodePool", name, args, opts);
+    super("autopilot:node-pool:NodePool", name, componentInputs(args), opts);
     const placement = poolPlacement(args.cluster.cloud, args.poolName, args.kind, args.machineType);
     this.placement = placement;
     const labels = poolLabels(placement);

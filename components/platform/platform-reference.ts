@@ -18,6 +18,7 @@ import type { EndpointPlatform, PlatformLike } from "../endpoint/endpoint-platfo
 import type { StoreWiring } from "../model-cache/store-grant.ts";
 import type { Cloud, PoolPlacement } from "../types.ts";
 import type { ServingPlatform } from "./serving-platform.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 /** Format tag of the `platform` output; a reader refuses any other. */
 export const PLATFORM_EXPORTS_SCHEMA = "autopilot-serving/platform@1";
@@ -120,7 +121,7 @@ export class PlatformReference extends pulumi.ComponentResource implements Platf
     if (e.modelStore.kind === "minio") {
       throw new Error(`platform reference "${name}": the platform's model store is the in-cluster MinIO, which has users only for the platform stack's own endpoints; allowed for team stacks: an S3, GCS or external S3-compatible store (config localModelStore: external)`);
     }
-    super("autopilot:platform:PlatformReference", name, args, opts);
+    super("autopilot:platform:PlatformReference", name, componentInputs(args, { secrets: ["kubeconfig", "modelStoreSecret"] }), opts);
     this.exports = e;
     this.gatewayUrl = pulumi.output(e.gateway.url);
     const o = { parent: this };

@@ -33,6 +33,7 @@ import type { Cloud, PoolKind, PoolPlacement } from "../types.ts";
 import { PLATFORM } from "../types.ts";
 import { type PlannedEndpoint, planEndpoints } from "../validate-endpoints.ts";
 import { WarmPool } from "../warm-pool/warm-pool.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 /** A node pool as the user declares it. */
 export interface PoolDeclaration {
@@ -172,7 +173,7 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     const decls = args.endpoints ?? [];
     // Every declaration is checked before the platform registers anything (nothing half-declared).
     const planned = planEndpoints(decls, placements, imageDigests);
-    super("autopilot:platform:ServingPlatform", name, args, opts);
+    super("autopilot:platform:ServingPlatform", name, componentInputs(args, { secrets: ["grafanaAdminPassword", "localStore", "gateway"], omit: ["controllerContract"] }), opts);
     this.cloud = args.cloud;
     this.region = region;
     this.placements = placements;

@@ -6,6 +6,7 @@ import { kubeResource } from "../k8s/kube-resource.ts";
 import * as pulumi from "@pulumi/pulumi";
 import type { PoolPlacement } from "../types.ts";
 import { buildPlaceholderDeployment, buildPrepullDaemonSet, buildPriorityClass, placeholderSlot } from "./warm-pool-spec.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export interface WarmPoolArgs {
   /** Pools to keep warm capacity on. */
@@ -26,7 +27,7 @@ export class WarmPool extends pulumi.ComponentResource {
   readonly placeholderDeployments: Record<string, string> = {};
 
   constructor(name: string, args: WarmPoolArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:warm-pool:WarmPool", name, args, opts);
+    super("autopilot:warm-pool:WarmPool", name, componentInputs(args), opts);
     const priority = kubeResource(`${name}-priority`, buildPriorityClass(), { parent: this });
     for (const p of args.pools) {
       const pool = p.placement;
