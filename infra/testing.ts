@@ -41,11 +41,20 @@ export async function evaluateProgram(program: () => Promise<Record<string, unkn
     const monitor = new RecordingMonitor();
     for (const [stack, ref] of Object.entries(options.stackOutputs ?? {})) monitor.stackOutputs.set(stack, { outputs: ref.outputs, secretOutputNames: ref.secretOutputNames ?? [] });
     pulumi.runtime.setMockOptions(monitor, options.project, options.stack, options.preview ?? false);
+    // A program that throws (a bad declaration) fails the evaluation with its own error, after the stack resource
+    // has settled (an init that rejects would leave the stack's other promises rejected and unhandled).
+    let failure: { error: unknown } | undefined;
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
-      const exports = await program();
-      return Object.fromEntries(Object.entries(exports).filter(([k]) => k !== "default"));
+      try {
+        const exports = await program();
+        return Object.fromEntries(Object.entries(exports).filter(([k]) => k !== "default"));
+      } catch (error) {
+        failure = { error };
+        return {};
+      }
     });
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    if (failure !== undefined) throw failure.error;
     return { resources: monitor.registered, outputs: (outputs ?? {}) as Record<string, unknown> };
   });
 }

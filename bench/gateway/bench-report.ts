@@ -112,7 +112,7 @@ function rateTable(blocks: readonly RateBlock[]): string[] {
   return out;
 }
 
-/** The acceptance lines (criterion 2 of issue 3) for this run, and the control arms that qualify them. */
+/** The verdict lines (added p99 ≤ 1 ms, saturation throughput ≥ 90% of direct) for this run, and the control arms that qualify them. */
 export function verdictLines(i: ReportInput): string[] {
   const lines: string[] = [];
   for (const b of i.blocks.filter((x) => x.ratePerS === 1000 && x.generator === "open loop")) {
@@ -183,7 +183,7 @@ function diagnosis(i: ReportInput): string[] {
     ``,
     `The earlier bench (autocannon \`overallRate\`, in the bench process, everything unpinned, 3 rounds of 4 s) reported`,
     `+2.26 ms added p99 at 1K req/s, against +50 µs p50 / +160 µs p99 measured for HAProxy with API-key auth on an idle`,
-    `box (design brief §1.8). What it measured instead:`,
+    `box (the figure the gateway design started from). What it measured instead:`,
     ``,
     `1. **The load was not 1K req/s.** autocannon's rate limit is a budget per connection per second (lib/httpClient.js:`,
     `   \`reqsMadeThisSecond\`, reset by a 1 s \`setInterval\`): each of its 13 connections sends back to back until it has`,
@@ -255,7 +255,7 @@ export function renderReport(i: ReportInput): { markdown: string; verdict: strin
     ``,
     ...closedTable(i.closed),
     ``,
-    `## Verdict (issue 3, criterion 2)`,
+    `## Verdict (added p99 ≤ 1 ms at 1K req/s; throughput ≥ 90% of direct)`,
     ``,
     ...verdict,
     ``,

@@ -124,16 +124,17 @@ export class PlatformReference extends pulumi.ComponentResource implements Platf
     super("autopilot:platform:PlatformReference", name, componentInputs(args, { secrets: ["kubeconfig", "modelStoreSecret"] }), opts);
     this.exports = e;
     this.gatewayUrl = pulumi.output(e.gateway.url);
-    const o = { parent: this };
+    // A fresh options object per resource: Pulumi writes the chosen provider into the object it is given.
+    const o = () => ({ parent: this });
     this.k8sProvider = new k8s.Provider(`${name}-k8s`, e.cloud === "local"
       ? { ...(e.kubeContext !== "" ? { context: e.kubeContext } : {}), enableServerSideApply: true }
-      : { kubeconfig: pulumi.secret(args.kubeconfig ?? ""), enableServerSideApply: true }, o);
+      : { kubeconfig: pulumi.secret(args.kubeconfig ?? ""), enableServerSideApply: true }, o());
     const s = e.modelStore;
     let store: StoreWiring;
     if (s.kind === "s3") {
-      store = { ...s, provider: new aws.Provider(`${name}-aws`, { region: s.region as aws.Region }, o) };
+      store = { ...s, provider: new aws.Provider(`${name}-aws`, { region: s.region as aws.Region }, o()) };
     } else if (s.kind === "gcs") {
-      store = { kind: "gcs", bucket: s.bucket, gcpProject: s.gcpProject, gcpProjectNumber: s.gcpProjectNumber, provider: new gcp.Provider(`${name}-gcp`, { project: s.gcpProject, region: s.region }, o) };
+      store = { kind: "gcs", bucket: s.bucket, gcpProject: s.gcpProject, gcpProjectNumber: s.gcpProjectNumber, provider: new gcp.Provider(`${name}-gcp`, { project: s.gcpProject, region: s.region }, o()) };
     } else {
       store = { ...s, secretAccessKey: pulumi.secret(args.modelStoreSecret ?? "") };
     }

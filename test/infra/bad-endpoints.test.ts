@@ -1,5 +1,5 @@
 /**
- * Acceptance 4: each bad endpoint declaration fails at evaluation (evaluateStack, before any resource is
+ * Each bad endpoint declaration fails at evaluation (evaluateStack, before any resource is
  * registered) with a message naming the endpoint, the field and the allowed values.
  */
 import assert from "node:assert/strict";
