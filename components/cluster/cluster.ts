@@ -12,14 +12,15 @@ import { EKS_NETWORK, eksKubeconfig, GKE_NETWORK, gkeKubeconfig } from "./kubeco
 import { componentInputs } from "../component-inputs.ts";
 
 export interface ClusterArgs {
+  /** Where the cluster is: an existing kubeconfig context (`local`), a new EKS (`aws`) or GKE (`gcp`) cluster. */
   readonly cloud: Cloud;
-  /** aws/gcp region. */
+  /** aws/gcp region (ignored on local). */
   readonly region: string;
-  /** Kubernetes minor version, e.g. "1.33". */
+  /** aws/gcp: Kubernetes minor version, e.g. "1.33" (ignored on local). */
   readonly kubernetesVersion: string;
-  /** local: kubeconfig context ("" = current). */
+  /** local: kubeconfig context. @default "" (the current context) */
   readonly kubeContext?: string;
-  /** gcp: project id. */
+  /** gcp: project id. @default "" */
   readonly gcpProject?: string;
   /** Protect the control plane from deletion (prod). @default false */
   readonly deletionProtection?: boolean;

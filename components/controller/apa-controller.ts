@@ -14,11 +14,13 @@ import { buildControllerDeployment, buildControllerPdb, buildControllerService }
 import { componentInputs } from "../component-inputs.ts";
 
 export interface ApaControllerArgs {
-  /** Image reference to run; when absent the image is built and pushed to `build.repository`. */
+  /** Image reference to run. @default none: built from controller/Dockerfile and pushed to `build.repository` */
   readonly image?: string;
+  /** Build settings, when `image` is absent. @default none */
   readonly build?: {
     /** Registry repository URL, e.g. `123.dkr.ecr.us-east-1.amazonaws.com/apa-controller`. */
     readonly repository: pulumi.Input<string>;
+    /** Registry login for the push. */
     readonly registry: { address: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
     /** Repository root (build context). */
     readonly contextPath: string;

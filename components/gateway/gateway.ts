@@ -32,9 +32,9 @@ export interface GatewayArgs extends Omit<GatewaySpecArgs, "tlsSecret"> {
   readonly agentRbac: readonly KubeObject[];
   /** Where the certificate comes from. @default { kind: "generated" } */
   readonly tls?: GatewayTls;
-  /** Public host name, when set (else the load balancer's address). */
+  /** Public host name. @default the load balancer's address */
   readonly host?: string;
-  /** What the LoadBalancer Service waits for (EKS: the AWS Load Balancer Controller). */
+  /** What the LoadBalancer Service waits for (EKS: the AWS Load Balancer Controller). @default [] */
   readonly loadBalancerDependsOn?: readonly pulumi.Resource[];
 }
 

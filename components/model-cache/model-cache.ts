@@ -26,20 +26,25 @@ export type LocalModelStore =
   | { readonly kind: "external"; readonly url: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string> };
 
 export interface ModelCacheArgs {
+  /** The cluster: its cloud decides the store (S3 on EKS, GCS on GKE, `local` on a kubeconfig context). */
   readonly cluster: Cluster;
+  /** aws/gcp region of the bucket and its key. */
   readonly region: string;
+  /** gcp: project id. @default "" */
   readonly gcpProject?: string;
+  /** gcp: project number (Workload Identity principals name it). @default "" */
   readonly gcpProjectNumber?: string;
   /** Days before non-current object versions are deleted. */
   readonly noncurrentDays: number;
   /** Let `pulumi destroy` delete a bucket that still holds models (every environment but prod). @default false */
   readonly forceDestroy?: boolean;
-  /** local: the store. */
+  /** local (required there): the in-cluster MinIO or an external S3-compatible store. @default none */
   readonly local?: LocalModelStore;
-  /** Endpoints that use the node-local cache, with the versions they declare (the preparer keeps only those). */
+  /** Endpoints that use the node-local cache, with the versions they declare (the preparer keeps only those). @default [] (no node cache) */
   readonly nodeCacheEndpoints?: readonly NodeCacheEndpoint[];
-  /** Resources the bucket waits for (gcp: the enabled APIs). */
+  /** Resources the bucket waits for (gcp: the enabled APIs). @default [] */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /** Image digests by role (MinIO, mc, the node-cache preparer). @default {} */
   readonly digestOverrides?: Readonly<Record<string, string>>;
 }
 

@@ -14,11 +14,12 @@ export interface WarmPoolArgs {
     readonly placement: PoolPlacement;
     /** Runtime images to pre-pull on the pool. */
     readonly images: readonly string[];
-    /** Largest endpoint pod on the pool (CPU pools size their slot from it). */
+    /** Largest endpoint pod on the pool (CPU pools size their slot from it). @default { cpu: 1, memoryGiB: 1 } (GPU pools: a whole node's GPUs) */
     readonly largestPod?: { readonly cpu: number; readonly memoryGiB: number };
   }[];
   /** Placeholder replicas per pool at creation. */
   readonly initialReplicas: number;
+  /** Image digests by role, pinning the placeholder and pre-pull images. @default {} */
   readonly digestOverrides?: Readonly<Record<string, string>>;
 }
 
