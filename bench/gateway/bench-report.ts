@@ -18,7 +18,7 @@ export interface BenchOptions {
   lowLatency: boolean;
   /** Comma-separated: pinned, unpinned. */
   placements: string;
-  /** Also run autocannon (the earlier method) at 1K req/s, as a diagnostic. @default true */
+  /** Also run autocannon (the rate-budget method: a per-connection budget each second) at 1K req/s, as a diagnostic. @default true */
   autocannon: boolean;
   /** Write docs/benchmarks/gateway.md. @default false (print) */
   writeDocs?: boolean;
@@ -138,7 +138,7 @@ export function verdictLines(i: ReportInput): string[] {
     const gw = blockComparison(b, "gateway");
     const share = medianResult(b.results.get("direct") ?? []).firstHalfShare ?? NaN;
     lines.push(
-      `- Diagnostic, the earlier method (autocannon \`overallRate\` ${b.ratePerS}/s), ${b.placement}: added p99 ${f2(gw.medianAdded99Ms)} ms (per round ${f2(gw.minAdded99Ms)} … ${f2(gw.maxAdded99Ms)}); ` +
+      `- Diagnostic, the rate-budget method (autocannon \`overallRate\` ${b.ratePerS}/s), ${b.placement}: added p99 ${f2(gw.medianAdded99Ms)} ms (per round ${f2(gw.minAdded99Ms)} … ${f2(gw.maxAdded99Ms)}); ` +
         `${(share * 100).toFixed(0)}% of its responses arrive in the first half of each second (an even rate gives 50%)`,
     );
   }

@@ -41,7 +41,7 @@ function parseOptions(): BenchOptions {
     .option("--model-ms <ms>", "latency of the model for the latency runs", numberOption("--model-ms", 0.001, 1_000_000), 5)
     .option("--threads <n>", "HAProxy nbthread", intOption("--threads", 1, 64), 2)
     .option("--placements <list>", "CPU placements for the fixed-rate runs: pinned,unpinned (pinned needs taskset and ≥ 2 CPUs)", "pinned,unpinned")
-    .option("--no-autocannon", "skip the diagnostic run of the earlier method (autocannon overallRate, in this process) at 1K req/s")
+    .option("--no-autocannon", "skip the diagnostic run of the rate-budget method (autocannon overallRate, in this process) at 1K req/s")
     .option("--low-latency", "with tune.sched.low-latency on (the production gateway leaves it off, so the bench does too)"), DOC)
     .parse()
     .opts<BenchOptions>();
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       await pair(label, () => runWrk(urls.direct, scripts.direct, c, o.duration), () => runWrk(urls.gateway, scripts.gateway, c, o.duration));
     }
 
-    // Fixed rates per placement: open loop (and, with --autocannon, the earlier method as a diagnostic).
+    // Fixed rates per placement: open loop (and, with --autocannon, the rate-budget method as a diagnostic).
     const blocks: RateBlock[] = [];
     const specs: Array<{ rate: number; arms: string[]; rounds: number; generator: "open loop" | "autocannon" }> = [
       { rate: 1000, arms: ["direct", "direct again", "tcp proxy", "gateway"], rounds: o.rateRounds, generator: "open loop" },
