@@ -34,6 +34,8 @@ export function didYouMean(key: string, known: readonly string[]): string | unde
   const lower = key.toLowerCase();
   const same = known.find((k) => k.toLowerCase() === lower);
   if (same !== undefined) return same;
+  const prefix = known.find((k) => k.length >= 3 && (lower.startsWith(k.toLowerCase()) || k.toLowerCase().startsWith(lower)));
+  if (prefix !== undefined) return prefix;
   let best: { key: string; d: number } | undefined;
   for (const k of known) {
     const d = distance(lower, k.toLowerCase());
