@@ -67,6 +67,13 @@ describe("commands on a fresh clone", () => {
     }
   });
 
+  it("nothing in the repository reads from outside it (no ../shared beside a user's clone)", () => {
+    const tracked = spawnSync("git", ["ls-files"], { cwd: root, encoding: "utf8" }).stdout.trim().split("\n");
+    const offenders = tracked.filter((f) => /\.(ts|mjs|cjs|js|json|ya?ml|md|sh)$/.test(f) && f !== "test/bench/commands.test.ts")
+      .filter((f) => readFileSync(join(root, f), "utf8").includes("../shared"));
+    assert.deepEqual(offenders, []);
+  });
+
   it("every benchmark that names a docs/benchmarks/ file writes it only behind --write-docs", () => {
     const files = readdirSync(join(root, "bench"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
     for (const f of files) {
