@@ -39,13 +39,14 @@ export function toOffline(resources: readonly RegisteredResource[], stack: strin
 
 /**
  * Runs the program for `stack` under mocks (config from Pulumi.<stack>.yaml); `preview` runs it in preview mode
- * (`isDryRun()` true; outputs the mocks don't supply stay unknown). The program's own errors propagate. The
+ * (`isDryRun()` true; outputs the mocks don't supply stay unknown); `overrides` set config values as `npm run plan
+ * -- --set` does. The program's own errors propagate. The
  * charts' workloads are included as the chart's children (components/charts/chart-facts.ts, a test double of
  * `helm template`): a real preview registers every chart object, and the pack sees them there too.
  */
-export async function evaluateProgram(stack: string, preview = false): Promise<OfflineResource[]> {
+export async function evaluateProgram(stack: string, preview = false, overrides: Readonly<Record<string, string>> = {}): Promise<OfflineResource[]> {
   // Loaded on demand: `--inventory` runs never pay for loading the program and the providers.
   const { evaluateStack } = await import("../../infra/evaluate.ts");
-  const evaluation = await evaluateStack(stack, { preview, chartObjects: true });
+  const evaluation = await evaluateStack(stack, { preview, chartObjects: true, overrides });
   return toOffline(evaluation.resources, stack);
 }
