@@ -8,8 +8,10 @@
  * cluster. The Node.js language host's Go module is not served by the module proxy, so the program runs as an
  * Automation API inline program (the Node process is the language runtime the engine calls).
  *
- * Up; every example endpoint's Deployments Ready (kwok pods) and its ServingEndpoint accepted; the controller's
- * scale write kept by a second up that changes nothing; destroy leaves nothing of ours in the cluster.
+ * Up; every example endpoint's Deployments Ready (kwok pods); the real controller process, run with the arguments
+ * and the ServiceAccount the stack deployed (kwok runs no containers), marks every ServingEndpoint Ready and
+ * scales one up from gateway samples (a gateway TEST DOUBLE); a second up changes nothing and keeps that scale;
+ * destroy leaves nothing of ours in the cluster.
  *
  * Runs when the engine is built (`AUTOPILOT_PULUMI=1 node tools/setup.ts`, or node tools/pulumi/build.ts).
  */
@@ -23,12 +25,15 @@ import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automa
 import { declareEndpoints } from "../../infra/endpoints.ts";
 import { readStackConfig, runProgram } from "../../infra/program.ts";
 import { endpointNamespace, versionName } from "../../components/endpoint/endpoint-spec.ts";
+import { poolLabels, poolPlacement } from "../../components/node-pool/node-pool-spec.ts";
 import { FIELD_MANAGER } from "../../controller/src/contract/labels.ts";
+import { SYSTEM_NAMESPACE } from "../../controller/src/contract/names.ts";
+import { CONTROLLER_NAME } from "../../components/controller/controller-spec.ts";
 import { SERVING_API_VERSION, SERVING_PLURAL } from "../../controller/src/contract/crd/types.ts";
 import { PULUMI_BIN_DIR, PULUMI_ROOT, pulumiIsCurrent } from "../../tools/pulumi/build.ts";
 import { startS3Server, type S3Server } from "../gateway/s3-server.ts";
 import { eventually, useControlPlane } from "./helpers.ts";
-import { kwokNode } from "./peers.ts";
+import { ControllerProcess, GatewayDouble, kwokNode } from "./peers.ts";
 import { LoadBalancerDouble, noRemoteChartStackFile, selfSignedCertificate } from "./pulumi-stack.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -39,8 +44,25 @@ const LB_ADDRESS = "192.0.2.10";
 const ENDPOINTS = declareEndpoints({ environment: "dev" });
 
 interface Deployment {
-  readonly spec: { readonly replicas: number };
+  readonly metadata: { readonly managedFields?: readonly { readonly manager: string; readonly subresource?: string }[] };
+  readonly spec: { readonly replicas: number; readonly template: { readonly spec: { readonly serviceAccountName: string; readonly containers: readonly { readonly args?: readonly string[] }[] } } };
   readonly status: { readonly readyReplicas?: number; readonly updatedReplicas?: number };
+}
+
+interface ServingEndpointObject {
+  readonly spec: { readonly concurrency: { readonly max: number }; readonly replicas: { readonly max: number } };
+  readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly message?: string }[] };
+}
+
+/** The deployed controller's arguments, minus what points into a cluster network this machine lacks (the gateway double instead). */
+function controllerArgs(deployed: Deployment, gatewayUrl: string): string[] {
+  const rendered = deployed.spec.template.spec.containers[0]?.args ?? [];
+  const out: string[] = [];
+  for (let i = 0; i < rendered.length; i += 2) {
+    if (["--gateway-service", "--gateway-metrics-port", "--gateway-metrics-path", "--prometheus-url"].includes(rendered[i]!)) continue;
+    out.push(rendered[i]!, rendered[i + 1]!);
+  }
+  return [...out, "--gateway-url", gatewayUrl, "--lease-duration-ms", "4000", "--renew-deadline-ms", "3000", "--retry-period-ms", "500"];
 }
 
 describe("pulumi up --stack local with the real engine and Kubernetes provider", { skip: built ? false : "the Pulumi engine is not built (AUTOPILOT_PULUMI=1 node tools/setup.ts)" }, () => {
@@ -48,13 +70,17 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
   let s3: S3Server;
   let lb: LoadBalancerDouble;
   let stack: Stack;
+  const gateway = new GatewayDouble();
+  let controller: ControllerProcess | undefined;
   const log: string[] = [];
   const onOutput = (line: string) => void log.push(line);
   const tail = () => log.join("").split("\n").slice(-80).join("\n");
 
   before(async () => {
     const cp = cluster!();
-    for (let i = 1; i <= 3; i++) await cp.admin.mustApply(kwokNode(`kwok-local-${i}`, {}));
+    const pool = poolLabels(poolPlacement("local", "cpu", "cpu", "kind-node"));
+    for (let i = 1; i <= 3; i++) await cp.admin.mustApply(kwokNode(`kwok-local-${i}`, pool));
+    await gateway.start();
     lb = new LoadBalancerDouble(cp.admin, LB_ADDRESS);
     lb.start();
     s3 = await startS3Server();
@@ -97,6 +123,8 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
   });
 
   after(async () => {
+    await controller?.stop("SIGKILL");
+    await gateway.stop();
     lb?.stop();
     await s3?.stop();
     if (work !== "") rmSync(work, { recursive: true, force: true });
@@ -114,16 +142,26 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
     assert.ok(lb.assigned.includes("autopilot-gateway/gateway"), `load balancer addresses given: ${lb.assigned.join(", ")}`);
   });
 
-  it("every example endpoint's Deployments are Ready and its ServingEndpoint is accepted", async () => {
-    const api = cluster!().admin;
+  it("every example endpoint's Deployments are Ready and the real controller marks every ServingEndpoint Ready", { timeout: 300_000 }, async () => {
+    const cp = cluster!();
+    const api = cp.admin;
     for (const e of ENDPOINTS) {
-      const ns = endpointNamespace(e.name);
       for (const v of e.versions) {
-        const d = await api.get<Deployment>(`/apis/apps/v1/namespaces/${ns}/deployments/${versionName(e.name, v.version)}`);
-        assert.ok(d.spec.replicas >= 1 && d.status.readyReplicas === d.spec.replicas, `${ns}/${versionName(e.name, v.version)}: ${JSON.stringify(d.status)}`);
+        const path = `/apis/apps/v1/namespaces/${endpointNamespace(e.name)}/deployments/${versionName(e.name, v.version)}`;
+        const d = await api.get<Deployment>(path);
+        assert.ok(d.spec.replicas >= 1 && d.status.readyReplicas === d.spec.replicas, `${path}: ${JSON.stringify(d.status)}`);
       }
-      const se = await api.get<{ spec: { traffic?: unknown } }>(`/apis/${SERVING_API_VERSION}/namespaces/${ns}/${SERVING_PLURAL}/${e.name}`);
-      assert.ok(se.spec !== undefined);
+    }
+    const deployed = await api.get<Deployment>(`/apis/apps/v1/namespaces/${SYSTEM_NAMESPACE}/deployments/${CONTROLLER_NAME}`);
+    const token = await cp.serviceAccountToken(SYSTEM_NAMESPACE, deployed.spec.template.spec.serviceAccountName);
+    controller = new ControllerProcess("ctl-pulumi-up", cp.writeKubeconfig(token, CONTROLLER_NAME), controllerArgs(deployed, gateway.url));
+    for (const e of ENDPOINTS) {
+      const path = `/apis/${SERVING_API_VERSION}/namespaces/${endpointNamespace(e.name)}/${SERVING_PLURAL}/${e.name}`;
+      await eventually(
+        async () => (await api.get<ServingEndpointObject>(path)).status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+        120_000,
+        `${path} Ready (controller problems: ${controller.problems()})`,
+      );
     }
   });
 
@@ -132,17 +170,24 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
     const e = ENDPOINTS[0]!;
     const path = `/apis/apps/v1/namespaces/${endpointNamespace(e.name)}/deployments/${versionName(e.name, e.versions[0]!.version)}`;
     const before = (await api.get<Deployment>(path)).spec.replicas;
-    // What the APA controller does: a scale-subresource write under its own field manager.
-    const scaled = await api.request("PATCH", `${path}/scale?fieldManager=${FIELD_MANAGER}`, { spec: { replicas: before + 1 } }, "application/merge-patch+json");
-    assert.equal(scaled.status, 200, JSON.stringify(scaled.body));
-    await eventually(async () => (await api.get<Deployment>(path)).status.readyReplicas === before + 1, 120_000, `${path} at ${before + 1} ready replicas`);
+    const se = await api.get<ServingEndpointObject>(`/apis/${SERVING_API_VERSION}/namespaces/${endpointNamespace(e.name)}/${SERVING_PLURAL}/${e.name}`);
+    // Enough in-flight requests that even the highest per-pod concurrency needs more pods than now.
+    gateway.set(e.name, se.spec.concurrency.max * Math.min(se.spec.replicas.max, before + 2));
+    const scaled = await eventually(async () => {
+      const d = await api.get<Deployment>(path);
+      return d.spec.replicas > before && d.status.readyReplicas === d.spec.replicas ? d : undefined;
+    }, 180_000, `${path} scaled above ${before} and Ready (controller problems: ${controller?.problems() ?? ""})`);
+    assert.ok(scaled.metadata.managedFields?.some((f) => f.manager === FIELD_MANAGER && f.subresource === "scale"), JSON.stringify(scaled.metadata.managedFields));
+    await controller?.stop("SIGTERM");
+    controller = undefined;
+    t.diagnostic(`the controller scaled ${path} ${before} → ${scaled.spec.replicas}`);
     const preview = await stack.preview({ diff: true, onOutput });
     const changed = Object.entries(preview.changeSummary).filter(([k, n]) => k !== "same" && n > 0);
     assert.deepEqual(changed, [], `preview would change: ${JSON.stringify(preview.changeSummary)}\n${tail()}`);
     const again = await stack.up({ onOutput });
     t.diagnostic(`second up: ${JSON.stringify(again.summary.resourceChanges)}`);
     assert.deepEqual(Object.entries(again.summary.resourceChanges ?? {}).filter(([k, n]) => k !== "same" && n > 0), []);
-    assert.equal((await api.get<Deployment>(path)).spec.replicas, before + 1, "the second up undid the controller's scale");
+    assert.equal((await api.get<Deployment>(path)).spec.replicas, scaled.spec.replicas, "the second up undid the controller's scale");
   });
 
   it("destroy leaves nothing of ours in the cluster", { timeout: 1_200_000 }, async (t) => {
