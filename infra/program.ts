@@ -10,14 +10,14 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerContract } from "../components/controller/controller-contract.ts";
 import type { EndpointDeclaration, ResolvedEndpoint } from "../components/endpoint-types.ts";
-import { poolPlacement } from "../components/node-pool/node-pool-spec.ts";
-import type { GatewayTls } from "../components/gateway/gateway.ts";
-import { type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
-import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
 import { type ModelVersionSource, resolveEndpoints } from "../components/model/resolve-endpoints.ts";
 import type { FetchContext } from "../components/model/sources/fetch-model.ts";
 import { planServingImages, type ServingImagePlan } from "../components/model/serving-image.ts";
 import { DeclarationError } from "../components/types.ts";
+import type { GatewayTls } from "../components/gateway/gateway.ts";
+import { platformExports, type PlatformStackOutputs } from "../components/platform/platform-reference.ts";
+import { type PoolDeclaration, poolSpecs, type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
+import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
 import { parseStackConfig, PROJECT, type StackConfig } from "./config-schema.ts";
 import { declareEndpoints, type EndpointContext } from "./endpoints.ts";
 
@@ -33,28 +33,19 @@ export function readStackConfig(): StackConfig {
   return parseStackConfig(raw, pulumi.getStack(), new Set(Object.keys(raw).filter((k) => isSecret(k))));
 }
 
-/** What the program builds: pools, planned endpoints and the model versions to publish. */
+/** The pools a config declares: the CPU pool, and the GPU pool when `gpuMachineType` is set. */
+export function stackPools(cfg: StackConfig): PoolDeclaration[] {
+  const pools: PoolDeclaration[] = [{ name: "cpu", kind: "cpu", machineType: cfg.cpuMachineType, minNodes: cfg.cpuNodesMin, maxNodes: cfg.cpuNodesMax }];
+  if (cfg.gpuMachineType !== "") pools.push({ name: "gpu", kind: "gpu", machineType: cfg.gpuMachineType, minNodes: cfg.gpuNodesMin, maxNodes: cfg.gpuNodesMax });
+  return pools;
+}
+
+/** What the program builds: pools, planned endpoints, the model versions to publish and the serving images. */
 export interface StackPlan {
   readonly pools: PoolSpec[];
   readonly endpoints: PlannedEndpoint[];
   readonly models: Readonly<Record<string, readonly ModelVersionSource[]>>;
-  /** The per-version serving images of MLflow-served endpoints. */
   readonly images: ServingImagePlan;
-}
-
-/** Pools of a config (pure). */
-export function stackPools(cfg: StackConfig): PoolSpec[] {
-  const pools: PoolSpec[] = [{
-    placement: poolPlacement(cfg.cloud, "cpu", "cpu", cfg.cpuMachineType),
-    machineType: cfg.cpuMachineType, minNodes: cfg.cpuNodesMin, maxNodes: cfg.cpuNodesMax,
-  }];
-  if (cfg.gpuMachineType !== "") {
-    pools.push({
-      placement: poolPlacement(cfg.cloud, "gpu", "gpu", cfg.gpuMachineType),
-      machineType: cfg.gpuMachineType, minNodes: cfg.gpuNodesMin, maxNodes: cfg.gpuNodesMax,
-    });
-  }
-  return pools;
 }
 
 /** How models are fetched for this stack: its MLflow tracking server, relative directories from the project root. */
@@ -76,7 +67,7 @@ export async function prepareStack(
   fetch: FetchContext = fetchContext(cfg),
   edit?: (resolved: ResolvedEndpoint[]) => ResolvedEndpoint[],
 ): Promise<StackPlan> {
-  const pools = stackPools(cfg);
+  const pools = poolSpecs(cfg.cloud, stackPools(cfg));
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
   const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
   const resolved = await resolveEndpoints(decls, fetch);
@@ -98,11 +89,15 @@ export interface ProgramOutputs {
   readonly grafanaUrl: pulumi.Output<string>;
   /** `POST` URL of each endpoint. */
   readonly endpointUrls: Record<string, pulumi.Output<string>>;
+  /** What team stacks read with PlatformReference.fromStack (the kubeconfig and the store secret as secrets). */
+  readonly platform: PlatformStackOutputs["platform"];
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly modelStoreSecret: pulumi.Output<string>;
 }
 
 /** Builds the platform for `cfg` from its prepared plan. */
 export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
-  const { pools, endpoints, models } = plan;
+  const { endpoints, models } = plan;
   const tls: GatewayTls = cfg.gatewayTlsCert !== "" ? { kind: "pem", cert: cfg.gatewayTlsCert, key: cfg.gatewayTlsKey }
     : cfg.gatewayTlsSecret !== "" ? { kind: "existing", secretName: cfg.gatewayTlsSecret } : { kind: "generated" };
   const platform = new ServingPlatform("autopilot", {
@@ -113,7 +108,7 @@ export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
     apiServerAuthorizedCidrs: cfg.apiServerAuthorizedCidrs,
     deletionProtection: cfg.environment === "prod",
     forceDestroyBuckets: cfg.environment !== "prod",
-    pools, gpuAmiFamily: cfg.gpuAmiFamily, endpoints, models, servingImages: plan.images,
+    pools: stackPools(cfg), gpuAmiFamily: cfg.gpuAmiFamily, endpoints: endpoints.map((e) => e.decl), models, servingImages: plan.images,
     modelPublish: {
       ...(cfg.modelPublishUrl !== "" ? { url: cfg.modelPublishUrl } : {}),
       ...(cfg.modelPublishAccessKeyId !== "" ? { accessKeyId: cfg.modelPublishAccessKeyId, secretAccessKey: pulumi.secret(cfg.modelPublishSecretAccessKey) } : {}),
@@ -129,9 +124,9 @@ export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,
     controllerContract: controllerContract(),
-    digestOverrides: cfg.imageDigests,
+    imageDigests: cfg.imageDigests,
   });
   const endpointUrls: Record<string, pulumi.Output<string>> = {};
   for (const e of endpoints) endpointUrls[e.decl.name] = pulumi.interpolate`${platform.gatewayUrl}/serving-endpoints/${e.decl.name}/invocations`;
-  return { gatewayUrl: platform.gatewayUrl, gatewayCaCertificate: platform.gatewayCaCertificate, grafanaUrl: platform.grafanaUrl, endpointUrls };
+  return { gatewayUrl: platform.gatewayUrl, gatewayCaCertificate: platform.gatewayCaCertificate, grafanaUrl: platform.grafanaUrl, endpointUrls, ...platformExports(platform) };
 }
