@@ -5,13 +5,15 @@
  * image. On the local cloud the image is built into the local Docker engine (`repo:tag`; `kind load docker-image`
  * puts it on the node).
  */
-import { fileURLToPath } from "node:url";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServingImagePlan } from "./serving-image.ts";
 
-/** The build context: an empty directory (its .dockerignore excludes everything). */
-export const IMAGE_CONTEXT_DIR = fileURLToPath(new URL("./image-context", import.meta.url));
+/** The build context: an empty directory (the Dockerfile copies nothing), the same path on every run. */
+export const IMAGE_CONTEXT_DIR = join(tmpdir(), "autopilot-serving-empty-build-context");
 
 export type ImageRegistry =
   | { readonly kind: "push"; readonly repository: pulumi.Input<string>; readonly registry: { address: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> } }
@@ -31,6 +33,8 @@ export class ServingImages extends pulumi.ComponentResource {
   constructor(name: string, args: ServingImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("autopilot:serving:ServingImages", name, {}, opts);
     const r = args.registry;
+    mkdirSync(IMAGE_CONTEXT_DIR, { recursive: true });
+    writeFileSync(join(IMAGE_CONTEXT_DIR, ".dockerignore"), "*\n");
     for (const [tag, spec] of Object.entries(args.plan.images)) {
       const ref = pulumi.interpolate`${r.repository}:${tag}`;
       const img = new dockerBuild.Image(`${name}-${tag}`, {

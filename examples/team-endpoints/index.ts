@@ -31,6 +31,7 @@ const onnx = await ServingEndpoint.declare("onnx-scorer", {
     name: "onnx-scorer",
     model: { uri: "models/onnx-scorer" },
     computePool: "gpu",
+    resources: { cpu: 2, memoryGiB: 2 },
     concurrency: { min: 8, max: 64 },
     replicas: { min: 1, max: 4 },
   },
