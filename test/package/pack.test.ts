@@ -110,6 +110,16 @@ describe("the packed package in a user's Pulumi programs", () => {
     assert.match(r.stdout, /servingendpoints\.serving\.autopilot\.dev function/);
   });
 
+  it("the installed package's `autopilot` bin runs the built CLI", () => {
+    const bin = join(platformDir, "node_modules", "autopilot-serving", "cli", "autopilot.mjs");
+    const help = spawnSync(node, [bin, "models", "push", "--help"], { cwd: platformDir, encoding: "utf8" });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /Usage: autopilot models push \[options\] <uri>/);
+    const bad = spawnSync(node, [bin, "models", "push", "hf://x", "--endpoint", "e", "--store", "s3://models"], { cwd: platformDir, encoding: "utf8" });
+    assert.equal(bad.status, 3);
+    assert.match(bad.stderr, /the scheme "hf:" is not supported/);
+  });
+
   it("both examples type-check against the package's declarations with their own tsconfig", () => {
     for (const dir of [platformDir, teamDir]) {
       const r = spawnSync(node, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.json")], { cwd: dir, encoding: "utf8", timeout: 300_000 });
