@@ -104,7 +104,7 @@ export class ServingEndpoint extends pulumi.ComponentResource {
       if (src !== undefined && target !== undefined) {
         const pub = new ModelPublication(`${name}-${v.version}-model`, {
           endpoint: decl.name, version: v.version, digest: src.digest, source: src.resolvedFrom, dir: src.dir, files: src.files, store: target,
-        }, { parent: this, dependsOn: [...platform.storeReady] });
+        }, { parent: this, dependsOn: [...platform.dependsOn, ...platform.storeReady] });
         this.publications[v.version] = pub;
         published.push(pub);
       }
