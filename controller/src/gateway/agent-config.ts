@@ -18,6 +18,8 @@ export const AGENT_CONFIG_KEYS = {
   queueTimeoutMs: { flag: "queue-timeout-ms", env: "GW_QUEUE_TIMEOUT_MS", kind: MS(1, 600_000), def: "5000", help: "longest queue wait before 429, ms" },
   maxQueue: { flag: "max-queue", env: "GW_MAX_QUEUE", kind: { type: "int", min: 1, max: 1_000_000 }, def: "1000", help: "queue length answered with an immediate 429" },
   maxBodyBytes: { flag: "max-body-bytes", env: "GW_MAX_BODY_BYTES", kind: { type: "int", min: 1024, max: 1_073_741_824 }, def: "16777216", help: "largest request body" },
+  bodyBufferBytes: { flag: "body-buffer-bytes", env: "GW_BODY_BUFFER_BYTES", kind: { type: "int", min: 16_384, max: 16_777_216 }, def: "262144", help: "request bodies up to this size are received in full before they take a pod slot (HAProxy's buffer)" },
+  keyMaxInFlight: { flag: "key-max-in-flight", env: "GW_KEY_MAX_IN_FLIGHT", kind: { type: "int", min: 1, max: 1_000_000 }, def: "256", help: "requests one API key may have in flight on this replica (an entry's maxInFlight overrides it); over it 429" },
   modelTimeoutMs: { flag: "model-timeout-ms", env: "GW_MODEL_TIMEOUT_MS", kind: MS(100, 3_600_000), def: "120000", help: "longest model answer time, ms" },
   portName: { flag: "port-name", env: "GW_PORT_NAME", kind: { type: "string", pattern: /^[a-z0-9-]{1,15}$/, allowedText: "an EndpointSlice port name" }, def: "http", help: "model port name in the EndpointSlices" },
   haproxyBinary: { flag: "haproxy-binary", env: "GW_HAPROXY_BINARY", kind: { type: "string", pattern: /^\/\S+$/, allowedText: "an absolute path" }, def: "/usr/sbin/haproxy", help: "HAProxy executable" },
@@ -45,6 +47,8 @@ export interface AgentConfig {
   readonly maxQueue: number;
   readonly maxBodyBytes: number;
   readonly modelTimeoutMs: number;
+  readonly bodyBufferBytes: number;
+  readonly keyMaxInFlight: number;
   readonly portName: string;
   readonly haproxyBinary: string;
   readonly requestLogPort: number;
@@ -64,7 +68,7 @@ export function loadAgentConfig(argv: readonly string[], env: Readonly<Record<st
   ) as unknown as AgentConfig;
 }
 
-/** Reads and checks the API-key file: a JSON array of `{ id, sha256 (64 hex), endpoints: string[] }`. */
+/** Reads and checks the API-key file: a JSON array of `{ id, sha256 (64 hex), endpoints: string[], maxInFlight? }`. */
 export function readApiKeys(path: string): ApiKeyEntry[] {
   const raw: unknown = JSON.parse(readFileSync(path, "utf8"));
   if (!Array.isArray(raw)) throw new ConfigError(`invalid config apiKeysFile: ${path}: must hold a JSON array of {id, sha256, endpoints}`);
@@ -73,6 +77,10 @@ export function readApiKeys(path: string): ApiKeyEntry[] {
     if (typeof o["id"] !== "string" || typeof o["sha256"] !== "string" || !/^[0-9a-f]{64}$/.test(o["sha256"]) || !Array.isArray(o["endpoints"])) {
       throw new ConfigError(`invalid config apiKeysFile: ${path}[${i}]: needs id (string), sha256 (64 lower-case hex) and endpoints (array of names)`);
     }
-    return { id: o["id"], sha256: o["sha256"], endpoints: (o["endpoints"] as unknown[]).map(String) };
+    const max = o["maxInFlight"];
+    if (max !== undefined && !(typeof max === "number" && Number.isInteger(max) && max >= 1 && max <= 1_000_000)) {
+      throw new ConfigError(`invalid config apiKeysFile: ${path}[${i}].maxInFlight: ${JSON.stringify(max)} is not allowed; must be an integer in 1..1000000`);
+    }
+    return { id: o["id"], sha256: o["sha256"], endpoints: (o["endpoints"] as unknown[]).map(String), ...(max !== undefined ? { maxInFlight: max as number } : {}) };
   });
 }

@@ -88,6 +88,8 @@ async function main(): Promise<void> {
     jwtIssuers: [],
     logTarget: requests.logTarget,
     traceSampleRate: cfg.traceSampleRate,
+    bodyBufferBytes: cfg.bodyBufferBytes,
+    keyMaxInFlight: cfg.keyMaxInFlight,
   };
   const runtime = new SocketRuntimeApi(settings.statsSocketPath);
   const haproxy = new HaproxyProcess({

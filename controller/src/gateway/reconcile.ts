@@ -43,11 +43,15 @@ export interface ReconcilePlan {
 
 const EMPTY_ADDR = "0.0.0.0";
 
-/** The API-key map: `sha256` → key id (authenticates) and `sha256/endpoint` → key id (authorises). */
+/**
+ * The API-key map: `sha256` → key id (authenticates), `sha256/endpoint` → key id (authorises) and, for a key
+ * with its own cap, `sha256.max` → requests in flight allowed.
+ */
 export function apiKeyMapEntries(keys: readonly ApiKeyEntry[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const k of keys) {
     out.set(k.sha256, k.id);
+    if (k.maxInFlight !== undefined) out.set(`${k.sha256}.max`, String(k.maxInFlight));
     for (const ep of k.endpoints) out.set(`${k.sha256}/${ep}`, k.id);
   }
   return out;

@@ -8,7 +8,7 @@ import { backendName, errorBody, jsonReturn, renderBackend } from "./render-back
 import { logFormatLine, traceLines } from "./render-observe.ts";
 import { PUBLIC_ROUTES } from "./runtime-paths.ts";
 import type { GatewayConfigInput, GatewayEndpoint, GatewaySettings, JwtIssuer } from "./types.ts";
-import { assertValidGateway } from "./validate.ts";
+import { assertValidGateway, bufsizeFor, DEFAULT_BODY_BUFFER_BYTES, DEFAULT_KEY_MAX_IN_FLIGHT, MAX_HEADER_BYTES } from "./validate.ts";
 
 /** Error bodies for the responses HAProxy generates itself (parse errors, timeouts, pod failures). */
 const HTTP_ERRORS: ReadonlyArray<[number, string, string]> = [
@@ -47,6 +47,8 @@ function renderGlobal(s: GatewaySettings): string {
     `    nbthread ${s.threads ?? 2}`,
     `    log ${s.logTarget ?? "stdout format raw local0"}`,
     `    maxconn 4000`,
+    // Bodies up to bodyBufferBytes are received in full before a pod slot is taken (backend wait-for-body).
+    `    tune.bufsize ${bufsizeFor(s.bodyBufferBytes ?? DEFAULT_BODY_BUFFER_BYTES)}`,
     ...(s.lowLatency ? [`    tune.sched.low-latency on`] : []),
   ].join("\n");
 }
@@ -109,16 +111,23 @@ function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): string[]
 
 function apiKeyRules(s: GatewaySettings, keyEndpoints: readonly string[], jwt: boolean): string[] {
   const notJwt = jwt ? " !is_jwt" : "";
-  const hash = `var(txn.bearer),sha2(256),hex,lower`;
+  const ifNotJwt = jwt ? " if !is_jwt" : "";
+  const keyMax = s.keyMaxInFlight ?? DEFAULT_KEY_MAX_IN_FLIGHT;
   return [
-    `    http-request set-var(txn.key_id) ${hash},map(${s.apiKeyMapPath})${jwt ? " if !is_jwt" : ""}`,
-    `    http-request set-var(txn.key_scope) ${hash},concat(/,txn.ep),map(${s.apiKeyMapPath})${jwt ? " if !is_jwt" : ""}`,
+    // The key's sha256 once; three map lookups: the key (401), its scope (403) and its in-flight cap.
+    `    http-request set-var(txn.key_hash) var(txn.bearer),sha2(256),hex,lower${ifNotJwt}`,
+    `    http-request set-var(txn.key_id) var(txn.key_hash),map(${s.apiKeyMapPath})${ifNotJwt}`,
+    `    http-request set-var(txn.key_scope) var(txn.key_hash),concat(/,txn.ep),map(${s.apiKeyMapPath})${ifNotJwt}`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "invalid API key")} if${notJwt} !{ var(txn.key_id) -m found }`,
     ...endpointAcl("ep_apikey", keyEndpoints),
     keyEndpoints.length > 0
       ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept API keys")} if${notJwt} !ep_apikey`
       : `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept API keys")} if${notJwt.length > 0 ? notJwt : " TRUE"}`,
     `    ${jsonReturn(403, "PERMISSION_DENIED", "API key %[var(txn.key_id)] may not call endpoint %[var(txn.ep)]")} if${notJwt} !{ var(txn.key_scope) -m found }`,
+    // Per-key in-flight cap: the stick-table entry of the key id counts the requests holding it (sc_trackers).
+    `    http-request set-var(txn.key_max) var(txn.key_hash),concat(.max),map(${s.apiKeyMapPath},${keyMax})${ifNotJwt}`,
+    `    http-request track-sc0 var(txn.key_id) if { var(txn.key_id) -m found }`,
+    `    ${jsonReturn(429, "REQUEST_LIMIT_EXCEEDED", "API key %[var(txn.key_id)] has %[sc_trackers(0),sub(1)] requests in flight (limit %[var(txn.key_max)])", ` hdr retry-after ${s.retryAfterS ?? 1}`)} if { var(txn.key_id) -m found } { sc_trackers(0),sub(txn.key_max) gt 0 }`,
   ];
 }
 
@@ -129,8 +138,8 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
   const lines = [
     `frontend fe_public`,
     `    bind ${s.bindAddress}:${s.publicPort}`,
-    // Small JSON bodies are received in full before a pod slot is taken (slow uploaders get 408, not a slot).
-    `    option http-buffer-request`,
+    // Key id → requests in flight with that key (sc_trackers); entries are only references, no stored counters.
+    `    stick-table type string len 128 size 100k expire 1h`,
     `    unique-id-format %{+X}o%ci%cp%Ts%rt%pid`,
     // One machine-readable line per request for the agent's reader (render-observe.ts, request-log.ts).
     logFormatLine(),
@@ -140,6 +149,7 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     `    http-after-response set-header x-request-id %[var(txn.rid)] if { var(txn.rid) -m found }`,
     ...traceLines(s),
     `    http-request return status 200 content-type application/json string '{"status":"OK"}' if { path /health } METH_GET`,
+    `    ${jsonReturn(400, "BAD_REQUEST", `request headers are over ${MAX_HEADER_BYTES} bytes`)} if { req.hdrs,length gt ${MAX_HEADER_BYTES} }`,
     `    acl ep_path path_reg ^/serving-endpoints/[a-z0-9-]+/(${PUBLIC_ROUTES.join("|")})$`,
     `    http-request set-var(txn.ep) path,field(3,/) if ep_path`,
     `    http-request set-var(txn.route) path,regsub(^/serving-endpoints/[a-z0-9-]+/,) if ep_path`,
@@ -189,7 +199,7 @@ export function renderConfig(input: GatewayConfigInput): string {
     renderDefaults(settings),
     renderMetricsFrontend(settings),
     renderPublicFrontend(settings, sorted),
-    ...sorted.map((ep) => renderBackend(ep, settings.gatewayReplicas, settings.retryAfterS ?? 1, input.runtime?.get(ep.name))),
+    ...sorted.map((ep) => renderBackend(ep, settings.gatewayReplicas, settings.retryAfterS ?? 1, settings.clientRequestTimeoutMs ?? 10_000, input.runtime?.get(ep.name))),
   ];
   return sections.join("\n\n") + "\n";
 }

@@ -94,8 +94,17 @@ export interface GatewaySettings {
   readonly jwtIssuers: readonly JwtIssuer[];
   /** JWT claim that must equal the endpoint name. @default "endpoint" */
   readonly jwtEndpointClaim?: string;
-  /** Longest time to receive a request's headers and (buffered) body; then 408. @default 10000 */
+  /** Longest time to receive a request's headers, and then its body (the body deadline); then 408. @default 10000 */
   readonly clientRequestTimeoutMs?: number;
+  /**
+   * Request bodies up to this size are received in full before the request takes a pod slot (HAProxy's buffer,
+   * `tune.bufsize`, is sized to hold them and the headers). Larger bodies (up to an endpoint's `maxBodyBytes`)
+   * take the slot once this much is in and stream the rest. Memory: up to two buffers per active request.
+   * @default 262144
+   */
+  readonly bodyBufferBytes?: number;
+  /** Requests one API key may have in flight (queued or at a pod) on one gateway replica; over it, 429. @default 256 */
+  readonly keyMaxInFlight?: number;
   /** How long old processes may live after a reload. @default 60000 */
   readonly hardStopAfterMs?: number;
   /** HAProxy `log` target. @default "stdout format raw local0" */
@@ -156,6 +165,8 @@ export interface ApiKeyEntry {
   readonly sha256: string;
   /** Endpoints the key may call. */
   readonly endpoints: readonly string[];
+  /** Requests this key may have in flight on one gateway replica. @default GatewaySettings.keyMaxInFlight */
+  readonly maxInFlight?: number;
 }
 
 /** What the gateway should look like now. */

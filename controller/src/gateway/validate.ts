@@ -15,6 +15,23 @@ export const ENDPOINT_LIMITS = {
   modelTimeoutMs: { min: 1, max: 3_600_000 },
 } as const;
 
+/** Bounds of `settings.bodyBufferBytes` (HAProxy's buffer holds it plus the headers, per active request). */
+export const BODY_BUFFER_LIMITS = { min: 16_384, max: 16_777_216 } as const;
+/** Default of `settings.bodyBufferBytes`. */
+export const DEFAULT_BODY_BUFFER_BYTES = 262_144;
+/** Largest request header block, bytes (over it: 400). */
+export const MAX_HEADER_BYTES = 16_384;
+/** Default of `settings.keyMaxInFlight`. */
+export const DEFAULT_KEY_MAX_IN_FLIGHT = 256;
+
+/**
+ * HAProxy's `tune.bufsize` for a body buffer: the body, the largest header block, the rewrite reserve
+ * (`tune.maxrewrite`, 1024) and room for HTX block headers.
+ */
+export function bufsizeFor(bodyBufferBytes: number): number {
+  return bodyBufferBytes + MAX_HEADER_BYTES + 1024 + 1024;
+}
+
 const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PATH_RE = /^\/[A-Za-z0-9._~\/-]*$/;
 /** Characters that would break out of an HAProxy config argument. */
@@ -107,6 +124,8 @@ export function settingsProblems(s: GatewaySettings): string[] {
     problems.push(`settings.jwtEndpointClaim: ${JSON.stringify(claim)} is not allowed; must be an identifier`);
   }
   if (s.clientRequestTimeoutMs !== undefined) checkInt(problems, "settings.clientRequestTimeoutMs", s.clientRequestTimeoutMs, 100, 600_000);
+  if (s.bodyBufferBytes !== undefined) checkInt(problems, "settings.bodyBufferBytes", s.bodyBufferBytes, BODY_BUFFER_LIMITS.min, BODY_BUFFER_LIMITS.max);
+  if (s.keyMaxInFlight !== undefined) checkInt(problems, "settings.keyMaxInFlight", s.keyMaxInFlight, 1, 1_000_000);
   if (s.hardStopAfterMs !== undefined) checkInt(problems, "settings.hardStopAfterMs", s.hardStopAfterMs, 1000, 3_600_000);
   if (s.threads !== undefined) checkInt(problems, "settings.threads", s.threads, 1, 64);
   if (s.retryAfterS !== undefined) checkInt(problems, "settings.retryAfterS", s.retryAfterS, 0, 3600);
