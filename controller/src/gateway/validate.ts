@@ -2,13 +2,14 @@
  * Validation of the gateway's input. Every problem names the field, the value and what is allowed;
  * all problems are reported together and nothing is rendered or applied when there is one. Pure.
  */
+import { ENDPOINT_NAME_MAX_LENGTH, isEndpointName, MAX_CONCURRENCY_LIMIT, MAX_REPLICAS_LIMIT } from "../contract/crd/limits.ts";
 import { observeProblems, observeSettingsProblems } from "./render-observe.ts";
 import type { GatewayEndpoint, GatewaySettings } from "./types.ts";
 
 /** Inclusive bounds of the numeric endpoint fields. */
 export const ENDPOINT_LIMITS = {
-  targetConcurrency: { min: 1, max: 4096 },
-  slots: { min: 1, max: 4096 },
+  targetConcurrency: { min: 1, max: MAX_CONCURRENCY_LIMIT },
+  slots: { min: 1, max: MAX_REPLICAS_LIMIT },
   queueTimeoutMs: { min: 1, max: 600_000 },
   maxQueue: { min: 1, max: 100_000 },
   maxBodyBytes: { min: 1, max: 1_073_741_824 },
@@ -32,7 +33,6 @@ export function bufsizeFor(bodyBufferBytes: number): number {
   return bodyBufferBytes + MAX_HEADER_BYTES + 1024 + 1024;
 }
 
-const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PATH_RE = /^\/[A-Za-z0-9._~\/-]*$/;
 /** Characters that would break out of an HAProxy config argument. */
 const FILE_PATH_RE = /^\/[A-Za-z0-9._\/-]+$/;
@@ -57,10 +57,10 @@ function checkInt(problems: string[], field: string, value: unknown, min: number
 /** Problems with one endpoint (`at` prefixes field names, e.g. `endpoints[2]`). */
 export function endpointProblems(ep: GatewayEndpoint, at: string, settings?: GatewaySettings): string[] {
   const problems: string[] = [];
-  if (typeof ep.name !== "string" || ep.name.length > 63 || !NAME_RE.test(ep.name)) {
+  if (!isEndpointName(ep.name)) {
     problems.push(
       `${at}.name: ${JSON.stringify(ep.name)} is not allowed; must be a DNS label ` +
-        `(lower-case letters, digits and '-', starting and ending with a letter or digit, 1..63 characters)`,
+        `(lower-case letters, digits and '-', starting and ending with a letter or digit, 1..${ENDPOINT_NAME_MAX_LENGTH} characters)`,
     );
   }
   if (!RUNTIMES.includes(ep.runtime)) {
