@@ -21,6 +21,8 @@ import { loadAgentConfig, readApiKeys, type AgentConfig } from "./agent-config.t
 import { systemClock } from "../kube/clock.ts";
 import { CommanderError, ConfigError } from "../kube/config.ts";
 import { KubeDesiredStateSource } from "../kube/gateway-source.ts";
+import { kubeEndpointReports } from "../kube/gateway-reports.ts";
+import { Gauge } from "prom-client";
 import { startHealthServer } from "../kube/health-server.ts";
 import { loadKubeConfig, makeKubeApi } from "../kube/kube-api.ts";
 import { jsonLogger } from "../kube/logger.ts";
@@ -103,7 +105,15 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   });
-  const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo((m) => log.info(m)) });
+  const reports = kubeEndpointReports({
+    api,
+    endpoints: () => source.endpoints.list(),
+    rejectedGauge: new Gauge({ name: "gateway_endpoint_rejected", help: "1 while the gateway rejects an endpoint's settings (status condition GatewayAccepted=False)", labelNames: ["endpoint"], registers: [metrics.registry] }),
+    log,
+    nowMs: () => systemClock.nowMs(),
+    instance: writer,
+  });
+  const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo((m) => log.info(m)), reports });
   requests.attach(agent);
   let started = false;
   const health = await startHealthServer(
