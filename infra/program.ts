@@ -12,7 +12,8 @@ import { poolPlacement } from "../components/node-pool/node-pool-spec.ts";
 import type { GatewayTls } from "../components/gateway/gateway.ts";
 import { type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
-import { parseStackConfig, PROJECT, type StackConfig } from "./config-schema.ts";
+import { parseScopedApiKeys, parseStackConfig, PROJECT, type ScopedApiKey, type StackConfig } from "./config-schema.ts";
+import { DeclarationError } from "../components/types.ts";
 import { declareEndpoints, type EndpointContext } from "./endpoints.ts";
 
 /** Repository root (the controller image's build context). */
@@ -28,7 +29,7 @@ export function readStackConfig(): StackConfig {
 }
 
 /** Pools and planned endpoints of a config (pure; throws DeclarationError on any bad endpoint). */
-export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => EndpointDeclaration[] = declareEndpoints): { pools: PoolSpec[]; endpoints: PlannedEndpoint[] } {
+export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => EndpointDeclaration[] = declareEndpoints): { pools: PoolSpec[]; endpoints: PlannedEndpoint[]; apiKeys: ScopedApiKey[] } {
   const pools: PoolSpec[] = [{
     placement: poolPlacement(cfg.cloud, "cpu", "cpu", cfg.cpuMachineType),
     machineType: cfg.cpuMachineType, minNodes: cfg.cpuNodesMin, maxNodes: cfg.cpuNodesMax,
@@ -41,7 +42,19 @@ export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => E
   }
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
   const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
-  return { pools, endpoints: planEndpoints(decls, pools.map((p) => p.placement), cfg.imageDigests) };
+  const endpoints = planEndpoints(decls, pools.map((p) => p.placement), cfg.imageDigests);
+  return { pools, endpoints, apiKeys: scopedApiKeys(cfg, endpoints.map((e) => e.decl.name)) };
+}
+
+/** `gatewayApiKeys` parsed; a scope naming an endpoint the stack does not declare is refused (DeclarationError). */
+export function scopedApiKeys(cfg: StackConfig, endpointNames: readonly string[]): ScopedApiKey[] {
+  const keys = parseScopedApiKeys(cfg.gatewayApiKeys);
+  const known = new Set(endpointNames);
+  const errors = keys.flatMap((k) =>
+    k.endpoints.filter((e) => e !== "*" && !known.has(e)).map((e) => ({ subject: "gatewayApiKeys", field: `${k.id}.endpoints`, value: e, allowed: `* or endpoints this stack declares (${[...known].join(", ") || "none"})` })),
+  );
+  if (errors.length > 0) throw new DeclarationError("config key", errors);
+  return keys;
 }
 
 /** Stack outputs. */
@@ -56,7 +69,7 @@ export interface ProgramOutputs {
 
 /** Builds the platform for `cfg`. */
 export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) => EndpointDeclaration[]): ProgramOutputs {
-  const { pools, endpoints } = planStack(cfg, declare);
+  const { pools, endpoints, apiKeys } = planStack(cfg, declare);
   const tls: GatewayTls = cfg.gatewayTlsCert !== "" ? { kind: "pem", cert: cfg.gatewayTlsCert, key: cfg.gatewayTlsKey }
     : cfg.gatewayTlsSecret !== "" ? { kind: "existing", secretName: cfg.gatewayTlsSecret } : { kind: "generated" };
   const platform = new ServingPlatform("autopilot", {
@@ -75,7 +88,7 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
         : { kind: "external" as const, url: cfg.localModelStoreUrl, bucket: cfg.localModelStoreBucket, region: cfg.localModelStoreRegion, accessKeyId: cfg.localModelStoreAccessKeyId, secretAccessKey: pulumi.secret(cfg.localModelStoreSecretAccessKey) } }
       : {}),
     observability: cfg.observability, metricsServer: cfg.metricsServer,
-    gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, apiKeyHashes: cfg.gatewayApiKeyHashes, tls },
+    gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, apiKeyHashes: cfg.gatewayApiKeyHashes, apiKeys, tls },
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,
     controllerContract: controllerContract(),

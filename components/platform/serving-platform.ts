@@ -15,7 +15,7 @@ import { eksGatewayServiceAnnotations } from "../cluster/eks-addons.ts";
 import { controllerImageTag } from "../controller/image-tag.ts";
 import { Gateway, type GatewayTls } from "../gateway/gateway.ts";
 import { MetricsServer } from "./metrics-server.ts";
-import { agentArgs, agentEnv, apiKeysFile } from "../gateway/gateway-contract.ts";
+import { agentArgs, agentEnv, apiKeysFile, type ScopedKey } from "../gateway/gateway-contract.ts";
 import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
 import { PROMETHEUS_SERVICE } from "../observability/observability-values.ts";
 import { imageRef, type ImageRole } from "../images.ts";
@@ -65,7 +65,8 @@ export interface ServingPlatformArgs {
   readonly observability: boolean;
   /** Install metrics-server (EKS add-on, chart on local; GKE ships its own). */
   readonly metricsServer: boolean;
-  readonly gateway: { replicasMin: number; replicasMax: number; host: string; apiKeyHashes: readonly string[]; tls: GatewayTls; traceSampleRate?: number };
+  /** `apiKeyHashes` may call every endpoint; `apiKeys` only the endpoints each names. */
+  readonly gateway: { replicasMin: number; replicasMax: number; host: string; apiKeyHashes: readonly string[]; apiKeys?: readonly ScopedKey[]; tls: GatewayTls; traceSampleRate?: number };
   /** Grafana admin password. @default generated */
   readonly grafanaAdminPassword?: string;
   /** Controller image reference; empty = build controller/Dockerfile (aws/gcp registries are created here). */
@@ -163,7 +164,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
       agentEnv: agentEnv(payloadLogs ? this.cache.bucketName : undefined),
       agentRbac: args.controllerContract.gatewayAgentRbac,
       tls: args.gateway.tls, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax, size,
-      digestOverrides: args.digestOverrides, apiKeysJson: apiKeysFile(args.gateway.apiKeyHashes, names),
+      digestOverrides: args.digestOverrides, apiKeysJson: apiKeysFile(args.gateway.apiKeyHashes, args.gateway.apiKeys ?? []),
       ...(args.gateway.host !== "" ? { host: args.gateway.host } : {}),
       ...(eksAddons !== undefined
         ? { serviceAnnotations: eksGatewayServiceAnnotations(443), loadBalancerClass: "service.k8s.aws/nlb", loadBalancerDependsOn: eksAddons.loadBalancer }

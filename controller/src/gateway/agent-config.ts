@@ -1,5 +1,6 @@
 /** The gateway agent's config module: flags and environment → typed config; the API-key file reader. */
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { ApiKeyEntry } from "./types.ts";
 import { ConfigError, MS, parseKeys, type KeySpec } from "../kube/config.ts";
 
@@ -13,7 +14,8 @@ export const AGENT_CONFIG_KEYS = {
   healthPort: { flag: "health-port", env: "GW_HEALTH_PORT", kind: PORT, def: "8081", help: "agent /healthz, /readyz, /metrics port, and /stats (HAProxy backend CSV + per-request counters, scraped by the controller)" },
   workDir: { flag: "work-dir", env: "GW_WORK_DIR", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path (a writable emptyDir)" }, def: "/var/run/gateway", help: "where the config, map file and sockets live" },
   gatewayReplicas: { flag: "gateway-replicas", env: "GW_REPLICAS", kind: { type: "int", min: 1, max: 1000 }, def: "1", help: "gateway replicas sharing the pods (per-pod maxconn = floor(target / replicas))" },
-  apiKeysFile: { flag: "api-keys-file", env: "GW_API_KEYS_FILE", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path" }, def: undefined, help: "JSON [{id, sha256, endpoints}] (a mounted Secret); read at start" },
+  apiKeysFile: { flag: "api-keys-file", env: "GW_API_KEYS_FILE", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path" }, def: undefined, help: "JSON [{id, sha256, endpoints, maxInFlight?}] (a mounted Secret; endpoints [\"*\"] = every endpoint); re-read every --api-keys-reload-ms" },
+  apiKeysReloadMs: { flag: "api-keys-reload-ms", env: "GW_API_KEYS_RELOAD_MS", kind: MS(500, 3_600_000), def: "5000", help: "how often the API-key file is re-read; a changed file is applied without a restart, ms" },
   minSlots: { flag: "min-slots", env: "GW_MIN_SLOTS", kind: { type: "int", min: 1, max: 4096 }, def: "4", help: "fewest server slots per endpoint" },
   queueTimeoutMs: { flag: "queue-timeout-ms", env: "GW_QUEUE_TIMEOUT_MS", kind: MS(1, 600_000), def: "5000", help: "longest queue wait before 429, ms" },
   maxQueue: { flag: "max-queue", env: "GW_MAX_QUEUE", kind: { type: "int", min: 1, max: 100_000 }, def: "1000", help: "queue length answered with an immediate 429" },
@@ -42,6 +44,7 @@ export interface AgentConfig {
   readonly workDir: string;
   readonly gatewayReplicas: number;
   readonly apiKeysFile: string | undefined;
+  readonly apiKeysReloadMs: number;
   readonly minSlots: number;
   readonly queueTimeoutMs: number;
   readonly maxQueue: number;
@@ -70,7 +73,17 @@ export function loadAgentConfig(argv: readonly string[], env: Readonly<Record<st
 
 /** Reads and checks the API-key file: a JSON array of `{ id, sha256 (64 hex), endpoints: string[], maxInFlight? }`. */
 export function readApiKeys(path: string): ApiKeyEntry[] {
-  const raw: unknown = JSON.parse(readFileSync(path, "utf8"));
+  return parseApiKeys(path, readFileSync(path, "utf8"));
+}
+
+/** Checks the API-key file's text (see `readApiKeys`). */
+export function parseApiKeys(path: string, text: string): ApiKeyEntry[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`invalid config apiKeysFile: ${path}: not JSON (${(e as Error).message})`);
+  }
   if (!Array.isArray(raw)) throw new ConfigError(`invalid config apiKeysFile: ${path}: must hold a JSON array of {id, sha256, endpoints}`);
   return raw.map((e: unknown, i) => {
     const o = e as Record<string, unknown>;
@@ -83,4 +96,37 @@ export function readApiKeys(path: string): ApiKeyEntry[] {
     }
     return { id: o["id"], sha256: o["sha256"], endpoints: (o["endpoints"] as unknown[]).map(String), ...(max !== undefined ? { maxInFlight: max as number } : {}) };
   });
+}
+
+/**
+ * Re-reads the API-key file every `intervalMs` (a mounted Secret is updated in place by the kubelet) and calls
+ * `onKeys` when its text changed and is valid; an invalid file is reported through `onError` and the keys in
+ * force stay. Returns a stop function.
+ */
+export function watchApiKeys(path: string, intervalMs: number, onKeys: (keys: ApiKeyEntry[]) => void, onError: (message: string) => void): () => void {
+  let last: string | undefined;
+  let stopped = false;
+  const check = async (): Promise<void> => {
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (e) {
+      onError(`API-key file ${path} unreadable: ${(e as Error).message}; keeping the keys in force`);
+      return;
+    }
+    if (text === last || stopped) return;
+    last = text;
+    try {
+      onKeys(parseApiKeys(path, text));
+    } catch (e) {
+      onError(`${(e as Error).message}; keeping the keys in force`);
+    }
+  };
+  void check();
+  const timer = setInterval(() => void check(), intervalMs);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }

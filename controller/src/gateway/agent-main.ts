@@ -17,7 +17,7 @@ import { GatewaySpanExporter } from "./span-exporter.ts";
 import { SocketRuntimeApi } from "./runtime-api.ts";
 import { backendStatsAnswer, STATS_PATH } from "./stats-route.ts";
 import type { ApiKeyEntry, GatewaySettings } from "./types.ts";
-import { loadAgentConfig, readApiKeys, type AgentConfig } from "./agent-config.ts";
+import { loadAgentConfig, readApiKeys, watchApiKeys, type AgentConfig } from "./agent-config.ts";
 import { systemClock } from "../kube/clock.ts";
 import { CommanderError, ConfigError } from "../kube/config.ts";
 import { KubeDesiredStateSource } from "../kube/gateway-source.ts";
@@ -123,6 +123,12 @@ async function main(): Promise<void> {
     // The controller's per-second scrape: HAProxy's backend CSV from the runtime socket (docs/gateway.md).
     { [STATS_PATH]: () => backendStatsAnswer(runtime, requests.section) },
   );
+  const stopKeyWatch = cfg.apiKeysFile === undefined ? () => undefined : watchApiKeys(cfg.apiKeysFile, cfg.apiKeysReloadMs, (keys) => {
+    if (keys.length !== source.current().apiKeys.length || JSON.stringify(keys) !== JSON.stringify(source.current().apiKeys)) {
+      log.info("API keys changed", { keys: keys.length });
+      source.setApiKeys(keys);
+    }
+  }, (m) => log.warn(m));
   source.start();
   while (!source.synced) await systemClock.sleep(100);
   await agent.writeInitialConfig();
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     log.info("shutting down", { signal });
     started = false;
+    stopKeyWatch();
     await agent.stop();
     await source.stop();
     await haproxy.stop();

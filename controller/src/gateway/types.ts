@@ -163,7 +163,7 @@ export interface ApiKeyEntry {
   readonly id: string;
   /** Lower-case hex sha256 of the key. */
   readonly sha256: string;
-  /** Endpoints the key may call. */
+  /** Endpoints the key may call; `["*"]`: every endpoint the gateway serves. */
   readonly endpoints: readonly string[];
   /** Requests this key may have in flight on one gateway replica. @default GatewaySettings.keyMaxInFlight */
   readonly maxInFlight?: number;

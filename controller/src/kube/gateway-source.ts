@@ -112,7 +112,7 @@ export class KubeDesiredStateSource implements DesiredStateSource {
   readonly endpoints: Reflector<ServingEndpoint>;
   readonly slices: Reflector<V1EndpointSlice>;
   readonly #defaults: EndpointDefaults;
-  readonly #apiKeys: readonly ApiKeyEntry[];
+  #apiKeys: readonly ApiKeyEntry[];
   readonly #log: Logger;
   readonly #listeners = new Set<() => void>();
   #cached: DesiredState | undefined;
@@ -156,6 +156,13 @@ export class KubeDesiredStateSource implements DesiredStateSource {
       this.#cached = state;
     }
     return this.#cached;
+  }
+
+  /** Replaces the API keys (the agent re-reads its key file): applied in the next cycle, without a restart. */
+  setApiKeys(keys: readonly ApiKeyEntry[]): void {
+    this.#apiKeys = [...keys];
+    this.#cached = undefined;
+    for (const l of this.#listeners) l();
   }
 
   onChange(listener: () => void): () => void {
