@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     traceSampleRate: cfg.traceSampleRate,
     bodyBufferBytes: cfg.bodyBufferBytes,
     keyMaxInFlight: cfg.keyMaxInFlight,
+    maxConnections: cfg.maxConnections,
   };
   const runtime = new SocketRuntimeApi(settings.statsSocketPath);
   const haproxy = new HaproxyProcess({

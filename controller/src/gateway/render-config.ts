@@ -8,7 +8,7 @@ import { backendName, errorBody, jsonReturn, renderBackend } from "./render-back
 import { logFormatLine, traceLines } from "./render-observe.ts";
 import { PUBLIC_ROUTES } from "./runtime-paths.ts";
 import type { GatewayConfigInput, GatewayEndpoint, GatewaySettings, JwtIssuer } from "./types.ts";
-import { assertValidGateway, bufsizeFor, DEFAULT_BODY_BUFFER_BYTES, DEFAULT_KEY_MAX_IN_FLIGHT, MAX_HEADER_BYTES } from "./validate.ts";
+import { assertValidGateway, bufsizeFor, DEFAULT_BODY_BUFFER_BYTES, DEFAULT_KEY_MAX_IN_FLIGHT, DEFAULT_MAX_CONNECTIONS, MAX_HEADER_BYTES } from "./validate.ts";
 
 /** Error bodies for the responses HAProxy generates itself (parse errors, timeouts, pod failures). */
 const HTTP_ERRORS: ReadonlyArray<[number, string, string]> = [
@@ -46,7 +46,7 @@ function renderGlobal(s: GatewaySettings): string {
     `    hard-stop-after ${s.hardStopAfterMs ?? 60_000}ms`,
     `    nbthread ${s.threads ?? 2}`,
     `    log ${s.logTarget ?? "stdout format raw local0"}`,
-    `    maxconn 4000`,
+    `    maxconn ${s.maxConnections ?? DEFAULT_MAX_CONNECTIONS}`,
     // Bodies up to bodyBufferBytes are received in full before a pod slot is taken (backend wait-for-body).
     `    tune.bufsize ${bufsizeFor(s.bodyBufferBytes ?? DEFAULT_BODY_BUFFER_BYTES)}`,
     ...(s.lowLatency ? [`    tune.sched.low-latency on`] : []),
@@ -131,6 +131,24 @@ function apiKeyRules(s: GatewaySettings, keyEndpoints: readonly string[], jwt: b
   ];
 }
 
+/** Name of the per-client-address table (its own section: the frontend's table counts API keys). */
+export const SOURCE_TABLE = "st_src";
+
+/** Connection rules per client address (closed at once over either limit); none without `settings.perSource`. */
+function perSourceLines(s: GatewaySettings): string[] {
+  if (s.perSource === undefined) return [];
+  return [
+    `    tcp-request connection track-sc1 src table ${SOURCE_TABLE}`,
+    `    tcp-request connection reject if { sc1_conn_cur(${SOURCE_TABLE}) gt ${s.perSource.maxConnections} }`,
+    `    tcp-request connection reject if { sc1_conn_rate(${SOURCE_TABLE}) gt ${s.perSource.connectionsPer10s} }`,
+  ];
+}
+
+function renderSourceTable(s: GatewaySettings): string[] {
+  if (s.perSource === undefined) return [];
+  return [[`backend ${SOURCE_TABLE}`, `    stick-table type ipv6 size 1m expire 60s store conn_cur,conn_rate(10s)`].join("\n")];
+}
+
 function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEndpoint[]): string {
   const names = endpoints.map((e) => e.name);
   const jwt = s.jwtIssuers.length > 0;
@@ -138,6 +156,7 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
   const lines = [
     `frontend fe_public`,
     `    bind ${s.bindAddress}:${s.publicPort}`,
+    ...perSourceLines(s),
     // Key id → requests in flight with that key (sc_trackers); entries are only references, no stored counters.
     `    stick-table type string len 128 size 100k expire 1h`,
     `    unique-id-format %{+X}o%ci%cp%Ts%rt%pid`,
@@ -199,6 +218,7 @@ export function renderConfig(input: GatewayConfigInput): string {
     renderDefaults(settings),
     renderMetricsFrontend(settings),
     renderPublicFrontend(settings, sorted),
+    ...renderSourceTable(settings),
     ...sorted.map((ep) => renderBackend(ep, settings.gatewayReplicas, settings.retryAfterS ?? 1, settings.clientRequestTimeoutMs ?? 10_000, input.runtime?.get(ep.name))),
   ];
   return sections.join("\n\n") + "\n";

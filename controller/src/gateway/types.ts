@@ -105,6 +105,14 @@ export interface GatewaySettings {
   readonly bodyBufferBytes?: number;
   /** Requests one API key may have in flight (queued or at a pod) on one gateway replica; over it, 429. @default 256 */
   readonly keyMaxInFlight?: number;
+  /** Connections HAProxy holds at once (global `maxconn`; HAProxy refuses to start unless the file-descriptor limit allows two each). @default 5000 */
+  readonly maxConnections?: number;
+  /**
+   * Per client address: connections held at once and new connections per 10 s; over either, a new connection is
+   * closed at once. Only where HAProxy sees the client's address (in Kubernetes the TLS front enforces them).
+   * @default none
+   */
+  readonly perSource?: PerSourceLimits;
   /** How long old processes may live after a reload. @default 60000 */
   readonly hardStopAfterMs?: number;
   /** HAProxy `log` target. @default "stdout format raw local0" */
@@ -117,6 +125,12 @@ export interface GatewaySettings {
   readonly retryAfterS?: number;
   /** Share of requests without a `traceparent` whose gateway-started trace is sampled, [0, 1]. @default 0 */
   readonly traceSampleRate?: number;
+}
+
+/** Connection limits per client address. */
+export interface PerSourceLimits {
+  readonly maxConnections: number;
+  readonly connectionsPer10s: number;
 }
 
 /** Administrative state of one slot. */

@@ -22,6 +22,8 @@ export const BODY_BUFFER_LIMITS = { min: 16_384, max: 16_777_216 } as const;
 export const DEFAULT_BODY_BUFFER_BYTES = 262_144;
 /** Largest request header block, bytes (over it: 400). */
 export const MAX_HEADER_BYTES = 16_384;
+/** Default of `settings.maxConnections` (global `maxconn`; HAProxy needs a file-descriptor limit over twice it). */
+export const DEFAULT_MAX_CONNECTIONS = 5_000;
 /** Default of `settings.keyMaxInFlight`. */
 export const DEFAULT_KEY_MAX_IN_FLIGHT = 256;
 
@@ -126,6 +128,11 @@ export function settingsProblems(s: GatewaySettings): string[] {
   if (s.clientRequestTimeoutMs !== undefined) checkInt(problems, "settings.clientRequestTimeoutMs", s.clientRequestTimeoutMs, 100, 600_000);
   if (s.bodyBufferBytes !== undefined) checkInt(problems, "settings.bodyBufferBytes", s.bodyBufferBytes, BODY_BUFFER_LIMITS.min, BODY_BUFFER_LIMITS.max);
   if (s.keyMaxInFlight !== undefined) checkInt(problems, "settings.keyMaxInFlight", s.keyMaxInFlight, 1, 1_000_000);
+  if (s.maxConnections !== undefined) checkInt(problems, "settings.maxConnections", s.maxConnections, 100, 1_000_000);
+  if (s.perSource !== undefined) {
+    checkInt(problems, "settings.perSource.maxConnections", s.perSource.maxConnections, 1, 1_000_000);
+    checkInt(problems, "settings.perSource.connectionsPer10s", s.perSource.connectionsPer10s, 1, 10_000_000);
+  }
   if (s.hardStopAfterMs !== undefined) checkInt(problems, "settings.hardStopAfterMs", s.hardStopAfterMs, 1000, 3_600_000);
   if (s.threads !== undefined) checkInt(problems, "settings.threads", s.threads, 1, 64);
   if (s.retryAfterS !== undefined) checkInt(problems, "settings.retryAfterS", s.retryAfterS, 0, 3600);
