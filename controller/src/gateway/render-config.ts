@@ -78,29 +78,44 @@ function renderDefaults(s: GatewaySettings): string {
   ].join("\n");
 }
 
+/** Elements of an array `aud` claim that are compared with an issuer's audience. */
+export const JWT_AUD_ELEMENTS = 8;
+
 function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): string[] {
   if (s.jwtIssuers.length === 0) return [];
   const claim = s.jwtEndpointClaim ?? "endpoint";
-  const issuerOk = (iss: JwtIssuer): string =>
-    [
-      `{ var(txn.jwt_alg) -m str ${iss.alg} }`,
-      iss.issuer !== undefined ? `{ var(txn.jwt_iss) -m str ${iss.issuer} }` : "",
-      iss.audience !== undefined ? `{ var(txn.jwt_aud) -m str ${iss.audience} }` : "",
-      `{ var(txn.bearer),jwt_verify(${iss.alg},"${iss.publicKeyPath}") -m int 1 }`,
-    ]
-      .filter((x) => x !== "")
-      .join(" ");
+  const skew = s.jwtClockSkewS ?? 60;
+  const q = (path: string, type = ""): string => `var(txn.jwt_payload),json_query('${path}'${type})`;
+  // An issuer's audience matches `aud` as a string or as any of its first JWT_AUD_ELEMENTS array elements
+  // (json_query reads scalars only): ACL lines of one name are ORed.
+  const audAcls = s.jwtIssuers.flatMap((iss, i) => [
+    `    acl jwt_aud_${i} var(txn.jwt_aud) -m str ${iss.audience}`,
+    ...Array.from({ length: JWT_AUD_ELEMENTS }, (_, k) => `    acl jwt_aud_${i} var(txn.jwt_aud${k}) -m str ${iss.audience}`),
+  ]);
+  const issuerOk = (iss: JwtIssuer, i: number): string =>
+    `{ var(txn.jwt_alg) -m str ${iss.alg} } { var(txn.jwt_iss) -m str ${iss.issuer} } jwt_aud_${i} { var(txn.bearer),jwt_verify(${iss.alg},"${iss.publicKeyPath}") -m int 1 }`;
   return [
-    `    http-request set-var(txn.jwt_alg) var(txn.bearer),jwt_header_query('$.alg') if is_jwt`,
-    `    http-request set-var(txn.jwt_iss) var(txn.bearer),jwt_payload_query('$.iss') if is_jwt`,
-    `    http-request set-var(txn.jwt_aud) var(txn.bearer),jwt_payload_query('$.aud') if is_jwt`,
-    `    http-request set-var(txn.jwt_exp) var(txn.bearer),jwt_payload_query('$.exp','int') if is_jwt`,
-    `    http-request set-var(txn.jwt_ep) var(txn.bearer),jwt_payload_query('$.${claim}') if is_jwt`,
+    // Header and payload are decoded once; claims are read from the decoded JSON.
+    `    http-request set-var(txn.jwt_header) var(txn.bearer),field(1,.),ub64dec if is_jwt`,
+    `    http-request set-var(txn.jwt_payload) var(txn.bearer),field(2,.),ub64dec if is_jwt`,
+    `    http-request set-var(txn.jwt_alg) var(txn.jwt_header),json_query('$.alg') if is_jwt`,
+    `    http-request set-var(txn.jwt_iss) ${q("$.iss")} if is_jwt`,
+    `    http-request set-var(txn.jwt_aud) ${q("$.aud")} if is_jwt`,
+    ...Array.from({ length: JWT_AUD_ELEMENTS }, (_, k) => `    http-request set-var(txn.jwt_aud${k}) ${q(`$.aud[${k}]`)} if is_jwt`),
+    `    http-request set-var(txn.jwt_exp) ${q("$.exp", ",'int'")} if is_jwt`,
+    `    http-request set-var(txn.jwt_nbf) ${q("$.nbf", ",'int'")} if is_jwt`,
+    `    http-request set-var(txn.jwt_iat) ${q("$.iat", ",'int'")} if is_jwt`,
+    `    http-request set-var(txn.jwt_ep) ${q(`$.${claim}`)} if is_jwt`,
     `    http-request set-var(txn.now) date() if is_jwt`,
-    ...s.jwtIssuers.map((iss) => `    http-request set-var(txn.jwt_ok) bool(true) if is_jwt ${issuerOk(iss)}`),
+    // No header extension is understood, so a token that marks one critical is refused (RFC 7515 4.1.11).
+    `    ${jsonReturn(401, "UNAUTHENTICATED", "token header has crit; no JWS extension is supported")} if is_jwt { var(txn.jwt_header) -m reg '"crit"[[:space:]]*:' }`,
+    ...audAcls,
+    ...s.jwtIssuers.map((iss, i) => `    http-request set-var(txn.jwt_ok) bool(true) if is_jwt ${issuerOk(iss, i)}`),
     `    ${jsonReturn(401, "UNAUTHENTICATED", "invalid token")} if is_jwt !{ var(txn.jwt_ok) -m bool }`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "token has expired or has no exp claim")} if is_jwt !{ var(txn.jwt_exp) -m found }`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "token has expired or has no exp claim")} if is_jwt { var(txn.jwt_exp),sub(txn.now) -m int lt 0 }`,
+    `    ${jsonReturn(401, "UNAUTHENTICATED", "token is not valid yet (nbf)")} if is_jwt { var(txn.jwt_nbf) -m found } { var(txn.jwt_nbf),sub(txn.now) -m int gt ${skew} }`,
+    `    ${jsonReturn(401, "UNAUTHENTICATED", "token was issued in the future (iat)")} if is_jwt { var(txn.jwt_iat) -m found } { var(txn.jwt_iat),sub(txn.now) -m int gt ${skew} }`,
     ...endpointAcl("ep_jwt", jwtEndpoints),
     jwtEndpoints.length > 0
       ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt !ep_jwt`

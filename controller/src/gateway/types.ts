@@ -16,10 +16,10 @@ export interface JwtIssuer {
   readonly alg: JwtAlgorithm;
   /** Path of the PEM public key (SPKI, `-----BEGIN PUBLIC KEY-----`) on the gateway's file system. */
   readonly publicKeyPath: string;
-  /** Required `iss` claim value, when set. */
-  readonly issuer?: string;
-  /** Required `aud` claim value (string form), when set. */
-  readonly audience?: string;
+  /** The `iss` claim a token must carry. */
+  readonly issuer: string;
+  /** The audience a token's `aud` must name (as the string, or among the first 8 elements of an array). */
+  readonly audience: string;
 }
 
 /** How callers of one endpoint prove who they are. At least one must be enabled. */
@@ -94,6 +94,8 @@ export interface GatewaySettings {
   readonly jwtIssuers: readonly JwtIssuer[];
   /** JWT claim that must equal the endpoint name. @default "endpoint" */
   readonly jwtEndpointClaim?: string;
+  /** Clock skew allowed for `nbf` and `iat` (a token is refused when either is further ahead), s. @default 60 */
+  readonly jwtClockSkewS?: number;
   /** Longest time to receive a request's headers, and then its body (the body deadline); then 408. @default 10000 */
   readonly clientRequestTimeoutMs?: number;
   /**

@@ -116,8 +116,8 @@ export function settingsProblems(s: GatewaySettings): string[] {
     }
     for (const field of ["issuer", "audience"] as const) {
       const v = iss[field];
-      if (v !== undefined && !/^[A-Za-z0-9._:\/-]{1,256}$/.test(v)) {
-        problems.push(`settings.jwtIssuers[${i}].${field}: ${JSON.stringify(v)} is not allowed; must be 1..256 of letters, digits and . _ : / -`);
+      if (typeof v !== "string" || !/^[A-Za-z0-9._:\/-]{1,256}$/.test(v)) {
+        problems.push(`settings.jwtIssuers[${i}].${field}: ${JSON.stringify(v)} is not allowed; required: 1..256 of letters, digits and . _ : / -`);
       }
     }
   });
@@ -125,6 +125,7 @@ export function settingsProblems(s: GatewaySettings): string[] {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(claim)) {
     problems.push(`settings.jwtEndpointClaim: ${JSON.stringify(claim)} is not allowed; must be an identifier`);
   }
+  if (s.jwtClockSkewS !== undefined) checkInt(problems, "settings.jwtClockSkewS", s.jwtClockSkewS, 0, 3600);
   if (s.clientRequestTimeoutMs !== undefined) checkInt(problems, "settings.clientRequestTimeoutMs", s.clientRequestTimeoutMs, 100, 600_000);
   if (s.bodyBufferBytes !== undefined) checkInt(problems, "settings.bodyBufferBytes", s.bodyBufferBytes, BODY_BUFFER_LIMITS.min, BODY_BUFFER_LIMITS.max);
   if (s.keyMaxInFlight !== undefined) checkInt(problems, "settings.keyMaxInFlight", s.keyMaxInFlight, 1, 1_000_000);
