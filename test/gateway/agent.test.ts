@@ -124,7 +124,8 @@ describe("GatewayAgent cycle (runtime API test double)", () => {
     const r = await agent.cycle();
     assert.deepEqual(fake.sent, ["set maxconn server be_a/pod1 1"]);
     assert.equal(r.reloaded, undefined);
-    assert.equal(files.length, 2, "the initial config, then the map file rewrite of the first cycle");
+    assert.equal(files.length, 3, "the initial config, the first cycle's, and this change's: the file follows the runtime state");
+    assert.match(files.at(-1)!.config, /server pod1 10\.0\.0\.1:8080 maxconn 1 /);
   });
 
   it("after a restart (new pid, empty slots) the next cycle re-applies pods, limits and keys", async () => {

@@ -242,8 +242,9 @@ export class GatewayAgent {
       log(`gateway agent: reloading HAProxy: ${reason}`);
       await this.opts.io.reload();
       this.rendered = desired.endpoints;
-    } else if (plan.commands.some((c) => c.includes(" map "))) {
-      // Keep the map file in step so a restart loads the same keys.
+    } else if (plan.commands.length > 0) {
+      // Keep the files in step with the runtime state (slots: addresses, states, maxconn; the key map), so a
+      // reload or restart the agent did not start (SIGUSR2 to the master, a container restart) loses nothing.
       const endpoints = this.rendered ?? desired.endpoints;
       await this.opts.io.writeFiles(
         renderConfig({ settings: this.opts.settings, endpoints: endpoints.map((ep) => ({ ...ep, slots: plan.slotCounts.get(ep.name) ?? ep.slots })), runtime: plan.slots }),
