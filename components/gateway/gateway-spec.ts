@@ -13,13 +13,13 @@ import { imageRef } from "../images.ts";
 import { burstableResources, restrictedContainerSecurity, restrictedPodSecurity } from "../k8s/pod-security.ts";
 import { type KubeObject, PLATFORM } from "../types.ts";
 import { GATEWAY_AGENT_SA } from "../controller/controller-contract.ts";
-import { STATS_PATH } from "../../controller/src/contract/names.ts";
+import { GATEWAY_METRICS_SERVICE, STATS_PATH } from "../../controller/src/contract/names.ts";
 
 export const GATEWAY_NAME = "gateway";
 /** ConfigMap holding the TLS front's haproxy.cfg. */
 export const TLS_PROXY_CONFIGMAP = "haproxy-config";
-/** Service whose EndpointSlices list the gateway pods for the controller's scrape. */
-export const GATEWAY_METRICS_SERVICE = "gateway-metrics";
+/** Service whose EndpointSlices list the gateway pods for the controller's scrape (and each agent's count). */
+export { GATEWAY_METRICS_SERVICE };
 /**
  * Ports inside the pod (unprivileged: the pod runs as non-root). `metrics`: HAProxy's Prometheus exporter;
  * `health`: the agent's HTTP server (/healthz, /readyz, its own /metrics, and /stats for the controller).

@@ -64,3 +64,17 @@ describe("withOthersConditions (the controller's status writes keep the agent's 
     assert.deepEqual(withOthersConditions(own, observed).map((x) => `${x.type}=${x.reason}`), ["GatewayAccepted=Invalid", "Ready=Serving", "ScalingActive=ScaleUp"]);
   });
 });
+
+describe("gatewayReplicaCount (the per-pod limit's divisor)", () => {
+  it("counts every gateway pod of the namespace, starting and terminating ones too, and itself", async () => {
+    const { gatewayReplicaCount } = await import("../../controller/src/kube/gateway-targets.ts");
+    const ep = (name: string, ready: boolean, terminating = false) => ({ addresses: [`10.0.0.${name.length}`], conditions: { ready, terminating }, targetRef: { kind: "Pod", name } });
+    const slices = [
+      { metadata: { namespace: "autopilot-gateway" }, endpoints: [ep("gw-a", true), ep("gw-bb", false), ep("gw-ccc", false, true)] },
+      { metadata: { namespace: "elsewhere" }, endpoints: [ep("x", true)] },
+    ] as never;
+    assert.equal(gatewayReplicaCount(slices, "autopilot-gateway", "gw-a"), 3);
+    assert.equal(gatewayReplicaCount(slices, "autopilot-gateway", "gw-new"), 4, "itself before its slice entry appears");
+    assert.equal(gatewayReplicaCount([], "autopilot-gateway", undefined), 1);
+  });
+});

@@ -14,6 +14,7 @@ export const AGENT_CONFIG_KEYS = {
   healthPort: { flag: "health-port", env: "GW_HEALTH_PORT", kind: PORT, def: "8081", help: "agent /healthz, /readyz, /metrics port, and /stats (HAProxy backend CSV + per-request counters, scraped by the controller)" },
   workDir: { flag: "work-dir", env: "GW_WORK_DIR", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path (a writable emptyDir)" }, def: "/var/run/gateway", help: "where the config, map file and sockets live" },
   gatewayReplicas: { flag: "gateway-replicas", env: "GW_REPLICAS", kind: { type: "int", min: 1, max: 1000 }, def: "1", help: "gateway replicas sharing the pods (per-pod maxconn = floor(target / replicas))" },
+  gatewayReplicasFrom: { flag: "gateway-replicas-from", env: "GW_REPLICAS_FROM", kind: { type: "enum", values: ["live", "flag"] }, def: "live", help: "divisor of per-pod limits: live = the gateway replicas alive now (the gateway Service's EndpointSlices, starting and terminating ones included); flag = --gateway-replicas" },
   apiKeysFile: { flag: "api-keys-file", env: "GW_API_KEYS_FILE", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path" }, def: undefined, help: "JSON [{id, sha256, endpoints, maxInFlight?}] (a mounted Secret; endpoints [\"*\"] = every endpoint); re-read every --api-keys-reload-ms" },
   apiKeysReloadMs: { flag: "api-keys-reload-ms", env: "GW_API_KEYS_RELOAD_MS", kind: MS(500, 3_600_000), def: "5000", help: "how often the API-key file is re-read; a changed file is applied without a restart, ms" },
   minSlots: { flag: "min-slots", env: "GW_MIN_SLOTS", kind: { type: "int", min: 1, max: 4096 }, def: "4", help: "fewest server slots per endpoint" },
@@ -44,6 +45,7 @@ export interface AgentConfig {
   readonly healthPort: number;
   readonly workDir: string;
   readonly gatewayReplicas: number;
+  readonly gatewayReplicasFrom: "live" | "flag";
   readonly apiKeysFile: string | undefined;
   readonly apiKeysReloadMs: number;
   readonly minSlots: number;

@@ -22,6 +22,7 @@ import { systemClock } from "../kube/clock.ts";
 import { CommanderError, ConfigError } from "../kube/config.ts";
 import { KubeDesiredStateSource } from "../kube/gateway-source.ts";
 import { kubeEndpointReports } from "../kube/gateway-reports.ts";
+import { GATEWAY_METRICS_SERVICE, GATEWAY_NAMESPACE } from "../contract/names.ts";
 import { Gauge } from "prom-client";
 import { startHealthServer } from "../kube/health-server.ts";
 import { loadKubeConfig, makeKubeApi } from "../kube/kube-api.ts";
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
     apiKeys,
     log,
     delayFn: (ms) => systemClock.sleep(ms),
+    // The per-pod maxconn divides each target by the gateway replicas alive now (starting and terminating too).
+    ...(cfg.gatewayReplicasFrom === "live" ? { gatewayPods: { namespace: GATEWAY_NAMESPACE, service: GATEWAY_METRICS_SERVICE, self: process.env["POD_NAME"] } } : {}),
   });
   const metrics = makeControllerMetrics({ defaultMetrics: true });
   const writer = process.env["POD_NAME"] ?? hostname();

@@ -90,7 +90,7 @@ export class GatewayAgent {
     const desired = this.valid(this.opts.source.current());
     this.rendered = desired.endpoints;
     const plan = reconcile(this.planInput(desired, { servers: [], apiKeyMap: new Map() }));
-    await this.opts.io.writeFiles(renderConfig({ settings: this.opts.settings, endpoints: desired.endpoints }), mapFileText(plan.apiKeyMap));
+    await this.opts.io.writeFiles(renderConfig({ settings: this.settingsFor(desired), endpoints: desired.endpoints }), mapFileText(plan.apiKeyMap));
   }
 
   /** Starts the cycle loop. */
@@ -146,12 +146,19 @@ export class GatewayAgent {
     }, ms);
   }
 
+  /** The settings with the live gateway replica count (the per-pod maxconn divisor) when the source knows it. */
+  private settingsFor(desired: DesiredState): GatewaySettings {
+    const n = desired.gatewayReplicas;
+    if (n === undefined || !Number.isInteger(n) || n < 1) return this.opts.settings;
+    return { ...this.opts.settings, gatewayReplicas: Math.min(n, 1000) };
+  }
+
   private planInput(desired: DesiredState, observed: { servers: ReturnType<typeof parseServerStats>; apiKeyMap: Map<string, string> }) {
     return {
       endpoints: desired.endpoints,
       pods: desired.pods,
       apiKeys: desired.apiKeys,
-      gatewayReplicas: this.opts.settings.gatewayReplicas,
+      gatewayReplicas: this.settingsFor(desired).gatewayReplicas,
       apiKeyMapPath: this.opts.settings.apiKeyMapPath,
       observed,
     };
@@ -237,7 +244,7 @@ export class GatewayAgent {
     }
     if (reason !== undefined) {
       const endpoints = desired.endpoints.map((ep) => ({ ...ep, slots: plan.slotCounts.get(ep.name) ?? ep.slots }));
-      const text = renderConfig({ settings: this.opts.settings, endpoints, runtime: plan.slots });
+      const text = renderConfig({ settings: this.settingsFor(desired), endpoints, runtime: plan.slots });
       await this.opts.io.writeFiles(text, mapFileText(plan.apiKeyMap));
       log(`gateway agent: reloading HAProxy: ${reason}`);
       await this.opts.io.reload();
@@ -247,7 +254,7 @@ export class GatewayAgent {
       // reload or restart the agent did not start (SIGUSR2 to the master, a container restart) loses nothing.
       const endpoints = this.rendered ?? desired.endpoints;
       await this.opts.io.writeFiles(
-        renderConfig({ settings: this.opts.settings, endpoints: endpoints.map((ep) => ({ ...ep, slots: plan.slotCounts.get(ep.name) ?? ep.slots })), runtime: plan.slots }),
+        renderConfig({ settings: this.settingsFor(desired), endpoints: endpoints.map((ep) => ({ ...ep, slots: plan.slotCounts.get(ep.name) ?? ep.slots })), runtime: plan.slots }),
         mapFileText(plan.apiKeyMap),
       );
     }

@@ -191,6 +191,11 @@ export interface DesiredState {
   /** Pods per endpoint name. */
   readonly pods: ReadonlyMap<string, readonly PodTarget[]>;
   readonly apiKeys: readonly ApiKeyEntry[];
+  /**
+   * Gateway replicas sharing the pods now, counting starting and terminating ones (each takes its share of a
+   * pod's target until it is gone): the divisor of the per-pod maxconn. @default GatewaySettings.gatewayReplicas
+   */
+  readonly gatewayReplicas?: number;
 }
 
 /**
