@@ -21,6 +21,8 @@ export interface BenchOptions {
   /** Also run autocannon (the earlier method) at 1K req/s, as a diagnostic. @default true */
   autocannon: boolean;
   out: string;
+  /** Write the report to `out`. */
+  writeDocs?: boolean;
 }
 
 /** A closed-loop row: medians per side and the per-round comparison. */
@@ -67,6 +69,7 @@ export function commandLine(o: BenchOptions): string {
     o.placements !== "pinned,unpinned" ? `--placements ${o.placements}` : "",
     o.autocannon ? "" : "--no-autocannon",
     o.lowLatency ? "--low-latency" : "",
+    "--write-docs",
   ].filter(Boolean).join(" ");
 }
 
@@ -89,8 +92,8 @@ function closedTable(rows: readonly ClosedRow[]): string[] {
 
 function rateTable(blocks: readonly RateBlock[]): string[] {
   const out = [
-    `| placement | generator | rate | arm | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms (median) | per round: added p99 ms (direct: its p99) | p99 / direct p99 | generator send-lag p99 ms | responses in 1st half of each second | errors+non-2xx |`,
-    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
+    `| placement | generator | rate | arm | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms (median) | per round: added p99 ms (direct: its p99) | p99 / direct p99 | proxy CPU µs/request (median) | generator send-lag p99 ms | responses in 1st half of each second | errors+non-2xx |`,
+    `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|`,
   ];
   for (const b of blocks) {
     const base = medianResult(b.results.get(b.arms[0] as string) ?? []);
@@ -100,7 +103,7 @@ function rateTable(blocks: readonly RateBlock[]): string[] {
       const c = arm === b.arms[0] ? undefined : blockComparison(b, arm);
       out.push(
         `| ${b.placement} | ${b.generator} | ${b.ratePerS}/s | ${arm} | ${f0(m.rps)} | ${f2(m.p50Ms)} | ${f2(m.p99Ms)} | ${c ? f2(c.medianAdded50Ms) : "—"} | ${c ? `**${f2(c.medianAdded99Ms)}**` : "—"} | ` +
-          `${(c ? c.added99Ms : runs.map((x) => x.p99Ms)).map(f2).join(", ")} | ${f2(m.p99Ms / base.p99Ms)} | ${m.sendLagP99Ms !== undefined ? f2(m.sendLagP99Ms) : "—"} | ` +
+          `${(c ? c.added99Ms : runs.map((x) => x.p99Ms)).map(f2).join(", ")} | ${f2(m.p99Ms / base.p99Ms)} | ${m.cpuUsPerRequest !== undefined ? m.cpuUsPerRequest.toFixed(1) : "—"} | ${m.sendLagP99Ms !== undefined ? f2(m.sendLagP99Ms) : "—"} | ` +
           `${m.firstHalfShare !== undefined ? `${(m.firstHalfShare * 100).toFixed(0)}%` : "—"} | ${m.errors + m.non2xx} |`,
       );
     }
@@ -137,6 +140,18 @@ export function verdictLines(i: ReportInput): string[] {
       `- Diagnostic, the earlier method (autocannon \`overallRate\` ${b.ratePerS}/s), ${b.placement}: added p99 ${f2(gw.medianAdded99Ms)} ms (per round ${f2(gw.minAdded99Ms)} … ${f2(gw.maxAdded99Ms)}); ` +
         `${(share * 100).toFixed(0)}% of its responses arrive in the first half of each second (an even rate gives 50%)`,
     );
+  }
+  for (const b of i.blocks.filter((x) => x.generator === "open loop" && x.arms.includes("http passthrough"))) {
+    const cpu = (arm: string): number => medianResult(b.results.get(arm) ?? []).cpuUsPerRequest ?? NaN;
+    const ratio = cpu("gateway") / cpu("http passthrough");
+    lines.push(
+      `- HAProxy CPU per request at ${b.ratePerS / 1000}K req/s, ${b.placement}: gateway **${cpu("gateway").toFixed(1)} µs**, minimal HTTP passthrough ${cpu("http passthrough").toFixed(1)} µs, ` +
+        `TCP proxy ${cpu("tcp proxy").toFixed(1)} µs → gateway/passthrough **${ratio.toFixed(2)}×** (goal: ≤ 1.3×) → ${ratio <= 1.3 ? "met" : "NOT met"}`,
+    );
+    if (b.ratePerS === 5000) {
+      const p99 = medianResult(b.results.get("gateway") ?? []).p99Ms / medianResult(b.results.get("direct") ?? []).p99Ms;
+      lines.push(`  - p99 at 5K req/s, gateway / direct: **${p99.toFixed(2)}×** (goal: ≤ 2×) → ${p99 <= 2 ? "met" : "NOT met"}`);
+    }
   }
   const r = i.saturation.cmp.medianRpsRatio;
   lines.push(`- Throughput at saturation through the gateway: **${(r * 100).toFixed(1)}%** of direct (acceptance: ≥ 90%) → ${r >= 0.9 ? "met" : "NOT met"}`);
