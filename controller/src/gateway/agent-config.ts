@@ -21,7 +21,7 @@ export const AGENT_CONFIG_KEYS = {
   queueTimeoutMs: { flag: "queue-timeout-ms", env: "GW_QUEUE_TIMEOUT_MS", kind: MS(1, 600_000), def: "5000", help: "longest queue wait before 429, ms" },
   maxQueue: { flag: "max-queue", env: "GW_MAX_QUEUE", kind: { type: "int", min: 1, max: 100_000 }, def: "1000", help: "queue length answered with an immediate 429" },
   maxBodyBytes: { flag: "max-body-bytes", env: "GW_MAX_BODY_BYTES", kind: { type: "int", min: 1024, max: 1_073_741_824 }, def: "16777216", help: "largest request body" },
-  bodyBufferBytes: { flag: "body-buffer-bytes", env: "GW_BODY_BUFFER_BYTES", kind: { type: "int", min: 16_384, max: 16_777_216 }, def: "262144", help: "request bodies up to this size are received in full before they take a pod slot (HAProxy's buffer)" },
+  bodyBufferBytes: { flag: "body-buffer-bytes", env: "GW_BODY_BUFFER_BYTES", kind: { type: "int", min: 16_384, max: 16_777_216 }, def: "65536", help: "request bodies up to this size are received in full before they take a pod slot (HAProxy's buffer)" },
   maxConnections: { flag: "max-connections", env: "GW_MAX_CONNECTIONS", kind: { type: "int", min: 100, max: 1_000_000 }, def: "5000", help: "connections HAProxy holds at once (global maxconn; needs a file-descriptor limit over twice it)" },
   keyMaxInFlight: { flag: "key-max-in-flight", env: "GW_KEY_MAX_IN_FLIGHT", kind: { type: "int", min: 1, max: 1_000_000 }, def: "256", help: "requests one API key may have in flight on this replica (an entry's maxInFlight overrides it); over it 429" },
   modelTimeoutMs: { flag: "model-timeout-ms", env: "GW_MODEL_TIMEOUT_MS", kind: MS(100, 3_600_000), def: "120000", help: "longest model answer time, ms" },

@@ -177,7 +177,7 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     `    unique-id-format %{+X}o%ci%cp%Ts%rt%pid`,
     // One machine-readable line per request for the agent's reader (render-observe.ts, request-log.ts).
     logFormatLine(),
-    `    http-request set-var(txn.rid) req.hdr(x-request-id) if { req.hdr(x-request-id) -m reg ^[A-Za-z0-9._:-]{1,128}$ }`,
+    `    http-request set-var(txn.rid) req.hdr(x-request-id) if { req.hdr(x-request-id) -m found } { req.hdr(x-request-id) -m reg ^[A-Za-z0-9._:-]{1,128}$ }`,
     `    http-request set-var(txn.rid) unique-id unless { var(txn.rid) -m found }`,
     `    http-request set-header x-request-id %[var(txn.rid)]`,
     `    http-after-response set-header x-request-id %[var(txn.rid)] if { var(txn.rid) -m found }`,

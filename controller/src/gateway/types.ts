@@ -102,7 +102,7 @@ export interface GatewaySettings {
    * Request bodies up to this size are received in full before the request takes a pod slot (HAProxy's buffer,
    * `tune.bufsize`, is sized to hold them and the headers). Larger bodies (up to an endpoint's `maxBodyBytes`)
    * take the slot once this much is in and stream the rest. Memory: up to two buffers per active request.
-   * @default 262144
+   * @default 65536
    */
   readonly bodyBufferBytes?: number;
   /** Requests one API key may have in flight (queued or at a pod) on one gateway replica; over it, 429. @default 256 */

@@ -19,7 +19,7 @@ export const ENDPOINT_LIMITS = {
 /** Bounds of `settings.bodyBufferBytes` (HAProxy's buffer holds it plus the headers, per active request). */
 export const BODY_BUFFER_LIMITS = { min: 16_384, max: 16_777_216 } as const;
 /** Default of `settings.bodyBufferBytes`. */
-export const DEFAULT_BODY_BUFFER_BYTES = 262_144;
+export const DEFAULT_BODY_BUFFER_BYTES = 65_536;
 /** Largest request header block, bytes (over it: 400). */
 export const MAX_HEADER_BYTES = 16_384;
 /** Default of `settings.maxConnections` (global `maxconn`; HAProxy needs a file-descriptor limit over twice it). */
