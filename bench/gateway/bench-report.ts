@@ -148,6 +148,12 @@ export function verdictLines(i: ReportInput): string[] {
       `- HAProxy CPU per request at ${b.ratePerS / 1000}K req/s, ${b.placement}: gateway **${cpu("gateway").toFixed(1)} µs**, minimal HTTP passthrough ${cpu("http passthrough").toFixed(1)} µs, ` +
         `TCP proxy ${cpu("tcp proxy").toFixed(1)} µs → gateway/passthrough **${ratio.toFixed(2)}×** (goal: ≤ 1.3×) → ${ratio <= 1.3 ? "met" : "NOT met"}`,
     );
+    const agent = medianResult(b.results.get("gateway") ?? []).agentCpuUsPerRequest;
+    const cores = ((cpu("gateway") + (agent ?? 0)) * b.ratePerS) / 1e6;
+    lines.push(
+      `  - the gateway's CPU need at this rate: HAProxy ${cpu("gateway").toFixed(1)} + agent (request-log reader) ${agent !== undefined ? agent.toFixed(1) : "n/a"} µs/request × ${b.ratePerS}/s = ` +
+        `**${cores.toFixed(2)} of a core** (the passthrough: ${((cpu("http passthrough") * b.ratePerS) / 1e6).toFixed(2)})`,
+    );
     if (b.ratePerS === 5000) {
       const p99 = medianResult(b.results.get("gateway") ?? []).p99Ms / medianResult(b.results.get("direct") ?? []).p99Ms;
       lines.push(`  - p99 at 5K req/s, gateway / direct: **${p99.toFixed(2)}×** (goal: ≤ 2×) → ${p99 <= 2 ? "met" : "NOT met"}`);
@@ -160,23 +166,21 @@ export function verdictLines(i: ReportInput): string[] {
 
 /** A note when the gateway arm fell behind at 5K req/s (an open loop does not hide it). */
 function fiveK(i: ReportInput): string[] {
-  const behind = i.blocks
-    .filter((b) => b.ratePerS === 5000 && b.generator === "open loop")
-    .filter((b) => medianResult(b.results.get("gateway") ?? []).p50Ms > 2 * medianResult(b.results.get("direct") ?? []).p50Ms)
-    .map((b) => b.placement);
+  const fives = i.blocks.filter((b) => b.ratePerS === 5000 && b.generator === "open loop");
+  const behind = fives.filter((b) => medianResult(b.results.get("gateway") ?? []).p50Ms > 2 * medianResult(b.results.get("direct") ?? []).p50Ms);
   if (behind.length === 0) return [];
-  const q = i.closed.find((r) => r.label.startsWith("c=256"));
-  const c64 = i.closed.find((r) => r.label.startsWith("c=64"));
+  const need = (b: RateBlock, arm: string): string => {
+    const m = medianResult(b.results.get(arm) ?? []);
+    return (((m.cpuUsPerRequest ?? NaN) + (arm === "gateway" ? (m.agentCpuUsPerRequest ?? 0) : 0)) * b.ratePerS / 1e6).toFixed(2);
+  };
   return [
-    `**At 5K req/s the gateway arm fell behind (${behind.join(", ")}):** its p50 is far above the direct arm's, and so is the`,
-    `generator's own send lag (the CPUs were full). An open loop keeps sending: after a short stall more requests are in`,
-    `flight than the pod's maxconn 64, HAProxy queues them (by design), and the generator opens more connections (up`,
-    `to 512) for requests that find none idle. In that state the gateway drained more slowly than the load arrived,`,
-    `within the ${i.options.rateDuration} s run` +
-      (q && c64 ? `, although in a closed loop it serves ${f0(c64.gateway.rps)} req/s at c=64 and ${f0(q.gateway.rps)} req/s at c=256 (direct: ${f0(q.direct.rps)}).` : `.`),
-    `The cause is not settled (candidates: HAProxy's queue hand-off between its threads on 2 shared cores; a new server`,
-    `connection for each new client connection's first request under \`http-reuse safe\`; CPU for ~500 connections).`,
-    `It is not the per-request overhead measured at 1K, and it needs its own look.`,
+    `**At 5K req/s the gateway arm fell behind (${behind.map((b) => b.placement).join(", ")}).** Its CPU need is the reason: per request`,
+    `HAProxy with the gateway's rules (routing, key hash and map lookups, the per-key stick table, request id, trace`,
+    `context, the per-request log line) and the agent's reader of that log line cost several times the minimal`,
+    `passthrough (see the CPU column), so at 5K req/s the gateway needs ${behind.map((b) => `${need(b, "gateway")} of a core ${b.placement}`).join(", ")} where the`,
+    `passthrough needs ${behind.map((b) => need(b, "http passthrough")).join(", ")}. Pinned, all of it runs on CPU 0, shared with this machine's other`,
+    `jobs (load ${(i.loadBefore[0] ?? 0).toFixed(1)} on ${i.cpus} cores before the run): when the need exceeds the CPU it gets, requests queue, and an open`,
+    `loop keeps sending, so the backlog grows for the rest of the run (p50 in seconds, req/s under the offered rate).`,
     ``,
   ];
 }

@@ -18,6 +18,8 @@ export interface ArmResult {
   readonly firstHalfShare?: number;
   /** Proxy arms of fixed-rate runs: the proxy process's CPU time per answered request, µs (bench-cpu.ts). */
   readonly cpuUsPerRequest?: number;
+  /** The gateway arm of fixed-rate runs: the agent's CPU time per answered request (its request-log reader), µs. */
+  readonly agentCpuUsPerRequest?: number;
 }
 
 /**
@@ -75,5 +77,6 @@ export function medianResult(xs: readonly ArmResult[]): ArmResult {
     ...(xs.every((x) => x.sendLagP99Ms !== undefined) ? { sendLagP99Ms: median(xs.map((x) => x.sendLagP99Ms as number)) } : {}),
     ...(xs.every((x) => x.firstHalfShare !== undefined) ? { firstHalfShare: median(xs.map((x) => x.firstHalfShare as number)) } : {}),
     ...(xs.length > 0 && xs.every((x) => x.cpuUsPerRequest !== undefined) ? { cpuUsPerRequest: median(xs.map((x) => x.cpuUsPerRequest as number)) } : {}),
+    ...(xs.length > 0 && xs.every((x) => x.agentCpuUsPerRequest !== undefined) ? { agentCpuUsPerRequest: median(xs.map((x) => x.agentCpuUsPerRequest as number)) } : {}),
   };
 }

@@ -165,12 +165,18 @@ async function main(): Promise<void> {
             // The proxy whose CPU per request is measured (the gateway: HAProxy master + worker; not the agent).
             const proxyPid = arm === "gateway" ? gw.haproxy.masterPid : arm === "tcp proxy" ? tcp.child.pid : arm === "http passthrough" ? passthrough.child.pid : undefined;
             const open = () => runOpenLoopProcess({ url, ratePerS: spec.rate, durationS: o.rateDuration, body: BODY, ...(key ? { bearerKey: key } : {}), ...(genCpus ? { cpus: genCpus } : {}) });
-            const res =
+            const agentBefore = process.cpuUsage();
+            const measured =
               spec.generator === "autocannon"
                 ? await runAutocannon(url, spec.rate, o.rateDuration, BODY, key)
                 : proxyPid !== undefined ? await cpuPerRequest([proxyPid], o.rateDuration, open) : await open();
+            // The agent (this process: its request-log reader parses every gateway log line) on the gateway arm.
+            const agentUs = process.cpuUsage(agentBefore);
+            const res: ArmResult = arm === "gateway" && spec.generator === "open loop"
+              ? { ...measured, agentCpuUsPerRequest: (agentUs.user + agentUs.system) / Math.max(1, measured.rps * o.rateDuration) }
+              : measured;
             (results.get(arm) as ArmResult[]).push(res);
-            const cpu = res.cpuUsPerRequest !== undefined ? `, proxy CPU ${res.cpuUsPerRequest.toFixed(1)} µs/request` : "";
+            const cpu = (res.cpuUsPerRequest !== undefined ? `, proxy CPU ${res.cpuUsPerRequest.toFixed(1)} µs/request` : "") + (res.agentCpuUsPerRequest !== undefined ? `, agent ${res.agentCpuUsPerRequest.toFixed(1)} µs/request` : "");
             console.log(`${placement} ${spec.generator} ${spec.rate}/s round ${r + 1} ${arm}: p50 ${res.p50Ms.toFixed(2)} p99 ${res.p99Ms.toFixed(2)} ms, ${res.rps.toFixed(0)} req/s${cpu}`);
           }
         }
