@@ -254,7 +254,7 @@ export function renderReport(i: ReportInput): { markdown: string; verdict: strin
     `same direct arm twice: what the method reports when nothing differs, i.e. the noise floor) and **tcp proxy**`,
     `(a second HAProxy in \`mode tcp\`: what any extra process on the path costs).`,
     ``,
-    `Placements: **pinned** = with \`taskset\`, HAProxy (both threads) and the TCP proxy and the agent on CPU 0, the load`,
+    `Placements: **pinned** = with \`taskset\`, HAProxy (its threads), the TCP proxy, the HTTP passthrough and the agent on CPU 0, the load`,
     `generator and the model process on CPU 1, identically in every arm (direct arms: the same generator and model on`,
     `CPU 1, HAProxy idle and off the path). **unpinned** = every process may run on either CPU.`,
     `Pinned is the headline because it is the production shape: the gateway runs in its own pod on its own CPU, not`,

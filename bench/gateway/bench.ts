@@ -40,7 +40,7 @@ function parseOptions(): BenchOptions {
     .option("--rate-duration <s>", "seconds per fixed-rate (open-loop) run", numberOption("--rate-duration", 0.5, 3600), 2)
     .option("--rate-rounds <n>", "fixed-rate rounds per arm and placement (arms rotate each round)", intOption("--rate-rounds", 1, 1000), 4)
     .option("--model-ms <ms>", "latency of the model for the latency runs", numberOption("--model-ms", 0.001, 1_000_000), 5)
-    .option("--threads <n>", "HAProxy nbthread", intOption("--threads", 1, 64), 2)
+    .option("--threads <n>", "HAProxy nbthread of every proxy arm (the gateway's default is 1)", intOption("--threads", 1, 64), 1)
     .option("--placements <list>", "CPU placements for the fixed-rate runs: pinned,unpinned (pinned needs taskset and ≥ 2 CPUs)", "pinned,unpinned")
     .option("--no-autocannon", "skip the diagnostic run of the earlier method (autocannon overallRate, in this process) at 1K req/s")
     .option("--low-latency", "with tune.sched.low-latency on (the production gateway leaves it off, so the bench does too)")

@@ -8,6 +8,7 @@ import { backendName, errorBody, jsonReturn, renderBackend } from "./render-back
 import { logFormatLine, traceLines } from "./render-observe.ts";
 import { PUBLIC_ROUTES } from "./runtime-paths.ts";
 import type { GatewayConfigInput, GatewayEndpoint, GatewaySettings, JwtIssuer } from "./types.ts";
+import { DEFAULT_THREADS } from "./validate.ts";
 import { assertValidGateway, bufsizeFor, DEFAULT_BODY_BUFFER_BYTES, DEFAULT_KEY_MAX_IN_FLIGHT, DEFAULT_MAX_CONNECTIONS, MAX_HEADER_BYTES } from "./validate.ts";
 
 /** Error bodies for the responses HAProxy generates itself (parse errors, timeouts, pod failures). */
@@ -44,7 +45,7 @@ function renderGlobal(s: GatewaySettings): string {
     `    stats socket ${s.statsSocketPath} mode 600 level admin expose-fd listeners`,
     `    stats timeout 30s`,
     `    hard-stop-after ${s.hardStopAfterMs ?? 60_000}ms`,
-    `    nbthread ${s.threads ?? 2}`,
+    `    nbthread ${s.threads ?? DEFAULT_THREADS}`,
     `    log ${s.logTarget ?? "stdout format raw local0"}`,
     `    maxconn ${s.maxConnections ?? DEFAULT_MAX_CONNECTIONS}`,
     // Bodies up to bodyBufferBytes are received in full before a pod slot is taken (backend wait-for-body).

@@ -119,7 +119,11 @@ export interface GatewaySettings {
   readonly hardStopAfterMs?: number;
   /** HAProxy `log` target. @default "stdout format raw local0" */
   readonly logTarget?: string;
-  /** Worker threads. @default 2 */
+  /**
+   * Worker threads. One by default: with two, the threads contend for the gateway's shared state (the per-key
+   * stick table, server queues, the leastconn tree, maps), and on shared cores the gateway spent about twice the
+   * CPU per request (`npm run bench:gateway -- --threads 2`); more gateway replicas scale it out. @default 1
+   */
   readonly threads?: number;
   /** `tune.sched.low-latency on`: favour latency over throughput when CPU is contended. @default false */
   readonly lowLatency?: boolean;

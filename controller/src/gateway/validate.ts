@@ -24,6 +24,8 @@ export const DEFAULT_BODY_BUFFER_BYTES = 65_536;
 export const MAX_HEADER_BYTES = 16_384;
 /** Default of `settings.maxConnections` (global `maxconn`; HAProxy needs a file-descriptor limit over twice it). */
 export const DEFAULT_MAX_CONNECTIONS = 5_000;
+/** Default of `settings.threads` (HAProxy `nbthread`; see `GatewaySettings.threads`). */
+export const DEFAULT_THREADS = 1;
 /** Default of `settings.keyMaxInFlight`. */
 export const DEFAULT_KEY_MAX_IN_FLIGHT = 256;
 
