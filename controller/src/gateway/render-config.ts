@@ -82,8 +82,13 @@ function renderDefaults(s: GatewaySettings): string {
 /** Elements of an array `aud` claim that are compared with an issuer's audience. */
 export const JWT_AUD_ELEMENTS = 8;
 
-function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): string[] {
-  if (s.jwtIssuers.length === 0) return [];
+/**
+ * JWT rules in two parts: `auth` (decode, verify, times, crit — independent of the endpoint, so they run before
+ * the unknown-endpoint 404 and a caller without valid credentials learns nothing of which endpoints exist) and
+ * `scope` (the endpoint accepts tokens, the endpoint claim).
+ */
+function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): { auth: string[]; scope: string[] } {
+  if (s.jwtIssuers.length === 0) return { auth: [], scope: [] };
   const claim = s.jwtEndpointClaim ?? "endpoint";
   const skew = s.jwtClockSkewS ?? 60;
   const q = (path: string, type = ""): string => `var(txn.jwt_payload),json_query('${path}'${type})`;
@@ -95,7 +100,7 @@ function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): string[]
   ]);
   const issuerOk = (iss: JwtIssuer, i: number): string =>
     `{ var(txn.jwt_alg) -m str ${iss.alg} } { var(txn.jwt_iss) -m str ${iss.issuer} } jwt_aud_${i} { var(txn.bearer),jwt_verify(${iss.alg},"${iss.publicKeyPath}") -m int 1 }`;
-  return [
+  const auth = [
     // Header and payload are decoded once; claims are read from the decoded JSON.
     `    http-request set-var(txn.jwt_header) var(txn.bearer),field(1,.),ub64dec if is_jwt`,
     `    http-request set-var(txn.jwt_payload) var(txn.bearer),field(2,.),ub64dec if is_jwt`,
@@ -117,24 +122,30 @@ function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): string[]
     `    ${jsonReturn(401, "UNAUTHENTICATED", "token has expired or has no exp claim")} if is_jwt { var(txn.jwt_exp),sub(txn.now) -m int lt 0 }`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "token is not valid yet (nbf)")} if is_jwt { var(txn.jwt_nbf) -m found } { var(txn.jwt_nbf),sub(txn.now) -m int gt ${skew} }`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "token was issued in the future (iat)")} if is_jwt { var(txn.jwt_iat) -m found } { var(txn.jwt_iat),sub(txn.now) -m int gt ${skew} }`,
+  ];
+  const scope = [
     ...endpointAcl("ep_jwt", jwtEndpoints),
     jwtEndpoints.length > 0
       ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt !ep_jwt`
       : `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt`,
     `    ${jsonReturn(403, "PERMISSION_DENIED", "token is not valid for endpoint %[var(txn.ep)]")} if is_jwt !{ var(txn.jwt_ep),strcmp(txn.ep) eq 0 }`,
   ];
+  return { auth, scope };
 }
 
-function apiKeyRules(s: GatewaySettings, keyEndpoints: readonly string[], jwt: boolean): string[] {
+/** API-key rules in two parts, like `jwtRules`: `auth` (the key exists: 401) and `scope` (endpoint, key scope, cap). */
+function apiKeyRules(s: GatewaySettings, keyEndpoints: readonly string[], jwt: boolean): { auth: string[]; scope: string[] } {
   const notJwt = jwt ? " !is_jwt" : "";
   const ifNotJwt = jwt ? " if !is_jwt" : "";
   const keyMax = s.keyMaxInFlight ?? DEFAULT_KEY_MAX_IN_FLIGHT;
-  return [
+  const auth = [
     // The key's sha256 once; three map lookups: the key (401), its scope (403) and its in-flight cap.
     `    http-request set-var(txn.key_hash) var(txn.bearer),sha2(256),hex,lower${ifNotJwt}`,
     `    http-request set-var(txn.key_id) var(txn.key_hash),map(${s.apiKeyMapPath})${ifNotJwt}`,
-    `    http-request set-var(txn.key_scope) var(txn.key_hash),concat(/,txn.ep),map(${s.apiKeyMapPath})${ifNotJwt}`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "invalid API key")} if${notJwt} !{ var(txn.key_id) -m found }`,
+  ];
+  const scope = [
+    `    http-request set-var(txn.key_scope) var(txn.key_hash),concat(/,txn.ep),map(${s.apiKeyMapPath})${ifNotJwt}`,
     ...endpointAcl("ep_apikey", keyEndpoints),
     keyEndpoints.length > 0
       ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept API keys")} if${notJwt} !ep_apikey`
@@ -145,6 +156,7 @@ function apiKeyRules(s: GatewaySettings, keyEndpoints: readonly string[], jwt: b
     `    http-request track-sc0 var(txn.key_id) if { var(txn.key_id) -m found }`,
     `    ${jsonReturn(429, "REQUEST_LIMIT_EXCEEDED", "API key %[var(txn.key_id)] has %[sc_trackers(0),sub(1)] requests in flight (limit %[var(txn.key_max)])", ` hdr retry-after ${s.retryAfterS ?? 1}`)} if { var(txn.key_id) -m found } { sc_trackers(0),sub(txn.key_max) gt 0 }`,
   ];
+  return { auth, scope };
 }
 
 /** Name of the per-client-address table (its own section: the frontend's table counts API keys). */
@@ -169,6 +181,8 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
   const names = endpoints.map((e) => e.name);
   const jwt = s.jwtIssuers.length > 0;
   const retryAfter = s.retryAfterS ?? 1;
+  const jwtR = jwtRules(s, endpoints.filter((e) => e.auth.jwt).map((e) => e.name));
+  const keyR = apiKeyRules(s, endpoints.filter((e) => e.auth.apiKeys).map((e) => e.name), jwt);
   const lines = [
     `frontend fe_public`,
     `    bind ${s.bindAddress}:${s.publicPort}`,
@@ -185,11 +199,20 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     ...traceLines(s),
     `    http-request return status 200 content-type application/json string '{"status":"OK"}' if { path /health } METH_GET`,
     `    ${jsonReturn(400, "BAD_REQUEST", `request headers are over ${MAX_HEADER_BYTES} bytes`)} if { req.hdrs,length gt ${MAX_HEADER_BYTES} }`,
+    `    ${jsonReturn(400, "BAD_REQUEST", "an HTTP/1.1 request needs a Host header")} if { req.ver 1.1 } !{ req.hdr(host) -m found }`,
+    `    ${jsonReturn(417, "EXPECTATION_FAILED", "only Expect: 100-continue is supported")} if { req.hdr(expect) -m found } !{ req.hdr(expect) -m str -i 100-continue }`,
     `    acl ep_path path_reg ^/serving-endpoints/[a-z0-9-]+/(${PUBLIC_ROUTES.join("|")})$`,
     `    http-request set-var(txn.ep) path,field(3,/) if ep_path`,
     `    http-request set-var(txn.route) path,regsub(^/serving-endpoints/[a-z0-9-]+/,) if ep_path`,
     // OpenAI-compatible routes answer errors in OpenAI's shape (errorBody).
     `    http-request set-var(txn.openai) bool(true) if { var(txn.route) -m beg v1/ }`,
+    // Credentials first: without valid ones a caller learns nothing of which endpoints or routes exist.
+    `    http-request set-var(txn.bearer) http_auth_bearer`,
+    `    ${jsonReturn(401, "UNAUTHENTICATED", "missing credentials; send Authorization: Bearer with an API key or token")} unless { var(txn.bearer) -m found }`,
+    // The JWT shape is tested once (an ACL is evaluated again at every use).
+    ...(jwt ? [`    http-request set-var(txn.is_jwt) bool(true) if { var(txn.bearer) -m reg ^[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+[.][A-Za-z0-9_-]+$ }`, `    acl is_jwt var(txn.is_jwt) -m bool`] : []),
+    ...jwtR.auth,
+    ...keyR.auth,
     `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "no route for this path; use POST /serving-endpoints/NAME/invocations")} unless ep_path`,
     ...endpointAcl("ep_known", names),
     names.length > 0
@@ -199,13 +222,12 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     `    ${jsonReturn(405, "METHOD_NOT_ALLOWED", "method %[method] is not allowed; use GET", " hdr allow GET")} if route_models !METH_GET`,
     `    ${jsonReturn(405, "METHOD_NOT_ALLOWED", "method %[method] is not allowed; use POST", " hdr allow POST")} unless METH_POST || route_models`,
     `    ${jsonReturn(411, "LENGTH_REQUIRED", "send the body with a Content-Length header")} if { req.hdr(transfer-encoding) -m found }`,
-    `    http-request set-var(txn.bearer) http_auth_bearer`,
-    `    ${jsonReturn(401, "UNAUTHENTICATED", "missing credentials; send Authorization: Bearer with an API key or token")} unless { var(txn.bearer) -m found }`,
-    ...(jwt ? [`    acl is_jwt var(txn.bearer) -m reg ^[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+[.][A-Za-z0-9_-]+$`] : []),
-    ...jwtRules(s, endpoints.filter((e) => e.auth.jwt).map((e) => e.name)),
-    ...apiKeyRules(s, endpoints.filter((e) => e.auth.apiKeys).map((e) => e.name), jwt),
-    // Credentials never reach the model pod.
+    ...jwtR.scope,
+    ...keyR.scope,
+    // Credentials never reach the model pod, nor do cookies or proxy credentials.
     `    http-request del-header authorization`,
+    `    http-request del-header proxy-authorization`,
+    `    http-request del-header cookie`,
     `    use_backend be_%[var(txn.ep)]`,
     `    http-after-response set-status 429 reason "Too Many Requests" if { status 503 } !{ var(txn.from_srv) -m bool } { var(txn.have_srv) -m bool }`,
     `    http-after-response set-header retry-after ${retryAfter} if { status 429 } !{ res.hdr(retry-after) -m found }`,
