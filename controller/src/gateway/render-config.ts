@@ -185,7 +185,8 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
   const keyR = apiKeyRules(s, endpoints.filter((e) => e.auth.apiKeys).map((e) => e.name), jwt);
   const lines = [
     `frontend fe_public`,
-    `    bind ${s.bindAddress}:${s.publicPort}`,
+    // HTTP/1 only: HTTP/2 with prior knowledge (h2c) needs no Content-Length, on which the body limit is enforced.
+    `    bind ${s.bindAddress}:${s.publicPort} proto h1`,
     ...perSourceLines(s),
     // Key id → requests in flight with that key (sc_trackers); entries are only references, no stored counters.
     `    stick-table type string len 128 size 100k expire 1h`,
