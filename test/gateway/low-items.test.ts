@@ -68,7 +68,7 @@ describe("smaller holes (real HAProxy)", () => {
     assert.equal(seen["proxy-authorization"], undefined);
   });
 
-  it("HTTP/1.1 without Host → 400; an unknown Expect → 417; Expect: 100-continue still works", async () => {
+  it("HTTP/1.1 without Host → 400; an unknown Expect → 417; a NUL in a header value → 400; Expect: 100-continue still works", async () => {
     const body = JSON.stringify({ inputs: [[1, 2]] });
     const req = (headers: string): string => `POST ${P("iris")} HTTP/1.1\r\n${headers}authorization: Bearer ${API_KEY}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
     const noHost = await rawText(gw.publicPort, req(""));
@@ -79,5 +79,8 @@ describe("smaller holes (real HAProxy)", () => {
     assert.equal(errorCode(expect.text), "EXPECTATION_FAILED", "answered by the gateway, not a pod");
     assert.ok([100, 200].includes(await raw(gw.publicPort, req("host: x\r\nexpect: 100-continue\r\n"))));
     assert.equal(await raw(gw.publicPort, req("host: x\r\n")), 200);
+    const nul = await rawText(gw.publicPort, req("host: x\r\nx-a: a\u0000b\r\n"));
+    assert.equal(nul.status, 400);
+    assert.equal(errorCode(nul.text), "BAD_REQUEST", "a NUL byte in a header value stops at the gateway");
   });
 });
