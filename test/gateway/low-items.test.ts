@@ -60,6 +60,13 @@ describe("smaller holes (real HAProxy)", () => {
     assert.equal((await call(gw.publicPort, P("nosuch"))).status, 404);
   });
 
+  it("an absolute-form target is routed like its path, and the pod gets origin-form", async () => {
+    const body = hookBody({ echo: true });
+    const r = await rawText(gw.publicPort, `POST http://x/serving-endpoints/iris/invocations HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${API_KEY}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    assert.equal(JSON.parse(r.text.slice(r.text.indexOf("\r\n\r\n") + 4)).path, "/invocations");
+  });
+
   it("Cookie and Proxy-Authorization are removed before the pod", async () => {
     const r = await call(gw.publicPort, P("iris"), { body: hookBody({ echo: true }), headers: { cookie: "session=secret", "proxy-authorization": "Basic eDp5" } });
     assert.equal(r.status, 200);

@@ -201,6 +201,8 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     `    http-request return status 200 content-type application/json string '{"status":"OK"}' if { path /health } METH_GET`,
     `    ${jsonReturn(400, "BAD_REQUEST", `request headers are over ${MAX_HEADER_BYTES} bytes`)} if { req.hdrs,length gt ${MAX_HEADER_BYTES} }`,
     `    ${jsonReturn(400, "BAD_REQUEST", "an HTTP/1.1 request needs a Host header")} if { req.ver 1.1 } !{ req.hdr(host) -m found }`,
+    // An absolute-form target (`POST http://host/serving-endpoints/…`) becomes origin-form: the pod gets a path.
+    `    http-request set-uri %[pathq] unless { url_beg / }`,
     // HAProxy 2.6's parser lets a NUL byte through in a header value; nothing downstream should see one.
     `    ${jsonReturn(400, "BAD_REQUEST", "a header value holds a NUL byte")} if { req.hdrs -m reg '\\x00' }`,
     `    ${jsonReturn(417, "EXPECTATION_FAILED", "only Expect: 100-continue is supported")} if { req.hdr(expect) -m found } !{ req.hdr(expect) -m str -i 100-continue }`,
