@@ -8,12 +8,11 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerContract } from "../components/controller/controller-contract.ts";
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
-import { poolPlacement } from "../components/node-pool/node-pool-spec.ts";
 import type { GatewayTls } from "../components/gateway/gateway.ts";
-import { type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
+import { platformExports, type PlatformStackOutputs } from "../components/platform/platform-reference.ts";
+import { type PoolDeclaration, poolSpecs, type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
 import { parseScopedApiKeys, parseStackConfig, PROJECT, type ScopedApiKey, type StackConfig } from "./config-schema.ts";
-import { DeclarationError } from "../components/types.ts";
 import { declareEndpoints, type EndpointContext } from "./endpoints.ts";
 
 /** Repository root (the controller image's build context). */
@@ -28,33 +27,27 @@ export function readStackConfig(): StackConfig {
   return parseStackConfig(raw, pulumi.getStack(), new Set(Object.keys(raw).filter((k) => isSecret(k))));
 }
 
-/** Pools and planned endpoints of a config (pure; throws DeclarationError on any bad endpoint). */
-export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => EndpointDeclaration[] = declareEndpoints): { pools: PoolSpec[]; endpoints: PlannedEndpoint[]; apiKeys: ScopedApiKey[] } {
-  const pools: PoolSpec[] = [{
-    placement: poolPlacement(cfg.cloud, "cpu", "cpu", cfg.cpuMachineType),
-    machineType: cfg.cpuMachineType, minNodes: cfg.cpuNodesMin, maxNodes: cfg.cpuNodesMax,
-  }];
-  if (cfg.gpuMachineType !== "") {
-    pools.push({
-      placement: poolPlacement(cfg.cloud, "gpu", "gpu", cfg.gpuMachineType),
-      machineType: cfg.gpuMachineType, minNodes: cfg.gpuNodesMin, maxNodes: cfg.gpuNodesMax,
-    });
-  }
-  const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
-  const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
-  const endpoints = planEndpoints(decls, pools.map((p) => p.placement), cfg.imageDigests);
-  return { pools, endpoints, apiKeys: scopedApiKeys(cfg, endpoints.map((e) => e.decl.name)) };
+/** The pools a config declares: the CPU pool, and the GPU pool when `gpuMachineType` is set. */
+export function stackPools(cfg: StackConfig): PoolDeclaration[] {
+  const pools: PoolDeclaration[] = [{ name: "cpu", kind: "cpu", machineType: cfg.cpuMachineType, minNodes: cfg.cpuNodesMin, maxNodes: cfg.cpuNodesMax }];
+  if (cfg.gpuMachineType !== "") pools.push({ name: "gpu", kind: "gpu", machineType: cfg.gpuMachineType, minNodes: cfg.gpuNodesMin, maxNodes: cfg.gpuNodesMax });
+  return pools;
 }
 
-/** `gatewayApiKeys` parsed; a scope naming an endpoint the stack does not declare is refused (DeclarationError). */
-export function scopedApiKeys(cfg: StackConfig, endpointNames: readonly string[]): ScopedApiKey[] {
-  const keys = parseScopedApiKeys(cfg.gatewayApiKeys);
-  const known = new Set(endpointNames);
-  const errors = keys.flatMap((k) =>
-    k.endpoints.filter((e) => e !== "*" && !known.has(e)).map((e) => ({ subject: "gatewayApiKeys", field: `${k.id}.endpoints`, value: e, allowed: `* or endpoints this stack declares (${[...known].join(", ") || "none"})` })),
-  );
-  if (errors.length > 0) throw new DeclarationError("config key", errors);
-  return keys;
+/** Pools and planned endpoints of a config (pure; throws DeclarationError on any bad endpoint). */
+export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => EndpointDeclaration[] = declareEndpoints): { pools: PoolSpec[]; endpoints: PlannedEndpoint[]; declarations: EndpointDeclaration[] } {
+  const pools = poolSpecs(cfg.cloud, stackPools(cfg));
+  const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
+  const declarations = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
+  return { pools, endpoints: planEndpoints(declarations, pools.map((p) => p.placement), cfg.imageDigests), declarations };
+}
+
+/**
+ * `gatewayApiKeys` parsed. A scope may name endpoints of team stacks, which this stack does not know, so names
+ * are held to the DNS-label pattern only (config-schema.ts); an unknown name simply matches no endpoint.
+ */
+export function scopedApiKeys(cfg: StackConfig): ScopedApiKey[] {
+  return parseScopedApiKeys(cfg.gatewayApiKeys);
 }
 
 /** Stack outputs. */
@@ -65,11 +58,16 @@ export interface ProgramOutputs {
   readonly grafanaUrl: pulumi.Output<string>;
   /** `POST` URL of each endpoint. */
   readonly endpointUrls: Record<string, pulumi.Output<string>>;
+  /** What team stacks read with PlatformReference.fromStack (the kubeconfig and the store secret as secrets). */
+  readonly platform: PlatformStackOutputs["platform"];
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly modelStoreSecret: pulumi.Output<string>;
 }
 
 /** Builds the platform for `cfg`. */
 export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) => EndpointDeclaration[]): ProgramOutputs {
-  const { pools, endpoints, apiKeys } = planStack(cfg, declare);
+  const { endpoints, declarations } = planStack(cfg, declare);
+  const apiKeys = scopedApiKeys(cfg);
   const tls: GatewayTls = cfg.gatewayTlsCert !== "" ? { kind: "pem", cert: cfg.gatewayTlsCert, key: cfg.gatewayTlsKey }
     : cfg.gatewayTlsSecret !== "" ? { kind: "existing", secretName: cfg.gatewayTlsSecret } : { kind: "generated" };
   const platform = new ServingPlatform("autopilot", {
@@ -80,7 +78,7 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
     apiServerAuthorizedCidrs: cfg.apiServerAuthorizedCidrs,
     deletionProtection: cfg.environment === "prod",
     forceDestroyBuckets: cfg.environment !== "prod",
-    pools, gpuAmiFamily: cfg.gpuAmiFamily, endpoints,
+    pools: stackPools(cfg), gpuAmiFamily: cfg.gpuAmiFamily, endpoints: declarations,
     warmPoolReplicas: cfg.warmPoolReplicas, nodeCache: cfg.nodeModelCache, noncurrentDays: cfg.modelCacheNoncurrentDays,
     ...(cfg.cloud === "local"
       ? { localStore: cfg.localModelStore === "minio"
@@ -92,9 +90,9 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,
     controllerContract: controllerContract(),
-    digestOverrides: cfg.imageDigests,
+    imageDigests: cfg.imageDigests,
   });
   const endpointUrls: Record<string, pulumi.Output<string>> = {};
   for (const e of endpoints) endpointUrls[e.decl.name] = pulumi.interpolate`${platform.gatewayUrl}/serving-endpoints/${e.decl.name}/invocations`;
-  return { gatewayUrl: platform.gatewayUrl, gatewayCaCertificate: platform.gatewayCaCertificate, grafanaUrl: platform.grafanaUrl, endpointUrls };
+  return { gatewayUrl: platform.gatewayUrl, gatewayCaCertificate: platform.gatewayCaCertificate, grafanaUrl: platform.grafanaUrl, endpointUrls, ...platformExports(platform) };
 }

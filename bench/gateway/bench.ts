@@ -10,11 +10,10 @@
  * - saturation: a CPU-bound model (1 ms CPU per request), c=64, requests/s through the gateway vs direct.
  * Arms are interleaved round by round (rotating order); figures are medians of the per-round figures.
  * - at 1K and 5K req/s, the proxy arms' CPU per request (HAProxy's threads' CPU time from /proc over the run ÷
- *   requests answered): the gateway vs a minimal HTTP passthrough HAProxy vs the TCP proxy.
- * The latency runs use a 5 ms model (`--sleep-ms 5`). With --write-docs writes docs/benchmarks/gateway.md (or
- * --out); otherwise prints the report.
+ *   requests answered): the gateway vs a minimal HTTP passthrough HAProxy vs the TCP proxy; and the agent's.
+ * The latency runs use a 5 ms model (`--model-ms 5`). Prints the report; `--write-docs` writes docs/benchmarks/gateway.md,
+ * `--out FILE` another file. Needs wrk and HAProxy (checked first).
  */
-import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,6 +23,7 @@ import { hashApiKey } from "../../controller/src/local/local-source.ts";
 import { startLocalGateway } from "../../controller/src/local/local-gateway.ts";
 import { startModelProcess } from "../../controller/src/local/model-process.ts";
 import { hasTaskset, pin, processTree, runAutocannon, runOpenLoopProcess, runWrk, startTcpProxy, wrkScript } from "./bench-processes.ts";
+import { emitReport, HAPROXY, reportOptions, requirePrerequisites, WRK } from "../bench-cli.ts";
 import { renderReport, type BenchOptions, type ClosedRow, type RateBlock } from "./bench-report.ts";
 import { armOrder, compareRounds, medianResult, type ArmResult } from "./bench-rounds.ts";
 import { cpuPerRequest, startHttpPassthrough } from "./bench-cpu.ts";
@@ -31,8 +31,10 @@ import { cpuPerRequest, startHttpPassthrough } from "./bench-cpu.ts";
 const KEY = "bench-key";
 const BODY = JSON.stringify({ dataframe_split: { columns: ["a", "b"], data: [[1, 2]] } });
 
+const DOC = "docs/benchmarks/gateway.md";
+
 function parseOptions(): BenchOptions {
-  return new Command()
+  return reportOptions(new Command()
     .name("bench:gateway")
     .description("Model server direct vs through the gateway (HAProxy + agent), same run")
     .option("--duration <s>", "seconds per closed-loop (wrk) run (whole seconds: wrk)", intOption("--duration", 1, 3600), 2)
@@ -42,32 +44,15 @@ function parseOptions(): BenchOptions {
     .option("--model-ms <ms>", "latency of the model for the latency runs", numberOption("--model-ms", 0.001, 1_000_000), 5)
     .option("--threads <n>", "HAProxy nbthread of every proxy arm (the gateway's default is 1)", intOption("--threads", 1, 64), 1)
     .option("--placements <list>", "CPU placements for the fixed-rate runs: pinned,unpinned (pinned needs taskset and ≥ 2 CPUs)", "pinned,unpinned")
-    .option("--no-autocannon", "skip the diagnostic run of the earlier method (autocannon overallRate, in this process) at 1K req/s")
-    .option("--low-latency", "with tune.sched.low-latency on (the production gateway leaves it off, so the bench does too)")
-    .option("--out <file>", "markdown report (with --write-docs)", "docs/benchmarks/gateway.md")
-    .option("--write-docs", "write the report to --out (else it is printed)")
+    .option("--no-autocannon", "skip the diagnostic run of the rate-budget method (autocannon overallRate, in this process) at 1K req/s")
+    .option("--low-latency", "with tune.sched.low-latency on (the production gateway leaves it off, so the bench does too)"), DOC)
     .parse()
     .opts<BenchOptions>();
 }
 
-/** The external tools the bench runs, checked before anything starts. */
-function checkTools(): void {
-  const missing = ["wrk", "/usr/sbin/haproxy"].filter((t) => {
-    try {
-      execFileSync(t.startsWith("/") ? t : "which", t.startsWith("/") ? ["-v"] : [t], { stdio: "ignore" });
-      return false;
-    } catch {
-      return true;
-    }
-  });
-  if (missing.length > 0) {
-    throw new Error(`bench:gateway needs ${missing.join(" and ")}: install with \`apt-get install wrk haproxy\` (Debian; see README.md, "Benchmarks")`);
-  }
-}
-
 async function main(): Promise<void> {
   const o = parseOptions();
-  checkTools();
+  requirePrerequisites("npm run bench:gateway", [WRK, HAPROXY]);
   const placements = o.placements.split(",").map((p) => p.trim());
   for (const p of placements) {
     if (p !== "pinned" && p !== "unpinned") throw new Error(`--placements: ${JSON.stringify(p)} is not allowed; use pinned and/or unpinned`);
@@ -145,7 +130,7 @@ async function main(): Promise<void> {
       await pair(label, () => runWrk(urls.direct, scripts.direct, c, o.duration), () => runWrk(urls.gateway, scripts.gateway, c, o.duration));
     }
 
-    // Fixed rates per placement: open loop (and, with --autocannon, the earlier method as a diagnostic).
+    // Fixed rates per placement: open loop (and, with --autocannon, the rate-budget method as a diagnostic).
     const blocks: RateBlock[] = [];
     const specs: Array<{ rate: number; arms: string[]; rounds: number; generator: "open loop" | "autocannon" }> = [
       { rate: 1000, arms: ["direct", "direct again", "tcp proxy", "http passthrough", "gateway"], rounds: o.rateRounds, generator: "open loop" },
@@ -190,12 +175,7 @@ async function main(): Promise<void> {
     const md = renderReport({
       options: o, closed, blocks, saturation: sat, cpus: nCpu, loadBefore, loadAfter: loadavg(), startedAt, finishedAt: Date.now(),
     });
-    if (o.writeDocs === true) {
-      await writeFile(o.out, md.markdown);
-      console.log(`wrote ${o.out}`);
-    } else {
-      console.log(md.markdown);
-    }
+    emitReport(o, DOC, md.markdown);
     console.log(md.verdict.join("\n"));
   } finally {
     await tcp.stop();

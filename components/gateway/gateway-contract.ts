@@ -61,8 +61,9 @@ export interface ScopedKey {
 }
 
 /**
- * The API-key file: `[{ id, sha256, endpoints }]`. Hashes only, never keys. `hashes` may call every endpoint
- * (`["*"]`, expanded by the agent over the endpoints it serves); `scoped` only theirs.
+ * The API-key file: `[{ id, sha256, endpoints }]`. Hashes only, never keys. `hashes` may call every endpoint the
+ * gateway serves (`["*"]`, expanded by the agent; those of team stacks included, which the platform does not
+ * know); `scoped` only theirs.
  */
 export function apiKeysFile(hashes: readonly string[], scoped: readonly ScopedKey[] = []): string {
   const all = hashes.map((sha256, i) => ({ id: `key-${i + 1}`, sha256, endpoints: ["*"] }));
