@@ -214,8 +214,7 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     // Credentials first: without valid ones a caller learns nothing of which endpoints or routes exist.
     `    http-request set-var(txn.bearer) http_auth_bearer`,
     `    ${jsonReturn(401, "UNAUTHENTICATED", "missing credentials; send Authorization: Bearer with an API key or token")} unless { var(txn.bearer) -m found }`,
-    // The JWT shape is tested once (an ACL is evaluated again at every use).
-    ...(jwt ? [`    http-request set-var(txn.is_jwt) bool(true) if { var(txn.bearer) -m reg ^[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+[.][A-Za-z0-9_-]+$ }`, `    acl is_jwt var(txn.is_jwt) -m bool`] : []),
+    ...(jwt ? [`    acl is_jwt var(txn.bearer) -m reg ^[A-Za-z0-9_-]+[.][A-Za-z0-9_-]+[.][A-Za-z0-9_-]+$`] : []),
     ...jwtR.auth,
     ...keyR.auth,
     `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", "no route for this path; use POST /serving-endpoints/NAME/invocations")} unless ep_path`,
