@@ -27,6 +27,26 @@ export interface ConfigKeySpec {
   readonly secret?: boolean;
   /** Pattern for strings or array items, with its human description. */
   readonly pattern?: { readonly re: RegExp; readonly says: string };
+  /** A value that fails the pattern is not echoed in the error (a raw credential pasted by mistake would be). */
+  readonly hideInvalid?: boolean;
+}
+
+/** One `gatewayApiKeys` entry: key id, sha256 of the key, the endpoints it may call (DNS labels) or `*`. */
+export const API_KEY_ENTRY_RE = /^[A-Za-z0-9._-]{1,64}:[0-9a-f]{64}:(\*|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(,[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*)$/;
+
+/** A parsed `gatewayApiKeys` entry; `endpoints` `["*"]` means every endpoint. */
+export interface ScopedApiKey {
+  readonly id: string;
+  readonly sha256: string;
+  readonly endpoints: readonly string[];
+}
+
+/** Parses `gatewayApiKeys` entries (already checked against `API_KEY_ENTRY_RE`). */
+export function parseScopedApiKeys(entries: readonly string[]): ScopedApiKey[] {
+  return entries.map((e) => {
+    const [id, sha256, scope] = e.split(":") as [string, string, string];
+    return { id, sha256, endpoints: scope.split(",") };
+  });
 }
 
 /** The schema. Order is the order of Pulumi.yaml. */
@@ -54,7 +74,14 @@ export const CONFIG_SCHEMA = {
   gatewayTlsKey: { type: "string", default: "", secret: true, pattern: { re: /^$|-----BEGIN [A-Z ]*PRIVATE KEY-----/, says: "a PEM private key" }, description: "PEM private key for gatewayTlsCert (set it with --secret)." },
   grafanaAdminPassword: { type: "string", default: "", secret: true, pattern: { re: /^$|^.{12,}$/, says: "at least 12 characters" }, description: "Grafana admin password (set it with --secret); empty = a generated password, kept in the grafana-admin Secret." },
   gatewayAuth: { type: "string", default: "api-key", oneOf: ["api-key"], description: "Client authentication at the gateway (API keys; JWT issuers are not configurable from the stack yet)." },
-  gatewayApiKeyHashes: { type: "array", default: [], pattern: { re: /^[0-9a-f]{64}$/, says: "sha256 hex digests of API keys" }, description: "SHA-256 hashes of accepted API keys (api-key auth); the keys themselves never enter config." },
+  gatewayApiKeyHashes: { type: "array", default: [], hideInvalid: true, pattern: { re: /^[0-9a-f]{64}$/, says: "sha256 hex digests of API keys" }, description: "SHA-256 hashes of API keys that may call every endpoint (api-key auth); the keys themselves never enter config." },
+  gatewayApiKeys: {
+    type: "array",
+    default: [],
+    hideInvalid: true,
+    pattern: { re: API_KEY_ENTRY_RE, says: "<key-id>:<sha256 hex>:<endpoint>[,<endpoint>…] or <key-id>:<sha256 hex>:* (key id 1–64 of A-Za-z0-9._-)" },
+    description: "API keys scoped to endpoints, as <key-id>:<sha256>:<endpoint>,<endpoint>… (* = every endpoint); the gateway answers 403 on any other endpoint. Changes reach running gateways without a restart.",
+  },
   controllerImage: { type: "string", default: "", description: "APA controller image reference; empty = build controller/Dockerfile and push it (pinned by digest)." },
   imageDigests: { type: "array", default: [], pattern: { re: /^[a-zA-Z]+=sha256:[0-9a-f]{64}$/, says: "role=sha256:<64 hex> (roles in components/images.ts)" }, description: "Digest pins for images whose digest is not in components/images.ts." },
   nodeModelCache: { type: "boolean", default: true, description: "Cache model files on each node (hostPath keyed by digest) so a second pod on a node skips the download." },
@@ -109,6 +136,7 @@ export interface StackConfig {
   readonly grafanaAdminPassword: string;
   readonly gatewayAuth: "api-key";
   readonly gatewayApiKeyHashes: readonly string[];
+  readonly gatewayApiKeys: readonly string[];
   readonly controllerImage: string;
   readonly imageDigests: Readonly<Record<string, string>>;
   readonly nodeModelCache: boolean;
@@ -165,7 +193,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     }
     let value: unknown = text;
     // Never echo a secret's value in an error.
-    const shown = spec.secret === true ? "[secret]" : text;
+    const shown = spec.secret === true ? "[secret]" : spec.hideInvalid === true ? "[not shown: it may hold a credential]" : text;
     // The Pulumi runtime tells which values were stored encrypted; a secret kept in plain text is refused.
     if (spec.secret === true && text !== "" && secretKeys !== undefined && !secretKeys.has(`${PROJECT}:${key}`)) {
       bad(key, shown, `a value set with \`pulumi config set --secret ${key}\``, "stored in plain text in the stack file");
@@ -250,8 +278,13 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   if ((out.gatewayTlsCert === "") !== (out.gatewayTlsKey === "")) {
     bad(out.gatewayTlsCert === "" ? "gatewayTlsCert" : "gatewayTlsKey", "", "a PEM value when the other of gatewayTlsCert / gatewayTlsKey is set (both or neither)");
   }
-  if (out.gatewayAuth === "api-key" && (out.gatewayApiKeyHashes as string[]).length === 0) {
-    bad("gatewayApiKeyHashes", [], "at least one sha256 hex digest when gatewayAuth is api-key (the gateway requires auth)");
+  if (out.gatewayAuth === "api-key" && (out.gatewayApiKeyHashes as string[]).length === 0 && (out.gatewayApiKeys as string[]).length === 0) {
+    bad("gatewayApiKeys", [], "at least one key (here, or a hash in gatewayApiKeyHashes) when gatewayAuth is api-key (the gateway requires auth)");
+  }
+  const ids = new Set<string>();
+  for (const k of parseScopedApiKeys(out.gatewayApiKeys as string[])) {
+    if (ids.has(k.id)) bad("gatewayApiKeys", k.id, "key ids used once each");
+    ids.add(k.id);
   }
   if (errors.length > 0) throw new DeclarationError("config key", errors);
 

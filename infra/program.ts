@@ -18,7 +18,7 @@ import type { GatewayTls } from "../components/gateway/gateway.ts";
 import { platformExports, type PlatformStackOutputs } from "../components/platform/platform-reference.ts";
 import { type PoolDeclaration, poolSpecs, type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
-import { parseStackConfig, PROJECT, type StackConfig } from "./config-schema.ts";
+import { parseScopedApiKeys, parseStackConfig, PROJECT, type ScopedApiKey, type StackConfig } from "./config-schema.ts";
 import { declareEndpoints, type EndpointContext } from "./endpoints.ts";
 
 /** Repository root (the controller image's build context). */
@@ -81,6 +81,14 @@ export async function prepareStack(
   return { pools, endpoints, models: resolved.models, images: images.plan };
 }
 
+/**
+ * `gatewayApiKeys` parsed. A scope may name endpoints of team stacks, which this stack does not know, so names
+ * are held to the DNS-label pattern only (config-schema.ts); an unknown name simply matches no endpoint.
+ */
+export function scopedApiKeys(cfg: StackConfig): ScopedApiKey[] {
+  return parseScopedApiKeys(cfg.gatewayApiKeys);
+}
+
 /** Stack outputs. */
 export interface ProgramOutputs {
   readonly gatewayUrl: pulumi.Output<string>;
@@ -98,6 +106,7 @@ export interface ProgramOutputs {
 /** Builds the platform for `cfg` from its prepared plan. */
 export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
   const { endpoints, models } = plan;
+  const apiKeys = scopedApiKeys(cfg);
   const tls: GatewayTls = cfg.gatewayTlsCert !== "" ? { kind: "pem", cert: cfg.gatewayTlsCert, key: cfg.gatewayTlsKey }
     : cfg.gatewayTlsSecret !== "" ? { kind: "existing", secretName: cfg.gatewayTlsSecret } : { kind: "generated" };
   const platform = new ServingPlatform("autopilot", {
@@ -120,7 +129,7 @@ export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
         : { kind: "external" as const, url: cfg.localModelStoreUrl, bucket: cfg.localModelStoreBucket, region: cfg.localModelStoreRegion, accessKeyId: cfg.localModelStoreAccessKeyId, secretAccessKey: pulumi.secret(cfg.localModelStoreSecretAccessKey) } }
       : {}),
     observability: cfg.observability, metricsServer: cfg.metricsServer,
-    gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, apiKeyHashes: cfg.gatewayApiKeyHashes, tls },
+    gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, apiKeyHashes: cfg.gatewayApiKeyHashes, apiKeys, tls },
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,
     controllerContract: controllerContract(),

@@ -53,8 +53,19 @@ export function agentEnv(payloadLogBucket: unknown | undefined): { name: string;
   ];
 }
 
-/** The API-key file: `[{ id, sha256, endpoints: ["*"] }]`, each key allowed on every endpoint the gateway serves
- * (those of team stacks included, which the platform does not know). Hashes only, never keys. */
-export function apiKeysFile(hashes: readonly string[]): string {
-  return JSON.stringify(hashes.map((sha256, i) => ({ id: `key-${i + 1}`, sha256, endpoints: ["*"] })), null, 2) + "\n";
+/** A key scoped to endpoints (`["*"]`: every endpoint, including ones created later). */
+export interface ScopedKey {
+  readonly id: string;
+  readonly sha256: string;
+  readonly endpoints: readonly string[];
+}
+
+/**
+ * The API-key file: `[{ id, sha256, endpoints }]`. Hashes only, never keys. `hashes` may call every endpoint the
+ * gateway serves (`["*"]`, expanded by the agent; those of team stacks included, which the platform does not
+ * know); `scoped` only theirs.
+ */
+export function apiKeysFile(hashes: readonly string[], scoped: readonly ScopedKey[] = []): string {
+  const all = hashes.map((sha256, i) => ({ id: `key-${i + 1}`, sha256, endpoints: ["*"] }));
+  return JSON.stringify([...all, ...scoped.map((k) => ({ id: k.id, sha256: k.sha256, endpoints: [...k.endpoints] }))], null, 2) + "\n";
 }

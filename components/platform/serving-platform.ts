@@ -17,7 +17,7 @@ import { eksGatewayServiceAnnotations, installEksAddons } from "../cluster/eks-a
 import { controllerImageTag } from "../controller/image-tag.ts";
 import { Gateway, type GatewayTls } from "../gateway/gateway.ts";
 import { MetricsServer } from "./metrics-server.ts";
-import { agentArgs, agentEnv, apiKeysFile } from "../gateway/gateway-contract.ts";
+import { agentArgs, agentEnv, apiKeysFile, type ScopedKey } from "../gateway/gateway-contract.ts";
 import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
 import { PROMETHEUS_SERVICE } from "../observability/observability-values.ts";
 import { imageRef, type ImageRole } from "../images.ts";
@@ -76,6 +76,8 @@ export function poolSpecs(cloud: Cloud, pools: readonly PoolDeclaration[]): Pool
 export interface GatewaySettings {
   /** SHA-256 hex digests of the API keys clients send (`Authorization: Bearer <key>`); keys open every endpoint. */
   readonly apiKeyHashes: readonly string[];
+  /** API keys that may call only the endpoints each names (`["*"]`: every endpoint). @default [] */
+  readonly apiKeys?: readonly ScopedKey[];
   /** @default 2 */
   readonly replicasMin?: number;
   /** @default 10 */
@@ -268,7 +270,7 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
       agentEnv: agentEnv(payloadLogs ? this.cache.bucketName : undefined),
       agentRbac: contract.gatewayAgentRbac,
       tls: gw.tls ?? { kind: "generated" }, replicasMin, replicasMax: gw.replicasMax ?? 10, size,
-      digestOverrides: imageDigests, apiKeysJson: apiKeysFile(gw.apiKeyHashes),
+      digestOverrides: imageDigests, apiKeysJson: apiKeysFile(gw.apiKeyHashes, gw.apiKeys ?? []),
       ...(gw.host !== undefined && gw.host !== "" ? { host: gw.host } : {}),
       ...(eksAddons !== undefined
         ? { serviceAnnotations: eksGatewayServiceAnnotations(443), loadBalancerClass: "service.k8s.aws/nlb", loadBalancerDependsOn: eksAddons.loadBalancer }

@@ -86,11 +86,11 @@ describe("servingEndpointCrd()", () => {
     assert.deepEqual(missing, []);
   });
 
-  it("every CEL rule names a spec field in its message and bounds the lists it iterates", () => {
+  it("every CEL rule names a spec (or metadata) field in its message and bounds the lists it iterates", () => {
     const bad: string[] = [];
     const walk = (s: OpenApiSchema, path: string): void => {
       for (const r of s["x-kubernetes-validations"] ?? []) {
-        if (!/spec\.[a-zA-Z]/.test(r.message)) bad.push(`${path}: ${r.message}`);
+        if (!/(spec|metadata)\.[a-zA-Z]/.test(r.message)) bad.push(`${path}: ${r.message}`);
         if (s.type === "array" && s.maxItems === undefined) bad.push(`${path}: no maxItems`);
       }
       for (const [k, c] of Object.entries(s.properties ?? {})) walk(c, `${path}.${k}`);

@@ -9,7 +9,7 @@ import type { OfflineResource } from "../../policies/offline/run-pack.ts";
 const settings: GatewaySettings = {
   bindAddress: "0.0.0.0", publicPort: 8443, metricsPort: 8405, statsSocketPath: "/var/run/haproxy/admin.sock",
   apiKeyMapPath: "/etc/haproxy/auth/api-keys.map", gatewayReplicas: 2,
-  jwtIssuers: [{ alg: "RS256", issuer: "https://issuer.example.com", publicKeyPath: "/etc/haproxy/auth/issuer.pem" }],
+  jwtIssuers: [{ alg: "RS256", issuer: "https://issuer.example.com", audience: "serving", publicKeyPath: "/etc/haproxy/auth/issuer.pem" }],
 };
 const ep = (name: string, auth: GatewayEndpoint["auth"]): GatewayEndpoint => ({
   name, runtime: "vllm", auth, targetConcurrency: 8, slots: 8, queueTimeoutMs: 2000, maxQueue: 100, maxBodyBytes: 1_000_000, modelTimeoutMs: 60_000,

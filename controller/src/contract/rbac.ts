@@ -46,11 +46,13 @@ export function controllerLeaseRules(leaseName = "apa-controller"): ExplainedRul
   ];
 }
 
-/** Cluster-wide rules of the gateway agent (read only). */
+/** Cluster-wide rules of the gateway agent (reads, plus its reports on endpoints it rejects). */
 export function gatewayAgentClusterRules(): ExplainedRule[] {
   return [
     { apiGroups: [SERVING_GROUP], resources: [SERVING_PLURAL], verbs: ["list", "watch"], reason: "list+watch: endpoints to route and their status.targetConcurrency (per-pod maxconn)" },
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"], reason: "list+watch: model pods' addresses and readiness (server slots)" },
+    { apiGroups: [SERVING_GROUP], resources: [`${SERVING_PLURAL}/status`], verbs: ["patch"], reason: "patch: the GatewayAccepted condition of an endpoint the gateway cannot serve as declared (status subresource only)" },
+    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"], reason: "create: a Warning Event when the gateway rejects an endpoint's settings" },
   ];
 }
 

@@ -76,6 +76,8 @@ export const configProvenance: { readonly [K in keyof EngineConfig]: Provenance 
   raiseMomentumWindows: { unit: "windows", basis: "empirical", note: "a raise that just worked may continue after one calm window" },
   profileBinsPerOctave: { unit: "bins per doubling", basis: "design", note: "half-octave bins: operating points a factor √2 apart" },
   profileMaxBins: { unit: "bins", basis: "design", note: "12 half-octaves cover in-flight 1 → 64 (and memory stays small)" },
+  profileMinInFlight: { unit: "requests per pod", basis: "design", note: "the lowest profile bin: a window read at 0 in flight is no operating point" },
+  serviceTimeFloorMs: { unit: "ms", basis: "design", note: "HAProxy's timers are whole ms: the gateway's own floor, so a 0 ms reading never becomes the baseline" },
   profileSmoothing: { unit: "weight", basis: "empirical", note: "a new window counts half in its bin (follows a model that changes)" },
   fitMinInFlightRatio: { unit: "×", basis: "empirical", note: "a line through points closer than 1.5× is mostly noise" },
   fitMinInFlightSpan: { unit: "requests per pod", basis: "design", note: "and at least one request of spread" },

@@ -96,6 +96,9 @@ export function gateVertical(input: DecisionInput, cfg: EngineConfig, prev: Vert
   if (stats.completions < cfg.minCompletionsPerWindow || stats.serviceMs === undefined || stats.perPodInFlight === undefined) {
     return done(current, "Hold", `only ${stats.completions} completions in the window (need ${cfg.minCompletionsPerWindow}); keeping target ${current}`, { ran: true, stats });
   }
+  if (!(stats.serviceMs >= cfg.serviceTimeFloorMs)) {
+    return done(current, "Hold", `the window's service time ${f2(stats.serviceMs)} ms is under the floor of ${cfg.serviceTimeFloorMs} ms (no measurement); keeping target ${current}`, { ran: true, stats });
+  }
   return { kind: "window", window: { samples, stats, inFlight: stats.perPodInFlight, serviceMs: stats.serviceMs, readyReplicas: state.readyReplicas } };
 }
 

@@ -42,16 +42,19 @@ export interface ReconcilePlan {
 }
 
 const EMPTY_ADDR = "0.0.0.0";
-
 /** A key's `endpoints` entry that opens every endpoint the gateway serves, present and future. */
 export const ALL_ENDPOINTS = "*";
 
-/** The API-key map: `sha256` → key id (authenticates) and `sha256/endpoint` → key id (authorises); a key listing
- * `*` is authorised on each of `endpoints` (the endpoints the gateway serves now). */
+/**
+ * The API-key map: `sha256` → key id (authenticates), `sha256/endpoint` → key id (authorises) and, for a key
+ * with its own cap, `sha256.max` → requests in flight allowed. A key listing `*` is authorised on each of
+ * `endpoints` (the endpoints the gateway serves now; a new one gets its entries in the cycle that adds it).
+ */
 export function apiKeyMapEntries(keys: readonly ApiKeyEntry[], endpoints: readonly string[] = []): Map<string, string> {
   const out = new Map<string, string>();
   for (const k of keys) {
     out.set(k.sha256, k.id);
+    if (k.maxInFlight !== undefined) out.set(`${k.sha256}.max`, String(k.maxInFlight));
     for (const ep of k.endpoints.includes(ALL_ENDPOINTS) ? [...new Set([...k.endpoints.filter((e) => e !== ALL_ENDPOINTS), ...endpoints])] : k.endpoints) out.set(`${k.sha256}/${ep}`, k.id);
   }
   return out;

@@ -24,7 +24,7 @@ import type { Reflector } from "./reflector.ts";
 import { guardScale } from "./scale-guard.ts";
 import { makeCaches } from "./caches.ts";
 import { composeStatus } from "./endpoint-status.ts";
-import { CONDITION_READY, CONDITION_SCALING, setCondition, statusNeedsWrite, type ConditionInput } from "./status.ts";
+import { CONDITION_READY, CONDITION_SCALING, setCondition, statusNeedsWrite, withOthersConditions, type ConditionInput } from "./status.ts";
 import type { WarmPoolConfig } from "./warm-pool.ts";
 import { WarmPoolRunner } from "./warm-pool-runner.ts";
 
@@ -239,7 +239,7 @@ export class ApaController {
       const v = validateServingEndpoint(se);
       st.validated = { rv: se.metadata.resourceVersion, error: v.ok ? undefined : v.errors.map((e) => e.message).join("; ") };
     }
-    const conds = st.lastStatus?.conditions ?? se.status?.conditions ?? [];
+    const conds = withOthersConditions(st.lastStatus?.conditions ?? se.status?.conditions ?? [], se.status?.conditions);
     const gen = se.metadata.generation;
     if (st.validated.error !== undefined) {
       const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: "InvalidSpec", message: st.validated.error }, iso, gen);

@@ -3,6 +3,7 @@
  * folder. The Pulumi component applies exactly this object; `kubectl explain servingendpoint.spec` shows the
  * descriptions written in `spec-schema.ts`.
  */
+import { ENDPOINT_NAME_MAX_LENGTH } from "./limits.ts";
 import type { OpenApiSchema } from "./openapi-types.ts";
 import { servingEndpointSpecSchema } from "./spec-schema.ts";
 import { servingEndpointStatusSchema } from "./status-schema.ts";
@@ -28,6 +29,15 @@ export const servingEndpointSchema: OpenApiSchema = {
     spec: servingEndpointSpecSchema,
     status: servingEndpointStatusSchema,
   },
+  // The API server already holds the name to an RFC 1123 subdomain; without dots and ≤ 63 that is a DNS label,
+  // what the gateway can route (`/serving-endpoints/{name}`, backend `be_{name}`; limits.ts).
+  "x-kubernetes-validations": [
+    {
+      rule: `size(self.metadata.name) <= ${ENDPOINT_NAME_MAX_LENGTH} && !self.metadata.name.contains('.')`,
+      message: `metadata.name must be a DNS label (lower-case letters, digits and '-', at most ${ENDPOINT_NAME_MAX_LENGTH} characters, no '.'): it is the endpoint's URL segment at the gateway`,
+      fieldPath: ".metadata.name",
+    },
+  ],
 };
 
 /** A printer column of `kubectl get servingendpoints`. */
