@@ -15,7 +15,8 @@ import type { Cluster } from "../cluster/cluster.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { type ModelStoreAccess, PLATFORM, type StoreEgress } from "../types.ts";
 import { gcsPrefixCondition, podIdentityTrustPolicy, s3DenyInsecureTransport, s3ReadPrefixPolicy, workloadIdentityPrincipal } from "./access-policy.ts";
-import { buildMinioObjects, MINIO_POD_LABELS, MINIO_PORT, MINIO_URL, minioUser } from "./minio-spec.ts";
+import { buildMinioObjects, MINIO_PAYLOAD_WRITER, MINIO_PAYLOAD_WRITER_KEY, MINIO_POD_LABELS, MINIO_PORT, MINIO_URL, minioUser } from "./minio-spec.ts";
+import { grantPayloadWrite, type PayloadLogAccess, type PayloadLogWriter } from "./payload-access.ts";
 import { buildNodeCacheDaemonSet, NODE_CACHE_NAMESPACE, type NodeCacheEndpoint } from "./node-cache-spec.ts";
 
 /** The local cloud's store. */
@@ -39,6 +40,8 @@ export interface ModelCacheArgs {
   /** Resources the bucket waits for (gcp: the enabled APIs). */
   readonly dependsOn?: readonly pulumi.Resource[];
   readonly digestOverrides?: Readonly<Record<string, string>>;
+  /** The gateway's payload-log writer: gets `PutObject` on `payload-logs/` of this bucket and nothing else. @default none */
+  readonly payloadLogWriter?: PayloadLogWriter;
 }
 
 /** The cloud identity an endpoint's service account is bound to. */
@@ -79,6 +82,8 @@ export class ModelCache extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
   /** Store URL, e.g. `s3://bucket`. */
   readonly url: pulumi.Output<string>;
+  /** Where and as whom the gateway writes payload logs (with `payloadLogWriter`). */
+  readonly payloadLogs?: PayloadLogAccess;
   /** The store's own readiness (local: the MinIO setup Job). */
   private readonly storeReady: pulumi.Resource[] = [];
   private readonly args: ModelCacheArgs;
@@ -147,6 +152,18 @@ export class ModelCache extends pulumi.ComponentResource {
       this.url = pulumi.output(`s3://${local.bucket}`);
       if (local.kind === "minio") this.createMinio(name, local);
     }
+    if (args.payloadLogWriter !== undefined) {
+      this.payloadLogs = grantPayloadWrite(name, args.payloadLogWriter, {
+        cluster: args.cluster, region: args.region, bucketName: this.bucketName,
+        ...(this.bucketArn !== undefined && this.kmsKeyArn !== undefined ? { bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn } : {}),
+        ...(args.gcpProject !== undefined ? { gcpProject: args.gcpProject } : {}),
+        ...(args.gcpProjectNumber !== undefined ? { gcpProjectNumber: args.gcpProjectNumber } : {}),
+        ...(args.local !== undefined ? { local: args.local.kind === "minio"
+          ? { kind: "minio" as const, url: MINIO_URL, accessKeyId: MINIO_PAYLOAD_WRITER, secretAccessKey: derive(args.local.secretSeed, MINIO_PAYLOAD_WRITER_KEY) }
+          : { kind: "external" as const, url: args.local.url, region: args.local.region, accessKeyId: args.local.accessKeyId, secretAccessKey: pulumi.secret(args.local.secretAccessKey) } } : {}),
+        storeReady: [...this.storeReady],
+      }, this);
+    }
     if ((args.nodeCacheEndpoints ?? []).length > 0) {
       const ns = new k8s.core.v1.Namespace(`${name}-node-cache-ns`, {
         metadata: { name: NODE_CACHE_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted" } },
@@ -160,9 +177,14 @@ export class ModelCache extends pulumi.ComponentResource {
   private createMinio(name: string, local: Extract<LocalModelStore, { kind: "minio" }>): void {
     const users: Record<string, unknown> = {};
     for (const e of local.endpoints) users[e] = derive(local.secretSeed, e);
+    const writer = this.args.payloadLogWriter;
+    if (writer !== undefined) users[MINIO_PAYLOAD_WRITER_KEY] = derive(local.secretSeed, MINIO_PAYLOAD_WRITER_KEY);
     const objs = buildMinioObjects(local.bucket, local.endpoints, {
       root: { rootUser: "autopilot-admin", rootPassword: derive(local.secretSeed, "root") }, users,
-    }, { digestOverrides: this.args.digestOverrides ?? {} });
+    }, {
+      digestOverrides: this.args.digestOverrides ?? {},
+      ...(writer !== undefined ? { payloadWriter: { prefix: writer.prefix, namespace: writer.namespace, podLabels: writer.podLabels } } : {}),
+    });
     let ns: pulumi.Resource | undefined;
     const created: pulumi.Resource[] = [];
     for (const obj of objs) {

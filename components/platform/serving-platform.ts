@@ -8,7 +8,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../cluster/cluster.ts";
 import { ApaController } from "../controller/apa-controller.ts";
-import { type ControllerContract, controllerArgs, GATEWAY_AGENT_ENTRY } from "../controller/controller-contract.ts";
+import { type ControllerContract, controllerArgs, GATEWAY_AGENT_ENTRY, GATEWAY_AGENT_SA } from "../controller/controller-contract.ts";
 import { ServingEndpoint } from "../endpoint/serving-endpoint.ts";
 import { installEksAddons } from "../cluster/eks-addons.ts";
 import { eksGatewayServiceAnnotations } from "../cluster/eks-addons.ts";
@@ -16,7 +16,8 @@ import { controllerImageTag } from "../controller/image-tag.ts";
 import { Gateway, type GatewayTls } from "../gateway/gateway.ts";
 import { MetricsServer } from "./metrics-server.ts";
 import { agentArgs, agentEnv, apiKeysFile } from "../gateway/gateway-contract.ts";
-import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
+import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_POD_LABELS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
+import { PAYLOAD_LOG_PREFIX } from "../model-cache/access-policy.ts";
 import { PROMETHEUS_SERVICE } from "../observability/observability-values.ts";
 import { imageRef, type ImageRole } from "../images.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
@@ -137,6 +138,8 @@ export class ServingPlatform extends pulumi.ComponentResource {
     const eksAddons = this.cluster.eks !== undefined ? installEksAddons(`${name}-eks`, this.cluster, args.region, nodes, args.metricsServer, this) : undefined;
     if (args.cloud === "local" && args.metricsServer) new MetricsServer(`${name}-metrics-server`, {}, k8sOpts);
 
+    // Payload logs go to the environment's bucket, written by the gateway agent's own least-privilege identity.
+    const payloadLogs = args.endpoints.some((e) => e.decl.payloadLogging !== undefined);
     const local: LocalModelStore | undefined = args.localStore === undefined ? undefined
       : args.localStore.kind === "minio" ? { ...args.localStore, endpoints: names } : args.localStore;
     this.cache = new ModelCache(`${name}-models`, {
@@ -147,10 +150,11 @@ export class ServingPlatform extends pulumi.ComponentResource {
       ...(this.cluster.gke !== undefined ? { dependsOn: this.cluster.gke.apis } : {}),
       nodeCacheEndpoints: args.nodeCache ? args.endpoints.map((e) => ({ name: e.decl.name, digests: e.decl.versions.map((v) => v.digest) })) : [],
       digestOverrides: args.digestOverrides,
+      ...(payloadLogs
+        ? { payloadLogWriter: { namespace: PLATFORM.gatewayNamespace, serviceAccount: GATEWAY_AGENT_SA, podLabels: GATEWAY_POD_LABELS, prefix: PAYLOAD_LOG_PREFIX } }
+        : {}),
     }, k8sOpts);
-
-    // Payload logs go to the environment's bucket (S3 on aws); other clouds: see docs/observability.md.
-    const payloadLogs = args.cloud === "aws" && args.endpoints.some((e) => e.decl.payloadLogging !== undefined);
+    const pl = this.cache.payloadLogs;
     this.gateway = new Gateway(`${name}-gateway`, {
       agentImage: this.controller.image,
       agentArgs: agentArgs(GATEWAY_AGENT_ENTRY, {
@@ -158,9 +162,12 @@ export class ServingPlatform extends pulumi.ComponentResource {
         workDir: GATEWAY_PATHS.workDir, apiKeysFile: `${GATEWAY_PATHS.authDir}/api-keys.json`, gatewayReplicas: args.gateway.replicasMin,
         ...(args.observability ? { otlpEndpoint: OTEL_TRACES_URL } : {}),
         ...(args.gateway.traceSampleRate !== undefined ? { traceSampleRate: args.gateway.traceSampleRate } : {}),
-        ...(payloadLogs ? { payloadLog: { region: args.region } } : {}),
+        ...(pl !== undefined
+          ? { payloadLog: { sink: pl.sink, region: pl.region, prefix: PAYLOAD_LOG_PREFIX.replace(/\/$/, ""), ...(pl.endpointUrl !== undefined ? { endpointUrl: pl.endpointUrl } : {}) } }
+          : {}),
       }),
-      agentEnv: agentEnv(payloadLogs ? this.cache.bucketName : undefined),
+      agentEnv: agentEnv(pl?.bucket, pl?.credentials !== undefined),
+      ...(pl !== undefined ? { payloadLog: { ready: pl.ready, ...(pl.credentials !== undefined ? { credentials: pl.credentials } : {}) } } : {}),
       agentRbac: args.controllerContract.gatewayAgentRbac,
       tls: args.gateway.tls, replicasMin: args.gateway.replicasMin, replicasMax: args.gateway.replicasMax, size,
       digestOverrides: args.digestOverrides, apiKeysJson: apiKeysFile(args.gateway.apiKeyHashes, names),
