@@ -118,7 +118,7 @@ test("--payload-log-sink chooses the sink; bucket or directory turns logging on;
   const gcs = cfg(["--payload-log-sink", "gcs", "--payload-log-bucket", "models_1"]);
   assert.ok(payloadLoggingOn(gcs) && "storage" in payloadSinkOf(gcs)!);
   const file = cfg(["--payload-log-sink", "file", "--payload-log-dir", "/tmp/payloads"]);
-  assert.ok(payloadLoggingOn(file) && (payloadSinkOf(file) as { dir: string }).dir === "/tmp/payloads");
+  assert.ok(payloadLoggingOn(file) && (payloadSinkOf(file) as unknown as { dir: string }).dir === "/tmp/payloads");
   assert.equal(payloadLoggingOn(cfg(["--payload-log-sink", "file"])), false);
   assert.throws(() => cfg(["--payload-log-sink", "file", "--payload-log-bucket", "models-1"]), /--payload-log-bucket .*"models-1".*--payload-log-dir/);
   assert.throws(() => cfg(["--payload-log-dir", "/tmp/p"]), /--payload-log-dir .*only with --payload-log-sink file/);
