@@ -75,6 +75,9 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
         : { kind: "external" as const, url: cfg.localModelStoreUrl, bucket: cfg.localModelStoreBucket, region: cfg.localModelStoreRegion, accessKeyId: cfg.localModelStoreAccessKeyId, secretAccessKey: pulumi.secret(cfg.localModelStoreSecretAccessKey) } }
       : {}),
     observability: cfg.observability, metricsServer: cfg.metricsServer,
+    ...(cfg.tracesExporterEndpoint !== ""
+      ? { traces: { endpoint: cfg.tracesExporterEndpoint, protocol: cfg.tracesExporterProtocol, headers: Object.fromEntries(Object.entries(cfg.tracesExporterHeaders).map(([k, v]) => [k, pulumi.secret(v)])) } }
+      : {}),
     gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, apiKeyHashes: cfg.gatewayApiKeyHashes, tls },
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,

@@ -23,7 +23,7 @@ import { imageRef, type ImageRole } from "../images.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { type LocalModelStore, ModelCache } from "../model-cache/model-cache.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
-import { Observability, OTEL_TRACES_URL } from "../observability/observability.ts";
+import { Observability, type ObservabilityArgs, OTEL_TRACES_URL } from "../observability/observability.ts";
 import type { Cloud, PoolPlacement } from "../types.ts";
 import { PLATFORM } from "../types.ts";
 import type { PlannedEndpoint } from "../validate-endpoints.ts";
@@ -64,6 +64,8 @@ export interface ServingPlatformArgs {
   /** local: the model store (in-cluster MinIO or an external S3-compatible server). */
   readonly localStore?: Omit<Extract<LocalModelStore, { kind: "minio" }>, "endpoints"> | Extract<LocalModelStore, { kind: "external" }>;
   readonly observability: boolean;
+  /** Where the collector exports traces. @default the debug exporter */
+  readonly traces?: ObservabilityArgs["traces"];
   /** Install metrics-server (EKS add-on, chart on local; GKE ships its own). */
   readonly metricsServer: boolean;
   readonly gateway: { replicasMin: number; replicasMax: number; host: string; apiKeyHashes: readonly string[]; tls: GatewayTls; traceSampleRate?: number };
@@ -124,6 +126,7 @@ export class ServingPlatform extends pulumi.ComponentResource {
     if (args.observability) {
       this.observability = new Observability(`${name}-observability`, {
         endpoints: names, size, ...(args.grafanaAdminPassword !== undefined ? { grafanaAdminPassword: args.grafanaAdminPassword } : {}),
+        ...(args.traces !== undefined ? { traces: args.traces } : {}),
       }, k8sOpts);
     }
 
