@@ -64,6 +64,8 @@ export const CONFIG_SCHEMA = {
   localModelStoreRegion: { type: "string", default: "us-east-1", pattern: { re: /^[a-z0-9-]+$/, says: "a region name" }, description: "local, external store: the signing region the server expects." },
   localModelStoreAccessKeyId: { type: "string", default: "", description: "local, external store: access key of a read-only credential every endpoint uses (the store's own policy scopes it)." },
   localModelStoreSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localModelStoreAccessKeyId (set it with --secret)." },
+  localPayloadLogAccessKeyId: { type: "string", default: "", description: "local, external store: access key the gateway writes payload logs with; the store's policy should allow it s3:PutObject on <bucket>/payload-logs/* and nothing else (required when an endpoint logs payloads)." },
+  localPayloadLogSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localPayloadLogAccessKeyId (set it with --secret)." },
   localStoreSecretSeed: { type: "string", default: "", pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret)." },
   modelCacheNoncurrentDays: { type: "integer", default: 30, range: [1, 3650], description: "Days before non-current model object versions are deleted." },
   observability: { type: "boolean", default: true, description: "Install kube-prometheus-stack, the OpenTelemetry collector and dashboards." },
@@ -116,6 +118,8 @@ export interface StackConfig {
   readonly localModelStoreRegion: string;
   readonly localModelStoreAccessKeyId: string;
   readonly localModelStoreSecretAccessKey: string;
+  readonly localPayloadLogAccessKeyId: string;
+  readonly localPayloadLogSecretAccessKey: string;
   readonly localStoreSecretSeed: string;
   readonly modelCacheNoncurrentDays: number;
   readonly observability: boolean;
@@ -212,11 +216,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       bad(out.localModelStoreAccessKeyId === "" ? "localModelStoreAccessKeyId" : "localModelStoreSecretAccessKey", "", "a read-only credential of the external store (required when localModelStore is external)");
     }
   }
+  if ((out.localPayloadLogAccessKeyId === "") !== (out.localPayloadLogSecretAccessKey === "")) {
+    bad(out.localPayloadLogAccessKeyId === "" ? "localPayloadLogAccessKeyId" : "localPayloadLogSecretAccessKey", "", "a value when the other of localPayloadLogAccessKeyId / localPayloadLogSecretAccessKey is set (both or neither)");
+  }
+  if (minio && out.localPayloadLogAccessKeyId !== "") bad("localPayloadLogAccessKeyId", out.localPayloadLogAccessKeyId, `"" with the in-cluster store (it creates the gateway's writer user itself)`);
   const onlyOn = (key: ConfigKey, clouds: readonly Cloud[], what: string) => {
     const spec: ConfigKeySpec = CONFIG_SCHEMA[key];
     if (!clouds.includes(cloud) && JSON.stringify(out[key]) !== JSON.stringify(spec.default)) bad(key, spec.secret === true ? "[secret]" : out[key], `${JSON.stringify(spec.default)} (${what})`);
   };
-  for (const k of ["localModelStore", "localModelStoreUrl", "localModelStoreAccessKeyId", "localModelStoreSecretAccessKey"] as const) onlyOn(k, ["local"], "only the local cloud has a choice of model store");
+  for (const k of ["localModelStore", "localModelStoreUrl", "localModelStoreAccessKeyId", "localModelStoreSecretAccessKey", "localPayloadLogAccessKeyId", "localPayloadLogSecretAccessKey"] as const) onlyOn(k, ["local"], "only the local cloud has a choice of model store");
   onlyOn("adminPrincipalArns", ["aws"], "EKS access entries exist only on aws");
   onlyOn("gpuZones", ["gcp"], "only gcp places the GPU pool by zone");
   onlyOn("gpuReservation", ["gcp"], "reservations are configured for gcp only");

@@ -13,6 +13,7 @@ import type { GatewayTls } from "../components/gateway/gateway.ts";
 import { type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
 import { parseStackConfig, PROJECT, type StackConfig } from "./config-schema.ts";
+import { DeclarationError } from "../components/types.ts";
 import { declareEndpoints, type EndpointContext } from "./endpoints.ts";
 
 /** Repository root (the controller image's build context). */
@@ -41,7 +42,15 @@ export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => E
   }
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
   const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
-  return { pools, endpoints: planEndpoints(decls, pools.map((p) => p.placement), cfg.imageDigests) };
+  const endpoints = planEndpoints(decls, pools.map((p) => p.placement), cfg.imageDigests);
+  // Checked before any resource exists: payload logs on an external local store need the writer's own key.
+  if (cfg.cloud === "local" && cfg.localModelStore === "external" && cfg.localPayloadLogAccessKeyId === "" && endpoints.some((e) => e.decl.payloadLogging !== undefined)) {
+    throw new DeclarationError("config key", [{
+      subject: `${PROJECT}:localPayloadLogAccessKeyId`, field: "localPayloadLogAccessKeyId", value: "",
+      allowed: `a key of the external store allowed s3:PutObject on ${cfg.localModelStoreBucket}/payload-logs/* (required: ${endpoints.filter((e) => e.decl.payloadLogging !== undefined).map((e) => e.decl.name).join(", ")} log payloads)`,
+    }]);
+  }
+  return { pools, endpoints };
 }
 
 /** Stack outputs. */
@@ -72,7 +81,10 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
     ...(cfg.cloud === "local"
       ? { localStore: cfg.localModelStore === "minio"
         ? { kind: "minio" as const, bucket: cfg.localModelStoreBucket, secretSeed: cfg.localStoreSecretSeed }
-        : { kind: "external" as const, url: cfg.localModelStoreUrl, bucket: cfg.localModelStoreBucket, region: cfg.localModelStoreRegion, accessKeyId: cfg.localModelStoreAccessKeyId, secretAccessKey: pulumi.secret(cfg.localModelStoreSecretAccessKey) } }
+        : {
+          kind: "external" as const, url: cfg.localModelStoreUrl, bucket: cfg.localModelStoreBucket, region: cfg.localModelStoreRegion, accessKeyId: cfg.localModelStoreAccessKeyId, secretAccessKey: pulumi.secret(cfg.localModelStoreSecretAccessKey),
+          ...(cfg.localPayloadLogAccessKeyId !== "" ? { payloadWriter: { accessKeyId: cfg.localPayloadLogAccessKeyId, secretAccessKey: pulumi.secret(cfg.localPayloadLogSecretAccessKey) } } : {}),
+        } }
       : {}),
     observability: cfg.observability, metricsServer: cfg.metricsServer,
     ...(cfg.tracesExporterEndpoint !== ""

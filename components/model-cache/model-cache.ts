@@ -22,7 +22,11 @@ import { buildNodeCacheDaemonSet, NODE_CACHE_NAMESPACE, type NodeCacheEndpoint }
 /** The local cloud's store. */
 export type LocalModelStore =
   | { readonly kind: "minio"; readonly bucket: string; readonly secretSeed: string; readonly endpoints: readonly string[] }
-  | { readonly kind: "external"; readonly url: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string> };
+  | {
+    readonly kind: "external"; readonly url: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string>;
+    /** The gateway's payload-log writer key (PutObject on `payload-logs/` only, by the store's own policy). */
+    readonly payloadWriter?: { readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string> };
+  };
 
 export interface ModelCacheArgs {
   readonly cluster: Cluster;
@@ -160,7 +164,7 @@ export class ModelCache extends pulumi.ComponentResource {
         ...(args.gcpProjectNumber !== undefined ? { gcpProjectNumber: args.gcpProjectNumber } : {}),
         ...(args.local !== undefined ? { local: args.local.kind === "minio"
           ? { kind: "minio" as const, url: MINIO_URL, accessKeyId: MINIO_PAYLOAD_WRITER, secretAccessKey: derive(args.local.secretSeed, MINIO_PAYLOAD_WRITER_KEY) }
-          : { kind: "external" as const, url: args.local.url, region: args.local.region, accessKeyId: args.local.accessKeyId, secretAccessKey: pulumi.secret(args.local.secretAccessKey) } } : {}),
+          : externalWriter(args.local) } : {}),
         storeReady: [...this.storeReady],
       }, this);
     }
@@ -240,6 +244,14 @@ export class ModelCache extends pulumi.ComponentResource {
         identity: `external-store-key:${local.accessKeyId}`, ready: [secret, ...this.storeReady],
       };
   }
+}
+
+/** The external store's payload-log writer key; the stack config must name one (read-only model keys cannot write). */
+function externalWriter(l: Extract<LocalModelStore, { kind: "external" }>): { kind: "external"; url: string; region: string; accessKeyId: string; secretAccessKey: pulumi.Output<string> } {
+  if (l.payloadWriter === undefined) {
+    throw new Error(`config keys "autopilot-serving:localPayloadLogAccessKeyId" and "localPayloadLogSecretAccessKey" are empty; allowed when an endpoint logs payloads on an external store: a key of that store allowed s3:PutObject on ${l.bucket}/payload-logs/*`);
+  }
+  return { kind: "external", url: l.url, region: l.region, accessKeyId: l.payloadWriter.accessKeyId, secretAccessKey: pulumi.secret(l.payloadWriter.secretAccessKey) };
 }
 
 /** Per-user secret derived from the stack's seed, stable across runs (no diff churn) and wrapped as a Pulumi secret. */

@@ -17,7 +17,7 @@ import { s3PayloadSink } from "../../controller/src/gateway/payload-sink-s3.ts";
 import { requirePythonEnv } from "../../tools/python/venv.ts";
 import { startS3Server, type S3Server } from "../gateway/s3-server.ts";
 import { evaluated, kubeObjects, ofType, type Obj } from "./helpers.ts";
-import type { StackEvaluation } from "../../infra/evaluate.ts";
+import { evaluateStack, type StackEvaluation } from "../../infra/evaluate.ts";
 
 const byName = (ev: StackEvaluation, type: string, re: RegExp) => ofType(ev, type).filter((r) => re.test(r.name));
 const one = (ev: StackEvaluation, type: string, re: RegExp) => {
@@ -81,6 +81,16 @@ describe("payload-log writer: rendered grants", () => {
     const script = String(objs.find((o) => o.kind === "Job" && o.metadata.name === "minio-setup")!.spec.template.spec.containers[0].args[0]);
     assert.match(script, new RegExp(`mc admin user add store "${MINIO_PAYLOAD_WRITER}" "\\$secret"`));
     assert.match(script, /read -r secret < "\/etc\/minio-users\/\.payload-writer"/);
+  });
+
+  it("local with an external store: the gateway writes with its own key from the stack config; without one, a clear error", async () => {
+    const external = { localModelStore: "external", localModelStoreUrl: "http://172.18.0.1:9000", localModelStoreAccessKeyId: "model-reader", localModelStoreSecretAccessKey: "reader-secret" };
+    await assert.rejects(evaluateStack("local", { overrides: external }), /localPayloadLogAccessKeyId.*s3:PutObject on models\/payload-logs\/\*.*fraud-classifier log payloads/s);
+    const ev = await evaluateStack("local", { overrides: { ...external, localPayloadLogAccessKeyId: "payload-writer", localPayloadLogSecretAccessKey: "writer-secret" } });
+    const creds = kubeObjects(ev).map((o) => o.obj).find((o) => o.kind === "Secret" && o.metadata.name === PAYLOAD_LOG_CREDENTIALS_SECRET)!;
+    assert.deepEqual(creds.stringData, { AWS_ACCESS_KEY_ID: "payload-writer", AWS_SECRET_ACCESS_KEY: "writer-secret" });
+    assert.equal(agentConfig(ev).payloadLogEndpoint, "http://172.18.0.1:9000");
+    await assert.rejects(evaluateStack("local", { overrides: { localPayloadLogAccessKeyId: "payload-writer", localPayloadLogSecretAccessKey: "writer-secret" } }), /localPayloadLogAccessKeyId.*in-cluster store/s);
   });
 });
 
