@@ -11,6 +11,7 @@
  *   npm run dev -- --model examples/models/iris-sklearn   # mlflow models serve, from the repository's venv
  *   npm run dev -- --demo                        # step load, a killed replica, scale-down; stops by itself
  *   npm run dev -- --load 40@20,320@60,40@90 --down-window-s 30 --kill-at 50 --record run.jsonl
+ *   npm run dev -- --payload-log-dir ./payloads             # payload logs (inference tables) as JSONL files
  */
 import { Command } from "commander";
 import { writeFileSync } from "node:fs";
