@@ -9,6 +9,7 @@ import {
   MODEL_FLAVORS,
   RUNTIME_CHOICES,
 } from "./endpoint-types.ts";
+import { unknownDeclarationKeys } from "./declaration-keys.ts";
 import { type RuntimePlan, selectRuntime } from "./runtime/select-runtime.ts";
 import { DeclarationError, type FieldError, type PoolPlacement } from "./types.ts";
 
@@ -35,6 +36,7 @@ export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly str
     if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) add(field, v, `an integer from ${lo} to ${hi}`);
   };
 
+  errs.push(...unknownDeclarationKeys(d, name));
   if (!NAME_RE.test(name)) add("name", d.name, "a DNS label: lowercase letters, digits and '-', starting with a letter, at most 40 characters");
   // Models live under `<name>/` of the bucket the gateway writes payload logs to under `payload-logs/`.
   if (name === PAYLOAD_LOG_PREFIX.replace(/\/$/, "")) add("name", d.name, `a name other than "${name}" (the bucket prefix of the payload logs)`);
