@@ -62,7 +62,7 @@ export class Gateway extends pulumi.ComponentResource {
   readonly caCertificate: pulumi.Output<string>;
 
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:gateway:Gateway", name, componentInputs(args, { secrets: ["tls"] }), opts);
+    super("autopilot:gateway:Gateway", name, componentInputs(args, { secrets: ["tls"], omit: ["payloadLog"] }), opts);
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.gatewayNamespace, labels: restrictedNamespaceLabels() } }, { parent: this });
     const tlsMode = args.tls ?? { kind: "generated" };
     const secretName = tlsMode.kind === "existing" ? tlsMode.secretName : GATEWAY_TLS_SECRET;
