@@ -2,6 +2,7 @@
  * Validates endpoint declarations and plans their runtimes, before any resource is created (nothing is
  * half-applied). Every error names the endpoint, the field, the value and what is allowed.
  */
+import { PAYLOAD_LOG_PREFIX } from "./model-cache/access-policy.ts";
 import {
   type ResolvedEndpoint,
   MODEL_DTYPES,
@@ -37,6 +38,8 @@ export function checkDeclaration(d: ResolvedEndpoint, poolNames: readonly string
 
   errs.push(...unknownDeclarationKeys(d, name));
   if (!NAME_RE.test(name)) add("name", d.name, "a DNS label: lowercase letters, digits and '-', starting with a letter, at most 40 characters");
+  // Models live under `<name>/` of the bucket the gateway writes payload logs to under `payload-logs/`.
+  if (name === PAYLOAD_LOG_PREFIX.replace(/\/$/, "")) add("name", d.name, `a name other than "${name}" (the bucket prefix of the payload logs)`);
   if (!MODEL_FLAVORS.includes(d.model?.flavor)) add("model.flavor", d.model?.flavor, MODEL_FLAVORS.join(", "));
   if (d.model?.dtype !== undefined && !MODEL_DTYPES.includes(d.model.dtype)) add("model.dtype", d.model.dtype, MODEL_DTYPES.join(", "));
   if (d.model?.parameterCount !== undefined) int("model.parameterCount", d.model.parameterCount, 1, 1e13);

@@ -91,6 +91,8 @@ export const CONFIG_SCHEMA = {
   localModelStoreRegion: { type: "string", default: "us-east-1", pattern: { re: /^[a-z0-9-]+$/, says: "a region name" }, description: "local, external store: the signing region the server expects." },
   localModelStoreAccessKeyId: { type: "string", default: "", description: "local, external store: access key of a read-only credential every endpoint uses (the store's own policy scopes it)." },
   localModelStoreSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localModelStoreAccessKeyId (set it with --secret)." },
+  localPayloadLogAccessKeyId: { type: "string", default: "", description: "local, external store: access key the gateway writes payload logs with; the store's policy should allow it s3:PutObject on <bucket>/payload-logs/* and nothing else (required when an endpoint logs payloads)." },
+  localPayloadLogSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localPayloadLogAccessKeyId (set it with --secret)." },
   localStoreSecretSeed: { type: "string", default: "", pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret)." },
   mlflowTrackingUri: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[^\s]+$/, says: "an http(s):// URL of an MLflow tracking server" }, description: "MLflow tracking server that resolves models:/ and runs:/ model references (the Model Registry REST API)." },
   mlflowTrackingToken: { type: "string", default: "", secret: true, description: "Bearer token for mlflowTrackingUri, when the server requires one (set it with --secret)." },
@@ -99,6 +101,9 @@ export const CONFIG_SCHEMA = {
   modelPublishSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of modelPublishAccessKeyId (set it with --secret)." },
   modelCacheNoncurrentDays: { type: "integer", default: 30, range: [1, 3650], description: "Days before non-current model object versions are deleted." },
   observability: { type: "boolean", default: true, description: "Install kube-prometheus-stack, the OpenTelemetry collector and dashboards." },
+  tracesExporterEndpoint: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[\w.\/-]*)?$/, says: "an http(s)://host[:port][/path] URL" }, description: "OTLP endpoint the OpenTelemetry collector exports traces to: a tracing backend such as Tempo (http://tempo.tempo.svc:4318), Jaeger (http://jaeger-collector.jaeger.svc:4318) or a vendor's https URL; empty = the collector's debug exporter (its log)." },
+  tracesExporterProtocol: { type: "string", default: "http", oneOf: ["http", "grpc"], description: "Protocol of tracesExporterEndpoint: http (OTLP/HTTP, /v1/traces is appended) or grpc (OTLP/gRPC; an http:// endpoint is plain text, https:// uses TLS)." },
+  tracesExporterHeaders: { type: "string", default: "", secret: true, pattern: { re: /^$|^\{[\s\S]*\}$/, says: "a JSON object of header name to value" }, description: "Headers sent with every trace export, a JSON object such as {\"authorization\":\"Bearer …\"} (a vendor's API key; set it with --secret). Kept in a Secret, not in the collector's config." },
   metricsServer: { type: "boolean", default: true, description: "Install metrics-server (EKS add-on, chart on local; GKE has its own): the gateway HPA and the controller's pod metrics need it." },
   adminPrincipalArns: { type: "array", default: [], pattern: { re: /^arn:aws:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, says: "IAM role or user ARNs" }, description: "aws: IAM principals (e.g. the CI deploy role, your SSO admin role) given cluster-admin access entries, beside the identity that creates the cluster." },
   apiServerAuthorizedCidrs: { type: "array", default: [], pattern: { re: /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, says: "IPv4 CIDRs" }, description: "aws/gcp: CIDRs allowed to reach the public Kubernetes API endpoint; empty = any address (the API still requires credentials)." },
@@ -146,6 +151,8 @@ export interface StackConfig {
   readonly localModelStoreRegion: string;
   readonly localModelStoreAccessKeyId: string;
   readonly localModelStoreSecretAccessKey: string;
+  readonly localPayloadLogAccessKeyId: string;
+  readonly localPayloadLogSecretAccessKey: string;
   readonly localStoreSecretSeed: string;
   readonly mlflowTrackingUri: string;
   readonly mlflowTrackingToken: string;
@@ -154,6 +161,10 @@ export interface StackConfig {
   readonly modelPublishSecretAccessKey: string;
   readonly modelCacheNoncurrentDays: number;
   readonly observability: boolean;
+  readonly tracesExporterEndpoint: string;
+  readonly tracesExporterProtocol: "http" | "grpc";
+  /** Header name → value (parsed from the JSON key). */
+  readonly tracesExporterHeaders: Readonly<Record<string, string>>;
   readonly metricsServer: boolean;
   readonly adminPrincipalArns: readonly string[];
   readonly apiServerAuthorizedCidrs: readonly string[];
@@ -243,11 +254,15 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       bad(out.localModelStoreAccessKeyId === "" ? "localModelStoreAccessKeyId" : "localModelStoreSecretAccessKey", "", "a read-only credential of the external store (required when localModelStore is external)");
     }
   }
+  if ((out.localPayloadLogAccessKeyId === "") !== (out.localPayloadLogSecretAccessKey === "")) {
+    bad(out.localPayloadLogAccessKeyId === "" ? "localPayloadLogAccessKeyId" : "localPayloadLogSecretAccessKey", "", "a value when the other of localPayloadLogAccessKeyId / localPayloadLogSecretAccessKey is set (both or neither)");
+  }
+  if (minio && out.localPayloadLogAccessKeyId !== "") bad("localPayloadLogAccessKeyId", out.localPayloadLogAccessKeyId, `"" with the in-cluster store (it creates the gateway's writer user itself)`);
   const onlyOn = (key: ConfigKey, clouds: readonly Cloud[], what: string) => {
     const spec: ConfigKeySpec = CONFIG_SCHEMA[key];
     if (!clouds.includes(cloud) && JSON.stringify(out[key]) !== JSON.stringify(spec.default)) bad(key, spec.secret === true ? "[secret]" : out[key], `${JSON.stringify(spec.default)} (${what})`);
   };
-  for (const k of ["localModelStore", "localModelStoreUrl", "localModelStoreAccessKeyId", "localModelStoreSecretAccessKey"] as const) onlyOn(k, ["local"], "only the local cloud has a choice of model store");
+  for (const k of ["localModelStore", "localModelStoreUrl", "localModelStoreAccessKeyId", "localModelStoreSecretAccessKey", "localPayloadLogAccessKeyId", "localPayloadLogSecretAccessKey"] as const) onlyOn(k, ["local"], "only the local cloud has a choice of model store");
   for (const k of ["modelPublishUrl", "modelPublishAccessKeyId", "modelPublishSecretAccessKey"] as const) onlyOn(k, ["local"], "aws and gcp publish with the deployer's own cloud credentials");
   onlyOn("adminPrincipalArns", ["aws"], "EKS access entries exist only on aws");
   onlyOn("gpuZones", ["gcp"], "only gcp places the GPU pool by zone");
@@ -286,6 +301,20 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     if (ids.has(k.id)) bad("gatewayApiKeys", k.id, "key ids used once each");
     ids.add(k.id);
   }
+  let traceHeaders: Record<string, string> = {};
+  if (out.tracesExporterHeaders !== "") {
+    let parsed: unknown;
+    try { parsed = JSON.parse(out.tracesExporterHeaders as string); } catch { parsed = undefined; }
+    const ok = parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) &&
+      Object.entries(parsed as object).every(([k, v]) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(k) && typeof v === "string" && !/[\r\n]/.test(v));
+    if (!ok) bad("tracesExporterHeaders", "[secret]", "a JSON object of HTTP header names (1..64 token characters) to string values without line breaks");
+    else traceHeaders = parsed as Record<string, string>;
+    if (out.tracesExporterEndpoint === "") bad("tracesExporterHeaders", "[secret]", `"" when tracesExporterEndpoint is empty (headers go with an OTLP exporter)`);
+  }
+  if (out.tracesExporterEndpoint !== "" && out.observability !== true) bad("tracesExporterEndpoint", out.tracesExporterEndpoint, `"" when observability is false (no collector is deployed)`);
+  if (out.tracesExporterProtocol === "grpc" && out.tracesExporterEndpoint !== "" && /^https?:\/\/[^/]+\/./.test(out.tracesExporterEndpoint as string)) {
+    bad("tracesExporterEndpoint", out.tracesExporterEndpoint, "http(s)://host:port without a path (OTLP/gRPC has none)");
+  }
   if (errors.length > 0) throw new DeclarationError("config key", errors);
 
   const digests: Record<string, string> = {};
@@ -293,5 +322,5 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     const [role, digest] = pair.split("=") as [string, string];
     digests[role] = digest;
   }
-  return { ...(out as Omit<StackConfig, "stack" | "imageDigests">), stack, imageDigests: digests } as StackConfig;
+  return { ...(out as Omit<StackConfig, "stack" | "imageDigests" | "tracesExporterHeaders">), stack, imageDigests: digests, tracesExporterHeaders: traceHeaders } as StackConfig;
 }

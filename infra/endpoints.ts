@@ -45,6 +45,8 @@ export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
       concurrency: { min: 2, max: 16 },
       ...(dev ? { replicas: { min: 1, max: 4 }, resources: { cpu: 0.25, memoryGiB: 0.5 } } : { replicas: { min: 2, max: 50 }, provisionedConcurrency: 8 }),
       sloP99Ms: 50,
+      // 1% of requests and answers go to the inference table, card numbers redacted.
+      payloadLogging: { sampleRate: 0.01, redactFields: ["card_number"] },
     },
     {
       // An ONNX model on Triton (GPU when the stack has a GPU pool) behind the MLflow-protocol adapter; big batches.

@@ -77,6 +77,13 @@ export async function prepareStack(
     const versions = (resolved.models[e.decl.name] ?? []).filter((m) => e.decl.versions.some((v) => v.version === m.version));
     return { name: e.decl.name, runtimeKind: e.plan.kind, ownImage: e.decl.runtime?.image !== undefined, versions, fields: versions.map((v) => v.field) };
   }), cfg.imageDigests);
+  // Checked before any resource exists: payload logs on an external local store need the writer's own key.
+  if (cfg.cloud === "local" && cfg.localModelStore === "external" && cfg.localPayloadLogAccessKeyId === "" && endpoints.some((e) => e.decl.payloadLogging !== undefined)) {
+    throw new DeclarationError("config key", [{
+      subject: `${PROJECT}:localPayloadLogAccessKeyId`, field: "localPayloadLogAccessKeyId", value: "",
+      allowed: `a key of the external store allowed s3:PutObject on ${cfg.localModelStoreBucket}/payload-logs/* (required: ${endpoints.filter((e) => e.decl.payloadLogging !== undefined).map((e) => e.decl.name).join(", ")} log payloads)`,
+    }]);
+  }
   if (images.errors.length > 0) throw new DeclarationError("endpoint", images.errors);
   return { pools, endpoints, models: resolved.models, images: images.plan };
 }
@@ -126,9 +133,15 @@ export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
     ...(cfg.cloud === "local"
       ? { localStore: cfg.localModelStore === "minio"
         ? { kind: "minio" as const, bucket: cfg.localModelStoreBucket, secretSeed: cfg.localStoreSecretSeed }
-        : { kind: "external" as const, url: cfg.localModelStoreUrl, bucket: cfg.localModelStoreBucket, region: cfg.localModelStoreRegion, accessKeyId: cfg.localModelStoreAccessKeyId, secretAccessKey: pulumi.secret(cfg.localModelStoreSecretAccessKey) } }
+        : {
+          kind: "external" as const, url: cfg.localModelStoreUrl, bucket: cfg.localModelStoreBucket, region: cfg.localModelStoreRegion, accessKeyId: cfg.localModelStoreAccessKeyId, secretAccessKey: pulumi.secret(cfg.localModelStoreSecretAccessKey),
+          ...(cfg.localPayloadLogAccessKeyId !== "" ? { payloadWriter: { accessKeyId: cfg.localPayloadLogAccessKeyId, secretAccessKey: pulumi.secret(cfg.localPayloadLogSecretAccessKey) } } : {}),
+        } }
       : {}),
     observability: cfg.observability, metricsServer: cfg.metricsServer,
+    ...(cfg.tracesExporterEndpoint !== ""
+      ? { traces: { endpoint: cfg.tracesExporterEndpoint, protocol: cfg.tracesExporterProtocol, headers: Object.fromEntries(Object.entries(cfg.tracesExporterHeaders).map(([k, v]) => [k, pulumi.secret(v)])) } }
+      : {}),
     gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, apiKeyHashes: cfg.gatewayApiKeyHashes, apiKeys, tls },
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,

@@ -35,7 +35,9 @@ export const GATEWAY_PATHS = {
   workDir: "/var/run/gateway",
   tlsRunDir: "/var/run/haproxy",
 } as const;
-const labels = { [PLATFORM.labelComponent]: "gateway", [PLATFORM.labelPartOf]: PLATFORM.partOf };
+/** Labels of the gateway pods (selectors of its Services, policies, and the local store's payload-log writer rule). */
+export const GATEWAY_POD_LABELS: Readonly<Record<string, string>> = { [PLATFORM.labelComponent]: "gateway", [PLATFORM.labelPartOf]: PLATFORM.partOf };
+const labels = GATEWAY_POD_LABELS;
 
 export interface GatewaySpecArgs {
   /** Image of the gateway agent (the controller image; it carries HAProxy). */

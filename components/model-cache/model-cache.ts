@@ -13,7 +13,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/cluster.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { s3DenyInsecureTransport } from "./access-policy.ts";
-import { buildMinioObjects, MINIO_PUBLISH_NODE_PORT } from "./minio-spec.ts";
+import { buildMinioObjects, MINIO_PAYLOAD_WRITER, MINIO_PAYLOAD_WRITER_KEY, MINIO_PUBLISH_NODE_PORT, MINIO_URL } from "./minio-spec.ts";
+import { grantPayloadWrite, type PayloadLogAccess, type PayloadLogWriter } from "./payload-access.ts";
 import { buildNodeCacheDaemonSet, NODE_CACHE_NAMESPACE, type NodeCacheEndpoint } from "./node-cache-spec.ts";
 import { deriveStoreSecret, type EndpointIdentity, grantStoreRead, type StoreWiring } from "./store-grant.ts";
 import { componentInputs } from "../component-inputs.ts";
@@ -23,7 +24,11 @@ export { EKS_MODEL_EGRESS, type EndpointIdentity, externalStoreEgress, GKE_MODEL
 /** The local cloud's store. */
 export type LocalModelStore =
   | { readonly kind: "minio"; readonly bucket: string; readonly secretSeed: string; readonly endpoints: readonly string[] }
-  | { readonly kind: "external"; readonly url: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string> };
+  | {
+    readonly kind: "external"; readonly url: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string>;
+    /** The gateway's payload-log writer key (PutObject on `payload-logs/` only, by the store's own policy). */
+    readonly payloadWriter?: { readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string> };
+  };
 
 export interface ModelCacheArgs {
   /** The cluster: its cloud decides the store (S3 on EKS, GCS on GKE, `local` on a kubeconfig context). */
@@ -49,6 +54,8 @@ export interface ModelCacheArgs {
   /** local MinIO: expose the store to the deployer's machine on NodePort 30900 (the model publisher writes through it;
    * kind maps it with `extraPortMappings`). Off when models are published another way. @default true */
   readonly publishNodePort?: boolean;
+  /** The gateway's payload-log writer: gets `PutObject` on `payload-logs/` of this bucket and nothing else. @default none */
+  readonly payloadLogWriter?: PayloadLogWriter;
 }
 
 export class ModelCache extends pulumi.ComponentResource {
@@ -60,6 +67,8 @@ export class ModelCache extends pulumi.ComponentResource {
   readonly wiring: StoreWiring;
   /** What an endpoint's pods wait for besides their own identity (the MinIO setup Job, the node-cache preparer). */
   readonly ready: pulumi.Resource[] = [];
+  /** Where and as whom the gateway writes payload logs (with `payloadLogWriter`). */
+  readonly payloadLogs?: PayloadLogAccess;
   private readonly args: ModelCacheArgs;
 
   constructor(name: string, args: ModelCacheArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -127,6 +136,18 @@ export class ModelCache extends pulumi.ComponentResource {
         : { kind: "external", url: local.url, bucket: local.bucket, region: local.region, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
       if (local.kind === "minio") this.createMinio(name, local);
     }
+    if (args.payloadLogWriter !== undefined) {
+      this.payloadLogs = grantPayloadWrite(name, args.payloadLogWriter, {
+        cluster: args.cluster, region: args.region, bucketName: this.bucketName,
+        ...(this.wiring.kind === "s3" ? { bucketArn: pulumi.output(this.wiring.bucketArn), kmsKeyArn: pulumi.output(this.wiring.kmsKeyArn) } : {}),
+        ...(args.gcpProject !== undefined ? { gcpProject: args.gcpProject } : {}),
+        ...(args.gcpProjectNumber !== undefined ? { gcpProjectNumber: args.gcpProjectNumber } : {}),
+        ...(args.local !== undefined ? { local: args.local.kind === "minio"
+          ? { kind: "minio" as const, url: MINIO_URL, accessKeyId: MINIO_PAYLOAD_WRITER, secretAccessKey: deriveStoreSecret(args.local.secretSeed, MINIO_PAYLOAD_WRITER_KEY) }
+          : externalWriter(args.local) } : {}),
+        storeReady: [...this.ready],
+      }, this);
+    }
     if ((args.nodeCacheEndpoints ?? []).length > 0) {
       const ns = new k8s.core.v1.Namespace(`${name}-node-cache-ns`, {
         metadata: { name: NODE_CACHE_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted" } },
@@ -140,9 +161,15 @@ export class ModelCache extends pulumi.ComponentResource {
   private createMinio(name: string, local: Extract<LocalModelStore, { kind: "minio" }>): void {
     const users: Record<string, unknown> = {};
     for (const e of local.endpoints) users[e] = deriveStoreSecret(local.secretSeed, e);
+    const writer = this.args.payloadLogWriter;
+    if (writer !== undefined) users[MINIO_PAYLOAD_WRITER_KEY] = deriveStoreSecret(local.secretSeed, MINIO_PAYLOAD_WRITER_KEY);
     const objs = buildMinioObjects(local.bucket, local.endpoints, {
       root: { rootUser: "autopilot-admin", rootPassword: deriveStoreSecret(local.secretSeed, "root") }, users,
-    }, { digestOverrides: this.args.digestOverrides ?? {}, ...(this.args.publishNodePort !== false ? { publishNodePort: MINIO_PUBLISH_NODE_PORT } : {}) });
+    }, {
+      digestOverrides: this.args.digestOverrides ?? {},
+      ...(this.args.publishNodePort !== false ? { publishNodePort: MINIO_PUBLISH_NODE_PORT } : {}),
+      ...(writer !== undefined ? { payloadWriter: { prefix: writer.prefix, namespace: writer.namespace, podLabels: writer.podLabels } } : {}),
+    });
     let ns: pulumi.Resource | undefined;
     const created: pulumi.Resource[] = [];
     for (const obj of objs) {
@@ -162,4 +189,12 @@ export class ModelCache extends pulumi.ComponentResource {
   grantRead(endpoint: string, namespace: string, serviceAccount: string, parent: pulumi.Resource, k8sProvider: k8s.Provider): EndpointIdentity {
     return grantStoreRead(this.wiring, endpoint, namespace, serviceAccount, parent, k8sProvider, this.ready);
   }
+}
+
+/** The external store's payload-log writer key; the stack config must name one (read-only model keys cannot write). */
+function externalWriter(l: Extract<LocalModelStore, { kind: "external" }>): { kind: "external"; url: string; region: string; accessKeyId: string; secretAccessKey: pulumi.Output<string> } {
+  if (l.payloadWriter === undefined) {
+    throw new Error(`config keys "autopilot-serving:localPayloadLogAccessKeyId" and "localPayloadLogSecretAccessKey" are empty; allowed when an endpoint logs payloads on an external store: a key of that store allowed s3:PutObject on ${l.bucket}/payload-logs/*`);
+  }
+  return { kind: "external", url: l.url, region: l.region, accessKeyId: l.payloadWriter.accessKeyId, secretAccessKey: pulumi.secret(l.payloadWriter.secretAccessKey) };
 }

@@ -11,21 +11,22 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ApaController, type ApaControllerArgs } from "../controller/apa-controller.ts";
-import { type ControllerContract, controllerArgs, controllerContract, GATEWAY_AGENT_ENTRY } from "../controller/controller-contract.ts";
+import { type ControllerContract, controllerArgs, controllerContract, GATEWAY_AGENT_ENTRY, GATEWAY_AGENT_SA } from "../controller/controller-contract.ts";
 import { ServingEndpoint } from "../endpoint/serving-endpoint.ts";
 import { eksGatewayServiceAnnotations, installEksAddons } from "../cluster/eks-addons.ts";
 import { controllerImageTag } from "../controller/image-tag.ts";
 import { Gateway, type GatewayTls } from "../gateway/gateway.ts";
 import { MetricsServer } from "./metrics-server.ts";
 import { agentArgs, agentEnv, apiKeysFile, type ScopedKey } from "../gateway/gateway-contract.ts";
-import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
+import { GATEWAY_METRICS_SERVICE, GATEWAY_PATHS, GATEWAY_POD_LABELS, GATEWAY_PORTS, GATEWAY_STATS_PATH } from "../gateway/gateway-spec.ts";
+import { PAYLOAD_LOG_PREFIX } from "../model-cache/access-policy.ts";
 import { PROMETHEUS_SERVICE } from "../observability/observability-values.ts";
 import { imageRef, type ImageRole } from "../images.ts";
 import { buildEndpointAdmissionPolicy } from "../k8s/admission-policy.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { type LocalModelStore, ModelCache } from "../model-cache/model-cache.ts";
 import { NodePool } from "../node-pool/node-pool.ts";
-import { Observability, OTEL_TRACES_URL } from "../observability/observability.ts";
+import { Observability, type ObservabilityArgs, OTEL_TRACES_URL } from "../observability/observability.ts";
 import { DEFAULT_CPU_MACHINE } from "../catalog.ts";
 import type { PlatformLike, EndpointPlatform } from "../endpoint/endpoint-platform.ts";
 import type { ResolvedEndpoint } from "../endpoint-types.ts";
@@ -138,6 +139,8 @@ export interface ServingPlatformArgs {
   readonly localStore?: Omit<Extract<LocalModelStore, { kind: "minio" }>, "endpoints"> | Extract<LocalModelStore, { kind: "external" }>;
   /** Prometheus, Grafana and the OpenTelemetry collector. @default true */
   readonly observability?: boolean;
+  /** Where the collector exports traces. @default the debug exporter */
+  readonly traces?: ObservabilityArgs["traces"];
   /** Install metrics-server (EKS add-on, chart on local; GKE ships its own). @default true */
   readonly metricsServer?: boolean;
   /** The gateway (API keys are required: the gateway always authenticates). */
@@ -228,6 +231,7 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     if (observability) {
       this.observability = new Observability(`${name}-observability`, {
         endpoints: names, size, ...(args.grafanaAdminPassword !== undefined ? { grafanaAdminPassword: args.grafanaAdminPassword } : {}),
+        ...(args.traces !== undefined ? { traces: args.traces } : {}),
       }, k8sOpts);
     }
 
@@ -242,6 +246,8 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     const eksAddons = this.cluster.eks !== undefined ? installEksAddons(`${name}-eks`, this.cluster, region, nodes, metricsServer, this) : undefined;
     if (args.cloud === "local" && metricsServer) new MetricsServer(`${name}-metrics-server`, {}, k8sOpts);
 
+    // Payload logs go to the environment's bucket, written by the gateway agent's own least-privilege identity.
+    const payloadLogs = planned.some((e) => e.decl.payloadLogging !== undefined);
     const local: LocalModelStore | undefined = args.localStore === undefined ? undefined
       : args.localStore.kind === "minio" ? { ...args.localStore, endpoints: names } : args.localStore;
     this.cache = new ModelCache(`${name}-models`, {
@@ -253,10 +259,11 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
       nodeCacheEndpoints: nodeCache ? planned.map((e) => ({ name: e.decl.name, digests: e.decl.versions.map((v) => v.digest) })) : [],
       digestOverrides: imageDigests,
       publishNodePort: args.modelPublish?.url === undefined || args.modelPublish.url === "",
+      ...(payloadLogs
+        ? { payloadLogWriter: { namespace: PLATFORM.gatewayNamespace, serviceAccount: GATEWAY_AGENT_SA, podLabels: GATEWAY_POD_LABELS, prefix: PAYLOAD_LOG_PREFIX } }
+        : {}),
     }, k8sOpts);
-
-    // Payload logs go to the environment's bucket (S3 on aws); other clouds: see docs/observability.md.
-    const payloadLogs = args.cloud === "aws" && planned.some((e) => e.decl.payloadLogging !== undefined);
+    const pl = this.cache.payloadLogs;
     const replicasMin = gw.replicasMin ?? 2;
     this.gateway = new Gateway(`${name}-gateway`, {
       agentImage: this.controller.image,
@@ -265,9 +272,12 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
         workDir: GATEWAY_PATHS.workDir, apiKeysFile: `${GATEWAY_PATHS.authDir}/api-keys.json`, gatewayReplicas: replicasMin,
         ...(observability ? { otlpEndpoint: OTEL_TRACES_URL } : {}),
         ...(gw.traceSampleRate !== undefined ? { traceSampleRate: gw.traceSampleRate } : {}),
-        ...(payloadLogs ? { payloadLog: { region } } : {}),
+        ...(pl !== undefined
+          ? { payloadLog: { sink: pl.sink, region: pl.region, prefix: PAYLOAD_LOG_PREFIX.replace(/\/$/, ""), ...(pl.endpointUrl !== undefined ? { endpointUrl: pl.endpointUrl } : {}) } }
+          : {}),
       }),
-      agentEnv: agentEnv(payloadLogs ? this.cache.bucketName : undefined),
+      agentEnv: agentEnv(pl?.bucket, pl?.credentials !== undefined),
+      ...(pl !== undefined ? { payloadLog: { ready: pl.ready, ...(pl.credentials !== undefined ? { credentials: pl.credentials } : {}) } } : {}),
       agentRbac: contract.gatewayAgentRbac,
       tls: gw.tls ?? { kind: "generated" }, replicasMin, replicasMax: gw.replicasMax ?? 10, size,
       digestOverrides: imageDigests, apiKeysJson: apiKeysFile(gw.apiKeyHashes, gw.apiKeys ?? []),

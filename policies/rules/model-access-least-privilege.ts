@@ -1,4 +1,8 @@
-/** Policy 10: model access is least-privilege — read-only, on one prefix, no wildcard actions or resources. */
+/**
+ * Policy 10: model access is least-privilege — read-only, on one prefix, no wildcard actions or resources. The one
+ * writer the platform has, the gateway's payload-log writer, may only create objects under the payload-log prefix
+ * (S3 `s3:PutObject` on `<bucket>/<payload prefix>*`; GCS `roles/storage.objectCreator` with a condition on it).
+ */
 import { arr, at, globMatch, str } from "../lib/read.ts";
 import { parsePolicyDocument, type Statement } from "../lib/iam.ts";
 import type { ResourcePolicyDefinition, ResourceView, Violation } from "../types.ts";
@@ -21,6 +25,12 @@ export interface ModelAccessConfig {
   readOnlyActions: string[];
   /** GCS roles a model-reading identity may have. */
   readOnlyRoles: string[];
+  /** Key prefix (ending in `/`) where the payload-log writer may create objects. */
+  payloadLogPrefix: string;
+  /** S3 actions the payload-log writer may have, only on objects under `payloadLogPrefix`. */
+  payloadWriteActions: string[];
+  /** GCS roles the payload-log writer may have, only with a condition on `payloadLogPrefix`. */
+  payloadWriteRoles: string[];
   /** AWS managed policies (name after `arn:aws:iam::aws:policy/`) that reach every bucket; never attached. */
   broadManagedPolicies: string[];
   /** Roles (globs) that reach every bucket when granted on a project, folder or organization. */
@@ -30,6 +40,9 @@ export interface ModelAccessConfig {
 const defaults: ModelAccessConfig = {
   readOnlyActions: ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"],
   readOnlyRoles: ["roles/storage.objectViewer"],
+  payloadLogPrefix: "payload-logs/",
+  payloadWriteActions: ["s3:PutObject"],
+  payloadWriteRoles: ["roles/storage.objectCreator"],
   broadManagedPolicies: [
     "AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess", "AmazonS3FullAccess", "AmazonS3ReadOnlyAccess",
     "AmazonS3OutpostsFullAccess", "AmazonS3OutpostsReadOnlyAccess", "job-function/DataScientist", "job-function/SystemAdministrator",
@@ -40,17 +53,22 @@ const defaults: ModelAccessConfig = {
 export const modelAccessLeastPrivilege: ResourcePolicyDefinition<ModelAccessConfig> = {
   kind: "resource",
   name: "model-access-least-privilege",
-  description: "Identities that touch the model store are read-only on one model prefix: no wildcard actions or resources.",
+  description: "Identities that touch the model store are read-only on one model prefix (the payload-log writer: create-only under the payload-log prefix): no wildcard actions or resources.",
   enforcementLevel: "mandatory",
   remediation:
     "Grant only s3:GetObject on arn:aws:s3:::<bucket>/<endpoint prefix>/* and s3:ListBucket on the bucket with an " +
     "s3:prefix condition of \"<endpoint prefix>/*\" (GCS: roles/storage.objectViewer with an IAM condition " +
     "resource.name.startsWith(\"projects/_/buckets/<bucket>/objects/<endpoint prefix>/\")); the ModelCache " +
-    "component's grantRead() builds exactly that.",
+    "component's grantRead() builds exactly that. The gateway's payload-log writer may hold only s3:PutObject on " +
+    "arn:aws:s3:::<bucket>/payload-logs/* (GCS: roles/storage.objectCreator with the condition on payload-logs/), as " +
+    "grantPayloadWrite() builds it.",
   defaults,
   configSchema: {
     readOnlyActions: { type: "array", items: { type: "string" }, default: defaults.readOnlyActions, description: "S3 actions allowed for model readers." },
     readOnlyRoles: { type: "array", items: { type: "string" }, default: defaults.readOnlyRoles, description: "GCS roles allowed for model readers." },
+    payloadLogPrefix: { type: "string", default: defaults.payloadLogPrefix, description: "Key prefix where the payload-log writer may create objects." },
+    payloadWriteActions: { type: "array", items: { type: "string" }, default: defaults.payloadWriteActions, description: "S3 actions allowed for the payload-log writer, on that prefix only." },
+    payloadWriteRoles: { type: "array", items: { type: "string" }, default: defaults.payloadWriteRoles, description: "GCS roles allowed for the payload-log writer, with a condition on that prefix only." },
     broadManagedPolicies: {
       type: "array", items: { type: "string" }, default: defaults.broadManagedPolicies,
       description: "AWS managed policy names that reach every bucket (never attached).",
@@ -125,6 +143,7 @@ function checkAws(policy: unknown, who: string, config: ModelAccessConfig): Viol
     const wild = s.actions.filter((a) => a.includes("*"));
     if (wild.length > 0) out.push({ message: `${where}: wildcard action ${wild.join(", ")}.` });
     const write = s.actions.filter((a) => !a.includes("*") && !config.readOnlyActions.includes(a));
+    if (write.length > 0 && isPayloadWrite(s, config)) continue;
     if (write.length > 0) out.push({ message: `${where}: ${write.join(", ")} is not read-only (allowed: ${config.readOnlyActions.join(", ")}).` });
     for (const res of s.resources) {
       const problem = resourceProblem(res, s);
@@ -132,6 +151,16 @@ function checkAws(policy: unknown, who: string, config: ModelAccessConfig): Viol
     }
   }
   return out;
+}
+
+/** A statement of the payload-log writer: only its write actions, only on objects under the payload-log prefix. */
+function isPayloadWrite(s: Statement, config: ModelAccessConfig): boolean {
+  const prefix = config.payloadLogPrefix;
+  return s.actions.length > 0 && s.actions.every((a) => config.payloadWriteActions.includes(a)) && s.resources.length > 0 &&
+    s.resources.every((res) => {
+      const m = /^arn:aws[\w-]*:s3:::([^/*]+)\/(.*)$/.exec(res);
+      return m !== null && prefix !== "" && m[2]!.startsWith(prefix) && !m[2]!.slice(0, -1).includes("*");
+    });
 }
 
 /** Why an S3 resource ARN is broader than one model prefix, or undefined when it is fine. */
@@ -160,11 +189,16 @@ function checkGcp(r: ResourceView, config: ModelAccessConfig): Violation[] {
   const who = `${r.type.split(":").pop()} ${r.name}`;
   const out: Violation[] = [];
   const role = str(r.props["role"]) ?? "";
-  if (!config.readOnlyRoles.includes(role)) {
-    out.push({ message: `${who}: role "${role}" is not read-only (allowed: ${config.readOnlyRoles.join(", ")}).` });
-  }
   const expression = str(at(r.props, "condition", "expression")) ?? "";
   const m = /resource\.name\.startsWith\(\s*["']projects\/_\/buckets\/[^/"']+\/objects\/([^"']*)["']\s*\)/.exec(expression);
+  const writer = config.payloadWriteRoles.includes(role);
+  if (writer && (m?.[1] ?? "") !== config.payloadLogPrefix) {
+    out.push({ message: `${who}: role "${role}" creates objects; allowed only with the condition resource.name.startsWith("projects/_/buckets/<bucket>/objects/${config.payloadLogPrefix}") (the payload-log writer).` });
+    return out;
+  }
+  if (!writer && !config.readOnlyRoles.includes(role)) {
+    out.push({ message: `${who}: role "${role}" is not read-only (allowed: ${config.readOnlyRoles.join(", ")}; ${config.payloadWriteRoles.join(", ")} on the payload-log prefix only).` });
+  }
   const prefix = (m?.[1] ?? "").replace(/\/$/, "");
   if (prefix === "" || prefix.includes("*")) {
     out.push({

@@ -30,10 +30,12 @@ export const AGENT_CONFIG_KEYS = {
   requestLogPort: { flag: "request-log-port", env: "GW_REQUEST_LOG_PORT", kind: PORT, def: "5140", help: "UDP port on 127.0.0.1 where HAProxy sends one log line per request to the agent" },
   traceSampleRate: { flag: "trace-sample-rate", env: "GW_TRACE_SAMPLE_RATE", kind: { type: "float", min: 0, max: 1 }, def: "0", help: "share of requests without a traceparent whose gateway-started trace is sampled" },
   otlpEndpoint: { flag: "otlp-endpoint", env: "GW_OTLP_ENDPOINT", kind: { type: "string", pattern: /^https?:\/\/\S+$/, allowedText: "an http(s) URL" }, def: undefined, help: "OTLP/HTTP traces URL of the collector (e.g. http://otel-collector:4318/v1/traces); absent: no spans exported" },
-  payloadLogBucket: { flag: "payload-log-bucket", env: "GW_PAYLOAD_LOG_BUCKET", kind: { type: "string", pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, allowedText: "an S3 bucket name" }, def: undefined, help: "bucket of the payload logs (inference tables); absent: payload logging off for every endpoint" },
+  payloadLogSink: { flag: "payload-log-sink", env: "GW_PAYLOAD_LOG_SINK", kind: { type: "enum", values: ["s3", "gcs", "file"] }, def: "s3", help: "where payload logs go: s3 (AWS S3 or an S3-compatible store at --payload-log-endpoint), gcs (Google Cloud Storage, JSON API), file (--payload-log-dir)" },
+  payloadLogBucket: { flag: "payload-log-bucket", env: "GW_PAYLOAD_LOG_BUCKET", kind: { type: "string", pattern: /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, allowedText: "an S3 or GCS bucket name" }, def: undefined, help: "bucket of the payload logs (inference tables), sinks s3 and gcs; absent: payload logging off for every endpoint" },
+  payloadLogDir: { flag: "payload-log-dir", env: "GW_PAYLOAD_LOG_DIR", kind: { type: "string", pattern: /^\/\S*$/, allowedText: "an absolute path" }, def: undefined, help: "directory of the payload logs with --payload-log-sink file" },
   payloadLogPrefix: { flag: "payload-log-prefix", env: "GW_PAYLOAD_LOG_PREFIX", kind: { type: "string", pattern: /^[A-Za-z0-9._\/-]{0,200}$/, allowedText: "a key prefix" }, def: "payload-logs", help: "key prefix of the payload-log objects" },
   payloadLogRegion: { flag: "payload-log-region", env: "GW_PAYLOAD_LOG_REGION", kind: { type: "string", pattern: /^[a-z0-9-]{1,40}$/, allowedText: "a region name" }, def: "us-east-1", help: "region of the payload-log bucket" },
-  payloadLogEndpoint: { flag: "payload-log-endpoint", env: "GW_PAYLOAD_LOG_ENDPOINT", kind: { type: "string", pattern: /^https?:\/\/\S+$/, allowedText: "an http(s) URL" }, def: undefined, help: "S3-compatible endpoint URL (path-style) of the payload-log store; absent: AWS S3" },
+  payloadLogEndpoint: { flag: "payload-log-endpoint", env: "GW_PAYLOAD_LOG_ENDPOINT", kind: { type: "string", pattern: /^https?:\/\/\S+$/, allowedText: "an http(s) URL" }, def: undefined, help: "S3-compatible endpoint URL (path-style) of the payload-log store, or the GCS JSON-API URL (a test server); absent: AWS S3 / storage.googleapis.com" },
   payloadLogFlushMs: { flag: "payload-log-flush-ms", env: "GW_PAYLOAD_LOG_FLUSH_MS", kind: MS(100, 3_600_000), def: "10000", help: "longest time a payload-log row waits before its object is written, ms" },
   logLevel: { flag: "log-level", env: "GW_LOG_LEVEL", kind: { type: "enum", values: ["debug", "info", "warn", "error"] }, def: "info", help: "log level" },
 } as const satisfies Record<string, KeySpec>;
@@ -61,7 +63,9 @@ export interface AgentConfig {
   readonly requestLogPort: number;
   readonly traceSampleRate: number;
   readonly otlpEndpoint: string | undefined;
+  readonly payloadLogSink: "s3" | "gcs" | "file";
   readonly payloadLogBucket: string | undefined;
+  readonly payloadLogDir: string | undefined;
   readonly payloadLogPrefix: string;
   readonly payloadLogRegion: string;
   readonly payloadLogEndpoint: string | undefined;
@@ -70,9 +74,19 @@ export interface AgentConfig {
 }
 
 export function loadAgentConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, out?: (s: string) => void): AgentConfig {
-  return Object.freeze(
-    parseKeys("gateway-agent", "Gateway agent: keeps HAProxy in line with ServingEndpoints and EndpointSlices (see docs/controller.md)", AGENT_CONFIG_KEYS, argv, env, {}, out ?? ((s) => void process.stdout.write(s))),
-  ) as unknown as AgentConfig;
+  const cfg = parseKeys("gateway-agent", "Gateway agent: keeps HAProxy in line with ServingEndpoints and EndpointSlices (see docs/controller.md)", AGENT_CONFIG_KEYS, argv, env, {}, out ?? ((s) => void process.stdout.write(s))) as unknown as AgentConfig;
+  if (cfg.payloadLogSink === "file" && cfg.payloadLogBucket !== undefined) {
+    throw new ConfigError(`invalid config --payload-log-bucket (GW_PAYLOAD_LOG_BUCKET) = ${JSON.stringify(cfg.payloadLogBucket)}: not used with --payload-log-sink file; allowed: --payload-log-dir <absolute path>`);
+  }
+  if (cfg.payloadLogSink !== "file" && cfg.payloadLogDir !== undefined) {
+    throw new ConfigError(`invalid config --payload-log-dir (GW_PAYLOAD_LOG_DIR) = ${JSON.stringify(cfg.payloadLogDir)}: only with --payload-log-sink file (the sink is ${cfg.payloadLogSink}, which needs --payload-log-bucket)`);
+  }
+  return Object.freeze(cfg);
+}
+
+/** Whether payload logging is on: a bucket for the s3 and gcs sinks, a directory for the file sink. */
+export function payloadLoggingOn(cfg: Pick<AgentConfig, "payloadLogSink" | "payloadLogBucket" | "payloadLogDir">): boolean {
+  return cfg.payloadLogSink === "file" ? cfg.payloadLogDir !== undefined : cfg.payloadLogBucket !== undefined;
 }
 
 /** Reads and checks the API-key file: a JSON array of `{ id, sha256 (64 hex), endpoints: string[], maxInFlight? }`. */

@@ -11,13 +11,13 @@ import { GatewayAgent } from "./agent.ts";
 import { HaproxyProcess } from "./haproxy-process.ts";
 import { hostname } from "node:os";
 import { PayloadLogger } from "./payload-logger.ts";
-import { s3PayloadSink } from "./payload-sink-s3.ts";
+import { payloadSinkOf } from "./payload-sinks.ts";
 import { startRequestPipeline, type RecordConsumer } from "./request-pipeline.ts";
 import { GatewaySpanExporter } from "./span-exporter.ts";
 import { SocketRuntimeApi } from "./runtime-api.ts";
 import { backendStatsAnswer, STATS_PATH } from "./stats-route.ts";
 import type { ApiKeyEntry, GatewaySettings } from "./types.ts";
-import { loadAgentConfig, readApiKeys, watchApiKeys, type AgentConfig } from "./agent-config.ts";
+import { loadAgentConfig, payloadLoggingOn, readApiKeys, watchApiKeys, type AgentConfig } from "./agent-config.ts";
 import { systemClock } from "../kube/clock.ts";
 import { CommanderError, ConfigError } from "../kube/config.ts";
 import { KubeDesiredStateSource } from "../kube/gateway-source.ts";
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       maxBodyBytes: cfg.maxBodyBytes,
       modelTimeoutMs: cfg.modelTimeoutMs,
       portName: cfg.portName,
-      payloadLogging: cfg.payloadLogBucket !== undefined,
+      payloadLogging: payloadLoggingOn(cfg),
     },
     apiKeys,
     log,
@@ -65,8 +65,9 @@ async function main(): Promise<void> {
   });
   const metrics = makeControllerMetrics({ defaultMetrics: true });
   const writer = process.env["POD_NAME"] ?? hostname();
-  const payloads = cfg.payloadLogBucket === undefined ? undefined : new PayloadLogger({
-    sink: s3PayloadSink({ bucket: cfg.payloadLogBucket, region: cfg.payloadLogRegion, ...(cfg.payloadLogEndpoint !== undefined ? { endpoint: cfg.payloadLogEndpoint } : {}) }),
+  const sink = payloadSinkOf(cfg);
+  const payloads = sink === undefined ? undefined : new PayloadLogger({
+    sink,
     prefix: cfg.payloadLogPrefix,
     writer,
     flushIntervalMs: cfg.payloadLogFlushMs,
