@@ -74,7 +74,8 @@ function perfRun(file: string): { requests: number; wallS: number; cpuS: number;
 function runOne(file: string, seeds: number, sweeps: boolean): ScenarioReport {
   const sc = loadScenario(join(SCENARIOS, file));
   const ctx = prepareScenario(sc);
-  const run = runScenario(sc, NAMED, ctx);
+  // a scenario with its own forecasting period also runs the engine without forecasting (the E checks)
+  const run = runScenario(sc, sc.engine?.forecastPeriodMs !== undefined ? [...NAMED, "apa-reactive"] : NAMED, ctx);
   const bounds = scenarioBounds(sc, ctx.plan, ctx.optimum, ctx.meanCost, ctx.initialReplicas);
   const sweep = sweeps ? sweepSpecs(sc, ctx.optimum, ctx.initialReplicas).map((s) => ({ ...runPolicy(ctx, s.make(), s.label).result, family: s.family })) : [];
   const apa = run.runs.find((r) => r.result.policy === "apa")!.result;
