@@ -11,9 +11,9 @@
  * reader alone on the same page; the promex `/metrics?scope=backend` page of the same load (promex-page.ts,
  * from a captured 2.6.12 page: ~79 lines, ~5 KB per backend) with its reader and with the maintained library
  * parser (parse-prometheus-text-format).
- * Writes docs/benchmarks/controller.md (or --out).
+ * Prints the report; `--write-docs` writes docs/benchmarks/controller.md, `--out FILE` another file.
  */
-import { writeFileSync } from "node:fs";
+import { emitReport, reportOptions } from "../bench-cli.ts";
 import { startMachineLoad } from "../machine-load.ts";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -37,16 +37,16 @@ import { intOption } from "../../controller/src/cli-options.ts";
 import { defaultWarmPoolConfig } from "../../controller/src/kube/warm-pool.ts";
 
 
-const opts = new Command("bench:controller")
+const DOC = "docs/benchmarks/controller.md";
+const opts = reportOptions(new Command("bench:controller")
   .option("--endpoints <n>", "endpoints", intOption("--endpoints", 0, 1_000_000_000), 10_000)
   .option("--pods <n>", "pods per endpoint", intOption("--pods", 0, 1_000_000_000), 10)
   .option("--gateways <n>", "gateway replicas (pages per cycle)", intOption("--gateways", 0, 1_000_000_000), 1)
   .option("--warmup <n>", "warm-up cycles (fill the engine's 300 s history and let the first scale-down wave pass)", intOption("--warmup", 0, 1_000_000_000), 420)
   .option("--cycles <n>", "measured cycles per mode", intOption("--cycles", 1, 1_000_000_000), 30)
-  .option("--skip-library", "skip the library-parser baseline")
-  .option("--out <path>", "markdown report", "docs/benchmarks/controller.md")
+  .option("--skip-library", "skip the library-parser baseline"), DOC)
   .parse()
-  .opts<{ endpoints: number; pods: number; gateways: number; warmup: number; cycles: number; skipLibrary?: boolean; out: string }>();
+  .opts<{ endpoints: number; pods: number; gateways: number; warmup: number; cycles: number; skipLibrary?: boolean; writeDocs?: boolean; out?: string }>();
 
 // A full collection before each measured series (not before each cycle: the controller's steady state includes
 // the major collections its retained objects cause, and `process.cpuUsage()` counts V8's helper threads too).
@@ -224,7 +224,7 @@ const rows = [
 const budgetMs = 200;
 const lines: string[] = [];
 lines.push("# Controller cycle benchmark", "");
-lines.push(`Command: \`npm run bench:controller -- --endpoints ${opts.endpoints} --pods ${opts.pods} --gateways ${opts.gateways} --warmup ${opts.warmup} --cycles ${opts.cycles}\``, "");
+lines.push(`Command: \`npm run bench:controller -- --endpoints ${opts.endpoints} --pods ${opts.pods} --gateways ${opts.gateways} --warmup ${opts.warmup} --cycles ${opts.cycles} --write-docs\``, "");
 lines.push(
   `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}; shared with other jobs, so figures are noisy. ` +
     `${opts.endpoints} endpoints × ${opts.pods} pods = ${opts.endpoints * opts.pods} pods; ${opts.gateways} gateway replica(s); ` +
@@ -290,6 +290,4 @@ lines.push(
   "",
 );
 lines.push(`Writes during measured cycles (in-memory double): ${api.writes.scale} scale, ${api.writes.status} status, ${api.writes.events} events.`, "");
-const report = lines.join("\n");
-process.stdout.write(`${report}\n`);
-writeFileSync(opts.out, report);
+emitReport(opts, DOC, lines.join("\n"));
