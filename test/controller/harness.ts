@@ -2,6 +2,7 @@
  * Test harness: the real ApaController + real client-node against the FakeApiServer test double, a fake
  * gateway (HAProxy promex pages rendered from a captured template, per gateway replica) and a ManualClock.
  */
+import type { EngineConfig } from "../../controller/src/engine/config.ts";
 import { ManualClock } from "../../controller/src/kube/clock.ts";
 import { loadConfig } from "../../controller/src/kube/config.ts";
 import { ApaController } from "../../controller/src/kube/controller.ts";
@@ -77,6 +78,8 @@ export function makeInstance(opts: {
   readonly token: string;
   readonly isLeader: () => boolean;
   readonly args?: readonly string[];
+  /** Engine constants (default: the engine's defaults). */
+  readonly engineConfig?: EngineConfig;
 }): Instance {
   const real = makeKubeApi(kubeConfigForUrl(opts.fake.url, opts.token));
   let dead = false;
@@ -104,6 +107,7 @@ export function makeInstance(opts: {
     isLeader: () => !dead && opts.isLeader(),
     warmPool: defaultWarmPoolConfig,
     delayFn: async () => {},
+    ...(opts.engineConfig !== undefined ? { engineConfig: opts.engineConfig } : {}),
   });
   controller.startCaches();
   return { controller, api, kill: () => void (dead = true) };

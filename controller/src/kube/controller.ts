@@ -13,7 +13,7 @@ import { defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
 import type { EndpointSample, PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";
 import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount } from "./cluster-state.ts";
-import { newEndpointState, type EndpointState } from "./endpoint-state.ts";
+import { newEndpointState, restoreSeasonality, seasonalityToPersist, type EndpointState } from "./endpoint-state.ts";
 import { applyScale, emitScaleEvent } from "./scale-writes.ts";
 import type { ControllerConfig } from "./config.ts";
 import type { GatewayScraper } from "./gateway-scraper.ts";
@@ -162,6 +162,7 @@ export class ApaController {
         const key = keyOfObject(se);
         const st = this.#stateOf(key, nowMs);
         st.seenCycle = this.cycles;
+        restoreSeasonality(st, se.status);
         const gs = scrape.samples.get(se.metadata.name);
         if (gs !== undefined) {
           // Pod metrics refresh every ~15 s: attach them to the first sample after each refresh only, so the
@@ -281,6 +282,8 @@ export class ApaController {
       (last.targetConcurrency ?? 0) === t &&
       last.lastScaleTime === scaledAt &&
       st.lastDegraded === (degraded !== undefined) &&
+      // a closed seasonality bucket is persisted with the next status write (a cached string unless one closed)
+      last.seasonality === seasonalityToPersist(st) &&
       nowMs < st.statusCheckAtMs;
     if (!due && quiet(last?.desiredReplicas ?? -1, last?.targetConcurrency ?? 0, last?.lastScaleTime)) {
       // Nothing the status shows at once can have changed; skip building it (10,000 endpoints, every second).
@@ -356,6 +359,7 @@ export class ApaController {
       nowIso: iso,
       name: se.metadata.name,
       scaleToZero: se.spec.scaleToZero === true,
+      seasonality: seasonalityToPersist(st),
     });
     return this.#writeStatus(se, st, next, nowMs, elog);
   }

@@ -153,6 +153,11 @@ export interface ServingEndpointStatus {
   /** Label selector of the pods (string form), for the scale subresource. */
   readonly selector?: string;
   readonly conditions?: readonly ServingEndpointCondition[];
+  /**
+   * The autoscaler's learned seasonality (daily demand per 15 min bucket), versioned and compact (`v1:` + counters +
+   * float32 peaks in base64, ~0.5 kB): read back by a restarted controller so its forecast survives the restart.
+   */
+  readonly seasonality?: string;
 }
 
 /** Object metadata, the parts this package reads. */
