@@ -64,7 +64,7 @@ describe("RBAC", () => {
       await synced(a);
       assert.equal(await elector.tryAcquireOrRenew(), true); // create
       assert.equal(await elector.tryAcquireOrRenew(), true); // get + update
-      assert.equal((await a.api.listPodMetrics()).length, 1);
+      assert.equal((await a.api.listPodMetrics("serving.autopilot.dev/endpoint")).length, 1);
       await step(clock, gw, [a], 25);
       const rules = [...controllerClusterRules(), ...controllerLeaseRules("apa-controller")];
       const accesses = fake.requests.map(accessOf);

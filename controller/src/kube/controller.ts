@@ -209,6 +209,11 @@ export class ApaController {
     return st;
   }
 
+  /** Endpoint key → its Deployments, rebuilt only when the Deployment cache changes (the pod-metrics join reads it). */
+  deploymentsByEndpoint(): ReadonlyMap<string, readonly V1Deployment[]> {
+    return this.#indexes().deployments;
+  }
+
   #indexes(): { deployments: Map<string, V1Deployment[]>; slices: Map<string, V1EndpointSlice[]> } {
     if (this.#deploymentIndex?.changes !== this.deployments.changes) {
       this.#deploymentIndex = { changes: this.deployments.changes, byEndpoint: indexByEndpoint(this.deployments.list()) };

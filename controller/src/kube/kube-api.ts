@@ -9,7 +9,6 @@ import {
   DiscoveryV1Api,
   EventsV1Api,
   KubeConfig,
-  Metrics,
   PatchStrategy,
   Watch,
   setHeaderOptions,
@@ -48,8 +47,8 @@ export interface KubeApi {
   createLease(namespace: string, lease: V1Lease): Promise<V1Lease>;
   /** Replace with the lease's `metadata.resourceVersion`: 409 when someone else wrote it first. */
   replaceLease(namespace: string, name: string, lease: V1Lease): Promise<V1Lease>;
-  /** metrics.k8s.io PodMetrics of all namespaces. */
-  listPodMetrics(): Promise<readonly PodMetric[]>;
+  /** metrics.k8s.io PodMetrics of all namespaces whose pods match `labelSelector`. */
+  listPodMetrics(labelSelector: string): Promise<readonly PodMetric[]>;
 }
 
 /** HTTP status of an error from client-node (ApiException.code or Watch's statusCode), if any. */
@@ -70,7 +69,6 @@ export function makeKubeApi(kc: KubeConfig): KubeApi {
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const events = kc.makeApiClient(EventsV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
-  const metrics = new Metrics(kc);
   return {
     watch: new Watch(kc),
     listServingEndpoints: async () =>
@@ -102,7 +100,9 @@ export function makeKubeApi(kc: KubeConfig): KubeApi {
     createLease: (namespace, body) => coordination.createNamespacedLease({ namespace, body, fieldManager: FIELD_MANAGER }),
     replaceLease: (namespace, name, body) =>
       coordination.replaceNamespacedLease({ namespace, name, body, fieldManager: FIELD_MANAGER }),
-    listPodMetrics: async () => (await metrics.getPodMetrics()).items,
+    listPodMetrics: async (labelSelector) =>
+      // The generic custom-object client reaches any aggregated API (client-node's Metrics has no selector).
+      ((await custom.listClusterCustomObject({ group: "metrics.k8s.io", version: "v1beta1", plural: "pods", labelSelector })) as { items: PodMetric[] }).items,
   };
 }
 

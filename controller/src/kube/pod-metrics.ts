@@ -6,7 +6,7 @@
  */
 import type { PodMetric, V1Deployment } from "@kubernetes/client-node";
 import type { PodSample } from "../engine/types.ts";
-import { ENDPOINT_LABEL } from "../contract/labels.ts";
+import { ENDPOINT_LABEL, VERSION_LABEL } from "../contract/labels.ts";
 
 /** Kubernetes CPU quantity → cores ("250m" → 0.25, "2" → 2, "1500000n" → 0.0015). */
 export function cpuCores(q: string | undefined): number | undefined {
@@ -54,7 +54,7 @@ export type RuntimeSignals = ReadonlyMap<string, Partial<Pick<PodSample, "gpuUti
  */
 export function podSamplesByEndpoint(
   podMetrics: readonly PodMetric[],
-  capacityOf: (namespace: string, endpoint: string) => { cpu?: number; memory?: number } | undefined,
+  capacityOf: (namespace: string, endpoint: string, version: string | undefined) => { cpu?: number; memory?: number } | undefined,
   runtime: RuntimeSignals,
 ): Map<string, PodSample[]> {
   const out = new Map<string, PodSample[]>();
@@ -62,7 +62,7 @@ export function podSamplesByEndpoint(
     const endpoint = pm.metadata.labels?.[ENDPOINT_LABEL];
     if (endpoint === undefined) continue;
     const ns = pm.metadata.namespace;
-    const cap = capacityOf(ns, endpoint);
+    const cap = capacityOf(ns, endpoint, pm.metadata.labels?.[VERSION_LABEL]);
     let cpu = 0;
     let mem = 0;
     for (const c of pm.containers) {
