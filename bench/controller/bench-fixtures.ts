@@ -3,7 +3,7 @@
  * real API server: lists return the generated objects, watches stay open and silent, writes are counted), the
  * generated endpoints/Deployments/EndpointSlices, and per-cycle gateway load with a deterministic PRNG.
  */
-import type { PodMetric, V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
+import type { EventsV1Event, PodMetric, V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import type { ServingEndpoint } from "../../controller/src/contract/crd/types.ts";
 import type { KubeApi } from "../../controller/src/kube/kube-api.ts";
 import { ENDPOINT_LABEL } from "../../controller/src/contract/labels.ts";
@@ -62,7 +62,11 @@ export class MemoryKubeApi implements KubeApi {
     const se = this.#seByKey.get(`${namespace}/${name}`);
     if (se !== undefined) (se as { status?: ServingEndpoint["status"] }).status = status;
   };
-  createEvent = async (): Promise<void> => void (this.writes.events += 1);
+  createEvent = async (_ns: string, e: EventsV1Event): Promise<EventsV1Event> => {
+    this.writes.events += 1;
+    return { ...e, metadata: { ...e.metadata, name: `ev-${this.writes.events}` } };
+  };
+  patchEvent = async (): Promise<void> => void (this.writes.events += 1);
   readLease = async () => undefined;
   createLease = async () => ({});
   replaceLease = async () => ({});

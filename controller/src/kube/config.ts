@@ -54,6 +54,8 @@ export const CONFIG_KEYS = {
   warmPoolProvisionWindowMs: { flag: "warm-pool-provision-window-ms", env: "APA_WARM_POOL_PROVISION_WINDOW_MS", kind: MS(10_000, 3_600_000), def: "300000", help: "node provisioning time (burst window), ms" },
   warmPoolHeadroom: { flag: "warm-pool-headroom", env: "APA_WARM_POOL_HEADROOM", kind: { type: "float", min: 0, max: 10 }, def: "1", help: "multiplier on the largest recent burst" },
   warmPoolMax: { flag: "warm-pool-max", env: "APA_WARM_POOL_MAX", kind: { type: "int", min: 0, max: 10_000 }, def: "50", help: "placeholder cap per pool" },
+  kubeApiQps: { flag: "kube-api-qps", env: "APA_KUBE_API_QPS", kind: { type: "float", min: 0.1, max: 10_000 }, def: "50", help: "sustained Kubernetes API writes per second (token bucket; status, scale and Event writes)" },
+  kubeApiBurst: { flag: "kube-api-burst", env: "APA_KUBE_API_BURST", kind: { type: "int", min: 1, max: 100_000 }, def: "100", help: "Kubernetes API writes allowed at once after a quiet period (token bucket size)" },
   port: { flag: "port", env: "APA_PORT", kind: { type: "int", min: 0, max: 65535 }, def: "8080", help: "port of /healthz, /readyz and /metrics (0 = any free port)" },
   logLevel: { flag: "log-level", env: "APA_LOG_LEVEL", kind: { type: "enum", values: ["debug", "info", "warn", "error"] }, def: "info", help: "log level" },
 } as const satisfies Record<string, KeySpec>;

@@ -41,7 +41,10 @@ export interface KubeApi {
   patchDeploymentScale(namespace: string, name: string, replicas: number, resourceVersion?: string): Promise<void>;
   /** Merge-patches `status` through the status subresource. */
   patchServingEndpointStatus(namespace: string, name: string, status: ServingEndpointStatus): Promise<void>;
-  createEvent(namespace: string, event: EventsV1Event): Promise<void>;
+  /** Creates an Event; resolves to the created object (its server-given name). */
+  createEvent(namespace: string, event: EventsV1Event): Promise<EventsV1Event>;
+  /** Merge-patches an Event (the aggregated `series` and note). */
+  patchEvent(namespace: string, name: string, patch: Partial<EventsV1Event>): Promise<void>;
   /** The Lease, or undefined when it does not exist (404). */
   readLease(namespace: string, name: string): Promise<V1Lease | undefined>;
   createLease(namespace: string, lease: V1Lease): Promise<V1Lease>;
@@ -86,8 +89,9 @@ export function makeKubeApi(kc: KubeConfig): KubeApi {
         mergePatch(),
       );
     },
-    createEvent: async (namespace, body) => {
-      await events.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER });
+    createEvent: (namespace, body) => events.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER }),
+    patchEvent: async (namespace, name, body) => {
+      await events.patchNamespacedEvent({ namespace, name, body, fieldManager: FIELD_MANAGER }, mergePatch());
     },
     readLease: async (namespace, name) => {
       try {
