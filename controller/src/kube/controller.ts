@@ -31,6 +31,9 @@ import { WarmPoolRunner } from "./warm-pool-runner.ts";
 /** Once a load-only status write is allowed but not needed, look again after this long (not every cycle). */
 const STATUS_RECHECK_MS = 5000;
 
+/** How long after a status write the watch cache may still show the old status, ms. */
+const WATCH_LAG_MS = 5000;
+
 /** Endpoint key → objects labelled for it, rebuilt only when the reflector's cache changes. */
 interface IndexCache<T> {
   readonly changes: number;
@@ -141,7 +144,9 @@ export class ApaController {
   resetMemory(): void {
     this.queue.clear();
     this.#writes.events.clear();
-    for (const st of this.#state.values()) {
+    for (const [key, st] of this.#state) {
+      // A standby publishes no per-endpoint figures: the new leader's are the ones to read.
+      this.#forgetSeries(key);
       st.driver.restart();
       st.lastStatus = undefined;
       st.lastStatusWriteMs = undefined;
@@ -213,6 +218,7 @@ export class ApaController {
         if (st.seenCycle === this.cycles) continue;
         this.#state.delete(key);
         this.queue.cancel("status", key);
+        this.#forgetSeries(key);
       }
       if (leader) {
         const placeholders = this.warmPools.list().filter((d) => (d.metadata?.namespace ?? "") === this.#d.config.warmPoolNamespace);
@@ -246,6 +252,12 @@ export class ApaController {
     return st;
   }
 
+  /** Drops an endpoint's per-endpoint metric series (deleted, or this replica stopped leading). */
+  #forgetSeries(key: string): void {
+    const m = this.#d.metrics;
+    for (const g of [m.desiredReplicas, m.readyReplicas, m.targetConcurrency]) g.remove({ endpoint: key });
+  }
+
   #nameOwners(): Map<string, ServingEndpoint> {
     if (this.#owners?.changes !== this.endpoints.changes) this.#owners = { changes: this.endpoints.changes, owners: gatewayNameOwners(this.endpoints.list()) };
     return this.#owners.owners;
@@ -274,8 +286,15 @@ export class ApaController {
     return { deployments: this.#deploymentIndex.byEndpoint, slices: this.#sliceIndex.byEndpoint };
   }
 
+  /**
+   * Queues `next` when it differs from the status the API server has (the observed object). Right after a
+   * write the watch may not have brought it back yet: for `WATCH_LAG_MS` the last write stands in for it.
+   */
   async #writeStatus(se: ServingEndpoint, st: EndpointState, next: ServingEndpointStatus, nowMs: number, log: () => Logger): Promise<void> {
-    if (!statusNeedsWrite(st.lastStatus ?? se.status, next, st.lastStatusWriteMs, nowMs, this.#d.config.statusMinIntervalMs)) {
+    st.statusSeenSe = se;
+    const recent = st.lastStatus !== undefined && st.lastStatusWriteMs !== undefined && nowMs - st.lastStatusWriteMs < WATCH_LAG_MS;
+    const observed = recent ? st.lastStatus : se.status;
+    if (!statusNeedsWrite(observed, next, st.lastStatusWriteMs, nowMs, this.#d.config.statusMinIntervalMs)) {
       if (st.lastStatusWriteMs === undefined || nowMs - st.lastStatusWriteMs >= this.#d.config.statusMinIntervalMs) st.statusCheckAtMs = nowMs + STATUS_RECHECK_MS;
       this.queue.cancel("status", keyOfObject(se));
       return;

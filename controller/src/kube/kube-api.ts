@@ -63,6 +63,9 @@ export function httpStatusOf(err: unknown): number | undefined {
   return undefined;
 }
 
+/** How long a watch stream may stay silent before the client gives up on it, ms (server timeout 300 s + margin). */
+export const WATCH_INACTIVITY_TIMEOUT_MS = 330_000;
+
 const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 /** Builds the real client from a kubeconfig (in-cluster, `KUBECONFIG`, or a test double's address). */
@@ -72,8 +75,12 @@ export function makeKubeApi(kc: KubeConfig): KubeApi {
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const events = kc.makeApiClient(EventsV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
+  const watch = new Watch(kc);
+  // client-node aborts a watch that has been quiet for 30 s; the server closes ours after `timeoutSeconds`
+  // (300 s, reflector.ts) and bookmarks keep it alive, so allow a quiet stream that long.
+  (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_INACTIVITY_TIMEOUT_MS;
   return {
-    watch: new Watch(kc),
+    watch,
     listServingEndpoints: async () =>
       (await custom.listClusterCustomObject({ group: SERVING_GROUP, version: SERVING_VERSION, plural: SERVING_PLURAL })) as ListResult<ServingEndpoint>,
     listDeployments: async (labelSelector) => (await apps.listDeploymentForAllNamespaces({ labelSelector })) as ListResult<V1Deployment>,

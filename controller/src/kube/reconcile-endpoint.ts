@@ -88,6 +88,8 @@ ctx: ReconcileContext,
     (last.targetConcurrency ?? 0) === t &&
     last.lastScaleTime === scaledAt &&
     st.lastDegraded === (degraded !== undefined) &&
+    // A changed object (its status edited by someone else, or our write come back) is compared again.
+    st.statusSeenSe === se &&
     nowMs < st.statusCheckAtMs;
   if (!due && quiet(last?.desiredReplicas ?? -1, last?.targetConcurrency ?? 0, last?.lastScaleTime)) {
     // Nothing the status shows at once can have changed; skip building it (10,000 endpoints, every second).
