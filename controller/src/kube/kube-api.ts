@@ -63,6 +63,32 @@ export function httpStatusOf(err: unknown): number | undefined {
   return undefined;
 }
 
+/** Objects per list page: a 10,000-endpoint cluster is listed in pages, not one response of every object. */
+export const LIST_PAGE_SIZE = 500;
+
+interface Page<T> {
+  readonly items: readonly T[];
+  readonly metadata?: { readonly resourceVersion?: string; readonly _continue?: string; readonly continue?: string };
+}
+
+/**
+ * Lists every page (`limit` + `continue`). The pages come from one snapshot of the API server, whose
+ * resourceVersion the result carries; an expired continue token answers 410 and the reflector relists.
+ */
+export async function listAllPages<T>(fetchPage: (page: { limit: number; _continue?: string }) => Promise<Page<T>>): Promise<ListResult<T>> {
+  const items: T[] = [];
+  let token: string | undefined;
+  let resourceVersion: string | undefined;
+  do {
+    const page = await fetchPage(token === undefined ? { limit: LIST_PAGE_SIZE } : { limit: LIST_PAGE_SIZE, _continue: token });
+    for (const item of page.items) items.push(item);
+    resourceVersion ??= page.metadata?.resourceVersion;
+    const next = page.metadata?._continue ?? page.metadata?.continue;
+    token = next === undefined || next === "" ? undefined : next;
+  } while (token !== undefined);
+  return { items, metadata: { ...(resourceVersion !== undefined ? { resourceVersion } : {}) } };
+}
+
 /** How long a watch stream may stay silent before the client gives up on it, ms (server timeout 300 s + margin). */
 export const WATCH_INACTIVITY_TIMEOUT_MS = 330_000;
 
@@ -81,11 +107,12 @@ export function makeKubeApi(kc: KubeConfig): KubeApi {
   (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_INACTIVITY_TIMEOUT_MS;
   return {
     watch,
-    listServingEndpoints: async () =>
-      (await custom.listClusterCustomObject({ group: SERVING_GROUP, version: SERVING_VERSION, plural: SERVING_PLURAL })) as ListResult<ServingEndpoint>,
-    listDeployments: async (labelSelector) => (await apps.listDeploymentForAllNamespaces({ labelSelector })) as ListResult<V1Deployment>,
-    listEndpointSlices: async (labelSelector) =>
-      (await discovery.listEndpointSliceForAllNamespaces({ labelSelector })) as ListResult<V1EndpointSlice>,
+    listServingEndpoints: () =>
+      listAllPages<ServingEndpoint>(async (page) => (await custom.listClusterCustomObject({ group: SERVING_GROUP, version: SERVING_VERSION, plural: SERVING_PLURAL, ...page })) as Page<ServingEndpoint>),
+    listDeployments: (labelSelector) =>
+      listAllPages<V1Deployment>(async (page) => (await apps.listDeploymentForAllNamespaces({ labelSelector, ...page })) as Page<V1Deployment>),
+    listEndpointSlices: (labelSelector) =>
+      listAllPages<V1EndpointSlice>(async (page) => (await discovery.listEndpointSliceForAllNamespaces({ labelSelector, ...page })) as Page<V1EndpointSlice>),
     patchDeploymentScale: async (namespace, name, replicas, resourceVersion) => {
       const body = resourceVersion === undefined ? { spec: { replicas } } : { metadata: { resourceVersion }, spec: { replicas } };
       await apps.patchNamespacedDeploymentScale({ name, namespace, body, fieldManager: FIELD_MANAGER }, mergePatch());
