@@ -8,6 +8,7 @@ import {
   MODEL_FLAVORS,
   RUNTIME_CHOICES,
 } from "./endpoint-types.ts";
+import { unknownDeclarationKeys } from "./declaration-keys.ts";
 import { type RuntimePlan, selectRuntime } from "./runtime/select-runtime.ts";
 import { DeclarationError, type FieldError, type PoolPlacement } from "./types.ts";
 
@@ -34,6 +35,7 @@ export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly str
     if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) add(field, v, `an integer from ${lo} to ${hi}`);
   };
 
+  errs.push(...unknownDeclarationKeys(d, name));
   if (!NAME_RE.test(name)) add("name", d.name, "a DNS label: lowercase letters, digits and '-', starting with a letter, at most 40 characters");
   if (!MODEL_FLAVORS.includes(d.model?.flavor)) add("model.flavor", d.model?.flavor, MODEL_FLAVORS.join(", "));
   if (d.model?.dtype !== undefined && !MODEL_DTYPES.includes(d.model.dtype)) add("model.dtype", d.model.dtype, MODEL_DTYPES.join(", "));

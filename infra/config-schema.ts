@@ -6,7 +6,7 @@
  * (a GPU machine type must exist in the chosen cloud) and the messages must follow the project's
  * key/value/allowed format; a 60-line table walk does that more plainly than a JSON Schema plus message mapping.
  */
-import { GKE_GPU_ZONES, MACHINES } from "../components/catalog.ts";
+import { DEFAULT_CPU_MACHINE, GKE_GPU_ZONES, MACHINES } from "../components/catalog.ts";
 import { CLOUDS, type Cloud, DeclarationError, type FieldError } from "../components/types.ts";
 
 /** Pulumi project name; config keys are `autopilot-serving:<key>`. */
@@ -123,7 +123,7 @@ export interface StackConfig {
   readonly gpuReservation: string;
 }
 
-const DEFAULT_CPU: Record<Cloud, string> = { aws: "m7i.2xlarge", gcp: "n2-standard-8", local: "kind-node" };
+const DEFAULT_CPU = DEFAULT_CPU_MACHINE;
 
 function describe(spec: ConfigKeySpec): string {
   if (spec.oneOf) return spec.oneOf.map((v) => (v === "" ? '""' : v)).join(", ");

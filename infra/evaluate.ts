@@ -8,7 +8,7 @@
  * isolation the Automation API uses for inline programs), so config, monitor and stack resource never leak
  * between evaluations, and evaluations may even overlap.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as state from "@pulumi/pulumi/runtime/state.js";
@@ -58,6 +58,10 @@ export interface EvaluateOptions {
  * decrypted offline: pass them in `overrides`. */
 export function readStackConfigFile(stack: string, dir = REPO_ROOT, overrides: Readonly<Record<string, string>> = {}): ProgramConfig {
   const file = path.join(dir, `Pulumi.${stack}.yaml`);
+  if (!existsSync(file)) {
+    const stacks = readdirSync(dir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+    throw new Error(`stack "${stack}": no Pulumi.${stack}.yaml in ${dir}; stacks there: ${stacks.join(", ") || "none"} (a new stack: pulumi stack init ${stack}, then its config in Pulumi.${stack}.yaml)`);
+  }
   const projectFile = existsSync(path.join(dir, "Pulumi.yaml")) ? path.join(dir, "Pulumi.yaml") : path.join(REPO_ROOT, "Pulumi.yaml");
   const project = parseProjectFile(readFileSync(projectFile, "utf8"));
   const values = parseStackFile(readFileSync(file, "utf8"));
@@ -130,7 +134,7 @@ async function evaluateIsolated(stack: string, options: EvaluateOptions): Promis
     planStack(cfg, options.declare);
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
       const o = runProgram(cfg, options.declare);
-      return { gatewayUrl: o.gatewayUrl, gatewayCaCertificate: o.gatewayCaCertificate, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
+      return { ...o };
     });
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const resources = options.chartObjects === true ? [...monitor.registered, ...chartChildren(monitor.registered)] : monitor.registered;

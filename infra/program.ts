@@ -8,9 +8,9 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerContract } from "../components/controller/controller-contract.ts";
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
-import { poolPlacement } from "../components/node-pool/node-pool-spec.ts";
 import type { GatewayTls } from "../components/gateway/gateway.ts";
-import { type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
+import { platformExports, type PlatformStackOutputs } from "../components/platform/platform-reference.ts";
+import { type PoolDeclaration, poolSpecs, type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
 import { type PlannedEndpoint, planEndpoints } from "../components/validate-endpoints.ts";
 import { parseStackConfig, PROJECT, type StackConfig } from "./config-schema.ts";
 import { declareEndpoints, type EndpointContext } from "./endpoints.ts";
@@ -27,21 +27,19 @@ export function readStackConfig(): StackConfig {
   return parseStackConfig(raw, pulumi.getStack(), new Set(Object.keys(raw).filter((k) => isSecret(k))));
 }
 
+/** The pools a config declares: the CPU pool, and the GPU pool when `gpuMachineType` is set. */
+export function stackPools(cfg: StackConfig): PoolDeclaration[] {
+  const pools: PoolDeclaration[] = [{ name: "cpu", kind: "cpu", machineType: cfg.cpuMachineType, minNodes: cfg.cpuNodesMin, maxNodes: cfg.cpuNodesMax }];
+  if (cfg.gpuMachineType !== "") pools.push({ name: "gpu", kind: "gpu", machineType: cfg.gpuMachineType, minNodes: cfg.gpuNodesMin, maxNodes: cfg.gpuNodesMax });
+  return pools;
+}
+
 /** Pools and planned endpoints of a config (pure; throws DeclarationError on any bad endpoint). */
-export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => EndpointDeclaration[] = declareEndpoints): { pools: PoolSpec[]; endpoints: PlannedEndpoint[] } {
-  const pools: PoolSpec[] = [{
-    placement: poolPlacement(cfg.cloud, "cpu", "cpu", cfg.cpuMachineType),
-    machineType: cfg.cpuMachineType, minNodes: cfg.cpuNodesMin, maxNodes: cfg.cpuNodesMax,
-  }];
-  if (cfg.gpuMachineType !== "") {
-    pools.push({
-      placement: poolPlacement(cfg.cloud, "gpu", "gpu", cfg.gpuMachineType),
-      machineType: cfg.gpuMachineType, minNodes: cfg.gpuNodesMin, maxNodes: cfg.gpuNodesMax,
-    });
-  }
+export function planStack(cfg: StackConfig, declare: (ctx: EndpointContext) => EndpointDeclaration[] = declareEndpoints): { pools: PoolSpec[]; endpoints: PlannedEndpoint[]; declarations: EndpointDeclaration[] } {
+  const pools = poolSpecs(cfg.cloud, stackPools(cfg));
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
-  const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
-  return { pools, endpoints: planEndpoints(decls, pools.map((p) => p.placement), cfg.imageDigests) };
+  const declarations = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
+  return { pools, endpoints: planEndpoints(declarations, pools.map((p) => p.placement), cfg.imageDigests), declarations };
 }
 
 /** Stack outputs. */
@@ -52,11 +50,15 @@ export interface ProgramOutputs {
   readonly grafanaUrl: pulumi.Output<string>;
   /** `POST` URL of each endpoint. */
   readonly endpointUrls: Record<string, pulumi.Output<string>>;
+  /** What team stacks read with PlatformReference.fromStack (the kubeconfig and the store secret as secrets). */
+  readonly platform: PlatformStackOutputs["platform"];
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly modelStoreSecret: pulumi.Output<string>;
 }
 
 /** Builds the platform for `cfg`. */
 export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) => EndpointDeclaration[]): ProgramOutputs {
-  const { pools, endpoints } = planStack(cfg, declare);
+  const { endpoints, declarations } = planStack(cfg, declare);
   const tls: GatewayTls = cfg.gatewayTlsCert !== "" ? { kind: "pem", cert: cfg.gatewayTlsCert, key: cfg.gatewayTlsKey }
     : cfg.gatewayTlsSecret !== "" ? { kind: "existing", secretName: cfg.gatewayTlsSecret } : { kind: "generated" };
   const platform = new ServingPlatform("autopilot", {
@@ -67,7 +69,7 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
     apiServerAuthorizedCidrs: cfg.apiServerAuthorizedCidrs,
     deletionProtection: cfg.environment === "prod",
     forceDestroyBuckets: cfg.environment !== "prod",
-    pools, gpuAmiFamily: cfg.gpuAmiFamily, endpoints,
+    pools: stackPools(cfg), gpuAmiFamily: cfg.gpuAmiFamily, endpoints: declarations,
     warmPoolReplicas: cfg.warmPoolReplicas, nodeCache: cfg.nodeModelCache, noncurrentDays: cfg.modelCacheNoncurrentDays,
     ...(cfg.cloud === "local"
       ? { localStore: cfg.localModelStore === "minio"
@@ -79,9 +81,9 @@ export function runProgram(cfg: StackConfig, declare?: (ctx: EndpointContext) =>
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,
     controllerContract: controllerContract(),
-    digestOverrides: cfg.imageDigests,
+    imageDigests: cfg.imageDigests,
   });
   const endpointUrls: Record<string, pulumi.Output<string>> = {};
   for (const e of endpoints) endpointUrls[e.decl.name] = pulumi.interpolate`${platform.gatewayUrl}/serving-endpoints/${e.decl.name}/invocations`;
-  return { gatewayUrl: platform.gatewayUrl, gatewayCaCertificate: platform.gatewayCaCertificate, grafanaUrl: platform.grafanaUrl, endpointUrls };
+  return { gatewayUrl: platform.gatewayUrl, gatewayCaCertificate: platform.gatewayCaCertificate, grafanaUrl: platform.grafanaUrl, endpointUrls, ...platformExports(platform) };
 }

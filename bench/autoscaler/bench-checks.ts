@@ -1,5 +1,5 @@
 /**
- * The design's autoscaling numbers (DESIGN §4) and the unseen-scenario checks, evaluated on benchmark runs. Each
+ * The autoscaler's targets (the README's "Results at a glance" table) and the unseen-scenario checks, evaluated on benchmark runs. Each
  * check returns the figures it compared, so the report shows by how much a target is met or missed. Comparisons
  * with the projects' defaults use `kpa-default` and `hpa-cpu`; the judgement against competently configured
  * baselines is the frontier table (bench.ts).
@@ -91,7 +91,7 @@ export function acceptanceChecks(runs: readonly ScenarioRun[], floors: ReadonlyM
   return checks;
 }
 
-/** Acceptance 5 on one `vertical-*` run: settle within 20% of the optimum by 5 min, then ≤ 1 change per 10 min. */
+/** The vertical target on one `vertical-*` run: settle within 20% of the optimum by 5 min, then ≤ 1 change per 10 min. */
 export function verticalCheck(run: ScenarioRun): Check {
   const apa = run.runs.find((r) => r.result.policy === "apa");
   const opt = run.optimum.concurrency;

@@ -15,9 +15,9 @@
  * reader alone on the same page; the promex `/metrics?scope=backend` page of the same load (promex-page.ts,
  * from a captured 2.6.12 page: ~79 lines, ~5 KB per backend) with its reader and with the maintained library
  * parser (parse-prometheus-text-format).
- * Prints the report; writes docs/benchmarks/controller.md (or --out) only with --write-docs.
+ * Prints the report; `--write-docs` writes docs/benchmarks/controller.md, `--out FILE` another file.
  */
-import { writeFileSync } from "node:fs";
+import { emitReport, reportOptions } from "../bench-cli.ts";
 import { startMachineLoad } from "../machine-load.ts";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -44,7 +44,8 @@ import { intOption } from "../../controller/src/cli-options.ts";
 import { defaultWarmPoolConfig } from "../../controller/src/kube/warm-pool.ts";
 
 
-const opts = new Command("bench:controller")
+const DOC = "docs/benchmarks/controller.md";
+const opts = reportOptions(new Command("bench:controller")
   .option("--endpoints <n>", "endpoints", intOption("--endpoints", 0, 1_000_000_000), 10_000)
   .option("--pods <n>", "pods per endpoint", intOption("--pods", 0, 1_000_000_000), 10)
   .option("--gateways <n>", "gateway replicas (pages per cycle)", intOption("--gateways", 0, 1_000_000_000), 1)
@@ -52,13 +53,11 @@ const opts = new Command("bench:controller")
   .option("--cycles <n>", "measured cycles per mode", intOption("--cycles", 1, 1_000_000_000), 30)
   .option("--skip-library", "skip the library-parser baseline")
   .option("--no-request-section", "scrape the CSV alone (no per-request section)")
-  .option("--no-pod-metrics", "leave the pod-metrics poll out")
-  .option("--write-docs", "write the report to --out")
-  .option("--out <path>", "markdown report", "docs/benchmarks/controller.md")
+  .option("--no-pod-metrics", "leave the pod-metrics poll out"), DOC)
   .parse()
   .opts<{
     endpoints: number; pods: number; gateways: number; warmup: number; cycles: number; skipLibrary?: boolean;
-    requestSection: boolean; podMetrics: boolean; writeDocs?: boolean; out: string;
+    requestSection: boolean; podMetrics: boolean; writeDocs?: boolean; out?: string;
   }>();
 
 // A full collection before each measured series (not before each cycle: the controller's steady state includes
@@ -354,6 +353,4 @@ lines.push(
     `Writes during measured cycles (in-memory double): ${api.writes.scale} scale, ${api.writes.status} status, ${api.writes.events} events.`,
   "",
 );
-const report = lines.join("\n");
-process.stdout.write(`${report}\n`);
-if (opts.writeDocs === true) writeFileSync(opts.out, report);
+emitReport(opts, DOC, lines.join("\n"));

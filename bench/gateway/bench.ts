@@ -9,7 +9,8 @@
  *   same arm measured twice) and a trivial TCP proxy (the cost of any extra process on the path);
  * - saturation: a CPU-bound model (1 ms CPU per request), c=64, requests/s through the gateway vs direct.
  * Arms are interleaved round by round (rotating order); figures are medians of the per-round figures.
- * The latency runs use a 5 ms model (`--sleep-ms 5`). Writes docs/benchmarks/gateway.md (or --out).
+ * The latency runs use a 5 ms model (`--model-ms 5`). Prints the report; `--write-docs` writes docs/benchmarks/gateway.md,
+ * `--out FILE` another file. Needs wrk and HAProxy (checked first).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -20,14 +21,17 @@ import { hashApiKey } from "../../controller/src/local/local-source.ts";
 import { startLocalGateway } from "../../controller/src/local/local-gateway.ts";
 import { startModelProcess } from "../../controller/src/local/model-process.ts";
 import { hasTaskset, pin, processTree, runAutocannon, runOpenLoopProcess, runWrk, startTcpProxy, wrkScript } from "./bench-processes.ts";
+import { emitReport, HAPROXY, reportOptions, requirePrerequisites, WRK } from "../bench-cli.ts";
 import { renderReport, type BenchOptions, type ClosedRow, type RateBlock } from "./bench-report.ts";
 import { armOrder, compareRounds, medianResult, type ArmResult } from "./bench-rounds.ts";
 
 const KEY = "bench-key";
 const BODY = JSON.stringify({ dataframe_split: { columns: ["a", "b"], data: [[1, 2]] } });
 
+const DOC = "docs/benchmarks/gateway.md";
+
 function parseOptions(): BenchOptions {
-  return new Command()
+  return reportOptions(new Command()
     .name("bench:gateway")
     .description("Model server direct vs through the gateway (HAProxy + agent), same run")
     .option("--duration <s>", "seconds per closed-loop (wrk) run (whole seconds: wrk)", intOption("--duration", 1, 3600), 2)
@@ -37,15 +41,15 @@ function parseOptions(): BenchOptions {
     .option("--model-ms <ms>", "latency of the model for the latency runs", numberOption("--model-ms", 0.001, 1_000_000), 5)
     .option("--threads <n>", "HAProxy nbthread", intOption("--threads", 1, 64), 2)
     .option("--placements <list>", "CPU placements for the fixed-rate runs: pinned,unpinned (pinned needs taskset and ≥ 2 CPUs)", "pinned,unpinned")
-    .option("--no-autocannon", "skip the diagnostic run of the earlier method (autocannon overallRate, in this process) at 1K req/s")
-    .option("--low-latency", "with tune.sched.low-latency on (the production gateway leaves it off, so the bench does too)")
-    .option("--out <file>", "markdown report", "docs/benchmarks/gateway.md")
+    .option("--no-autocannon", "skip the diagnostic run of the rate-budget method (autocannon overallRate, in this process) at 1K req/s")
+    .option("--low-latency", "with tune.sched.low-latency on (the production gateway leaves it off, so the bench does too)"), DOC)
     .parse()
     .opts<BenchOptions>();
 }
 
 async function main(): Promise<void> {
   const o = parseOptions();
+  requirePrerequisites("npm run bench:gateway", [WRK, HAPROXY]);
   const placements = o.placements.split(",").map((p) => p.trim());
   for (const p of placements) {
     if (p !== "pinned" && p !== "unpinned") throw new Error(`--placements: ${JSON.stringify(p)} is not allowed; use pinned and/or unpinned`);
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
       await pair(label, () => runWrk(urls.direct, scripts.direct, c, o.duration), () => runWrk(urls.gateway, scripts.gateway, c, o.duration));
     }
 
-    // Fixed rates per placement: open loop (and, with --autocannon, the earlier method as a diagnostic).
+    // Fixed rates per placement: open loop (and, with --autocannon, the rate-budget method as a diagnostic).
     const blocks: RateBlock[] = [];
     const specs: Array<{ rate: number; arms: string[]; rounds: number; generator: "open loop" | "autocannon" }> = [
       { rate: 1000, arms: ["direct", "direct again", "tcp proxy", "gateway"], rounds: o.rateRounds, generator: "open loop" },
@@ -155,9 +159,8 @@ async function main(): Promise<void> {
     const md = renderReport({
       options: o, closed, blocks, saturation: sat, cpus: nCpu, loadBefore, loadAfter: loadavg(), startedAt, finishedAt: Date.now(),
     });
-    await writeFile(o.out, md.markdown);
+    emitReport(o, DOC, md.markdown);
     console.log(md.verdict.join("\n"));
-    console.log(`wrote ${o.out}`);
   } finally {
     await tcp.stop();
     await gw.stop();

@@ -53,7 +53,8 @@ export function agentEnv(payloadLogBucket: unknown | undefined): { name: string;
   ];
 }
 
-/** The API-key file: `[{ id, sha256, endpoints }]`, each key allowed on every endpoint. Hashes only, never keys. */
-export function apiKeysFile(hashes: readonly string[], endpoints: readonly string[]): string {
-  return JSON.stringify(hashes.map((sha256, i) => ({ id: `key-${i + 1}`, sha256, endpoints: [...endpoints] })), null, 2) + "\n";
+/** The API-key file: `[{ id, sha256, endpoints: ["*"] }]`, each key allowed on every endpoint the gateway serves
+ * (those of team stacks included, which the platform does not know). Hashes only, never keys. */
+export function apiKeysFile(hashes: readonly string[]): string {
+  return JSON.stringify(hashes.map((sha256, i) => ({ id: `key-${i + 1}`, sha256, endpoints: ["*"] })), null, 2) + "\n";
 }

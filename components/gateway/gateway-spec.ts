@@ -38,6 +38,7 @@ export const GATEWAY_PATHS = {
 const labels = { [PLATFORM.labelComponent]: "gateway", [PLATFORM.labelPartOf]: PLATFORM.partOf };
 
 export interface GatewaySpecArgs {
+  /** Image of the gateway agent (the controller image; it carries HAProxy). */
   readonly agentImage: unknown;
   /** Agent container args (agentArgs()). */
   readonly agentArgs: readonly string[];
@@ -45,12 +46,15 @@ export interface GatewaySpecArgs {
   readonly agentEnv?: readonly { name: string; value?: unknown; valueFrom?: unknown }[];
   /** Name of the kubernetes.io/tls Secret the TLS front mounts. */
   readonly tlsSecret: string;
+  /** Gateway replicas at least (the HorizontalPodAutoscaler's minimum). */
   readonly replicasMin: number;
+  /** Gateway replicas at most. */
   readonly replicasMax: number;
+  /** Image digests by role (the TLS front). @default {} */
   readonly digestOverrides?: Readonly<Record<string, string>>;
-  /** Annotations of the LoadBalancer Service (the cloud's load balancer settings). */
+  /** Annotations of the LoadBalancer Service (the cloud's load balancer settings). @default {} */
   readonly serviceAnnotations?: Readonly<Record<string, string>>;
-  /** `spec.loadBalancerClass` of the Service (EKS: the AWS Load Balancer Controller's NLB class). */
+  /** `spec.loadBalancerClass` of the Service (EKS: the AWS Load Balancer Controller's NLB class). @default none (the cluster's default) */
   readonly loadBalancerClass?: string;
   /** Container sizes: `small` for one laptop node. @default "standard" */
   readonly size?: "small" | "standard";

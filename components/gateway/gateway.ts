@@ -15,6 +15,7 @@ import { kubeResource } from "../k8s/kube-resource.ts";
 import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
 import { type KubeObject, PLATFORM } from "../types.ts";
 import { buildGatewayObjects, GATEWAY_NAME, type GatewaySpecArgs } from "./gateway-spec.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 /** Name of the TLS Secret the program creates (config certificate or generated). */
 export const GATEWAY_TLS_SECRET = "gateway-tls";
@@ -31,9 +32,9 @@ export interface GatewayArgs extends Omit<GatewaySpecArgs, "tlsSecret"> {
   readonly agentRbac: readonly KubeObject[];
   /** Where the certificate comes from. @default { kind: "generated" } */
   readonly tls?: GatewayTls;
-  /** Public host name, when set (else the load balancer's address). */
+  /** Public host name. @default the load balancer's address */
   readonly host?: string;
-  /** What the LoadBalancer Service waits for (EKS: the AWS Load Balancer Controller). */
+  /** What the LoadBalancer Service waits for (EKS: the AWS Load Balancer Controller). @default [] */
   readonly loadBalancerDependsOn?: readonly pulumi.Resource[];
 }
 
@@ -54,7 +55,7 @@ export class Gateway extends pulumi.ComponentResource {
   readonly caCertificate: pulumi.Output<string>;
 
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:gateway:Gateway", name, {}, opts);
+    super("autopilot:gateway:Gateway", name, componentInputs(args, { secrets: ["tls"] }), opts);
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.gatewayNamespace, labels: restrictedNamespaceLabels() } }, { parent: this });
     const tlsMode = args.tls ?? { kind: "generated" };
     const secretName = tlsMode.kind === "existing" ? tlsMode.secretName : GATEWAY_TLS_SECRET;

@@ -15,6 +15,7 @@ import { buildDashboardConfigMap, buildServiceMonitor } from "./dashboard.ts";
 import {
   GRAFANA_ADMIN_SECRET, GRAFANA_SERVICE, KPS_RELEASE, kubePrometheusStackValues, OTEL_COLLECTOR_NAME, OTEL_RELEASE, otelCollectorValues, type StackSize,
 } from "./observability-values.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 /** The OpenTelemetry collector's Service name (fixed in its chart values), and its OTLP/HTTP traces URL inside the cluster. */
 export { OTEL_COLLECTOR_NAME };
@@ -38,7 +39,7 @@ export class Observability extends pulumi.ComponentResource {
   readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:observability:Observability", name, {}, opts);
+    super("autopilot:observability:Observability", name, componentInputs(args, { secrets: ["grafanaAdminPassword"] }), opts);
     const size = args.size ?? "standard";
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.monitoringNamespace, labels: { ...restrictedNamespaceLabels(), "pod-security.kubernetes.io/enforce": "privileged" } } }, { parent: this });
     const password = args.grafanaAdminPassword !== undefined

@@ -31,7 +31,7 @@ describe("validateServingEndpoint: good objects", () => {
   });
 });
 
-describe("validateServingEndpoint: bad objects name the field (acceptance 3)", () => {
+describe("validateServingEndpoint: bad objects name the field", () => {
   const cases = BAD_SERVING_ENDPOINTS;
   for (const c of cases) {
     it(c.name, () => {

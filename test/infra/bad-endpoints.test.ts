@@ -1,5 +1,5 @@
 /**
- * Acceptance 4: each bad endpoint declaration fails at evaluation (evaluateStack, before any resource is
+ * Each bad endpoint declaration fails at evaluation (evaluateStack, before any resource is
  * registered) with a message naming the endpoint, the field and the allowed values.
  */
 import assert from "node:assert/strict";
@@ -33,6 +33,9 @@ const cases: { name: string; decl: EndpointDeclaration; stack?: string; want: st
   { name: "more GPUs than a node has", decl: { ...good, model: llm70, computePool: "gpu", gpus: 16 }, stack: "prod-gcp", want: `endpoint "ok-model": field "gpus" has value 16 (a node of pool "gpu" has 8 GPUs); allowed: a power of two from 2 to 8` },
   { name: "MLflow model on the GPU pool", decl: { ...good, computePool: "gpu" }, stack: "prod-gcp", want: `endpoint "ok-model": field "computePool" has value "gpu" (the MLflow scoring server does not use GPUs); allowed: a CPU pool` },
   { name: "pod bigger than a node", decl: { ...good, model: { flavor: "sklearn", bytes: 20e9 } }, want: `endpoint "ok-model": field "resources" has value {"cpu":2,"memoryGiB":76} (the pod cannot fit any node of the pool); allowed: ≤ 3.5 CPU and ≤ 7 GiB` },
+  { name: "misspelled field (sloP99ms)", decl: { ...good, sloP99ms: 50 } as unknown as EndpointDeclaration, want: `endpoint "ok-model": field "sloP99ms" has value 50 (unknown field; did you mean "sloP99Ms"?); allowed: the fields name, model, runtime` },
+  { name: "unknown nested field", decl: { ...good, replicas: { min: 1, max: 4, maximum: 9 } } as unknown as EndpointDeclaration, want: `endpoint "ok-model": field "replicas.maximum" has value 9 (unknown field; did you mean "max"?); allowed: the fields min, max` },
+  { name: "unknown field with nothing close", decl: { ...good, colour: "blue" } as unknown as EndpointDeclaration, want: `endpoint "ok-model": field "colour" has value "blue" (unknown field); allowed: the fields` },
   { name: "duplicate endpoint name", decl: { ...good, name: "fraud-classifier" }, want: `endpoint "fraud-classifier": field "name" has value "fraud-classifier"; allowed: a name not used by another endpoint` },
 ];
 

@@ -8,9 +8,9 @@ import { EXAMPLE_STACKS } from "../../infra/evaluate.ts";
 import { evaluated, kubeObjects, type Obj, ofType, podSpecs } from "./helpers.ts";
 
 const EXPECTED_COMPONENTS = [
-  "autopilot:platform:ServingPlatform", "autopilot:cluster:Cluster", "autopilot:compute:NodePool", "autopilot:compute:WarmPool",
-  "autopilot:storage:ModelCache", "autopilot:gateway:Gateway", "autopilot:observability:Observability",
-  "autopilot:controller:ApaController", "autopilot:serving:ServingEndpoint",
+  "autopilot:platform:ServingPlatform", "autopilot:cluster:Cluster", "autopilot:node-pool:NodePool", "autopilot:warm-pool:WarmPool",
+  "autopilot:model-cache:ModelCache", "autopilot:gateway:Gateway", "autopilot:observability:Observability",
+  "autopilot:controller:ApaController", "autopilot:endpoint:ServingEndpoint",
 ];
 
 for (const stack of EXAMPLE_STACKS) {

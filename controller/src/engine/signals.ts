@@ -123,8 +123,8 @@ export function statsOf(
     completions += s.completions;
     rejections += s.rejections;
     errors += s.errors ?? 0;
-    // Weight per-completion means by completions; a sample with none still counts a little so a
-    // stalled endpoint is not invisible.
+    // Per-completion means are weighted by completions; a sample without completions adds nothing to them
+    // (its arrivals, rejections and in-flight still count above, so a stalled endpoint stays visible).
     const w = Math.max(s.completions, 0);
     if (s.serviceTimeMs !== undefined && w > 0) {
       serviceSum += s.serviceTimeMs * w;

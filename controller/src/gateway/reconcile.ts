@@ -43,12 +43,16 @@ export interface ReconcilePlan {
 
 const EMPTY_ADDR = "0.0.0.0";
 
-/** The API-key map: `sha256` → key id (authenticates) and `sha256/endpoint` → key id (authorises). */
-export function apiKeyMapEntries(keys: readonly ApiKeyEntry[]): Map<string, string> {
+/** A key's `endpoints` entry that opens every endpoint the gateway serves, present and future. */
+export const ALL_ENDPOINTS = "*";
+
+/** The API-key map: `sha256` → key id (authenticates) and `sha256/endpoint` → key id (authorises); a key listing
+ * `*` is authorised on each of `endpoints` (the endpoints the gateway serves now). */
+export function apiKeyMapEntries(keys: readonly ApiKeyEntry[], endpoints: readonly string[] = []): Map<string, string> {
   const out = new Map<string, string>();
   for (const k of keys) {
     out.set(k.sha256, k.id);
-    for (const ep of k.endpoints) out.set(`${k.sha256}/${ep}`, k.id);
+    for (const ep of k.endpoints.includes(ALL_ENDPOINTS) ? [...new Set([...k.endpoints.filter((e) => e !== ALL_ENDPOINTS), ...endpoints])] : k.endpoints) out.set(`${k.sha256}/${ep}`, k.id);
   }
   return out;
 }
@@ -150,7 +154,7 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
   const known = new Set(input.endpoints.map((e) => backendName(e.name)));
   const extra = [...new Set(input.observed.servers.map((s) => s.backend))].filter((b) => !known.has(b));
   if (extra.length > 0) reasons.push(`backends ${extra.join(", ")} are no longer desired`);
-  const apiKeyMap = apiKeyMapEntries(input.apiKeys);
+  const apiKeyMap = apiKeyMapEntries(input.apiKeys, input.endpoints.map((e) => e.name));
   commands.push(...mapCommands(input.apiKeyMapPath, apiKeyMap, input.observed.apiKeyMap));
   return { commands, slots, slotCounts, reloadReason: reasons.length > 0 ? reasons.join("; ") : undefined, apiKeyMap };
 }

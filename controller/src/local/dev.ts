@@ -165,7 +165,13 @@ const run = await startLocalRun({
     if (!o.quiet) process.stdout.write(`${formatStatus(r, s.sample)}\n`);
   },
   onNotice: (m) => process.stdout.write(`  · ${m}\n`),
-}).catch((e: unknown) => fail(`could not start: ${(e as Error).message}`));
+}).catch((e: unknown) => {
+  const message = (e as Error).message;
+  const busy = /cannot bind|Address already in use/i.test(message)
+    ? `\na port HAProxy binds is taken by another process (the address is above): --port <n> sets the public port (now ${o.port}; 0 = a free one), --metrics-port <n> the metrics port, e.g. npm run dev -- --port 8090`
+    : "";
+  fail(`could not start: ${message}${busy}`);
+});
 
 const body = model?.exampleBody ?? '{"dataframe_split":{"columns":["a","b"],"data":[[1,2]]}}';
 const chatBase = run.urls.get("chat")?.replace(/\/invocations$/, "/v1");

@@ -1,6 +1,6 @@
 /**
  * TypeScript shapes of the ServingEndpoint custom resource (`serving.autopilot.dev/v1alpha1`).
- * Leaf module: imports nothing. The OpenAPI schema in `schema.ts` describes the same shapes for the API
+ * Leaf module: imports nothing. The OpenAPI schema in `spec-schema.ts` and `status-schema.ts` (assembled by `crd.ts`) describes the same shapes for the API
  * server; `test/controller/crd.test.ts` checks that sample objects typed here pass that schema.
  */
 
