@@ -9,7 +9,8 @@ import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/typ
 import { toEndpointSpec } from "../engine/from-crd.ts";
 import type { EndpointSample } from "../engine/types.ts";
 import { isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount } from "./cluster-state.ts";
-import type { ControllerDeps } from "./controller.ts";
+import type { ControllerConfig } from "./config.ts";
+import type { ControllerMetrics } from "./own-metrics.ts";
 import { composeStatus } from "./endpoint-status.ts";
 import type { EndpointState } from "./endpoint-state.ts";
 import type { Logger } from "./logger.ts";
@@ -17,8 +18,17 @@ import { guardScale } from "./scale-guard.ts";
 import { applyScale, emitScaleEvent, type WriteDeps } from "./scale-writes.ts";
 import { CONDITION_READY, CONDITION_SCALING, setCondition, type ConditionInput } from "./status.ts";
 
+/** What of the controller's dependencies a reconcile reads. */
+export interface ReconcileDeps {
+  readonly config: ControllerConfig;
+  readonly metrics: ControllerMetrics;
+  readonly log: Logger;
+  /** Run the engine every cycle instead of when it asks (benchmark use). */
+  readonly decideEveryCycle?: boolean;
+}
+
 export interface ReconcileContext {
-  readonly deps: ControllerDeps;
+  readonly deps: ReconcileDeps;
   readonly writes: WriteDeps;
   /** The cycle's engine counters (calls and wall time inside `decide`). */
   readonly lastCycle: { engineCalls: number; engineMs: number };
