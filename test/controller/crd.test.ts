@@ -63,7 +63,8 @@ describe("servingEndpointCrd()", () => {
     assert.deepEqual(
       v.additionalPrinterColumns.filter((c) => c.priority === undefined).map((c) => [c.name, c.jsonPath]),
       [
-        ["Ready", ".status.readyReplicas"],
+        ["Ready", '.status.conditions[?(@.type=="Ready")].status'],
+        ["Pods", ".status.readyReplicas"],
         ["Desired", ".status.desiredReplicas"],
         ["Target", ".status.targetConcurrency"],
         ["QPS", ".status.observedQps"],

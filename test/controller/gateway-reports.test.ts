@@ -20,7 +20,7 @@ describe("kubeEndpointReports", () => {
     const gauge = new Gauge({ name: "gateway_endpoint_rejected", help: "x", labelNames: ["endpoint"], registers: [registry] });
     const reports = kubeEndpointReports({
       api: {
-        createEvent: async (ns, e) => void events.push({ ns, e }),
+        createEvent: async (ns, e) => { events.push({ ns, e }); return e; },
         patchServingEndpointStatus: async (ns, name, status) => {
           patches.push({ ns, name, status });
           current = { ...current, status: { ...current.status, ...status } };

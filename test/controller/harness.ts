@@ -9,7 +9,7 @@ import { ApaController } from "../../controller/src/kube/controller.ts";
 import { GatewayScraper } from "../../controller/src/kube/gateway-scraper.ts";
 import { kubeConfigForUrl, makeKubeApi, type KubeApi } from "../../controller/src/kube/kube-api.ts";
 import { silentLogger } from "../../controller/src/kube/logger.ts";
-import { makeControllerMetrics } from "../../controller/src/kube/own-metrics.ts";
+import { makeControllerMetrics, type ControllerMetrics } from "../../controller/src/kube/own-metrics.ts";
 import { renderBackendPage } from "../../bench/controller/promex-page.ts";
 import { defaultWarmPoolConfig } from "../../controller/src/kube/warm-pool.ts";
 import type { FakeApiServer } from "./fake-api-server.ts";
@@ -67,6 +67,7 @@ export class FakeGateway {
 export interface Instance {
   readonly controller: ApaController;
   readonly api: KubeApi;
+  readonly metrics: ControllerMetrics;
   /** Makes every API call of this instance fail (a crashed process). */
   kill(): void;
 }
@@ -91,11 +92,12 @@ export function makeInstance(opts: {
     },
   });
   const config = loadConfig(["--gateway-url", "http://unused", "--identity", opts.token, ...(opts.args ?? [])], {}, { hostname: "test" });
+  const metrics = makeControllerMetrics({ defaultMetrics: false });
   const controller = new ApaController({
     api,
     clock: opts.clock,
     log: silentLogger,
-    metrics: makeControllerMetrics({ defaultMetrics: false }),
+    metrics,
     config,
     scraper: new GatewayScraper({
       targets: () => opts.gateway.targets(),
@@ -110,7 +112,7 @@ export function makeInstance(opts: {
     ...(opts.engineConfig !== undefined ? { engineConfig: opts.engineConfig } : {}),
   });
   controller.startCaches();
-  return { controller, api, kill: () => void (dead = true) };
+  return { controller, api, metrics, kill: () => void (dead = true) };
 }
 
 /** Advances the clock and the gateway counters by 1 s and runs one cycle on each live instance, `n` times. */

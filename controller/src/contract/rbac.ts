@@ -33,7 +33,7 @@ export function controllerClusterRules(): ExplainedRule[] {
     { apiGroups: ["apps"], resources: ["deployments"], verbs: ["list", "watch"], reason: "list+watch: cache endpoint and warm-pool Deployments (replicas, readiness, rollout state)" },
     { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], reason: "patch: change replicas through the scale subresource only, never the pod template" },
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"], reason: "list+watch: pods with addresses per endpoint (starting vs unschedulable) and the gateway replicas to scrape" },
-    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"], reason: "create: one Event per applied scale decision, with its reason" },
+    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"], reason: "create: an Event per applied scale decision, with its reason; patch: the series count of similar ones aggregated into it" },
     { apiGroups: ["metrics.k8s.io"], resources: ["pods"], verbs: ["list"], reason: "list: pod CPU and memory from metrics-server (vertical axis)" },
   ];
 }

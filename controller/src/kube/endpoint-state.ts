@@ -15,6 +15,8 @@ export interface EndpointState {
   noAddressSinceMs: number | undefined;
   lastStatus: ServingEndpointStatus | undefined;
   lastStatusWriteMs: number | undefined;
+  /** The object whose status the last status comparison read (a replaced object is compared again). */
+  statusSeenSe: ServingEndpoint | undefined;
   validated: { rv: string | undefined; error: string | undefined } | undefined;
   lastDegraded: boolean;
   podsAtMs: number;
@@ -59,6 +61,7 @@ export function newEndpointState(key: string, nowMs: number, spreadMs: number, c
     noAddressSinceMs: undefined,
     lastStatus: undefined,
     lastStatusWriteMs: undefined,
+    statusSeenSe: undefined,
     validated: undefined,
     lastDegraded: false,
     podsAtMs: Number.NEGATIVE_INFINITY,

@@ -11,6 +11,7 @@ import type { ApiKeyEntry, DesiredState, DesiredStateSource, EndpointAuth, Gatew
 import { PATHS, type KubeApi } from "./kube-api.ts";
 import { ENDPOINT_LABEL, VERSION_LABEL } from "../contract/labels.ts";
 import type { Logger } from "./logger.ts";
+import { gatewayNameOwners } from "./name-owners.ts";
 import { Reflector } from "./reflector.ts";
 import { gatewayReplicaCount } from "./gateway-targets.ts";
 
@@ -54,21 +55,13 @@ export function desiredStateFrom(
   defaults: EndpointDefaults,
   apiKeys: readonly ApiKeyEntry[],
 ): { state: DesiredState; skipped: SkippedEndpoint[] } {
-  const sorted = [...endpoints].sort(
-    (a, b) =>
-      (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") ||
-      (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? ""),
-  );
-  const chosen = new Map<string, ServingEndpoint>();
+  const chosen = gatewayNameOwners(endpoints);
   const skipped: SkippedEndpoint[] = [];
-  for (const se of sorted) {
-    const key = `${se.metadata.namespace ?? ""}/${se.metadata.name}`;
+  for (const se of endpoints) {
     const winner = chosen.get(se.metadata.name);
-    if (winner !== undefined) {
-      skipped.push({ key, reason: `name ${se.metadata.name} is already served from namespace ${winner.metadata.namespace ?? ""}` });
-      continue;
+    if (winner !== undefined && winner !== se) {
+      skipped.push({ key: `${se.metadata.namespace ?? ""}/${se.metadata.name}`, reason: `name ${se.metadata.name} is already served from namespace ${winner.metadata.namespace ?? ""}` });
     }
-    chosen.set(se.metadata.name, se);
   }
   const out: GatewayEndpoint[] = [];
   const pods = new Map<string, PodTarget[]>();

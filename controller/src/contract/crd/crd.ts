@@ -25,7 +25,8 @@ export const servingEndpointSchema: OpenApiSchema = {
   properties: {
     apiVersion: { type: "string", description: "serving.autopilot.dev/v1alpha1" },
     kind: { type: "string", description: "ServingEndpoint" },
-    metadata: { type: "object" },
+    // The name is also a label value (serving.autopilot.dev/endpoint=<name>) and a gateway backend name: ≤ 63.
+    metadata: { type: "object", properties: { name: { type: "string", maxLength: 63 } } },
     spec: servingEndpointSpecSchema,
     status: servingEndpointStatusSchema,
   },
@@ -49,9 +50,11 @@ export interface PrinterColumn {
   readonly priority?: number;
 }
 
-/** Columns: READY, DESIRED, TARGET (concurrency), QPS, AGE; `-o wide` adds RUNTIME and POOL. */
+/** Columns: READY (the Ready condition), PODS (ready), DESIRED, TARGET (concurrency), QPS, AGE; `-o wide` adds REASON, RUNTIME and POOL. */
 export const printerColumns: readonly PrinterColumn[] = [
-  { name: "Ready", type: "integer", jsonPath: ".status.readyReplicas", description: "Pods ready to serve." },
+  { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: "The Ready condition's status." },
+  { name: "Reason", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: "Why the endpoint is (not) ready.", priority: 1 },
+  { name: "Pods", type: "integer", jsonPath: ".status.readyReplicas", description: "Pods ready to serve." },
   { name: "Desired", type: "integer", jsonPath: ".status.desiredReplicas", description: "Autoscaler's desired replicas." },
   {
     name: "Target",
