@@ -125,7 +125,11 @@ export function startContainer(run: ContainerRun, scratch: string, ready: RegExp
         clearTimeout(timer);
         resolve({
           output: () => out,
-          kill: () => new Promise<void>((done) => { child.once("exit", () => done()); process.kill(-child.pid!, "SIGTERM"); }),
+          kill: () => new Promise<void>((done) => {
+            // The whole process group: the container's own children (a preparer's `sleep`) die with it.
+            child.once("exit", () => { try { process.kill(-child.pid!, "SIGKILL"); } catch { /* already gone */ } done(); });
+            process.kill(-child.pid!, "SIGTERM");
+          }),
         });
       }
     };
