@@ -3,7 +3,7 @@
  * pure logic (engine, simulator) → adapters (gateway, kube, local) → entry points; benchmarks, tools and tests
  * sit outside the product and the product never imports them; no cycles. Type-only imports count too.
  */
-const PRODUCT = "^(components|controller|infra|policies)/";
+const PRODUCT = "^(cli|components|controller|infra|policies)/";
 module.exports = {
   forbidden: [
     { name: "no-circular", severity: "error", comment: "a cycle ties modules that should be layered", from: {}, to: { circular: true } },

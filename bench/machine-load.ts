@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 
-/** Other processes using more than this many cores make a timing run noisy (issue 17's fidelity rule). */
+/** Other processes using more than this many cores make a timing run noisy (the fidelity benchmark's quiet-machine rule). */
 export const QUIET_OTHER_CORES = 0.2;
 
 const CLOCK_TICKS_PER_S = 100;

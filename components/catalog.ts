@@ -42,6 +42,9 @@ export interface MachineShape {
 }
 
 /** Known machine types per cloud. `local` describes a typical kind node (the laptop). */
+/** The CPU pool's machine type when none is given. */
+export const DEFAULT_CPU_MACHINE: Readonly<Record<Cloud, string>> = { aws: "m7i.2xlarge", gcp: "n2-standard-8", local: "kind-node" };
+
 export const MACHINES: Readonly<Record<Cloud, Readonly<Record<string, MachineShape>>>> = {
   aws: {
     "m7i.xlarge": { vcpus: 4, memoryGiB: 16 },

@@ -2,18 +2,20 @@
  * Validates endpoint declarations and plans their runtimes, before any resource is created (nothing is
  * half-applied). Every error names the endpoint, the field, the value and what is allowed.
  */
+import { PAYLOAD_LOG_PREFIX } from "./model-cache/access-policy.ts";
 import {
-  type EndpointDeclaration,
+  type ResolvedEndpoint,
   MODEL_DTYPES,
   MODEL_FLAVORS,
   RUNTIME_CHOICES,
 } from "./endpoint-types.ts";
+import { unknownDeclarationKeys } from "./declaration-keys.ts";
 import { type RuntimePlan, selectRuntime } from "./runtime/select-runtime.ts";
 import { DeclarationError, type FieldError, type PoolPlacement } from "./types.ts";
 
 /** An endpoint with its runtime plan and the pool it runs on. */
 export interface PlannedEndpoint {
-  readonly decl: EndpointDeclaration;
+  readonly decl: ResolvedEndpoint;
   readonly plan: RuntimePlan;
   readonly pool: PoolPlacement;
 }
@@ -25,7 +27,7 @@ const DIGEST_RE = /^sha256:[0-9a-f]{64}$/;
 const PINNED_IMAGE_RE = /^[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
 
 /** Structural checks of one declaration (no pool or runtime logic). */
-export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly string[]): FieldError[] {
+export function checkDeclaration(d: ResolvedEndpoint, poolNames: readonly string[]): FieldError[] {
   const errs: FieldError[] = [];
   const name = typeof d.name === "string" ? d.name : String(d.name);
   const add = (field: string, value: unknown, allowed: string, reason?: string) =>
@@ -34,7 +36,10 @@ export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly str
     if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) add(field, v, `an integer from ${lo} to ${hi}`);
   };
 
+  errs.push(...unknownDeclarationKeys(d, name));
   if (!NAME_RE.test(name)) add("name", d.name, "a DNS label: lowercase letters, digits and '-', starting with a letter, at most 40 characters");
+  // Models live under `<name>/` of the bucket the gateway writes payload logs to under `payload-logs/`.
+  if (name === PAYLOAD_LOG_PREFIX.replace(/\/$/, "")) add("name", d.name, `a name other than "${name}" (the bucket prefix of the payload logs)`);
   if (!MODEL_FLAVORS.includes(d.model?.flavor)) add("model.flavor", d.model?.flavor, MODEL_FLAVORS.join(", "));
   if (d.model?.dtype !== undefined && !MODEL_DTYPES.includes(d.model.dtype)) add("model.dtype", d.model.dtype, MODEL_DTYPES.join(", "));
   if (d.model?.parameterCount !== undefined) int("model.parameterCount", d.model.parameterCount, 1, 1e13);
@@ -100,7 +105,7 @@ export function checkDeclaration(d: EndpointDeclaration, poolNames: readonly str
  * @param digestOverrides image digests by role (stack config `imageDigests`).
  */
 export function planEndpoints(
-  decls: readonly EndpointDeclaration[],
+  decls: readonly ResolvedEndpoint[],
   pools: readonly PoolPlacement[],
   digestOverrides: Readonly<Record<string, string>> = {},
 ): PlannedEndpoint[] {

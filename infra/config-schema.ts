@@ -6,7 +6,7 @@
  * (a GPU machine type must exist in the chosen cloud) and the messages must follow the project's
  * key/value/allowed format; a 60-line table walk does that more plainly than a JSON Schema plus message mapping.
  */
-import { GKE_GPU_ZONES, MACHINES } from "../components/catalog.ts";
+import { DEFAULT_CPU_MACHINE, GKE_GPU_ZONES, MACHINES } from "../components/catalog.ts";
 import { CLOUDS, type Cloud, DeclarationError, type FieldError } from "../components/types.ts";
 
 /** Pulumi project name; config keys are `autopilot-serving:<key>`. */
@@ -27,6 +27,26 @@ export interface ConfigKeySpec {
   readonly secret?: boolean;
   /** Pattern for strings or array items, with its human description. */
   readonly pattern?: { readonly re: RegExp; readonly says: string };
+  /** A value that fails the pattern is not echoed in the error (a raw credential pasted by mistake would be). */
+  readonly hideInvalid?: boolean;
+}
+
+/** One `gatewayApiKeys` entry: key id, sha256 of the key, the endpoints it may call (DNS labels) or `*`. */
+export const API_KEY_ENTRY_RE = /^[A-Za-z0-9._-]{1,64}:[0-9a-f]{64}:(\*|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(,[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*)$/;
+
+/** A parsed `gatewayApiKeys` entry; `endpoints` `["*"]` means every endpoint. */
+export interface ScopedApiKey {
+  readonly id: string;
+  readonly sha256: string;
+  readonly endpoints: readonly string[];
+}
+
+/** Parses `gatewayApiKeys` entries (already checked against `API_KEY_ENTRY_RE`). */
+export function parseScopedApiKeys(entries: readonly string[]): ScopedApiKey[] {
+  return entries.map((e) => {
+    const [id, sha256, scope] = e.split(":") as [string, string, string];
+    return { id, sha256, endpoints: scope.split(",") };
+  });
 }
 
 /** The schema. Order is the order of Pulumi.yaml. */
@@ -54,7 +74,14 @@ export const CONFIG_SCHEMA = {
   gatewayTlsKey: { type: "string", default: "", secret: true, pattern: { re: /^$|-----BEGIN [A-Z ]*PRIVATE KEY-----/, says: "a PEM private key" }, description: "PEM private key for gatewayTlsCert (set it with --secret)." },
   grafanaAdminPassword: { type: "string", default: "", secret: true, pattern: { re: /^$|^.{12,}$/, says: "at least 12 characters" }, description: "Grafana admin password (set it with --secret); empty = a generated password, kept in the grafana-admin Secret." },
   gatewayAuth: { type: "string", default: "api-key", oneOf: ["api-key"], description: "Client authentication at the gateway (API keys; JWT issuers are not configurable from the stack yet)." },
-  gatewayApiKeyHashes: { type: "array", default: [], pattern: { re: /^[0-9a-f]{64}$/, says: "sha256 hex digests of API keys" }, description: "SHA-256 hashes of accepted API keys (api-key auth); the keys themselves never enter config." },
+  gatewayApiKeyHashes: { type: "array", default: [], hideInvalid: true, pattern: { re: /^[0-9a-f]{64}$/, says: "sha256 hex digests of API keys" }, description: "SHA-256 hashes of API keys that may call every endpoint (api-key auth); the keys themselves never enter config." },
+  gatewayApiKeys: {
+    type: "array",
+    default: [],
+    hideInvalid: true,
+    pattern: { re: API_KEY_ENTRY_RE, says: "<key-id>:<sha256 hex>:<endpoint>[,<endpoint>…] or <key-id>:<sha256 hex>:* (key id 1–64 of A-Za-z0-9._-)" },
+    description: "API keys scoped to endpoints, as <key-id>:<sha256>:<endpoint>,<endpoint>… (* = every endpoint); the gateway answers 403 on any other endpoint. Changes reach running gateways without a restart.",
+  },
   controllerImage: { type: "string", default: "", description: "APA controller image reference; empty = build controller/Dockerfile and push it (pinned by digest)." },
   imageDigests: { type: "array", default: [], pattern: { re: /^[a-zA-Z]+=sha256:[0-9a-f]{64}$/, says: "role=sha256:<64 hex> (roles in components/images.ts)" }, description: "Digest pins for images whose digest is not in components/images.ts." },
   nodeModelCache: { type: "boolean", default: true, description: "Cache model files on each node (hostPath keyed by digest) so a second pod on a node skips the download." },
@@ -64,9 +91,19 @@ export const CONFIG_SCHEMA = {
   localModelStoreRegion: { type: "string", default: "us-east-1", pattern: { re: /^[a-z0-9-]+$/, says: "a region name" }, description: "local, external store: the signing region the server expects." },
   localModelStoreAccessKeyId: { type: "string", default: "", description: "local, external store: access key of a read-only credential every endpoint uses (the store's own policy scopes it)." },
   localModelStoreSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localModelStoreAccessKeyId (set it with --secret)." },
+  localPayloadLogAccessKeyId: { type: "string", default: "", description: "local, external store: access key the gateway writes payload logs with; the store's policy should allow it s3:PutObject on <bucket>/payload-logs/* and nothing else (required when an endpoint logs payloads)." },
+  localPayloadLogSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localPayloadLogAccessKeyId (set it with --secret)." },
   localStoreSecretSeed: { type: "string", default: "", pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret)." },
+  mlflowTrackingUri: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[^\s]+$/, says: "an http(s):// URL of an MLflow tracking server" }, description: "MLflow tracking server that resolves models:/ and runs:/ model references (the Model Registry REST API)." },
+  mlflowTrackingToken: { type: "string", default: "", secret: true, description: "Bearer token for mlflowTrackingUri, when the server requires one (set it with --secret)." },
+  modelPublishUrl: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, says: "an http(s)://host[:port] URL" }, description: "local: the S3 URL at which `pulumi up` (on this machine) reaches the model store to publish models (in-cluster MinIO: its NodePort through kind's port mapping, e.g. http://127.0.0.1:30900; external store: default localModelStoreUrl)." },
+  modelPublishAccessKeyId: { type: "string", default: "", description: "local, external store: access key with write access for publishing models (empty = the AWS SDK's default credentials from the environment)." },
+  modelPublishSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of modelPublishAccessKeyId (set it with --secret)." },
   modelCacheNoncurrentDays: { type: "integer", default: 30, range: [1, 3650], description: "Days before non-current model object versions are deleted." },
   observability: { type: "boolean", default: true, description: "Install kube-prometheus-stack, the OpenTelemetry collector and dashboards." },
+  tracesExporterEndpoint: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[\w.\/-]*)?$/, says: "an http(s)://host[:port][/path] URL" }, description: "OTLP endpoint the OpenTelemetry collector exports traces to: a tracing backend such as Tempo (http://tempo.tempo.svc:4318), Jaeger (http://jaeger-collector.jaeger.svc:4318) or a vendor's https URL; empty = the collector's debug exporter (its log)." },
+  tracesExporterProtocol: { type: "string", default: "http", oneOf: ["http", "grpc"], description: "Protocol of tracesExporterEndpoint: http (OTLP/HTTP, /v1/traces is appended) or grpc (OTLP/gRPC; an http:// endpoint is plain text, https:// uses TLS)." },
+  tracesExporterHeaders: { type: "string", default: "", secret: true, pattern: { re: /^$|^\{[\s\S]*\}$/, says: "a JSON object of header name to value" }, description: "Headers sent with every trace export, a JSON object such as {\"authorization\":\"Bearer …\"} (a vendor's API key; set it with --secret). Kept in a Secret, not in the collector's config." },
   metricsServer: { type: "boolean", default: true, description: "Install metrics-server (EKS add-on, chart on local; GKE has its own): the gateway HPA and the controller's pod metrics need it." },
   adminPrincipalArns: { type: "array", default: [], pattern: { re: /^arn:aws:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/, says: "IAM role or user ARNs" }, description: "aws: IAM principals (e.g. the CI deploy role, your SSO admin role) given cluster-admin access entries, beside the identity that creates the cluster." },
   apiServerAuthorizedCidrs: { type: "array", default: [], pattern: { re: /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, says: "IPv4 CIDRs" }, description: "aws/gcp: CIDRs allowed to reach the public Kubernetes API endpoint; empty = any address (the API still requires credentials)." },
@@ -104,6 +141,7 @@ export interface StackConfig {
   readonly grafanaAdminPassword: string;
   readonly gatewayAuth: "api-key";
   readonly gatewayApiKeyHashes: readonly string[];
+  readonly gatewayApiKeys: readonly string[];
   readonly controllerImage: string;
   readonly imageDigests: Readonly<Record<string, string>>;
   readonly nodeModelCache: boolean;
@@ -113,9 +151,20 @@ export interface StackConfig {
   readonly localModelStoreRegion: string;
   readonly localModelStoreAccessKeyId: string;
   readonly localModelStoreSecretAccessKey: string;
+  readonly localPayloadLogAccessKeyId: string;
+  readonly localPayloadLogSecretAccessKey: string;
   readonly localStoreSecretSeed: string;
+  readonly mlflowTrackingUri: string;
+  readonly mlflowTrackingToken: string;
+  readonly modelPublishUrl: string;
+  readonly modelPublishAccessKeyId: string;
+  readonly modelPublishSecretAccessKey: string;
   readonly modelCacheNoncurrentDays: number;
   readonly observability: boolean;
+  readonly tracesExporterEndpoint: string;
+  readonly tracesExporterProtocol: "http" | "grpc";
+  /** Header name → value (parsed from the JSON key). */
+  readonly tracesExporterHeaders: Readonly<Record<string, string>>;
   readonly metricsServer: boolean;
   readonly adminPrincipalArns: readonly string[];
   readonly apiServerAuthorizedCidrs: readonly string[];
@@ -123,7 +172,7 @@ export interface StackConfig {
   readonly gpuReservation: string;
 }
 
-const DEFAULT_CPU: Record<Cloud, string> = { aws: "m7i.2xlarge", gcp: "n2-standard-8", local: "kind-node" };
+const DEFAULT_CPU = DEFAULT_CPU_MACHINE;
 
 function describe(spec: ConfigKeySpec): string {
   if (spec.oneOf) return spec.oneOf.map((v) => (v === "" ? '""' : v)).join(", ");
@@ -155,7 +204,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     }
     let value: unknown = text;
     // Never echo a secret's value in an error.
-    const shown = spec.secret === true ? "[secret]" : text;
+    const shown = spec.secret === true ? "[secret]" : spec.hideInvalid === true ? "[not shown: it may hold a credential]" : text;
     // The Pulumi runtime tells which values were stored encrypted; a secret kept in plain text is refused.
     if (spec.secret === true && text !== "" && secretKeys !== undefined && !secretKeys.has(`${PROJECT}:${key}`)) {
       bad(key, shown, `a value set with \`pulumi config set --secret ${key}\``, "stored in plain text in the stack file");
@@ -205,11 +254,16 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
       bad(out.localModelStoreAccessKeyId === "" ? "localModelStoreAccessKeyId" : "localModelStoreSecretAccessKey", "", "a read-only credential of the external store (required when localModelStore is external)");
     }
   }
+  if ((out.localPayloadLogAccessKeyId === "") !== (out.localPayloadLogSecretAccessKey === "")) {
+    bad(out.localPayloadLogAccessKeyId === "" ? "localPayloadLogAccessKeyId" : "localPayloadLogSecretAccessKey", "", "a value when the other of localPayloadLogAccessKeyId / localPayloadLogSecretAccessKey is set (both or neither)");
+  }
+  if (minio && out.localPayloadLogAccessKeyId !== "") bad("localPayloadLogAccessKeyId", out.localPayloadLogAccessKeyId, `"" with the in-cluster store (it creates the gateway's writer user itself)`);
   const onlyOn = (key: ConfigKey, clouds: readonly Cloud[], what: string) => {
     const spec: ConfigKeySpec = CONFIG_SCHEMA[key];
     if (!clouds.includes(cloud) && JSON.stringify(out[key]) !== JSON.stringify(spec.default)) bad(key, spec.secret === true ? "[secret]" : out[key], `${JSON.stringify(spec.default)} (${what})`);
   };
-  for (const k of ["localModelStore", "localModelStoreUrl", "localModelStoreAccessKeyId", "localModelStoreSecretAccessKey"] as const) onlyOn(k, ["local"], "only the local cloud has a choice of model store");
+  for (const k of ["localModelStore", "localModelStoreUrl", "localModelStoreAccessKeyId", "localModelStoreSecretAccessKey", "localPayloadLogAccessKeyId", "localPayloadLogSecretAccessKey"] as const) onlyOn(k, ["local"], "only the local cloud has a choice of model store");
+  for (const k of ["modelPublishUrl", "modelPublishAccessKeyId", "modelPublishSecretAccessKey"] as const) onlyOn(k, ["local"], "aws and gcp publish with the deployer's own cloud credentials");
   onlyOn("adminPrincipalArns", ["aws"], "EKS access entries exist only on aws");
   onlyOn("gpuZones", ["gcp"], "only gcp places the GPU pool by zone");
   onlyOn("gpuReservation", ["gcp"], "reservations are configured for gcp only");
@@ -239,8 +293,27 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   if ((out.gatewayTlsCert === "") !== (out.gatewayTlsKey === "")) {
     bad(out.gatewayTlsCert === "" ? "gatewayTlsCert" : "gatewayTlsKey", "", "a PEM value when the other of gatewayTlsCert / gatewayTlsKey is set (both or neither)");
   }
-  if (out.gatewayAuth === "api-key" && (out.gatewayApiKeyHashes as string[]).length === 0) {
-    bad("gatewayApiKeyHashes", [], "at least one sha256 hex digest when gatewayAuth is api-key (the gateway requires auth)");
+  if (out.gatewayAuth === "api-key" && (out.gatewayApiKeyHashes as string[]).length === 0 && (out.gatewayApiKeys as string[]).length === 0) {
+    bad("gatewayApiKeys", [], "at least one key (here, or a hash in gatewayApiKeyHashes) when gatewayAuth is api-key (the gateway requires auth)");
+  }
+  const ids = new Set<string>();
+  for (const k of parseScopedApiKeys(out.gatewayApiKeys as string[])) {
+    if (ids.has(k.id)) bad("gatewayApiKeys", k.id, "key ids used once each");
+    ids.add(k.id);
+  }
+  let traceHeaders: Record<string, string> = {};
+  if (out.tracesExporterHeaders !== "") {
+    let parsed: unknown;
+    try { parsed = JSON.parse(out.tracesExporterHeaders as string); } catch { parsed = undefined; }
+    const ok = parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) &&
+      Object.entries(parsed as object).every(([k, v]) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(k) && typeof v === "string" && !/[\r\n]/.test(v));
+    if (!ok) bad("tracesExporterHeaders", "[secret]", "a JSON object of HTTP header names (1..64 token characters) to string values without line breaks");
+    else traceHeaders = parsed as Record<string, string>;
+    if (out.tracesExporterEndpoint === "") bad("tracesExporterHeaders", "[secret]", `"" when tracesExporterEndpoint is empty (headers go with an OTLP exporter)`);
+  }
+  if (out.tracesExporterEndpoint !== "" && out.observability !== true) bad("tracesExporterEndpoint", out.tracesExporterEndpoint, `"" when observability is false (no collector is deployed)`);
+  if (out.tracesExporterProtocol === "grpc" && out.tracesExporterEndpoint !== "" && /^https?:\/\/[^/]+\/./.test(out.tracesExporterEndpoint as string)) {
+    bad("tracesExporterEndpoint", out.tracesExporterEndpoint, "http(s)://host:port without a path (OTLP/gRPC has none)");
   }
   if (errors.length > 0) throw new DeclarationError("config key", errors);
 
@@ -249,5 +322,5 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
     const [role, digest] = pair.split("=") as [string, string];
     digests[role] = digest;
   }
-  return { ...(out as Omit<StackConfig, "stack" | "imageDigests">), stack, imageDigests: digests } as StackConfig;
+  return { ...(out as Omit<StackConfig, "stack" | "imageDigests" | "tracesExporterHeaders">), stack, imageDigests: digests, tracesExporterHeaders: traceHeaders } as StackConfig;
 }

@@ -1,19 +1,27 @@
 /**
- * The endpoints this platform serves — the file users edit. Each entry is validated (names, ranges, traffic
- * split) and its runtime is chosen and sized from flavor, size and the pool before anything is created.
+ * The endpoints this platform serves — the file users edit. Each entry names its model by reference
+ * (`model: { uri }`: a registry model, a run, a store prefix or a directory); flavor, size, version and digest are
+ * read from the model itself, the runtime is chosen and sized from them and the pool, and `pulumi up` publishes
+ * the model's files into the environment's cache — all before anything is created (docs/models.md).
  *
- * Model artifacts live in the model cache under `<endpoint>/<version>/` next to a `SHA256SUMS` manifest; a
- * version's `digest` is the sha256 of that manifest. The digests below are examples (sha256 of the text
- * "<endpoint>/<version>"); replace them with your manifests' digests.
+ * The CPU examples serve the models shipped in examples/models/ (made by examples/models/make_iris.py), so the
+ * example set comes up on a fresh stack. The GPU stacks' LLM needs weights in your bucket at the URI given; the
+ * offline plan (`npm run plan`) reads a test double of that prefix (infra/offline-models/).
  */
-import { createHash } from "node:crypto";
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
 import type { PoolPlacement } from "../components/types.ts";
 
-/** Example digest of a model version (see the header). */
-export function exampleDigest(endpoint: string, version: string): string {
-  return `sha256:${createHash("sha256").update(`${endpoint}/${version}`).digest("hex")}`;
-}
+/** The shipped example models (paths relative to the project root). */
+export const EXAMPLE_MODELS = {
+  sklearn: "examples/models/iris-sklearn",
+  onnx: "examples/models/iris-onnx",
+} as const;
+
+/** Where the GPU stacks' example LLM weights are expected (a Hugging Face model directory: config.json + safetensors). */
+export const EXAMPLE_LLM_URIS = {
+  "70b": "gs://autopilot-example-models/llama-3-70b-instruct/",
+  "8b": "s3://autopilot-example-models/llama-3-8b-instruct/",
+} as const;
 
 /** What the endpoint list may depend on. */
 export interface EndpointContext {
@@ -30,32 +38,30 @@ export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
   const dev = ctx.environment === "dev";
   const list: EndpointDeclaration[] = [
     {
-      // A 2 MB scikit-learn classifier on one CPU; v4 takes 10% of the traffic (canary).
+      // A scikit-learn classifier on CPU (the shipped iris example: flavor, size and requirements come from its MLmodel).
       name: "fraud-classifier",
-      model: { flavor: "sklearn", bytes: 2_000_000 },
+      model: { uri: EXAMPLE_MODELS.sklearn },
       computePool: "cpu",
       concurrency: { min: 2, max: 16 },
       ...(dev ? { replicas: { min: 1, max: 4 }, resources: { cpu: 0.25, memoryGiB: 0.5 } } : { replicas: { min: 2, max: 50 }, provisionedConcurrency: 8 }),
       sloP99Ms: 50,
-      versions: [
-        { version: "v3", digest: exampleDigest("fraud-classifier", "v3"), weight: 90 },
-        { version: "v4", digest: exampleDigest("fraud-classifier", "v4"), weight: 10 },
-      ],
+      // 1% of requests and answers go to the inference table, card numbers redacted.
+      payloadLogging: { sampleRate: 0.01, redactFields: ["card_number"] },
     },
     {
-      // An ONNX sentence-embedding model on Triton (GPU when the stack has a GPU pool), wants big batches.
+      // An ONNX model on Triton (GPU when the stack has a GPU pool) behind the MLflow-protocol adapter; big batches.
       name: "text-embedder",
-      model: { flavor: "onnx", format: "onnx", bytes: 440_000_000 },
+      model: { uri: EXAMPLE_MODELS.onnx },
       computePool: gpu ? "gpu" : "cpu",
       concurrency: { min: 8, max: 128 },
       replicas: { min: 1, max: dev ? 2 : 10 },
       ...(dev ? { resources: { cpu: 0.5, memoryGiB: 1.5 } } : {}),
-      versions: [{ version: "v1", digest: exampleDigest("text-embedder", "v1"), weight: 100 }],
     },
     {
       // An I/O-bound agent in the user's own image: hundreds of slow requests per pod.
       name: "support-agent",
-      model: { flavor: "custom", bytes: 10_000_000 },
+      // Its image brings its own code; the model files it reads are the sklearn example's.
+      model: { uri: EXAMPLE_MODELS.sklearn, flavor: "custom" },
       runtime: { kind: "custom", image: "ghcr.io/example-org/support-agent:1.4.2" },
       computePool: "cpu",
       port: 8080,
@@ -63,30 +69,27 @@ export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
       resources: dev ? { cpu: 0.25, memoryGiB: 0.5 } : { cpu: 1, memoryGiB: 1 },
       concurrency: { min: 32, max: 512 },
       replicas: { min: 1, max: dev ? 2 : 20 },
-      versions: [{ version: "v7", digest: exampleDigest("support-agent", "v7"), weight: 100 }],
     },
   ];
   if (gpu?.gpu !== undefined && gpu.gpu.memoryGiB >= 80 && gpu.gpu.perNode >= 8) {
     // A fine-tuned 70B LLM in bf16 on 8×80 GB GPUs (the minimum is 2; 8 leaves room for a large KV cache).
     list.push({
       name: "llm-chat",
-      model: { flavor: "llm", format: "safetensors", parameterCount: 70_000_000_000, dtype: "bfloat16" },
+      model: { uri: EXAMPLE_LLM_URIS["70b"], format: "safetensors" },
       computePool: "gpu",
       gpus: 8,
       concurrency: { min: 16, max: 256 },
       replicas: { min: 1, max: 4 },
       provisionedConcurrency: 32,
-      versions: [{ version: "ft-2", digest: exampleDigest("llm-chat", "ft-2"), weight: 100 }],
     });
   } else if (gpu !== undefined) {
     // Smaller GPUs (staging): an 8B model in bf16 on one GPU exercises the same vLLM path.
     list.push({
       name: "llm-chat",
-      model: { flavor: "llm", format: "safetensors", parameterCount: 8_000_000_000, dtype: "bfloat16" },
+      model: { uri: EXAMPLE_LLM_URIS["8b"], format: "safetensors" },
       computePool: "gpu",
       concurrency: { min: 8, max: 64 },
       replicas: { min: 1, max: 4 },
-      versions: [{ version: "ft-2", digest: exampleDigest("llm-chat", "ft-2"), weight: 100 }],
     });
   }
   return list;

@@ -8,16 +8,18 @@
  * isolation the Automation API uses for inline programs), so config, monitor and stack resource never leak
  * between evaluations, and evaluations may even overlap.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as state from "@pulumi/pulumi/runtime/state.js";
-import type { EndpointDeclaration } from "../components/endpoint-types.ts";
+import type { EndpointDeclaration, ResolvedEndpoint } from "../components/endpoint-types.ts";
 import { CONFIG_SCHEMA, PROJECT } from "./config-schema.ts";
 import type { EndpointContext } from "./endpoints.ts";
 import { CHART_FACTS, type ChartKey, chartWorkloadObjects } from "../components/charts/chart-facts.ts";
 import { type RegisteredResource, RecordingMonitor } from "./mock-monitor.ts";
-import { planStack, readStackConfig, REPO_ROOT, runProgram } from "./program.ts";
+import { fetchContext, prepareStack, readStackConfig, REPO_ROOT, runProgram } from "./program.ts";
+import type { FetchContext } from "../components/model/sources/fetch-model.ts";
+import { offlineStore } from "./mock-model-store.ts";
 import { applyProjectConfig, parseProjectFile, parseStackFile, type ProgramConfig } from "./pulumi-config-rules.ts";
 
 export type { RegisteredResource };
@@ -38,6 +40,11 @@ export interface EvaluateOptions {
   readonly overrides?: Readonly<Record<string, string>>;
   /** Replaces infra/endpoints.ts's endpoint list (tests, benchmark). */
   readonly declare?: (ctx: EndpointContext) => EndpointDeclaration[];
+  /** How model references are fetched (a test's registry or cache). @default the stack's (fetchContext), with
+   * `s3://`/`gs://` sources read from the offline test double (infra/mock-model-store.ts) */
+  readonly fetch?: FetchContext;
+  /** Edits the resolved endpoints before planning (tests that render exact versions and digests). */
+  readonly editResolved?: (resolved: ResolvedEndpoint[]) => ResolvedEndpoint[];
   /** Directory holding Pulumi.<stack>.yaml. @default the repository root */
   readonly dir?: string;
   /** Run as a preview (unknown outputs). @default false */
@@ -58,6 +65,10 @@ export interface EvaluateOptions {
  * decrypted offline: pass them in `overrides`. */
 export function readStackConfigFile(stack: string, dir = REPO_ROOT, overrides: Readonly<Record<string, string>> = {}): ProgramConfig {
   const file = path.join(dir, `Pulumi.${stack}.yaml`);
+  if (!existsSync(file)) {
+    const stacks = readdirSync(dir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+    throw new Error(`stack "${stack}": no Pulumi.${stack}.yaml in ${dir}; stacks there: ${stacks.join(", ") || "none"} (a new stack: pulumi stack init ${stack}, then its config in Pulumi.${stack}.yaml)`);
+  }
   const projectFile = existsSync(path.join(dir, "Pulumi.yaml")) ? path.join(dir, "Pulumi.yaml") : path.join(REPO_ROOT, "Pulumi.yaml");
   const project = parseProjectFile(readFileSync(projectFile, "utf8"));
   const values = parseStackFile(readFileSync(file, "utf8"));
@@ -127,10 +138,10 @@ async function evaluateIsolated(stack: string, options: EvaluateOptions): Promis
     pulumi.runtime.setMockOptions(monitor, PROJECT, stack, options.preview ?? false);
     // Validate before the stack resource exists, so bad input fails fast and nothing is registered.
     const cfg = readStackConfig();
-    planStack(cfg, options.declare);
+    const plan = await prepareStack(cfg, options.declare, options.fetch ?? { ...fetchContext(cfg), openSourceStore: offlineStore }, options.editResolved);
     const outputs = await pulumi.runtime.runInPulumiStack(async () => {
-      const o = runProgram(cfg, options.declare);
-      return { gatewayUrl: o.gatewayUrl, gatewayCaCertificate: o.gatewayCaCertificate, grafanaUrl: o.grafanaUrl, endpointUrls: o.endpointUrls };
+      const o = runProgram(cfg, plan);
+      return { ...o };
     });
     await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
     const resources = options.chartObjects === true ? [...monitor.registered, ...chartChildren(monitor.registered)] : monitor.registered;

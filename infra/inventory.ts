@@ -61,8 +61,21 @@ export function keyProperties(r: RegisteredResource): Record<string, unknown> {
       Object.assign(k, { machineType: i.nodeConfig?.machineType, accelerators: i.nodeConfig?.guestAccelerators, taints: i.nodeConfig?.taints });
       break;
     case "kubernetes:serving.autopilot.dev/v1alpha1:ServingEndpoint":
-      Object.assign(k, { runtime: i.spec?.runtime?.kind, pool: i.spec?.computePool, concurrency: i.spec?.concurrency, traffic: i.spec?.trafficSplit?.map((t: Obj) => `${t.version}:${t.weight}`) });
+      Object.assign(k, { runtime: i.spec?.runtime?.kind, flavor: i.spec?.model?.flavor, pool: i.spec?.computePool, concurrency: i.spec?.concurrency, traffic: i.spec?.trafficSplit?.map((t: Obj) => `${t.version}:${t.weight}`) });
       break;
+    case "pulumi-nodejs:dynamic/autopilot:ModelPublication": {
+      const files = (i.files ?? []) as Obj[];
+      Object.assign(k, {
+        upload: `${i.store?.kind === "gcs" ? "gs" : "s3"}://${i.store?.bucket}/${i.endpoint}/${i.version}/`, digest: i.digest, source: i.source,
+        files: files.length, bytes: files.reduce((s: number, f: Obj) => s + Number(f.bytes), 0),
+      });
+      break;
+    }
+    case "docker-build:index:Image": {
+      const inline = String(i.dockerfile?.inline ?? "");
+      Object.assign(k, { tags: i.tags, push: i.push, ...(inline !== "" ? { from: /^FROM (\S+)/m.exec(inline)?.[1], installs: (inline.match(/'[^']+'/g) ?? []).map((q) => q.slice(1, -1)) } : {}) });
+      break;
+    }
     case "aws:iam/rolePolicy:RolePolicy":
     case "gcp:storage/bucketIAMMember:BucketIAMMember":
       if (i.condition) k.condition = i.condition.expression;

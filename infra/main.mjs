@@ -12,3 +12,6 @@ export const gatewayUrl = program.gatewayUrl;
 export const gatewayCaCertificate = program.gatewayCaCertificate;
 export const grafanaUrl = program.grafanaUrl;
 export const endpointUrls = program.endpointUrls;
+export const platform = program.platform;
+export const kubeconfig = program.kubeconfig;
+export const modelStoreSecret = program.modelStoreSecret;

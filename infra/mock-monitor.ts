@@ -102,6 +102,8 @@ export function mockCall(token: string, inputs: Record<string, unknown>): Record
 /** The recording monitor (install with `pulumi.runtime.setMockOptions`). */
 export class RecordingMonitor extends (MockMonitor as unknown as new (mocks: pulumi.runtime.Mocks) => { registerResource(req: unknown, cb: unknown): Promise<void> }) {
   readonly registered: RegisteredResource[] = [];
+  /** Outputs a `pulumi.StackReference` to each stack name reads (`org/project/stack` → outputs). */
+  readonly stackOutputs: Map<string, { readonly outputs: Record<string, unknown>; readonly secretOutputNames: readonly string[] }> = new Map();
 
   /** The record being registered: MockMonitor.registerResource calls `newResource` synchronously, which fills in
    * the inputs it has already deserialized (so they are not deserialized twice). */
@@ -113,6 +115,12 @@ export class RecordingMonitor extends (MockMonitor as unknown as new (mocks: pul
         const inputs = a.inputs as Record<string, unknown>;
         if (this.current !== undefined) this.current.inputs = unwrapSecrets(inputs) as Record<string, unknown>;
         this.current = undefined;
+        if (a.type === "pulumi:pulumi:StackReference") {
+          const stack = String(inputs["name"]);
+          const ref = this.stackOutputs.get(stack);
+          if (ref === undefined) throw new Error(`StackReference to "${stack}": no such stack in this test double (known: ${[...this.stackOutputs.keys()].join(", ") || "none"})`);
+          return { id: stack, state: { name: stack, outputs: ref.outputs, secretOutputNames: [...ref.secretOutputNames] } };
+        }
         return { id: a.custom ? `${a.name}-id` : undefined, state: mockState(a.type, a.name, inputs) };
       },
       call: (a) => mockCall(a.token, a.inputs as Record<string, unknown>),

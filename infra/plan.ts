@@ -1,7 +1,8 @@
 /**
  * `npm run plan -- --stack <name> [--json]`: runs the program offline under Pulumi's mocks with
  * `Pulumi.<stack>.yaml` and prints the resource inventory — for reviewing a change without cloud credentials.
- * Exit code 1 with the validation message when the config or an endpoint declaration is bad.
+ * Exit code 2 with the validation message when the stack, its config or an endpoint declaration is bad (the same
+ * code `npm run check` gives for the same error).
  */
 import { Command } from "commander";
 import { evaluateStack } from "./evaluate.ts";
@@ -43,5 +44,5 @@ try {
   }
 } catch (e) {
   console.error(`plan --stack ${opts.stack} failed:\n${(e as Error).message}`);
-  process.exit(1);
+  process.exit(2);
 }

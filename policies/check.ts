@@ -1,9 +1,10 @@
 /**
- * `npm run check -- --stack <name> [--fixture <file>] [--config <file>] [--json] [--preview]`
+ * `npm run check -- --stack <name> [--set key=value ...] [--fixture <file>] [--config <file>] [--json] [--preview]`
  *
  * OFFLINE policy check: evaluates the Pulumi program for an example stack under Pulumi's mocks, runs the whole
  * policy pack on what it registered (as the policy server would), prints violations grouped by resource with
- * their remediation, and exits 1 on any mandatory violation (2 on a usage or evaluation error). It is not a
+ * their remediation, and exits 1 on any mandatory violation, 2 on a usage error or bad input (an unknown stack, a bad
+ * config value or endpoint declaration: the code `npm run plan` gives for the same error). It is not a
  * `pulumi preview`: no provider, cloud or cluster is involved.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -21,6 +22,7 @@ interface Options {
   inventory?: string;
   json?: boolean;
   preview?: boolean;
+  set: string[];
 }
 
 /** Reads a fixture: a JSON array of `{ type, name, props }` resources appended to the evaluated stack. */
@@ -51,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--inventory <file>", "check this JSON resource list instead of evaluating the program")
     .option("--json", "print diagnostics as JSON")
     .option("--preview", "run the program in preview mode (pulumi.runtime.isDryRun() true)")
+    .option("--set <key=value...>", "override config values (as npm run plan -- --set)", [])
     .exitOverride();
   let opts: Options;
   try {
@@ -62,7 +65,13 @@ async function main(argv: string[]): Promise<number> {
     const defaultConfig = new URL(`./config/${opts.stack}.json`, import.meta.url).pathname;
     const configPath = opts.config ?? (existsSync(defaultConfig) ? defaultConfig : undefined);
     const config: PackConfig = configPath !== undefined ? loadPackConfig(configPath, definitions) : {};
-    const evaluated = opts.inventory !== undefined ? loadFixture(opts.inventory, opts.stack) : await evaluateProgram(opts.stack, opts.preview ?? false);
+    const overrides: Record<string, string> = {};
+    for (const kv of opts.set) {
+      const at = kv.indexOf("=");
+      if (at < 1) throw new Error(`--set "${kv}": expected key=value`);
+      overrides[kv.slice(0, at)] = kv.slice(at + 1);
+    }
+    const evaluated = opts.inventory !== undefined ? loadFixture(opts.inventory, opts.stack) : await evaluateProgram(opts.stack, opts.preview ?? false, overrides);
     const resources = [...evaluated, ...(opts.fixture ?? []).flatMap((f) => loadFixture(f, opts.stack))];
     const diagnostics = await runPack(pulumiPolicies(), resources, config);
     const s = summarize(diagnostics);

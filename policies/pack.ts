@@ -21,6 +21,8 @@ import { endpointProbesPdb } from "./rules/endpoint-probes-pdb.ts";
 import { controllerHa } from "./rules/controller-ha.ts";
 import { endpointScraped } from "./rules/endpoint-scraped.ts";
 import { nodeSelectorMatchesPool } from "./rules/node-selector-matches-pool.ts";
+import { helmRelease } from "./rules/helm-release.ts";
+import { endpointAdmission } from "./rules/endpoint-admission.ts";
 import type { PolicyDefinition, ResourceView } from "./types.ts";
 
 /** Name of the pack as the Pulumi CLI shows it. */
@@ -30,7 +32,7 @@ export const PACK_NAME = "autopilot-serving";
 export const definitions: readonly PolicyDefinition[] = [
   concurrencyRange, gpuRuntimePlacement, cpuOffGpuPools, imagesPinned, containerResources, podSecurity,
   endpointNetworkPolicy, gatewayAuth, modelBucketPrivate, modelAccessLeastPrivilege, gpuNodeBudget,
-  endpointProbesPdb, controllerHa, endpointScraped, nodeSelectorMatchesPool,
+  endpointProbesPdb, controllerHa, endpointScraped, nodeSelectorMatchesPool, helmRelease, endpointAdmission,
 ];
 
 /** Marker that separates a violation from the remediation in every reported message. */
@@ -42,7 +44,11 @@ export function resolveConfig<C>(def: { defaults: C }, given: object): C {
 }
 
 function viewOfArgs(args: ResourceValidationArgs): ResourceView {
-  return { type: args.type, name: args.name, urn: args.urn, props: args.props, ...(args.opts.parent ? { parentUrn: args.opts.parent } : {}) };
+  return {
+    type: args.type, name: args.name, urn: args.urn, props: args.props,
+    ...(args.opts.parent ? { parentUrn: args.opts.parent } : {}),
+    ...(args.provider ? { provider: args.provider } : {}),
+  };
 }
 
 function viewOfResource(r: PolicyResource): ResourceView {
@@ -54,8 +60,14 @@ function viewOfResource(r: PolicyResource): ResourceView {
     type: r.type, name: r.name, urn: r.urn, props: r.props, propertyDependencies: deps,
     dependencies: (r.dependencies ?? []).map((d) => ({ urn: d.urn })),
     ...(r.parent ? { parentUrn: r.parent.urn } : {}),
+    ...(r.provider ? { provider: r.provider } : {}),
     ...(typeof id === "string" ? { id } : {}),
   };
+}
+
+/** True when a resource policy applies to resources of `type`. */
+export function appliesTo(def: { types: readonly string[] | ((type: string) => boolean) }, type: string): boolean {
+  return typeof def.types === "function" ? def.types(type) : def.types.includes(type);
 }
 
 /** Registers one definition as a `@pulumi/policy` policy (resource or stack validation). */
@@ -73,7 +85,7 @@ export function toPulumiPolicy(def: PolicyDefinition): ResourceValidationPolicy 
     return {
       ...base,
       validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-        if (!def.types.includes(args.type)) args.notApplicable(`applies only to ${def.types.join(", ")}`);
+        if (!appliesTo(def, args.type)) args.notApplicable(typeof def.types === "function" ? `does not apply to ${args.type}` : `applies only to ${def.types.join(", ")}`);
         for (const v of def.check(viewOfArgs(args), resolveConfig(def, args.getConfig()))) report(reportViolation, v.message);
       },
     };

@@ -24,6 +24,8 @@ export interface ResourceView {
   readonly dependencies?: readonly { readonly urn: string }[];
   /** Resources each top-level property depends on (stack policies only). */
   readonly propertyDependencies?: Readonly<Record<string, readonly { readonly urn: string }[]>>;
+  /** The resource's provider (type `pulumi:providers:<package>`, its inputs), when the engine reports it. */
+  readonly provider?: { readonly type: string; readonly name: string; readonly urn: string; readonly props: Record<string, unknown> };
 }
 
 /** A violation found by a predicate. `urn` is set by stack predicates to blame one resource. */
@@ -53,8 +55,8 @@ interface PolicyDefinitionBase<C> {
 /** A policy that looks at one resource at a time (runs before each resource is created or updated). */
 export interface ResourcePolicyDefinition<C = object> extends PolicyDefinitionBase<C> {
   readonly kind: "resource";
-  /** Resource type tokens the policy applies to; others are skipped. */
-  readonly types: readonly string[];
+  /** Resource type tokens the policy applies to, or a predicate over type tokens; others are skipped. */
+  readonly types: readonly string[] | ((type: string) => boolean);
   readonly check: (resource: ResourceView, config: C) => Violation[];
 }
 

@@ -74,7 +74,8 @@ function perfRun(file: string): { requests: number; wallS: number; cpuS: number;
 function runOne(file: string, seeds: number, sweeps: boolean): ScenarioReport {
   const sc = loadScenario(join(SCENARIOS, file));
   const ctx = prepareScenario(sc);
-  const run = runScenario(sc, NAMED, ctx);
+  // a scenario with its own forecasting period also runs the engine without forecasting (the E checks)
+  const run = runScenario(sc, sc.engine?.forecastPeriodMs !== undefined ? [...NAMED, "apa-reactive"] : NAMED, ctx);
   const bounds = scenarioBounds(sc, ctx.plan, ctx.optimum, ctx.meanCost, ctx.initialReplicas);
   const sweep = sweeps ? sweepSpecs(sc, ctx.optimum, ctx.initialReplicas).map((s) => ({ ...runPolicy(ctx, s.make(), s.label).result, family: s.family })) : [];
   const apa = run.runs.find((r) => r.result.policy === "apa")!.result;
@@ -143,7 +144,7 @@ function main(opts: { scenarios?: string; seeds: string; skipSweeps?: boolean; s
   }));
   const checkRows = checks.map((c) => `| ${c.id} | ${c.what} | ${c.pass ? "met" : "**not met**"} | ${c.figure} |`);
   const md =
-    `# Autoscaler benchmark\n\nProduced by \`npm run bench:autoscaler -- --write-docs\` (bench/autoscaler/bench.ts) at ${started}, code at ${commit}, on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"} ` +
+    `# Autoscaler benchmark\n\nProduced by \`npm run bench:autoscaler -- ${process.argv.slice(2).join(" ")}\` (bench/autoscaler/bench.ts; \`npm run bench:autoscaler -- --write-docs\` runs every scenario on 5 seeds) at ${started}, code at ${commit}, on ${cpus().length} × ${cpus()[0]?.model ?? "cpu"} ` +
     `(load average at the start ${load0.map((x) => x.toFixed(1)).join(" ")}; simulated figures are deterministic per seed, wall and CPU times are not). ` +
     `Engine constants digest \`${digest.slice(0, 16)}\` (${frozen ? "the frozen set" : "**not** the frozen set"}); held out: ${HELD_OUT_SCENARIOS.join(", ")}. Definitions: docs/simulator.md.\n\n` +
     `## Is APA dominated by a competently configured baseline?\n\nEach baseline's main knob swept (bench/autoscaler, controller/src/sim/sweep.ts); a point dominates APA when it has at least APA's SLO attainment for at most its replica-seconds. Scenario seed only.\n\n| scenario | APA SLO | APA replica-s | replica-s lower bound | verdict |\n|---|---:|---:|---:|---|\n${domRows.join("\n")}\n\n` +

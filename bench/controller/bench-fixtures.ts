@@ -3,12 +3,15 @@
  * real API server: lists return the generated objects, watches stay open and silent, writes are counted), the
  * generated endpoints/Deployments/EndpointSlices, and per-cycle gateway load with a deterministic PRNG.
  */
-import type { PodMetric, V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
+import type { EventsV1Event, PodMetric, V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import type { ServingEndpoint } from "../../controller/src/contract/crd/types.ts";
 import type { KubeApi } from "../../controller/src/kube/kube-api.ts";
 import { ENDPOINT_LABEL } from "../../controller/src/contract/labels.ts";
 import type { BackendLoad } from "./promex-page.ts";
 import type { ListResult } from "../../controller/src/kube/reflector.ts";
+
+/** Every generated endpoint's p99 objective, ms (the agent counts requests over it in the request section). */
+export const SLO_P99_MS = 200;
 
 export class MemoryKubeApi implements KubeApi {
   readonly writes = { scale: 0, status: 0, events: 0 };
@@ -17,8 +20,13 @@ export class MemoryKubeApi implements KubeApi {
   readonly #slices: V1EndpointSlice[];
   readonly #seByKey: Map<string, ServingEndpoint>;
   readonly #deploymentByKey: Map<string, V1Deployment>;
+  /** The metrics.k8s.io list as the API server sends it (JSON text): every call parses it, as the client does. */
+  readonly #podMetricsJson: string;
+  /** Label selectors the pod-metrics lists asked for. */
+  readonly podMetricsSelectors: string[] = [];
 
-  constructor(se: ServingEndpoint[], deployments: V1Deployment[], slices: V1EndpointSlice[]) {
+  constructor(se: ServingEndpoint[], deployments: V1Deployment[], slices: V1EndpointSlice[], podMetrics: readonly PodMetric[] = []) {
+    this.#podMetricsJson = JSON.stringify({ kind: "PodMetricsList", apiVersion: "metrics.k8s.io/v1beta1", metadata: {}, items: podMetrics });
     this.#se = se;
     this.#deployments = deployments;
     this.#slices = slices;
@@ -54,15 +62,30 @@ export class MemoryKubeApi implements KubeApi {
     const se = this.#seByKey.get(`${namespace}/${name}`);
     if (se !== undefined) (se as { status?: ServingEndpoint["status"] }).status = status;
   };
-  createEvent = async (): Promise<void> => void (this.writes.events += 1);
+  createEvent = async (_ns: string, e: EventsV1Event): Promise<EventsV1Event> => {
+    this.writes.events += 1;
+    return { ...e, metadata: { ...e.metadata, name: `ev-${this.writes.events}` } };
+  };
+  patchEvent = async (): Promise<void> => void (this.writes.events += 1);
   readLease = async () => undefined;
   createLease = async () => ({});
   replaceLease = async () => ({});
-  listPodMetrics = async (): Promise<readonly PodMetric[]> => [];
+  listPodMetrics = async (labelSelector: string): Promise<readonly PodMetric[]> => {
+    this.podMetricsSelectors.push(labelSelector);
+    return (JSON.parse(this.#podMetricsJson) as { items: PodMetric[] }).items;
+  };
 }
 
-/** `count` endpoints, each with one Deployment of `pods` ready replicas and one EndpointSlice. */
-export function generateCluster(count: number, pods: number): { se: ServingEndpoint[]; deployments: V1Deployment[]; slices: V1EndpointSlice[] } {
+/**
+ * `count` endpoints, each with one Deployment of `pods` ready replicas, one EndpointSlice and the PodMetrics of
+ * its pods (the shape metrics-server serves: labels copied from the pod, usage per container).
+ */
+export function generateCluster(
+  count: number,
+  pods: number,
+): { se: ServingEndpoint[]; deployments: V1Deployment[]; slices: V1EndpointSlice[]; podMetrics: PodMetric[] } {
+  const podMetrics: PodMetric[] = [];
+  const rand = prng(7);
   const se: ServingEndpoint[] = [];
   const deployments: V1Deployment[] = [];
   const slices: V1EndpointSlice[] = [];
@@ -82,6 +105,7 @@ export function generateCluster(count: number, pods: number): { se: ServingEndpo
         replicas: { min: 1, max: 50 },
         provisionedConcurrency: 0,
         scaleToZero: false,
+        sloP99Ms: SLO_P99_MS,
       },
       status: { targetConcurrency: 8 },
     });
@@ -99,8 +123,16 @@ export function generateCluster(count: number, pods: number): { se: ServingEndpo
       addressType: "IPv4",
       endpoints: Array.from({ length: pods }, (_, p) => ({ addresses: [`10.${i % 250}.${Math.floor(i / 250) % 250}.${p + 1}`], conditions: { ready: true } })),
     });
+    for (let p = 0; p < pods; p++) {
+      podMetrics.push({
+        metadata: { name: `${name}-7d9f8c6b5-${p.toString(36).padStart(5, "x")}`, namespace: ns, labels: { ...labels, "pod-template-hash": "7d9f8c6b5" }, creationTimestamp: "2026-12-01T00:00:00Z" },
+        timestamp: "2026-12-01T00:00:00Z",
+        window: "15.012s",
+        containers: [{ name: "model", usage: { cpu: `${Math.round(600_000_000 + 600_000_000 * rand())}n`, memory: `${Math.round(2_000_000 + 100_000 * rand())}Ki` } }],
+      } as unknown as PodMetric);
+    }
   }
-  return { se, deployments, slices };
+  return { se, deployments, slices, podMetrics };
 }
 
 /** mulberry32: small deterministic PRNG. */

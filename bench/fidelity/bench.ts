@@ -19,6 +19,7 @@ import { startLocalRun } from "../../controller/src/local/local-run.ts";
 import { runScenario } from "../../controller/src/sim/run.ts";
 import { parseScenario } from "../../controller/src/sim/scenario.ts";
 import { startMachineLoad } from "../machine-load.ts";
+import { HAPROXY, requirePrerequisites } from "../bench-cli.ts";
 
 const SHAPES: Record<string, readonly LoadPhase[]> = {
   step: [{ rate: 10, durationS: 20 }, { rate: 150, durationS: 60 }, { rate: 10, durationS: 60 }],
@@ -167,8 +168,11 @@ new Command()
   .option("--shapes <list>", "load shapes: step, spike, ramp", "step,spike,ramp")
   .option("--time-scale <f>", "shorten every phase by this factor (a smoke run), (0, 1]", "1")
   .option("--sim-only", "run the simulator arm only")
-  .action((o) => main(o).catch((e: unknown) => {
-    process.stderr.write(`bench:fidelity: ${(e as Error).message}\n`);
-    process.exitCode = 1;
-  }))
+  .action((o) => {
+    if (o.simOnly !== true) requirePrerequisites("npm run bench:fidelity", [HAPROXY]);
+    return main(o).catch((e: unknown) => {
+      process.stderr.write(`bench:fidelity: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    });
+  })
   .parse();

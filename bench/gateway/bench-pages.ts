@@ -19,12 +19,14 @@ import { startHealthServer } from "../../controller/src/kube/health-server.ts";
 import { Registry } from "prom-client";
 import { fetchText } from "../../controller/src/kube/gateway-scraper.ts";
 import type { GatewayEndpoint } from "../../controller/src/gateway/types.ts";
+import { HAPROXY, requirePrerequisites } from "../bench-cli.ts";
 
 const opts = new Command("bench-pages")
   .option("--backends <n>", "gateway endpoints (HAProxy backends)", intOption("--backends", 1, 100_000), 10_000)
   .option("--reads <n>", "reads of each page", intOption("--reads", 1, 100), 5)
   .parse()
   .opts<{ backends: number; reads: number }>();
+requirePrerequisites("bench-pages", [HAPROXY]);
 
 const cpuMs = (): number => {
   const u = process.cpuUsage();

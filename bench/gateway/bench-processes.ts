@@ -70,7 +70,7 @@ export function runOpenLoopProcess(r: OpenLoopRun): Promise<ArmResult & { summar
 }
 
 /**
- * The earlier method, kept as an opt-in diagnostic arm: autocannon in this process with `overallRate`. Its rate
+ * The rate-budget method, an opt-in diagnostic arm: autocannon in this process with `overallRate`. Its rate
  * limit is a per-connection budget per second (autocannon lib/httpClient.js: `reqsMadeThisSecond`, reset by a 1 s
  * `setInterval`), so each connection sends back to back until its budget is spent, then idles until the next tick.
  * `firstHalfShare` = the share of responses that arrived in the first half of each second (≈ 0.5 for an even rate).

@@ -16,6 +16,10 @@ export interface ArmResult {
   readonly sendLagP99Ms?: number;
   /** autocannon runs only: share of responses that arrived in the first half of each second. */
   readonly firstHalfShare?: number;
+  /** Proxy arms of fixed-rate runs: the proxy process's CPU time per answered request, µs (bench-cpu.ts). */
+  readonly cpuUsPerRequest?: number;
+  /** The gateway arm of fixed-rate runs: the agent's CPU time per answered request (its request-log reader), µs. */
+  readonly agentCpuUsPerRequest?: number;
 }
 
 /**
@@ -72,5 +76,7 @@ export function medianResult(xs: readonly ArmResult[]): ArmResult {
     non2xx: xs.reduce((n, x) => n + x.non2xx, 0),
     ...(xs.every((x) => x.sendLagP99Ms !== undefined) ? { sendLagP99Ms: median(xs.map((x) => x.sendLagP99Ms as number)) } : {}),
     ...(xs.every((x) => x.firstHalfShare !== undefined) ? { firstHalfShare: median(xs.map((x) => x.firstHalfShare as number)) } : {}),
+    ...(xs.length > 0 && xs.every((x) => x.cpuUsPerRequest !== undefined) ? { cpuUsPerRequest: median(xs.map((x) => x.cpuUsPerRequest as number)) } : {}),
+    ...(xs.length > 0 && xs.every((x) => x.agentCpuUsPerRequest !== undefined) ? { agentCpuUsPerRequest: median(xs.map((x) => x.agentCpuUsPerRequest as number)) } : {}),
   };
 }

@@ -27,6 +27,7 @@ import { hashApiKey } from "../../controller/src/local/local-source.ts";
 import { startLocalGateway } from "../../controller/src/local/local-gateway.ts";
 import { startModelServer } from "../../controller/src/model-server/server.ts";
 import { intOption } from "../../controller/src/cli-options.ts";
+import { HAPROXY, requirePrerequisites } from "../bench-cli.ts";
 
 const o = new Command()
   .name("bench:observe")
@@ -36,6 +37,7 @@ const o = new Command()
   .option("--part <part>", "all, aggregation or payload", "all")
   .parse()
   .opts<{ requests: number; rounds: number; endpoints: number; part: string }>();
+requirePrerequisites("npm run bench:observe", [HAPROXY]);
 if (!["all", "aggregation", "payload"].includes(o.part)) {
   process.stderr.write(`bench:observe: --part ${JSON.stringify(o.part)} is not allowed; use all, aggregation or payload\n`);
   process.exit(2);

@@ -9,16 +9,18 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cloud } from "../types.ts";
 import { EKS_NETWORK, eksKubeconfig, GKE_NETWORK, gkeKubeconfig } from "./kubeconfig.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export interface ClusterArgs {
+  /** Where the cluster is: an existing kubeconfig context (`local`), a new EKS (`aws`) or GKE (`gcp`) cluster. */
   readonly cloud: Cloud;
-  /** aws/gcp region. */
+  /** aws/gcp region (ignored on local). */
   readonly region: string;
-  /** Kubernetes minor version, e.g. "1.33". */
+  /** aws/gcp: Kubernetes minor version, e.g. "1.33" (ignored on local). */
   readonly kubernetesVersion: string;
-  /** local: kubeconfig context ("" = current). */
+  /** local: kubeconfig context. @default "" (the current context) */
   readonly kubeContext?: string;
-  /** gcp: project id. */
+  /** gcp: project id. @default "" */
   readonly gcpProject?: string;
   /** Protect the control plane from deletion (prod). @default false */
   readonly deletionProtection?: boolean;
@@ -66,9 +68,12 @@ export class Cluster extends pulumi.ComponentResource {
   readonly gke?: GkeParts;
   /** Cluster name (local: the context). */
   readonly clusterName: pulumi.Output<string>;
+  /** Kubeconfig of the cluster, a secret (aws: `aws eks get-token`, gcp: `gke-gcloud-auth-plugin`); "" on local,
+   * where the provider uses a context of the caller's own kubeconfig. */
+  readonly kubeconfig: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:cluster:Cluster", name, {}, opts);
+    super("autopilot:cluster:Cluster", name, componentInputs(args), opts);
     this.cloud = args.cloud;
     this.region = args.region;
     if (args.cloud === "aws") {
@@ -76,15 +81,18 @@ export class Cluster extends pulumi.ComponentResource {
       const c = this.eks.cluster;
       this.clusterName = c.name;
       const kubeconfig = pulumi.all([c.name, c.endpoint, c.certificateAuthority.data]).apply(([n, e, ca]) => eksKubeconfig(n, e, ca, args.region));
+      this.kubeconfig = pulumi.secret(kubeconfig);
       this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this });
     } else if (args.cloud === "gcp") {
       this.gke = createGke(name, args, this);
       const c = this.gke.cluster;
       this.clusterName = c.name;
       const kubeconfig = pulumi.all([c.name, c.endpoint, c.masterAuth.clusterCaCertificate]).apply(([n, e, ca]) => gkeKubeconfig(n, e, ca ?? ""));
+      this.kubeconfig = pulumi.secret(kubeconfig);
       this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this });
     } else {
       this.clusterName = pulumi.output(args.kubeContext || "current-context");
+      this.kubeconfig = pulumi.output("");
       this.provider = new k8s.Provider(`${name}-k8s`, {
         ...(args.kubeContext ? { context: args.kubeContext } : {}),
         enableServerSideApply: true,

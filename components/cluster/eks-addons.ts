@@ -28,6 +28,8 @@ export function eksGatewayServiceAnnotations(port: number): Record<string, strin
     "service.beta.kubernetes.io/aws-load-balancer-type": "external",
     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
     "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+    // The gateway's TLS front limits connections per client address: it must see the client's, not the NLB's.
+    "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes": "preserve_client_ip.enabled=true",
     [`service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-${port}`]: `tcp.idle_timeout.seconds=${NLB_IDLE_TIMEOUT_S}`,
   };
 }

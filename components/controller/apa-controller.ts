@@ -11,13 +11,16 @@ import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
 import { PLATFORM } from "../types.ts";
 import type { ControllerContract } from "./controller-contract.ts";
 import { buildControllerDeployment, buildControllerPdb, buildControllerService } from "./controller-spec.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export interface ApaControllerArgs {
-  /** Image reference to run; when absent the image is built and pushed to `build.repository`. */
+  /** Image reference to run. @default none: built from controller/Dockerfile and pushed to `build.repository` */
   readonly image?: string;
+  /** Build settings, when `image` is absent. @default none */
   readonly build?: {
     /** Registry repository URL, e.g. `123.dkr.ecr.us-east-1.amazonaws.com/apa-controller`. */
     readonly repository: pulumi.Input<string>;
+    /** Registry login for the push. */
     readonly registry: { address: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> };
     /** Repository root (build context). */
     readonly contextPath: string;
@@ -40,7 +43,7 @@ export class ApaController extends pulumi.ComponentResource {
   readonly namespace: pulumi.Resource;
 
   constructor(name: string, args: ApaControllerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:controller:ApaController", name, {}, opts);
+    super("autopilot:controller:ApaController", name, componentInputs(args, { omit: ["contract"] }), opts);
     if (args.image === undefined && args.build === undefined) throw new Error("ApaController: give either image or build");
     const o = { parent: this };
     if (args.image !== undefined) {

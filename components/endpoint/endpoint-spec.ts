@@ -88,6 +88,8 @@ export function buildDeployment(
     nodeCache: boolean; initialReplicas: number; digestOverrides?: Readonly<Record<string, string>>;
     /** The controller image (it carries the Triton adapter); required for Triton endpoints. */
     adapterImage?: unknown;
+    /** This version's own serving image (built from the model's requirements), instead of the runtime's. */
+    serverImage?: unknown;
   },
 ): KubeObject {
   const { decl, plan, pool } = ep;
@@ -113,7 +115,7 @@ export function buildDeployment(
   const downloader = store.kind === "gcs" ? "gcloudCli" : "awsCli";
   const server: KubeObject = {
     name: "server",
-    image: plan.image,
+    image: opts.serverImage ?? plan.image,
     ...(plan.command !== undefined ? { command: [...plan.command] } : {}),
     args: [...plan.args],
     env: plan.env.map((e) => ({ ...e })),

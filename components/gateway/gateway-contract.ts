@@ -19,8 +19,11 @@ export interface AgentLayout {
   readonly otlpEndpoint?: string;
   /** Share of requests without a `traceparent` whose gateway-started trace is sampled. @default 0 */
   readonly traceSampleRate?: number;
-  /** Payload logs: the environment's bucket (its name comes as `GW_PAYLOAD_LOG_BUCKET`, see `agentEnv`). */
-  readonly payloadLog?: { readonly region: string; readonly prefix?: string };
+  /**
+   * Payload logs: the sink and the environment's bucket (its name comes as `GW_PAYLOAD_LOG_BUCKET`, see
+   * `agentEnv`); `endpointUrl` for an S3-compatible store (the local cloud's).
+   */
+  readonly payloadLog?: { readonly sink: "s3" | "gcs"; readonly region: string; readonly prefix?: string; readonly endpointUrl?: string };
 }
 
 /** Container args of the agent (the image's `node` entrypoint runs the given script). */
@@ -38,22 +41,45 @@ export function agentArgs(entry: string, l: AgentLayout): string[] {
     "--gateway-replicas", String(l.gatewayReplicas),
     ...(l.otlpEndpoint !== undefined ? ["--otlp-endpoint", l.otlpEndpoint] : []),
     ...(l.traceSampleRate !== undefined ? ["--trace-sample-rate", String(l.traceSampleRate)] : []),
-    ...(l.payloadLog !== undefined ? ["--payload-log-region", l.payloadLog.region, "--payload-log-prefix", l.payloadLog.prefix ?? "payload-logs"] : []),
+    ...(l.payloadLog !== undefined
+      ? [
+        "--payload-log-sink", l.payloadLog.sink, "--payload-log-region", l.payloadLog.region, "--payload-log-prefix", l.payloadLog.prefix ?? "payload-logs",
+        ...(l.payloadLog.endpointUrl !== undefined ? ["--payload-log-endpoint", l.payloadLog.endpointUrl] : []),
+      ]
+      : []),
   ];
 }
 
+/** Secret in the gateway namespace with the payload-log store's static credentials (local stores only). */
+export const PAYLOAD_LOG_CREDENTIALS_SECRET = "payload-log-credentials";
+
 /**
- * Agent environment: the payload-log bucket (a Pulumi output, so an env var rather than a flag) and the pod's
- * name (it names each payload-log object's writer).
+ * Agent environment: the payload-log bucket (a Pulumi output, so an env var rather than a flag), the pod's name
+ * (it names each payload-log object's writer) and, for a store with static credentials, the AWS SDK's key
+ * variables from `PAYLOAD_LOG_CREDENTIALS_SECRET`.
  */
-export function agentEnv(payloadLogBucket: unknown | undefined): { name: string; value?: unknown; valueFrom?: unknown }[] {
+export function agentEnv(payloadLogBucket: unknown | undefined, staticCredentials = false): { name: string; value?: unknown; valueFrom?: unknown }[] {
+  const fromSecret = (name: string) => ({ name, valueFrom: { secretKeyRef: { name: PAYLOAD_LOG_CREDENTIALS_SECRET, key: name } } });
   return [
     { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
     ...(payloadLogBucket !== undefined ? [{ name: "GW_PAYLOAD_LOG_BUCKET", value: payloadLogBucket }] : []),
+    ...(payloadLogBucket !== undefined && staticCredentials ? [fromSecret("AWS_ACCESS_KEY_ID"), fromSecret("AWS_SECRET_ACCESS_KEY")] : []),
   ];
 }
 
-/** The API-key file: `[{ id, sha256, endpoints }]`, each key allowed on every endpoint. Hashes only, never keys. */
-export function apiKeysFile(hashes: readonly string[], endpoints: readonly string[]): string {
-  return JSON.stringify(hashes.map((sha256, i) => ({ id: `key-${i + 1}`, sha256, endpoints: [...endpoints] })), null, 2) + "\n";
+/** A key scoped to endpoints (`["*"]`: every endpoint, including ones created later). */
+export interface ScopedKey {
+  readonly id: string;
+  readonly sha256: string;
+  readonly endpoints: readonly string[];
+}
+
+/**
+ * The API-key file: `[{ id, sha256, endpoints }]`. Hashes only, never keys. `hashes` may call every endpoint the
+ * gateway serves (`["*"]`, expanded by the agent; those of team stacks included, which the platform does not
+ * know); `scoped` only theirs.
+ */
+export function apiKeysFile(hashes: readonly string[], scoped: readonly ScopedKey[] = []): string {
+  const all = hashes.map((sha256, i) => ({ id: `key-${i + 1}`, sha256, endpoints: ["*"] }));
+  return JSON.stringify([...all, ...scoped.map((k) => ({ id: k.id, sha256: k.sha256, endpoints: [...k.endpoints] }))], null, 2) + "\n";
 }

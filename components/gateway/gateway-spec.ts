@@ -13,13 +13,13 @@ import { imageRef } from "../images.ts";
 import { burstableResources, restrictedContainerSecurity, restrictedPodSecurity } from "../k8s/pod-security.ts";
 import { type KubeObject, PLATFORM } from "../types.ts";
 import { GATEWAY_AGENT_SA } from "../controller/controller-contract.ts";
-import { STATS_PATH } from "../../controller/src/contract/names.ts";
+import { GATEWAY_METRICS_SERVICE, STATS_PATH } from "../../controller/src/contract/names.ts";
 
 export const GATEWAY_NAME = "gateway";
 /** ConfigMap holding the TLS front's haproxy.cfg. */
 export const TLS_PROXY_CONFIGMAP = "haproxy-config";
-/** Service whose EndpointSlices list the gateway pods for the controller's scrape. */
-export const GATEWAY_METRICS_SERVICE = "gateway-metrics";
+/** Service whose EndpointSlices list the gateway pods for the controller's scrape (and each agent's count). */
+export { GATEWAY_METRICS_SERVICE };
 /**
  * Ports inside the pod (unprivileged: the pod runs as non-root). `metrics`: HAProxy's Prometheus exporter;
  * `health`: the agent's HTTP server (/healthz, /readyz, its own /metrics, and /stats for the controller).
@@ -35,9 +35,12 @@ export const GATEWAY_PATHS = {
   workDir: "/var/run/gateway",
   tlsRunDir: "/var/run/haproxy",
 } as const;
-const labels = { [PLATFORM.labelComponent]: "gateway", [PLATFORM.labelPartOf]: PLATFORM.partOf };
+/** Labels of the gateway pods (selectors of its Services, policies, and the local store's payload-log writer rule). */
+export const GATEWAY_POD_LABELS: Readonly<Record<string, string>> = { [PLATFORM.labelComponent]: "gateway", [PLATFORM.labelPartOf]: PLATFORM.partOf };
+const labels = GATEWAY_POD_LABELS;
 
 export interface GatewaySpecArgs {
+  /** Image of the gateway agent (the controller image; it carries HAProxy). */
   readonly agentImage: unknown;
   /** Agent container args (agentArgs()). */
   readonly agentArgs: readonly string[];
@@ -45,12 +48,15 @@ export interface GatewaySpecArgs {
   readonly agentEnv?: readonly { name: string; value?: unknown; valueFrom?: unknown }[];
   /** Name of the kubernetes.io/tls Secret the TLS front mounts. */
   readonly tlsSecret: string;
+  /** Gateway replicas at least (the HorizontalPodAutoscaler's minimum). */
   readonly replicasMin: number;
+  /** Gateway replicas at most. */
   readonly replicasMax: number;
+  /** Image digests by role (the TLS front). @default {} */
   readonly digestOverrides?: Readonly<Record<string, string>>;
-  /** Annotations of the LoadBalancer Service (the cloud's load balancer settings). */
+  /** Annotations of the LoadBalancer Service (the cloud's load balancer settings). @default {} */
   readonly serviceAnnotations?: Readonly<Record<string, string>>;
-  /** `spec.loadBalancerClass` of the Service (EKS: the AWS Load Balancer Controller's NLB class). */
+  /** `spec.loadBalancerClass` of the Service (EKS: the AWS Load Balancer Controller's NLB class). @default none (the cluster's default) */
   readonly loadBalancerClass?: string;
   /** Container sizes: `small` for one laptop node. @default "standard" */
   readonly size?: "small" | "standard";
@@ -62,10 +68,20 @@ export const GATEWAY_RESOURCES = {
   standard: { tls: burstableResources("500m", "128Mi", "2", "512Mi"), agent: burstableResources("1", "512Mi", "2", "1Gi") },
 } as const;
 
+/**
+ * Connection limits of the TLS front, where the client's address is known (the cloud load balancer preserves it):
+ * connections HAProxy holds at once (5000 TLS connections fit the container's memory; HAProxy needs two file
+ * descriptors each), and per client address the connections held and new ones per 10 s (over either, a new
+ * connection is closed at once).
+ */
+export const GATEWAY_EDGE_LIMITS = { maxConnections: 5_000, perSourceMaxConnections: 200, perSourceConnectionsPer10s: 2_000 } as const;
+
 /** Config of the TLS-terminating HAProxy. */
 export function tlsProxyConfig(): string {
+  const l = GATEWAY_EDGE_LIMITS;
   return [
     "global",
+    `    maxconn ${l.maxConnections}`,
     "    log stdout format raw local0",
     `    stats socket ${GATEWAY_PATHS.tlsRunDir}/tls.sock mode 600 level user`,
     "    ssl-default-bind-options ssl-min-ver TLSv1.2",
@@ -77,16 +93,24 @@ export function tlsProxyConfig(): string {
     "    option httplog",
     "    timeout connect 5s",
     "    timeout http-request 10s",
+    "    timeout http-keep-alive 10s",
     "    timeout client 15m",
     "    timeout server 15m",
     "",
     "frontend tls_in",
     `    bind 0.0.0.0:${GATEWAY_PORTS.https} ssl crt ${GATEWAY_PATHS.tlsDir}/gateway.pem alpn h2,http/1.1`,
+    "    tcp-request connection track-sc1 src table st_src",
+    `    tcp-request connection reject if { sc1_conn_cur(st_src) gt ${l.perSourceMaxConnections} }`,
+    `    tcp-request connection reject if { sc1_conn_rate(st_src) gt ${l.perSourceConnectionsPer10s} }`,
     // Edge check for a Bearer credential; the agent's HAProxy verifies the key (sha256 map) and its endpoint scope.
     "    http-request set-var(txn.bearer) http_auth_bearer",
     `    http-request return status 401 content-type application/json string '{"error_code":"UNAUTHENTICATED","message":"missing credentials; send Authorization: Bearer with an API key or token"}' hdr WWW-Authenticate Bearer unless { var(txn.bearer) -m found }`,
-    "    option forwardfor",
+    // The client's address replaces any X-Forwarded-For it sent (appending would let it claim another).
+    "    http-request set-header x-forwarded-for %[src]",
     "    default_backend agent",
+    "",
+    "backend st_src",
+    "    stick-table type ipv6 size 1m expire 60s store conn_cur,conn_rate(10s)",
     "",
     "backend agent",
     `    server agent 127.0.0.1:${GATEWAY_PORTS.agentHttp}`,

@@ -14,7 +14,9 @@ import * as tls from "@pulumi/tls";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { restrictedNamespaceLabels } from "../k8s/pod-security.ts";
 import { type KubeObject, PLATFORM } from "../types.ts";
+import { PAYLOAD_LOG_CREDENTIALS_SECRET } from "./gateway-contract.ts";
 import { buildGatewayObjects, GATEWAY_NAME, type GatewaySpecArgs } from "./gateway-spec.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 /** Name of the TLS Secret the program creates (config certificate or generated). */
 export const GATEWAY_TLS_SECRET = "gateway-tls";
@@ -31,10 +33,16 @@ export interface GatewayArgs extends Omit<GatewaySpecArgs, "tlsSecret"> {
   readonly agentRbac: readonly KubeObject[];
   /** Where the certificate comes from. @default { kind: "generated" } */
   readonly tls?: GatewayTls;
-  /** Public host name, when set (else the load balancer's address). */
+  /** Public host name. @default the load balancer's address */
   readonly host?: string;
-  /** What the LoadBalancer Service waits for (EKS: the AWS Load Balancer Controller). */
+  /** What the LoadBalancer Service waits for (EKS: the AWS Load Balancer Controller). @default [] */
   readonly loadBalancerDependsOn?: readonly pulumi.Resource[];
+  /** Payload logs: the store's static credentials (rendered as `payload-log-credentials`, see `agentEnv`) and what
+   * the gateway pods wait for (the writer's identity). @default none */
+  readonly payloadLog?: {
+    readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string> };
+    readonly ready: readonly pulumi.Resource[];
+  };
 }
 
 /** SANs of the generated certificate: the host, and the load balancer's address as an IP or a DNS name. */
@@ -54,7 +62,7 @@ export class Gateway extends pulumi.ComponentResource {
   readonly caCertificate: pulumi.Output<string>;
 
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:gateway:Gateway", name, {}, opts);
+    super("autopilot:gateway:Gateway", name, componentInputs(args, { secrets: ["tls"], omit: ["payloadLog"] }), opts);
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.gatewayNamespace, labels: restrictedNamespaceLabels() } }, { parent: this });
     const tlsMode = args.tls ?? { kind: "generated" };
     const secretName = tlsMode.kind === "existing" ? tlsMode.secretName : GATEWAY_TLS_SECRET;
@@ -90,12 +98,21 @@ export class Gateway extends pulumi.ComponentResource {
         stringData: { "tls.crt": cert, "tls.key": pulumi.secret(key) },
       }, { parent: this, dependsOn: [ns] }));
     }
+    const payload: pulumi.Resource[] = [...(args.payloadLog?.ready ?? [])];
+    const creds = args.payloadLog?.credentials;
+    if (creds !== undefined) {
+      payload.push(kubeResource(`${name}-payload-log-credentials`, {
+        apiVersion: "v1", kind: "Secret", type: "Opaque",
+        metadata: { name: PAYLOAD_LOG_CREDENTIALS_SECRET, namespace: PLATFORM.gatewayNamespace },
+        stringData: { AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: pulumi.secret(creds.secretAccessKey) },
+      }, { parent: this, dependsOn: [ns] }));
+    }
     for (const obj of objs) {
       const kind = String(obj.kind);
       const objName = (obj.metadata as { name: string }).name;
       if (kind === "Service" && objName === GATEWAY_NAME) continue;
       kubeResource(`${name}-${kind.toLowerCase()}-${objName}`, obj, {
-        parent: this, dependsOn: [ns, ...rbac, ...tlsSecret], ...(kind === "Deployment" ? { ignoreChanges: ["spec.replicas"] } : {}),
+        parent: this, dependsOn: [ns, ...rbac, ...tlsSecret, ...(kind === "Deployment" ? payload : [])], ...(kind === "Deployment" ? { ignoreChanges: ["spec.replicas"] } : {}),
       });
     }
     this.url = args.host ? pulumi.output(`https://${args.host}`) : pulumi.interpolate`https://${address}`;

@@ -30,6 +30,8 @@ const KINDS: Record<string, Ctor> = {
   "rbac.authorization.k8s.io/v1/RoleBinding": k8s.rbac.v1.RoleBinding as unknown as Ctor,
   "apiextensions.k8s.io/v1/CustomResourceDefinition": k8s.apiextensions.v1.CustomResourceDefinition as unknown as Ctor,
   "apiregistration.k8s.io/v1/APIService": k8s.apiregistration.v1.APIService as unknown as Ctor,
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": k8s.admissionregistration.v1.ValidatingAdmissionPolicy as unknown as Ctor,
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding as unknown as Ctor,
 };
 
 /** Creates the Pulumi resource for `obj` (apiVersion + kind pick the class). */

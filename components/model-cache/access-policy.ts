@@ -56,3 +56,35 @@ export function minioReadPrefixPolicy(bucket: string, prefix: string): { resourc
     { resources: [`arn:aws:s3:::${bucket}`], actions: ["s3:ListBucket"], condition: { StringLike: { "s3:prefix": [`${prefix}*`] } } },
   ];
 }
+
+/** Key prefix of the gateway's payload logs (inference tables) in the environment's bucket. */
+export const PAYLOAD_LOG_PREFIX = "payload-logs/";
+
+/**
+ * IAM policy (JSON) of the gateway's payload-log writer on EKS: `s3:PutObject` on objects under `prefix` only — no
+ * read, list, delete or overwrite-by-version rights — and a data key from the bucket's KMS key only through S3 in
+ * the bucket's region (SSE-KMS PutObject calls `kms:GenerateDataKey` as the caller).
+ */
+export function s3WritePrefixPolicy(bucketArn: string, prefix: string, kmsKeyArn: string, region: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "WritePayloadLogs", Effect: "Allow", Action: ["s3:PutObject"], Resource: [`${bucketArn}/${prefix}*`] },
+      { Sid: "EncryptViaS3", Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: [kmsKeyArn], Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
+    ],
+  });
+}
+
+/** IAM condition limiting a GCS object-creator binding to new objects under `prefix`. */
+export function gcsWritePrefixCondition(bucket: string, prefix: string): { title: string; description: string; expression: string } {
+  return {
+    title: `write-${prefix.replace(/\/$/, "")}`.slice(0, 100),
+    description: `New objects under gs://${bucket}/${prefix} only`,
+    expression: `resource.name.startsWith("projects/_/buckets/${bucket}/objects/${prefix}")`,
+  };
+}
+
+/** MinIO policy (S3 policy language) of the payload-log writer: `s3:PutObject` under `prefix` only. */
+export function minioWritePrefixPolicy(bucket: string, prefix: string): { resources: string[]; actions: string[] }[] {
+  return [{ resources: [`arn:aws:s3:::${bucket}/${prefix}*`], actions: ["s3:PutObject"] }];
+}

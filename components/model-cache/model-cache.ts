@@ -6,72 +6,56 @@
  * limited to its own prefix — EKS Pod Identity role, GKE Workload Identity principal, or a MinIO user with a prefix
  * policy — and says what the endpoint's pods must wait for and be allowed to reach.
  */
-import { createHmac } from "node:crypto";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/cluster.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
-import { type ModelStoreAccess, PLATFORM, type StoreEgress } from "../types.ts";
-import { gcsPrefixCondition, podIdentityTrustPolicy, s3DenyInsecureTransport, s3ReadPrefixPolicy, workloadIdentityPrincipal } from "./access-policy.ts";
-import { buildMinioObjects, MINIO_POD_LABELS, MINIO_PORT, MINIO_URL, minioUser } from "./minio-spec.ts";
+import { s3DenyInsecureTransport } from "./access-policy.ts";
+import { buildMinioObjects, MINIO_PAYLOAD_WRITER, MINIO_PAYLOAD_WRITER_KEY, MINIO_PUBLISH_NODE_PORT, MINIO_URL } from "./minio-spec.ts";
+import { grantPayloadWrite, type PayloadLogAccess, type PayloadLogWriter } from "./payload-access.ts";
 import { buildNodeCacheDaemonSet, NODE_CACHE_NAMESPACE, type NodeCacheEndpoint } from "./node-cache-spec.ts";
+import { deriveStoreSecret, type EndpointIdentity, grantStoreRead, type StoreWiring } from "./store-grant.ts";
+import { componentInputs } from "../component-inputs.ts";
+
+export { EKS_MODEL_EGRESS, type EndpointIdentity, externalStoreEgress, GKE_MODEL_EGRESS, type StoreWiring } from "./store-grant.ts";
 
 /** The local cloud's store. */
 export type LocalModelStore =
   | { readonly kind: "minio"; readonly bucket: string; readonly secretSeed: string; readonly endpoints: readonly string[] }
-  | { readonly kind: "external"; readonly url: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string> };
+  | {
+    readonly kind: "external"; readonly url: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string>;
+    /** The gateway's payload-log writer key (PutObject on `payload-logs/` only, by the store's own policy). */
+    readonly payloadWriter?: { readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string> };
+  };
 
 export interface ModelCacheArgs {
+  /** The cluster: its cloud decides the store (S3 on EKS, GCS on GKE, `local` on a kubeconfig context). */
   readonly cluster: Cluster;
+  /** aws/gcp region of the bucket and its key. */
   readonly region: string;
+  /** gcp: project id. @default "" */
   readonly gcpProject?: string;
+  /** gcp: project number (Workload Identity principals name it). @default "" */
   readonly gcpProjectNumber?: string;
   /** Days before non-current object versions are deleted. */
   readonly noncurrentDays: number;
   /** Let `pulumi destroy` delete a bucket that still holds models (every environment but prod). @default false */
   readonly forceDestroy?: boolean;
-  /** local: the store. */
+  /** local (required there): the in-cluster MinIO or an external S3-compatible store. @default none */
   readonly local?: LocalModelStore;
-  /** Endpoints that use the node-local cache, with the versions they declare (the preparer keeps only those). */
+  /** Endpoints that use the node-local cache, with the versions they declare (the preparer keeps only those). @default [] (no node cache) */
   readonly nodeCacheEndpoints?: readonly NodeCacheEndpoint[];
-  /** Resources the bucket waits for (gcp: the enabled APIs). */
+  /** Resources the bucket waits for (gcp: the enabled APIs). @default [] */
   readonly dependsOn?: readonly pulumi.Resource[];
+  /** Image digests by role (MinIO, mc, the node-cache preparer). @default {} */
   readonly digestOverrides?: Readonly<Record<string, string>>;
-}
-
-/** The cloud identity an endpoint's service account is bound to. */
-export interface EndpointIdentity {
-  /** What to hand the pods (bucket, prefix, credentials secret for S3-compatible stores, egress). */
-  readonly access: ModelStoreAccess;
-  /** The IAM role ARN (aws) or principal (gcp) or store user (local). */
-  readonly identity: pulumi.Input<string>;
-  /** What must exist before the endpoint's pods start (the Pod Identity association, the IAM binding, the store's
-   * users), or the first pods start without credentials. */
-  readonly ready: readonly pulumi.Resource[];
-}
-
-/** TCP destinations for reading from S3 with EKS Pod Identity: S3 over HTTPS, and the Pod Identity agent the SDKs
- * fetch credentials from (169.254.170.23:80, on every node). */
-export const EKS_MODEL_EGRESS: readonly StoreEgress[] = [
-  { kind: "cidr", cidr: "0.0.0.0/0", port: 443, why: "S3 (HTTPS)" },
-  { kind: "cidr", cidr: "169.254.170.23/32", port: 80, why: "EKS Pod Identity agent (credentials)" },
-];
-/** For GCS with Workload Identity: GCS over HTTPS and the GKE metadata server (169.254.169.254:80; with the legacy
- * datapath it answers on 169.254.169.252:988). */
-export const GKE_MODEL_EGRESS: readonly StoreEgress[] = [
-  { kind: "cidr", cidr: "0.0.0.0/0", port: 443, why: "GCS (HTTPS)" },
-  { kind: "cidr", cidr: "169.254.169.254/32", port: 80, why: "GKE metadata server (Workload Identity tokens)" },
-  { kind: "cidr", cidr: "169.254.169.252/32", port: 988, why: "GKE metadata server without Dataplane V2" },
-];
-
-/** Egress to an external S3-compatible URL: its IP when the host is one, else any address on its port. */
-export function externalStoreEgress(url: string): StoreEgress[] {
-  const u = new URL(url);
-  const port = u.port !== "" ? Number(u.port) : u.protocol === "https:" ? 443 : 80;
-  const ip = /^\d{1,3}(\.\d{1,3}){3}$/.test(u.hostname);
-  return [{ kind: "cidr", cidr: ip ? `${u.hostname}/32` : "0.0.0.0/0", port, why: `the external model store ${u.host}` }];
+  /** local MinIO: expose the store to the deployer's machine on NodePort 30900 (the model publisher writes through it;
+   * kind maps it with `extraPortMappings`). Off when models are published another way. @default true */
+  readonly publishNodePort?: boolean;
+  /** The gateway's payload-log writer: gets `PutObject` on `payload-logs/` of this bucket and nothing else. @default none */
+  readonly payloadLogWriter?: PayloadLogWriter;
 }
 
 export class ModelCache extends pulumi.ComponentResource {
@@ -79,14 +63,16 @@ export class ModelCache extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
   /** Store URL, e.g. `s3://bucket`. */
   readonly url: pulumi.Output<string>;
-  /** The store's own readiness (local: the MinIO setup Job). */
-  private readonly storeReady: pulumi.Resource[] = [];
+  /** How endpoints reach the store and get their read identity (PlatformReference exports it to team stacks). */
+  readonly wiring: StoreWiring;
+  /** What an endpoint's pods wait for besides their own identity (the MinIO setup Job, the node-cache preparer). */
+  readonly ready: pulumi.Resource[] = [];
+  /** Where and as whom the gateway writes payload logs (with `payloadLogWriter`). */
+  readonly payloadLogs?: PayloadLogAccess;
   private readonly args: ModelCacheArgs;
-  private bucketArn?: pulumi.Output<string>;
-  private kmsKeyArn?: pulumi.Output<string>;
 
   constructor(name: string, args: ModelCacheArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:storage:ModelCache", name, {}, opts);
+    super("autopilot:model-cache:ModelCache", name, componentInputs(args, { secrets: ["local"] }), opts);
     this.args = args;
     const { eks, gke } = args.cluster;
     const forceDestroy = args.forceDestroy ?? false;
@@ -111,8 +97,7 @@ export class ModelCache extends pulumi.ComponentResource {
       }, o);
       new aws.s3.BucketPolicy(`${name}-tls-only`, { bucket: bucket.id, policy: bucket.arn.apply(s3DenyInsecureTransport) }, o);
       this.bucketName = bucket.bucket;
-      this.bucketArn = bucket.arn;
-      this.kmsKeyArn = key.arn;
+      this.wiring = { kind: "s3", bucket: bucket.bucket, bucketArn: bucket.arn, kmsKeyArn: key.arn, region: args.region, eksClusterName: eks.cluster.name, provider: eks.provider };
       this.url = pulumi.interpolate`s3://${bucket.bucket}`;
     } else if (gke !== undefined) {
       const o = { parent: this, provider: gke.provider, dependsOn: [...(args.dependsOn ?? [])] };
@@ -140,18 +125,34 @@ export class ModelCache extends pulumi.ComponentResource {
       }, { ...o, dependsOn: [...o.dependsOn, agent] });
       this.bucketName = bucket.name;
       this.url = pulumi.interpolate`gs://${bucket.name}`;
+      this.wiring = { kind: "gcs", bucket: bucket.name, gcpProject: args.gcpProject ?? "", gcpProjectNumber: args.gcpProjectNumber ?? "", provider: gke.provider };
     } else {
       const local = args.local;
       if (local === undefined) throw new Error("ModelCache: the local cloud needs `local` (the in-cluster MinIO or an external store)");
       this.bucketName = pulumi.output(local.bucket);
       this.url = pulumi.output(`s3://${local.bucket}`);
+      this.wiring = local.kind === "minio"
+        ? { kind: "minio", bucket: local.bucket, secretSeed: local.secretSeed }
+        : { kind: "external", url: local.url, bucket: local.bucket, region: local.region, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
       if (local.kind === "minio") this.createMinio(name, local);
+    }
+    if (args.payloadLogWriter !== undefined) {
+      this.payloadLogs = grantPayloadWrite(name, args.payloadLogWriter, {
+        cluster: args.cluster, region: args.region, bucketName: this.bucketName,
+        ...(this.wiring.kind === "s3" ? { bucketArn: pulumi.output(this.wiring.bucketArn), kmsKeyArn: pulumi.output(this.wiring.kmsKeyArn) } : {}),
+        ...(args.gcpProject !== undefined ? { gcpProject: args.gcpProject } : {}),
+        ...(args.gcpProjectNumber !== undefined ? { gcpProjectNumber: args.gcpProjectNumber } : {}),
+        ...(args.local !== undefined ? { local: args.local.kind === "minio"
+          ? { kind: "minio" as const, url: MINIO_URL, accessKeyId: MINIO_PAYLOAD_WRITER, secretAccessKey: deriveStoreSecret(args.local.secretSeed, MINIO_PAYLOAD_WRITER_KEY) }
+          : externalWriter(args.local) } : {}),
+        storeReady: [...this.ready],
+      }, this);
     }
     if ((args.nodeCacheEndpoints ?? []).length > 0) {
       const ns = new k8s.core.v1.Namespace(`${name}-node-cache-ns`, {
         metadata: { name: NODE_CACHE_NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "privileged", "pod-security.kubernetes.io/warn": "restricted" } },
       }, { parent: this });
-      this.storeReady.push(kubeResource(`${name}-node-cache-prep`, buildNodeCacheDaemonSet(args.nodeCacheEndpoints ?? [], args.digestOverrides), { parent: this, dependsOn: [ns] }));
+      this.ready.push(kubeResource(`${name}-node-cache-prep`, buildNodeCacheDaemonSet(args.nodeCacheEndpoints ?? [], args.digestOverrides), { parent: this, dependsOn: [ns] }));
     }
     this.registerOutputs({ bucketName: this.bucketName, url: this.url });
   }
@@ -159,10 +160,16 @@ export class ModelCache extends pulumi.ComponentResource {
   /** In-cluster MinIO with one read-only user per endpoint. Encryption at rest needs MinIO KES (not set up here). */
   private createMinio(name: string, local: Extract<LocalModelStore, { kind: "minio" }>): void {
     const users: Record<string, unknown> = {};
-    for (const e of local.endpoints) users[e] = derive(local.secretSeed, e);
+    for (const e of local.endpoints) users[e] = deriveStoreSecret(local.secretSeed, e);
+    const writer = this.args.payloadLogWriter;
+    if (writer !== undefined) users[MINIO_PAYLOAD_WRITER_KEY] = deriveStoreSecret(local.secretSeed, MINIO_PAYLOAD_WRITER_KEY);
     const objs = buildMinioObjects(local.bucket, local.endpoints, {
-      root: { rootUser: "autopilot-admin", rootPassword: derive(local.secretSeed, "root") }, users,
-    }, { digestOverrides: this.args.digestOverrides ?? {} });
+      root: { rootUser: "autopilot-admin", rootPassword: deriveStoreSecret(local.secretSeed, "root") }, users,
+    }, {
+      digestOverrides: this.args.digestOverrides ?? {},
+      ...(this.args.publishNodePort !== false ? { publishNodePort: MINIO_PUBLISH_NODE_PORT } : {}),
+      ...(writer !== undefined ? { payloadWriter: { prefix: writer.prefix, namespace: writer.namespace, podLabels: writer.podLabels } } : {}),
+    });
     let ns: pulumi.Resource | undefined;
     const created: pulumi.Resource[] = [];
     for (const obj of objs) {
@@ -171,7 +178,7 @@ export class ModelCache extends pulumi.ComponentResource {
       const res = kubeResource(`${name}-${kind.toLowerCase()}-${objName}`, obj, { parent: this, dependsOn: [...(ns !== undefined ? [ns] : []), ...(kind === "Job" ? created : [])] });
       if (kind === "Namespace") ns = res;
       else created.push(res);
-      if (kind === "Job") this.storeReady.push(res);
+      if (kind === "Job") this.ready.push(res);
     }
   }
 
@@ -180,47 +187,14 @@ export class ModelCache extends pulumi.ComponentResource {
    * children of `parent` (the endpoint component).
    */
   grantRead(endpoint: string, namespace: string, serviceAccount: string, parent: pulumi.Resource, k8sProvider: k8s.Provider): EndpointIdentity {
-    const prefix = `${endpoint}/`;
-    const { eks, gke } = this.args.cluster;
-    if (eks !== undefined && this.bucketArn !== undefined && this.kmsKeyArn !== undefined) {
-      const o = { parent, provider: eks.provider };
-      const role = new aws.iam.Role(`${endpoint}-model-reader`, { assumeRolePolicy: podIdentityTrustPolicy() }, o);
-      const policy = new aws.iam.RolePolicy(`${endpoint}-model-reader`, {
-        role: role.id, policy: pulumi.all([this.bucketArn, this.kmsKeyArn]).apply(([b, k]) => s3ReadPrefixPolicy(b, prefix, k, this.args.region)),
-      }, o);
-      const assoc = new aws.eks.PodIdentityAssociation(`${endpoint}-pod-identity`, { clusterName: eks.cluster.name, namespace, serviceAccount, roleArn: role.arn }, { ...o, dependsOn: [policy] });
-      return { access: { kind: "s3", bucket: this.bucketName, prefix, region: this.args.region, egress: EKS_MODEL_EGRESS }, identity: role.arn, ready: [assoc, ...this.storeReady] };
-    }
-    if (gke !== undefined) {
-      const principal = workloadIdentityPrincipal(this.args.gcpProjectNumber ?? "", this.args.gcpProject ?? "", namespace, serviceAccount);
-      const member = new gcp.storage.BucketIAMMember(`${endpoint}-model-reader`, {
-        bucket: this.bucketName, role: "roles/storage.objectViewer", member: principal,
-        condition: this.bucketName.apply((b) => gcsPrefixCondition(b, prefix)),
-      }, { parent, provider: gke.provider });
-      return { access: { kind: "gcs", bucket: this.bucketName, prefix, egress: GKE_MODEL_EGRESS }, identity: principal, ready: [member, ...this.storeReady] };
-    }
-    const local = this.args.local!;
-    const secretName = "model-store-credentials";
-    const keys = local.kind === "minio"
-      ? { AWS_ACCESS_KEY_ID: minioUser(endpoint), AWS_SECRET_ACCESS_KEY: derive(local.secretSeed, endpoint) }
-      : { AWS_ACCESS_KEY_ID: local.accessKeyId, AWS_SECRET_ACCESS_KEY: pulumi.secret(local.secretAccessKey) };
-    const secret = new k8s.core.v1.Secret(`${endpoint}-model-store-credentials`, {
-      metadata: { name: secretName, namespace }, stringData: keys,
-    }, { parent, provider: k8sProvider });
-    const common = { kind: "minio" as const, bucket: local.bucket, prefix, credentialsSecret: secretName };
-    return local.kind === "minio"
-      ? {
-        access: { ...common, endpointUrl: MINIO_URL, region: "us-east-1", egress: [{ kind: "pods", namespace: PLATFORM.cacheNamespace, podLabels: MINIO_POD_LABELS, port: MINIO_PORT, why: "the in-cluster MinIO" }] },
-        identity: `minio-user:${minioUser(endpoint)}`, ready: [secret, ...this.storeReady],
-      }
-      : {
-        access: { ...common, endpointUrl: local.url, region: local.region, egress: externalStoreEgress(local.url) },
-        identity: `external-store-key:${local.accessKeyId}`, ready: [secret, ...this.storeReady],
-      };
+    return grantStoreRead(this.wiring, endpoint, namespace, serviceAccount, parent, k8sProvider, this.ready);
   }
 }
 
-/** Per-user secret derived from the stack's seed, stable across runs (no diff churn) and wrapped as a Pulumi secret. */
-function derive(seed: string, user: string): pulumi.Output<string> {
-  return pulumi.secret(createHmac("sha256", seed).update(`minio:${user}`).digest("base64url").slice(0, 40));
+/** The external store's payload-log writer key; the stack config must name one (read-only model keys cannot write). */
+function externalWriter(l: Extract<LocalModelStore, { kind: "external" }>): { kind: "external"; url: string; region: string; accessKeyId: string; secretAccessKey: pulumi.Output<string> } {
+  if (l.payloadWriter === undefined) {
+    throw new Error(`config keys "autopilot-serving:localPayloadLogAccessKeyId" and "localPayloadLogSecretAccessKey" are empty; allowed when an endpoint logs payloads on an external store: a key of that store allowed s3:PutObject on ${l.bucket}/payload-logs/*`);
+  }
+  return { kind: "external", url: l.url, region: l.region, accessKeyId: l.payloadWriter.accessKeyId, secretAccessKey: pulumi.secret(l.payloadWriter.secretAccessKey) };
 }

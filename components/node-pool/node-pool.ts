@@ -15,14 +15,20 @@ import type { Cluster } from "../cluster/cluster.ts";
 import { scaleFromZeroTags } from "../cluster/eks-iam.ts";
 import type { PoolKind, PoolPlacement } from "../types.ts";
 import { dcgmExporterValues, devicePluginValues, eksAmiType, eksTaints, gkeGuestAccelerators, gkeTaints, poolLabels, poolPlacement } from "./node-pool-spec.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export interface NodePoolArgs {
+  /** The cluster the pool joins (its EKS node role or GKE node service account). */
   readonly cluster: Cluster;
   /** Pool name endpoints refer to (`cpu`, `gpu`). */
   readonly poolName: string;
+  /** `cpu` or `gpu` (GPU pools are tainted and get the NVIDIA device plugin and DCGM exporter). */
   readonly kind: PoolKind;
+  /** A machine type of the cloud's catalog (components/catalog.ts). */
   readonly machineType: string;
+  /** Autoscaling lower bound of the node count. */
   readonly minNodes: number;
+  /** Autoscaling upper bound of the node count. */
   readonly maxNodes: number;
   /** aws: GPU node OS. @default "al2023" */
   readonly amiFamily?: "al2023" | "bottlerocket";
@@ -31,9 +37,9 @@ export interface NodePoolArgs {
   readonly gpuSystemNamespace: pulumi.Input<string>;
   /** gcp: zones of the pool (GPU pools: only zones offering the GPU). @default the catalog's zones for the GPU, or the region's default for CPU pools */
   readonly zones?: readonly string[];
-  /** gcp: a specific Compute Engine reservation the nodes consume. */
+  /** gcp: a specific Compute Engine reservation the nodes consume. @default none (any capacity) */
   readonly reservation?: string;
-  /** The Prometheus operator CRDs (the DCGM exporter's ServiceMonitor waits for them); absent = no ServiceMonitor. */
+  /** The Prometheus operator CRDs (the DCGM exporter's ServiceMonitor waits for them); @default none (no ServiceMonitor) */
   readonly monitoringReady?: readonly pulumi.Resource[];
 }
 
@@ -55,7 +61,7 @@ export class NodePool extends pulumi.ComponentResource {
   readonly nodes: pulumi.Resource[] = [];
 
   constructor(name: string, args: NodePoolArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:compute:NodePool", name, {}, opts);
+    super("autopilot:node-pool:NodePool", name, componentInputs(args), opts);
     const placement = poolPlacement(args.cluster.cloud, args.poolName, args.kind, args.machineType);
     this.placement = placement;
     const labels = poolLabels(placement);

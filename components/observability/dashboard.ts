@@ -41,7 +41,10 @@ export function latencyQuantileExpr(endpoint: string, q: number, byVersion = fal
   return `histogram_quantile(${q}, sum by (${by}) (rate(${DASHBOARD_METRICS.latencyBucket}{endpoint="${endpoint}"}[1m])))`;
 }
 
-/** The panels, in order: QPS, p50/p99, in-flight, queued, replicas, target concurrency, 429s, over objective, queue wait, errors by reason. */
+/**
+ * The panels, in order: QPS, p50/p99, p50/p99 per model version, in-flight, queued, replicas, target concurrency,
+ * 429s, over objective (all and per version), queue wait, 429s and 5xx by reason.
+ */
 export function dashboardPanels(endpoint: string): Panel[] {
   const be = `proxy="${backendName(endpoint)}"`;
   const m = DASHBOARD_METRICS;
@@ -52,6 +55,10 @@ export function dashboardPanels(endpoint: string): Panel[] {
     { title: "Latency p50 / p99", unit: "s", exprs: [
       { expr: latencyQuantileExpr(endpoint, 0.5), legend: "p50" },
       { expr: latencyQuantileExpr(endpoint, 0.99), legend: "p99" },
+    ] },
+    // Every runtime: the gateway measures each request itself, whatever serves it.
+    { title: "Latency p50 / p99 by model version", unit: "s", exprs: [
+      { expr: latencyQuantileExpr(endpoint, 0.5, true), legend: "p50 {{version}}" },
       { expr: latencyQuantileExpr(endpoint, 0.99, true), legend: "p99 {{version}}" },
     ] },
     // HAProxy counts queued requests in current sessions: in-flight = sessions − queue.
@@ -65,6 +72,7 @@ export function dashboardPanels(endpoint: string): Panel[] {
     { title: "429s", unit: "reqps", exprs: [{ expr: `sum(rate(${m.denied}{${be}}[1m])) + sum(rate(${m.connectionErrors}{${be}}[1m]))`, legend: "429/s" }] },
     { title: "Requests over the objective", unit: "percentunit", exprs: [
       { expr: `sum(rate(${m.overObjective}{${ep}}[5m])) / sum(rate(${m.latencyCount}{${ep}}[5m]))`, legend: "share over the p99 objective" },
+      { expr: `sum by (version) (rate(${m.overObjective}{${ep}}[5m])) / sum by (version) (rate(${m.latencyCount}{${ep}}[5m]))`, legend: "over the objective {{version}}" },
     ] },
     { title: "Queue wait (mean)", unit: "s", exprs: [
       { expr: `sum(rate(${m.queueSeconds}{${ep}}[1m])) / sum(rate(${m.latencyCount}{${ep}}[1m]))`, legend: "mean queue wait" },

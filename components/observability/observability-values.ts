@@ -9,6 +9,7 @@
  * `size: "small"` is the local cloud's (one kind node); `"standard"` the cloud clusters'.
  */
 import { PLATFORM } from "../types.ts";
+import { exportHeaderEnv, OTEL_EXPORT_HEADERS_SECRET, otelCollectorConfig, type TraceExport } from "./otel-config.ts";
 
 export const KPS_RELEASE = "kps";
 export const OTEL_RELEASE = "otel";
@@ -77,8 +78,9 @@ export function kubePrometheusStackValues(size: StackSize, retention: string): R
   };
 }
 
-/** OpenTelemetry collector values. */
-export function otelCollectorValues(size: StackSize): Record<string, unknown> {
+/** OpenTelemetry collector values: its config is `otelCollectorConfig` (otel-config.ts), rendered unchanged. */
+export function otelCollectorValues(size: StackSize, traces?: TraceExport): Record<string, unknown> {
+  const headers = traces?.headerNames ?? [];
   return {
     fullnameOverride: OTEL_COLLECTOR_NAME,
     mode: "deployment", replicaCount: size === "small" ? 1 : 2,
@@ -86,10 +88,11 @@ export function otelCollectorValues(size: StackSize): Record<string, unknown> {
     resources: OBSERVABILITY_RESOURCES[size].otel,
     podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
     securityContext: containerRestricted,
-    config: {
-      receivers: { otlp: { protocols: { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } } } },
-      exporters: { prometheus: { endpoint: "0.0.0.0:8889" }, debug: {} },
-      service: { pipelines: { metrics: { receivers: ["otlp"], exporters: ["prometheus"] }, traces: { receivers: ["otlp"], exporters: ["debug"] } } },
-    },
+    alternateConfig: otelCollectorConfig(traces),
+    // Only OTLP is received: the chart's Jaeger and Zipkin ports stay closed.
+    ports: { "jaeger-compact": { enabled: false }, "jaeger-thrift": { enabled: false }, "jaeger-grpc": { enabled: false }, zipkin: { enabled: false } },
+    ...(headers.length > 0
+      ? { extraEnvs: headers.map((_, i) => ({ name: exportHeaderEnv(i), valueFrom: { secretKeyRef: { name: OTEL_EXPORT_HEADERS_SECRET, key: `header-${i}` } } })) }
+      : {}),
   };
 }

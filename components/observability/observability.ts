@@ -15,6 +15,8 @@ import { buildDashboardConfigMap, buildServiceMonitor } from "./dashboard.ts";
 import {
   GRAFANA_ADMIN_SECRET, GRAFANA_SERVICE, KPS_RELEASE, kubePrometheusStackValues, OTEL_COLLECTOR_NAME, OTEL_RELEASE, otelCollectorValues, type StackSize,
 } from "./observability-values.ts";
+import { OTEL_EXPORT_HEADERS_SECRET, type TraceExport } from "./otel-config.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 /** The OpenTelemetry collector's Service name (fixed in its chart values), and its OTLP/HTTP traces URL inside the cluster. */
 export { OTEL_COLLECTOR_NAME };
@@ -29,6 +31,8 @@ export interface ObservabilityArgs {
   readonly retention?: string;
   /** Container sizes: `small` for one laptop node. @default "standard" */
   readonly size?: StackSize;
+  /** Where the collector exports traces (OTLP endpoint, protocol, headers as name → secret value). @default the debug exporter */
+  readonly traces?: { readonly endpoint: string; readonly protocol: "http" | "grpc"; readonly headers?: Readonly<Record<string, pulumi.Input<string>>> };
 }
 
 export class Observability extends pulumi.ComponentResource {
@@ -38,7 +42,7 @@ export class Observability extends pulumi.ComponentResource {
   readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:observability:Observability", name, {}, opts);
+    super("autopilot:observability:Observability", name, componentInputs(args, { secrets: ["grafanaAdminPassword"] }), opts);
     const size = args.size ?? "standard";
     const ns = kubeResource(`${name}-ns`, { apiVersion: "v1", kind: "Namespace", metadata: { name: PLATFORM.monitoringNamespace, labels: { ...restrictedNamespaceLabels(), "pod-security.kubernetes.io/enforce": "privileged" } } }, { parent: this });
     const password = args.grafanaAdminPassword !== undefined
@@ -52,9 +56,17 @@ export class Observability extends pulumi.ComponentResource {
     const kps = pinnedChart(`${name}-kube-prometheus-stack`, "kubePrometheusStack", {
       release: KPS_RELEASE, namespace: PLATFORM.monitoringNamespace, values: kubePrometheusStackValues(size, args.retention ?? "15d"),
     }, { parent: this, dependsOn: [ns, admin] });
+    const headers = Object.entries(args.traces?.headers ?? {});
+    const traces: TraceExport | undefined = args.traces === undefined ? undefined
+      : { endpoint: args.traces.endpoint, protocol: args.traces.protocol, headerNames: headers.map(([h]) => h) };
+    const headerSecret = headers.length === 0 ? [] : [kubeResource(`${name}-otel-exporter-headers`, {
+      apiVersion: "v1", kind: "Secret", type: "Opaque",
+      metadata: { name: OTEL_EXPORT_HEADERS_SECRET, namespace: PLATFORM.monitoringNamespace },
+      stringData: Object.fromEntries(headers.map(([, v], i) => [`header-${i}`, pulumi.secret(v)])),
+    }, { parent: this, dependsOn: [ns] })];
     const otel = pinnedChart(`${name}-otel-collector`, "openTelemetryCollector", {
-      release: OTEL_RELEASE, namespace: PLATFORM.monitoringNamespace, values: otelCollectorValues(size),
-    }, { parent: this, dependsOn: [ns] });
+      release: OTEL_RELEASE, namespace: PLATFORM.monitoringNamespace, values: otelCollectorValues(size, traces),
+    }, { parent: this, dependsOn: [ns, ...headerSecret] });
     const after = { parent: this, dependsOn: [ns, kps] };
     kubeResource(`${name}-gateway-servicemonitor`, buildServiceMonitor("gateway", PLATFORM.gatewayNamespace, { [PLATFORM.labelComponent]: "gateway" }), after);
     kubeResource(`${name}-controller-servicemonitor`, buildServiceMonitor("apa-controller", PLATFORM.systemNamespace, { [PLATFORM.labelComponent]: "apa-controller" }), after);

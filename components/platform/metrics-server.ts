@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { pinnedChart } from "../charts/pinned-chart.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export const METRICS_SERVER_RELEASE = "metrics-server";
 
@@ -18,8 +19,8 @@ export function metricsServerValues(): Record<string, unknown> {
 }
 
 export class MetricsServer extends pulumi.ComponentResource {
-  constructor(name: string, _args: Record<string, never>, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:platform:MetricsServer", name, {}, opts);
+  constructor(name: string, args: Record<string, never>, opts?: pulumi.ComponentResourceOptions) {
+    super("autopilot:platform:MetricsServer", name, componentInputs(args), opts);
     pinnedChart(`${name}-chart`, "metricsServer", { release: METRICS_SERVER_RELEASE, namespace: "kube-system", values: metricsServerValues() }, { parent: this });
     this.registerOutputs({});
   }

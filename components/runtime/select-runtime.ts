@@ -14,7 +14,7 @@ import { type ImageRole, imageRef } from "../images.ts";
 import type { FieldError, PoolPlacement } from "../types.ts";
 import {
   DTYPE_BYTES,
-  type EndpointDeclaration,
+  type ResolvedEndpoint,
   type ModelFlavor,
   type RuntimeChoice,
 } from "../endpoint-types.ts";
@@ -86,7 +86,7 @@ export interface RuntimePlan {
 export type RuntimeSelection = { readonly ok: true; readonly plan: RuntimePlan } | { readonly ok: false; readonly errors: FieldError[] };
 
 /** Weight bytes of a declared model. */
-export function weightBytes(model: EndpointDeclaration["model"]): number {
+export function weightBytes(model: ResolvedEndpoint["model"]): number {
   if (model.parameterCount !== undefined && model.dtype !== undefined) {
     return model.parameterCount * DTYPE_BYTES[model.dtype];
   }
@@ -97,7 +97,7 @@ export function weightBytes(model: EndpointDeclaration["model"]): number {
  * The runtime `auto` picks for a model: the CRD's rule (`resolveRuntime`), so the Deployment this program
  * creates and the gateway's routing (which reads the ServingEndpoint) can never disagree.
  */
-export function autoRuntime(model: EndpointDeclaration["model"]): RuntimeKind {
+export function autoRuntime(model: ResolvedEndpoint["model"]): RuntimeKind {
   const size = model.parameterCount === undefined ? undefined : { parameterCount: model.parameterCount };
   return resolveRuntime(size === undefined ? { flavor: model.flavor } : { flavor: model.flavor, size }, undefined);
 }
@@ -143,7 +143,7 @@ export function memoryFloorGiB(bytes: number): number {
 
 /** Selects and sizes the runtime of `decl` on `pool` (undefined when the declared pool does not exist). */
 export function selectRuntime(
-  decl: EndpointDeclaration,
+  decl: ResolvedEndpoint,
   pool: PoolPlacement | undefined,
   digestOverrides: Readonly<Record<string, string>> = {},
 ): RuntimeSelection {

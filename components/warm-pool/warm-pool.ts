@@ -6,6 +6,7 @@ import { kubeResource } from "../k8s/kube-resource.ts";
 import * as pulumi from "@pulumi/pulumi";
 import type { PoolPlacement } from "../types.ts";
 import { buildPlaceholderDeployment, buildPrepullDaemonSet, buildPriorityClass, placeholderSlot } from "./warm-pool-spec.ts";
+import { componentInputs } from "../component-inputs.ts";
 
 export interface WarmPoolArgs {
   /** Pools to keep warm capacity on. */
@@ -13,11 +14,12 @@ export interface WarmPoolArgs {
     readonly placement: PoolPlacement;
     /** Runtime images to pre-pull on the pool. */
     readonly images: readonly string[];
-    /** Largest endpoint pod on the pool (CPU pools size their slot from it). */
+    /** Largest endpoint pod on the pool (CPU pools size their slot from it). @default { cpu: 1, memoryGiB: 1 } (GPU pools: a whole node's GPUs) */
     readonly largestPod?: { readonly cpu: number; readonly memoryGiB: number };
   }[];
   /** Placeholder replicas per pool at creation. */
   readonly initialReplicas: number;
+  /** Image digests by role, pinning the placeholder and pre-pull images. @default {} */
   readonly digestOverrides?: Readonly<Record<string, string>>;
 }
 
@@ -26,7 +28,7 @@ export class WarmPool extends pulumi.ComponentResource {
   readonly placeholderDeployments: Record<string, string> = {};
 
   constructor(name: string, args: WarmPoolArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("autopilot:compute:WarmPool", name, {}, opts);
+    super("autopilot:warm-pool:WarmPool", name, componentInputs(args), opts);
     const priority = kubeResource(`${name}-priority`, buildPriorityClass(), { parent: this });
     for (const p of args.pools) {
       const pool = p.placement;

@@ -2,7 +2,7 @@
  * How the pack recognises serving endpoints in a stack: the ServingEndpoint custom resource, the
  * namespaces that hold one, and the workloads inside those namespaces.
  */
-import { at, k8sNamespace, obj, str, stringMap, type Json } from "./read.ts";
+import { at, obj, str, stringMap } from "./read.ts";
 import { DEPLOYMENT, STATEFULSET, podLabels } from "./workloads.ts";
 import type { ResourceView } from "../types.ts";
 
@@ -15,11 +15,26 @@ export const POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor";
 export const SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor";
 export const SERVICE = "kubernetes:core/v1:Service";
 
+/** Type token of the Kubernetes provider. */
+export const KUBERNETES_PROVIDER = "pulumi:providers:kubernetes";
+
+/**
+ * The namespace a namespaced Kubernetes object lands in: `metadata.namespace`, else the `namespace` its Pulumi
+ * provider sets for objects without one, else `default`. (A kubeconfig context's namespace, which the provider
+ * also falls back to, is outside what the pack can see.)
+ */
+export function namespaceOf(r: ResourceView): string {
+  const own = str(at(r.props, "metadata", "namespace"));
+  if (own !== undefined && own !== "") return own;
+  const fromProvider = r.provider?.type === KUBERNETES_PROVIDER ? str(r.provider.props["namespace"]) : undefined;
+  return fromProvider !== undefined && fromProvider !== "" ? fromProvider : "default";
+}
+
 /** Namespaces that hold an endpoint: a ServingEndpoint lives there, or the Namespace carries `labelKey`. */
 export function endpointNamespaces(resources: readonly ResourceView[], labelKey: string): Set<string> {
   const out = new Set<string>();
   for (const r of resources) {
-    if (r.type === SERVING_ENDPOINT) out.add(k8sNamespace(r.props));
+    if (r.type === SERVING_ENDPOINT) out.add(namespaceOf(r));
     if (r.type === NAMESPACE && stringMap(at(r.props, "metadata", "labels"))[labelKey] !== undefined) {
       const name = str(at(r.props, "metadata", "name"));
       if (name !== undefined) out.add(name);
@@ -34,7 +49,7 @@ export function endpointWorkloads(resources: readonly ResourceView[], labelKey: 
   return resources.filter(
     (r) =>
       (r.type === DEPLOYMENT || r.type === STATEFULSET) &&
-      (namespaces.has(k8sNamespace(r.props)) || podLabels(r.type, r.props)[labelKey] !== undefined),
+      (namespaces.has(namespaceOf(r)) || podLabels(r.type, r.props)[labelKey] !== undefined),
   );
 }
 
@@ -69,9 +84,14 @@ export function selectorMatches(selector: unknown, labels: Record<string, string
   });
 }
 
+/** `describe(r)`, followed by where the pod template sits when it is not the workload's own. */
+export function describeTemplate(r: ResourceView, t: { where: string }): string {
+  return t.where === "" ? describe(r) : `${describe(r)} ${t.where}`;
+}
+
 /** `kind/namespace/name` of a Kubernetes object, or the Pulumi name when metadata is missing. */
 export function describe(r: ResourceView): string {
   const name = str(at(r.props, "metadata", "name")) ?? r.name;
   const kind = r.type.split(":").pop() ?? r.type;
-  return `${kind} ${k8sNamespace(r.props as Json)}/${name}`;
+  return `${kind} ${namespaceOf(r)}/${name}`;
 }

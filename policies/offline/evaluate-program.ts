@@ -15,6 +15,8 @@ export interface RegisteredResource {
   readonly custom?: boolean;
   readonly inputs: Record<string, unknown>;
   readonly dependencies?: readonly string[];
+  /** Provider reference (`<provider urn>::<id>`), "" for the default provider. */
+  readonly provider?: string;
 }
 
 /** Project name in URNs (Pulumi.yaml `name`). */
@@ -31,18 +33,20 @@ export function toOffline(resources: readonly RegisteredResource[], stack: strin
     type: r.type, name: r.name, urn: fullUrn(r.urn, stack), props: r.inputs,
     ...(r.parent !== "" ? { parent: fullUrn(r.parent, stack) } : {}),
     ...(r.dependencies !== undefined ? { dependencies: r.dependencies.map((d) => fullUrn(d, stack)) } : {}),
+    ...(r.provider !== undefined && r.provider !== "" ? { provider: fullUrn(r.provider, stack) } : {}),
   }));
 }
 
 /**
  * Runs the program for `stack` under mocks (config from Pulumi.<stack>.yaml); `preview` runs it in preview mode
- * (`isDryRun()` true; outputs the mocks don't supply stay unknown). The program's own errors propagate. The
+ * (`isDryRun()` true; outputs the mocks don't supply stay unknown); `overrides` set config values as `npm run plan
+ * -- --set` does. The program's own errors propagate. The
  * charts' workloads are included as the chart's children (components/charts/chart-facts.ts, a test double of
  * `helm template`): a real preview registers every chart object, and the pack sees them there too.
  */
-export async function evaluateProgram(stack: string, preview = false): Promise<OfflineResource[]> {
+export async function evaluateProgram(stack: string, preview = false, overrides: Readonly<Record<string, string>> = {}): Promise<OfflineResource[]> {
   // Loaded on demand: `--inventory` runs never pay for loading the program and the providers.
   const { evaluateStack } = await import("../../infra/evaluate.ts");
-  const evaluation = await evaluateStack(stack, { preview, chartObjects: true });
+  const evaluation = await evaluateStack(stack, { preview, chartObjects: true, overrides });
   return toOffline(evaluation.resources, stack);
 }

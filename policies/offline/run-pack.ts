@@ -7,7 +7,7 @@
  */
 import {
   unknownCheckingProxy, UnknownValueError, type EnforcementLevel, type Policies, type PolicyResource,
-  type PolicyResourceOptions, type ResourceValidationArgs, type ResourceValidationPolicy, type StackValidationArgs,
+  type PolicyProviderResource, type PolicyResourceOptions, type ResourceValidationArgs, type ResourceValidationPolicy, type StackValidationArgs,
   type StackValidationPolicy,
 } from "@pulumi/policy";
 
@@ -26,6 +26,8 @@ export interface OfflineResource {
   readonly dependencies?: readonly string[];
   /** URNs each property depends on (the engine's propertyDependencies), when known. */
   readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+  /** The provider reference (`<provider urn>::<id>`, or the URN alone) of a provider resource in the same list. */
+  readonly provider?: string;
 }
 
 /** One diagnostic, shaped like the engine's `AnalyzeDiagnostic`. */
@@ -76,10 +78,21 @@ function isTypeOf(type: string, resourceClass: unknown): boolean {
   return (resourceClass as { __pulumiType?: string }).__pulumiType === type;
 }
 
+/** The provider resource a reference names (`urn::id` or `urn`), as the policy server passes it. */
+function providerOf(r: OfflineResource, all: readonly OfflineResource[]): PolicyProviderResource | undefined {
+  if (r.provider === undefined || r.provider === "") return undefined;
+  const ref = r.provider;
+  const p = all.find((x) => urnOf(x) === ref) ?? all.find((x) => ref.startsWith(`${urnOf(x)}::`));
+  if (p === undefined) return undefined;
+  return { type: p.type, name: p.name, urn: urnOf(p), props: unknownCheckingProxy(p.props) as Record<string, unknown> };
+}
+
 /** ResourceValidationArgs for one resource, as the policy server builds them. */
-export function makeResourceArgs(r: OfflineResource, policyName: string, config: PackConfig = {}): ResourceValidationArgs {
+export function makeResourceArgs(r: OfflineResource, policyName: string, config: PackConfig = {}, all: readonly OfflineResource[] = [r]): ResourceValidationArgs {
   const props = unknownCheckingProxy(r.props) as Record<string, unknown>;
+  const provider = providerOf(r, all);
   return {
+    ...(provider !== undefined ? { provider } : {}),
     type: r.type, props, urn: urnOf(r), name: r.name,
     opts: { ...emptyOpts, ...(r.parent ? { parent: r.parent } : {}) },
     stackTags: new Map(),
@@ -104,6 +117,8 @@ export function makeStackArgs(resources: readonly OfflineResource[], policyName:
       asType: ((cls: unknown) => (isTypeOf(r.type, cls) ? props : undefined)) as PolicyResource["asType"],
       ...(r.id !== undefined ? { id: r.id } : {}),
     };
+    const provider = providerOf(r, resources);
+    if (provider !== undefined) pr.provider = provider;
     byUrn.set(pr.urn, pr);
     return { r, pr };
   });
@@ -160,7 +175,7 @@ export async function runPack(policies: Policies, resources: readonly OfflineRes
     const validations = p.validateResource === undefined ? [] : Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
     for (const r of resources) {
       for (const validate of validations) {
-        const args = makeResourceArgs(r, p.name, config);
+        const args = makeResourceArgs(r, p.name, config, resources);
         await guard(() => validate(args, (message) => push(message, args.urn)), args.urn);
       }
     }

@@ -1,6 +1,6 @@
 /** Policy 5: every container sets CPU/memory requests and limits; GPU limits equal GPU requests. */
-import { GPU_RESOURCE, WORKLOAD_TYPES, containersOf, podTemplate, quantity } from "../lib/workloads.ts";
-import { describe } from "../lib/endpoints.ts";
+import { GPU_RESOURCE, containersOf, mayHavePodTemplates, podTemplates, quantity } from "../lib/workloads.ts";
+import { describeTemplate } from "../lib/endpoints.ts";
 import type { ResourcePolicyDefinition, Violation } from "../types.ts";
 
 export const containerResources: ResourcePolicyDefinition<Record<string, never>> = {
@@ -13,12 +13,10 @@ export const containerResources: ResourcePolicyDefinition<Record<string, never>>
     "sizes them from the model); for GPUs set limits[\"nvidia.com/gpu\"] and, if you set requests too, the same number.",
   defaults: {},
   configSchema: {},
-  types: WORKLOAD_TYPES,
+  types: mayHavePodTemplates,
   check: (r) => {
-    const t = podTemplate(r.type, r.props);
-    if (t === undefined) return [];
     const out: Violation[] = [];
-    for (const c of containersOf(t.spec)) {
+    for (const t of podTemplates(r.type, r.props)) for (const c of containersOf(t.spec)) {
       const missing: string[] = [];
       for (const section of ["requests", "limits"] as const) {
         for (const res of ["cpu", "memory"]) {
@@ -26,14 +24,14 @@ export const containerResources: ResourcePolicyDefinition<Record<string, never>>
         }
       }
       if (missing.length > 0) {
-        out.push({ message: `${describe(r)} ${c.where}: resources ${missing.join(", ")} not set.` });
+        out.push({ message: `${describeTemplate(r, t)} ${c.where}: resources ${missing.join(", ")} not set.` });
       }
       const gpuReq = quantity(c.props, "requests", GPU_RESOURCE);
       const gpuLim = quantity(c.props, "limits", GPU_RESOURCE);
       if (gpuReq !== undefined && gpuLim === undefined) {
-        out.push({ message: `${describe(r)} ${c.where}: requests ${GPU_RESOURCE}=${gpuReq} without a limit; GPUs are set through limits.` });
+        out.push({ message: `${describeTemplate(r, t)} ${c.where}: requests ${GPU_RESOURCE}=${gpuReq} without a limit; GPUs are set through limits.` });
       } else if (gpuReq !== undefined && gpuLim !== undefined && gpuReq !== gpuLim) {
-        out.push({ message: `${describe(r)} ${c.where}: ${GPU_RESOURCE} limit ${gpuLim} differs from request ${gpuReq}; they must be equal.` });
+        out.push({ message: `${describeTemplate(r, t)} ${c.where}: ${GPU_RESOURCE} limit ${gpuLim} differs from request ${gpuReq}; they must be equal.` });
       }
     }
     return out;

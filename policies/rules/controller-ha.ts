@@ -4,8 +4,8 @@
  * election works is RBAC: a Role/ClusterRole allowing `update` on leases, bound to the controller's
  * ServiceAccount. An explicit opt-out (`--leader-elect=false`, `LEADER_ELECT=false`) is a violation too.
  */
-import { arr, at, k8sNamespace, labelsMatch, num, str, stringMap } from "../lib/read.ts";
-import { describe } from "../lib/endpoints.ts";
+import { arr, at, labelsMatch, num, str, stringMap } from "../lib/read.ts";
+import { describe, namespaceOf } from "../lib/endpoints.ts";
 import { DEPLOYMENT, containersOf, podTemplate } from "../lib/workloads.ts";
 import type { ResourceView, StackPolicyDefinition, Violation } from "../types.ts";
 
@@ -53,7 +53,7 @@ export const controllerHa: StackPolicyDefinition<ControllerHaConfig> = {
       if (replicas < config.minReplicas) out.push({ message: `${describe(c)}: spec.replicas is ${replicas}; at least ${config.minReplicas}.`, urn: c.urn });
       if (optsOut(c)) out.push({ message: `${describe(c)}: leader election is switched off (--leader-elect=false / LEADER_ELECT=false).`, urn: c.urn });
       const sa = str(at(podTemplate(c.type, c.props)?.spec, "serviceAccountName")) ?? "default";
-      if (!canUpdateLeases(resources, k8sNamespace(c.props), sa)) {
+      if (!canUpdateLeases(resources, namespaceOf(c), sa)) {
         out.push({ message: `${describe(c)}: ServiceAccount "${sa}" is not bound to a Role/ClusterRole that may update leases.coordination.k8s.io.`, urn: c.urn });
       }
     }
@@ -84,7 +84,7 @@ function canUpdateLeases(resources: readonly ResourceView[], ns: string, sa: str
   const roles = resources.filter((r) => (r.type === ROLE || r.type === CLUSTER_ROLE) && grantsLeaseUpdate(r));
   return resources.some((b) => {
     if (b.type !== ROLE_BINDING && b.type !== CLUSTER_ROLE_BINDING) return false;
-    const bindingNs = k8sNamespace(b.props);
+    const bindingNs = namespaceOf(b);
     const subjectOk = arr(b.props["subjects"]).some((s) =>
       str(at(s, "kind")) === "ServiceAccount" && str(at(s, "name")) === sa && (str(at(s, "namespace")) ?? bindingNs) === ns);
     if (!subjectOk) return false;
@@ -95,7 +95,7 @@ function canUpdateLeases(resources: readonly ResourceView[], ns: string, sa: str
       if (roleName !== refName) return false;
       if (role.type === CLUSTER_ROLE) return refKind === "ClusterRole";
       // A Role only grants inside its namespace, and only through a RoleBinding in that namespace.
-      return refKind === "Role" && b.type === ROLE_BINDING && k8sNamespace(role.props) === bindingNs && bindingNs === ns;
+      return refKind === "Role" && b.type === ROLE_BINDING && namespaceOf(role) === bindingNs && bindingNs === ns;
     });
   });
 }

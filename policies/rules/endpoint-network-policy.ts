@@ -1,6 +1,6 @@
 /** Policy 7: every endpoint namespace has a default-deny NetworkPolicy that admits only the gateway. */
-import { arr, at, k8sNamespace, obj, stringMap } from "../lib/read.ts";
-import { NETWORK_POLICY, endpointNamespaces, describe } from "../lib/endpoints.ts";
+import { arr, at, obj, stringMap } from "../lib/read.ts";
+import { NETWORK_POLICY, endpointNamespaces, describe, namespaceOf } from "../lib/endpoints.ts";
 import type { ResourceView, StackPolicyDefinition, Violation } from "../types.ts";
 
 /** A peer that may reach endpoint pods. */
@@ -52,7 +52,7 @@ export const endpointNetworkPolicy: StackPolicyDefinition<EndpointNetworkPolicyC
     const out: Violation[] = [];
     const policies = resources.filter((r) => r.type === NETWORK_POLICY);
     for (const ns of [...endpointNamespaces(resources, config.endpointLabelKey)].sort()) {
-      const inNs = policies.filter((p) => k8sNamespace(p.props) === ns);
+      const inNs = policies.filter((p) => namespaceOf(p) === ns);
       const base = inNs.find((p) => isDefaultDenyIngress(p));
       if (base === undefined) {
         out.push({ message: `endpoint namespace "${ns}" has no default-deny ingress NetworkPolicy (podSelector: {}, policyTypes: [Ingress]).` });
@@ -90,7 +90,7 @@ function widerThanAllowed(p: ResourceView, allowed: readonly IngressSource[]): s
     from.forEach((peer, j) => {
       if (at(peer, "ipBlock") !== undefined) {
         problems.push(`ingress[${i}].from[${j}] is an ipBlock; only the gateway pods may be admitted.`);
-      } else if (!allowed.some((s) => peerWithin(peer, k8sNamespace(p.props), s))) {
+      } else if (!allowed.some((s) => peerWithin(peer, namespaceOf(p), s))) {
         problems.push(`ingress[${i}].from[${j}] ${JSON.stringify(peer)} admits pods other than the gateway.`);
       }
     });

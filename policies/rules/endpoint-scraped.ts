@@ -3,8 +3,8 @@
  * selects its pods. A runtime that exposes no metrics endpoint at all (the MLflow scoring server) is accepted
  * only when the gateway, which measures every endpoint's traffic per backend, is scraped instead.
  */
-import { arr, at, k8sNamespace, labelsMatch, stringMap } from "../lib/read.ts";
-import { POD_MONITOR, SERVICE, SERVICE_MONITOR, describe, endpointWorkloads, selectorMatches } from "../lib/endpoints.ts";
+import { arr, at, labelsMatch, stringMap } from "../lib/read.ts";
+import { POD_MONITOR, SERVICE, SERVICE_MONITOR, describe, endpointWorkloads, selectorMatches, namespaceOf } from "../lib/endpoints.ts";
 import { DEPLOYMENT, podLabels, podTemplate } from "../lib/workloads.ts";
 import type { ResourceView, StackPolicyDefinition, Violation } from "../types.ts";
 
@@ -54,7 +54,7 @@ export const endpointScraped: StackPolicyDefinition<EndpointScrapedConfig> = {
     let gatewayScraped: boolean | undefined;
     for (const w of endpointWorkloads(resources, config.endpointLabelKey)) {
       const labels = podLabels(w.type, w.props);
-      if (isScraped(k8sNamespace(w.props), labels, resources)) continue;
+      if (isScraped(namespaceOf(w), labels, resources)) continue;
       const meta = podTemplate(w.type, w.props)?.metadata ?? {};
       const runtime = labels[config.runtimeLabelKey] ?? stringMap(meta["annotations"])[config.runtimeLabelKey];
       if (runtime !== undefined && config.runtimesWithoutMetrics.includes(runtime)) {
@@ -79,7 +79,7 @@ function watchesNamespace(monitor: ResourceView, ns: string): boolean {
   if (at(nsSel, "any") === true) return true;
   const names = arr(at(nsSel, "matchNames"));
   if (names.length > 0) return names.includes(ns);
-  return k8sNamespace(monitor.props) === ns;
+  return namespaceOf(monitor) === ns;
 }
 
 /** True when pods with `labels` in `ns` are scraped: by a PodMonitor, or a ServiceMonitor → Service → pods. */
@@ -93,7 +93,7 @@ function isScraped(ns: string, labels: Record<string, string>, resources: readon
   );
   if (byPodMonitor) return true;
   const services = resources.filter((s) => {
-    if (s.type !== SERVICE || k8sNamespace(s.props) !== ns) return false;
+    if (s.type !== SERVICE || namespaceOf(s) !== ns) return false;
     const sel = stringMap(at(s.props, "spec", "selector"));
     return Object.keys(sel).length > 0 && labelsMatch(sel, labels);
   });
@@ -108,7 +108,7 @@ function isScraped(ns: string, labels: Record<string, string>, resources: readon
 
 function isGatewayScraped(resources: readonly ResourceView[], config: EndpointScrapedConfig): boolean {
   const gateways = resources.filter(
-    (r) => r.type === DEPLOYMENT && k8sNamespace(r.props) === config.gateway.namespace && labelsMatch(config.gateway.podLabels, podLabels(r.type, r.props)),
+    (r) => r.type === DEPLOYMENT && namespaceOf(r) === config.gateway.namespace && labelsMatch(config.gateway.podLabels, podLabels(r.type, r.props)),
   );
   return gateways.length > 0 && gateways.every((g) => isScraped(config.gateway.namespace, podLabels(g.type, g.props), resources));
 }

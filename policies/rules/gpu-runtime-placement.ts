@@ -1,8 +1,8 @@
 /** Policy 2: GPU runtimes request GPUs and carry the GPU pool's node selector and toleration. */
-import { GPU_RESOURCE, WORKLOAD_TYPES, DAEMONSET, containersOf, gpuCount, nodeSelectorOf, podTemplate, toleratesTaint } from "../lib/workloads.ts";
-import { describe } from "../lib/endpoints.ts";
+import { GPU_RESOURCE, DAEMONSET, containersOf, gpuCount, mayHavePodTemplates, nodeSelectorOf, podTemplates, toleratesTaint, type PodTemplateView } from "../lib/workloads.ts";
+import { describeTemplate } from "../lib/endpoints.ts";
 import { gpuIntent, gpuPlacementDefaults, gpuPlacementSchema, type GpuPlacementConfig } from "./gpu-config.ts";
-import type { ResourcePolicyDefinition, Violation } from "../types.ts";
+import type { ResourcePolicyDefinition, ResourceView, Violation } from "../types.ts";
 
 export const gpuRuntimePlacement: ResourcePolicyDefinition<GpuPlacementConfig> = {
   kind: "resource",
@@ -14,28 +14,28 @@ export const gpuRuntimePlacement: ResourcePolicyDefinition<GpuPlacementConfig> =
     "from the GPU NodePool component (pool.nodeSelector / pool.tolerations) instead of typing them by hand.",
   defaults: gpuPlacementDefaults,
   configSchema: gpuPlacementSchema,
-  types: WORKLOAD_TYPES.filter((t) => t !== DAEMONSET),
-  check: (r, config) => {
-    const t = podTemplate(r.type, r.props);
-    if (t === undefined) return [];
-    const why = gpuIntent(t.spec, t.metadata, config);
-    if (why === undefined) return [];
-    const who = `${describe(r)} (GPU workload: ${why})`;
-    const out: Violation[] = [];
-    const serving = containersOf(t.spec).filter((c) => !c.isInit);
-    if (!serving.some((c) => gpuCount(c.props) > 0)) {
-      out.push({ message: `${who}: no container requests ${GPU_RESOURCE}; the pod would run without a GPU.` });
-    }
-    if (!toleratesTaint(t.spec, config.gpuTaintKey)) {
-      out.push({ message: `${who}: no toleration for the GPU pool taint "${config.gpuTaintKey}" (NoSchedule); the pod would stay Pending.` });
-    }
-    const selector = nodeSelectorOf(t.spec);
-    if (!config.gpuNodeSelectorKeys.some((k) => selector[k] !== undefined)) {
-      out.push({
-        message: `${who}: nodeSelector ${JSON.stringify(selector)} selects no GPU pool; expected one of the labels ` +
-          `${config.gpuNodeSelectorKeys.join(", ")}.`,
-      });
-    }
-    return out;
-  },
+  types: (type) => type !== DAEMONSET && mayHavePodTemplates(type),
+  check: (r, config) => podTemplates(r.type, r.props).flatMap((t) => checkTemplate(r, t, config)),
 };
+
+function checkTemplate(r: ResourceView, t: PodTemplateView, config: GpuPlacementConfig): Violation[] {
+  const why = gpuIntent(t.spec, t.metadata, config);
+  if (why === undefined) return [];
+  const who = `${describeTemplate(r, t)} (GPU workload: ${why})`;
+  const out: Violation[] = [];
+  const serving = containersOf(t.spec).filter((c) => !c.isInit);
+  if (!serving.some((c) => gpuCount(c.props) > 0)) {
+    out.push({ message: `${who}: no container requests ${GPU_RESOURCE}; the pod would run without a GPU.` });
+  }
+  if (!toleratesTaint(t.spec, config.gpuTaintKey)) {
+    out.push({ message: `${who}: no toleration for the GPU pool taint "${config.gpuTaintKey}" (NoSchedule); the pod would stay Pending.` });
+  }
+  const selector = nodeSelectorOf(t.spec);
+  if (!config.gpuNodeSelectorKeys.some((k) => selector[k] !== undefined)) {
+    out.push({
+      message: `${who}: nodeSelector ${JSON.stringify(selector)} selects no GPU pool; expected one of the labels ` +
+        `${config.gpuNodeSelectorKeys.join(", ")}.`,
+    });
+  }
+  return out;
+}

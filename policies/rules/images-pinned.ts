@@ -1,7 +1,7 @@
 /** Policy 4: images pinned (no `latest`; digests for platform images) and pulled from allowed registries. */
-import { WORKLOAD_TYPES, containersOf, podTemplate } from "../lib/workloads.ts";
+import { containersOf, mayHavePodTemplates, podTemplates } from "../lib/workloads.ts";
 import { globMatch, str } from "../lib/read.ts";
-import { describe } from "../lib/endpoints.ts";
+import { describeTemplate } from "../lib/endpoints.ts";
 import { isDigest, parseImage } from "../lib/images.ts";
 import type { ResourcePolicyDefinition, Violation } from "../types.ts";
 
@@ -37,14 +37,12 @@ export const imagesPinned: ResourcePolicyDefinition<ImagesPinnedConfig> = {
       description: "Globs over registry/repository marking platform images (digest required).",
     },
   },
-  types: WORKLOAD_TYPES,
+  types: mayHavePodTemplates,
   check: (r, config) => {
-    const t = podTemplate(r.type, r.props);
-    if (t === undefined) return [];
     const out: Violation[] = [];
-    for (const c of containersOf(t.spec)) {
+    for (const t of podTemplates(r.type, r.props)) for (const c of containersOf(t.spec)) {
       const image = str(c.props["image"]);
-      const who = `${describe(r)} ${c.where}`;
+      const who = `${describeTemplate(r, t)} ${c.where}`;
       if (image === undefined || image.trim() === "") {
         out.push({ message: `${who}: no image.` });
         continue;

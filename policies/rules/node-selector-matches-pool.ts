@@ -2,8 +2,8 @@
  * Policy 15: every workload's node selector matches the labels of a node pool the stack creates. A selector
  * that no pool satisfies leaves pods Pending forever — the most reported problem in ai-on-eks / data-on-eks.
  */
-import { DAEMONSET, WORKLOAD_TYPES, nodeSelectorOf, podTemplate } from "../lib/workloads.ts";
-import { describe } from "../lib/endpoints.ts";
+import { DAEMONSET, mayHavePodTemplates, nodeSelectorOf, podTemplates } from "../lib/workloads.ts";
+import { describeTemplate } from "../lib/endpoints.ts";
 import { nodePools } from "../lib/node-pools.ts";
 import type { StackPolicyDefinition, Violation } from "../types.ts";
 
@@ -38,9 +38,7 @@ export const nodeSelectorMatchesPool: StackPolicyDefinition<NodeSelectorConfig> 
     const pools = nodePools(resources);
     if (pools.length === 0) return [];
     const out: Violation[] = [];
-    for (const w of resources.filter((r) => WORKLOAD_TYPES.includes(r.type))) {
-      const t = podTemplate(w.type, w.props);
-      if (t === undefined) continue;
+    for (const w of resources.filter((r) => mayHavePodTemplates(r.type))) for (const t of podTemplates(w.type, w.props)) {
       const explicit = Object.entries(nodeSelectorOf(t.spec)).filter(([k]) => !config.implicitLabelPrefixes.some((p) => k.startsWith(p)));
       if (explicit.length === 0) continue;
       const fits = pools.some((p) => explicit.every(([k, v]) => p.labels[k] === v));
@@ -48,7 +46,7 @@ export const nodeSelectorMatchesPool: StackPolicyDefinition<NodeSelectorConfig> 
       if (!fits) {
         const kind = w.type === DAEMONSET ? "runs on no node" : "would stay Pending";
         out.push({
-          message: `${describe(w)}: nodeSelector ${JSON.stringify(Object.fromEntries(explicit))} matches no node pool ` +
+          message: `${describeTemplate(w, t)}: nodeSelector ${JSON.stringify(Object.fromEntries(explicit))} matches no node pool ` +
             `(${pools.map((p) => `${p.resource.name} ${JSON.stringify(p.labels)}`).join("; ")}); it ${kind}.`,
           urn: w.urn,
         });

@@ -209,11 +209,22 @@ describe("bench report", () => {
     assert.match(lines[2] as string, /unpinned: \*\*2\.00 ms\*\* .* → NOT met$/);
     assert.equal(lines.at(-1), "- Throughput at saturation through the gateway: **95.0%** of direct (acceptance: ≥ 90%) → met");
   });
+  it("verdict: CPU per request of the gateway against the minimal passthrough, and the 5K p99 against direct", () => {
+    const r = (p99Ms: number, cpuUsPerRequest?: number, agentCpuUsPerRequest?: number) => ({ rps: 5000, p50Ms: 1, p99Ms, errors: 0, non2xx: 0, ...(cpuUsPerRequest !== undefined ? { cpuUsPerRequest } : {}), ...(agentCpuUsPerRequest !== undefined ? { agentCpuUsPerRequest } : {}) });
+    const block: RateBlock = {
+      placement: "pinned", ratePerS: 5000, generator: "open loop", arms: ["direct", "tcp proxy", "http passthrough", "gateway"],
+      results: new Map([["direct", [r(10)]], ["tcp proxy", [r(11, 30)]], ["http passthrough", [r(12, 50)]], ["gateway", [r(15, 60, 20)]]]),
+    };
+    const lines = verdictLines({ options, closed: [], blocks: [block], saturation: { label: "s", direct: r(1), gateway: r(1), cmp: { added50Ms: [0], added99Ms: [0], medianAdded50Ms: 0, medianAdded99Ms: 0, minAdded99Ms: 0, maxAdded99Ms: 0, medianRpsRatio: 1 } }, cpus: 2, loadBefore: [0, 0, 0], loadAfter: [0, 0, 0], startedAt: 0, finishedAt: 0 });
+    assert.ok(lines.includes("- HAProxy CPU per request at 5K req/s, pinned: gateway **60.0 µs**, minimal HTTP passthrough 50.0 µs, TCP proxy 30.0 µs → gateway/passthrough **1.20×** (goal: ≤ 1.3×) → met"), lines.join("\n"));
+    assert.ok(lines.includes("  - the gateway's CPU need at this rate: HAProxy 60.0 + agent (request-log reader) 20.0 µs/request × 5000/s = **0.40 of a core** (the passthrough: 0.25)"), lines.join("\n"));
+    assert.ok(lines.includes("  - p99 at 5K req/s, gateway / direct: **1.50×** (goal: ≤ 2×) → met"), lines.join("\n"));
+  });
   it("commandLine reproduces the options", () => {
-    assert.equal(commandLine(options), "npm run bench:gateway -- --duration 2 --rounds 3 --rate-duration 2 --rate-rounds 3 --model-ms 5 --threads 2");
+    assert.equal(commandLine(options), "npm run bench:gateway -- --duration 2 --rounds 3 --rate-duration 2 --rate-rounds 3 --model-ms 5 --threads 2 --write-docs");
     assert.equal(
       commandLine({ ...options, placements: "unpinned", autocannon: false, lowLatency: true }),
-      "npm run bench:gateway -- --duration 2 --rounds 3 --rate-duration 2 --rate-rounds 3 --model-ms 5 --threads 2 --placements unpinned --no-autocannon --low-latency",
+      "npm run bench:gateway -- --duration 2 --rounds 3 --rate-duration 2 --rate-rounds 3 --model-ms 5 --threads 2 --placements unpinned --no-autocannon --low-latency --write-docs",
     );
   });
 });

@@ -115,7 +115,10 @@ describe("ServingEndpoint CRD on a real kube-apiserver", () => {
 
     it("the status subresource takes status and ignores spec; the main resource ignores status", async () => {
       const api = cluster().admin;
-      const status = { replicas: 3, readyReplicas: 2, desiredReplicas: 3, targetConcurrency: 6, observedQps: 12.5, selector: "serving.autopilot.dev/endpoint=columns" };
+      const status = {
+        replicas: 3, readyReplicas: 2, desiredReplicas: 3, targetConcurrency: 6, observedQps: 12.5, selector: "serving.autopilot.dev/endpoint=columns",
+        conditions: [{ type: "Ready", status: "True", reason: "ReplicasReady", message: "2 of 3 replicas ready", lastTransitionTime: "2026-12-01T00:00:00Z" }],
+      };
       const patched = await api.request("PATCH", `${path}/status`, { status, spec: { computePool: "gpu" } }, "application/merge-patch+json");
       assert.equal(patched.status, 200, JSON.stringify(patched.body));
       const after = await api.get<{ spec: { computePool: string }; status: typeof status }>(path);
@@ -153,7 +156,8 @@ describe("ServingEndpoint CRD on a real kube-apiserver", () => {
       assert.deepEqual(body.columnDefinitions.map((c) => c.name), ["Name", ...version.additionalPrinterColumns.map((c) => c.name)]);
       const cells = Object.fromEntries(body.columnDefinitions.map((c, i) => [c.name, body.rows[0]!.cells[i]]));
       assert.equal(cells["Name"], name);
-      assert.equal(cells["Ready"], 2);
+      assert.equal(cells["Ready"], "True", "the Ready condition's status");
+      assert.equal(cells["Pods"], 2);
       assert.equal(cells["Target"], 6);
     });
   });

@@ -23,7 +23,8 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { declareEndpoints } from "../../infra/endpoints.ts";
-import { readStackConfig, runProgram } from "../../infra/program.ts";
+import { resolveEndpoints } from "../../components/model/resolve-endpoints.ts";
+import { prepareStack, readStackConfig, runProgram } from "../../infra/program.ts";
 import { endpointNamespace, versionName } from "../../components/endpoint/endpoint-spec.ts";
 import { poolLabels, poolPlacement } from "../../components/node-pool/node-pool-spec.ts";
 import { FIELD_MANAGER } from "../../controller/src/contract/labels.ts";
@@ -41,7 +42,8 @@ const built = pulumiIsCurrent();
 const cluster = built ? useControlPlane({ nodes: true }) : undefined;
 /** The address the load-balancer test double hands out (TEST-NET-1: nothing answers there). */
 const LB_ADDRESS = "192.0.2.10";
-const ENDPOINTS = declareEndpoints({ environment: "dev" });
+// The example endpoints as the program resolves them (version labels and digests come from the shipped models).
+const ENDPOINTS = (await resolveEndpoints(declareEndpoints({ environment: "dev" }), { cwd: fileURLToPath(new URL("../../", import.meta.url)) })).endpoints;
 
 interface Deployment {
   readonly metadata: { readonly managedFields?: readonly { readonly manager: string; readonly subresource?: string }[] };
@@ -100,7 +102,8 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
         stackName: "local",
         projectName: "autopilot-serving",
         program: async () => {
-          const out = runProgram(readStackConfig());
+          const cfg = readStackConfig();
+          const out = runProgram(cfg, await prepareStack(cfg));
           return { gatewayUrl: out.gatewayUrl, gatewayCaCertificate: out.gatewayCaCertificate, grafanaUrl: out.grafanaUrl, endpointUrls: out.endpointUrls };
         },
       },

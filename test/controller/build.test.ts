@@ -85,7 +85,7 @@ describe("controller image (controller/Dockerfile)", () => {
     const listed = JSON.parse(`[${/const names = \[([^\]]+)\]/.exec(dockerfile)?.[1] ?? ""}]`) as string[];
     const imported = new Set<string>();
     for (const f of walk(join(out, "controller")).filter((p) => p.endsWith(".js"))) {
-      for (const m of readFileSync(f, "utf8").matchAll(/(?:from|import)\s*\(?\s*"([^".][^"]*)"/g)) {
+      for (const m of readFileSync(f, "utf8").matchAll(/(?:(?<=[\s}])from\s*|\bimport\s*\(?\s*)"([^".][^"]*)"/g)) {
         const spec = m[1] ?? "";
         if (spec.startsWith("node:")) continue;
         imported.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] ?? spec));

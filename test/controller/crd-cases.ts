@@ -92,6 +92,11 @@ export const GOOD_SERVING_ENDPOINTS: readonly CrdCase[] = [
 
 export const BAD_SERVING_ENDPOINTS: readonly (CrdCase & { readonly want: readonly string[] })[] = [
   {
+    name: "name longer than a label value (63)",
+    input: withSpec(() => {}, (o) => void ((o["metadata"] as Record<string, unknown>)["name"] = "a".repeat(64))),
+    want: ["metadata.name: Too long: may not be more than 63 bytes"],
+  },
+  {
     name: "CEL: replicas min > max",
     input: withSpec((s) => void (s["replicas"] = { min: 5, max: 3 })),
     want: ['spec.replicas.min: Invalid value: spec.replicas.min (5) must be less than or equal to spec.replicas.max (3)'],

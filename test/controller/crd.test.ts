@@ -31,7 +31,7 @@ describe("validateServingEndpoint: good objects", () => {
   });
 });
 
-describe("validateServingEndpoint: bad objects name the field (acceptance 3)", () => {
+describe("validateServingEndpoint: bad objects name the field", () => {
   const cases = BAD_SERVING_ENDPOINTS;
   for (const c of cases) {
     it(c.name, () => {
@@ -63,7 +63,8 @@ describe("servingEndpointCrd()", () => {
     assert.deepEqual(
       v.additionalPrinterColumns.filter((c) => c.priority === undefined).map((c) => [c.name, c.jsonPath]),
       [
-        ["Ready", ".status.readyReplicas"],
+        ["Ready", '.status.conditions[?(@.type=="Ready")].status'],
+        ["Pods", ".status.readyReplicas"],
         ["Desired", ".status.desiredReplicas"],
         ["Target", ".status.targetConcurrency"],
         ["QPS", ".status.observedQps"],
@@ -86,11 +87,11 @@ describe("servingEndpointCrd()", () => {
     assert.deepEqual(missing, []);
   });
 
-  it("every CEL rule names a spec field in its message and bounds the lists it iterates", () => {
+  it("every CEL rule names a spec (or metadata) field in its message and bounds the lists it iterates", () => {
     const bad: string[] = [];
     const walk = (s: OpenApiSchema, path: string): void => {
       for (const r of s["x-kubernetes-validations"] ?? []) {
-        if (!/spec\.[a-zA-Z]/.test(r.message)) bad.push(`${path}: ${r.message}`);
+        if (!/(spec|metadata)\.[a-zA-Z]/.test(r.message)) bad.push(`${path}: ${r.message}`);
         if (s.type === "array" && s.maxItems === undefined) bad.push(`${path}: no maxItems`);
       }
       for (const [k, c] of Object.entries(s.properties ?? {})) walk(c, `${path}.${k}`);

@@ -259,10 +259,16 @@ export class FakeApiServer {
     if (name === undefined) {
       if (method === "GET" && query["watch"] === "true") return this.#watch(plural, ns, query, res);
       if (method === "GET") {
-        const items = [...bucket.values()].filter(
+        const all = [...bucket.values()].filter(
           (o) => (ns === undefined || o.metadata.namespace === ns) && matchesSelector(o.metadata.labels, query["labelSelector"]),
         );
-        return sendJson(res, 200, { kind: `${RESOURCES[plural]?.kind ?? "Unknown"}List`, metadata: { resourceVersion: String(this.#rv) }, items });
+        // Pagination (limit + continue): the continue token is the offset into the list (a test double's token).
+        const limit = query["limit"] === undefined ? 0 : Number(query["limit"]);
+        const from = query["continue"] === undefined ? 0 : Number(query["continue"]);
+        const items = limit > 0 ? all.slice(from, from + limit) : all;
+        const more = limit > 0 && from + limit < all.length;
+        const metadata = { resourceVersion: String(this.#rv), ...(more ? { continue: String(from + limit) } : {}) };
+        return sendJson(res, 200, { kind: `${RESOURCES[plural]?.kind ?? "Unknown"}List`, metadata, items });
       }
       if (method === "POST") {
         const obj = body as Obj;

@@ -2,13 +2,14 @@
  * Test harness: the real ApaController + real client-node against the FakeApiServer test double, a fake
  * gateway (HAProxy promex pages rendered from a captured template, per gateway replica) and a ManualClock.
  */
+import type { EngineConfig } from "../../controller/src/engine/config.ts";
 import { ManualClock } from "../../controller/src/kube/clock.ts";
 import { loadConfig } from "../../controller/src/kube/config.ts";
 import { ApaController } from "../../controller/src/kube/controller.ts";
 import { GatewayScraper } from "../../controller/src/kube/gateway-scraper.ts";
 import { kubeConfigForUrl, makeKubeApi, type KubeApi } from "../../controller/src/kube/kube-api.ts";
 import { silentLogger } from "../../controller/src/kube/logger.ts";
-import { makeControllerMetrics } from "../../controller/src/kube/own-metrics.ts";
+import { makeControllerMetrics, type ControllerMetrics } from "../../controller/src/kube/own-metrics.ts";
 import { renderBackendPage } from "../../bench/controller/promex-page.ts";
 import { defaultWarmPoolConfig } from "../../controller/src/kube/warm-pool.ts";
 import type { FakeApiServer } from "./fake-api-server.ts";
@@ -66,6 +67,7 @@ export class FakeGateway {
 export interface Instance {
   readonly controller: ApaController;
   readonly api: KubeApi;
+  readonly metrics: ControllerMetrics;
   /** Makes every API call of this instance fail (a crashed process). */
   kill(): void;
 }
@@ -77,6 +79,8 @@ export function makeInstance(opts: {
   readonly token: string;
   readonly isLeader: () => boolean;
   readonly args?: readonly string[];
+  /** Engine constants (default: the engine's defaults). */
+  readonly engineConfig?: EngineConfig;
 }): Instance {
   const real = makeKubeApi(kubeConfigForUrl(opts.fake.url, opts.token));
   let dead = false;
@@ -88,11 +92,12 @@ export function makeInstance(opts: {
     },
   });
   const config = loadConfig(["--gateway-url", "http://unused", "--identity", opts.token, ...(opts.args ?? [])], {}, { hostname: "test" });
+  const metrics = makeControllerMetrics({ defaultMetrics: false });
   const controller = new ApaController({
     api,
     clock: opts.clock,
     log: silentLogger,
-    metrics: makeControllerMetrics({ defaultMetrics: false }),
+    metrics,
     config,
     scraper: new GatewayScraper({
       targets: () => opts.gateway.targets(),
@@ -104,9 +109,10 @@ export function makeInstance(opts: {
     isLeader: () => !dead && opts.isLeader(),
     warmPool: defaultWarmPoolConfig,
     delayFn: async () => {},
+    ...(opts.engineConfig !== undefined ? { engineConfig: opts.engineConfig } : {}),
   });
   controller.startCaches();
-  return { controller, api, kill: () => void (dead = true) };
+  return { controller, api, metrics, kill: () => void (dead = true) };
 }
 
 /** Advances the clock and the gateway counters by 1 s and runs one cycle on each live instance, `n` times. */

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ManualClock } from "../../controller/src/kube/clock.ts";
-import { LeaderElector } from "../../controller/src/kube/leader-election.ts";
+import { kubeConfigForUrl, makeKubeApi } from "../../controller/src/kube/kube-api.ts";
+import { LeaderElector, leaderTimingProblem } from "../../controller/src/kube/leader-election.ts";
 import { silentLogger } from "../../controller/src/kube/logger.ts";
 import { FakeApiServer } from "./fake-api-server.ts";
 import { FakeGateway, makeInstance, synced, type Instance } from "./harness.ts";
@@ -102,5 +103,57 @@ describe("leader election (Lease) with two controller instances", () => {
       await b.controller.stop();
       await fake.stop();
     }
+  });
+});
+
+describe("leader election timing (monotonic clock, renew deadline)", () => {
+  const cfg = { namespace: "autopilot-system", leaseName: "apa-controller", identity: "ctl-a", leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000 };
+
+  it("a wall clock stepping backwards does not extend leadership: renewals failing → not leader after the renew deadline", async () => {
+    const fake = new FakeApiServer();
+    await fake.start();
+    try {
+      const clock = new ManualClock(1_800_000_000_000);
+      const e = new LeaderElector(makeKubeApi(kubeConfigForUrl(fake.url)), cfg, clock, silentLogger);
+      assert.equal(await e.tryAcquireOrRenew(), true);
+      assert.equal(e.isLeader(), true);
+      fake.faults.push({ path: /leases/, status: 500, times: 1000 });
+      clock.stepWall(-60_000);
+      for (let s = 0; s < 5; s++) {
+        await clock.advance(2000);
+        assert.equal(await e.tryAcquireOrRenew(), false);
+      }
+      assert.equal(e.isLeader(), false, "10 s of failed renewals end leadership whatever the wall clock says");
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it("a renewal that hangs counts as failed at the renew deadline", async () => {
+    const fake = new FakeApiServer();
+    await fake.start();
+    try {
+      const clock = new ManualClock(1_800_000_000_000);
+      const e = new LeaderElector(makeKubeApi(kubeConfigForUrl(fake.url)), cfg, clock, silentLogger);
+      assert.equal(await e.tryAcquireOrRenew(), true);
+      await clock.advance(6000);
+      fake.faults.push({ path: /leases/, delayMs: 5000, times: 1 });
+      const started = performance.now();
+      const attempt = e.tryAcquireOrRenew();
+      await new Promise((r) => setTimeout(r, 50));
+      await clock.advance(4000); // the 10 s renew deadline passes while the read hangs
+      assert.equal(await attempt, false);
+      assert.ok(performance.now() - started < 4000, "did not wait for the hung request");
+      assert.equal(e.isLeader(), false);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it("refuses timings outside lease > renew > 1.2 × retry", () => {
+    assert.equal(leaderTimingProblem(cfg), undefined);
+    assert.match(leaderTimingProblem({ ...cfg, renewDeadlineMs: 15_000 }) ?? "", /lease duration 15000 ms must be greater than the renew deadline 15000 ms/);
+    assert.match(leaderTimingProblem({ ...cfg, retryPeriodMs: 20_000, renewDeadlineMs: 8000 }) ?? "", /renew deadline 8000 ms must be greater than 1.2 × the retry period 20000 ms/);
+    assert.throws(() => new LeaderElector({} as never, { ...cfg, retryPeriodMs: 9000 }, new ManualClock(), silentLogger), /leader election: renew deadline/);
   });
 });

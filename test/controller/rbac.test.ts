@@ -2,6 +2,7 @@
  * Least privilege, checked: the requests the real controller makes against the FakeApiServer test double are
  * all allowed by the exported RBAC rules, and every verb of every rule is used.
  */
+import { V1MicroTime } from "@kubernetes/client-node";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
@@ -64,8 +65,12 @@ describe("RBAC", () => {
       await synced(a);
       assert.equal(await elector.tryAcquireOrRenew(), true); // create
       assert.equal(await elector.tryAcquireOrRenew(), true); // get + update
-      assert.equal((await a.api.listPodMetrics()).length, 1);
+      assert.equal((await a.api.listPodMetrics("serving.autopilot.dev/endpoint")).length, 1);
       await step(clock, gw, [a], 25);
+      // The series patch of an aggregated Event (the recorder sends it once similar events pile up).
+      const ev = fake.list("events")[0];
+      assert.ok(ev !== undefined, "a scale Event was created");
+      await a.api.patchEvent(ev.metadata.namespace ?? "", ev.metadata.name, { series: { count: 2, lastObservedTime: new V1MicroTime(clock.nowMs()) } });
       const rules = [...controllerClusterRules(), ...controllerLeaseRules("apa-controller")];
       const accesses = fake.requests.map(accessOf);
       const denied = accesses.filter((x) => !rules.some((r) => allows(r, x)));

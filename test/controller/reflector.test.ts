@@ -110,3 +110,27 @@ describe("Reflector against the FakeApiServer test double (real client-node)", (
     await waitFor(() => fake.openWatches("deployments") === 0, 5000, "watch closed on stop");
   });
 });
+
+describe("paginated lists (real client-node, FakeApiServer test double)", () => {
+  it("a list of 1,200 objects comes in pages of 500 with continue tokens, all cached, one resourceVersion", async () => {
+    const fake = new FakeApiServer();
+    await fake.start();
+    try {
+      for (let i = 0; i < 1200; i++) fake.put("deployments", deploymentObj(`ns-${i}`, `d-${i}`, 1, { [LABEL]: `d-${i}` }));
+      const api = makeKubeApi(kubeConfigForUrl(fake.url));
+      const r = new Reflector<V1Deployment>({
+        name: "deployments", path: PATHS.deployments, list: () => api.listDeployments(LABEL), labelSelector: LABEL,
+        watch: api.watch, delayFn: async () => {}, log: silentLogger,
+      });
+      r.start();
+      await waitFor(() => r.hasSynced, 10_000, "sync");
+      await r.stop();
+      const lists = fake.requests.filter((q) => q.path === PATHS.deployments && q.query["watch"] !== "true");
+      assert.deepEqual(lists.map((q) => [q.query["limit"], q.query["continue"]]), [["500", undefined], ["500", "500"], ["500", "1000"]]);
+      assert.equal(r.list().length, 1200);
+      assert.equal(r.resourceVersion, String(fake.resourceVersion));
+    } finally {
+      await fake.stop();
+    }
+  });
+});

@@ -16,7 +16,7 @@ describe("loadConfig", () => {
     assert.deepEqual(
       { identity: c.identity, lease: c.leaseDurationMs, renew: c.renewDeadlineMs, retry: c.retryPeriodMs, sample: c.sampleIntervalMs, port: c.port, urls: c.gatewayUrls, page: [c.gatewayMetricsPort, c.gatewayMetricsPath] },
       // The gateway page defaults to the agent's /stats (HAProxy's show stat CSV) on its HTTP port.
-      { identity: "pod-1", lease: 10_000, renew: 8000, retry: 2000, sample: 1000, port: 8080, urls: ["http://gw:8081/stats"], page: [8081, "/stats"] },
+      { identity: "pod-1", lease: 15_000, renew: 10_000, retry: 2000, sample: 1000, port: 8080, urls: ["http://gw:8081/stats"], page: [8081, "/stats"] },
     );
     assert.ok(Object.isFrozen(c));
   });
@@ -28,7 +28,12 @@ describe("loadConfig", () => {
     { name: "not a number", argv: [...base, "--sample-interval-ms", "fast"], want: 'invalid config sampleIntervalMs: --sample-interval-ms (APA_SAMPLE_INTERVAL_MS) = "fast": must be an integer from 100 to 60000' },
     { name: "out of range (env)", argv: base, env: { APA_LEASE_DURATION_MS: "500" }, want: 'invalid config leaseDurationMs: --lease-duration-ms (APA_LEASE_DURATION_MS) = "500": must be an integer from 2000 to 60000' },
     { name: "enum", argv: [...base, "--log-level", "loud"], want: 'invalid config logLevel: --log-level (APA_LOG_LEVEL) = "loud": allowed values are debug, info, warn, error' },
-    { name: "renew ≥ lease", argv: [...base, "--renew-deadline-ms", "10000"], want: "invalid config renewDeadlineMs: --renew-deadline-ms (APA_RENEW_DEADLINE_MS) = 10000: must be less than --lease-duration-ms (10000)" },
+    { name: "renew ≥ lease", argv: [...base, "--renew-deadline-ms", "15000"], want: "invalid config renewDeadlineMs: --renew-deadline-ms (APA_RENEW_DEADLINE_MS) = 15000: must be less than --lease-duration-ms (15000)" },
+    {
+      name: "renew ≤ 1.2 × retry",
+      argv: [...base, "--retry-period-ms", "20000", "--renew-deadline-ms", "8000"],
+      want: "invalid config retryPeriodMs: --retry-period-ms (APA_RETRY_PERIOD_MS) = 20000: 1.2 × it (24000) must be less than --renew-deadline-ms (8000), so a leader gets more than one renewal attempt before it gives up",
+    },
     { name: "service format", argv: ["--gateway-service", "gateway"], want: 'invalid config gatewayService: --gateway-service (APA_GATEWAY_SERVICE) = "gateway": must be namespace/name of a Service' },
     { name: "no gateway", argv: [], want: "invalid config gatewayService: set --gateway-service (APA_GATEWAY_SERVICE) to namespace/name of the gateway Service, or --gateway-url (APA_GATEWAY_URLS)" },
     { name: "bad url list", argv: ["--gateway-url", "http://a,ftp://b"], want: 'invalid config gatewayUrls: --gateway-url (APA_GATEWAY_URLS) = "http://a,ftp://b": every item must be an http(s) URL, got "ftp://b"' },

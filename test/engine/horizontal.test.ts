@@ -6,8 +6,9 @@ import { memory, samples, spec as baseSpec, state, type Load } from "./helpers.t
 
 const now = 600_000;
 /** Memory of an engine that has run for 10 min, with the vertical axis not due (isolates the horizontal). */
+/** An engine that has run for a while: its vertical slow start is over (the vertical axis is tested apart). */
 const ran = (over: Parameters<typeof memory>[1] = {}) =>
-  memory(0, { lastVerticalAtMs: now - 1000, baselineServiceMs: 5, ...over });
+  memory(0, { lastVerticalAtMs: now - 1000, baselineServiceMs: 5, slowStart: { closed: true, lastRaiseAtMs: undefined, serviceMs: undefined }, ...over });
 const steady = (l: Load, windowMs = 300_000) => samples(now - windowMs, now, () => l);
 /** No SLO: the staffing headroom is the fixed `staffingBeta` (1.5), which keeps the arithmetic simple. */
 const spec = (over: Parameters<typeof baseSpec>[0] = {}) => baseSpec({ sloP99Ms: undefined, ...over });

@@ -124,7 +124,8 @@ describe("GatewayAgent cycle (runtime API test double)", () => {
     const r = await agent.cycle();
     assert.deepEqual(fake.sent, ["set maxconn server be_a/pod1 1"]);
     assert.equal(r.reloaded, undefined);
-    assert.equal(files.length, 2, "the initial config, then the map file rewrite of the first cycle");
+    assert.equal(files.length, 3, "the initial config, the first cycle's, and this change's: the file follows the runtime state");
+    assert.match(files.at(-1)!.config, /server pod1 10\.0\.0\.1:8080 maxconn 1 /);
   });
 
   it("after a restart (new pid, empty slots) the next cycle re-applies pods, limits and keys", async () => {
@@ -153,10 +154,27 @@ describe("GatewayAgent cycle (runtime API test double)", () => {
     assert.match(cfg, /server pod1 10\.0\.0\.1:8080 maxconn 4 weight 100/);
   });
 
-  it("bad desired state is refused before anything is applied", async () => {
-    const { fake, source, agent } = setup();
+  it("a bad endpoint is refused on its own: nothing of it is applied, its last valid settings stay, the others go on", async () => {
+    const { fake, source, agent, logs } = setup();
+    source.upsertPod("a", { id: "p1", addr: "10.0.0.1", port: 8080, ready: true, terminating: false });
+    await agent.cycle();
     source.setEndpoint(ep("a", { targetConcurrency: 0 }));
-    await assert.rejects(agent.cycle(), /endpoints\[0\]\.targetConcurrency: 0 is not allowed; must be an integer in 1\.\.4096/);
+    source.setEndpoint(ep("b", { targetConcurrency: 5000 }));
+    const sentBefore = fake.sent.length;
+    const r = await agent.cycle();
+    assert.equal(r.reloaded, undefined, "b is never valid: no backend for it, no reload");
+    assert.ok(fake.sent.slice(sentBefore).every((c) => !/^set maxconn/.test(c)), fake.sent.slice(sentBefore).join("\n"));
+    assert.ok(logs.some((m) => /endpoint a rejected \(serving its last valid settings\): endpoint "a"\.targetConcurrency: 0 is not allowed; must be an integer in 1\.\.4096/.test(m)), logs.join("\n"));
+    assert.ok(logs.some((m) => /endpoint b rejected \(not served\)/.test(m)));
+    assert.equal(agent.slotValues("a")?.get("pod1")?.maxconn, 4);
+  });
+
+  it("bad gateway-wide settings are refused before anything is applied", async () => {
+    const fake = new FakeHaproxy();
+    const source = new LocalDesiredStateSource({ endpoints: [ep("a")], apiKeys: [] });
+    const io: AgentIo = { api: fake, writeFiles: async () => undefined, reload: async () => undefined, setTimer: () => () => undefined, log: () => undefined };
+    const agent = new GatewayAgent({ settings: { ...settings, gatewayReplicas: 0 }, source, io });
+    await assert.rejects(agent.cycle(), /settings\.gatewayReplicas: 0 is not allowed/);
     assert.deepEqual(fake.sent, []);
   });
 });

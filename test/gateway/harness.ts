@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { request, Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GatewayAgent } from "../../controller/src/gateway/agent.ts";
+import { GatewayAgent, type EndpointReports } from "../../controller/src/gateway/agent.ts";
 import { HaproxyProcess } from "../../controller/src/gateway/haproxy-process.ts";
 import { SocketRuntimeApi } from "../../controller/src/gateway/runtime-api.ts";
 import type { ApiKeyEntry, GatewayEndpoint, GatewaySettings, JwtIssuer } from "../../controller/src/gateway/types.ts";
@@ -58,6 +58,8 @@ export interface GatewayOptions {
   settings?: Partial<GatewaySettings>;
   /** Create the temp dir first (to place key files). */
   dir?: string;
+  /** Where the agent reports endpoints it rejects. */
+  reports?: EndpointReports;
 }
 
 export async function startGateway(o: GatewayOptions): Promise<Gateway> {
@@ -88,7 +90,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     api,
     onLine: (l) => lines.push(l),
   });
-  const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo((m) => lines.push(`[agent] ${m}`)), intervalMs: 200 });
+  const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo((m) => lines.push(`[agent] ${m}`)), intervalMs: 200, ...(o.reports !== undefined ? { reports: o.reports } : {}) });
   await agent.writeInitialConfig();
   await haproxy.start();
   await agent.cycle();

@@ -106,7 +106,7 @@ describe("payload logs end to end: real HAProxy → agent → S3 (moto) → Duck
     const section = (name: string): string => cfg.slice(cfg.indexOf(`backend be_${name}`)).split("\n\n")[0]!;
     assert.match(section("logged"), /set-var\(txn\.plog\) bool\(true\)/);
     assert.match(section("logged"), /http-response wait-for-body time 1000ms at-least 256/);
-    assert.doesNotMatch(section("plain"), /plog|wait-for-body/);
+    assert.doesNotMatch(section("plain"), /plog|http-response wait-for-body/);
   });
 
   it("records are read back with DuckDB from the bucket, partitioned endpoint/date/hour, redacted and capped", async () => {

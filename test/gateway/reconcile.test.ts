@@ -133,6 +133,12 @@ describe("reconcile", () => {
     assert.deepEqual([...apiKeyMapEntries(keys).keys()], ["aa", "aa/ep", "bb", "bb/ep", "bb/x"]);
   });
 
+  it("a key listing `*` is authorised on every endpoint served now, and on none that is gone", () => {
+    const keys = [{ id: "k1", sha256: "aa", endpoints: ["*"] }, { id: "k2", sha256: "bb", endpoints: ["ep"] }];
+    assert.deepEqual([...apiKeyMapEntries(keys, ["ep", "team-ep"]).keys()], ["aa", "aa/ep", "aa/team-ep", "bb", "bb/ep"]);
+    assert.deepEqual([...apiKeyMapEntries(keys, []).keys()], ["aa", "bb", "bb/ep"]);
+  });
+
   it("slot assignment is stable: pods keep their slots across cycles", () => {
     const servers = [live("pod1", 9002), live("pod2", 9001), empty("pod3")];
     const plan = reconcile(input([pod("a", 9001), pod("b", 9002)], servers));

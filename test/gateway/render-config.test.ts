@@ -92,7 +92,10 @@ describe("renderConfig", () => {
       settings: settings({ jwtIssuers: [{ alg: "ES256", publicKeyPath: join(dir, "es.pem"), issuer: "https://idp", audience: "serving" }] }),
       endpoints: [ep("iris", { auth: { apiKeys: false, jwt: true } })],
     });
-    assert.ok(cfg.includes(`{ var(txn.jwt_alg) -m str ES256 } { var(txn.jwt_iss) -m str https://idp } { var(txn.jwt_aud) -m str serving } { var(txn.bearer),jwt_verify(ES256,"${join(dir, "es.pem")}") -m int 1 }`));
+    assert.ok(cfg.includes(`{ var(txn.jwt_alg) -m str ES256 } { var(txn.jwt_iss) -m str https://idp } jwt_aud_0 { var(txn.bearer),jwt_verify(ES256,"${join(dir, "es.pem")}") -m int 1 }`));
+    assert.ok(cfg.includes(`    acl jwt_aud_0 var(txn.jwt_aud) -m str serving`));
+    assert.ok(cfg.includes(`    acl jwt_aud_0 var(txn.jwt_aud7) -m str serving`));
+    haproxyCheck(cfg);
   });
 
   const invalid: Array<{ name: string; endpoints: GatewayEndpoint[]; settings?: GatewaySettings; want: string[] }> = [
@@ -106,6 +109,12 @@ describe("renderConfig", () => {
     { name: "JWT without issuers", endpoints: [ep("a", { auth: { apiKeys: false, jwt: true } })], want: ["endpoints[0].auth.jwt: true is not allowed while settings.jwtIssuers is empty; add an issuer"] },
     { name: "path with a quote", endpoints: [ep("a", { paths: { invocations: "/x'y" } })], want: [`endpoints[0].paths.invocations: "/x'y" is not allowed; must be an absolute URL path of letters, digits and . _ ~ / -`] },
     { name: "same ports", endpoints: [], settings: settings({ metricsPort: 8080 }), want: ["settings.metricsPort: 8080 is not allowed; must differ from settings.publicPort"] },
+    {
+      name: "JWT issuer without issuer and audience",
+      endpoints: [],
+      settings: settings({ jwtIssuers: [{ alg: "ES256", publicKeyPath: "/k/es.pem" } as never] }),
+      want: ["settings.jwtIssuers[0].issuer: undefined is not allowed; required: 1..256 of letters, digits and . _ : / -", "settings.jwtIssuers[0].audience: undefined is not allowed; required: 1..256 of letters, digits and . _ : / -"],
+    },
     { name: "zero gateway replicas", endpoints: [], settings: settings({ gatewayReplicas: 0 }), want: ["settings.gatewayReplicas: 0 is not allowed; must be an integer in 1..1000"] },
     { name: "two problems at once", endpoints: [ep("a", { maxBodyBytes: -1, modelTimeoutMs: 0 })], want: ["endpoints[0].maxBodyBytes: -1 is not allowed; must be an integer in 1..1073741824", "endpoints[0].modelTimeoutMs: 0 is not allowed; must be an integer in 1..3600000"] },
   ];

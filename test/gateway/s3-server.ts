@@ -18,10 +18,11 @@ export interface S3Server {
   stop(): Promise<void>;
 }
 
-export async function startS3Server(): Promise<S3Server> {
+/** `env`: moto's settings, e.g. `INITIAL_NO_AUTH_ACTION_COUNT` (IAM policies are enforced after that many calls). */
+export async function startS3Server(opts: { env?: Readonly<Record<string, string>> } = {}): Promise<S3Server> {
   const env = requirePythonEnv();
   const port = await freePort();
-  const child = spawn(env.bin("moto_server"), ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(env.bin("moto_server"), ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...opts.env } });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => { output += d.toString(); });
   child.stderr?.on("data", (d: Buffer) => { output += d.toString(); });

@@ -40,8 +40,8 @@ describe("gateway status codes (real HAProxy)", () => {
         endpoint("jwtonly", { auth: { apiKeys: false, jwt: true } }),
       ],
       jwtIssuers: [
-        { alg: "RS256", publicKeyPath: join(dir, "rs.pem"), issuer: "https://issuer.test" },
-        { alg: "ES256", publicKeyPath: join(dir, "es.pem") },
+        { alg: "RS256", publicKeyPath: join(dir, "rs.pem"), issuer: "https://issuer.test", audience: "serving" },
+        { alg: "ES256", publicKeyPath: join(dir, "es.pem"), issuer: "https://es.issuer.test", audience: "serving" },
       ],
     });
     await gw.addPod("iris");
@@ -129,17 +129,33 @@ describe("gateway status codes (real HAProxy)", () => {
   });
 
   describe("JWT", () => {
-    const claims = (o: Record<string, unknown> = {}) => ({ iss: "https://issuer.test", endpoint: "iris", exp: now() + 60, ...o });
+    const claims = (o: Record<string, unknown> = {}) => ({ iss: "https://issuer.test", aud: "serving", endpoint: "iris", exp: now() + 60, ...o });
+    const es = (o: Record<string, unknown> = {}) => claims({ iss: "https://es.issuer.test", ...o });
+    const header = (alg: "RS256" | "ES256", key: KeyObject, extra: Record<string, unknown>, payload: Record<string, unknown>): string => {
+      const data = `${b64url(JSON.stringify({ alg, typ: "JWT", ...extra }))}.${b64url(JSON.stringify(payload))}`;
+      return `${data}.${b64url(sign("sha256", Buffer.from(data), key))}`;
+    };
     const jcases: Array<{ name: string; token: () => string; path?: string; status: number; message?: RegExp }> = [
       { name: "RS256 valid → 200", token: () => jwt("RS256", rsa.privateKey, claims()), status: 200 },
-      { name: "ES256 valid → 200", token: () => jwt("ES256", ec.privateKey, claims({ iss: undefined })), status: 200 },
+      { name: "ES256 valid → 200", token: () => jwt("ES256", ec.privateKey, es()), status: 200 },
+      { name: "ES256 with another issuer's iss → 401", token: () => jwt("ES256", ec.privateKey, es({ iss: "https://evil.test" })), status: 401, message: /invalid token/ },
+      { name: "ES256 without iss → 401", token: () => jwt("ES256", ec.privateKey, es({ iss: undefined })), status: 401, message: /invalid token/ },
+      { name: "no aud → 401", token: () => jwt("RS256", rsa.privateKey, claims({ aud: undefined })), status: 401, message: /invalid token/ },
+      { name: "wrong aud → 401", token: () => jwt("RS256", rsa.privateKey, claims({ aud: "other" })), status: 401, message: /invalid token/ },
+      { name: "array aud holding the audience → 200", token: () => jwt("RS256", rsa.privateKey, claims({ aud: ["billing", "serving"] })), status: 200 },
+      { name: "array aud without the audience → 401", token: () => jwt("RS256", rsa.privateKey, claims({ aud: ["billing", "other"] })), status: 401, message: /invalid token/ },
+      { name: "nbf in the future → 401", token: () => jwt("RS256", rsa.privateKey, claims({ nbf: now() + 600 })), status: 401, message: /not valid yet/ },
+      { name: "nbf in the past → 200", token: () => jwt("RS256", rsa.privateKey, claims({ nbf: now() - 10 })), status: 200 },
+      { name: "iat in the future → 401", token: () => jwt("RS256", rsa.privateKey, claims({ iat: now() + 600 })), status: 401, message: /issued in the future/ },
+      { name: "iat a few seconds ahead (clock skew) → 200", token: () => jwt("RS256", rsa.privateKey, claims({ iat: now() + 5 })), status: 200 },
+      { name: "crit header → 401", token: () => header("RS256", rsa.privateKey, { crit: ["exp"], exp: 1 }, claims()), status: 401, message: /crit/ },
       { name: "expired → 401", token: () => jwt("RS256", rsa.privateKey, claims({ exp: now() - 5 })), status: 401, message: /expired/ },
       { name: "no exp → 401", token: () => jwt("RS256", rsa.privateKey, claims({ exp: undefined })), status: 401, message: /expired or has no exp/ },
       { name: "other endpoint claim → 403", token: () => jwt("RS256", rsa.privateKey, claims({ endpoint: "other" })), status: 403, message: /not valid for endpoint iris/ },
       { name: "wrong signing key → 401", token: () => jwt("RS256", otherRsa.privateKey, claims()), status: 401, message: /invalid token/ },
       { name: "wrong issuer → 401", token: () => jwt("RS256", rsa.privateKey, claims({ iss: "https://evil.test" })), status: 401, message: /invalid token/ },
       { name: "endpoint without JWT auth → 401", token: () => jwt("RS256", rsa.privateKey, claims({ endpoint: "other" })), path: p("other"), status: 401, message: /does not accept tokens/ },
-      { name: "JWT-only endpoint → 200", token: () => jwt("ES256", ec.privateKey, claims({ endpoint: "jwtonly" })), path: p("jwtonly"), status: 200 },
+      { name: "JWT-only endpoint → 200", token: () => jwt("ES256", ec.privateKey, es({ endpoint: "jwtonly" })), path: p("jwtonly"), status: 200 },
     ];
     for (const c of jcases) {
       it(c.name, async () => {

@@ -50,9 +50,9 @@ describe("node pools", () => {
 
 describe("dashboards and access documents", () => {
   it("an endpoint dashboard has QPS, p50/p99, in-flight, queued, replicas, target concurrency and 429 panels", () => {
-    assert.deepEqual(dashboardPanels("x").map((p) => p.title), ["QPS", "Latency p50 / p99", "In-flight", "Queued", "Replicas", "Target concurrency", "429s", "Requests over the objective", "Queue wait (mean)", "429s and 5xx by reason"]);
-    assert.match(dashboardPanels("x")[2]!.exprs[0]!.expr, /haproxy_backend_current_sessions\{proxy="be_x"\}\) - sum\(haproxy_backend_current_queue/);
-    assert.equal(dashboardPanels("x")[5]!.exprs[0]!.expr, 'max(apa_target_concurrency{endpoint="ep-x/x"})');
+    assert.deepEqual(dashboardPanels("x").map((p) => p.title), ["QPS", "Latency p50 / p99", "Latency p50 / p99 by model version", "In-flight", "Queued", "Replicas", "Target concurrency", "429s", "Requests over the objective", "Queue wait (mean)", "429s and 5xx by reason"]);
+    assert.match(dashboardPanels("x")[3]!.exprs[0]!.expr, /haproxy_backend_current_sessions\{proxy="be_x"\}\) - sum\(haproxy_backend_current_queue/);
+    assert.equal(dashboardPanels("x")[6]!.exprs[0]!.expr, 'max(apa_target_concurrency{endpoint="ep-x/x"})');
   });
   it("the S3 policy reads only the endpoint's prefix", () => {
     const doc = JSON.parse(s3ReadPrefixPolicy("arn:aws:s3:::b", "ep/", "arn:aws:kms:k", "eu-west-1")) as { Statement: Obj[] };

@@ -18,7 +18,7 @@ describe("capacity", () => {
     assert.ok(t.cpu <= NODE.cpu, `requests ${t.cpu.toFixed(2)} CPU > ${NODE.cpu}:\n${table}`);
     assert.ok(t.memoryBytes <= NODE.memoryBytes, `requests ${(t.memoryBytes / 2 ** 30).toFixed(2)} GiB > 8 GiB:\n${table}`);
     // Observability, the store, the gateway and every example endpoint are in the sum.
-    for (const what of ["prometheus-kps-prometheus", "minio", "gateway", "fraud-classifier-v3", "text-embedder-v1", "support-agent-v7"]) {
+    for (const what of ["prometheus-kps-prometheus", "minio", "gateway", "fraud-classifier-c-", "text-embedder-c-", "support-agent-c-"]) {
       assert.ok(pods.some((p) => p.what.includes(what)), `${what} is not counted`);
     }
   });

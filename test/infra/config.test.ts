@@ -41,7 +41,7 @@ describe("stack config", () => {
     { name: "typo in a key", raw: { "autopilot-serving:gpuNodeMax": "3" }, want: `field "gpuNodeMax" has value "3" (unknown key); allowed: one of the keys cloud, environment` },
     { name: "aws without region", raw: { "autopilot-serving:cloud": "aws", "autopilot-serving:gatewayApiKeyHashes": `["${"a".repeat(64)}"]` }, want: `field "region" has value ""; allowed: a region name (required when cloud is aws)` },
     { name: "GPU machine type of another cloud", raw: { "autopilot-serving:cloud": "aws", "autopilot-serving:region": "us-east-1", "autopilot-serving:gpuMachineType": "a3-highgpu-8g", "autopilot-serving:gatewayApiKeyHashes": `["${"a".repeat(64)}"]` }, want: `field "gpuMachineType" has value "a3-highgpu-8g"; allowed: "" or g4dn.xlarge` },
-    { name: "api-key auth without keys", raw: { "autopilot-serving:controllerImage": "x/y:1", "autopilot-serving:localStoreSecretSeed": "0123456789abcdef" }, want: `field "gatewayApiKeyHashes" has value []; allowed: at least one sha256 hex digest` },
+    { name: "api-key auth without keys", raw: { "autopilot-serving:controllerImage": "x/y:1", "autopilot-serving:localStoreSecretSeed": "0123456789abcdef" }, want: `field "gatewayApiKeys" has value []; allowed: at least one key (here, or a hash in gatewayApiKeyHashes)` },
   ];
   for (const c of bad) {
     it(`refuses: ${c.name}`, () => {

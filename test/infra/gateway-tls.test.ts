@@ -94,4 +94,9 @@ describe("gateway TLS front (real HAProxy on loopback)", () => {
     assert.equal(res.status, 200);
     assert.deepEqual(JSON.parse(res.body), { reached: "agent", forwardedFor: "127.0.0.1" });
   });
+
+  it("replaces a client's own X-Forwarded-For with its address (no spoofed hop reaches the agent)", async () => {
+    const res = await get(httpsPort, { authorization: "Bearer test-key", "x-forwarded-for": "6.6.6.6" });
+    assert.deepEqual(JSON.parse(res.body), { reached: "agent", forwardedFor: "127.0.0.1" });
+  });
 });

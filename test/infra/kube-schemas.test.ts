@@ -20,6 +20,7 @@ const MODULES: Record<string, string> = {
   "autoscaling/v2": "kubernetes-models/autoscaling/v2",
   "apiextensions.k8s.io/v1": "kubernetes-models/apiextensions.k8s.io/v1",
   "batch/v1": "kubernetes-models/batch/v1",
+  "admissionregistration.k8s.io/v1": "kubernetes-models/admissionregistration.k8s.io/v1",
 };
 
 async function validateOfficial(obj: Obj): Promise<void> {

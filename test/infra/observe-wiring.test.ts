@@ -15,7 +15,7 @@ import { loadAgentConfig } from "../../controller/src/gateway/agent-config.ts";
 const layout = { publicPort: 8080, metricsPort: 8405, healthPort: 8081, workDir: "/var/run/gateway", apiKeysFile: "/etc/gateway/auth/api-keys.json", gatewayReplicas: 2 };
 
 test("agent args with a collector, trace sampling and payload logs parse as the agent's own config", () => {
-  const args = agentArgs("dist/controller/src/gateway/agent-main.js", { ...layout, otlpEndpoint: OTEL_TRACES_URL, traceSampleRate: 0.05, payloadLog: { region: "eu-west-1" } });
+  const args = agentArgs("dist/controller/src/gateway/agent-main.js", { ...layout, otlpEndpoint: OTEL_TRACES_URL, traceSampleRate: 0.05, payloadLog: { sink: "s3", region: "eu-west-1" } });
   const env = Object.fromEntries(agentEnv("models-bucket-123").filter((e) => e.value !== undefined).map((e) => [e.name, String(e.value)]));
   const cfg = loadAgentConfig(args.slice(1), env);
   assert.equal(cfg.otlpEndpoint, OTEL_TRACES_URL);

@@ -12,10 +12,9 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { EndpointDeclaration } from "../../components/endpoint-types.ts";
+import type { ResolvedEndpoint } from "../../components/endpoint-types.ts";
 import { MINIO_PORT, MINIO_URL } from "../../components/model-cache/minio-spec.ts";
 import { evaluateStack } from "../../infra/evaluate.ts";
-import { declareEndpoints } from "../../infra/endpoints.ts";
 import { kubeObjects, type Obj } from "./helpers.ts";
 import { modelVersion, S3Fixture } from "./model-store-fixture.ts";
 import { runContainer, sandboxSkip, scratchDir, volumeDir } from "./pod-sandbox.ts";
@@ -25,9 +24,9 @@ const ENDPOINT = "fraud-classifier";
 const good = modelVersion({ "MLmodel": "flavors:\n  sklearn: {}\n", "model.pkl": Buffer.from("pickled weights 0123456789"), "sub/conda.yaml": "deps: []\n" });
 
 /** The local stack with the example endpoint declaring the versions these tests publish. */
-async function renderWith(versions: EndpointDeclaration["versions"], bytes?: number): Promise<{ dep: Obj; secrets: Record<string, Record<string, string>> }> {
+async function renderWith(versions: ResolvedEndpoint["versions"], bytes?: number): Promise<{ dep: Obj; secrets: Record<string, Record<string, string>> }> {
   const ev = await evaluateStack("local", {
-    declare: (ctx) => declareEndpoints(ctx).map((d) => (d.name === ENDPOINT ? { ...d, versions, ...(bytes !== undefined ? { model: { ...d.model, bytes } } : {}) } : d)),
+    editResolved: (eps) => eps.map((d) => (d.name === ENDPOINT ? { ...d, versions, ...(bytes !== undefined ? { model: { ...d.model, bytes } } : {}) } : d)),
   });
   const objs = kubeObjects(ev).map((x) => x.obj);
   const dep = objs.find((o) => o.kind === "Deployment" && o.metadata.name === `${ENDPOINT}-${versions[0]!.version}`)!;
@@ -166,7 +165,7 @@ describe("rendered model-fetch init container on GCS (TEST DOUBLE gcloud)", { sk
   it("downloads the files the manifest lists, verifies them, and refuses a tampered one", async () => {
     const v = modelVersion({ "model.onnx": "onnx bytes", "config.pbtxt": "name: \"m\"\n" });
     const render = async (digest: string) => {
-      const ev = await evaluateStack("prod-gcp", { declare: (ctx) => declareEndpoints(ctx).map((d) => (d.name === ENDPOINT ? { ...d, versions: [{ version: "v3", digest, weight: 100 }] } : d)) });
+      const ev = await evaluateStack("prod-gcp", { editResolved: (eps) => eps.map((d) => (d.name === ENDPOINT ? { ...d, versions: [{ version: "v3", digest, weight: 100 }] } : d)) });
       return kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name === `${ENDPOINT}-v3`)!;
     };
     const dep = await render(v.digest);

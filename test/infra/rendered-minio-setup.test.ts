@@ -78,7 +78,7 @@ describe("rendered minio-setup Job (TEST DOUBLE mc)", { skip: sandboxSkip }, () 
     const first = runOnce();
     assert.equal(first.code, 0, first.stderr);
     const endpoints = declareEndpoints({ environment: "dev" }).map((d) => d.name);
-    assert.match(first.stdout, new RegExp(`bucket models and ${endpoints.length} read-only endpoint users ready`));
+    assert.match(first.stdout, new RegExp(`bucket models and ${endpoints.length} read-only endpoint users and the payload-log writer ready`));
     assert.equal(readFileSync(path.join(state, "alias-store"), "utf8").split(" ")[0], MINIO_URL);
     assert.ok(readFileSync(path.join(state, "buckets/models/.versioned"), "utf8") === "");
     for (const e of endpoints) {
@@ -92,6 +92,12 @@ describe("rendered minio-setup Job (TEST DOUBLE mc)", { skip: sandboxSkip }, () 
       assert.deepEqual(own.stringData, { AWS_ACCESS_KEY_ID: `ep-${e}`, AWS_SECRET_ACCESS_KEY: secrets["minio-users"]![e] });
       assert.equal(readFileSync(path.join(state, "attached", `ep-${e}`), "utf8").trim(), `read-${e}`);
     }
+    // The gateway's payload-log writer: PutObject under payload-logs/ only, with the key the gateway's Secret holds.
+    const writer = JSON.parse(readFileSync(path.join(state, "policies", "write-payload-logs"), "utf8")) as { Statement: unknown[] };
+    assert.deepEqual(writer.Statement, [{ Effect: "Allow", Action: ["s3:PutObject"], Resource: ["arn:aws:s3:::models/payload-logs/*"] }]);
+    const gatewayKey = objs.find((o) => o.kind === "Secret" && o.metadata.namespace === "autopilot-gateway" && o.metadata.name === "payload-log-credentials")!;
+    assert.equal(readFileSync(path.join(state, "users", "gateway-payload-writer"), "utf8"), gatewayKey.stringData.AWS_SECRET_ACCESS_KEY);
+    assert.equal(readFileSync(path.join(state, "attached", "gateway-payload-writer"), "utf8").trim(), "write-payload-logs");
     // A replaced Job runs again over the same server state.
     const second = runOnce();
     assert.equal(second.code, 0, second.stderr);
@@ -101,7 +107,7 @@ describe("rendered minio-setup Job (TEST DOUBLE mc)", { skip: sandboxSkip }, () 
     const ev = await evaluateStack("local");
     const job = ev.resources.find((r) => r.type === "kubernetes:batch/v1:Job")!;
     assert.equal((job.inputs.metadata as Obj).annotations?.["helm.sh/hook"], undefined);
-    const dep = ev.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && (r.inputs.metadata as Obj).name === "fraud-classifier-v3")!;
+    const dep = ev.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && String((r.inputs.metadata as Obj).name).startsWith("fraud-classifier-c-"))!;
     assert.ok(dep.dependencies.includes(job.urn), "the endpoint's pods start after the store has its user");
   });
 });

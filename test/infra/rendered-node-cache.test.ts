@@ -11,15 +11,14 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import type { EndpointDeclaration } from "../../components/endpoint-types.ts";
 import { evaluateStack } from "../../infra/evaluate.ts";
-import { declareEndpoints } from "../../infra/endpoints.ts";
+import { declareEndpoints, EXAMPLE_MODELS } from "../../infra/endpoints.ts";
 import { kubeObjects, type Obj } from "./helpers.ts";
 import { runContainer, sandboxSkip, scratchDir, startContainer, volumeDir } from "./pod-sandbox.ts";
 import { containerOf, resolveEnv, sandboxRun } from "./rendered-container.ts";
 
 const extra: EndpointDeclaration = {
-  name: "late-endpoint", model: { flavor: "sklearn", bytes: 1_000_000 }, computePool: "cpu",
+  name: "late-endpoint", model: { uri: EXAMPLE_MODELS.sklearn, bytes: 1_000_000 }, computePool: "cpu",
   concurrency: { min: 1, max: 4 }, replicas: { min: 1, max: 2 }, resources: { cpu: 0.1, memoryGiB: 0.25 },
-  versions: [{ version: "v1", digest: `sha256:${"1".repeat(64)}`, weight: 100 }],
 };
 
 async function daemonSet(declare?: (ctx: Parameters<typeof declareEndpoints>[0]) => EndpointDeclaration[]): Promise<Obj> {
@@ -58,7 +57,7 @@ describe("rendered node-cache preparer (as root with only CAP_CHOWN, and as the 
     const ds = await daemonSet();
     await run(ds, "prepare", root, /endpoint directories ready/);
     const ev = await evaluateStack("local");
-    const dep = kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name === "fraud-classifier-v3")!;
+    const dep = kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name.startsWith("fraud-classifier-"))!;
     const rc = containerOf(dep, "fetch-model");
     const r = runContainer({ ...sandboxRun(rc, {}, { "model-cache": path.join(root, "fraud-classifier"), tmp: volumeDir(scratch.dir, "emptyDir", 1000) }), argv: ["/bin/sh", "-c", "mkdir /cache/.partial && touch /cache/.partial/probe && echo ok"] }, scratch.dir);
     assert.equal(r.code, 0, r.stderr);
@@ -69,7 +68,8 @@ describe("rendered node-cache preparer (as root with only CAP_CHOWN, and as the 
     const root = volumeDir(scratch.dir, "hostPathCreate");
     const ds = await daemonSet();
     await run(ds, "prepare", root, /endpoint directories ready/);
-    const declared = declareEndpoints({ environment: "dev" }).find((d) => d.name === "fraud-classifier")!.versions[0]!.digest.slice(7);
+    const declared = String(kubeObjects(await evaluateStack("local")).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name.startsWith("fraud-classifier-"))!
+      .spec.template.metadata.annotations["serving.autopilot.dev/model-digest"]).slice(7);
     const mk = (rel: string) => {
       mkdirSync(path.join(root, rel), { recursive: true });
       writeFileSync(path.join(root, rel, ".complete"), "");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { poolPlacement } from "../../components/node-pool/node-pool-spec.ts";
-import type { EndpointDeclaration, ModelDtype } from "../../components/endpoint-types.ts";
+import type { ResolvedEndpoint, ModelDtype } from "../../components/endpoint-types.ts";
 import { minGpusFor, selectRuntime, weightBytes } from "../../components/runtime/select-runtime.ts";
 
 const cpu = poolPlacement("aws", "cpu", "cpu", "m7i.2xlarge");
@@ -10,13 +10,13 @@ const h100 = poolPlacement("aws", "gpu", "gpu", "p5.48xlarge");
 const l4x4 = poolPlacement("aws", "gpu", "gpu", "g6.12xlarge");
 const digest = `sha256:${"a".repeat(64)}`;
 
-function decl(over: Partial<EndpointDeclaration> & Pick<EndpointDeclaration, "model">): EndpointDeclaration {
+function decl(over: Partial<ResolvedEndpoint> & Pick<ResolvedEndpoint, "model">): ResolvedEndpoint {
   return { name: "m", computePool: "cpu", concurrency: { min: 1, max: 8 }, replicas: { min: 1, max: 4 }, versions: [{ version: "v1", digest, weight: 100 }], ...over };
 }
 const llm70 = { flavor: "llm", parameterCount: 70e9, dtype: "bfloat16" } as const;
 
 describe("runtime selection: table", () => {
-  const cases: { name: string; input: EndpointDeclaration; pool: typeof cpu; want: Record<string, unknown> }[] = [
+  const cases: { name: string; input: ResolvedEndpoint; pool: typeof cpu; want: Record<string, unknown> }[] = [
     { name: "sklearn → MLflow on CPU", input: decl({ model: { flavor: "sklearn", bytes: 2e6 } }), pool: cpu, want: { kind: "mlflow", gpus: 0, port: 8080 } },
     { name: "onnx on CPU → Triton, 0 GPUs", input: decl({ model: { flavor: "onnx", bytes: 4e8 } }), pool: cpu, want: { kind: "triton", gpus: 0 } },
     { name: "onnx on GPU pool → Triton, 1 GPU", input: decl({ model: { flavor: "onnx", bytes: 4e8 }, computePool: "gpu" }), pool: l4x4, want: { kind: "triton", gpus: 1 } },

@@ -8,9 +8,9 @@ import { EXAMPLE_STACKS } from "../../infra/evaluate.ts";
 import { evaluated, kubeObjects, type Obj, ofType, podSpecs } from "./helpers.ts";
 
 const EXPECTED_COMPONENTS = [
-  "autopilot:platform:ServingPlatform", "autopilot:cluster:Cluster", "autopilot:compute:NodePool", "autopilot:compute:WarmPool",
-  "autopilot:storage:ModelCache", "autopilot:gateway:Gateway", "autopilot:observability:Observability",
-  "autopilot:controller:ApaController", "autopilot:serving:ServingEndpoint",
+  "autopilot:platform:ServingPlatform", "autopilot:cluster:Cluster", "autopilot:node-pool:NodePool", "autopilot:warm-pool:WarmPool",
+  "autopilot:model-cache:ModelCache", "autopilot:gateway:Gateway", "autopilot:observability:Observability",
+  "autopilot:controller:ApaController", "autopilot:endpoint:ServingEndpoint",
 ];
 
 for (const stack of EXAMPLE_STACKS) {
@@ -149,7 +149,7 @@ for (const stack of EXAMPLE_STACKS) {
       if (stack === "local") {
         assert.equal(ctl, "autopilot/apa-controller:dev");
       } else {
-        const build = ofType(ev, "docker-build:index:Image")[0]!.inputs as Obj;
+        const build = ofType(ev, "docker-build:index:Image").find((r) => r.name === "autopilot-controller-image")!.inputs as Obj;
         assert.equal(build.push, true);
         assert.match(String(build.dockerfile.location), /controller\/Dockerfile$/);
         assert.match(ctl, /@sha256:[0-9a-f]{64}$/);
@@ -233,7 +233,7 @@ describe("runtime choices in the example stacks", () => {
   it("prod-gcp: the 70B bf16 LLM runs on vLLM with 8 GPUs and tensor parallelism 8", async () => {
     const ev = await evaluated("prod-gcp");
     assert.equal((await runtimeOf("prod-gcp"))["llm-chat"], "vllm");
-    const dep = kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name === "llm-chat-ft-2")!;
+    const dep = kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name.startsWith("llm-chat-c-"))!;
     const server = (dep.spec.template.spec.containers as Obj[])[0]!;
     assert.equal(server.resources.limits["nvidia.com/gpu"], "8");
     assert.equal(server.args[server.args.indexOf("--tensor-parallel-size") + 1], "8");
@@ -242,9 +242,9 @@ describe("runtime choices in the example stacks", () => {
   it("staging-aws: the embedder runs on Triton with one L4; the 8B LLM on one L4 with vLLM", async () => {
     const ev = await evaluated("staging-aws");
     const deps = kubeObjects(ev).map((x) => x.obj).filter((o) => o.kind === "Deployment");
-    const gpusOf = (n: string) => (deps.find((d) => d.metadata.name === n)!.spec.template.spec.containers as Obj[])[0]!.resources.limits["nvidia.com/gpu"];
-    assert.equal(gpusOf("text-embedder-v1"), "1");
-    assert.equal(gpusOf("llm-chat-ft-2"), "1");
+    const gpusOf = (n: string) => (deps.find((d) => d.metadata.name.startsWith(n))!.spec.template.spec.containers as Obj[])[0]!.resources.limits["nvidia.com/gpu"];
+    assert.equal(gpusOf("text-embedder-c-"), "1");
+    assert.equal(gpusOf("llm-chat-c-"), "1");
     assert.deepEqual(ofType(ev, "aws:eks/nodeGroup:NodeGroup").map((r) => r.inputs.amiType).sort(), ["AL2023_x86_64_NVIDIA", "AL2023_x86_64_STANDARD"]);
   });
 });

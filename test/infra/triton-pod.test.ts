@@ -25,9 +25,9 @@ const SOURCE_OF = (builtJs: string): string => join(REPO, builtJs.replace(/^dist
 
 async function rendered(): Promise<{ dep: Obj; svc: Obj }> {
   const objs = kubeObjects(await evaluated("local")).map((x) => x.obj);
-  const dep = objs.find((o) => o.kind === "Deployment" && o.metadata.name === "text-embedder-v1");
-  const svc = objs.find((o) => o.kind === "Service" && o.metadata.name === "text-embedder-v1");
-  assert.ok(dep && svc, "text-embedder-v1 Deployment and Service");
+  const dep = objs.find((o) => o.kind === "Deployment" && o.metadata.name.startsWith("text-embedder-c-"));
+  const svc = objs.find((o) => o.kind === "Service" && o.metadata.name.startsWith("text-embedder-c-"));
+  assert.ok(dep && svc, "text-embedder Deployment and Service");
   return { dep, svc };
 }
 

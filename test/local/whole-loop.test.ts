@@ -1,7 +1,7 @@
 /**
  * The whole loop for real on 127.0.0.1: HAProxy + agent + model-server processes + the APA engine, driven by an
  * open-loop step load (10 → 120 req/s, 3× the 40 req/s the first replica serves at target 4 with a 101 ms model), with one
- * replica killed under load. Bounded: about 45 s. The down-window part of acceptance 3 is shown by
+ * replica killed under load. Bounded: about 45 s. The down-window (scale-down after the load falls) is shown by
  * `npm run dev -- --demo` (it needs minutes).
  */
 import assert from "node:assert/strict";

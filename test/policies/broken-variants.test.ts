@@ -35,7 +35,10 @@ export const variants: Variant[] = [
   { name: "NetworkPolicy admits every namespace", cloud: "gcp", want: "endpoint-default-deny-ingress", breakIt: (rs) => {
     find(rs, "iris-netpol").props.spec.ingress = [{ from: [{ namespaceSelector: {} }] }];
   } },
-  { name: "endpoint with anonymous auth", cloud: "local", want: "gateway-requires-auth", breakIt: (rs) => { find(rs, "llama-cr").props.spec.auth = { mode: "none" }; } },
+  { name: "gateway 401 rule that holds for everyone (unless TRUE)", cloud: "local", want: "gateway-requires-auth", breakIt: (rs) => {
+    const c = find(rs, "gateway-config").props.data;
+    c["haproxy.cfg"] = c["haproxy.cfg"].replace(/unless \{ var\(txn\.bearer\) -m found \}/, "unless TRUE");
+  } },
   { name: "gateway config routes before the auth gate", cloud: "aws", want: "gateway-requires-auth", breakIt: (rs) => {
     const c = find(rs, "gateway-config").props.data;
     c["haproxy.cfg"] = c["haproxy.cfg"].replace(/^.*status 401.*$/m, "");
@@ -58,6 +61,12 @@ export const variants: Variant[] = [
   } },
   { name: "CPU endpoint selector typo", cloud: "aws", want: "node-selector-matches-a-pool", breakIt: (rs) => { podSpec(rs, "iris-deploy").nodeSelector = { "serving.autopilot.dev/pool": "cpus" }; } },
   { name: "endpoint without PodMonitor", cloud: "gcp", want: "endpoint-scraped", breakIt: (rs) => rs.filter((r) => r.name !== "llama-podmonitor") },
+  { name: "endpoint namespace without a Pod Security enforce label", cloud: "gcp", want: "endpoint-admission-second-line", breakIt: (rs) => {
+    delete find(rs, "iris-ns").props.metadata.labels["pod-security.kubernetes.io/enforce"];
+  } },
+  { name: "an unreviewed helm.sh/v3:Release", cloud: "aws", want: "helm-release-reviewed", breakIt: (rs) => [...rs, {
+    type: "kubernetes:helm.sh/v3:Release", name: "extra", props: { name: "extra", namespace: "autopilot-system", chart: "acme/extra", version: "1.0.0" },
+  }] },
 ];
 
 describe("example stacks pass the whole pack", () => {

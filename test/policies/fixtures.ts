@@ -34,7 +34,7 @@ export function endpoint(o: EndpointOptions): OfflineResource[] {
     ? { nodeSelector: { "serving.autopilot.dev/pool": "gpu", "nvidia.com/gpu.present": "true" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }
     : { nodeSelector: { "serving.autopilot.dev/pool": "cpu" } };
   return [
-    { type: "kubernetes:core/v1:Namespace", name: `${o.name}-ns`, props: { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "serving.autopilot.dev/endpoint": o.name } } } },
+    { type: "kubernetes:core/v1:Namespace", name: `${o.name}-ns`, props: { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "serving.autopilot.dev/endpoint": o.name, "pod-security.kubernetes.io/enforce": "restricted" } } } },
     {
       type: "kubernetes:serving.autopilot.dev/v1alpha1:ServingEndpoint", name: `${o.name}-cr`,
       props: {

@@ -71,9 +71,14 @@ const variants: Variant[] = [
     p.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:*"], Resource: ["*"] }] });
   } },
   { name: "GCS read grant without its prefix condition", stack: "prod-gcp", want: "model-access-least-privilege", edit: (rs) => { delete (rs.find((r) => r.type === "gcp:storage/bucketIAMMember:BucketIAMMember")!.props as any).condition; } },
-  { name: "endpoint version without its PDB", stack: "prod-gcp", want: "endpoint-probes-and-pdb", edit: (rs) => rs.filter((r) => !(r.type.endsWith(":PodDisruptionBudget") && (r.props as any).metadata.name === "text-embedder-v1")) },
+  { name: "endpoint version without its PDB", stack: "prod-gcp", want: "endpoint-probes-and-pdb", edit: (rs) => rs.filter((r) => !(r.type.endsWith(":PodDisruptionBudget") && String((r.props as any).metadata.name).startsWith("text-embedder-c-"))) },
   { name: "controller scaled to one replica", stack: "local", want: "controller-ha-leader-election", edit: (rs) => { pick(rs, ":Deployment", "apa-controller").props.spec.replicas = 1; } },
   { name: "GPU endpoint selecting a pool that does not exist", stack: "prod-gcp", want: "node-selector-matches-a-pool", edit: (rs) => { podSpec(rs, "ep-llm-chat").nodeSelector["serving.autopilot.dev/pool"] = "gpu-h200"; } },
+  { name: "endpoint namespaces enforcing privileged without the admission policy's binding", stack: "prod-gcp", want: "endpoint-admission-second-line",
+    edit: (rs) => rs.filter((r) => !r.type.endsWith(":ValidatingAdmissionPolicyBinding")) },
+  { name: "a chart installed as an unreviewed helm.sh/v3:Release", stack: "local", want: "helm-release-reviewed", edit: (rs) => [...rs, {
+    type: "kubernetes:helm.sh/v3:Release", name: "extra", props: { name: "extra", namespace: "autopilot-system", chart: "acme/extra", version: "1.0.0", values: { privileged: true } },
+  }] },
 ];
 
 describe("the program under mocks through the whole pack", () => {

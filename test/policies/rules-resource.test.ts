@@ -121,7 +121,7 @@ table("restricted-pod-security", [
   ] },
   { name: "pass: writable root allowed by annotation for that container", input: deploy({ securityContext: { ...restrictedContainer, readOnlyRootFilesystem: false } }, {}, { annotations: { "policies.autopilot.dev/writable-root-filesystem": "server" } }), want: [] },
   { name: "pass: kube-system is exempt", input: [{ ...deploy({ securityContext: {} })[0]!, props: { metadata: { namespace: "kube-system" }, spec: { template: { spec: { containers: [{ name: "x" }] } } } } }], want: [] },
-  { name: "pass: the DCGM exporter DaemonSet is exempt (needs host access)", input: [{ type: "kubernetes:apps/v1:DaemonSet", name: "x", props: { metadata: { name: "gpu-dcgm-exporter", namespace: "autopilot-system" }, spec: { template: { spec: { containers: [{ name: "x", securityContext: { capabilities: { add: ["SYS_ADMIN"] } } }] } } } } }], want: [] },
+  { name: "pass: the DCGM exporter DaemonSet is exempt (needs host access)", input: [{ type: "kubernetes:apps/v1:DaemonSet", name: "x", props: { metadata: { name: "gpu-dcgm-dcgm-exporter", namespace: "autopilot-gpu-system" }, spec: { template: { spec: { containers: [{ name: "x", securityContext: { capabilities: { add: ["SYS_ADMIN"] } } }] } } } } }], want: [] },
   { name: "fail: exemptions are configurable (none)", input: [{ type: "kubernetes:apps/v1:DaemonSet", name: "x", props: { metadata: { name: "gpu-dcgm-exporter", namespace: "autopilot-system" }, spec: { template: { spec: { securityContext: restrictedPod, containers: [{ name: "x", securityContext: { ...restrictedContainer, capabilities: { drop: ["ALL"], add: ["SYS_ADMIN"] } } }] } } } } }],
     config: { "restricted-pod-security": { exemptWorkloads: [] } },
     want: ["DaemonSet autopilot-system/gpu-dcgm-exporter containers[0] \"x\": capabilities.add has SYS_ADMIN."] },
@@ -130,10 +130,7 @@ table("restricted-pod-security", [
 const cfg = (frontend: string): OfflineResource[] => [{ type: "kubernetes:core/v1:ConfigMap", name: "gw-config", props: { metadata: { name: "haproxy", namespace: "autopilot-gateway" }, data: { "haproxy.cfg": `global\n    maxconn 1000\n\n${frontend}\nbackend be_iris\n    server s1 127.0.0.1:1\n` } } }];
 const GATE = "    http-request set-var(txn.bearer) http_auth_bearer\n    http-request return status 401 content-type application/json string '{}' unless { var(txn.bearer) -m found }\n";
 table("gateway-requires-auth", [
-  { name: "pass: endpoint CR without auth settings (the gateway enforces its default)", input: se({ concurrency: { min: 1, max: 2 } }), want: [] },
-  { name: "pass: apiKeys on", input: se({ auth: { apiKeys: true, jwt: false } }), want: [] },
-  { name: "fail: anonymous", input: se({ auth: { mode: "jwt", anonymous: true } }), want: ["ServingEndpoint ep-iris/iris: spec.auth {\"mode\":\"jwt\",\"anonymous\":true} allows anonymous invocation."] },
-  { name: "fail: neither apiKeys nor jwt", input: se({ auth: { apiKeys: false, jwt: false } }), want: ["ServingEndpoint ep-iris/iris: spec.auth enables neither apiKeys nor jwt."] },
+  { name: "skip: ServingEndpoint (it has no authentication fields; the gateway config is checked)", input: se({ concurrency: { min: 1, max: 2 }, auth: { anonymous: true } }), want: [] },
   { name: "pass: haproxy.cfg rejects missing credentials before routing", input: cfg(`frontend fe_public\n    bind :8080\n${GATE}    use_backend be_%[var(txn.ep)]\n`), want: [] },
   { name: "pass: metrics frontend without backends needs no auth", input: cfg("frontend fe_metrics\n    bind :9101\n    http-request use-service prometheus-exporter if { path /metrics }\n"), want: [] },
   { name: "fail: routes before the auth gate", input: cfg(`frontend fe_public\n    bind :8080\n    use_backend be_iris if { path_beg /serving-endpoints/iris }\n${GATE}`),
@@ -157,6 +154,19 @@ table("model-access-least-privilege", [
     want: ["Policy iris-read Statement[0]: Resource \"arn:aws:s3:::models\" lists the whole bucket; add a Condition StringLike s3:prefix \"<model prefix>/*\"."] },
   { name: "fail: not JSON", input: [{ type: "aws:iam/rolePolicy:RolePolicy", name: "p", props: { policy: "{" } }], want: ["RolePolicy p: policy is not a valid IAM policy document."] },
   { name: "pass: GCS viewer with prefix condition", input: [{ type: "gcp:storage/bucketIAMMember:BucketIAMMember", name: "m", props: { role: "roles/storage.objectViewer", member: "principal://x", condition: { expression: "resource.name.startsWith(\"projects/_/buckets/b/objects/iris/\")" } } }], want: [] },
+  { name: "pass: the payload-log writer, PutObject on payload-logs/ only (kms:GenerateDataKey ignored)", input: iamPolicy([
+    { Effect: "Allow", Action: ["s3:PutObject"], Resource: ["arn:aws:s3:::models/payload-logs/*"] },
+    { Effect: "Allow", Action: ["kms:GenerateDataKey"], Resource: ["arn:aws:kms:eu-west-1:1:key/k"] },
+  ]), want: [] },
+  { name: "fail: PutObject on the whole bucket", input: iamPolicy([{ Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::models/*" }]),
+    want: ["Policy iris-read Statement[0]: s3:PutObject is not read-only (allowed: s3:GetObject, s3:GetObjectVersion, s3:ListBucket, s3:GetBucketLocation).", "Policy iris-read Statement[0]: Resource \"arn:aws:s3:::models/*\" covers the whole bucket instead of one model prefix."] },
+  { name: "fail: the writer also reads the payload logs", input: iamPolicy([{ Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: "arn:aws:s3:::models/payload-logs/*" }]),
+    want: ["Policy iris-read Statement[0]: s3:PutObject, s3:DeleteObject is not read-only (allowed: s3:GetObject, s3:GetObjectVersion, s3:ListBucket, s3:GetBucketLocation)."] },
+  { name: "fail: PutObject on a look-alike prefix", input: iamPolicy([{ Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::models/payload-logs*" }]),
+    want: ["Policy iris-read Statement[0]: s3:PutObject is not read-only (allowed: s3:GetObject, s3:GetObjectVersion, s3:ListBucket, s3:GetBucketLocation)."] },
+  { name: "pass: GCS objectCreator with the payload-log condition", input: [{ type: "gcp:storage/bucketIAMMember:BucketIAMMember", name: "w", props: { role: "roles/storage.objectCreator", member: "principal://x", condition: { expression: "resource.name.startsWith(\"projects/_/buckets/b/objects/payload-logs/\")" } } }], want: [] },
+  { name: "fail: GCS objectCreator on a model prefix", input: [{ type: "gcp:storage/bucketIAMMember:BucketIAMMember", name: "w", props: { role: "roles/storage.objectCreator", member: "principal://x", condition: { expression: "resource.name.startsWith(\"projects/_/buckets/b/objects/iris/\")" } } }],
+    want: ["BucketIAMMember w: role \"roles/storage.objectCreator\" creates objects; allowed only with the condition resource.name.startsWith(\"projects/_/buckets/<bucket>/objects/payload-logs/\") (the payload-log writer)."] },
   { name: "fail: GCS admin", input: [{ type: "gcp:storage/bucketIAMMember:BucketIAMMember", name: "m", props: { role: "roles/storage.admin", member: "principal://x", condition: { expression: "resource.name.startsWith(\"projects/_/buckets/b/objects/iris/\")" } } }],
-    want: ["BucketIAMMember m: role \"roles/storage.admin\" is not read-only (allowed: roles/storage.objectViewer)."] },
+    want: ["BucketIAMMember m: role \"roles/storage.admin\" is not read-only (allowed: roles/storage.objectViewer; roles/storage.objectCreator on the payload-log prefix only)."] },
 ]);

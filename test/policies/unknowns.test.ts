@@ -22,7 +22,6 @@ const cases: Case[] = [
   { policy: "container-resources-set", where: "resources", cloud: "local", put: (rs) => { server(rs).resources = unknown.unknownObjectValue; } },
   { policy: "restricted-pod-security", where: "securityContext.readOnlyRootFilesystem", cloud: "local", put: (rs) => { server(rs).securityContext.readOnlyRootFilesystem = unknown.unknownBooleanValue; } },
   { policy: "endpoint-default-deny-ingress", where: "NetworkPolicy spec", cloud: "local", put: (rs) => { find(rs, "iris-netpol").props.spec = unknown.unknownObjectValue; } },
-  { policy: "gateway-requires-auth", where: "spec.auth", cloud: "local", put: (rs) => { find(rs, "llama-cr").props.spec.auth = unknown.unknownObjectValue; } },
   { policy: "gateway-requires-auth", where: "haproxy.cfg", cloud: "local", put: (rs) => { find(rs, "gateway-config").props.data["haproxy.cfg"] = unknown.unknownStringValue; } },
   { policy: "model-bucket-private-encrypted-versioned", where: "public access block flag", cloud: "aws", put: (rs) => { find(rs, "models-pab").props.blockPublicPolicy = unknown.unknownBooleanValue; } },
   { policy: "model-bucket-private-encrypted-versioned", where: "GCS publicAccessPrevention", cloud: "gcp", put: (rs) => { find(rs, "models").props.publicAccessPrevention = unknown.unknownStringValue; } },
@@ -32,6 +31,13 @@ const cases: Case[] = [
   { policy: "controller-ha-leader-election", where: "spec.replicas", cloud: "local", put: (rs) => { find(rs, "controller").props.spec.replicas = unknown.unknownNumberValue; } },
   { policy: "endpoint-scraped", where: "PodMonitor selector", cloud: "gcp", put: (rs) => { find(rs, "llama-podmonitor").props.spec.selector = unknown.unknownObjectValue; } },
   { policy: "node-selector-matches-a-pool", where: "pool labels", cloud: "aws", put: (rs) => { find(rs, "gpu-pool").props.labels = unknown.unknownObjectValue; } },
+  { policy: "restricted-pod-security", where: "custom resource's pod template", cloud: "local", put: (rs) => {
+    rs.push({ type: "kubernetes:argoproj.io/v1alpha1:Rollout", name: "ro", props: { metadata: { name: "ro", namespace: "ep-iris" }, spec: { template: unknown.unknownObjectValue } } });
+  } },
+  { policy: "endpoint-admission-second-line", where: "Namespace labels", cloud: "local", put: (rs) => { find(rs, "iris-ns").props.metadata.labels = unknown.unknownObjectValue; } },
+  { policy: "helm-release-reviewed", where: "Release version", cloud: "local", put: (rs) => {
+    rs.push({ type: "kubernetes:helm.sh/v3:Release", name: "rel", props: { name: "rel", namespace: "x", chart: "acme/x", version: unknown.unknownStringValue } });
+  } },
 ];
 
 describe("unknown values during preview", () => {

@@ -2,10 +2,14 @@
  * `npm run dev -- --model examples/models/iris-onnx` as a user runs it (the dev command as a process): the shipped
  * ONNX example answers correct classes through the gateway (curl), and the OpenAI-compatible endpoint `chat`
  * works with the official `openai` npm client — chat, streaming, completions, embeddings (a real
- * all-MiniLM-L6-v2), models — and a bad key's error message reaches the client.
+ * all-MiniLM-L6-v2), models — and a bad key's error message reaches the client. With `--payload-log-dir`, the
+ * iris requests land as payload-log rows in files (the file sink).
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
@@ -20,9 +24,10 @@ describe("npm run dev: a real model and the OpenAI-compatible endpoint chat", ()
   let dev: ChildProcess;
   let base = "";
   const output: string[] = [];
+  const payloadDir = mkdtempSync(join(tmpdir(), "dev-payloads-"));
   before(async () => {
     requireEmbeddingModel();
-    dev = spawn(process.execPath, [DEV, "--port", "0", "--model", "examples/models/iris-onnx", "--quiet", "--duration", "300"], {
+    dev = spawn(process.execPath, [DEV, "--port", "0", "--model", "examples/models/iris-onnx", "--quiet", "--duration", "300", "--payload-log-dir", payloadDir], {
       cwd: fileURLToPath(new URL("../../", import.meta.url)), stdio: ["ignore", "pipe", "pipe"],
     });
     dev.stderr?.on("data", (c: Buffer) => output.push(c.toString()));
@@ -45,6 +50,7 @@ describe("npm run dev: a real model and the OpenAI-compatible endpoint chat", ()
       dev.kill("SIGTERM");
       await exited;
     }
+    rmSync(payloadDir, { recursive: true, force: true });
   });
   const client = (apiKey = KEY) => new OpenAI({ apiKey, baseURL: `${base}/serving-endpoints/chat/v1`, maxRetries: 0 });
 
@@ -138,5 +144,25 @@ describe("npm run dev: a real model and the OpenAI-compatible endpoint chat", ()
     const bad = await curl(`${base}/serving-endpoints/chat/invocations`, { key: KEY, data: JSON.stringify({ dataframe_split: { data: [[1]] } }) });
     assert.equal(bad.status, 400);
     assert.match(bad.json.error.message, /takes an OpenAI body: messages \(chat\), prompt \(completions\) or input \(embeddings\)/);
+  });
+
+  it("--payload-log-dir: the iris requests are payload-log rows in files, partitioned like the bucket", async () => {
+    const body = irisBodies().dataframe_split;
+    const r = await curl(`${base}/serving-endpoints/iris/invocations`, { key: KEY, data: body });
+    assert.equal(r.status, 200, r.body);
+    const dir = join(payloadDir, "payload-logs", "endpoint=iris");
+    const rows: Record<string, unknown>[] = [];
+    for (let i = 0; i < 100 && !rows.some((row) => row["request_body"] === body); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      rows.length = 0;
+      let files: string[] = [];
+      try { files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".jsonl")); } catch { /* not written yet */ }
+      for (const f of files) rows.push(...readFileSync(join(dir, f), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>));
+    }
+    const row = rows.find((x) => x["request_body"] === body);
+    assert.ok(row !== undefined, `no row with the request body among ${rows.length} rows`);
+    assert.equal(row["endpoint"], "iris");
+    assert.equal(row["status"], 200);
+    assert.match(String(row["response_body"]), /predictions/);
   });
 });

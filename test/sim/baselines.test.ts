@@ -178,7 +178,7 @@ test("ray: scales down only after 600 s of consistent down decisions", () => {
 });
 
 test("kpa: the reference's worked example — 10 → 10K QPS at 100 ms, CC unset: 15 pods asked within 6 s", () => {
-  // autoscalers.md §1.7: concurrency 1 → 1000; target 100 × 0.7 = 70; pods not ready yet (ready stays 1)
+  // KPA worked example: concurrency 1 → 1000; target 100 × 0.7 = 70; pods not ready yet (ready stays 1)
   const k = new KpaPolicy(scenario({ endpoint: sc.endpoint, baselines: { kpa: { containerConcurrency: 0 } } }));
   assert.equal(k.initialTargetConcurrency, 1_000_000_000); // no per-pod limit
   for (let s = 1; s <= 60; s++) k.observe(obs(s * 1000, 1));

@@ -15,6 +15,7 @@ type Workflow = { on: Record<string, unknown>; permissions?: Record<string, stri
 
 const load = (f: string) => YAML.parse(readFileSync(join(import.meta.dirname, "../../.github/workflows", f), "utf8")) as Workflow;
 const pulumiSteps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith("pulumi/actions@")));
+// The guards of the jobs that deploy or mint cloud tokens: workflow-guards.test.ts.
 
 describe("preview.yml", () => {
   const w = load("preview.yml");
@@ -39,10 +40,10 @@ describe("preview.yml", () => {
   });
   it("every pulumi step previews with the policy pack and the environment's config, and comments the diff", () => {
     for (const s of pulumiSteps(w)) {
-      assert.equal(s.uses, "pulumi/actions@v7");
+      assert.match(s.uses ?? "", /^pulumi\/actions@[0-9a-f]{40}$/);
       assert.equal(s.with?.["command"], "preview");
-      assert.equal(s.with?.["policyPacks"], "policies");
-      assert.equal(s.with?.["policyPackConfigs"], "policies/config/${{ matrix.stack }}.json");
+      assert.equal(s.with?.["policyPacks"], "trusted/policies");
+      assert.equal(s.with?.["policyPackConfigs"], "trusted/policies/config/${{ matrix.stack }}.json");
       assert.equal(s.with?.["comment-on-pr"], true);
     }
   });
@@ -53,14 +54,14 @@ describe("up.yml", () => {
   it("runs on push to main", () => assert.deepEqual((w.on["push"] as { branches: string[] }).branches, ["main"]));
   it("updates staging, then production behind the approval environment", () => {
     assert.deepEqual(w.jobs["staging"]!.needs, "test");
-    assert.deepEqual(w.jobs["production"]!.needs, "staging");
+    assert.deepEqual(w.jobs["production"]!.needs, ["staging", "production-preview"]);
     assert.deepEqual(w.jobs["production"]!.environment, { name: "production" });
   });
   it("enforces the policy pack on every update", () => {
     const steps = pulumiSteps(w);
-    assert.equal(steps.length, 2);
+    assert.equal(steps.length, 3);
     for (const s of steps) {
-      assert.equal(s.with?.["command"], "up");
+      assert.ok(s.with?.["command"] === "up" || s.with?.["command"] === "preview");
       assert.equal(s.with?.["policyPacks"], "policies");
     }
   });

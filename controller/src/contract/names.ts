@@ -9,6 +9,9 @@ export const SYSTEM_NAMESPACE = "autopilot-system";
 /** Namespace of the gateway pods (HAProxy + agent). */
 export const GATEWAY_NAMESPACE = "autopilot-gateway";
 
+/** Service listing every gateway pod (the controller scrapes them; each agent counts them). */
+export const GATEWAY_METRICS_SERVICE = "gateway-metrics";
+
 /** The controller's ServiceAccount and the name of its leader-election Lease. */
 export const CONTROLLER_SERVICE_ACCOUNT = "apa-controller";
 export const CONTROLLER_LEASE = "apa-controller";

@@ -33,7 +33,7 @@ export function controllerClusterRules(): ExplainedRule[] {
     { apiGroups: ["apps"], resources: ["deployments"], verbs: ["list", "watch"], reason: "list+watch: cache endpoint and warm-pool Deployments (replicas, readiness, rollout state)" },
     { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], reason: "patch: change replicas through the scale subresource only, never the pod template" },
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"], reason: "list+watch: pods with addresses per endpoint (starting vs unschedulable) and the gateway replicas to scrape" },
-    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"], reason: "create: one Event per applied scale decision, with its reason" },
+    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"], reason: "create: an Event per applied scale decision, with its reason; patch: the series count of similar ones aggregated into it" },
     { apiGroups: ["metrics.k8s.io"], resources: ["pods"], verbs: ["list"], reason: "list: pod CPU and memory from metrics-server (vertical axis)" },
   ];
 }
@@ -46,11 +46,13 @@ export function controllerLeaseRules(leaseName = "apa-controller"): ExplainedRul
   ];
 }
 
-/** Cluster-wide rules of the gateway agent (read only). */
+/** Cluster-wide rules of the gateway agent (reads, plus its reports on endpoints it rejects). */
 export function gatewayAgentClusterRules(): ExplainedRule[] {
   return [
     { apiGroups: [SERVING_GROUP], resources: [SERVING_PLURAL], verbs: ["list", "watch"], reason: "list+watch: endpoints to route and their status.targetConcurrency (per-pod maxconn)" },
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"], reason: "list+watch: model pods' addresses and readiness (server slots)" },
+    { apiGroups: [SERVING_GROUP], resources: [`${SERVING_PLURAL}/status`], verbs: ["patch"], reason: "patch: the GatewayAccepted condition of an endpoint the gateway cannot serve as declared (status subresource only)" },
+    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create"], reason: "create: a Warning Event when the gateway rejects an endpoint's settings" },
   ];
 }
 

@@ -2,7 +2,7 @@
  * Where every engine parameter comes from, with its unit. `basis`:
  * - `cited`: a published default or guidance (the source is named; details in shared research notes and docs/engine.md);
  * - `derived`: follows from another figure or a model (the derivation is named);
- * - `design`: a choice of the design brief or a structural choice (cadences, windows, bounds);
+ * - `design`: a choice of the platform's design or a structural choice (cadences, windows, bounds);
  * - `empirical`: chosen by trial on the development scenarios (and frozen before the held-out evaluation).
  * docs/engine.md renders the same table; a test keeps both complete.
  */
@@ -17,7 +17,7 @@ export interface Provenance {
 }
 
 export const configProvenance: { readonly [K in keyof EngineConfig]: Provenance } = {
-  sampleIntervalMs: { unit: "ms", basis: "design", note: "the gateway scrape period of the design brief (1 s)" },
+  sampleIntervalMs: { unit: "ms", basis: "design", note: "the gateway scrape period (1 s)" },
   stalenessMs: { unit: "ms", basis: "design", note: "10 missed scrapes: the data is no longer about now" },
   minWindowCoverage: { unit: "fraction", basis: "design", note: "a window missing more than 20% of its samples is not trusted" },
   horizontalIntervalMs: { unit: "ms", basis: "cited", note: "APA's 5 s horizontal cadence (Databricks APA description)" },
@@ -33,7 +33,7 @@ export const configProvenance: { readonly [K in keyof EngineConfig]: Provenance 
   backlogDrainMs: { unit: "ms", basis: "design", note: "drain the gateway queue within one horizontal cycle" },
   scaleUpTolerance: { unit: "fraction", basis: "empirical", note: "avoids 1-pod flicker from noise; queueing or 429s override it" },
   scaleDownTolerance: { unit: "fraction", basis: "cited", note: "the HPA's 10% tolerance" },
-  maxScaleUpLoadFactor: { unit: "×", basis: "design", note: "growth per cycle capped relative to current load (design brief)" },
+  maxScaleUpLoadFactor: { unit: "×", basis: "design", note: "growth per cycle capped relative to current load" },
   maxScaleDownRate: { unit: "×", basis: "cited", note: "Knative's max-scale-down-rate 2" },
   scaleToZeroIdleMs: { unit: "ms", basis: "design", note: "conservative next to Knative's 60 s + 30 s grace: model cold starts are long" },
   verticalIntervalMs: { unit: "ms", basis: "cited", note: "APA's 30 s vertical cadence" },
@@ -41,7 +41,7 @@ export const configProvenance: { readonly [K in keyof EngineConfig]: Provenance 
   minStressInFlight: { unit: "requests per pod", basis: "design", note: "latency stress without a request in flight is not concurrency's doing" },
   bindingFraction: { unit: "fraction", basis: "derived", note: "square-root staffing runs pods at 60–95% of their limit" },
   maxCutFactor: { unit: "×", basis: "cited", note: "Clipper's AIMD: multiplicative decrease; at most halving per window" },
-  maxRaiseFactor: { unit: "×", basis: "design", note: "slow to raise (design brief: asymmetric vertical axis)" },
+  maxRaiseFactor: { unit: "×", basis: "design", note: "slow to raise (an asymmetric vertical axis: quick cuts, slow raises)" },
   modelTolerance: { unit: "fraction", basis: "empirical", note: "learned saturation points move ~10% window to window" },
   refineFraction: { unit: "fraction", basis: "empirical", note: "a change under 20% of the target is a refinement" },
   refineIntervalMs: { unit: "ms", basis: "design", note: "≤ 1 change per 10 min under steady load (the stability goal)" },
@@ -76,6 +76,8 @@ export const configProvenance: { readonly [K in keyof EngineConfig]: Provenance 
   raiseMomentumWindows: { unit: "windows", basis: "empirical", note: "a raise that just worked may continue after one calm window" },
   profileBinsPerOctave: { unit: "bins per doubling", basis: "design", note: "half-octave bins: operating points a factor √2 apart" },
   profileMaxBins: { unit: "bins", basis: "design", note: "12 half-octaves cover in-flight 1 → 64 (and memory stays small)" },
+  profileMinInFlight: { unit: "requests per pod", basis: "design", note: "the lowest profile bin: a window read at 0 in flight is no operating point" },
+  serviceTimeFloorMs: { unit: "ms", basis: "design", note: "HAProxy's timers are whole ms: the gateway's own floor, so a 0 ms reading never becomes the baseline" },
   profileSmoothing: { unit: "weight", basis: "empirical", note: "a new window counts half in its bin (follows a model that changes)" },
   fitMinInFlightRatio: { unit: "×", basis: "empirical", note: "a line through points closer than 1.5× is mostly noise" },
   fitMinInFlightSpan: { unit: "requests per pod", basis: "design", note: "and at least one request of spread" },

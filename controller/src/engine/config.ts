@@ -137,6 +137,10 @@ export interface EngineConfig {
   readonly profileBinsPerOctave: number;
   /** Most profile bins kept; the ones farthest from the latest observation go first. @default 12 */
   readonly profileMaxBins: number;
+  /** A window under this per-pod in-flight is no profile point (a reading of 0 in flight says nothing of concurrency). @default 0.015625 */
+  readonly profileMinInFlight: number;
+  /** Service times under this are no profile point, and the low-load baseline never falls under it, ms. @default 0.5 */
+  readonly serviceTimeFloorMs: number;
   /** Weight of a new window in its profile bin's exponential average (and in the CPU saturation estimate). @default 0.5 */
   readonly profileSmoothing: number;
   /** A line is fitted through the profile only when its points span at least this ratio of in-flight... @default 1.5 */
@@ -231,6 +235,8 @@ export const defaultEngineConfig: EngineConfig = Object.freeze({
   raiseMomentumWindows: 2,
   profileBinsPerOctave: 2,
   profileMaxBins: 12,
+  profileMinInFlight: 1 / 64,
+  serviceTimeFloorMs: 0.5,
   profileSmoothing: 0.5,
   fitMinInFlightRatio: 1.5,
   fitMinInFlightSpan: 1,
@@ -311,6 +317,8 @@ const rules: { readonly [K in keyof EngineConfig]: Rule } = {
   raiseMomentumWindows: int(0, 100),
   profileBinsPerOctave: int(1, 16),
   profileMaxBins: int(2, 256),
+  profileMinInFlight: num(0, 1000),
+  serviceTimeFloorMs: num(0.001, 60_000),
   profileSmoothing: num(0.01, 1),
   fitMinInFlightRatio: num(1.01, 1000),
   fitMinInFlightSpan: num(0, 1_000_000),

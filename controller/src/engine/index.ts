@@ -7,6 +7,7 @@ import { applyBounds, idleForZero } from "./bounds.ts";
 import { defaultEngineConfig, type EngineConfig } from "./config.ts";
 import { updateCoverage } from "./coverage.ts";
 import { decideHorizontal, replicasFor, rescaleRecommendations, staffingBetaFor, surgeDue, surgePossible, type HorizontalResult } from "./horizontal.ts";
+import { lineAt } from "./profile.ts";
 import { forecastDemand, observeDemand } from "./seasonality.ts";
 import type { Decision, DecisionInput, EngineMemory } from "./types.ts";
 import { cadenceSlackMs, decideVertical } from "./vertical.ts";
@@ -69,7 +70,9 @@ export function decide(input: DecisionInput, config: EngineConfig = defaultEngin
     const leadMs = (podStart.estimateMs ?? cfg.forecastLeadMs) + cfg.horizontalIntervalMs;
     const predicted = forecastDemand(seasonality, nowMs, leadMs);
     if (predicted !== undefined) {
-      const floor = replicasFor(predicted, c, cfg.targetUtilization, staffingBetaFor(cfg, spec.sloP99Ms, undefined, predicted));
+      // the headroom the horizontal axis itself would give that demand (its SLO-derived β at the service time in force)
+      const serviceMs = latencyLine !== undefined ? lineAt(latencyLine, cfg.targetUtilization * c) : baselineServiceMs;
+      const floor = replicasFor(predicted, c, cfg.targetUtilization, staffingBetaFor(cfg, spec.sloP99Ms, serviceMs, predicted));
       if (floor > h.desired) {
         h = { ...h, desired: floor, reason: "ForecastFloor", message: `${h.message}; the learned seasonality forecasts demand ${predicted.toFixed(1)} within ${(leadMs / 1000).toFixed(0)} s (a pod start ahead): floor ${floor} replicas` };
       }

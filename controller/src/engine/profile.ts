@@ -14,7 +14,10 @@ export type { LatencyLine, ProfilePoint, ResourceKey };
 export const resourceKeys: readonly ResourceKey[] = ["memory", "kv", "gpuMemory"];
 
 /** The profile parameters (a slice of EngineConfig). */
-export type ProfileConfig = Pick<EngineConfig, "profileBinsPerOctave" | "profileMaxBins" | "profileSmoothing" | "fitMinInFlightRatio" | "fitMinInFlightSpan" | "resourceGuessMinUtil">;
+export type ProfileConfig = Pick<
+  EngineConfig,
+  "profileBinsPerOctave" | "profileMaxBins" | "profileSmoothing" | "fitMinInFlightRatio" | "fitMinInFlightSpan" | "resourceGuessMinUtil" | "profileMinInFlight" | "serviceTimeFloorMs"
+>;
 
 /** In-flight below 1/64 shares the lowest bin (an idle pod is not a new operating point per halving). */
 const LOWEST_BINNED_IN_FLIGHT = 1 / 64;
@@ -25,7 +28,16 @@ export const binOf = (inFlight: number, binsPerOctave: number): number =>
 
 const ema = (old: number | undefined, v: number, alpha: number): number => (old === undefined ? v : old + alpha * (v - old));
 
-/** Merge one window's (per-pod in-flight, service time, resource utilisations) into the profile. */
+/**
+ * True when a window is evidence of an operating point: requests were in flight (at least `profileMinInFlight`
+ * per pod) and the service time is a measurement (at least `serviceTimeFloorMs`). A window read at in-flight 0,
+ * or a 0 ms service time, would otherwise become the low-load minimum and make every normal window look inflated.
+ */
+export function isProfilePoint(inFlight: number, serviceMs: number, cfg: Pick<ProfileConfig, "profileMinInFlight" | "serviceTimeFloorMs">): boolean {
+  return inFlight >= cfg.profileMinInFlight && serviceMs >= cfg.serviceTimeFloorMs && Number.isFinite(inFlight) && Number.isFinite(serviceMs);
+}
+
+/** Merge one window's (per-pod in-flight, service time, resource utilisations) into the profile; a window that is no operating point (`isProfilePoint`) leaves it as it is. */
 export function updateProfile(
   points: readonly ProfilePoint[],
   inFlight: number,
@@ -33,6 +45,7 @@ export function updateProfile(
   resources: Readonly<Partial<Record<ResourceKey, number>>>,
   cfg: ProfileConfig,
 ): ProfilePoint[] {
+  if (!isProfilePoint(inFlight, serviceMs, cfg)) return [...points];
   const bin = binOf(inFlight, cfg.profileBinsPerOctave);
   const alpha = cfg.profileSmoothing;
   const old = points.find((p) => p.bin === bin);
@@ -62,10 +75,13 @@ export function kneeOf(points: readonly ProfilePoint[], s0: number, minInflation
   return best === undefined ? undefined : (best.inFlight * s0) / best.serviceMs;
 }
 
-/** Lowest service time in the profile (service time never falls as in-flight grows). */
-export function lowLoadServiceMs(points: readonly ProfilePoint[]): number | undefined {
+/**
+ * Lowest service time in the profile (service time never falls as in-flight grows), never under `floorMs`;
+ * points under the floor (from a memory written before the floor existed) are ignored.
+ */
+export function lowLoadServiceMs(points: readonly ProfilePoint[], floorMs: number): number | undefined {
   let best: number | undefined;
-  for (const p of points) if (best === undefined || p.serviceMs < best) best = p.serviceMs;
+  for (const p of points) if (p.serviceMs >= floorMs && (best === undefined || p.serviceMs < best)) best = p.serviceMs;
   return best;
 }
 

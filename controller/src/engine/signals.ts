@@ -123,8 +123,8 @@ export function statsOf(
     completions += s.completions;
     rejections += s.rejections;
     errors += s.errors ?? 0;
-    // Weight per-completion means by completions; a sample with none still counts a little so a
-    // stalled endpoint is not invisible.
+    // Per-completion means are weighted by completions; a sample without completions adds nothing to them
+    // (its arrivals, rejections and in-flight still count above, so a stalled endpoint stays visible).
     const w = Math.max(s.completions, 0);
     if (s.serviceTimeMs !== undefined && w > 0) {
       serviceSum += s.serviceTimeMs * w;
@@ -285,7 +285,7 @@ export function mean(xs: readonly number[]): number {
  */
 export function cpuSaturation(
   samples: readonly EndpointSample[],
-  _fallbackReady: number,
+  fallbackReady: number,
   saturatedUtil: number,
   trustUtil: number,
   minSampleFraction: number,
@@ -293,25 +293,37 @@ export function cpuSaturation(
   let sx = 0;
   let su = 0;
   let n = 0;
-  // Pod metrics refresh slower than the gateway (metrics-server: ~15 s); only samples that carry them count.
+  // Pod metrics refresh slower than the gateway (metrics-server: ~15 s); only samples that carry them count, and
+  // their CPU is a mean over the refresh period. The in-flight set against it is the mean over the same period (the
+  // gateway samples since the previous refresh), not the one instant of the sample: an instant reading of a few
+  // requests per pod is noisy, and a ratio of noisy readings drifts (errors in variables).
   let measured = 0;
+  let periodX = 0;
+  let periodN = 0;
   for (const smp of samples) {
+    const podsNow = smp.pods !== undefined ? smp.pods.filter((p) => p.ready).length : undefined;
+    const readyNow = podsNow !== undefined && podsNow > 0 ? podsNow : fallbackReady;
+    if (readyNow > 0) {
+      periodX += smp.inFlight / readyNow;
+      periodN++;
+    }
     if (smp.pods === undefined) continue;
     measured++;
-    const ready = smp.pods.filter((p) => p.ready);
-    const count = ready.length;
+    const x = periodN > 0 ? periodX / periodN : undefined;
+    periodX = 0;
+    periodN = 0;
     let t = 0;
     let c = 0;
-    for (const p of ready) {
-      if (p.cpuUtil !== undefined && Number.isFinite(p.cpuUtil)) {
+    for (const p of smp.pods) {
+      if (p.ready && p.cpuUtil !== undefined && Number.isFinite(p.cpuUtil)) {
         t += p.cpuUtil;
         c++;
       }
     }
-    if (count <= 0 || c === 0) continue;
+    if (podsNow === undefined || podsNow <= 0 || c === 0 || x === undefined) continue;
     const cpu = t / c;
     if (cpu >= saturatedUtil) continue;
-    sx += smp.inFlight / count;
+    sx += x;
     su += cpu;
     n++;
   }

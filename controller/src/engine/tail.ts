@@ -7,7 +7,7 @@
  * per-second p50/p99 (a second holds ~100 completions). Heavy-tailed per-request costs (LLM output
  * lengths) put requests over the objective long before they move the p99. Counting them is exact and
  * cheap; judging a 0.1% rate needs many requests, so counts accumulate across vertical windows while the
- * target stays the same, and the signal speaks only once the budget predicts `tailMinExpected` of them.
+ * target stays the same, and the signal speaks only once the budget predicts `overObjectiveMinExpected` of them.
  * Both thresholds widen by one Poisson standard deviation (√count), so noise alone rarely cuts or raises.
  */
 import type { EndpointSample, TailCounts } from "./types.ts";

@@ -200,6 +200,8 @@ export interface VerticalMemory {
   readonly tail: TailCounts | undefined;
   /** After a cut for requests over the objective: raises stay at or below it; each calm count lifts it one step. */
   readonly tailCeiling: number | undefined;
+  /** Slow start (vertical-slow-start.ts): the last raise and the service time before it; `closed` once stress was seen. */
+  readonly slowStart?: { readonly closed: boolean; readonly lastRaiseAtMs: number | undefined; readonly serviceMs: number | undefined };
 }
 
 /**

@@ -4,7 +4,7 @@
  * saturation point, the latency knee, and a batching pod's latency line. Pure.
  */
 import type { EngineConfig } from "./config.ts";
-import { fitLatencyLine, kneeOf, lowLoadServiceMs } from "./profile.ts";
+import { fitLatencyLine, isProfilePoint, kneeOf, lowLoadServiceMs } from "./profile.ts";
 import { learnWindow, resourcesOf } from "./segments.ts";
 import { cpuSaturation, type WindowStats } from "./signals.ts";
 import type { EndpointSample, LatencyLine, ProfilePoint, ResourceKey, RuntimeKind, VerticalMemory } from "./types.ts";
@@ -61,7 +61,10 @@ export function learnFromWindow(prev: VerticalMemory, w: VerticalWindow, runtime
   // time and utilisations are averages over the second, and regressing on such noisy readings flattens
   // every fitted slope (errors in variables). Windows at different loads give the spread over time.
   const profile = merge ? learnWindow(prev.profile, w.samples, { inFlight: x, serviceMs: s, resources }, w.readyReplicas, cfg, (pm) => resourcesOf(pm, runtime)) : prev.profile;
-  const s0 = Math.min(lowLoadServiceMs(profile) ?? s, s);
+  // Only a window that is an operating point may lower the baseline; the floor keeps the baseline (and the
+  // inflation it divides) finite whatever a window reads.
+  const own = isProfilePoint(x, s, cfg) ? s : Infinity;
+  const s0 = Math.max(cfg.serviceTimeFloorMs, Math.min(lowLoadServiceMs(profile, cfg.serviceTimeFloorMs) ?? s, own));
   const inflation = s / s0;
   const queueMs = w.stats.queueMs ?? 0;
   const podP99Ms = w.stats.p99Ms !== undefined ? Math.max(s, w.stats.p99Ms - queueMs) : undefined;

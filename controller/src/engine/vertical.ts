@@ -14,6 +14,7 @@ import type { ConcurrencyReason, DecisionInput, EndpointSpec, VerticalMemory } f
 import { chooseTarget, clampInt } from "./vertical-choose.ts";
 import { isBatching, learnFromWindow, type VerticalWindow } from "./vertical-learn.ts";
 import { saturationCaps, stressSignals, tailStage } from "./vertical-signals.ts";
+import { slowStartStep } from "./vertical-slow-start.ts";
 
 export { clampInt };
 
@@ -96,6 +97,9 @@ export function gateVertical(input: DecisionInput, cfg: EngineConfig, prev: Vert
   if (stats.completions < cfg.minCompletionsPerWindow || stats.serviceMs === undefined || stats.perPodInFlight === undefined) {
     return done(current, "Hold", `only ${stats.completions} completions in the window (need ${cfg.minCompletionsPerWindow}); keeping target ${current}`, { ran: true, stats });
   }
+  if (!(stats.serviceMs >= cfg.serviceTimeFloorMs)) {
+    return done(current, "Hold", `the window's service time ${f2(stats.serviceMs)} ms is under the floor of ${cfg.serviceTimeFloorMs} ms (no measurement); keeping target ${current}`, { ran: true, stats });
+  }
   return { kind: "window", window: { samples, stats, inFlight: stats.perPodInFlight, serviceMs: stats.serviceMs, readyReplicas: state.readyReplicas } };
 }
 
@@ -129,7 +133,14 @@ export function scaleUpUnderWay(w: VerticalWindow, state: DecisionInput["state"]
 export function decideVertical(input: DecisionInput, cfg: EngineConfig, scaleUpSeenAtMs?: number): VerticalResult {
   const prev = input.memory?.vertical ?? emptyVerticalMemory;
   const gate = gateVertical(input, cfg, prev);
-  if (gate.kind === "done") return gate.result;
+  if (gate.kind === "done") {
+    // Before the first window is learned, a target that rejects requests at unstressed pods is raised at once.
+    const r = gate.result.reason;
+    const step = r === "NotDue" || r === "NoMetrics" || (r === "Hold" && input.memory !== undefined) ? slowStartStep(input, cfg, prev) : undefined;
+    if (step === undefined) return gate.result;
+    if (step.kind === "close") return { ...gate.result, message: `${gate.result.message}; ${step.message}`, memory: step.memory };
+    return { target: step.target, reason: "CalmRaise", message: step.message, ran: false, stats: undefined, memory: step.memory };
+  }
   const w = gate.window;
   const { spec, state, nowMs } = input;
   const current = state.targetConcurrency;
@@ -170,6 +181,7 @@ export function decideVertical(input: DecisionInput, cfg: EngineConfig, scaleUpS
       latencyLine: learned.latencyLine,
       cpuSaturationInFlight: learned.cpuSaturationInFlight,
       tail: tail.tail,
+      ...(prev.slowStart !== undefined ? { slowStart: prev.slowStart } : {}),
     },
   };
 }

@@ -11,16 +11,19 @@ import { GatewayAgent } from "./agent.ts";
 import { HaproxyProcess } from "./haproxy-process.ts";
 import { hostname } from "node:os";
 import { PayloadLogger } from "./payload-logger.ts";
-import { s3PayloadSink } from "./payload-sink-s3.ts";
+import { payloadSinkOf } from "./payload-sinks.ts";
 import { startRequestPipeline, type RecordConsumer } from "./request-pipeline.ts";
 import { GatewaySpanExporter } from "./span-exporter.ts";
 import { SocketRuntimeApi } from "./runtime-api.ts";
 import { backendStatsAnswer, STATS_PATH } from "./stats-route.ts";
 import type { ApiKeyEntry, GatewaySettings } from "./types.ts";
-import { loadAgentConfig, readApiKeys, type AgentConfig } from "./agent-config.ts";
+import { loadAgentConfig, payloadLoggingOn, readApiKeys, watchApiKeys, type AgentConfig } from "./agent-config.ts";
 import { systemClock } from "../kube/clock.ts";
 import { CommanderError, ConfigError } from "../kube/config.ts";
 import { KubeDesiredStateSource } from "../kube/gateway-source.ts";
+import { kubeEndpointReports } from "../kube/gateway-reports.ts";
+import { GATEWAY_METRICS_SERVICE, GATEWAY_NAMESPACE } from "../contract/names.ts";
+import { Gauge } from "prom-client";
 import { startHealthServer } from "../kube/health-server.ts";
 import { loadKubeConfig, makeKubeApi } from "../kube/kube-api.ts";
 import { jsonLogger } from "../kube/logger.ts";
@@ -52,16 +55,19 @@ async function main(): Promise<void> {
       maxBodyBytes: cfg.maxBodyBytes,
       modelTimeoutMs: cfg.modelTimeoutMs,
       portName: cfg.portName,
-      payloadLogging: cfg.payloadLogBucket !== undefined,
+      payloadLogging: payloadLoggingOn(cfg),
     },
     apiKeys,
     log,
     delayFn: (ms) => systemClock.sleep(ms),
+    // The per-pod maxconn divides each target by the gateway replicas alive now (starting and terminating too).
+    ...(cfg.gatewayReplicasFrom === "live" ? { gatewayPods: { namespace: GATEWAY_NAMESPACE, service: GATEWAY_METRICS_SERVICE, self: process.env["POD_NAME"] } } : {}),
   });
   const metrics = makeControllerMetrics({ defaultMetrics: true });
   const writer = process.env["POD_NAME"] ?? hostname();
-  const payloads = cfg.payloadLogBucket === undefined ? undefined : new PayloadLogger({
-    sink: s3PayloadSink({ bucket: cfg.payloadLogBucket, region: cfg.payloadLogRegion, ...(cfg.payloadLogEndpoint !== undefined ? { endpoint: cfg.payloadLogEndpoint } : {}) }),
+  const sink = payloadSinkOf(cfg);
+  const payloads = sink === undefined ? undefined : new PayloadLogger({
+    sink,
     prefix: cfg.payloadLogPrefix,
     writer,
     flushIntervalMs: cfg.payloadLogFlushMs,
@@ -88,6 +94,9 @@ async function main(): Promise<void> {
     jwtIssuers: [],
     logTarget: requests.logTarget,
     traceSampleRate: cfg.traceSampleRate,
+    bodyBufferBytes: cfg.bodyBufferBytes,
+    keyMaxInFlight: cfg.keyMaxInFlight,
+    maxConnections: cfg.maxConnections,
   };
   const runtime = new SocketRuntimeApi(settings.statsSocketPath);
   const haproxy = new HaproxyProcess({
@@ -101,7 +110,15 @@ async function main(): Promise<void> {
       process.exit(1);
     },
   });
-  const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo((m) => log.info(m)) });
+  const reports = kubeEndpointReports({
+    api,
+    endpoints: () => source.endpoints.list(),
+    rejectedGauge: new Gauge({ name: "gateway_endpoint_rejected", help: "1 while the gateway rejects an endpoint's settings (status condition GatewayAccepted=False)", labelNames: ["endpoint"], registers: [metrics.registry] }),
+    log,
+    nowMs: () => systemClock.nowMs(),
+    instance: writer,
+  });
+  const agent = new GatewayAgent({ settings, source, io: haproxy.agentIo((m) => log.info(m)), reports });
   requests.attach(agent);
   let started = false;
   const health = await startHealthServer(
@@ -111,6 +128,12 @@ async function main(): Promise<void> {
     // The controller's per-second scrape: HAProxy's backend CSV from the runtime socket (docs/gateway.md).
     { [STATS_PATH]: () => backendStatsAnswer(runtime, requests.section) },
   );
+  const stopKeyWatch = cfg.apiKeysFile === undefined ? () => undefined : watchApiKeys(cfg.apiKeysFile, cfg.apiKeysReloadMs, (keys) => {
+    if (keys.length !== source.current().apiKeys.length || JSON.stringify(keys) !== JSON.stringify(source.current().apiKeys)) {
+      log.info("API keys changed", { keys: keys.length });
+      source.setApiKeys(keys);
+    }
+  }, (m) => log.warn(m));
   source.start();
   while (!source.synced) await systemClock.sleep(100);
   await agent.writeInitialConfig();
@@ -122,6 +145,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     log.info("shutting down", { signal });
     started = false;
+    stopKeyWatch();
     await agent.stop();
     await source.stop();
     await haproxy.stop();

@@ -13,7 +13,7 @@ import { reconcile, type ReconcilePlan } from "./reconcile.ts";
 import { renderConfig } from "./render-config.ts";
 import { isErrorAnswer, parseInfoPid, parseServerStats, parseShowMap, SHOW_SERVER_STATS, type RuntimeApi } from "./runtime-api.ts";
 import type { DesiredState, DesiredStateSource, GatewayEndpoint, GatewaySettings, SlotValues } from "./types.ts";
-import { assertValidGateway } from "./validate.ts";
+import { endpointProblems, GatewayConfigError, settingsProblems } from "./validate.ts";
 
 /** The agent's edges: runtime API, config file, reload, timers and logging. */
 export interface AgentIo {
@@ -27,6 +27,17 @@ export interface AgentIo {
   log(message: string): void;
 }
 
+/**
+ * Where the agent reports an endpoint it cannot serve as declared (Kubernetes: a status condition, an Event and a
+ * metric). Called when an endpoint's problems change, not every cycle.
+ */
+export interface EndpointReports {
+  /** `problems` name each field, value and what is allowed; `servingLastGood`: its last valid settings stay in force. */
+  rejected(endpoint: string, problems: readonly string[], servingLastGood: boolean): void;
+  /** A rejected endpoint is valid again (or gone). */
+  accepted(endpoint: string): void;
+}
+
 export interface AgentOptions {
   readonly settings: GatewaySettings;
   readonly source: DesiredStateSource;
@@ -35,6 +46,8 @@ export interface AgentOptions {
   readonly intervalMs?: number;
   /** Delay from a desired-state change to the next cycle. @default 20 */
   readonly changeDelayMs?: number;
+  /** Reports of endpoints that fail validation. @default log only */
+  readonly reports?: EndpointReports;
 }
 
 /** What one cycle did. */
@@ -63,6 +76,10 @@ export class GatewayAgent {
   private lastPlan: ReconcilePlan | undefined;
   /** Endpoints as last rendered into the config (slot counts included). */
   private rendered: readonly GatewayEndpoint[] | undefined;
+  /** Last valid settings of each endpoint: kept in force while a later change is invalid. */
+  private readonly lastGood = new Map<string, GatewayEndpoint>();
+  /** Problems last reported per rejected endpoint (joined), so a report is made once per change. */
+  private readonly rejectedNow = new Map<string, string>();
 
   constructor(opts: AgentOptions) {
     this.opts = opts;
@@ -70,11 +87,10 @@ export class GatewayAgent {
 
   /** Writes the initial config for the current desired state (before HAProxy starts). */
   async writeInitialConfig(): Promise<void> {
-    const desired = this.opts.source.current();
-    assertValidGateway(this.opts.settings, desired.endpoints);
+    const desired = this.valid(this.opts.source.current());
     this.rendered = desired.endpoints;
     const plan = reconcile(this.planInput(desired, { servers: [], apiKeyMap: new Map() }));
-    await this.opts.io.writeFiles(renderConfig({ settings: this.opts.settings, endpoints: desired.endpoints }), mapFileText(plan.apiKeyMap));
+    await this.opts.io.writeFiles(renderConfig({ settings: this.settingsFor(desired), endpoints: desired.endpoints }), mapFileText(plan.apiKeyMap));
   }
 
   /** Starts the cycle loop. */
@@ -130,12 +146,19 @@ export class GatewayAgent {
     }, ms);
   }
 
+  /** The settings with the live gateway replica count (the per-pod maxconn divisor) when the source knows it. */
+  private settingsFor(desired: DesiredState): GatewaySettings {
+    const n = desired.gatewayReplicas;
+    if (n === undefined || !Number.isInteger(n) || n < 1) return this.opts.settings;
+    return { ...this.opts.settings, gatewayReplicas: Math.min(n, 1000) };
+  }
+
   private planInput(desired: DesiredState, observed: { servers: ReturnType<typeof parseServerStats>; apiKeyMap: Map<string, string> }) {
     return {
       endpoints: desired.endpoints,
       pods: desired.pods,
       apiKeys: desired.apiKeys,
-      gatewayReplicas: this.opts.settings.gatewayReplicas,
+      gatewayReplicas: this.settingsFor(desired).gatewayReplicas,
       apiKeyMapPath: this.opts.settings.apiKeyMapPath,
       observed,
     };
@@ -148,10 +171,57 @@ export class GatewayAgent {
     return run;
   }
 
+  /**
+   * The desired state with every endpoint checked on its own: a valid one is served (and remembered), an invalid
+   * one is reported and either keeps its last valid settings or, never valid, is left out; the others are
+   * served either way. Bad gateway-wide settings (the agent's own flags) still throw: nothing could be served.
+   */
+  private valid(desired: DesiredState): DesiredState {
+    const settingsBad = settingsProblems(this.opts.settings);
+    if (settingsBad.length > 0) throw new GatewayConfigError(settingsBad);
+    const out: GatewayEndpoint[] = [];
+    const seen = new Set<string>();
+    for (const ep of desired.endpoints) {
+      const name = String(ep.name);
+      const problems = endpointProblems(ep, `endpoint ${JSON.stringify(name)}`, this.opts.settings);
+      if (seen.has(name)) problems.push(`endpoint ${JSON.stringify(name)}: the name is declared twice; the first is served`);
+      const last = this.lastGood.get(name);
+      if (problems.length === 0) {
+        seen.add(name);
+        this.lastGood.set(name, ep);
+        out.push(ep);
+        if (this.rejectedNow.delete(name)) {
+          this.opts.io.log(`gateway agent: endpoint ${name} is valid again`);
+          this.opts.reports?.accepted(name);
+        }
+        continue;
+      }
+      const kept = last !== undefined && !seen.has(name);
+      if (kept) {
+        seen.add(name);
+        out.push(last);
+      }
+      const key = problems.join("\n");
+      if (this.rejectedNow.get(name) !== key) {
+        this.rejectedNow.set(name, key);
+        this.opts.io.log(`gateway agent: endpoint ${name} rejected (${kept ? "serving its last valid settings" : "not served"}): ${problems.join("; ")}`);
+        this.opts.reports?.rejected(name, problems, kept);
+      }
+    }
+    const present = new Set(desired.endpoints.map((e) => String(e.name)));
+    for (const name of [...this.lastGood.keys()]) if (!present.has(name)) this.lastGood.delete(name);
+    for (const name of [...this.rejectedNow.keys()]) {
+      if (!present.has(name)) {
+        this.rejectedNow.delete(name);
+        this.opts.reports?.accepted(name);
+      }
+    }
+    return { ...desired, endpoints: out };
+  }
+
   private async cycleOnce(): Promise<CycleResult> {
     const { api, log } = this.opts.io;
-    const desired = this.opts.source.current();
-    assertValidGateway(this.opts.settings, desired.endpoints);
+    const desired = this.valid(this.opts.source.current());
     const pid = parseInfoPid(await api.send("show info"));
     if (this.lastPid !== 0 && pid !== this.lastPid) log(`gateway agent: HAProxy worker changed ${this.lastPid} → ${pid}; re-applying state`);
     this.lastPid = pid;
@@ -174,16 +244,17 @@ export class GatewayAgent {
     }
     if (reason !== undefined) {
       const endpoints = desired.endpoints.map((ep) => ({ ...ep, slots: plan.slotCounts.get(ep.name) ?? ep.slots }));
-      const text = renderConfig({ settings: this.opts.settings, endpoints, runtime: plan.slots });
+      const text = renderConfig({ settings: this.settingsFor(desired), endpoints, runtime: plan.slots });
       await this.opts.io.writeFiles(text, mapFileText(plan.apiKeyMap));
       log(`gateway agent: reloading HAProxy: ${reason}`);
       await this.opts.io.reload();
       this.rendered = desired.endpoints;
-    } else if (plan.commands.some((c) => c.includes(" map "))) {
-      // Keep the map file in step so a restart loads the same keys.
+    } else if (plan.commands.length > 0) {
+      // Keep the files in step with the runtime state (slots: addresses, states, maxconn; the key map), so a
+      // reload or restart the agent did not start (SIGUSR2 to the master, a container restart) loses nothing.
       const endpoints = this.rendered ?? desired.endpoints;
       await this.opts.io.writeFiles(
-        renderConfig({ settings: this.opts.settings, endpoints: endpoints.map((ep) => ({ ...ep, slots: plan.slotCounts.get(ep.name) ?? ep.slots })), runtime: plan.slots }),
+        renderConfig({ settings: this.settingsFor(desired), endpoints: endpoints.map((ep) => ({ ...ep, slots: plan.slotCounts.get(ep.name) ?? ep.slots })), runtime: plan.slots }),
         mapFileText(plan.apiKeyMap),
       );
     }

@@ -40,6 +40,8 @@ export class HaproxyProcess {
   private readonly opts: HaproxyProcessOptions;
   private child: ChildProcess | undefined;
   private readonly binary: string;
+  /** HAProxy's last lines, for the reason when it exits at start. */
+  private readonly recentLines: string[] = [];
 
   constructor(opts: HaproxyProcessOptions) {
     this.opts = opts;
@@ -62,7 +64,13 @@ export class HaproxyProcess {
     const child = spawn(this.binary, ["-W", "-f", this.opts.configPath], { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) {
-      if (stream) createInterface({ input: stream }).on("line", (l) => this.opts.onLine?.(l));
+      if (stream) {
+        createInterface({ input: stream }).on("line", (l) => {
+          this.recentLines.push(l);
+          if (this.recentLines.length > 20) this.recentLines.shift();
+          this.opts.onLine?.(l);
+        });
+      }
     }
     child.on("exit", (code, signal) => this.opts.onExit?.(code, signal));
     return this.waitForWorker(0, timeoutMs);
@@ -80,7 +88,11 @@ export class HaproxyProcess {
     let seen: number | undefined;
     while (Date.now() < deadline) {
       if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
-        throw new Error(`haproxy exited with code ${this.child.exitCode}`);
+        // The reason is in HAProxy's own lines (e.g. "[ALERT] … cannot bind socket (Address already in use)"); they
+        // may still be on their way when the exit is seen.
+        await new Promise((r) => setTimeout(r, 50));
+        const alerts = this.recentLines.filter((l) => /\[(ALERT|EMERG)\]/.test(l));
+        throw new Error(`haproxy exited with code ${this.child.exitCode}${alerts.length > 0 ? `:\n${alerts.join("\n")}` : ""}`);
       }
       try {
         const pid = parseInfoPid(await this.opts.api.send("show info"));

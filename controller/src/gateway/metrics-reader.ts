@@ -18,8 +18,9 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import type { EndpointSample } from "../engine/types.ts";
 import type { BackendStats } from "./backend-stats.ts";
-import { addCounters, emptyCounters, sampleTimeFields, subtractCounters, type RequestCounters } from "./request-stats.ts";
-import { parseRequestSection, REQUEST_SECTION_HEADER, type EndpointRequestCounters } from "./request-stats-wire.ts";
+import { emptyCounters, sampleTimeFields, type RequestCounters } from "./request-stats.ts";
+import { RequestSectionReader, type IntervalCounts } from "./request-section-reader.ts";
+import { REQUEST_SECTION_HEADER } from "./request-stats-wire.ts";
 import { isStatCsv, parseStatCsv } from "./stat-csv.ts";
 
 export type { BackendStats } from "./backend-stats.ts";
@@ -278,6 +279,7 @@ export interface GatewayEndpointSample {
  */
 export class GatewayMetricsTracker {
   private readonly replicas = new Map<string, ReplicaReadings>();
+  private readonly sectionReaders = new Map<string, RequestSectionReader>();
   private readonly endpointOf: EndpointOf;
 
   /** @param endpointOf backend name → endpoint name. @default `be_<endpoint>` */
@@ -292,20 +294,25 @@ export class GatewayMetricsTracker {
   ingestPage(replica: string, pageText: string, atMs: number): void {
     // The CSV reader gets only the CSV: its per-line search for a comma would run through the whole section.
     const at = pageText.indexOf(REQUEST_SECTION_HEADER);
-    this.ingest(replica, parseGatewayPage(at < 0 ? pageText : pageText.slice(0, at)), atMs, at < 0 ? undefined : parseRequestSection(pageText.slice(at)));
+    let reader = this.sectionReaders.get(replica);
+    if (reader === undefined) this.sectionReaders.set(replica, (reader = new RequestSectionReader()));
+    const stats = parseGatewayPage(at < 0 ? pageText : pageText.slice(0, at));
+    this.ingest(replica, stats, atMs, reader.read(pageText, at));
   }
 
-  /** Records one replica's parsed reading taken at `atMs` (and its request counters, when it has them). */
-  ingest(replica: string, stats: Map<string, BackendStats>, atMs: number, requests?: Map<string, EndpointRequestCounters>): void {
+  /**
+   * Records one replica's parsed reading taken at `atMs`, and the request counts of the interval since its
+   * previous page when it has them (`RequestSectionReader`).
+   */
+  ingest(replica: string, stats: Map<string, BackendStats>, atMs: number, requests?: ReadonlyMap<string, IntervalCounts>): void {
     const old = this.replicas.get(replica);
-    this.replicas.set(replica, old === undefined
-      ? { cur: stats, atMs, reqCur: requests }
-      : { prev: old.cur, prevAtMs: old.atMs, cur: stats, atMs, reqPrev: old.reqCur, reqCur: requests });
+    this.replicas.set(replica, old === undefined ? { cur: stats, atMs, requests } : { prev: old.cur, prevAtMs: old.atMs, cur: stats, atMs, requests });
   }
 
   /** Forgets a replica that is gone for good (e.g. its pod was deleted). */
   forget(replica: string): void {
     this.replicas.delete(replica);
+    this.sectionReaders.delete(replica);
   }
 
   /** Replicas known to the tracker. */
@@ -320,8 +327,8 @@ export class GatewayMetricsTracker {
   samples(atMs: number, maxAgeMs: number): Map<string, GatewayEndpointSample> {
     // One replica per endpoint is the common case: kept as the bare sample, summed only when a second comes.
     const perEndpoint = new Map<string, EndpointSample | EndpointSample[]>();
-    // Per endpoint: the request counts of the interval summed over replicas, and whether it has an objective.
-    const requests = new Map<string, { counters: RequestCounters; withObjective: boolean }>();
+    // Per endpoint: the interval's request counts on each replica (summed below when more than one has them).
+    const requests = new Map<string, IntervalCounts | IntervalCounts[]>();
     for (const r of this.replicas.values()) {
       if (atMs - r.atMs > maxAgeMs) continue;
       const intervalMs = r.prevAtMs === undefined ? 1000 : r.atMs - r.prevAtMs;
@@ -334,18 +341,12 @@ export class GatewayMetricsTracker {
         else if (Array.isArray(seen)) seen.push(s);
         else perEndpoint.set(endpoint, [seen, s]);
         // A replica whose page has a request section reports every endpoint it serves (none served yet: zero).
-        if (r.reqCur !== undefined && r.reqPrev !== undefined) {
-          const cur = r.reqCur.get(endpoint);
-          const prevCounters = r.reqPrev.get(endpoint)?.counters ?? EMPTY;
-          // Nothing served since the last reading (most endpoints, most seconds): nothing to subtract.
-          const idle = cur === undefined || cur.counters.served === prevCounters.served;
+        if (r.requests !== undefined) {
+          const iv = r.requests.get(endpoint) ?? NONE_SERVED;
           const acc = requests.get(endpoint);
-          if (acc === undefined) {
-            requests.set(endpoint, { counters: idle ? emptyCounters() : subtractCounters(cur.counters, prevCounters), withObjective: cur?.objectiveMs !== undefined });
-          } else {
-            if (!idle) addCounters(acc.counters, subtractCounters(cur.counters, prevCounters));
-            acc.withObjective ||= cur?.objectiveMs !== undefined;
-          }
+          if (acc === undefined) requests.set(endpoint, iv);
+          else if (Array.isArray(acc)) acc.push(iv);
+          else requests.set(endpoint, [acc, iv]);
         }
       }
     }
@@ -364,20 +365,37 @@ export class GatewayMetricsTracker {
       }
       if (sample === undefined) continue;
       const req = requests.get(endpoint);
-      if (req !== undefined) sample = { ...sample, ...sampleTimeFields(req.counters, req.withObjective) };
+      if (req !== undefined) {
+        const fields = Array.isArray(req) ? sampleTimeFields(sumIntervals(req), req.some((x) => x.withObjective)) : sampleTimeFields(req, req.withObjective);
+        // A single replica's sample was made above for this call alone; a summed one too: fill it in place.
+        Object.assign(sample, fields);
+      }
       out.set(endpoint, { sample, reportingReplicas: reporting, knownReplicas });
     }
     return out;
   }
 }
 
-const EMPTY: RequestCounters = emptyCounters();
+const NONE_SERVED: IntervalCounts = Object.freeze({ served: 0, serviceMsSum: 0, queueMsSum: 0, overObjective: 0, withObjective: false, buckets: [] });
+
+/** Several replicas' counts of one interval, summed (dense histogram: a few endpoints at a time). */
+function sumIntervals(list: readonly IntervalCounts[]): RequestCounters {
+  const c = emptyCounters();
+  for (const x of list) {
+    c.served += x.served;
+    c.serviceMsSum += x.serviceMsSum;
+    c.queueMsSum += x.queueMsSum;
+    c.overObjective += x.overObjective;
+    for (let k = 0; k + 1 < x.buckets.length; k += 2) c.histogram[x.buckets[k]!]! += x.buckets[k + 1]!;
+  }
+  return c;
+}
 
 interface ReplicaReadings {
   prev?: Map<string, BackendStats>;
   cur: Map<string, BackendStats>;
   prevAtMs?: number;
   atMs: number;
-  reqPrev?: Map<string, EndpointRequestCounters>;
-  reqCur?: Map<string, EndpointRequestCounters>;
+  /** The request counts of the interval that ended with `cur`, when the page had a section and a previous one. */
+  requests?: ReadonlyMap<string, IntervalCounts>;
 }

@@ -42,13 +42,20 @@ export interface ReconcilePlan {
 }
 
 const EMPTY_ADDR = "0.0.0.0";
+/** A key's `endpoints` entry that opens every endpoint the gateway serves, present and future. */
+export const ALL_ENDPOINTS = "*";
 
-/** The API-key map: `sha256` → key id (authenticates) and `sha256/endpoint` → key id (authorises). */
-export function apiKeyMapEntries(keys: readonly ApiKeyEntry[]): Map<string, string> {
+/**
+ * The API-key map: `sha256` → key id (authenticates), `sha256/endpoint` → key id (authorises) and, for a key
+ * with its own cap, `sha256.max` → requests in flight allowed. A key listing `*` is authorised on each of
+ * `endpoints` (the endpoints the gateway serves now; a new one gets its entries in the cycle that adds it).
+ */
+export function apiKeyMapEntries(keys: readonly ApiKeyEntry[], endpoints: readonly string[] = []): Map<string, string> {
   const out = new Map<string, string>();
   for (const k of keys) {
     out.set(k.sha256, k.id);
-    for (const ep of k.endpoints) out.set(`${k.sha256}/${ep}`, k.id);
+    if (k.maxInFlight !== undefined) out.set(`${k.sha256}.max`, String(k.maxInFlight));
+    for (const ep of k.endpoints.includes(ALL_ENDPOINTS) ? [...new Set([...k.endpoints.filter((e) => e !== ALL_ENDPOINTS), ...endpoints])] : k.endpoints) out.set(`${k.sha256}/${ep}`, k.id);
   }
   return out;
 }
@@ -150,7 +157,7 @@ export function reconcile(input: ReconcileInput): ReconcilePlan {
   const known = new Set(input.endpoints.map((e) => backendName(e.name)));
   const extra = [...new Set(input.observed.servers.map((s) => s.backend))].filter((b) => !known.has(b));
   if (extra.length > 0) reasons.push(`backends ${extra.join(", ")} are no longer desired`);
-  const apiKeyMap = apiKeyMapEntries(input.apiKeys);
+  const apiKeyMap = apiKeyMapEntries(input.apiKeys, input.endpoints.map((e) => e.name));
   commands.push(...mapCommands(input.apiKeyMapPath, apiKeyMap, input.observed.apiKeyMap));
   return { commands, slots, slotCounts, reloadReason: reasons.length > 0 ? reasons.join("; ") : undefined, apiKeyMap };
 }

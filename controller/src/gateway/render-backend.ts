@@ -88,7 +88,7 @@ export function renderSlots(slots: number, maxconn: number, runtime: SlotValues 
 }
 
 /** The backend section of one endpoint; `retryAfterS` goes into the immediate 429. */
-export function renderBackend(ep: GatewayEndpoint, gatewayReplicas: number, retryAfterS: number, runtime?: SlotValues): string {
+export function renderBackend(ep: GatewayEndpoint, gatewayReplicas: number, retryAfterS: number, bodyTimeoutMs: number, runtime?: SlotValues): string {
   const routes = endpointRoutes(ep);
   const maxconn = perPodMaxconn(ep.targetConcurrency, gatewayReplicas);
   const lines = [
@@ -98,6 +98,9 @@ export function renderBackend(ep: GatewayEndpoint, gatewayReplicas: number, retr
     `    timeout server ${ep.modelTimeoutMs}ms`,
     `    ${jsonReturn(404, "ENDPOINT_NOT_FOUND", `endpoint ${ep.name} has no route %[var(txn.route)]; routes: ${routes.map((r) => r.route).join(", ")}`)} unless { var(txn.route) -m str ${routes.map((r) => r.route).join(" ")} }`,
     `    ${jsonReturn(413, "PAYLOAD_TOO_LARGE", `request body of %[req.hdr_val(content-length)] bytes is over the limit of ${ep.maxBodyBytes} bytes`)} if { req.hdr_val(content-length) gt ${ep.maxBodyBytes} }`,
+    // The body is received before anything takes a slot or a queue place: up to the buffer in full, within the
+    // body deadline (HAProxy answers 408 when it passes); a larger body takes the slot once the buffer is full.
+    `    http-request wait-for-body time ${bodyTimeoutMs}ms if { req.hdr_val(content-length) gt 0 }`,
     `    ${jsonReturn(503, "NO_READY_POD", `endpoint ${ep.name} has no ready pod`)} hdr retry-after ${retryAfterS} if { nbsrv() eq 0 } !{ stopping }`,
     // `deny` (not `return`) so these 429s count in haproxy_backend_requests_denied_total (metrics-reader.ts).
     `    http-request deny deny_status 429 content-type application/json lf-string '${errorBody(429, "REQUEST_LIMIT_EXCEEDED", `endpoint ${ep.name} queue is full (${ep.maxQueue} waiting)`)}' hdr retry-after ${retryAfterS} if { queue() ge ${ep.maxQueue} }`,

@@ -6,7 +6,7 @@
  * Cost: the log line is one UDP datagram per request to the agent on loopback. Trace context is two `uuid`
  * fetches and a header rewrite per request. Payload capture exists only in the backends of endpoints that opt
  * in, and only a sampled request pays for it: its request body is copied out of the buffer it already sits in
- * (`option http-buffer-request`), and its response is held until complete or `maxBodyBytes` long
+ * (the backend's `http-request wait-for-body`), and its response is held until complete or `maxBodyBytes` long
  * (`http-response wait-for-body`, at most `PAYLOAD_WAIT_MS`) — except event streams, whose bodies are not
  * recorded. Measured by `npm run bench:payload-log` (docs/observability.md).
  */

@@ -5,7 +5,7 @@
  * counts, trace context and, for sampled requests of endpoints with payload logging, the size-capped bodies.
  *
  * Timer facts checked on Debian's HAProxy 2.6.12 (test/gateway/request-log-real.test.ts):
- * `%Ta = %TR + %Tw + %Tc + %Tr + %Td`; with `option http-buffer-request` the wait for the request body is in
+ * `%Ta = %TR + %Tw + %Tc + %Tr + %Td`; with the backend's `http-request wait-for-body` the wait for the request body is in
  * `%TR` (a slow upload does not count as service time); `%Tw`, `%Tc`, `%Tr` are -1 for a phase that did not
  * happen (a request answered by the gateway itself).
  */

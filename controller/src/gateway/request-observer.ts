@@ -115,6 +115,9 @@ export class RequestObserver {
         service: this.#service!.labels(endpoint, version),
         over: this.#over!.labels(endpoint, version),
       };
+      // Present from the first answered request, at 0: a version with nothing over the objective shows 0, not no data.
+      c.over.inc(0);
+      c.queue.inc(0);
       this.#children.set(key, c);
     }
     return c;

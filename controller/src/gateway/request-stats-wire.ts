@@ -99,7 +99,7 @@ export function parseRequestSection(text: string): Map<string, EndpointRequestCo
 const FIELDS = ["objectiveMs", "served", "serviceMsSum", "queueMsSum", "overObjective"] as const;
 
 /** A decimal integer from `text[from, to)`; -1 when it is not one. */
-function readUint(text: string, from: number, to: number): number {
+export function readUint(text: string, from: number, to: number): number {
   if (from >= to) return -1;
   let v = 0;
   for (let i = from; i < to; i++) {
@@ -111,7 +111,7 @@ function readUint(text: string, from: number, to: number): number {
 }
 
 /** A non-negative number (integers by character code; anything else through Number). */
-function readNumber(text: string, from: number, to: number, lineNo: number, field: string): number {
+export function readNumber(text: string, from: number, to: number, lineNo: number, field: string): number {
   const v = readUint(text, from, to);
   if (v >= 0) return v;
   const token = text.slice(from, to);

@@ -154,6 +154,26 @@ export function histogramQuantileMs(h: Float64Array, q: number, total?: number):
   return bucketUpperMs(h.length - 1);
 }
 
+/**
+ * `histogramQuantileMs` over a sparse histogram: (bucket, count) pairs in ascending bucket order, `total`
+ * their sum. Same rule, same result as the dense form.
+ */
+export function sparseQuantileMs(pairs: readonly number[], q: number, total: number): number | undefined {
+  if (total <= 0) return undefined;
+  const rank = q * total;
+  let below = 0;
+  for (let k = 0; k + 1 < pairs.length; k += 2) {
+    const i = pairs[k]!;
+    const c = pairs[k + 1]!;
+    if (c > 0 && below + c >= rank) {
+      const lo = bucketLowerMs(i);
+      return lo + (bucketUpperMs(i) - lo) * Math.min(1, Math.max(0, (rank - below) / c));
+    }
+    below += c;
+  }
+  return bucketUpperMs(HISTOGRAM_BUCKETS - 1);
+}
+
 /** The `EndpointSample` fields that per-request timings give (engine/types.ts). */
 export interface RequestSampleFields {
   /** Mean service time of the requests served in the interval; at least `SERVICE_TIME_FLOOR_MS`. */
@@ -172,18 +192,30 @@ export interface RequestSampleFields {
  * an absent field as unknown rather than as 0. `withObjective` says whether the endpoint has an objective
  * (then `overObjective` is reported, 0 included).
  */
-export function sampleTimeFields(c: RequestCounters, withObjective: boolean): RequestSampleFields {
+export function sampleTimeFields(c: RequestCounters | SparseRequestCounts, withObjective: boolean): RequestSampleFields {
   if (c.served <= 0) return {};
   // Every served request is in the histogram: its total is `served`.
-  const p50 = histogramQuantileMs(c.histogram, 0.5, c.served);
-  const p99 = histogramQuantileMs(c.histogram, 0.99, c.served);
-  return {
+  const dense = "histogram" in c;
+  const p50 = dense ? histogramQuantileMs(c.histogram, 0.5, c.served) : sparseQuantileMs(c.buckets, 0.5, c.served);
+  const p99 = dense ? histogramQuantileMs(c.histogram, 0.99, c.served) : sparseQuantileMs(c.buckets, 0.99, c.served);
+  // Built field by field (no spreads): the controller makes one per busy endpoint per second.
+  const out: { -readonly [K in keyof RequestSampleFields]: RequestSampleFields[K] } = {
     serviceTimeMs: Math.max(SERVICE_TIME_FLOOR_MS, c.serviceMsSum / c.served),
     queueTimeMs: c.queueMsSum / c.served,
-    ...(p50 !== undefined ? { latencyP50Ms: p50 } : {}),
-    ...(p99 !== undefined ? { latencyP99Ms: p99 } : {}),
-    ...(withObjective ? { overObjective: c.overObjective } : {}),
   };
+  if (p50 !== undefined) out.latencyP50Ms = p50;
+  if (p99 !== undefined) out.latencyP99Ms = p99;
+  if (withObjective) out.overObjective = c.overObjective;
+  return out;
+}
+
+/** One interval's counts with a sparse histogram: `buckets` holds (bucket, count) pairs, ascending. */
+export interface SparseRequestCounts {
+  readonly served: number;
+  readonly serviceMsSum: number;
+  readonly queueMsSum: number;
+  readonly overObjective: number;
+  readonly buckets: readonly number[];
 }
 
 /**

@@ -16,10 +16,10 @@ export interface JwtIssuer {
   readonly alg: JwtAlgorithm;
   /** Path of the PEM public key (SPKI, `-----BEGIN PUBLIC KEY-----`) on the gateway's file system. */
   readonly publicKeyPath: string;
-  /** Required `iss` claim value, when set. */
-  readonly issuer?: string;
-  /** Required `aud` claim value (string form), when set. */
-  readonly audience?: string;
+  /** The `iss` claim a token must carry. */
+  readonly issuer: string;
+  /** The audience a token's `aud` must name (as the string, or among the first 8 elements of an array). */
+  readonly audience: string;
 }
 
 /** How callers of one endpoint prove who they are. At least one must be enabled. */
@@ -94,13 +94,36 @@ export interface GatewaySettings {
   readonly jwtIssuers: readonly JwtIssuer[];
   /** JWT claim that must equal the endpoint name. @default "endpoint" */
   readonly jwtEndpointClaim?: string;
-  /** Longest time to receive a request's headers and (buffered) body; then 408. @default 10000 */
+  /** Clock skew allowed for `nbf` and `iat` (a token is refused when either is further ahead), s. @default 60 */
+  readonly jwtClockSkewS?: number;
+  /** Longest time to receive a request's headers, and then its body (the body deadline); then 408. @default 10000 */
   readonly clientRequestTimeoutMs?: number;
+  /**
+   * Request bodies up to this size are received in full before the request takes a pod slot (HAProxy's buffer,
+   * `tune.bufsize`, is sized to hold them and the headers). Larger bodies (up to an endpoint's `maxBodyBytes`)
+   * take the slot once this much is in and stream the rest. Memory: up to two buffers per active request.
+   * @default 65536
+   */
+  readonly bodyBufferBytes?: number;
+  /** Requests one API key may have in flight (queued or at a pod) on one gateway replica; over it, 429. @default 256 */
+  readonly keyMaxInFlight?: number;
+  /** Connections HAProxy holds at once (global `maxconn`; HAProxy refuses to start unless the file-descriptor limit allows two each). @default 5000 */
+  readonly maxConnections?: number;
+  /**
+   * Per client address: connections held at once and new connections per 10 s; over either, a new connection is
+   * closed at once. Only where HAProxy sees the client's address (in Kubernetes the TLS front enforces them).
+   * @default none
+   */
+  readonly perSource?: PerSourceLimits;
   /** How long old processes may live after a reload. @default 60000 */
   readonly hardStopAfterMs?: number;
   /** HAProxy `log` target. @default "stdout format raw local0" */
   readonly logTarget?: string;
-  /** Worker threads. @default 2 */
+  /**
+   * Worker threads. One by default: with two, the threads contend for the gateway's shared state (the per-key
+   * stick table, server queues, the leastconn tree, maps), and on shared cores the gateway spent about twice the
+   * CPU per request (`npm run bench:gateway -- --threads 2`); more gateway replicas scale it out. @default 1
+   */
   readonly threads?: number;
   /** `tune.sched.low-latency on`: favour latency over throughput when CPU is contended. @default false */
   readonly lowLatency?: boolean;
@@ -108,6 +131,12 @@ export interface GatewaySettings {
   readonly retryAfterS?: number;
   /** Share of requests without a `traceparent` whose gateway-started trace is sampled, [0, 1]. @default 0 */
   readonly traceSampleRate?: number;
+}
+
+/** Connection limits per client address. */
+export interface PerSourceLimits {
+  readonly maxConnections: number;
+  readonly connectionsPer10s: number;
 }
 
 /** Administrative state of one slot. */
@@ -154,8 +183,10 @@ export interface ApiKeyEntry {
   readonly id: string;
   /** Lower-case hex sha256 of the key. */
   readonly sha256: string;
-  /** Endpoints the key may call. */
+  /** Endpoints the key may call; `["*"]`: every endpoint the gateway serves. */
   readonly endpoints: readonly string[];
+  /** Requests this key may have in flight on one gateway replica. @default GatewaySettings.keyMaxInFlight */
+  readonly maxInFlight?: number;
 }
 
 /** What the gateway should look like now. */
@@ -164,6 +195,11 @@ export interface DesiredState {
   /** Pods per endpoint name. */
   readonly pods: ReadonlyMap<string, readonly PodTarget[]>;
   readonly apiKeys: readonly ApiKeyEntry[];
+  /**
+   * Gateway replicas sharing the pods now, counting starting and terminating ones (each takes its share of a
+   * pod's target until it is gone): the divisor of the per-pod maxconn. @default GatewaySettings.gatewayReplicas
+   */
+  readonly gatewayReplicas?: number;
 }
 
 /**

@@ -2,20 +2,41 @@
  * Validation of the gateway's input. Every problem names the field, the value and what is allowed;
  * all problems are reported together and nothing is rendered or applied when there is one. Pure.
  */
+import { ENDPOINT_NAME_MAX_LENGTH, isEndpointName, MAX_CONCURRENCY_LIMIT, MAX_REPLICAS_LIMIT } from "../contract/crd/limits.ts";
 import { observeProblems, observeSettingsProblems } from "./render-observe.ts";
 import type { GatewayEndpoint, GatewaySettings } from "./types.ts";
 
 /** Inclusive bounds of the numeric endpoint fields. */
 export const ENDPOINT_LIMITS = {
-  targetConcurrency: { min: 1, max: 4096 },
-  slots: { min: 1, max: 4096 },
+  targetConcurrency: { min: 1, max: MAX_CONCURRENCY_LIMIT },
+  slots: { min: 1, max: MAX_REPLICAS_LIMIT },
   queueTimeoutMs: { min: 1, max: 600_000 },
   maxQueue: { min: 1, max: 100_000 },
   maxBodyBytes: { min: 1, max: 1_073_741_824 },
   modelTimeoutMs: { min: 1, max: 3_600_000 },
 } as const;
 
-const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Bounds of `settings.bodyBufferBytes` (HAProxy's buffer holds it plus the headers, per active request). */
+export const BODY_BUFFER_LIMITS = { min: 16_384, max: 16_777_216 } as const;
+/** Default of `settings.bodyBufferBytes`. */
+export const DEFAULT_BODY_BUFFER_BYTES = 65_536;
+/** Largest request header block, bytes (over it: 400). */
+export const MAX_HEADER_BYTES = 16_384;
+/** Default of `settings.maxConnections` (global `maxconn`; HAProxy needs a file-descriptor limit over twice it). */
+export const DEFAULT_MAX_CONNECTIONS = 5_000;
+/** Default of `settings.threads` (HAProxy `nbthread`; see `GatewaySettings.threads`). */
+export const DEFAULT_THREADS = 1;
+/** Default of `settings.keyMaxInFlight`. */
+export const DEFAULT_KEY_MAX_IN_FLIGHT = 256;
+
+/**
+ * HAProxy's `tune.bufsize` for a body buffer: the body, the largest header block, the rewrite reserve
+ * (`tune.maxrewrite`, 1024) and room for HTX block headers.
+ */
+export function bufsizeFor(bodyBufferBytes: number): number {
+  return bodyBufferBytes + MAX_HEADER_BYTES + 1024 + 1024;
+}
+
 const PATH_RE = /^\/[A-Za-z0-9._~\/-]*$/;
 /** Characters that would break out of an HAProxy config argument. */
 const FILE_PATH_RE = /^\/[A-Za-z0-9._\/-]+$/;
@@ -40,10 +61,10 @@ function checkInt(problems: string[], field: string, value: unknown, min: number
 /** Problems with one endpoint (`at` prefixes field names, e.g. `endpoints[2]`). */
 export function endpointProblems(ep: GatewayEndpoint, at: string, settings?: GatewaySettings): string[] {
   const problems: string[] = [];
-  if (typeof ep.name !== "string" || ep.name.length > 63 || !NAME_RE.test(ep.name)) {
+  if (!isEndpointName(ep.name)) {
     problems.push(
       `${at}.name: ${JSON.stringify(ep.name)} is not allowed; must be a DNS label ` +
-        `(lower-case letters, digits and '-', starting and ending with a letter or digit, 1..63 characters)`,
+        `(lower-case letters, digits and '-', starting and ending with a letter or digit, 1..${ENDPOINT_NAME_MAX_LENGTH} characters)`,
     );
   }
   if (!RUNTIMES.includes(ep.runtime)) {
@@ -97,8 +118,8 @@ export function settingsProblems(s: GatewaySettings): string[] {
     }
     for (const field of ["issuer", "audience"] as const) {
       const v = iss[field];
-      if (v !== undefined && !/^[A-Za-z0-9._:\/-]{1,256}$/.test(v)) {
-        problems.push(`settings.jwtIssuers[${i}].${field}: ${JSON.stringify(v)} is not allowed; must be 1..256 of letters, digits and . _ : / -`);
+      if (typeof v !== "string" || !/^[A-Za-z0-9._:\/-]{1,256}$/.test(v)) {
+        problems.push(`settings.jwtIssuers[${i}].${field}: ${JSON.stringify(v)} is not allowed; required: 1..256 of letters, digits and . _ : / -`);
       }
     }
   });
@@ -106,7 +127,15 @@ export function settingsProblems(s: GatewaySettings): string[] {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(claim)) {
     problems.push(`settings.jwtEndpointClaim: ${JSON.stringify(claim)} is not allowed; must be an identifier`);
   }
+  if (s.jwtClockSkewS !== undefined) checkInt(problems, "settings.jwtClockSkewS", s.jwtClockSkewS, 0, 3600);
   if (s.clientRequestTimeoutMs !== undefined) checkInt(problems, "settings.clientRequestTimeoutMs", s.clientRequestTimeoutMs, 100, 600_000);
+  if (s.bodyBufferBytes !== undefined) checkInt(problems, "settings.bodyBufferBytes", s.bodyBufferBytes, BODY_BUFFER_LIMITS.min, BODY_BUFFER_LIMITS.max);
+  if (s.keyMaxInFlight !== undefined) checkInt(problems, "settings.keyMaxInFlight", s.keyMaxInFlight, 1, 1_000_000);
+  if (s.maxConnections !== undefined) checkInt(problems, "settings.maxConnections", s.maxConnections, 100, 1_000_000);
+  if (s.perSource !== undefined) {
+    checkInt(problems, "settings.perSource.maxConnections", s.perSource.maxConnections, 1, 1_000_000);
+    checkInt(problems, "settings.perSource.connectionsPer10s", s.perSource.connectionsPer10s, 1, 10_000_000);
+  }
   if (s.hardStopAfterMs !== undefined) checkInt(problems, "settings.hardStopAfterMs", s.hardStopAfterMs, 1000, 3_600_000);
   if (s.threads !== undefined) checkInt(problems, "settings.threads", s.threads, 1, 64);
   if (s.retryAfterS !== undefined) checkInt(problems, "settings.retryAfterS", s.retryAfterS, 0, 3600);

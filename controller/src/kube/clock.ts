@@ -5,15 +5,18 @@
 import { setTimeout as sleepMs } from "node:timers/promises";
 
 export interface Clock {
-  /** Milliseconds since the Unix epoch. */
+  /** Milliseconds since the Unix epoch (wall clock: can step, backwards too, when the node's time is set). */
   nowMs(): number;
+  /** Milliseconds on a monotonic clock (arbitrary origin, never steps): for every elapsed-time decision. */
+  monotonicMs(): number;
   /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** The real clock: `Date.now()` and `setTimeout`. */
+/** The real clock: `Date.now()`, `performance.now()` and `setTimeout`. */
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
+  monotonicMs: () => performance.now(),
   sleep: async (ms, signal) => {
     try {
       await sleepMs(ms, undefined, signal ? { signal } : undefined);
@@ -29,6 +32,8 @@ export const systemClock: Clock = {
  */
 export class ManualClock implements Clock {
   #now: number;
+  /** Wall-clock offset from the virtual time (`stepWall`). */
+  #wallOffsetMs = 0;
   #waiters: { at: number; resolve: () => void }[] = [];
 
   constructor(startMs = 1_700_000_000_000) {
@@ -36,7 +41,17 @@ export class ManualClock implements Clock {
   }
 
   nowMs(): number {
+    return this.#now + this.#wallOffsetMs;
+  }
+
+  /** Virtual time: moves only with `advance`. */
+  monotonicMs(): number {
     return this.#now;
+  }
+
+  /** Steps the wall clock by `deltaMs` (negative: backwards) without moving monotonic time or timers. */
+  stepWall(deltaMs: number): void {
+    this.#wallOffsetMs += deltaMs;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {

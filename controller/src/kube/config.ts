@@ -31,8 +31,8 @@ export const CONFIG_KEYS = {
   identity: { flag: "identity", env: "POD_NAME", kind: { type: "string", pattern: /^\S+$/, allowedText: "a non-empty name without spaces" }, def: undefined, help: "this replica's identity in the Lease (default: hostname)" },
   leaseNamespace: { flag: "lease-namespace", env: "POD_NAMESPACE", kind: { type: "string", pattern: DNS, allowedText: "a DNS label" }, def: SYSTEM_NAMESPACE, help: "namespace of the leader-election Lease" },
   leaseName: { flag: "lease-name", env: "APA_LEASE_NAME", kind: { type: "string", pattern: DNS, allowedText: "a DNS name" }, def: "apa-controller", help: "name of the Lease" },
-  leaseDurationMs: { flag: "lease-duration-ms", env: "APA_LEASE_DURATION_MS", kind: MS(2000, 60_000), def: "10000", help: "lease duration, ms" },
-  renewDeadlineMs: { flag: "renew-deadline-ms", env: "APA_RENEW_DEADLINE_MS", kind: MS(1000, 60_000), def: "8000", help: "leader gives up if it cannot renew for this long, ms (< lease duration)" },
+  leaseDurationMs: { flag: "lease-duration-ms", env: "APA_LEASE_DURATION_MS", kind: MS(2000, 60_000), def: "15000", help: "lease duration, ms (> renew deadline)" },
+  renewDeadlineMs: { flag: "renew-deadline-ms", env: "APA_RENEW_DEADLINE_MS", kind: MS(1000, 60_000), def: "10000", help: "leader gives up if it cannot renew for this long, ms (< lease duration, > 1.2 × retry period)" },
   retryPeriodMs: { flag: "retry-period-ms", env: "APA_RETRY_PERIOD_MS", kind: MS(200, 30_000), def: "2000", help: "lease acquire/renew period, ms" },
   sampleIntervalMs: { flag: "sample-interval-ms", env: "APA_SAMPLE_INTERVAL_MS", kind: MS(100, 60_000), def: "1000", help: "gateway scrape and decision-loop period, ms" },
   gatewayService: { flag: "gateway-service", env: "APA_GATEWAY_SERVICE", kind: { type: "string", pattern: NS_NAME, allowedText: "namespace/name of a Service" }, def: undefined, help: "gateway Service whose EndpointSlices list the gateway pods to scrape" },
@@ -54,6 +54,8 @@ export const CONFIG_KEYS = {
   warmPoolProvisionWindowMs: { flag: "warm-pool-provision-window-ms", env: "APA_WARM_POOL_PROVISION_WINDOW_MS", kind: MS(10_000, 3_600_000), def: "300000", help: "node provisioning time (burst window), ms" },
   warmPoolHeadroom: { flag: "warm-pool-headroom", env: "APA_WARM_POOL_HEADROOM", kind: { type: "float", min: 0, max: 10 }, def: "1", help: "multiplier on the largest recent burst" },
   warmPoolMax: { flag: "warm-pool-max", env: "APA_WARM_POOL_MAX", kind: { type: "int", min: 0, max: 10_000 }, def: "50", help: "placeholder cap per pool" },
+  kubeApiQps: { flag: "kube-api-qps", env: "APA_KUBE_API_QPS", kind: { type: "float", min: 0.1, max: 10_000 }, def: "50", help: "sustained Kubernetes API writes per second (token bucket; status, scale and Event writes)" },
+  kubeApiBurst: { flag: "kube-api-burst", env: "APA_KUBE_API_BURST", kind: { type: "int", min: 1, max: 100_000 }, def: "100", help: "Kubernetes API writes allowed at once after a quiet period (token bucket size)" },
   port: { flag: "port", env: "APA_PORT", kind: { type: "int", min: 0, max: 65535 }, def: "8080", help: "port of /healthz, /readyz and /metrics (0 = any free port)" },
   logLevel: { flag: "log-level", env: "APA_LOG_LEVEL", kind: { type: "enum", values: ["debug", "info", "warn", "error"] }, def: "info", help: "log level" },
 } as const satisfies Record<string, KeySpec>;
@@ -154,6 +156,11 @@ export function loadConfig(
   if (cfg.renewDeadlineMs >= cfg.leaseDurationMs) {
     throw new ConfigError(
       `invalid config renewDeadlineMs: --renew-deadline-ms (APA_RENEW_DEADLINE_MS) = ${cfg.renewDeadlineMs}: must be less than --lease-duration-ms (${cfg.leaseDurationMs})`,
+    );
+  }
+  if (!(cfg.renewDeadlineMs > 1.2 * cfg.retryPeriodMs)) {
+    throw new ConfigError(
+      `invalid config retryPeriodMs: --retry-period-ms (APA_RETRY_PERIOD_MS) = ${cfg.retryPeriodMs}: 1.2 × it (${1.2 * cfg.retryPeriodMs}) must be less than --renew-deadline-ms (${cfg.renewDeadlineMs}), so a leader gets more than one renewal attempt before it gives up`,
     );
   }
   if (cfg.gatewayService === undefined && (cfg.gatewayUrls ?? []).length === 0) {

@@ -6,30 +6,33 @@
  * A non-leader keeps its caches and sample history warm but never calls the engine and never writes.
  */
 import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
-import { validateServingEndpoint } from "../contract/crd/validate.ts";
-import { toEndpointSpec } from "../engine/from-crd.ts";
 import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/types.ts";
 import { defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
-import type { EndpointSample, PodSample } from "../engine/types.ts";
+import type { PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";
-import { indexByEndpoint, isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount } from "./cluster-state.ts";
-import { newEndpointState, type EndpointState } from "./endpoint-state.ts";
-import { applyScale, emitScaleEvent } from "./scale-writes.ts";
+import { indexByEndpoint, keyOfObject } from "./cluster-state.ts";
+import { newEndpointState, restoreSeasonality, type EndpointState } from "./endpoint-state.ts";
+import { queueStatusWrite, sendEventWrite, type WriteDeps } from "./scale-writes.ts";
+import { reconcileEndpoint, type ReconcileContext } from "./reconcile-endpoint.ts";
+import { EventRecorder } from "./event-recorder.ts";
+import { WriteQueue } from "./write-queue.ts";
 import type { ControllerConfig } from "./config.ts";
 import type { GatewayScraper } from "./gateway-scraper.ts";
-import { httpStatusOf, type KubeApi } from "./kube-api.ts";
+import type { KubeApi } from "./kube-api.ts";
 import type { Logger } from "./logger.ts";
 import type { ControllerMetrics } from "./own-metrics.ts";
 import type { Reflector } from "./reflector.ts";
-import { guardScale } from "./scale-guard.ts";
+import { gatewayNameOwners } from "./name-owners.ts";
 import { makeCaches } from "./caches.ts";
-import { composeStatus } from "./endpoint-status.ts";
-import { CONDITION_READY, CONDITION_SCALING, setCondition, statusNeedsWrite, type ConditionInput } from "./status.ts";
+import { CONDITION_READY, setCondition, statusNeedsWrite } from "./status.ts";
 import type { WarmPoolConfig } from "./warm-pool.ts";
 import { WarmPoolRunner } from "./warm-pool-runner.ts";
 
 /** Once a load-only status write is allowed but not needed, look again after this long (not every cycle). */
 const STATUS_RECHECK_MS = 5000;
+
+/** How long after a status write the watch cache may still show the old status, ms. */
+const WATCH_LAG_MS = 5000;
 
 /** Endpoint key → objects labelled for it, rebuilt only when the reflector's cache changes. */
 interface IndexCache<T> {
@@ -67,7 +70,14 @@ export class ApaController {
   readonly #state = new Map<string, EndpointState>();
   #deploymentIndex: IndexCache<V1Deployment> | undefined;
   #sliceIndex: IndexCache<V1EndpointSlice> | undefined;
+  #owners: { readonly changes: number; readonly owners: Map<string, ServingEndpoint> } | undefined;
   readonly #warm: WarmPoolRunner;
+  /** Every status, scale and Event write: token bucket, per-key backoff, newest write per key. */
+  readonly queue: WriteQueue;
+  /** Aggregates similar Events (event-recorder.ts). */
+  readonly events = new EventRecorder();
+  readonly #writes: WriteDeps;
+  readonly #context: ReconcileContext;
   #running = false;
   #stopped = true;
   #loop: Promise<void> | undefined;
@@ -83,6 +93,17 @@ export class ApaController {
     this.#engine = deps.engineConfig ?? defaultEngineConfig;
     this.#keepMs = deps.config.historyWindowMs;
     this.#warm = new WarmPoolRunner(deps.warmPool, deps.clock.nowMs());
+    this.queue = new WriteQueue({ qps: deps.config.kubeApiQps, burst: deps.config.kubeApiBurst });
+    this.#writes = { api: deps.api, metrics: deps.metrics, config: deps.config, isLeader: deps.isLeader, queue: this.queue, events: this.events };
+    const self = this;
+    this.#context = {
+      deps,
+      writes: this.#writes,
+      get lastCycle() {
+        return self.lastCycle;
+      },
+      writeStatus: (se, st, next, nowMs, log) => this.#writeStatus(se, st, next, nowMs, log),
+    };
     const caches = makeCaches(deps, (type, d) =>
       this.#warm.onDeploymentChange(type, d, deps.clock.nowMs(), (ns, n) => this.endpoints.get(ns, n)),
     );
@@ -121,7 +142,11 @@ export class ApaController {
 
   /** Forget engine memory and what this process wrote (on losing leadership): a new term starts from cluster state. */
   resetMemory(): void {
-    for (const st of this.#state.values()) {
+    this.queue.clear();
+    this.#writes.events.clear();
+    for (const [key, st] of this.#state) {
+      // A standby publishes no per-endpoint figures: the new leader's are the ones to read.
+      this.#forgetSeries(key);
       st.driver.restart();
       st.lastStatus = undefined;
       st.lastStatusWriteMs = undefined;
@@ -158,11 +183,16 @@ export class ApaController {
       const index = leader ? this.#indexes() : undefined;
       const nowIso = new Date(nowMs).toISOString();
       const decisions = new Map<string, number>();
+      const owners = this.#nameOwners();
       for (const se of this.endpoints.list()) {
         const key = keyOfObject(se);
         const st = this.#stateOf(key, nowMs);
         st.seenCycle = this.cycles;
-        const gs = scrape.samples.get(se.metadata.name);
+        restoreSeasonality(st, se.status);
+        // The gateway serves one endpoint per name: another namespace's endpoint of that name gets no samples.
+        const owner = owners.get(se.metadata.name);
+        const clash = owner !== undefined && owner !== se ? owner : undefined;
+        const gs = clash === undefined ? scrape.samples.get(se.metadata.name) : undefined;
         if (gs !== undefined) {
           // Pod metrics refresh every ~15 s: attach them to the first sample after each refresh only, so the
           // engine does not re-read the same pod list 15 times (samples without pods mean "not measured now").
@@ -179,14 +209,28 @@ export class ApaController {
               : undefined);
         if (problem !== undefined) st.degradedUntilMs = nowMs + this.#d.config.failStaticRecoveryMs;
         if (index === undefined) continue;
-        writes.push(this.#reconcile(se, st, nowMs, nowIso, gs?.sample, problem, index.deployments.get(key) ?? [], index.slices.get(key) ?? [], decisions));
+        if (clash !== undefined) {
+          writes.push(this.#refuseNameConflict(se, st, clash, nowMs));
+          continue;
+        }
+        writes.push(reconcileEndpoint(this.#context, se, st, nowMs, nowIso, gs?.sample, problem, index.deployments.get(key) ?? [], index.slices.get(key) ?? [], decisions));
       }
-      for (const [key, st] of this.#state) if (st.seenCycle !== this.cycles) this.#state.delete(key);
+      for (const [key, st] of this.#state) {
+        if (st.seenCycle === this.cycles) continue;
+        this.#state.delete(key);
+        this.queue.cancel("status", key);
+        this.#forgetSeries(key);
+      }
       if (leader) {
         const placeholders = this.warmPools.list().filter((d) => (d.metadata?.namespace ?? "") === this.#d.config.warmPoolNamespace);
         writes.push(this.#warm.apply(nowMs, placeholders, this.#d.api, this.#d.log, this.#d.metrics, this.#d.isLeader));
       }
       await Promise.all(writes);
+      if (leader) {
+        for (const w of this.#writes.events.flush(nowMs)) sendEventWrite(this.#writes, w, nowMs, this.#d.log);
+        await this.queue.drain(nowMs);
+      }
+      this.#d.metrics.pendingWrites.set(this.queue.size);
       for (const [k, n] of decisions) {
         const [reason = "", action = ""] = k.split("/");
         this.#d.metrics.decisions.inc({ reason, action }, n);
@@ -209,6 +253,30 @@ export class ApaController {
     return st;
   }
 
+  /** Drops an endpoint's per-endpoint metric series (deleted, or this replica stopped leading). */
+  #forgetSeries(key: string): void {
+    const m = this.#d.metrics;
+    for (const g of [m.desiredReplicas, m.readyReplicas, m.targetConcurrency]) g.remove({ endpoint: key });
+  }
+
+  #nameOwners(): Map<string, ServingEndpoint> {
+    if (this.#owners?.changes !== this.endpoints.changes) this.#owners = { changes: this.endpoints.changes, owners: gatewayNameOwners(this.endpoints.list()) };
+    return this.#owners.owners;
+  }
+
+  /** `Ready=False`, reason `NameConflict`: the gateway serves the older endpoint of this name, so this one is not scaled. */
+  #refuseNameConflict(se: ServingEndpoint, st: EndpointState, owner: ServingEndpoint, nowMs: number): Promise<void> {
+    const message = `name ${se.metadata.name} is already served at the gateway by namespace ${owner.metadata.namespace ?? ""} (older); rename this endpoint: it is not served or scaled`;
+    const iso = new Date(nowMs).toISOString();
+    const conds = setCondition(st.lastStatus?.conditions ?? se.status?.conditions ?? [], { type: CONDITION_READY, status: "False", reason: "NameConflict", message }, iso, se.metadata.generation);
+    return this.#writeStatus(se, st, { ...se.status, conditions: conds }, nowMs, () => this.#d.log.child({ endpoint: keyOfObject(se) }));
+  }
+
+  /** Endpoint key → its Deployments, rebuilt only when the Deployment cache changes (the pod-metrics join reads it). */
+  deploymentsByEndpoint(): ReadonlyMap<string, readonly V1Deployment[]> {
+    return this.#indexes().deployments;
+  }
+
   #indexes(): { deployments: Map<string, V1Deployment[]>; slices: Map<string, V1EndpointSlice[]> } {
     if (this.#deploymentIndex?.changes !== this.deployments.changes) {
       this.#deploymentIndex = { changes: this.deployments.changes, byEndpoint: indexByEndpoint(this.deployments.list()) };
@@ -219,161 +287,25 @@ export class ApaController {
     return { deployments: this.#deploymentIndex.byEndpoint, slices: this.#sliceIndex.byEndpoint };
   }
 
-  async #reconcile(
-    se: ServingEndpoint,
-    st: EndpointState,
-    nowMs: number,
-    iso: string,
-    sample: EndpointSample | undefined,
-    problem: string | undefined,
-    myDeployments: readonly V1Deployment[],
-    mySlices: readonly V1EndpointSlice[],
-    decisions: Map<string, number>,
-  ): Promise<void> {
-    const { config, metrics } = this.#d;
-    const key = keyOfObject(se);
-    let logger: Logger | undefined;
-    // Built only when something is logged: most endpoints log nothing in most cycles.
-    const elog = (): Logger => (logger ??= this.#d.log.child({ endpoint: key }));
-    if (st.validated?.rv !== se.metadata.resourceVersion || st.validated === undefined) {
-      const v = validateServingEndpoint(se);
-      st.validated = { rv: se.metadata.resourceVersion, error: v.ok ? undefined : v.errors.map((e) => e.message).join("; ") };
-    }
-    const conds = st.lastStatus?.conditions ?? se.status?.conditions ?? [];
-    const gen = se.metadata.generation;
-    if (st.validated.error !== undefined) {
-      const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: "InvalidSpec", message: st.validated.error }, iso, gen);
-      return this.#writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
-    }
-    let dv = st.derived;
-    if (dv === undefined || dv.se !== se || dv.deployments !== myDeployments || dv.slices !== mySlices) {
-      dv = { se, deployments: myDeployments, slices: mySlices, targets: resolveTargets(se, myDeployments), spec: toEndpointSpec(se.spec), addressed: slicePodCount(se, mySlices) };
-      st.derived = dv;
-      st.driver.setSpec(dv.spec);
-    }
-    const targets = dv.targets;
-    if (!targets.ok) {
-      const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: targets.reason, message: targets.message }, iso, gen);
-      return this.#writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
-    }
-    const addressed = dv.addressed;
-    const current = targets.targets.reduce((n, t) => n + (t.deployment.spec?.replicas ?? 0), 0);
-    if (addressed >= current) st.noAddressSinceMs = undefined;
-    else st.noAddressSinceMs ??= nowMs;
-    const state = replicaStateOf({
-      targets: targets.targets,
-      podsWithAddress: addressed,
-      // What this leader last wrote is newer than the cache until the watch delivers it back.
-      targetConcurrency: st.lastStatus?.targetConcurrency ?? se.status?.targetConcurrency ?? 0,
-      noAddressSinceMs: st.noAddressSinceMs,
-      nowMs,
-      unschedulableAfterMs: config.unschedulableAfterMs,
-    });
-    const degraded = problem ?? (nowMs < st.degradedUntilMs ? `metrics recovered less than ${config.failStaticRecoveryMs} ms ago` : undefined);
-    // The shared driver's gate (decisionNeeded, or every cycle for the benchmark): a skipped call changes nothing.
-    const due = this.#d.decideEveryCycle === true || st.driver.due(nowMs, state);
-    const last = st.lastStatus;
-    const quiet = (d: number, t: number, scaledAt: string | undefined): boolean =>
-      last !== undefined &&
-      last.replicas === state.desiredReplicas &&
-      last.readyReplicas === state.readyReplicas &&
-      last.desiredReplicas === d &&
-      (last.targetConcurrency ?? 0) === t &&
-      last.lastScaleTime === scaledAt &&
-      st.lastDegraded === (degraded !== undefined) &&
-      nowMs < st.statusCheckAtMs;
-    if (!due && quiet(last?.desiredReplicas ?? -1, last?.targetConcurrency ?? 0, last?.lastScaleTime)) {
-      // Nothing the status shows at once can have changed; skip building it (10,000 endpoints, every second).
-      return;
-    }
-    let desired = state.desiredReplicas;
-    let scaling: ConditionInput = { type: CONDITION_SCALING, status: "True", reason: "Waiting", message: "engine not due yet" };
-    let target = state.targetConcurrency;
-    let observed = st.lastStatus?.observedConcurrency;
-    let lastScaleTime = st.lastStatus?.lastScaleTime ?? se.status?.lastScaleTime;
-    const previous = st.lastStatus ?? se.status;
-    if (due) {
-      const e0 = performance.now();
-      const d = st.driver.decideNow(nowMs, state);
-      this.lastCycle.engineMs += performance.now() - e0;
-      this.lastCycle.engineCalls += 1;
-      target = d.targetConcurrency;
-      observed = d.observedConcurrency ?? observed;
-      desired = d.desiredReplicas;
-      const action = guardScale({
-        currentReplicas: state.desiredReplicas,
-        desiredReplicas: d.desiredReplicas,
-        metricsDegraded: degraded,
-        rollingOut: targets.targets.some((t) => isRollingOut(t.deployment)),
-      });
-      const dk = `${d.replicasReason}/${action.kind}`;
-      decisions.set(dk, (decisions.get(dk) ?? 0) + 1);
-      const prevScaling = previous?.conditions?.find((x) => x.type === CONDITION_SCALING);
-      scaling =
-        d.replicasReason === "NotDue" && prevScaling !== undefined
-          ? { type: CONDITION_SCALING, status: prevScaling.status, reason: prevScaling.reason, message: prevScaling.message }
-          : { type: CONDITION_SCALING, status: "True", reason: d.replicasReason, message: d.replicasMessage };
-      if (action.kind === "hold") {
-        scaling = { type: CONDITION_SCALING, status: "True", reason: action.reason, message: action.message };
-        desired = state.desiredReplicas;
-        elog().info("scale held", { reason: action.reason, message: action.message });
-      } else if (action.kind === "scale") {
-        const applied = await applyScale(this.#d, targets.targets.map((t) => t.deployment), targets.targets.map((t) => t.weight), action.to, elog());
-        if (applied) {
-          lastScaleTime = new Date(nowMs).toISOString();
-          await emitScaleEvent(this.#d, { se, from: action.from, to: action.to, reason: d.replicasReason, message: d.replicasMessage, nowMs }, elog());
-          elog().info("scaled", { from: action.from, to: action.to, reason: d.replicasReason, message: d.replicasMessage });
-        } else {
-          desired = state.desiredReplicas;
-          scaling = { type: CONDITION_SCALING, status: "False", reason: "ScaleFailed", message: `could not set replicas to ${action.to}; retrying next decision` };
-        }
-      }
-    } else if (previous?.conditions !== undefined) {
-      const prevScaling = previous.conditions.find((c) => c.type === CONDITION_SCALING);
-      if (prevScaling !== undefined) scaling = { type: prevScaling.type, status: prevScaling.status, reason: prevScaling.reason, message: prevScaling.message };
-    }
-    if (quiet(desired, target, lastScaleTime)) {
-      // The engine ran but nothing the status shows at once changed (the common case every second).
-      return;
-    }
-    metrics.desiredReplicas.set({ endpoint: key }, desired);
-    metrics.readyReplicas.set({ endpoint: key }, state.readyReplicas);
-    metrics.targetConcurrency.set({ endpoint: key }, target);
-    st.lastDegraded = degraded !== undefined;
-    const next = composeStatus({
-      previous,
-      conditions: conds,
-      scaling,
-      degraded,
-      recovering: problem === undefined,
-      state,
-      desired,
-      target,
-      observed,
-      sample,
-      lastScaleTime,
-      generation: gen,
-      nowIso: iso,
-      name: se.metadata.name,
-      scaleToZero: se.spec.scaleToZero === true,
-    });
-    return this.#writeStatus(se, st, next, nowMs, elog);
-  }
-
+  /**
+   * Queues `next` when it differs from the status the API server has (the observed object). Right after a
+   * write the watch may not have brought it back yet: for `WATCH_LAG_MS` the last write stands in for it.
+   */
   async #writeStatus(se: ServingEndpoint, st: EndpointState, next: ServingEndpointStatus, nowMs: number, log: () => Logger): Promise<void> {
-    if (!statusNeedsWrite(st.lastStatus ?? se.status, next, st.lastStatusWriteMs, nowMs, this.#d.config.statusMinIntervalMs)) {
+    st.statusSeenSe = se;
+    const recent = st.lastStatus !== undefined && st.lastStatusWriteMs !== undefined && nowMs - st.lastStatusWriteMs < WATCH_LAG_MS;
+    const observed = recent ? st.lastStatus : se.status;
+    if (!statusNeedsWrite(observed, next, st.lastStatusWriteMs, nowMs, this.#d.config.statusMinIntervalMs)) {
       if (st.lastStatusWriteMs === undefined || nowMs - st.lastStatusWriteMs >= this.#d.config.statusMinIntervalMs) st.statusCheckAtMs = nowMs + STATUS_RECHECK_MS;
+      this.queue.cancel("status", keyOfObject(se));
       return;
     }
     if (!this.#d.isLeader()) return;
-    try {
-      await this.#d.api.patchServingEndpointStatus(se.metadata.namespace ?? "", se.metadata.name, next);
+    queueStatusWrite(this.#writes, se, next, nowMs, () => {
+      const at = this.#d.clock.nowMs();
       st.lastStatus = next;
-      st.lastStatusWriteMs = nowMs;
-      st.statusCheckAtMs = nowMs + this.#d.config.statusMinIntervalMs;
-    } catch (err) {
-      this.#d.metrics.kubeWriteErrors.inc({ op: "status", status: String(httpStatusOf(err) ?? "network") });
-      log().warn("status write failed", { error: err, status: httpStatusOf(err) });
-    }
+      st.lastStatusWriteMs = at;
+      st.statusCheckAtMs = at + this.#d.config.statusMinIntervalMs;
+    }, log);
   }
 }

@@ -4,6 +4,7 @@ import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/typ
 import { EngineDriver } from "../engine/driver.ts";
 import type { EngineConfig } from "../engine/config.ts";
 import type { EndpointSpec } from "../engine/types.ts";
+import { decodeSeasonality, encodeSeasonality } from "../engine/seasonality.ts";
 import type { resolveTargets } from "./cluster-state.ts";
 import { hashOf } from "./endpoint-status.ts";
 
@@ -14,6 +15,8 @@ export interface EndpointState {
   noAddressSinceMs: number | undefined;
   lastStatus: ServingEndpointStatus | undefined;
   lastStatusWriteMs: number | undefined;
+  /** The object whose status the last status comparison read (a replaced object is compared again). */
+  statusSeenSe: ServingEndpoint | undefined;
   validated: { rv: string | undefined; error: string | undefined } | undefined;
   lastDegraded: boolean;
   podsAtMs: number;
@@ -23,6 +26,11 @@ export interface EndpointState {
   derived: Derived | undefined;
   /** The cycle that last saw this endpoint (states of deleted endpoints are dropped). */
   seenCycle: number;
+  /** The persisted seasonality (status.seasonality) has been read back into the driver (once per process). */
+  seasonalityRestored: boolean;
+  /** The seasonality's bucket count (`folded`) at its last encoding, and that encoding (persisted with the status). */
+  seasonalityFolded: number | undefined;
+  seasonalityText: string | undefined;
 }
 
 /** What the controller derives from the endpoint's objects; recomputed only when one of them is replaced. */
@@ -53,11 +61,43 @@ export function newEndpointState(key: string, nowMs: number, spreadMs: number, c
     noAddressSinceMs: undefined,
     lastStatus: undefined,
     lastStatusWriteMs: undefined,
+    statusSeenSe: undefined,
     validated: undefined,
     lastDegraded: false,
     podsAtMs: Number.NEGATIVE_INFINITY,
     statusCheckAtMs: Number.NEGATIVE_INFINITY,
     derived: undefined,
     seenCycle: cycle,
+    seasonalityRestored: false,
+    seasonalityFolded: undefined,
+    seasonalityText: undefined,
   };
+}
+
+/**
+ * The learned seasonality survives a controller restart through the endpoint's status: the first time this process
+ * handles the endpoint, `status.seasonality` (if any, and of a version this engine reads) goes back into the driver.
+ */
+export function restoreSeasonality(st: EndpointState, status: ServingEndpointStatus | undefined): void {
+  if (st.seasonalityRestored) return;
+  st.seasonalityRestored = true;
+  const s = decodeSeasonality(status?.seasonality);
+  if (s === undefined) return;
+  st.driver.restoreSeasonality(s);
+  st.seasonalityFolded = s.folded;
+  st.seasonalityText = status?.seasonality;
+}
+
+/**
+ * The encoded seasonality to persist: re-encoded only when a bucket closed since the last encoding (once per 15 min
+ * by default), so the status does not change every second with the bucket's running peak.
+ */
+export function seasonalityToPersist(st: EndpointState): string | undefined {
+  const s = st.driver.seasonality;
+  if (s === undefined || s.folded === 0) return st.seasonalityText;
+  if (s.folded !== st.seasonalityFolded) {
+    st.seasonalityFolded = s.folded;
+    st.seasonalityText = encodeSeasonality(s);
+  }
+  return st.seasonalityText;
 }

@@ -23,6 +23,8 @@ export interface StatusInput {
   readonly nowIso: string;
   readonly name: string;
   readonly scaleToZero: boolean;
+  /** The learned seasonality to persist (encoded), or undefined to keep the previous status's. */
+  readonly seasonality?: string;
 }
 
 export function composeStatus(i: StatusInput): ServingEndpointStatus {
@@ -57,6 +59,7 @@ export function composeStatus(i: StatusInput): ServingEndpointStatus {
     ...(i.lastScaleTime !== undefined ? { lastScaleTime: i.lastScaleTime } : {}),
     selector: `${ENDPOINT_LABEL}=${i.name}`,
     conditions: c,
+    ...((i.seasonality ?? i.previous?.seasonality) !== undefined ? { seasonality: i.seasonality ?? i.previous?.seasonality } : {}),
   };
 }
 

@@ -11,7 +11,9 @@ import type { ApiKeyEntry, DesiredState, DesiredStateSource, EndpointAuth, Gatew
 import { PATHS, type KubeApi } from "./kube-api.ts";
 import { ENDPOINT_LABEL, VERSION_LABEL } from "../contract/labels.ts";
 import type { Logger } from "./logger.ts";
+import { gatewayNameOwners } from "./name-owners.ts";
 import { Reflector } from "./reflector.ts";
+import { gatewayReplicaCount } from "./gateway-targets.ts";
 
 /** Gateway settings per endpoint that the ServingEndpoint does not carry (agent flags). */
 export interface EndpointDefaults {
@@ -26,6 +28,13 @@ export interface EndpointDefaults {
   readonly portName?: string;
   /** Whether payload logs have somewhere to go (a bucket): without one no endpoint captures bodies. @default false */
   readonly payloadLogging?: boolean;
+}
+
+/** Where the gateway's own pods are listed: its Service's EndpointSlices, and this replica's pod name. */
+export interface GatewayPods {
+  readonly namespace: string;
+  readonly service: string;
+  readonly self: string | undefined;
 }
 
 /** Endpoints skipped and why (name clashes across namespaces, missing data). */
@@ -46,21 +55,13 @@ export function desiredStateFrom(
   defaults: EndpointDefaults,
   apiKeys: readonly ApiKeyEntry[],
 ): { state: DesiredState; skipped: SkippedEndpoint[] } {
-  const sorted = [...endpoints].sort(
-    (a, b) =>
-      (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? "") ||
-      (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? ""),
-  );
-  const chosen = new Map<string, ServingEndpoint>();
+  const chosen = gatewayNameOwners(endpoints);
   const skipped: SkippedEndpoint[] = [];
-  for (const se of sorted) {
-    const key = `${se.metadata.namespace ?? ""}/${se.metadata.name}`;
+  for (const se of endpoints) {
     const winner = chosen.get(se.metadata.name);
-    if (winner !== undefined) {
-      skipped.push({ key, reason: `name ${se.metadata.name} is already served from namespace ${winner.metadata.namespace ?? ""}` });
-      continue;
+    if (winner !== undefined && winner !== se) {
+      skipped.push({ key: `${se.metadata.namespace ?? ""}/${se.metadata.name}`, reason: `name ${se.metadata.name} is already served from namespace ${winner.metadata.namespace ?? ""}` });
     }
-    chosen.set(se.metadata.name, se);
   }
   const out: GatewayEndpoint[] = [];
   const pods = new Map<string, PodTarget[]>();
@@ -112,12 +113,15 @@ export class KubeDesiredStateSource implements DesiredStateSource {
   readonly endpoints: Reflector<ServingEndpoint>;
   readonly slices: Reflector<V1EndpointSlice>;
   readonly #defaults: EndpointDefaults;
-  readonly #apiKeys: readonly ApiKeyEntry[];
+  #apiKeys: readonly ApiKeyEntry[];
   readonly #log: Logger;
   readonly #listeners = new Set<() => void>();
   #cached: DesiredState | undefined;
+  /** The gateway Service's EndpointSlices (the live replica count), when `gatewayPods` is given. */
+  readonly gatewaySlices: Reflector<V1EndpointSlice> | undefined;
+  readonly #gatewayPods: GatewayPods | undefined;
 
-  constructor(opts: { api: KubeApi; defaults: EndpointDefaults; apiKeys: readonly ApiKeyEntry[]; log: Logger; delayFn: (ms: number) => Promise<void> }) {
+  constructor(opts: { api: KubeApi; defaults: EndpointDefaults; apiKeys: readonly ApiKeyEntry[]; log: Logger; delayFn: (ms: number) => Promise<void>; gatewayPods?: GatewayPods }) {
     this.#defaults = opts.defaults;
     this.#apiKeys = opts.apiKeys;
     this.#log = opts.log;
@@ -134,28 +138,47 @@ export class KubeDesiredStateSource implements DesiredStateSource {
       labelSelector: ENDPOINT_LABEL,
       list: () => opts.api.listEndpointSlices(ENDPOINT_LABEL),
     });
+    this.#gatewayPods = opts.gatewayPods;
+    const gp = opts.gatewayPods;
+    const selector = gp === undefined ? undefined : `kubernetes.io/service-name=${gp.service}`;
+    this.gatewaySlices = selector === undefined ? undefined : new Reflector<V1EndpointSlice>({
+      ...common,
+      name: "gateway-endpointslices",
+      path: PATHS.endpointSlices,
+      labelSelector: selector,
+      list: () => opts.api.listEndpointSlices(selector),
+    });
   }
 
   get synced(): boolean {
-    return this.endpoints.hasSynced && this.slices.hasSynced;
+    return this.endpoints.hasSynced && this.slices.hasSynced && (this.gatewaySlices?.hasSynced ?? true);
   }
 
   start(): void {
     this.endpoints.start();
     this.slices.start();
+    this.gatewaySlices?.start();
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.endpoints.stop(), this.slices.stop()]);
+    await Promise.all([this.endpoints.stop(), this.slices.stop(), this.gatewaySlices?.stop()]);
   }
 
   current(): DesiredState {
     if (this.#cached === undefined) {
       const { state, skipped } = desiredStateFrom(this.endpoints.list(), this.slices.list(), this.#defaults, this.#apiKeys);
       for (const s of skipped) this.#log.warn("endpoint skipped", { endpoint: s.key, reason: s.reason });
-      this.#cached = state;
+      const gp = this.#gatewayPods;
+      this.#cached = gp === undefined || this.gatewaySlices === undefined ? state : { ...state, gatewayReplicas: gatewayReplicaCount(this.gatewaySlices.list(), gp.namespace, gp.self) };
     }
     return this.#cached;
+  }
+
+  /** Replaces the API keys (the agent re-reads its key file): applied in the next cycle, without a restart. */
+  setApiKeys(keys: readonly ApiKeyEntry[]): void {
+    this.#apiKeys = [...keys];
+    this.#cached = undefined;
+    for (const l of this.#listeners) l();
   }
 
   onChange(listener: () => void): () => void {

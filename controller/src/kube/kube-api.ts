@@ -9,7 +9,6 @@ import {
   DiscoveryV1Api,
   EventsV1Api,
   KubeConfig,
-  Metrics,
   PatchStrategy,
   Watch,
   setHeaderOptions,
@@ -42,14 +41,17 @@ export interface KubeApi {
   patchDeploymentScale(namespace: string, name: string, replicas: number, resourceVersion?: string): Promise<void>;
   /** Merge-patches `status` through the status subresource. */
   patchServingEndpointStatus(namespace: string, name: string, status: ServingEndpointStatus): Promise<void>;
-  createEvent(namespace: string, event: EventsV1Event): Promise<void>;
+  /** Creates an Event; resolves to the created object (its server-given name). */
+  createEvent(namespace: string, event: EventsV1Event): Promise<EventsV1Event>;
+  /** Merge-patches an Event (the aggregated `series` and note). */
+  patchEvent(namespace: string, name: string, patch: Partial<EventsV1Event>): Promise<void>;
   /** The Lease, or undefined when it does not exist (404). */
   readLease(namespace: string, name: string): Promise<V1Lease | undefined>;
   createLease(namespace: string, lease: V1Lease): Promise<V1Lease>;
   /** Replace with the lease's `metadata.resourceVersion`: 409 when someone else wrote it first. */
   replaceLease(namespace: string, name: string, lease: V1Lease): Promise<V1Lease>;
-  /** metrics.k8s.io PodMetrics of all namespaces. */
-  listPodMetrics(): Promise<readonly PodMetric[]>;
+  /** metrics.k8s.io PodMetrics of all namespaces whose pods match `labelSelector`. */
+  listPodMetrics(labelSelector: string): Promise<readonly PodMetric[]>;
 }
 
 /** HTTP status of an error from client-node (ApiException.code or Watch's statusCode), if any. */
@@ -61,6 +63,35 @@ export function httpStatusOf(err: unknown): number | undefined {
   return undefined;
 }
 
+/** Objects per list page: a 10,000-endpoint cluster is listed in pages, not one response of every object. */
+export const LIST_PAGE_SIZE = 500;
+
+interface Page<T> {
+  readonly items: readonly T[];
+  readonly metadata?: { readonly resourceVersion?: string; readonly _continue?: string; readonly continue?: string };
+}
+
+/**
+ * Lists every page (`limit` + `continue`). The pages come from one snapshot of the API server, whose
+ * resourceVersion the result carries; an expired continue token answers 410 and the reflector relists.
+ */
+export async function listAllPages<T>(fetchPage: (page: { limit: number; _continue?: string }) => Promise<Page<T>>): Promise<ListResult<T>> {
+  const items: T[] = [];
+  let token: string | undefined;
+  let resourceVersion: string | undefined;
+  do {
+    const page = await fetchPage(token === undefined ? { limit: LIST_PAGE_SIZE } : { limit: LIST_PAGE_SIZE, _continue: token });
+    for (const item of page.items) items.push(item);
+    resourceVersion ??= page.metadata?.resourceVersion;
+    const next = page.metadata?._continue ?? page.metadata?.continue;
+    token = next === undefined || next === "" ? undefined : next;
+  } while (token !== undefined);
+  return { items, metadata: { ...(resourceVersion !== undefined ? { resourceVersion } : {}) } };
+}
+
+/** How long a watch stream may stay silent before the client gives up on it, ms (server timeout 300 s + margin). */
+export const WATCH_INACTIVITY_TIMEOUT_MS = 330_000;
+
 const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 /** Builds the real client from a kubeconfig (in-cluster, `KUBECONFIG`, or a test double's address). */
@@ -70,14 +101,18 @@ export function makeKubeApi(kc: KubeConfig): KubeApi {
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const events = kc.makeApiClient(EventsV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
-  const metrics = new Metrics(kc);
+  const watch = new Watch(kc);
+  // client-node aborts a watch that has been quiet for 30 s; the server closes ours after `timeoutSeconds`
+  // (300 s, reflector.ts) and bookmarks keep it alive, so allow a quiet stream that long.
+  (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_INACTIVITY_TIMEOUT_MS;
   return {
-    watch: new Watch(kc),
-    listServingEndpoints: async () =>
-      (await custom.listClusterCustomObject({ group: SERVING_GROUP, version: SERVING_VERSION, plural: SERVING_PLURAL })) as ListResult<ServingEndpoint>,
-    listDeployments: async (labelSelector) => (await apps.listDeploymentForAllNamespaces({ labelSelector })) as ListResult<V1Deployment>,
-    listEndpointSlices: async (labelSelector) =>
-      (await discovery.listEndpointSliceForAllNamespaces({ labelSelector })) as ListResult<V1EndpointSlice>,
+    watch,
+    listServingEndpoints: () =>
+      listAllPages<ServingEndpoint>(async (page) => (await custom.listClusterCustomObject({ group: SERVING_GROUP, version: SERVING_VERSION, plural: SERVING_PLURAL, ...page })) as Page<ServingEndpoint>),
+    listDeployments: (labelSelector) =>
+      listAllPages<V1Deployment>(async (page) => (await apps.listDeploymentForAllNamespaces({ labelSelector, ...page })) as Page<V1Deployment>),
+    listEndpointSlices: (labelSelector) =>
+      listAllPages<V1EndpointSlice>(async (page) => (await discovery.listEndpointSliceForAllNamespaces({ labelSelector, ...page })) as Page<V1EndpointSlice>),
     patchDeploymentScale: async (namespace, name, replicas, resourceVersion) => {
       const body = resourceVersion === undefined ? { spec: { replicas } } : { metadata: { resourceVersion }, spec: { replicas } };
       await apps.patchNamespacedDeploymentScale({ name, namespace, body, fieldManager: FIELD_MANAGER }, mergePatch());
@@ -88,8 +123,9 @@ export function makeKubeApi(kc: KubeConfig): KubeApi {
         mergePatch(),
       );
     },
-    createEvent: async (namespace, body) => {
-      await events.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER });
+    createEvent: (namespace, body) => events.createNamespacedEvent({ namespace, body, fieldManager: FIELD_MANAGER }),
+    patchEvent: async (namespace, name, body) => {
+      await events.patchNamespacedEvent({ namespace, name, body, fieldManager: FIELD_MANAGER }, mergePatch());
     },
     readLease: async (namespace, name) => {
       try {
@@ -102,7 +138,9 @@ export function makeKubeApi(kc: KubeConfig): KubeApi {
     createLease: (namespace, body) => coordination.createNamespacedLease({ namespace, body, fieldManager: FIELD_MANAGER }),
     replaceLease: (namespace, name, body) =>
       coordination.replaceNamespacedLease({ namespace, name, body, fieldManager: FIELD_MANAGER }),
-    listPodMetrics: async () => (await metrics.getPodMetrics()).items,
+    listPodMetrics: async (labelSelector) =>
+      // The generic custom-object client reaches any aggregated API (client-node's Metrics has no selector).
+      ((await custom.listClusterCustomObject({ group: "metrics.k8s.io", version: "v1beta1", plural: "pods", labelSelector })) as { items: PodMetric[] }).items,
   };
 }
 

@@ -1,11 +1,14 @@
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, following client-go's leaderelection rules:
  * - a candidate takes the Lease only after it has seen the same holder record unchanged for `leaseDurationMs`
- *   on its own clock (no trust in other nodes' clocks);
+ *   on its own monotonic clock (no trust in other nodes' clocks, nor in its own wall clock, which can step);
  * - the leader renews every `retryPeriodMs` and considers itself leader only while its last successful renew is
- *   younger than `renewDeadlineMs` (< lease duration), so it stops writing before anyone else may start;
+ *   younger than `renewDeadlineMs` (< lease duration) on the monotonic clock, so it stops writing before anyone
+ *   else may start, even when the node's wall clock steps backwards;
+ * - an attempt (read + write) that has not answered by the renew deadline counts as failed;
  * - every write carries the Lease's resourceVersion; a 409 means someone else won.
- * Failover after a crash ≤ leaseDurationMs + retryPeriodMs (10 s + 2 s with the defaults). On graceful shutdown
+ * The wall clock is used only for the times written into the Lease (`renewTime`, `acquireTime`).
+ * Failover after a crash ≤ leaseDurationMs + retryPeriodMs (15 s + 2 s with the defaults). On graceful shutdown
  * `release()` empties the holder so the other replica takes over on its next retry.
  */
 import { V1MicroTime, type V1Lease } from "@kubernetes/client-node";
@@ -18,9 +21,9 @@ export interface LeaderElectionConfig {
   readonly leaseName: string;
   /** This replica's identity (pod name). */
   readonly identity: string;
-  /** @default 10000 */
+  /** @default 15000 */
   readonly leaseDurationMs: number;
-  /** @default 8000; must be < leaseDurationMs */
+  /** @default 10000; must be < leaseDurationMs and > 1.2 × retryPeriodMs (checked by `validateLeaderTimings`) */
   readonly renewDeadlineMs: number;
   /** @default 2000 */
   readonly retryPeriodMs: number;
@@ -37,6 +40,21 @@ function timeMs(v: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/** client-go's jitter factor: the renew deadline must leave room for more than one retry period. */
+export const RETRY_JITTER_FACTOR = 1.2;
+
+/**
+ * The timing rules client-go enforces: lease duration > renew deadline > 1.2 × retry period. Undefined when
+ * they hold, else the problem in words (naming the values).
+ */
+export function leaderTimingProblem(t: { readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number }): string | undefined {
+  if (!(t.leaseDurationMs > t.renewDeadlineMs)) return `lease duration ${t.leaseDurationMs} ms must be greater than the renew deadline ${t.renewDeadlineMs} ms`;
+  if (!(t.renewDeadlineMs > RETRY_JITTER_FACTOR * t.retryPeriodMs)) {
+    return `renew deadline ${t.renewDeadlineMs} ms must be greater than ${RETRY_JITTER_FACTOR} × the retry period ${t.retryPeriodMs} ms (${RETRY_JITTER_FACTOR * t.retryPeriodMs} ms)`;
+  }
+  return undefined;
+}
+
 export class LeaderElector {
   readonly #api: KubeApi;
   readonly #cfg: LeaderElectionConfig;
@@ -51,6 +69,8 @@ export class LeaderElector {
   #loop: Promise<void> | undefined;
 
   constructor(api: KubeApi, cfg: LeaderElectionConfig, clock: Clock, log: Logger, cb: LeaderCallbacks = {}) {
+    const problem = leaderTimingProblem(cfg);
+    if (problem !== undefined) throw new Error(`leader election: ${problem}`);
     this.#api = api;
     this.#cfg = cfg;
     this.#clock = clock;
@@ -60,7 +80,7 @@ export class LeaderElector {
 
   /** True only while this replica holds a Lease renewed within the renew deadline. Gate every write on it. */
   isLeader(): boolean {
-    return this.#leading && this.#clock.nowMs() - this.#lastRenewMs < this.#cfg.renewDeadlineMs;
+    return this.#leading && this.#clock.monotonicMs() - this.#lastRenewMs < this.#cfg.renewDeadlineMs;
   }
 
   start(): void {
@@ -81,7 +101,24 @@ export class LeaderElector {
 
   /** One acquire-or-renew attempt; the loop calls it every retry period. Exposed for tests. */
   async tryAcquireOrRenew(): Promise<boolean> {
+    // Leading: the attempt must finish inside what is left of the renew deadline; else one deadline.
+    const left = this.#leading ? this.#cfg.renewDeadlineMs - (this.#clock.monotonicMs() - this.#lastRenewMs) : this.#cfg.renewDeadlineMs;
+    const stop = new AbortController();
+    const timedOut = this.#clock.sleep(Math.max(0, left), stop.signal).then(() => "timeout" as const);
+    try {
+      const r = await Promise.race([this.#attempt(), timedOut]);
+      if (r !== "timeout") return r;
+      this.#log.warn("lease attempt timed out at the renew deadline", { timeoutMs: Math.max(0, left) });
+      if (!this.isLeader()) this.#setLeading(false);
+      return false;
+    } finally {
+      stop.abort();
+    }
+  }
+
+  async #attempt(): Promise<boolean> {
     const now = this.#clock.nowMs();
+    const mono = this.#clock.monotonicMs();
     const { namespace, leaseName, identity } = this.#cfg;
     let lease: V1Lease | undefined;
     try {
@@ -104,20 +141,20 @@ export class LeaderElector {
           metadata: { name: leaseName, namespace },
           spec: { ...fresh, acquireTime: new V1MicroTime(now), leaseTransitions: 0 },
         });
-        this.#renewed(now);
+        this.#renewed(mono);
         return true;
       }
       const holder = spec.holderIdentity ?? "";
       if (holder === identity) {
         await this.#api.replaceLease(namespace, leaseName, { ...lease, spec: { ...spec, ...fresh } });
-        this.#renewed(now);
+        this.#renewed(mono);
         return true;
       }
       // Someone else's (or a released) record: wait until it has been unchanged for a lease duration.
       const key = `${holder}|${String(timeMs(spec.renewTime))}|${lease.metadata?.resourceVersion ?? ""}`;
-      if (this.#observed?.key !== key) this.#observed = { key, atMs: now };
+      if (this.#observed?.key !== key) this.#observed = { key, atMs: mono };
       const durationMs = (spec.leaseDurationSeconds ?? Math.ceil(this.#cfg.leaseDurationMs / 1000)) * 1000;
-      if (holder !== "" && now - this.#observed.atMs < durationMs) {
+      if (holder !== "" && mono - this.#observed.atMs < durationMs) {
         this.#setLeading(false);
         return false;
       }
@@ -126,7 +163,7 @@ export class LeaderElector {
         spec: { ...spec, ...fresh, acquireTime: new V1MicroTime(now), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 },
       });
       this.#log.info("acquired lease", { previousHolder: holder });
-      this.#renewed(now);
+      this.#renewed(mono);
       return true;
     } catch (err) {
       const status = httpStatusOf(err);
@@ -136,8 +173,8 @@ export class LeaderElector {
     }
   }
 
-  #renewed(now: number): void {
-    this.#lastRenewMs = now;
+  #renewed(monoMs: number): void {
+    this.#lastRenewMs = monoMs;
     this.#setLeading(true);
   }
 

@@ -17,10 +17,10 @@ import { SERVICE_NAME_LABEL } from "../contract/labels.ts";
 import { LeaderElector } from "./leader-election.ts";
 import { jsonLogger, type Logger } from "./logger.ts";
 import { makeControllerMetrics } from "./own-metrics.ts";
-import { podCapacity, podSamplesByEndpoint, queryRuntimeSignals, type RuntimeSignals } from "./pod-metrics.ts";
+import { queryRuntimeSignals, type RuntimeSignals } from "./pod-metrics.ts";
+import { PodMetricsPoller } from "./pod-metrics-poller.ts";
 import { Reflector } from "./reflector.ts";
 import { defaultWarmPoolConfig } from "./warm-pool.ts";
-import type { PodSample } from "../engine/types.ts";
 
 /** Parses config or exits: 0 for --help, 2 with a message naming key, value and what is allowed. */
 export function configOrExit(argv: readonly string[], env: NodeJS.ProcessEnv): ControllerConfig {
@@ -64,8 +64,28 @@ async function main(): Promise<void> {
   const gw = gatewayTargets(cfg, api, log);
   const scraper = new GatewayScraper({ targets: gw.targets, timeoutMs: cfg.scrapeTimeoutMs, graceMs: cfg.gatewayGraceMs, log, metrics });
 
-  let pods: { atMs: number; byEndpoint: ReadonlyMap<string, readonly PodSample[]> } | undefined;
   let controller: ApaController | undefined;
+  let runtime: RuntimeSignals = new Map();
+  let lastPromMs = Number.NEGATIVE_INFINITY;
+  const prometheusUrl = cfg.prometheusUrl;
+  const podPoller = new PodMetricsPoller({
+    listPodMetrics: (selector) => api.listPodMetrics(selector),
+    deploymentsByEndpoint: () => controller?.deploymentsByEndpoint() ?? new Map(),
+    runtimeSignals:
+      prometheusUrl === undefined
+        ? undefined
+        : async () => {
+            if (clock.nowMs() - lastPromMs >= cfg.prometheusIntervalMs) {
+              runtime = await queryRuntimeSignals(prometheusUrl, 5000, (query, err) => log.warn("prometheus query failed", { query, error: err }));
+              lastPromMs = clock.nowMs();
+            }
+            return runtime;
+          },
+    clock,
+    log,
+    intervalMs: cfg.podMetricsIntervalMs,
+    availableGauge: metrics.podMetricsAvailable,
+  });
   const elector = new LeaderElector(
     api,
     {
@@ -88,7 +108,7 @@ async function main(): Promise<void> {
     config: cfg,
     scraper,
     isLeader: () => elector.isLeader(),
-    podSamples: () => pods,
+    podSamples: () => podPoller.latest(),
     warmPool: {
       ...defaultWarmPoolConfig,
       lookbackMs: cfg.warmPoolLookbackMs,
@@ -97,33 +117,6 @@ async function main(): Promise<void> {
       maxPlaceholders: cfg.warmPoolMax,
     },
   });
-
-  const stopPolling = new AbortController();
-  const pollPodMetrics = async (): Promise<void> => {
-    let runtime: RuntimeSignals = new Map();
-    let lastPromMs = Number.NEGATIVE_INFINITY;
-    while (!stopPolling.signal.aborted) {
-      const now = clock.nowMs();
-      try {
-        if (cfg.prometheusUrl !== undefined && now - lastPromMs >= cfg.prometheusIntervalMs) {
-          runtime = await queryRuntimeSignals(cfg.prometheusUrl, 5000, (query, err) => log.warn("prometheus query failed", { query, error: err }));
-          lastPromMs = now;
-        }
-        const list = await api.listPodMetrics();
-        const c = controller;
-        pods = {
-          atMs: now,
-          byEndpoint: podSamplesByEndpoint(list, (ns, ep) => {
-            const d = c?.deployments.list().find((x) => x.metadata?.namespace === ns && x.metadata?.labels?.["serving.autopilot.dev/endpoint"] === ep);
-            return d === undefined ? undefined : podCapacity(d);
-          }, runtime),
-        };
-      } catch (err) {
-        log.warn("pod metrics poll failed", { error: err });
-      }
-      await clock.sleep(cfg.podMetricsIntervalMs, stopPolling.signal);
-    }
-  };
 
   const health = await startHealthServer(
     cfg.port,
@@ -142,18 +135,17 @@ async function main(): Promise<void> {
   gw.reflector?.start();
   elector.start();
   controller.start();
-  const polling = cfg.podMetricsIntervalMs > 0 ? pollPodMetrics() : Promise.resolve();
+  if (cfg.podMetricsIntervalMs > 0) podPoller.start();
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
-    stopPolling.abort();
+    await podPoller.stop();
     await controller?.stop();
     await elector.stop(true);
     await gw.reflector?.stop();
-    await polling;
     health.server.close();
     log.info("stopped");
     process.exit(0);

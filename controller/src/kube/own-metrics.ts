@@ -17,6 +17,10 @@ export interface ControllerMetrics {
   readonly kubeWriteErrors: Counter<"op" | "status">;
   readonly watchErrors: Counter<"resource">;
   readonly isLeader: Gauge;
+  /** 1 while metrics.k8s.io answers the pod-metrics poll, 0 while it fails (polls back off). */
+  readonly podMetricsAvailable: Gauge;
+  /** API writes waiting for the write limit or a retry backoff. */
+  readonly pendingWrites: Gauge;
 }
 
 export function makeControllerMetrics(opts: { readonly defaultMetrics: boolean }): ControllerMetrics {
@@ -46,5 +50,7 @@ export function makeControllerMetrics(opts: { readonly defaultMetrics: boolean }
     kubeWriteErrors: new Counter({ name: "apa_kube_write_errors_total", help: "Failed Kubernetes writes", labelNames: ["op", "status"], registers: r }),
     watchErrors: new Counter({ name: "apa_watch_errors_total", help: "List/watch failures (retried with backoff)", labelNames: ["resource"], registers: r }),
     isLeader: new Gauge({ name: "apa_is_leader", help: "1 while this replica holds the Lease", registers: r }),
+    pendingWrites: new Gauge({ name: "apa_kube_pending_writes", help: "API writes waiting for the write limit (token bucket) or a retry backoff", registers: r }),
+    podMetricsAvailable: new Gauge({ name: "apa_pod_metrics_available", help: "1 while metrics.k8s.io answers the pod-metrics poll, 0 while it fails", registers: r }),
   };
 }

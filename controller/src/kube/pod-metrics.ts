@@ -6,25 +6,52 @@
  */
 import type { PodMetric, V1Deployment } from "@kubernetes/client-node";
 import type { PodSample } from "../engine/types.ts";
-import { ENDPOINT_LABEL } from "../contract/labels.ts";
+import { ENDPOINT_LABEL, VERSION_LABEL } from "../contract/labels.ts";
+
+/**
+ * The leading decimal number of `q` (digits and one point) and where it ends; NaN when there is none. By
+ * character code: the pod-metrics poll reads two quantities per container of every endpoint pod.
+ */
+function leadingNumber(q: string): { value: number; end: number } {
+  let i = 0;
+  let intPart = 0;
+  let digits = 0;
+  while (i < q.length) {
+    const d = q.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    intPart = intPart * 10 + d;
+    digits += 1;
+    i += 1;
+  }
+  if (q.charCodeAt(i) === 46 /* . */) {
+    let j = i + 1;
+    while (j < q.length && q.charCodeAt(j) >= 48 && q.charCodeAt(j) <= 57) j += 1;
+    if (j === i + 1 && digits === 0) return { value: NaN, end: i };
+    return { value: Number(q.slice(0, j)), end: j };
+  }
+  return { value: digits === 0 ? NaN : intPart, end: i };
+}
+
+const CPU_SCALE: Readonly<Record<string, number>> = { "": 1, m: 1e-3, u: 1e-6, n: 1e-9 };
+const MEMORY_SCALE: Readonly<Record<string, number>> = { "": 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+function quantity(q: string | undefined, scales: Readonly<Record<string, number>>): number | undefined {
+  if (q === undefined) return undefined;
+  const t = q.length > 0 && q.charCodeAt(0) > 32 && q.charCodeAt(q.length - 1) > 32 ? q : q.trim();
+  const { value, end } = leadingNumber(t);
+  if (Number.isNaN(value)) return undefined;
+  const scale = scales[end === t.length ? "" : t.slice(end)];
+  return scale === undefined ? undefined : value * scale;
+}
 
 /** Kubernetes CPU quantity → cores ("250m" → 0.25, "2" → 2, "1500000n" → 0.0015). */
 export function cpuCores(q: string | undefined): number | undefined {
-  if (q === undefined) return undefined;
-  const m = /^([0-9.]+)([nmu]?)$/.exec(q.trim());
-  if (m === null) return undefined;
-  const v = Number(m[1]);
-  const scale: Record<string, number> = { "": 1, m: 1e-3, u: 1e-6, n: 1e-9 };
-  return v * (scale[m[2] ?? ""] ?? 1);
+  return quantity(q, CPU_SCALE);
 }
 
 /** Kubernetes memory quantity → bytes ("4Gi", "512Mi", "1G", "1000Ki", "123"). */
 export function memoryBytes(q: string | undefined): number | undefined {
-  if (q === undefined) return undefined;
-  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(q.trim());
-  if (m === null) return undefined;
-  const mult: Record<string, number> = { "": 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-  return Number(m[1]) * (mult[m[2] ?? ""] ?? 1);
+  return quantity(q, MEMORY_SCALE);
 }
 
 /** Per-pod CPU cores and memory bytes the template allows (sum over containers; limits, else requests). */
@@ -54,15 +81,31 @@ export type RuntimeSignals = ReadonlyMap<string, Partial<Pick<PodSample, "gpuUti
  */
 export function podSamplesByEndpoint(
   podMetrics: readonly PodMetric[],
-  capacityOf: (namespace: string, endpoint: string) => { cpu?: number; memory?: number } | undefined,
+  capacityOf: (namespace: string, endpoint: string, version: string | undefined) => { cpu?: number; memory?: number } | undefined,
   runtime: RuntimeSignals,
 ): Map<string, PodSample[]> {
   const out = new Map<string, PodSample[]>();
+  // An endpoint's pods come one after another in the list: its key, list and capacity are kept across them.
+  let lastNs: string | undefined;
+  let lastEndpoint: string | undefined;
+  let lastVersion: string | undefined;
+  let list: PodSample[] | undefined;
+  let cap: { cpu?: number; memory?: number } | undefined;
   for (const pm of podMetrics) {
-    const endpoint = pm.metadata.labels?.[ENDPOINT_LABEL];
+    const labels = pm.metadata.labels;
+    const endpoint = labels?.[ENDPOINT_LABEL];
     if (endpoint === undefined) continue;
     const ns = pm.metadata.namespace;
-    const cap = capacityOf(ns, endpoint);
+    const version = labels?.[VERSION_LABEL];
+    if (ns !== lastNs || endpoint !== lastEndpoint || version !== lastVersion) {
+      lastNs = ns;
+      lastEndpoint = endpoint;
+      lastVersion = version;
+      cap = capacityOf(ns, endpoint, version);
+      const key = `${ns}/${endpoint}`;
+      list = out.get(key);
+      if (list === undefined) out.set(key, (list = []));
+    }
     let cpu = 0;
     let mem = 0;
     for (const c of pm.containers) {
@@ -72,11 +115,11 @@ export function podSamplesByEndpoint(
     const sample: { -readonly [K in keyof PodSample]: PodSample[K] } = { ready: true };
     if (cap?.cpu !== undefined) sample.cpuUtil = cpu / cap.cpu;
     if (cap?.memory !== undefined) sample.memoryUtil = mem / cap.memory;
-    Object.assign(sample, runtime.get(`${ns}/${pm.metadata.name}`) ?? {});
-    const key = `${ns}/${endpoint}`;
-    const list = out.get(key);
-    if (list === undefined) out.set(key, [sample]);
-    else list.push(sample);
+    if (runtime.size > 0) {
+      const signals = runtime.get(`${ns}/${pm.metadata.name}`);
+      if (signals !== undefined) Object.assign(sample, signals);
+    }
+    list?.push(sample);
   }
   return out;
 }

@@ -29,6 +29,16 @@ export function setCondition(
   return [...rest, cond].sort((a, b) => a.type.localeCompare(b.type));
 }
 
+/**
+ * The controller's own conditions (Ready, ScalingActive, MetricsAvailable) with every other type (the gateway
+ * agent's `GatewayAccepted`) taken from the object as last observed, so a status write never drops another
+ * writer's condition.
+ */
+export function withOthersConditions(own: readonly ServingEndpointCondition[], observed: readonly ServingEndpointCondition[] | undefined): ServingEndpointCondition[] {
+  const mine = new Set([CONDITION_READY, CONDITION_SCALING, CONDITION_METRICS]);
+  return [...own.filter((c) => mine.has(c.type)), ...(observed ?? []).filter((c) => !mine.has(c.type))].sort((a, b) => a.type.localeCompare(b.type));
+}
+
 function sameSignificant(a: ServingEndpointStatus | undefined, b: ServingEndpointStatus): boolean {
   if (
     a === undefined ||
@@ -51,7 +61,7 @@ function sameSignificant(a: ServingEndpointStatus | undefined, b: ServingEndpoin
 /**
  * Write at once when a significant field changes (replica counts, target concurrency, a condition's status,
  * generation, last scale time). At most every `minIntervalMs`: a condition reason change, or QPS / observed
- * concurrency moving by more than 10%. Messages alone never cause a write (they ride along with other writes).
+ * concurrency moving by more than 10%, a new learned seasonality. Messages alone never cause a write (they ride along with other writes).
  */
 export function statusNeedsWrite(
   prev: ServingEndpointStatus | undefined,
@@ -65,6 +75,8 @@ export function statusNeedsWrite(
   const moved = (a: number | undefined, b: number | undefined): boolean =>
     (a === undefined) !== (b === undefined) || (a !== undefined && b !== undefined && Math.abs(a - b) > 0.1 * Math.max(1, Math.abs(a)));
   if (moved(prev?.observedQps, next.observedQps) || moved(prev?.observedConcurrency, next.observedConcurrency)) return true;
+  // the learned seasonality changes once per bucket (15 min): persisted at the write rate, never forcing a write
+  if (prev?.seasonality !== next.seasonality) return true;
   const prevConds = prev?.conditions ?? [];
   return (next.conditions ?? []).some((c, i) => prevConds[i]?.reason !== c.reason);
 }

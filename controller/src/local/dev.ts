@@ -11,9 +11,11 @@
  *   npm run dev -- --model examples/models/iris-sklearn   # mlflow models serve, from the repository's venv
  *   npm run dev -- --demo                        # step load, a killed replica, scale-down; stops by itself
  *   npm run dev -- --load 40@20,320@60,40@90 --down-window-s 30 --kill-at 50 --record run.jsonl
+ *   npm run dev -- --payload-log-dir ./payloads             # payload logs (inference tables) as JSONL files
  */
 import { Command } from "commander";
 import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { defaultEngineConfig, validateEndpointSpec, validateEngineConfig } from "../engine/index.ts";
 import type { EndpointSpec } from "../engine/types.ts";
 import { parseLoadPhases, type LoadPhase } from "./load.ts";
@@ -60,6 +62,8 @@ const program = new Command()
   .option("--token-ms <ms>", "chat stand-in: wait per generated word piece", num("--token-ms", 0, 10_000), 20)
   .option("--demo", `shorthand for --load ${DEMO.load} --down-window-s ${DEMO.downWindowS} --kill-at ${DEMO.killAt}`, false)
   .option("--quiet", "no per-second lines (report only)", false)
+  .option("--payload-log-dir <dir>", "payload logs (inference tables) of the endpoint as JSONL files under <dir>/payload-logs/endpoint=…/date=…/hour=… (the bucket's layout)")
+  .option("--payload-log-sample-rate <r>", "share of requests recorded with --payload-log-dir", num("--payload-log-sample-rate", 0.0001, 1), 1)
   .parse();
 
 type Opts = {
@@ -67,6 +71,7 @@ type Opts = {
   minReplicas: number; maxReplicas: number; minConcurrency: number; maxConcurrency: number; initialConcurrency: number;
   sloP99Ms: number; queueTimeoutMs: number; maxQueue: number; downWindowS?: number; load?: string; killAt?: number;
   duration?: number; record?: string; demo: boolean; quiet: boolean; model?: string; runtime: string; chat: boolean; tokenMs: number;
+  payloadLogDir?: string; payloadLogSampleRate: number;
 };
 const o = program.opts<Opts>();
 // chat is on by default, off with --demo unless asked for (the demo measures one endpoint on two cores).
@@ -165,7 +170,14 @@ const run = await startLocalRun({
     if (!o.quiet) process.stdout.write(`${formatStatus(r, s.sample)}\n`);
   },
   onNotice: (m) => process.stdout.write(`  · ${m}\n`),
-}).catch((e: unknown) => fail(`could not start: ${(e as Error).message}`));
+  ...(o.payloadLogDir !== undefined ? { payloadLog: { dir: resolve(o.payloadLogDir), sampleRate: o.payloadLogSampleRate } } : {}),
+}).catch((e: unknown) => {
+  const message = (e as Error).message;
+  const busy = /cannot bind|Address already in use/i.test(message)
+    ? `\na port HAProxy binds is taken by another process (the address is above): --port <n> sets the public port (now ${o.port}; 0 = a free one), --metrics-port <n> the metrics port, e.g. npm run dev -- --port 8090`
+    : "";
+  fail(`could not start: ${message}${busy}`);
+});
 
 const body = model?.exampleBody ?? '{"dataframe_split":{"columns":["a","b"],"data":[[1,2]]}}';
 const chatBase = run.urls.get("chat")?.replace(/\/invocations$/, "/v1");

@@ -7,6 +7,8 @@ import type { EngineConfig } from "../engine/config.ts";
 import type { EndpointSample, EndpointSpec, PodSample } from "../engine/types.ts";
 import { GatewayMetricsTracker } from "../gateway/metrics-reader.ts";
 import { parseServerStats, SHOW_SERVER_STATS } from "../gateway/runtime-api.ts";
+import { PayloadLogger } from "../gateway/payload-logger.ts";
+import { filePayloadSink } from "../gateway/payload-sink-file.ts";
 import { backendStatsAnswer } from "../gateway/stats-route.ts";
 import { AccessLogCollector } from "./access-log.ts";
 import { CpuMeter } from "./cpu-meter.ts";
@@ -51,6 +53,8 @@ export interface LocalRunOptions {
   /** Called every second with the record and the engine's view. */
   readonly onSecond?: (r: SecondRecord, s: LoopStatus) => void;
   readonly onNotice?: (m: string) => void;
+  /** Payload logs of the main endpoint as files under `dir` (the bucket's layout), a `sampleRate` share of requests. @default off */
+  readonly payloadLog?: { readonly dir: string; readonly sampleRate: number };
 }
 
 export interface LocalRun {
@@ -73,11 +77,14 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
   const initial = o.spec.initialTargetConcurrency ?? o.spec.concurrency.min;
   const logs = new AccessLogCollector(() => Date.now());
   const companions = o.companions ?? [];
+  const payloads = o.payloadLog === undefined ? undefined
+    : new PayloadLogger({ sink: filePayloadSink(o.payloadLog.dir), writer: "dev", flushIntervalMs: 2000, log: notice });
   const gatewayEndpoint = (name: string, spec: EndpointSpec) => ({
     name, runtime: spec.runtime, auth: { apiKeys: true, jwt: false }, targetConcurrency: spec.initialTargetConcurrency ?? spec.concurrency.min,
     slots: spec.replicas.max + 2, queueTimeoutMs: o.queueTimeoutMs, maxQueue: o.maxQueue,
     maxBodyBytes: 16 * 1024 * 1024, modelTimeoutMs: 60_000,
     ...(spec.sloP99Ms !== undefined ? { latencyObjectiveMs: spec.sloP99Ms } : {}),
+    ...(o.payloadLog !== undefined && name === o.endpoint ? { payloadLog: { sampleRate: o.payloadLog.sampleRate } } : {}),
   });
   const gateway = await startLocalGateway({
     endpoints: [gatewayEndpoint(o.endpoint, o.spec), ...companions.map((c) => gatewayEndpoint(c.name, c.spec))],
@@ -85,6 +92,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
     publicPort: o.publicPort ?? 0,
     metricsPort: o.metricsPort ?? 0,
     onRecord: (r) => logs.record(r),
+    ...(payloads !== undefined ? { consumers: [payloads] } : {}),
     log: notice,
   });
   const poolFor = (endpoint: string, launcher: ReplicaLauncher): ProcessPool => new ProcessPool({
@@ -232,6 +240,8 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
       load?.stop();
       await Promise.all([pool.close(), ...companionPools.map((p) => p.close())]);
       await gateway.stop();
+      // Every request HAProxy logged is in: write the last payload-log batches.
+      await payloads?.close();
     },
   };
 }

@@ -15,6 +15,7 @@ export class LocalDesiredStateSource implements DesiredStateSource {
   private endpoints = new Map<string, GatewayEndpoint>();
   private pods = new Map<string, PodTarget[]>();
   private apiKeys: ApiKeyEntry[] = [];
+  private gatewayReplicas: number | undefined;
   private readonly listeners = new Set<() => void>();
 
   constructor(init?: { endpoints?: readonly GatewayEndpoint[]; apiKeys?: readonly ApiKeyEntry[] }) {
@@ -27,7 +28,14 @@ export class LocalDesiredStateSource implements DesiredStateSource {
       endpoints: [...this.endpoints.values()],
       pods: new Map([...this.pods].map(([k, v]) => [k, [...v]])),
       apiKeys: [...this.apiKeys],
+      ...(this.gatewayReplicas !== undefined ? { gatewayReplicas: this.gatewayReplicas } : {}),
     };
+  }
+
+  /** Gateway replicas sharing the pods (starting, ready and terminating); undefined: the agent's setting. */
+  setGatewayReplicas(n: number | undefined): void {
+    this.gatewayReplicas = n;
+    this.changed();
   }
 
   onChange(listener: () => void): () => void {

@@ -1,5 +1,5 @@
 /**
- * Per-second records of a local run and the figures the acceptance criteria ask for (pure).
+ * Per-second records of a local run and the figures its report gives (pure).
  */
 import { percentile } from "./access-log.ts";
 import type { LoadPhase } from "./load.ts";

@@ -104,8 +104,8 @@ export interface IoModel extends ModelCommon {
 /**
  * An LLM engine the APA does not assume: decode step time is a smooth roofline, L(n) = √(baseMs² + (perRequestMs·n)²)
  * (flat while memory-bound, linear once compute-bound: throughput saturates at 1/perRequestMs), and a request holds
- * KV-cache in proportion to its cost; past `kvCapacity` the newest request is preempted and recomputed (vLLM's
- * recompute preemption). Requests beyond `maxInFlight` fail at once.
+ * KV-cache in proportion to its cost: `kvCapacity` scales the KV-cache utilisation the pod reports (preemption past it
+ * is not modelled: docs/simulator.md, "Known differences"). Requests beyond `maxInFlight` fail at once.
  */
 export interface LlmModel extends ModelCommon {
   readonly kind: "llm";

@@ -3,6 +3,7 @@
  * folder. The Pulumi component applies exactly this object; `kubectl explain servingendpoint.spec` shows the
  * descriptions written in `spec-schema.ts`.
  */
+import { ENDPOINT_NAME_MAX_LENGTH } from "./limits.ts";
 import type { OpenApiSchema } from "./openapi-types.ts";
 import { servingEndpointSpecSchema } from "./spec-schema.ts";
 import { servingEndpointStatusSchema } from "./status-schema.ts";
@@ -24,10 +25,20 @@ export const servingEndpointSchema: OpenApiSchema = {
   properties: {
     apiVersion: { type: "string", description: "serving.autopilot.dev/v1alpha1" },
     kind: { type: "string", description: "ServingEndpoint" },
-    metadata: { type: "object" },
+    // The name is also a label value (serving.autopilot.dev/endpoint=<name>) and a gateway backend name: ≤ 63.
+    metadata: { type: "object", properties: { name: { type: "string", maxLength: 63 } } },
     spec: servingEndpointSpecSchema,
     status: servingEndpointStatusSchema,
   },
+  // The API server already holds the name to an RFC 1123 subdomain; without dots and ≤ 63 that is a DNS label,
+  // what the gateway can route (`/serving-endpoints/{name}`, backend `be_{name}`; limits.ts).
+  "x-kubernetes-validations": [
+    {
+      rule: `size(self.metadata.name) <= ${ENDPOINT_NAME_MAX_LENGTH} && !self.metadata.name.contains('.')`,
+      message: `metadata.name must be a DNS label (lower-case letters, digits and '-', at most ${ENDPOINT_NAME_MAX_LENGTH} characters, no '.'): it is the endpoint's URL segment at the gateway`,
+      fieldPath: ".metadata.name",
+    },
+  ],
 };
 
 /** A printer column of `kubectl get servingendpoints`. */
@@ -39,9 +50,11 @@ export interface PrinterColumn {
   readonly priority?: number;
 }
 
-/** Columns: READY, DESIRED, TARGET (concurrency), QPS, AGE; `-o wide` adds RUNTIME and POOL. */
+/** Columns: READY (the Ready condition), PODS (ready), DESIRED, TARGET (concurrency), QPS, AGE; `-o wide` adds REASON, RUNTIME and POOL. */
 export const printerColumns: readonly PrinterColumn[] = [
-  { name: "Ready", type: "integer", jsonPath: ".status.readyReplicas", description: "Pods ready to serve." },
+  { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: "The Ready condition's status." },
+  { name: "Reason", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: "Why the endpoint is (not) ready.", priority: 1 },
+  { name: "Pods", type: "integer", jsonPath: ".status.readyReplicas", description: "Pods ready to serve." },
   { name: "Desired", type: "integer", jsonPath: ".status.desiredReplicas", description: "Autoscaler's desired replicas." },
   {
     name: "Target",

@@ -8,10 +8,9 @@
 import type { OpenApiSchema } from "./openapi-types.ts";
 import { MODEL_DTYPES, MODEL_FLAVORS, RUNTIME_KINDS } from "./types.ts";
 
-/** Largest replica bound accepted; keeps CEL cost estimates (max × max) small. */
-export const MAX_REPLICAS_LIMIT = 10_000;
-/** Largest per-pod concurrency accepted. */
-export const MAX_CONCURRENCY_LIMIT = 100_000;
+import { MAX_CONCURRENCY_LIMIT, MAX_REPLICAS_LIMIT } from "./limits.ts";
+
+export { MAX_CONCURRENCY_LIMIT, MAX_REPLICAS_LIMIT };
 /** Most model versions one endpoint can split traffic across. */
 export const MAX_TRAFFIC_TARGETS = 16;
 

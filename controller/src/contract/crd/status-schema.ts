@@ -67,6 +67,13 @@ export const servingEndpointStatusSchema: OpenApiSchema = {
       type: "string",
       description: "Label selector of the endpoint's pods, in string form (for the scale subresource).",
     },
+    seasonality: {
+      type: "string",
+      maxLength: 16384,
+      pattern: "^v[0-9]+:",
+      description:
+        "The autoscaler's learned seasonality (demand per bucket of a day), versioned (v1: counters, then float32 peaks in base64). Written at each bucket's close; a restarted controller reads it back so its forecast survives.",
+    },
     conditions: {
       type: "array",
       description: "Ready, ScalingActive and MetricsAvailable conditions with reason and message.",

@@ -1,6 +1,6 @@
 /**
  * TypeScript shapes of the ServingEndpoint custom resource (`serving.autopilot.dev/v1alpha1`).
- * Leaf module: imports nothing. The OpenAPI schema in `schema.ts` describes the same shapes for the API
+ * Leaf module: imports nothing. The OpenAPI schema in `spec-schema.ts` and `status-schema.ts` (assembled by `crd.ts`) describes the same shapes for the API
  * server; `test/controller/crd.test.ts` checks that sample objects typed here pass that schema.
  */
 
@@ -153,6 +153,11 @@ export interface ServingEndpointStatus {
   /** Label selector of the pods (string form), for the scale subresource. */
   readonly selector?: string;
   readonly conditions?: readonly ServingEndpointCondition[];
+  /**
+   * The autoscaler's learned seasonality (daily demand per 15 min bucket), versioned and compact (`v1:` + counters +
+   * float32 peaks in base64, ~0.5 kB): read back by a restarted controller so its forecast survives the restart.
+   */
+  readonly seasonality?: string;
 }
 
 /** Object metadata, the parts this package reads. */

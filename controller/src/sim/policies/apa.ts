@@ -36,6 +36,7 @@ export interface ApaTraceEntry {
   readonly atMs: number;
   readonly desiredReplicas: number;
   readonly replicasReason: string;
+  readonly replicasMessage: string;
   readonly targetConcurrency: number;
   readonly concurrencyReason: string;
   readonly concurrencyMessage: string;
@@ -87,6 +88,7 @@ export class ApaPolicy implements Policy {
         atMs: view.nowMs,
         desiredReplicas: d.desiredReplicas,
         replicasReason: d.replicasReason,
+        replicasMessage: d.replicasMessage,
         targetConcurrency: d.targetConcurrency,
         concurrencyReason: d.concurrencyReason,
         concurrencyMessage: d.concurrencyMessage,

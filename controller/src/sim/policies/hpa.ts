@@ -1,6 +1,6 @@
 /**
  * Kubernetes HPA (autoscaling/v2) with default behaviour on CPU utilisation, fed by a
- * metrics-server model (see shared reference autoscalers.md §2). Reads only per-pod CPU usage as
+ * metrics-server model (sources: kubernetes/kubernetes, cited per rule below). Reads only per-pod CPU usage as
  * metrics-server reports it, pod phases and readiness times.
  *
  * - sync every 15 s, tolerance 0.1, downscale stabilisation 300 s, CPU initialization period 300 s,
@@ -14,7 +14,7 @@
  *   default --metric-resolution), published at each scrape; the HPA reads the latest one. This is the
  *   metric lag: a value is 0–15 s old when scraped and up to 15 s older when the HPA syncs.
  *
- * Target CPU utilisation: 70% (issue 2 brief; the API default is 80%). Per-pod limit at the gateway:
+ * Target CPU utilisation: 70% (a common production setting; the API default is 80%). Per-pod limit at the gateway:
  * the endpoint's concurrency max (a plain Service has none; the model server's own limit applies).
  */
 import type { Scenario } from "../scenario-types.ts";

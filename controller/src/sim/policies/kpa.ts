@@ -1,6 +1,5 @@
 /**
- * Knative Serving KPA with its defaults (knative/serving @98e5ef9; see shared reference
- * autoscalers.md §1). Reads only what the KPA reads: per-second time-averaged concurrency
+ * Knative Serving KPA with its defaults (knative/serving @98e5ef9, files and lines cited per rule below). Reads only what the KPA reads: per-second time-averaged concurrency
  * (queue-proxies + activator, `SecondObservation.avgConcurrency`) and the ready pod count.
  *
  * - tick every 2 s: `tickInterval = 2 * time.Second` (pkg/autoscaler/scaling/multiscaler.go line 36)

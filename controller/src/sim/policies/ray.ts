@@ -1,5 +1,5 @@
 /**
- * Ray Serve's default request-based autoscaling policy (see shared reference autoscalers.md §3).
+ * Ray Serve's default request-based autoscaling policy (ray-project/ray, cited per rule below).
  * Reads only what Ray's controller reads: total ongoing + queued requests as recorded at the
  * handles every 0.5 s and pushed every 10 s, averaged over the look-back window.
  *

@@ -1,0 +1,56 @@
+/**
+ * ServingImages: builds each distinct serving image of the stack once (@pulumi/docker-build, from
+ * serving-image.ts's Dockerfile; the build context is an empty directory) with a content-addressed tag, pushes it
+ * to the platform registry and hands out references by digest (`repo@sha256:…`). Identical environments share one
+ * image. On the local cloud the image is built into the local Docker engine (`repo:tag`; `kind load docker-image`
+ * puts it on the node).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as dockerBuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServingImagePlan } from "./serving-image.ts";
+
+/** The build context: an empty directory (the Dockerfile copies nothing), the same path on every run. */
+export const IMAGE_CONTEXT_DIR = join(tmpdir(), "autopilot-serving-empty-build-context");
+
+export type ImageRegistry =
+  | { readonly kind: "push"; readonly repository: pulumi.Input<string>; readonly registry: { address: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> } }
+  | { readonly kind: "local"; readonly repository: pulumi.Input<string> };
+
+export interface ServingImagesArgs {
+  readonly plan: ServingImagePlan;
+  readonly registry: ImageRegistry;
+}
+
+export class ServingImages extends pulumi.ComponentResource {
+  /** endpoint → version → image reference. */
+  readonly byVersion: Record<string, Record<string, pulumi.Output<string>>> = {};
+  /** tag → image reference. */
+  readonly images: Record<string, pulumi.Output<string>> = {};
+
+  constructor(name: string, args: ServingImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("autopilot:serving:ServingImages", name, {}, opts);
+    const r = args.registry;
+    mkdirSync(IMAGE_CONTEXT_DIR, { recursive: true });
+    writeFileSync(join(IMAGE_CONTEXT_DIR, ".dockerignore"), "*\n");
+    for (const [tag, spec] of Object.entries(args.plan.images)) {
+      const ref = pulumi.interpolate`${r.repository}:${tag}`;
+      const img = new dockerBuild.Image(`${name}-${tag}`, {
+        context: { location: IMAGE_CONTEXT_DIR },
+        dockerfile: { inline: spec.dockerfile },
+        platforms: ["linux/amd64"],
+        tags: [ref],
+        ...(r.kind === "push" ? { push: true, registries: [r.registry] } : { push: false, load: true }),
+        buildOnPreview: false,
+      }, { parent: this });
+      this.images[tag] = r.kind === "push" ? pulumi.interpolate`${r.repository}@${img.digest}` : ref;
+    }
+    for (const [endpoint, versions] of Object.entries(args.plan.byVersion)) {
+      this.byVersion[endpoint] = {};
+      for (const [version, tag] of Object.entries(versions)) this.byVersion[endpoint][version] = this.images[tag]!;
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The controller's reader of one gateway replica's request section (request-stats-wire.ts), page after page:
+ * it keeps the replica's last cumulative counters per endpoint and turns each new page straight into the
+ * interval's increase, with a sparse histogram (only the buckets that moved). Same numbers as
+ * `subtractCounters(parseRequestSection(page), parseRequestSection(previous page))`, without building a dense
+ * 176-bucket reading per endpoint per page: an endpoint whose `served` did not move is not read further than
+ * that field, and a busy one costs its changed buckets.
+ *
+ * A malformed line throws `RequestSectionError` (the page is refused whole) and forgets every previous
+ * reading: the next page gives no interval, like a replica seen for the first time.
+ */
+import { HISTOGRAM_BUCKETS } from "./request-stats.ts";
+import { readNumber, readUint, REQUEST_SECTION_HEADER, RequestSectionError } from "./request-stats-wire.ts";
+
+/** One endpoint's increase over one interval on one replica. `buckets`: (bucket, count) pairs, ascending. */
+export interface IntervalCounts {
+  readonly served: number;
+  readonly serviceMsSum: number;
+  readonly queueMsSum: number;
+  readonly overObjective: number;
+  readonly withObjective: boolean;
+  readonly buckets: readonly number[];
+}
+
+const IDLE_WITH_OBJECTIVE: IntervalCounts = Object.freeze({ served: 0, serviceMsSum: 0, queueMsSum: 0, overObjective: 0, withObjective: true, buckets: Object.freeze([]) });
+const IDLE: IntervalCounts = Object.freeze({ ...IDLE_WITH_OBJECTIVE, withObjective: false });
+
+interface Cumulative {
+  served: number;
+  serviceMsSum: number;
+  queueMsSum: number;
+  overObjective: number;
+  readonly histogram: Float64Array;
+  /** The read that last saw this endpoint (entries of endpoints gone from the page are dropped). */
+  seenRead: number;
+}
+
+const LINE_PREFIX = "#r ";
+
+/** End of the space-separated field starting at `i` on a line ending at `end`; throws when the line has ended. */
+function fieldEnd(text: string, i: number, end: number, lineNo: number, field: string): number {
+  if (i > end) throw new RequestSectionError(`request stats line ${lineNo}: ${field} = ""; expected a non-negative number`);
+  const j = text.indexOf(" ", i);
+  return j < 0 || j > end ? end : j;
+}
+
+export class RequestSectionReader {
+  #cumulative = new Map<string, Cumulative>();
+  #reads = 0;
+  #primed = false;
+
+  /** Forgets the previous reading (the page had no section): the next section gives no interval. */
+  reset(): void {
+    this.#cumulative.clear();
+    this.#primed = false;
+  }
+
+  /**
+   * Reads the section starting at `from` in `text` (the header's offset) and returns each endpoint's
+   * increase since the previous page; undefined for the first page (no interval yet). An endpoint new on a
+   * later page counts from 0 (the agent started counting it); a `served` below the previous reading means
+   * the agent restarted: the reading itself is the increase.
+   */
+  read(text: string, from = text.indexOf(REQUEST_SECTION_HEADER)): Map<string, IntervalCounts> | undefined {
+    if (from < 0 || !text.startsWith(REQUEST_SECTION_HEADER, from)) {
+      this.reset();
+      return undefined;
+    }
+    try {
+      return this.#read(text, from);
+    } catch (err) {
+      this.reset();
+      throw err;
+    }
+  }
+
+  #read(text: string, from: number): Map<string, IntervalCounts> | undefined {
+    const read = ++this.#reads;
+    const primed = this.#primed;
+    const out = new Map<string, IntervalCounts>();
+    const n = text.length;
+    let pos = text.indexOf("\n", from);
+    let lineNo = 0;
+    while (pos >= 0 && pos < n) {
+      const start = pos + 1;
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = n;
+      pos = end < n ? end : -1;
+      lineNo += 1;
+      if (!text.startsWith(LINE_PREFIX, start)) continue;
+      let i = start + LINE_PREFIX.length;
+      const nameEnd = text.indexOf(" ", i);
+      if (nameEnd < 0 || nameEnd > end || nameEnd === i) throw new RequestSectionError(`request stats line ${lineNo}: no endpoint name`);
+      const endpoint = text.slice(i, nameEnd);
+      i = nameEnd + 1;
+      // Fields are read in place (no token strings): objective, served, then the rest only when served moved.
+      let j = fieldEnd(text, i, end, lineNo, "objectiveMs");
+      const withObjective = !(j === i + 1 && text.charCodeAt(i) === 45); /* - */
+      if (withObjective) readNumber(text, i, j, lineNo, "objectiveMs");
+      i = j + 1;
+      j = fieldEnd(text, i, end, lineNo, "served");
+      const served = readNumber(text, i, j, lineNo, "served");
+      i = j + 1;
+      let c = this.#cumulative.get(endpoint);
+      if (c !== undefined && c.served === served) {
+        // Nothing served since the last page (most endpoints, most seconds): the rest of the line is unchanged.
+        c.seenRead = read;
+        out.set(endpoint, withObjective ? IDLE_WITH_OBJECTIVE : IDLE);
+        continue;
+      }
+      j = fieldEnd(text, i, end, lineNo, "serviceMsSum");
+      const serviceMsSum = readNumber(text, i, j, lineNo, "serviceMsSum");
+      i = j + 1;
+      j = fieldEnd(text, i, end, lineNo, "queueMsSum");
+      const queueMsSum = readNumber(text, i, j, lineNo, "queueMsSum");
+      i = j + 1;
+      j = fieldEnd(text, i, end, lineNo, "overObjective");
+      const overObjective = readNumber(text, i, j, lineNo, "overObjective");
+      i = j + 1;
+      const isNew = c === undefined;
+      if (c === undefined) {
+        c = { served: 0, serviceMsSum: 0, queueMsSum: 0, overObjective: 0, histogram: new Float64Array(HISTOGRAM_BUCKETS), seenRead: read };
+        this.#cumulative.set(endpoint, c);
+      }
+      const restarted = served < c.served;
+      if (restarted) c.histogram.fill(0);
+      const buckets: number[] = [];
+      while (i < end) {
+        j = text.indexOf(" ", i);
+        if (j < 0 || j > end) j = end;
+        const colon = text.indexOf(":", i);
+        const bucket = colon > i && colon < j ? readUint(text, i, colon) : -1;
+        if (bucket < 0 || bucket >= HISTOGRAM_BUCKETS) {
+          throw new RequestSectionError(`request stats line ${lineNo} (${endpoint}): bucket ${JSON.stringify(text.slice(i, j))}; expected <0..${HISTOGRAM_BUCKETS - 1}>:<count>`);
+        }
+        const count = readNumber(text, colon + 1, j, lineNo, `bucket ${bucket}`);
+        const d = count - c.histogram[bucket]!;
+        if (d > 0) buckets.push(bucket, d);
+        c.histogram[bucket] = count;
+        i = j + 1;
+      }
+      const base = restarted ? { served: 0, serviceMsSum: 0, queueMsSum: 0, overObjective: 0 } : c;
+      const interval: IntervalCounts = {
+        served: served - base.served,
+        serviceMsSum: Math.max(0, serviceMsSum - base.serviceMsSum),
+        queueMsSum: Math.max(0, queueMsSum - base.queueMsSum),
+        overObjective: Math.max(0, overObjective - base.overObjective),
+        withObjective,
+        buckets,
+      };
+      c.served = served;
+      c.serviceMsSum = serviceMsSum;
+      c.queueMsSum = queueMsSum;
+      c.overObjective = overObjective;
+      c.seenRead = read;
+      // An endpoint first seen on the first page has no previous reading: no interval (counts since an unknown start).
+      out.set(endpoint, primed || !isNew ? interval : withObjective ? IDLE_WITH_OBJECTIVE : IDLE);
+    }
+    for (const [endpoint, c] of this.#cumulative) if (c.seenRead !== read) this.#cumulative.delete(endpoint);
+    this.#primed = true;
+    return primed ? out : undefined;
+  }
+}
