@@ -16,7 +16,7 @@
  * Runs when the engine is built (`AUTOPILOT_PULUMI=1 node tools/setup.ts`, or node tools/pulumi/build.ts).
  */
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -88,8 +88,11 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
     s3 = await startS3Server();
     await s3.createBucket("models");
     work = mkdtempSync(join(tmpdir(), "autopilot-pulumi-"));
+    mkdirSync(join(work, "state"));
     const tls = selfSignedCertificate("gateway.autopilot.test");
     copyFileSync(join(REPO_ROOT, "Pulumi.yaml"), join(work, "Pulumi.yaml"));
+    // The CLI checks that the project's `main` exists even for an inline program.
+    symlinkSync(join(REPO_ROOT, "infra"), join(work, "infra"));
     writeFileSync(join(work, "Pulumi.local.yaml"), noRemoteChartStackFile(readFileSync(join(REPO_ROOT, "Pulumi.local.yaml"), "utf8"), {
       kubeContext: "autopilot-test", storeUrl: s3.endpoint, storeAccessKeyId: s3.credentials.accessKeyId, gatewayTlsCert: tls.cert,
     }));
