@@ -30,6 +30,8 @@ export function noRemoteChartStackFile(committed: string, cfg: NoRemoteChartConf
   set("localModelStore", "external");
   set("localModelStoreUrl", cfg.storeUrl);
   set("localModelStoreAccessKeyId", cfg.storeAccessKeyId);
+  // The gateway's payload-log writer key (an example endpoint logs payloads); moto accepts any key pair.
+  set("localPayloadLogAccessKeyId", cfg.storeAccessKeyId);
   set("observability", false);
   set("metricsServer", false);
   set("gatewayTlsCert", cfg.gatewayTlsCert);

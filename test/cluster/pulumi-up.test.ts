@@ -125,6 +125,7 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
     );
     // The keys the program treats as secrets, set as `pulumi config set --secret` would (encrypted in the stack file).
     await stack.setConfig("autopilot-serving:localModelStoreSecretAccessKey", { value: s3.credentials.secretAccessKey, secret: true });
+    await stack.setConfig("autopilot-serving:localPayloadLogSecretAccessKey", { value: s3.credentials.secretAccessKey, secret: true });
     await stack.setConfig("autopilot-serving:gatewayTlsKey", { value: tls.key, secret: true });
   });
 
