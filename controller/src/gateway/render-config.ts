@@ -190,7 +190,8 @@ function renderPublicFrontend(s: GatewaySettings, endpoints: readonly GatewayEnd
     ...perSourceLines(s),
     // Key id → requests in flight with that key (sc_trackers); entries are only references, no stored counters.
     `    stick-table type string len 128 size 100k expire 1h`,
-    `    unique-id-format %{+X}o%ci%cp%Ts%rt%pid`,
+    // A UUID v4 per request: the request id when the caller sent none, and the randomness of trace and span ids.
+    `    unique-id-format %[uuid(4)]`,
     // One machine-readable line per request for the agent's reader (render-observe.ts, request-log.ts).
     logFormatLine(),
     `    http-request set-var(txn.rid) req.hdr(x-request-id) if { req.hdr(x-request-id) -m found } { req.hdr(x-request-id) -m reg ^[A-Za-z0-9._:-]{1,128}$ }`,

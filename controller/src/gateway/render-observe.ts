@@ -3,8 +3,8 @@
  * goes, W3C trace context at the frontend, and per-endpoint payload capture in the backend. Spliced into
  * the frontend and each backend by render-config.ts / render-backend.ts.
  *
- * Cost: the log line is one UDP datagram per request to the agent on loopback. Trace context is two `uuid`
- * fetches and a header rewrite per request. Payload capture exists only in the backends of endpoints that opt
+ * Cost: the log line is one UDP datagram per request to the agent on loopback. Trace context is one random draw (the
+ * request's UUID, shared with its request id) and a header rewrite per request. Payload capture exists only in the backends of endpoints that opt
  * in, and only a sampled request pays for it: its request body is copied out of the buffer it already sits in
  * (the backend's `http-request wait-for-body`), and its response is held until complete or `maxBodyBytes` long
  * (`http-response wait-for-body`, at most `PAYLOAD_WAIT_MS`) — except event streams, whose bodies are not
@@ -48,15 +48,21 @@ function sampled(share: number): string {
 export function traceLines(s: GatewaySettings): string[] {
   const rate = s.traceSampleRate ?? 0;
   return [
+    // One random draw per request: the request's unique id (a UUID v4, unique-id-format) without its dashes.
+    `    http-request set-var(txn.rnd) unique-id,regsub(-,,g)`,
+    // The incoming header is validated once, and only when there is one.
     `    acl trace_in req.hdr(traceparent) -m reg ^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`,
     `    acl trace_zero req.hdr(traceparent) -m reg ^00-(0{32}-|[0-9a-f]{32}-0{16}-)`,
-    `    http-request set-var(txn.trace_id) req.hdr(traceparent),field(2,-) if trace_in !trace_zero`,
-    `    http-request set-var(txn.trace_parent) req.hdr(traceparent),field(3,-) if trace_in !trace_zero`,
-    `    http-request set-var(txn.trace_flags) req.hdr(traceparent),field(4,-) if trace_in !trace_zero`,
-    `    http-request set-var(txn.trace_id) uuid(4),regsub(-,,g) unless { var(txn.trace_id) -m found }`,
+    `    http-request set-var(txn.trace_ok) bool(true) if { req.hdr(traceparent) -m found } trace_in !trace_zero`,
+    `    http-request set-var(txn.trace_id) req.hdr(traceparent),field(2,-) if { var(txn.trace_ok) -m bool }`,
+    `    http-request set-var(txn.trace_parent) req.hdr(traceparent),field(3,-) if { var(txn.trace_ok) -m bool }`,
+    `    http-request set-var(txn.trace_flags) req.hdr(traceparent),field(4,-) if { var(txn.trace_ok) -m bool }`,
+    `    http-request set-var(txn.trace_id) var(txn.rnd) unless { var(txn.trace_ok) -m bool }`,
     ...(rate > 0 ? [`    http-request set-var(txn.trace_flags) str(01) unless { var(txn.trace_flags) -m found } ${sampled(rate)}`] : []),
     `    http-request set-var(txn.trace_flags) str(00) unless { var(txn.trace_flags) -m found }`,
-    `    http-request set-var(txn.span_id) uuid(4),regsub(-,,g),bytes(16,16)`,
+    // The gateway hop's span id: the second half of the draw (a started trace's id is the whole draw, so the
+    // span id is its second half: unique within the trace, as W3C asks).
+    `    http-request set-var(txn.span_id) var(txn.rnd),bytes(16,16)`,
     `    http-request set-header traceparent 00-%[var(txn.trace_id)]-%[var(txn.span_id)]-%[var(txn.trace_flags)]`,
   ];
 }
