@@ -91,6 +91,7 @@ function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): { auth: 
   if (s.jwtIssuers.length === 0) return { auth: [], scope: [] };
   const claim = s.jwtEndpointClaim ?? "endpoint";
   const skew = s.jwtClockSkewS ?? 60;
+  const keyMax = s.keyMaxInFlight ?? DEFAULT_KEY_MAX_IN_FLIGHT;
   const q = (path: string, type = ""): string => `var(txn.jwt_payload),json_query('${path}'${type})`;
   // An issuer's audience matches `aud` as a string or as any of its first JWT_AUD_ELEMENTS array elements
   // (json_query reads scalars only): ACL lines of one name are ORed.
@@ -112,6 +113,7 @@ function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): { auth: 
     `    http-request set-var(txn.jwt_nbf) ${q("$.nbf", ",'int'")} if is_jwt`,
     `    http-request set-var(txn.jwt_iat) ${q("$.iat", ",'int'")} if is_jwt`,
     `    http-request set-var(txn.jwt_ep) ${q(`$.${claim}`)} if is_jwt`,
+    `    http-request set-var(txn.jwt_sub) ${q("$.sub")} if is_jwt`,
     `    http-request set-var(txn.now) date() if is_jwt`,
     // No header extension is understood, so a token that marks one critical is refused (RFC 7515 4.1.11).
     `    ${jsonReturn(401, "UNAUTHENTICATED", "token header has crit; no JWS extension is supported")} if is_jwt { var(txn.jwt_header) -m reg '"crit"[[:space:]]*:' }`,
@@ -129,6 +131,11 @@ function jwtRules(s: GatewaySettings, jwtEndpoints: readonly string[]): { auth: 
       ? `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt !ep_jwt`
       : `    ${jsonReturn(401, "UNAUTHENTICATED", "endpoint %[var(txn.ep)] does not accept tokens")} if is_jwt`,
     `    ${jsonReturn(403, "PERMISSION_DENIED", "token is not valid for endpoint %[var(txn.ep)]")} if is_jwt !{ var(txn.jwt_ep),strcmp(txn.ep) eq 0 }`,
+    // Per-identity in-flight cap, as for API keys: the identity is issuer + subject (tokens without `sub` share
+    // their issuer's), hashed so it fits the table's key length whatever the claims' lengths.
+    `    http-request set-var(txn.jwt_ident) var(txn.jwt_iss),concat(/,txn.jwt_sub),sha2(256),hex if is_jwt`,
+    `    http-request track-sc0 var(txn.jwt_ident) if is_jwt`,
+    `    ${jsonReturn(429, "REQUEST_LIMIT_EXCEEDED", `the token subject has %[sc_trackers(0),sub(1)] requests in flight (limit ${keyMax})`, ` hdr retry-after ${s.retryAfterS ?? 1}`)} if is_jwt { sc_trackers(0) gt ${keyMax} }`,
   ];
   return { auth, scope };
 }

@@ -105,7 +105,7 @@ export interface GatewaySettings {
    * @default 65536
    */
   readonly bodyBufferBytes?: number;
-  /** Requests one API key may have in flight (queued or at a pod) on one gateway replica; over it, 429. @default 256 */
+  /** Requests one API key, or one JWT identity (issuer + subject), may have in flight (queued or at a pod) on one gateway replica; over it, 429. @default 256 */
   readonly keyMaxInFlight?: number;
   /** Connections HAProxy holds at once (global `maxconn`; HAProxy refuses to start unless the file-descriptor limit allows two each). @default 5000 */
   readonly maxConnections?: number;
