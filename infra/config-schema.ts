@@ -93,7 +93,7 @@ export const CONFIG_SCHEMA = {
   localModelStoreSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localModelStoreAccessKeyId (set it with --secret)." },
   localPayloadLogAccessKeyId: { type: "string", default: "", description: "local, external store: access key the gateway writes payload logs with; the store's policy should allow it s3:PutObject on <bucket>/payload-logs/* and nothing else (required when an endpoint logs payloads)." },
   localPayloadLogSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of localPayloadLogAccessKeyId (set it with --secret)." },
-  localStoreSecretSeed: { type: "string", default: "", pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret)." },
+  localStoreSecretSeed: { type: "string", default: "", secret: true, pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret); empty = a generated seed, kept encrypted in the stack's state." },
   mlflowTrackingUri: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[^\s]+$/, says: "an http(s):// URL of an MLflow tracking server" }, description: "MLflow tracking server that resolves models:/ and runs:/ model references (the Model Registry REST API)." },
   mlflowTrackingToken: { type: "string", default: "", secret: true, description: "Bearer token for mlflowTrackingUri, when the server requires one (set it with --secret)." },
   modelPublishUrl: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, says: "an http(s)://host[:port] URL" }, description: "local: the S3 URL at which `pulumi up` (on this machine) reaches the model store to publish models (in-cluster MinIO: its NodePort through kind's port mapping, e.g. http://127.0.0.1:30900; external store: default localModelStoreUrl)." },
@@ -247,7 +247,6 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   if (cloud === "gcp" && out.gcpProjectNumber === "") bad("gcpProjectNumber", "", "the numeric project number (required when cloud is gcp)");
   if (cloud === "local" && out.controllerImage === "") bad("controllerImage", "", "an image reference loaded into the cluster (required when cloud is local: there is no registry to push a build to)");
   const minio = cloud === "local" && out.localModelStore === "minio";
-  if (minio && out.localStoreSecretSeed === "") bad("localStoreSecretSeed", "", "at least 16 characters (required when cloud is local with the in-cluster store: it derives the store's credentials)");
   if (cloud === "local" && out.localModelStore === "external") {
     if (out.localModelStoreUrl === "") bad("localModelStoreUrl", "", "the external store's S3 endpoint URL (required when localModelStore is external)");
     if (out.localModelStoreAccessKeyId === "" || out.localModelStoreSecretAccessKey === "") {

@@ -132,7 +132,7 @@ export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
     warmPoolReplicas: cfg.warmPoolReplicas, nodeCache: cfg.nodeModelCache, noncurrentDays: cfg.modelCacheNoncurrentDays,
     ...(cfg.cloud === "local"
       ? { localStore: cfg.localModelStore === "minio"
-        ? { kind: "minio" as const, bucket: cfg.localModelStoreBucket, secretSeed: cfg.localStoreSecretSeed }
+        ? { kind: "minio" as const, bucket: cfg.localModelStoreBucket, ...(cfg.localStoreSecretSeed !== "" ? { secretSeed: pulumi.secret(cfg.localStoreSecretSeed) } : {}) }
         : {
           kind: "external" as const, url: cfg.localModelStoreUrl, bucket: cfg.localModelStoreBucket, region: cfg.localModelStoreRegion, accessKeyId: cfg.localModelStoreAccessKeyId, secretAccessKey: pulumi.secret(cfg.localModelStoreSecretAccessKey),
           ...(cfg.localPayloadLogAccessKeyId !== "" ? { payloadWriter: { accessKeyId: cfg.localPayloadLogAccessKeyId, secretAccessKey: pulumi.secret(cfg.localPayloadLogSecretAccessKey) } } : {}),

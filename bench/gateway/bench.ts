@@ -162,7 +162,7 @@ async function main(): Promise<void> {
               : measured;
             (results.get(arm) as ArmResult[]).push(res);
             const cpu = (res.cpuUsPerRequest !== undefined ? `, proxy CPU ${res.cpuUsPerRequest.toFixed(1)} µs/request` : "") + (res.agentCpuUsPerRequest !== undefined ? `, agent ${res.agentCpuUsPerRequest.toFixed(1)} µs/request` : "");
-            console.log(`${placement} ${spec.generator} ${spec.rate}/s round ${r + 1} ${arm}: p50 ${res.p50Ms.toFixed(2)} p99 ${res.p99Ms.toFixed(2)} ms, ${res.rps.toFixed(0)} req/s${cpu}`);
+            console.log(`${placement} ${spec.generator} ${spec.rate}/s round ${r + 1} ${arm}: p50 ${res.p50Ms.toFixed(2)} p99 ${res.p99Ms.toFixed(2)} ms, ${res.rps.toFixed(0)} req/s${cpu} (machine load ${(loadavg()[0] ?? 0).toFixed(2)})`);
           }
         }
         if (spec.generator === "autocannon" && genCpus) place(placement);

@@ -10,6 +10,7 @@ import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { Cluster } from "../cluster/cluster.ts";
 import { kubeResource } from "../k8s/kube-resource.ts";
 import { s3DenyInsecureTransport } from "./access-policy.ts";
@@ -23,7 +24,14 @@ export { EKS_MODEL_EGRESS, type EndpointIdentity, externalStoreEgress, GKE_MODEL
 
 /** The local cloud's store. */
 export type LocalModelStore =
-  | { readonly kind: "minio"; readonly bucket: string; readonly secretSeed: string; readonly endpoints: readonly string[] }
+  | {
+    readonly kind: "minio"; readonly bucket: string; readonly endpoints: readonly string[];
+    /**
+     * Seed the store's credentials are derived from.
+     * @default a generated one (a RandomPassword, kept encrypted in the stack's state)
+     */
+    readonly secretSeed?: pulumi.Input<string>;
+  }
   | {
     readonly kind: "external"; readonly url: string; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: pulumi.Input<string>;
     /** The gateway's payload-log writer key (PutObject on `payload-logs/` only, by the store's own policy). */
@@ -131,10 +139,13 @@ export class ModelCache extends pulumi.ComponentResource {
       if (local === undefined) throw new Error("ModelCache: the local cloud needs `local` (the in-cluster MinIO or an external store)");
       this.bucketName = pulumi.output(local.bucket);
       this.url = pulumi.output(`s3://${local.bucket}`);
+      const seed = local.kind !== "minio" ? undefined
+        : local.secretSeed !== undefined && local.secretSeed !== "" ? local.secretSeed
+        : new random.RandomPassword(`${name}-store-seed`, { length: 40, special: false }, { parent: this }).result;
       this.wiring = local.kind === "minio"
-        ? { kind: "minio", bucket: local.bucket, secretSeed: local.secretSeed }
+        ? { kind: "minio", bucket: local.bucket, secretSeed: seed as pulumi.Input<string> }
         : { kind: "external", url: local.url, bucket: local.bucket, region: local.region, accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
-      if (local.kind === "minio") this.createMinio(name, local);
+      if (local.kind === "minio") this.createMinio(name, local, seed as pulumi.Input<string>);
     }
     if (args.payloadLogWriter !== undefined) {
       this.payloadLogs = grantPayloadWrite(name, args.payloadLogWriter, {
@@ -143,7 +154,7 @@ export class ModelCache extends pulumi.ComponentResource {
         ...(args.gcpProject !== undefined ? { gcpProject: args.gcpProject } : {}),
         ...(args.gcpProjectNumber !== undefined ? { gcpProjectNumber: args.gcpProjectNumber } : {}),
         ...(args.local !== undefined ? { local: args.local.kind === "minio"
-          ? { kind: "minio" as const, url: MINIO_URL, accessKeyId: MINIO_PAYLOAD_WRITER, secretAccessKey: deriveStoreSecret(args.local.secretSeed, MINIO_PAYLOAD_WRITER_KEY) }
+          ? { kind: "minio" as const, url: MINIO_URL, accessKeyId: MINIO_PAYLOAD_WRITER, secretAccessKey: deriveStoreSecret((this.wiring as Extract<StoreWiring, { kind: "minio" }>).secretSeed, MINIO_PAYLOAD_WRITER_KEY) }
           : externalWriter(args.local) } : {}),
         storeReady: [...this.ready],
       }, this);
@@ -158,13 +169,13 @@ export class ModelCache extends pulumi.ComponentResource {
   }
 
   /** In-cluster MinIO with one read-only user per endpoint. Encryption at rest needs MinIO KES (not set up here). */
-  private createMinio(name: string, local: Extract<LocalModelStore, { kind: "minio" }>): void {
+  private createMinio(name: string, local: Extract<LocalModelStore, { kind: "minio" }>, seed: pulumi.Input<string>): void {
     const users: Record<string, unknown> = {};
-    for (const e of local.endpoints) users[e] = deriveStoreSecret(local.secretSeed, e);
+    for (const e of local.endpoints) users[e] = deriveStoreSecret(seed, e);
     const writer = this.args.payloadLogWriter;
-    if (writer !== undefined) users[MINIO_PAYLOAD_WRITER_KEY] = deriveStoreSecret(local.secretSeed, MINIO_PAYLOAD_WRITER_KEY);
+    if (writer !== undefined) users[MINIO_PAYLOAD_WRITER_KEY] = deriveStoreSecret(seed, MINIO_PAYLOAD_WRITER_KEY);
     const objs = buildMinioObjects(local.bucket, local.endpoints, {
-      root: { rootUser: "autopilot-admin", rootPassword: deriveStoreSecret(local.secretSeed, "root") }, users,
+      root: { rootUser: "autopilot-admin", rootPassword: deriveStoreSecret(seed, "root") }, users,
     }, {
       digestOverrides: this.args.digestOverrides ?? {},
       ...(this.args.publishNodePort !== false ? { publishNodePort: MINIO_PUBLISH_NODE_PORT } : {}),

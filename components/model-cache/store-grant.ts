@@ -40,7 +40,7 @@ export type StoreWiring =
     /** The in-cluster MinIO (local cloud): one user per endpoint, derived from the stack's seed. */
     readonly kind: "minio";
     readonly bucket: string;
-    readonly secretSeed: string;
+    readonly secretSeed: pulumi.Input<string>;
   }
   | {
     /** An external S3-compatible server (local cloud): one shared read key. */
@@ -91,8 +91,8 @@ export function storeUrl(store: StoreWiring): pulumi.Output<string> {
 }
 
 /** Per-user secret derived from the stack's seed, stable across runs (no diff churn) and wrapped as a Pulumi secret. */
-export function deriveStoreSecret(seed: string, user: string): pulumi.Output<string> {
-  return pulumi.secret(createHmac("sha256", seed).update(`minio:${user}`).digest("base64url").slice(0, 40));
+export function deriveStoreSecret(seed: pulumi.Input<string>, user: string): pulumi.Output<string> {
+  return pulumi.secret(pulumi.output(seed).apply((s) => createHmac("sha256", s).update(`minio:${user}`).digest("base64url").slice(0, 40)));
 }
 
 /**
