@@ -32,6 +32,8 @@ describe("per-endpoint key scopes from the stack config, rotated without a resta
     await writeFile(keysPath, apiKeysFile([], parseScopedApiKeys(stack)));
     stopWatch = watchApiKeys(keysPath, 100, (keys) => gw.source.setApiKeys(keys), (m) => errors.push(m));
     assert.ok(await until(async () => (await status(gw.publicPort, "iris", "key-ci")) === 200));
+    // Start once both keys are served (the `*` key too), however busy the machine.
+    assert.ok(await until(async () => (await status(gw.publicPort, "iris", "key-ops")) === 200));
   });
   after(async () => {
     stopWatch();
