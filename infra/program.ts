@@ -69,7 +69,7 @@ export async function prepareStack(
 ): Promise<StackPlan> {
   const pools = poolSpecs(cfg.cloud, stackPools(cfg));
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
-  const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
+  const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}), ...(cfg.exampleLlmUri !== "" ? { llmUri: cfg.exampleLlmUri } : {}) });
   const resolved = await resolveEndpoints(decls, fetch);
   const edited = edit !== undefined ? edit(resolved.endpoints) : resolved.endpoints;
   const endpoints = planEndpoints(edited, pools.map((p) => p.placement), cfg.imageDigests);

@@ -147,9 +147,11 @@ describe("one declaration per model: MLflow registry alias and directory → pla
     const ev = await plan([endpoint("fraud-run", `runs:/${runId}/model`)]);
     const dl = mkdtempSync(join(tmpdir(), "mlflow-run-dl-"));
     try {
-      execFileSync(requirePythonEnv().bin("mlflow"), ["artifacts", "download", "--artifact-uri", `runs:/${runId}/model`, "--dst-path", dl], { env: { ...process.env, MLFLOW_TRACKING_URI: s.uri }, stdio: "ignore" });
+      // MLflow's client puts a run's logged model under <dst>/<name>/ and prints where.
+      const at = execFileSync(requirePythonEnv().bin("mlflow"), ["artifacts", "download", "--artifact-uri", `runs:/${runId}/model`, "--dst-path", dl], { env: { ...process.env, MLFLOW_TRACKING_URI: s.uri }, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n").pop()!;
+      assert.ok(at.startsWith(dl), at);
       const [pub] = publication(ev, "fraud-run");
-      assert.equal(pub?.inputs.digest, coreutilsDigest(dl), "the digest is the manifest of the run's model files");
+      assert.equal(pub?.inputs.digest, coreutilsDigest(at), "the digest is the manifest of the run's model files");
       assert.equal(pub?.inputs.version, `r-${runId.slice(0, 12)}`);
       assert.equal(pub?.inputs.source, `runs:/${runId}/model`);
     } finally {
