@@ -140,7 +140,7 @@ export function describeModel(endpoint: string, field: string, overrides: ModelR
       resolvedFrom: listing.resolvedFrom,
       files: listing.files,
       reason,
-      sizeFrom: { field: sizeField, source: listing.resolvedFrom },
+      sizeFrom: { field: sizeField, source: sizeField.includes("(") ? listing.resolvedFrom : "declared" },
     },
   };
 }

@@ -168,8 +168,8 @@ export function selectRuntime(
   // A model too big for the pool is named by where its size came from (model_size_bytes, the files, config.json).
   const sizeField = decl.model.sizeFrom?.field ?? (decl.model.parameterCount !== undefined && decl.model.dtype !== undefined ? "model.parameterCount" : "model.bytes");
   const sizeSaid = `${fmtBytes(bytes)}${decl.model.sizeFrom !== undefined ? ` (${decl.model.sizeFrom.source})` : ""}`;
-  const tooBig = (limitBytes: number, limit: string, need: string): RuntimeSelection =>
-    err(sizeField, bytes, `≤ ${Math.floor(limitBytes)} bytes (${fmtBytes(limitBytes)}): ${limit}, or a pool with bigger nodes`, `the model is ${sizeSaid}; ${need}`);
+  const tooBig = (limitBytes: number, limit: string, need: string, instead = "a pool with bigger nodes"): RuntimeSelection =>
+    err(sizeField, bytes, `≤ ${Math.floor(limitBytes)} bytes (${fmtBytes(limitBytes)}): ${limit}, or ${instead}`, `the model is ${sizeSaid}; ${need}`);
 
   const cpuTooBig = () => tooBig((pool.memoryGiBPerNode - 0.25) * GIB / 1.2, `weights × 1.2 + 0.25 GiB within the ${pool.memoryGiBPerNode} GiB of one node of pool "${pool.poolName}"`,
     `a pod needs ≥ ${memoryFloorGiB(bytes)} GiB of memory to hold it`);
@@ -189,7 +189,8 @@ export function selectRuntime(
     const minTp = nextPowerOfTwo(min);
     if (minTp > gpuPool.perNode) {
       return tooBig(gpuPool.perNode * gpuPool.memoryGiB * GIB / 1.1, `weights × 1.1 within the ${gpuPool.perNode}×${gpuPool.type} (${gpuPool.memoryGiB} GiB each) of one node of pool "${pool.poolName}"`,
-        `it needs ${need} = ${minTp}×${gpuPool.type}, but a node of pool "${pool.poolName}" has ${gpuPool.perNode}×${gpuPool.type}`);
+        `it needs ${need} = ${minTp}×${gpuPool.type}, but a node of pool "${pool.poolName}" has ${gpuPool.perNode}×${gpuPool.type}`,
+        `a pool whose nodes have ≥ ${minGpusFor(bytes, 80)}×80 GB GPUs`);
     }
     const gpus = decl.gpus ?? minTp;
     if (gpus < min || gpus > gpuPool.perNode || nextPowerOfTwo(gpus) !== gpus) {
