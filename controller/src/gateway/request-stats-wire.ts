@@ -11,7 +11,8 @@
 import { emptyCounters, HISTOGRAM_BUCKETS, type RequestCounters } from "./request-stats.ts";
 
 export const REQUEST_SECTION_HEADER = "# autopilot request stats v1";
-const LINE_PREFIX = "#r ";
+/** Starts every endpoint line of the section. */
+export const LINE_PREFIX = "#r ";
 
 /** One endpoint's cumulative counters and the objective they were counted against. */
 export interface EndpointRequestCounters {
@@ -59,16 +60,13 @@ export function parseRequestSection(text: string): Map<string, EndpointRequestCo
     lineNo += 1;
     if (!text.startsWith(LINE_PREFIX, start)) continue;
     let i = start + LINE_PREFIX.length;
-    const nameEnd = text.indexOf(" ", i);
-    if (nameEnd < 0 || nameEnd > end || nameEnd === i) throw new RequestSectionError(`request stats line ${lineNo}: no endpoint name`);
+    const nameEnd = endpointNameEnd(text, i, end, lineNo);
     const endpoint = text.slice(i, nameEnd);
     i = nameEnd + 1;
     const c = emptyCounters();
     let objectiveMs: number | undefined;
     for (let f = 0; f < FIELDS.length; f++) {
-      if (i > end) throw new RequestSectionError(`request stats line ${lineNo}: ${FIELDS[f]} = ""; expected a non-negative number`);
-      let j = text.indexOf(" ", i);
-      if (j < 0 || j > end) j = end;
+      const j = fieldEnd(text, i, end, lineNo, FIELDS[f] as string);
       if (!(f === 0 && j === i + 1 && text.charCodeAt(i) === 45 /* - */)) {
         const v = readNumber(text, i, j, lineNo, FIELDS[f] as string);
         if (f === 0) objectiveMs = v;
@@ -83,10 +81,7 @@ export function parseRequestSection(text: string): Map<string, EndpointRequestCo
       let j = text.indexOf(" ", i);
       if (j < 0 || j > end) j = end;
       const colon = text.indexOf(":", i);
-      const bucket = colon > i && colon < j ? readUint(text, i, colon) : -1;
-      if (bucket < 0 || bucket >= HISTOGRAM_BUCKETS) {
-        throw new RequestSectionError(`request stats line ${lineNo} (${endpoint}): bucket ${JSON.stringify(text.slice(i, j))}; expected <0..${HISTOGRAM_BUCKETS - 1}>:<count>`);
-      }
+      const bucket = readBucket(text, i, colon, j, lineNo, endpoint);
       c.histogram[bucket] = readNumber(text, colon + 1, j, lineNo, `bucket ${bucket}`);
       i = j + 1;
     }
@@ -97,6 +92,29 @@ export function parseRequestSection(text: string): Map<string, EndpointRequestCo
 
 /** The fields after the endpoint name, in order; then `bucket:count` pairs. */
 const FIELDS = ["objectiveMs", "served", "serviceMsSum", "queueMsSum", "overObjective"] as const;
+
+/** Offset of the space after the endpoint name starting at `i` on a line ending at `end`; throws when there is no name. */
+export function endpointNameEnd(text: string, i: number, end: number, lineNo: number): number {
+  const nameEnd = text.indexOf(" ", i);
+  if (nameEnd < 0 || nameEnd > end || nameEnd === i) throw new RequestSectionError(`request stats line ${lineNo}: no endpoint name`);
+  return nameEnd;
+}
+
+/** End of the space-separated field starting at `i` on a line ending at `end`; throws when the line has ended. */
+export function fieldEnd(text: string, i: number, end: number, lineNo: number, field: string): number {
+  if (i > end) throw new RequestSectionError(`request stats line ${lineNo}: ${field} = ""; expected a non-negative number`);
+  const j = text.indexOf(" ", i);
+  return j < 0 || j > end ? end : j;
+}
+
+/** The bucket of the `<bucket>:<count>` pair `text[i, j)` whose colon is at `colon`; throws when it is not one. */
+export function readBucket(text: string, i: number, colon: number, j: number, lineNo: number, endpoint: string): number {
+  const bucket = colon > i && colon < j ? readUint(text, i, colon) : -1;
+  if (bucket < 0 || bucket >= HISTOGRAM_BUCKETS) {
+    throw new RequestSectionError(`request stats line ${lineNo} (${endpoint}): bucket ${JSON.stringify(text.slice(i, j))}; expected <0..${HISTOGRAM_BUCKETS - 1}>:<count>`);
+  }
+  return bucket;
+}
 
 /** A decimal integer from `text[from, to)`; -1 when it is not one. */
 export function readUint(text: string, from: number, to: number): number {
