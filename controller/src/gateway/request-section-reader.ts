@@ -10,7 +10,7 @@
  * reading: the next page gives no interval, like a replica seen for the first time.
  */
 import { HISTOGRAM_BUCKETS } from "./request-stats.ts";
-import { endpointNameEnd, fieldEnd, LINE_PREFIX, readBucket, readNumber, REQUEST_SECTION_HEADER } from "./request-stats-wire.ts";
+import { EndpointLines, fieldEnd, readBucket, readNumber, REQUEST_SECTION_HEADER } from "./request-stats-wire.ts";
 
 /** One endpoint's increase over one interval on one replica. `buckets`: (bucket, count) pairs, ascending. */
 export interface IntervalCounts {
@@ -69,20 +69,10 @@ export class RequestSectionReader {
     const read = ++this.#reads;
     const primed = this.#primed;
     const out = new Map<string, IntervalCounts>();
-    const n = text.length;
-    let pos = text.indexOf("\n", from);
-    let lineNo = 0;
-    while (pos >= 0 && pos < n) {
-      const start = pos + 1;
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = n;
-      pos = end < n ? end : -1;
-      lineNo += 1;
-      if (!text.startsWith(LINE_PREFIX, start)) continue;
-      let i = start + LINE_PREFIX.length;
-      const nameEnd = endpointNameEnd(text, i, end, lineNo);
-      const endpoint = text.slice(i, nameEnd);
-      i = nameEnd + 1;
+    const lines = new EndpointLines(text, from);
+    while (lines.next()) {
+      const { endpoint, end, lineNo } = lines;
+      let i = lines.fieldsAt;
       // Fields are read in place (no token strings): objective, served, then the rest only when served moved.
       let j = fieldEnd(text, i, end, lineNo, "objectiveMs");
       const withObjective = !(j === i + 1 && text.charCodeAt(i) === 45); /* - */

@@ -11,8 +11,7 @@
 import { emptyCounters, HISTOGRAM_BUCKETS, type RequestCounters } from "./request-stats.ts";
 
 export const REQUEST_SECTION_HEADER = "# autopilot request stats v1";
-/** Starts every endpoint line of the section. */
-export const LINE_PREFIX = "#r ";
+const LINE_PREFIX = "#r ";
 
 /** One endpoint's cumulative counters and the objective they were counted against. */
 export interface EndpointRequestCounters {
@@ -49,20 +48,10 @@ export function parseRequestSection(text: string): Map<string, EndpointRequestCo
   const at = text.indexOf(REQUEST_SECTION_HEADER);
   if (at < 0) return undefined;
   const out = new Map<string, EndpointRequestCounters>();
-  const n = text.length;
-  let pos = text.indexOf("\n", at);
-  let lineNo = 0;
-  while (pos >= 0 && pos < n) {
-    const start = pos + 1;
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = n;
-    pos = end < n ? end : -1;
-    lineNo += 1;
-    if (!text.startsWith(LINE_PREFIX, start)) continue;
-    let i = start + LINE_PREFIX.length;
-    const nameEnd = endpointNameEnd(text, i, end, lineNo);
-    const endpoint = text.slice(i, nameEnd);
-    i = nameEnd + 1;
+  const lines = new EndpointLines(text, at);
+  while (lines.next()) {
+    const { endpoint, end, lineNo } = lines;
+    let i = lines.fieldsAt;
     const c = emptyCounters();
     let objectiveMs: number | undefined;
     for (let f = 0; f < FIELDS.length; f++) {
@@ -93,8 +82,50 @@ export function parseRequestSection(text: string): Map<string, EndpointRequestCo
 /** The fields after the endpoint name, in order; then `bucket:count` pairs. */
 const FIELDS = ["objectiveMs", "served", "serviceMsSum", "queueMsSum", "overObjective"] as const;
 
+/**
+ * Walks the endpoint lines of a section whose header is at `headerAt`: each `next()` moves to the next `#r` line
+ * (false after the last) and sets its endpoint, where its fields start, where it ends and its number. Throws
+ * `RequestSectionError` on a line without an endpoint name.
+ */
+export class EndpointLines {
+  private readonly text: string;
+  private pos: number;
+  /** Lines read after the header (the number in error messages). */
+  lineNo = 0;
+  endpoint = "";
+  /** Offset of the first field after the endpoint name. */
+  fieldsAt = 0;
+  /** Offset of the line's end (its newline, or the text's end). */
+  end = 0;
+
+  constructor(text: string, headerAt: number) {
+    this.text = text;
+    this.pos = text.indexOf("\n", headerAt);
+  }
+
+  next(): boolean {
+    const text = this.text;
+    const n = text.length;
+    while (this.pos >= 0 && this.pos < n) {
+      const start = this.pos + 1;
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = n;
+      this.pos = end < n ? end : -1;
+      this.lineNo += 1;
+      if (!text.startsWith(LINE_PREFIX, start)) continue;
+      const i = start + LINE_PREFIX.length;
+      const nameEnd = endpointNameEnd(text, i, end, this.lineNo);
+      this.endpoint = text.slice(i, nameEnd);
+      this.fieldsAt = nameEnd + 1;
+      this.end = end;
+      return true;
+    }
+    return false;
+  }
+}
+
 /** Offset of the space after the endpoint name starting at `i` on a line ending at `end`; throws when there is no name. */
-export function endpointNameEnd(text: string, i: number, end: number, lineNo: number): number {
+function endpointNameEnd(text: string, i: number, end: number, lineNo: number): number {
   const nameEnd = text.indexOf(" ", i);
   if (nameEnd < 0 || nameEnd > end || nameEnd === i) throw new RequestSectionError(`request stats line ${lineNo}: no endpoint name`);
   return nameEnd;
