@@ -58,6 +58,23 @@ export class ServingImages extends pulumi.ComponentResource {
 }
 
 /**
+ * endpoint → version → image reference of the MLflow-served versions: `<repository>:<tag>` when the images are
+ * built ahead of the deploy (`repository` set; nothing is built), else the references of the images built here.
+ * `undefined` when no version needs a serving image.
+ */
+export function servingImageRefs(
+  name: string, plan: ServingImagePlan, repository: string, registry: () => ImageRegistry, parent: pulumi.Resource,
+): { readonly byVersion: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>> } | undefined {
+  if (Object.keys(plan.images).length === 0) return undefined;
+  if (repository === "") return new ServingImages(name, { plan, registry: registry() }, { parent });
+  const byVersion: Record<string, Record<string, string>> = {};
+  for (const [endpoint, versions] of Object.entries(plan.byVersion)) {
+    byVersion[endpoint] = Object.fromEntries(Object.entries(versions).map(([version, tag]) => [version, `${repository}:${tag}`]));
+  }
+  return { byVersion };
+}
+
+/**
  * The serving images of a platform, shared by every endpoint declared on it: each environment (tag) is built once
  * per program — by the platform's ServingImages, or by the first endpoint declared on its own that needs it — and
  * pushed to the platform's registry (created on first use), so two endpoints never push one tag twice (the
@@ -65,23 +82,27 @@ export class ServingImages extends pulumi.ComponentResource {
  */
 export class ServingImageBuilder {
   readonly #registry: () => ImageRegistry;
-  readonly #built = new Map<string, pulumi.Output<string>>();
+  readonly #prebuilt: string;
+  readonly #built = new Map<string, pulumi.Input<string>>();
 
-  constructor(registry: () => ImageRegistry) {
+  /** `prebuiltRepository`: images built ahead of the deploy are pulled as `<repository>:<tag>`, nothing is built. */
+  constructor(registry: () => ImageRegistry, prebuiltRepository = "") {
     this.#registry = registry;
+    this.#prebuilt = prebuiltRepository;
   }
 
   /** Images built elsewhere (the platform's ServingImages), by tag. */
-  adopt(images: Readonly<Record<string, pulumi.Output<string>>>): void {
+  adopt(images: Readonly<Record<string, pulumi.Input<string>>>): void {
     for (const [tag, ref] of Object.entries(images)) this.#built.set(tag, ref);
   }
 
   /** The images of `plan`: endpoint → version → reference; images not built yet are built as children of `parent`. */
-  build(plan: ServingImagePlan, parent: pulumi.Resource, name: string): Record<string, Record<string, pulumi.Output<string>>> {
+  build(plan: ServingImagePlan, parent: pulumi.Resource, name: string): Record<string, Record<string, pulumi.Input<string>>> {
     for (const [tag, spec] of Object.entries(plan.images)) {
-      if (!this.#built.has(tag)) this.#built.set(tag, buildImage(`${name}-${tag}`, spec, this.#registry(), parent));
+      if (this.#built.has(tag)) continue;
+      this.#built.set(tag, this.#prebuilt !== "" ? `${this.#prebuilt}:${tag}` : buildImage(`${name}-${tag}`, spec, this.#registry(), parent));
     }
-    const out: Record<string, Record<string, pulumi.Output<string>>> = {};
+    const out: Record<string, Record<string, pulumi.Input<string>>> = {};
     for (const [endpoint, versions] of Object.entries(plan.byVersion)) {
       out[endpoint] = {};
       for (const [version, tag] of Object.entries(versions)) out[endpoint][version] = this.#built.get(tag)!;

@@ -34,7 +34,7 @@ import type { ModelPublishSettings } from "../model/publish-target.ts";
 import type { ModelVersionSource } from "../model/resolve-endpoints.ts";
 import type { ServingImagePlan } from "../model/serving-image.ts";
 import { createImageRegistry, type RegistryTarget } from "../model/image-registry.ts";
-import { type ImageRegistry, ServingImageBuilder, ServingImages } from "../model/serving-images.ts";
+import { type ImageRegistry, ServingImageBuilder, servingImageRefs } from "../model/serving-images.ts";
 import { poolPlacement } from "../node-pool/node-pool-spec.ts";
 import type { Cloud, PoolKind, PoolPlacement } from "../types.ts";
 import { PLATFORM } from "../types.ts";
@@ -128,6 +128,10 @@ export interface ServingPlatformArgs {
   readonly models?: Readonly<Record<string, readonly ModelVersionSource[]>>;
   /** Serving images of MLflow-served versions, built and pushed here (components/model/serving-image.ts). @default none */
   readonly servingImages?: ServingImagePlan;
+  /** A repository holding the serving images built ahead of the deploy under their content tags
+   * (`<repository>:py3.11-<hash>`; `npm run plan -- --stack <s> --dockerfiles <dir>` writes each tag's Dockerfile):
+   * nothing is built here and pods pull `<repository>:<tag>`. @default "" (build with @pulumi/docker-build) */
+  readonly servingImageRepository?: string;
   /** How the deployer's machine reaches a local store to publish models. @default MinIO's NodePort / the external store's URL */
   readonly modelPublish?: ModelPublishSettings;
   /** Placeholder pods per pool keeping a node's worth of capacity warm. @default 0 */
@@ -321,11 +325,12 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     // One serving-image registry for the platform's endpoints and those declared on it on their own (made on first use).
     let registry: ImageRegistry | undefined;
     const servingRegistry = () => (registry ??= createImageRegistry(`${name}-serving`, this.registryTarget(args), this));
-    const images = args.servingImages !== undefined && Object.keys(args.servingImages.images).length > 0
-      ? new ServingImages(`${name}-serving-images`, { plan: args.servingImages, registry: servingRegistry() }, { parent: this })
+    const prebuilt = args.servingImageRepository ?? "";
+    const images = args.servingImages !== undefined
+      ? servingImageRefs(`${name}-serving-images`, args.servingImages, prebuilt, servingRegistry, this)
       : undefined;
-    const servingImages = new ServingImageBuilder(servingRegistry);
-    if (images !== undefined) servingImages.adopt(images.images);
+    const servingImages = new ServingImageBuilder(servingRegistry, prebuilt);
+    if (images !== undefined && "images" in images) servingImages.adopt(images.images as Record<string, pulumi.Output<string>>);
     this.context = {
       servingImages,
       cloud: args.cloud, pools: placements, imageDigests, k8sProvider: this.cluster.provider,
@@ -386,3 +391,4 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     throw new Error(`config key "autopilot-serving:controllerImage" is empty; allowed on cloud local: an image reference loaded into the cluster (docker build -f controller/Dockerfile -t <ref> . && kind load docker-image <ref>)`);
   }
 }
+
