@@ -24,7 +24,7 @@ import { requireGoTool } from "../../tools/go-tools/build.ts";
 import { hostedProvider } from "./hosted-provider.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = join(ROOT, "cli", "autopilot.mjs");
+const CLI = join(ROOT, "controller", "src", "cli", "autopilot.mjs");
 const TOKEN = "test-token";
 
 describe("model publication to GCS (fake-gcs-server on loopback)", () => {
