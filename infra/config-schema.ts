@@ -83,6 +83,11 @@ export const CONFIG_SCHEMA = {
     description: "API keys scoped to endpoints, as <key-id>:<sha256>:<endpoint>,<endpoint>… (* = every endpoint); the gateway answers 403 on any other endpoint. Changes reach running gateways without a restart.",
   },
   controllerImage: { type: "string", default: "", description: "APA controller image reference; empty = build controller/Dockerfile and push it (pinned by digest)." },
+  servingImageRepository: {
+    type: "string", default: "",
+    pattern: { re: /^$|^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$/, says: "an image repository without tag or digest, e.g. registry.example.com/team/model-serving" },
+    description: "MLflow serving images built ahead of the deploy: the repository pods pull <repository>:<content tag> from (npm run plan -- --stack <s> --dockerfiles <dir> writes each tag's Dockerfile); empty = the program builds them (@pulumi/docker-build) and pushes them to the platform registry, or on local into the local Docker engine.",
+  },
   imageDigests: { type: "array", default: [], pattern: { re: /^[a-zA-Z]+=sha256:[0-9a-f]{64}$/, says: "role=sha256:<64 hex> (roles in components/images.ts)" }, description: "Digest pins for images whose digest is not in components/images.ts." },
   nodeModelCache: { type: "boolean", default: true, description: "Cache model files on each node (hostPath keyed by digest) so a second pod on a node skips the download." },
   localModelStore: { type: "string", default: "minio", oneOf: ["minio", "external"], description: "local: the model store — an in-cluster MinIO the program deploys, or an external S3-compatible server (no chart, nothing to pull)." },
@@ -96,6 +101,8 @@ export const CONFIG_SCHEMA = {
   localStoreSecretSeed: { type: "string", default: "", secret: true, pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret); empty = a generated seed, kept encrypted in the stack's state." },
   mlflowTrackingUri: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[^\s]+$/, says: "an http(s):// URL of an MLflow tracking server" }, description: "MLflow tracking server that resolves models:/ and runs:/ model references (the Model Registry REST API)." },
   mlflowTrackingToken: { type: "string", default: "", secret: true, description: "Bearer token for mlflowTrackingUri, when the server requires one (set it with --secret)." },
+  pythonPackageIndexUrl: { type: "string", default: "https://pypi.org/simple/", pattern: { re: /^$|^https?:\/\/\S+$/, says: "an http(s):// URL of a Simple Repository API, or \"\" to skip the check" }, description: "Python package index (Simple Repository API) the serving images install from: each MLflow model's pinned requirements are checked against it at preview; empty = not checked." },
+  exampleLlmUri: { type: "string", default: "", pattern: { re: /^$|^\S+$/, says: "a model reference (models:/…, runs:/…, s3://…, gs://… or a directory)" }, description: "GPU stacks: the model the example endpoint llm-chat serves (a Hugging Face causal LM: config.json + safetensors); empty = the tiny example LLM shipped in examples/models/tiny-llm, published by the program." },
   modelPublishUrl: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, says: "an http(s)://host[:port] URL" }, description: "local: the S3 URL at which `pulumi up` (on this machine) reaches the model store to publish models (in-cluster MinIO: its NodePort through kind's port mapping, e.g. http://127.0.0.1:30900; external store: default localModelStoreUrl)." },
   modelPublishAccessKeyId: { type: "string", default: "", description: "local, external store: access key with write access for publishing models (empty = the AWS SDK's default credentials from the environment)." },
   modelPublishSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of modelPublishAccessKeyId (set it with --secret)." },
@@ -143,6 +150,7 @@ export interface StackConfig {
   readonly gatewayApiKeyHashes: readonly string[];
   readonly gatewayApiKeys: readonly string[];
   readonly controllerImage: string;
+  readonly servingImageRepository: string;
   readonly imageDigests: Readonly<Record<string, string>>;
   readonly nodeModelCache: boolean;
   readonly localModelStore: "minio" | "external";
@@ -156,6 +164,8 @@ export interface StackConfig {
   readonly localStoreSecretSeed: string;
   readonly mlflowTrackingUri: string;
   readonly mlflowTrackingToken: string;
+  readonly pythonPackageIndexUrl: string;
+  readonly exampleLlmUri: string;
   readonly modelPublishUrl: string;
   readonly modelPublishAccessKeyId: string;
   readonly modelPublishSecretAccessKey: string;
