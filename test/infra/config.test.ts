@@ -22,7 +22,7 @@ describe("stack config", () => {
   it("a secret key stored in plain text is refused by the program (the CLI passes which values are secure)", async () => {
     const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     const key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
-    const raw = { "autopilot-serving:gatewayTlsCert": pem, "autopilot-serving:gatewayTlsKey": key, "autopilot-serving:controllerImage": "a/b:1", "autopilot-serving:localStoreSecretSeed": "0123456789abcdef", "autopilot-serving:gatewayApiKeyHashes": `["${"a".repeat(64)}"]` };
+    const raw = { "autopilot-serving:gatewayTlsCert": pem, "autopilot-serving:gatewayTlsKey": key, "autopilot-serving:controllerImage": "a/b:1", "autopilot-serving:gatewayApiKeyHashes": `["${"a".repeat(64)}"]` };
     assert.throws(() => parseStackConfig(raw, "t", new Set()), (e: Error) => {
       assert.match(e.message, /field "gatewayTlsKey" has value "\[secret\]" \(stored in plain text in the stack file\); allowed: a value set with `pulumi config set --secret gatewayTlsKey`/);
       assert.doesNotMatch(e.message, /MIIE/);
