@@ -34,6 +34,8 @@ export interface DriverOptions {
   readonly decide?: (input: DecisionInput, config: EngineConfig) => Decision;
 }
 
+const NO_REPLICAS: ReplicaState = Object.freeze({ desiredReplicas: 0, readyReplicas: 0, startingReplicas: 0, unschedulableReplicas: 0, targetConcurrency: 0 });
+
 /** Samples are dropped in batches: one splice per this many samples, not a shift() per sample. */
 const TRIM_BATCH = 8;
 
@@ -45,10 +47,13 @@ export class EngineDriver {
   readonly #everyTick: boolean;
   readonly #decide: (input: DecisionInput, config: EngineConfig) => Decision;
   readonly #history: EndpointSample[] = [];
+  /** The history's `atMs` and `arrivals`, index for index (the every-sample gate reads these, not the samples). */
+  readonly #columns: { readonly atMs: number[]; readonly arrivals: number[] } = { atMs: [], arrivals: [] };
   #memory: EngineMemory | undefined;
   #seasonality: Seasonality | undefined;
   #regularRunAtMs = Number.NEGATIVE_INFINITY;
   #last: Decision | undefined;
+  readonly #gateInput: { spec: EndpointSpec; state: ReplicaState; history: readonly EndpointSample[]; memory: EngineMemory | undefined; nowMs: number; seasonality: Seasonality | undefined };
   /** Calls of `decide` so far (for cost accounting). */
   decisions = 0;
 
@@ -60,6 +65,7 @@ export class EngineDriver {
     this.#everyTick = o.decideEveryTick === true;
     this.#decide = o.decide ?? decide;
     this.#seasonality = o.seasonality;
+    this.#gateInput = { spec: o.spec as EndpointSpec, state: NO_REPLICAS, history: this.#history, memory: undefined, nowMs: 0, seasonality: undefined };
   }
 
   /** The learned seasonality: what a caller persists so that a restart keeps the forecast (`encodeSeasonality`). */
@@ -107,13 +113,19 @@ export class EngineDriver {
   /** Append the sample of the interval that ended at `sample.atMs`, and drop what the engine no longer reads. */
   observe(sample: EndpointSample): void {
     const h = this.#history;
-    const last = h[h.length - 1];
-    if (last !== undefined && sample.atMs <= last.atMs) return; // a duplicate or out-of-order scrape
+    const at = this.#columns.atMs;
+    const n = at.length;
+    if (n > 0 && sample.atMs <= at[n - 1]!) return; // a duplicate or out-of-order scrape
     h.push(sample);
+    at.push(sample.atMs);
+    this.#columns.arrivals.push(sample.arrivals);
     const cutoff = sample.atMs - this.#keepMs;
-    if ((h[0]?.atMs ?? cutoff) < cutoff && h.length % TRIM_BATCH === 0) {
-      const drop = h.findIndex((s) => s.atMs >= cutoff);
-      h.splice(0, drop < 0 ? h.length : drop);
+    if (at[0]! < cutoff && h.length % TRIM_BATCH === 0) {
+      const drop = at.findIndex((t) => t >= cutoff);
+      const count = drop < 0 ? h.length : drop;
+      h.splice(0, count);
+      at.splice(0, count);
+      this.#columns.arrivals.splice(0, count);
     }
   }
 
@@ -126,7 +138,16 @@ export class EngineDriver {
   /** Whether a tick at `nowMs` would call `decide` (the gate alone, nothing changes). */
   due(nowMs: number, state: ReplicaState): boolean {
     if (nowMs < this.#firstRunAtMs) return false;
-    return this.#everyTick || decisionNeeded(this.input(nowMs, state), this.#regularRunAtMs, this.#config);
+    if (this.#everyTick) return true;
+    if (this.#spec === undefined) throw new Error("engine driver: no endpoint spec set; call setSpec before the first tick");
+    // The gate runs every sample for every endpoint: one reused input object (decisionNeeded keeps nothing of it).
+    const g = this.#gateInput;
+    g.spec = this.#spec;
+    g.state = state;
+    g.memory = this.#memory;
+    g.nowMs = nowMs;
+    g.seasonality = this.#seasonality;
+    return decisionNeeded(g, this.#regularRunAtMs, this.#config, this.#columns);
   }
 
   /**
