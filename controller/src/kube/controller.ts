@@ -28,8 +28,12 @@ import { CONDITION_READY, setCondition, statusNeedsWrite } from "./status.ts";
 import type { WarmPoolConfig } from "./warm-pool.ts";
 import { WarmPoolRunner } from "./warm-pool-runner.ts";
 
-/** Once a load-only status write is allowed but not needed, look again after this long (not every cycle). */
-const STATUS_RECHECK_MS = 5000;
+/**
+ * Once a load-only status write is allowed but not needed, look again after this long (not every cycle): each
+ * look composes the status (10,000 endpoints: every 15 s is ~670 a second). Load-only changes are written at
+ * most every `--status-min-interval-ms` anyway.
+ */
+const STATUS_RECHECK_MS = 15_000;
 
 /** How long after a status write the watch cache may still show the old status, ms. */
 const WATCH_LAG_MS = 5000;
@@ -163,6 +167,7 @@ export class ApaController {
     for (const [key, st] of this.#state) {
       // A standby publishes no per-endpoint figures: the new leader's are the ones to read.
       this.#forgetSeries(key);
+      st.exported = undefined;
       st.driver.restart();
       st.lastStatus = undefined;
       st.lastStatusWriteMs = undefined;

@@ -23,6 +23,8 @@ export interface EndpointState {
   podsAtMs: number;
   /** Load-only status changes (QPS, observed concurrency, reasons) are looked at from this time on. */
   statusCheckAtMs: number;
+  /** The per-endpoint gauges' values as last exported (undefined after their series were removed). */
+  exported: { readonly desired: number; readonly ready: number; readonly target: number } | undefined;
   /** Derived views of this endpoint's objects, reused while the objects are the same (watch events replace them). */
   derived: Derived | undefined;
   /** The controller's endpoint-list build that last saw this endpoint (states of deleted endpoints are dropped). */
@@ -68,6 +70,7 @@ export function newEndpointState(key: string, nowMs: number, spreadMs: number, c
     podsAtMs: Number.NEGATIVE_INFINITY,
     statusCheckAtMs: Number.NEGATIVE_INFINITY,
     derived: undefined,
+    exported: undefined,
     seenCycle: cycle,
     seasonalityRestored: false,
     seasonalityFolded: undefined,

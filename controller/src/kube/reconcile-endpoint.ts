@@ -205,9 +205,12 @@ async function decideAndWrite(
     // The engine ran but nothing the status shows at once changed (the common case every second).
     return;
   }
-  metrics.desiredReplicas.set({ endpoint: key }, desired);
-  metrics.readyReplicas.set({ endpoint: key }, state.readyReplicas);
-  metrics.targetConcurrency.set({ endpoint: key }, target);
+  // Each labelled set hashes its labels: only values that moved are exported again.
+  const ex = st.exported;
+  if (ex?.desired !== desired) metrics.desiredReplicas.set({ endpoint: key }, desired);
+  if (ex?.ready !== state.readyReplicas) metrics.readyReplicas.set({ endpoint: key }, state.readyReplicas);
+  if (ex?.target !== target) metrics.targetConcurrency.set({ endpoint: key }, target);
+  st.exported = { desired, ready: state.readyReplicas, target };
   st.lastDegraded = degraded !== undefined;
   const next = composeStatus({
     previous,
