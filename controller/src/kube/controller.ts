@@ -23,6 +23,7 @@ import type { Logger } from "./logger.ts";
 import type { ControllerMetrics } from "./own-metrics.ts";
 import type { Reflector } from "./reflector.ts";
 import { gatewayNameOwners } from "./name-owners.ts";
+import { podSelectorOf } from "./endpoint-status.ts";
 import { makeCaches } from "./caches.ts";
 import { CONDITION_READY, setCondition, statusNeedsWrite } from "./status.ts";
 import type { WarmPoolConfig } from "./warm-pool.ts";
@@ -310,7 +311,7 @@ export class ApaController {
     const message = `name ${se.metadata.name} is already served at the gateway by namespace ${owner.metadata.namespace ?? ""} (older); rename this endpoint: it is not served or scaled`;
     const iso = new Date(nowMs).toISOString();
     const conds = setCondition(st.lastStatus?.conditions ?? se.status?.conditions ?? [], { type: CONDITION_READY, status: "False", reason: "NameConflict", message }, iso, se.metadata.generation);
-    return this.#writeStatus(se, st, { ...se.status, conditions: conds }, nowMs, () => this.#d.log.child({ endpoint: keyOfObject(se) }));
+    return this.#writeStatus(se, st, { ...se.status, selector: podSelectorOf(se.metadata.name), conditions: conds }, nowMs, () => this.#d.log.child({ endpoint: keyOfObject(se) }));
   }
 
   /** Endpoint key → its Deployments, rebuilt only when the Deployment cache changes (the pod-metrics join reads it). */

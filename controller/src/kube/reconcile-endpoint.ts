@@ -11,7 +11,7 @@ import type { EndpointSample, ReplicaState } from "../engine/types.ts";
 import { isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount, type ScaleTarget } from "./cluster-state.ts";
 import type { ControllerConfig } from "./config.ts";
 import type { ControllerMetrics } from "./own-metrics.ts";
-import { composeStatus } from "./endpoint-status.ts";
+import { composeStatus, podSelectorOf } from "./endpoint-status.ts";
 import { seasonalityToPersist, type EndpointState } from "./endpoint-state.ts";
 import type { Logger } from "./logger.ts";
 import { guardScale } from "./scale-guard.ts";
@@ -91,7 +91,7 @@ export function reconcileEndpoint(
   }
   if (validated.error !== undefined) {
     const c = setCondition(ownConditions(st, se), { type: CONDITION_READY, status: "False", reason: "InvalidSpec", message: validated.error }, iso, se.metadata.generation);
-    return ctx.writeStatus(se, st, { ...se.status, conditions: c }, nowMs, () => ctx.deps.log.child({ endpoint: key }));
+    return ctx.writeStatus(se, st, { ...se.status, selector: podSelectorOf(se.metadata.name), conditions: c }, nowMs, () => ctx.deps.log.child({ endpoint: key }));
   }
   let dv = st.derived;
   if (dv === undefined || dv.se !== se || dv.deployments !== myDeployments || dv.slices !== mySlices) {
@@ -102,7 +102,7 @@ export function reconcileEndpoint(
   const targets = dv.targets;
   if (!targets.ok) {
     const c = setCondition(ownConditions(st, se), { type: CONDITION_READY, status: "False", reason: targets.reason, message: targets.message }, iso, se.metadata.generation);
-    return ctx.writeStatus(se, st, { ...se.status, conditions: c }, nowMs, () => ctx.deps.log.child({ endpoint: key }));
+    return ctx.writeStatus(se, st, { ...se.status, selector: podSelectorOf(se.metadata.name), conditions: c }, nowMs, () => ctx.deps.log.child({ endpoint: key }));
   }
   const addressed = dv.addressed;
   let current = 0;
