@@ -212,6 +212,7 @@ export function summarizeScaleWrites(log: ReadonlyMap<string, readonly number[]>
   let up = 0;
   let again = 0;
   let back = 0;
+  const examples: string[] = [];
   for (const [key, writes] of log) {
     let prev = before.get(key) ?? 0;
     const seen = new Set<number>([prev]);
@@ -225,6 +226,7 @@ export function summarizeScaleWrites(log: ReadonlyMap<string, readonly number[]>
     }
     if (writes.length > 1) again += 1;
     if (returned) back += 1;
+    if (returned && examples.length < 3) examples.push(`${key} ${[before.get(key) ?? 0, ...writes].join("→")}`);
   }
-  return `${down} down, ${up} up, to ${log.size} Deployments; ${again} Deployments written more than once, ${back} of them back to a count they had in the series`;
+  return `${down} down, ${up} up, to ${log.size} Deployments; ${again} Deployments written more than once, ${back} of them back to a count they had in the series${examples.length > 0 ? ` (${examples.join(", ")})` : ""}`;
 }
