@@ -147,7 +147,7 @@ export interface ClusterSpec {
 
 /** Which signals the APA engine gets (docs/simulator.md, "Signals"). */
 export interface SignalSpec {
-  /** exact: the simulator's own accumulators; gateway: per-request timings through the production reader's functions. @default "exact" */
+  /** gateway: per-request timings through the production reader's functions (what production gives the engine); exact: the simulator's own accumulators (an opt-in). @default "gateway" */
   readonly mode: "exact" | "gateway";
   /** Pod resource metrics refresh period, s (metrics-server ~15 s). @default 15 */
   readonly podMetricsIntervalS: number;

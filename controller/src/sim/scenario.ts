@@ -152,9 +152,9 @@ function withDefaults(r: Record<string, any>, baseDir: string): Scenario {
     },
     baselines: r.baselines ?? {},
     signals: {
-      mode: r.signals?.mode ?? "exact",
+      mode: r.signals?.mode ?? "gateway",
       podMetricsIntervalS: r.signals?.podMetricsIntervalS ?? 15,
-      overObjective: r.signals?.overObjective ?? (r.signals?.mode === "gateway"),
+      overObjective: r.signals?.overObjective ?? (r.signals?.mode ?? "gateway") === "gateway",
     },
     engine: r.engine ?? {},
     baseDir,
