@@ -6,8 +6,9 @@
  * competent baselines again on more seeds (means with 95% confidence intervals); the design's checks; the
  * simulator's speed. The engine gets production's signals (each scenario's `signals`, by default the gateway's
  * per-request timings and over-objective count, pod metrics every 15 s, flat memory); `--signals exact` gives every
- * scenario the simulator's own accumulators instead, for comparison. Prints the report; writes docs/benchmarks/autoscaler.{md,json} and the SVG charts only with
- * --write-docs. Simulated figures are deterministic per seed; wall and CPU times are not.
+ * scenario the simulator's own accumulators instead, for comparison (APA is also run once that way per scenario:
+ * the docs' signals table). Prints the report; writes docs/benchmarks/autoscaler.{md,json} and the SVG charts only
+ * with --write-docs. Simulated figures are deterministic per seed; wall and CPU times are not.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
