@@ -161,7 +161,7 @@ function main(opts: { scenarios?: string; seeds: string; signals?: string; skipS
     const st = res[0]!;
     const ap = res[1]!;
     perf = `## Simulator speed\n\n\`controller/scenarios/${PERF}\`: one hour at 10K QPS (${st.requests} requests); arrivals alone ${st.planS.toFixed(1)} s CPU. static ${st.cpuS.toFixed(1)} s CPU (${st.wallS.toFixed(1)} s wall), apa ${ap.cpuS.toFixed(1)} s CPU (${ap.wallS.toFixed(1)} s wall).\n`;
-    checks.push({ id: "7", what: "1 h at 10K QPS (36M requests) in ≤ 60 s on one core (CPU time, static policy)", pass: st.cpuS <= 60, figure: `static ${st.cpuS.toFixed(1)} s CPU, apa ${ap.cpuS.toFixed(1)} s CPU` });
+    checks.push({ id: "perf-1h-10k", what: "1 h at 10K QPS (36M requests) in ≤ 60 s on one core (CPU time, static policy)", pass: st.cpuS <= 60, figure: `static ${st.cpuS.toFixed(1)} s CPU, apa ${ap.cpuS.toFixed(1)} s CPU` });
   }
   const domRows = reports.filter((r) => r.dominance).map((r) => {
     const a = r.run.runs.find((x) => x.result.policy === "apa")!.result;
@@ -190,7 +190,7 @@ function main(opts: { scenarios?: string; seeds: string; signals?: string; skipS
     `${domSummary}\n\n` +
     (signalRows.length > 0 ? `## Production's signals against the simulator's exact ones\n\nAPA on the scenario seed with the signals production gives the engine (the gateway's per-request whole-millisecond timings folded by the production reader, its over-objective count, pod metrics every 15 s, flat memory; the tables above) and again with the simulator's exact accumulators (\`--signals exact\`, no over-objective count). Δ: gateway − exact. Vertical: the target's settling on the optimum ± 20% (vertical scenarios).\n\n| scenario | SLO gateway | SLO exact | Δ pp | replica-s gateway | replica-s exact | Δ | 429s gateway | 429s exact | final TC gateway / exact | vertical gateway | vertical exact |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n${signalRows.join("\n")}\n\n` : "") +
     `## Seeds (${seeds} per scenario; mean ± 95% confidence half-width)\n\n| scenario | policy | seeds | SLO attainment | replica-s | 429s |\n|---|---|---:|---:|---:|---:|\n${seedRows.join("\n")}\n\n` +
-    `## Checks\n\n| # | criterion | result | figure |\n|---|---|---|---|\n${checkRows.join("\n")}\n\n${perf}\n## Scenarios\n\n` +
+    `## Checks\n\n| scenario | criterion | result | figure |\n|---|---|---|---|\n${checkRows.join("\n")}\n\n${perf}\n## Scenarios\n\n` +
     reports.map((r) => {
       const sc = r.run.scenario;
       const att = r.run.plan.attributions.map((a) => `\nData: ${a}.`).join("");
