@@ -70,10 +70,14 @@ describe("signals the engine gets", () => {
     const at30 = (): EndpointSample => engineAt30!;
     return { policy, seen, at30 };
   };
-  it("by default: pod metrics every 15 s (means over the period), no over-objective count", () => {
-    const { policy } = run({});
+  it("by default: pod metrics every 15 s (means over the period), the gateway's over-objective count", () => {
+    const { policy, at30 } = run({});
     const withPods = policy.driver.history.filter((s) => s.pods !== undefined).map((s) => s.atMs);
     assert.ok(withPods.length >= 1 && withPods.every((t) => t % 15_000 === 0), withPods.join(","));
+    assert.equal(at30().overObjective, 0, "the gateway counts requests over the objective");
+  });
+  it("exact mode (an opt-in): no over-objective count unless asked for", () => {
+    const { policy } = run({ signals: { mode: "exact" } });
     assert.ok(policy.driver.history.every((s) => s.overObjective === undefined));
   });
   it("pod memory is flat unless the scenario opts in", () => {
@@ -84,8 +88,8 @@ describe("signals the engine gets", () => {
     assert.ok(rising > 0.21, String(rising));
   });
   it("gateway mode: the production reader's fields (whole-ms timers, histogram quantiles, over-objective)", () => {
-    const exact = run({}).at30();
-    const gw = run({ signals: { mode: "gateway" } }).at30();
+    const exact = run({ signals: { mode: "exact" } }).at30();
+    const gw = run({}).at30();
     assert.ok(gw.serviceTimeMs !== undefined && exact.serviceTimeMs !== undefined);
     assert.ok(Math.abs(gw.serviceTimeMs - exact.serviceTimeMs) < 1, `${gw.serviceTimeMs} vs ${exact.serviceTimeMs}`);
     assert.equal(gw.overObjective, 0, "counted by the reader");

@@ -108,7 +108,7 @@ function withDefaults(r: Record<string, any>, baseDir: string): Scenario {
   } else if (m.kind === "batching") {
     model = { kind: "batching", baseMs: m.baseMs, perRequestMs: m.perRequestMs, maxInFlight: m.maxInFlight, cpuRequestCores: m.cpuRequestCores ?? 4, ...common };
   } else if (m.kind === "llm") {
-    model = { kind: "llm", baseMs: m.baseMs, perRequestMs: m.perRequestMs, maxInFlight: m.maxInFlight, kvCapacity: m.kvCapacity ?? m.maxInFlight, cpuRequestCores: m.cpuRequestCores ?? 4, ...common };
+    model = { kind: "llm", baseMs: m.baseMs, perRequestMs: m.perRequestMs, maxInFlight: m.maxInFlight, kvCapacity: m.kvCapacity ?? m.maxInFlight, preemptionOverhead: m.preemptionOverhead ?? 0.5, cpuRequestCores: m.cpuRequestCores ?? 4, ...common };
   } else {
     model = {
       kind: "io",
@@ -152,9 +152,9 @@ function withDefaults(r: Record<string, any>, baseDir: string): Scenario {
     },
     baselines: r.baselines ?? {},
     signals: {
-      mode: r.signals?.mode ?? "exact",
+      mode: r.signals?.mode ?? "gateway",
       podMetricsIntervalS: r.signals?.podMetricsIntervalS ?? 15,
-      overObjective: r.signals?.overObjective ?? (r.signals?.mode === "gateway"),
+      overObjective: r.signals?.overObjective ?? (r.signals?.mode ?? "gateway") === "gateway",
     },
     engine: r.engine ?? {},
     baseDir,
