@@ -1,5 +1,5 @@
 /**
- * `npm run bench:fidelity [-- --shapes step,spike,ramp] [--time-scale 1] [--sim-only]`
+ * `npm run bench:fidelity [-- --shapes step,spike,ramp] [--time-scale 1] [--sim-only] [--trace-out FILE]`
  * The same load shapes through the real loop (`npm run dev`'s machinery: real HAProxy, real model-server
  * processes, the engine through the shared driver) and through the simulator with this machine's measured
  * parameters, side by side: replica-seconds, 429s, time to capacity (from the step to the last 429 of the high
@@ -13,13 +13,16 @@
  */
 import { Command } from "commander";
 import { validateEndpointSpec, validateEngineConfig } from "../../controller/src/engine/index.ts";
+import type { DriverTick } from "../../controller/src/engine/driver.ts";
 import type { EndpointSpec } from "../../controller/src/engine/types.ts";
 import type { LoadPhase } from "../../controller/src/local/load.ts";
 import { startLocalRun } from "../../controller/src/local/local-run.ts";
-import { runScenario } from "../../controller/src/sim/run.ts";
+import { ApaPolicy } from "../../controller/src/sim/policies/apa.ts";
+import { prepareScenario, runPolicy } from "../../controller/src/sim/run.ts";
 import { parseScenario } from "../../controller/src/sim/scenario.ts";
 import { startMachineLoad } from "../machine-load.ts";
 import { HAPROXY, requirePrerequisites } from "../bench-cli.ts";
+import { traceLine, TraceFile, type TraceLine } from "./trace.ts";
 
 const SHAPES: Record<string, readonly LoadPhase[]> = {
   step: [{ rate: 10, durationS: 20 }, { rate: 150, durationS: 60 }, { rate: 10, durationS: 60 }],
@@ -77,9 +80,10 @@ export function figures(phases: readonly LoadPhase[], scheduled: readonly number
   };
 }
 
-function simulated(phases: readonly LoadPhase[]): ArmFigures {
+function simulated(phases: readonly LoadPhase[], trace?: TraceLine[], shape = ""): ArmFigures {
   let until = 0;
-  const traffic = phases.map((p) => ({ untilS: (until += p.durationS), qps: p.rate }));
+  // the local loop's load generator sends on a schedule, evenly spaced (load.ts): uniform arrivals
+  const traffic = phases.map((p) => ({ untilS: (until += p.durationS), qps: p.rate, arrivals: "uniform" }));
   const sc = parseScenario(
     {
       name: "fidelity",
@@ -91,30 +95,35 @@ function simulated(phases: readonly LoadPhase[]): ArmFigures {
       slo: { p99Ms: SPEC.sloP99Ms, queueTimeoutMs: 1000 },
       gateway: { maxQueue: 200 },
       endpoint: { concurrency: SPEC.concurrency, replicas: SPEC.replicas, initialTargetConcurrency: 4, initialReplicas: 1 },
-      signals: { mode: "gateway", podMetricsIntervalS: 1 },
+      // the local loop's reader: the gateway's per-request timings, and CPU alone from /proc every second
+      signals: { mode: "gateway", podMetricsIntervalS: 1, podSignals: ["cpuUtil"] },
       engine: { scaleDownWindowMs: DOWN_WINDOW_MS },
     },
     process.cwd(),
     "fidelity",
   );
-  const out = runScenario(sc, ["apa"]).runs[0]!.output.series;
+  const policy = new ApaPolicy(sc, undefined, "apa", trace === undefined ? undefined : (t) => trace.push(traceLine(shape, "sim", 0, t)));
+  const out = runPolicy(prepareScenario(sc), policy).output.series;
   const n = until;
   const at = (a: Float64Array) => Array.from(a.subarray(0, n));
   return figures(phases, at(out.podSeconds), at(out.rejected), at(out.targetConcurrency));
 }
 
-async function real(phases: readonly LoadPhase[]): Promise<{ figures: ArmFigures; load: string; quiet: boolean | undefined }> {
+async function real(phases: readonly LoadPhase[], trace?: TraceLine[], shape = ""): Promise<{ figures: ArmFigures; load: string; quiet: boolean | undefined }> {
+  const ticks: DriverTick[] = [];
   const meter = startMachineLoad();
   const c0 = process.cpuUsage();
   const run = await startLocalRun({
     endpoint: "fidelity", apiKey: "fidelity-key", spec: validateEndpointSpec(SPEC), engineConfig: validateEngineConfig({ scaleDownWindowMs: DOWN_WINDOW_MS }),
     cpuMs: 1.3, sleepMs: 101.7, queueTimeoutMs: 1000, maxQueue: 200, phases, onNotice: () => undefined,
+    ...(trace !== undefined ? { trace: (t: DriverTick) => ticks.push(t) } : {}),
   });
   await run.loadDone;
   await new Promise((r) => setTimeout(r, 2000));
   run.report();
   const recs = run.records;
   await run.stop();
+  for (const t of ticks) trace?.push(traceLine(shape, "real", run.startedAtMs, t));
   const c = process.cpuUsage(c0);
   // this process and its children (HAProxy, model servers) are the benchmarked work: count them as own CPU
   const load = meter.stop((c.user + c.system) / 1000 + childCpuMs());
@@ -138,18 +147,23 @@ function childCpuMs(): number {
 
 const within = (a: number, b: number, frac: number): boolean => (b === 0 ? a === 0 : Math.abs(a - b) <= frac * b);
 
-async function main(o: { shapes: string; timeScale: string; simOnly?: boolean }): Promise<void> {
+async function main(o: { shapes: string; timeScale: string; simOnly?: boolean; traceOut?: string }): Promise<void> {
   const scale = Number(o.timeScale);
   if (!(scale > 0 && scale <= 1)) throw new Error(`--time-scale: must be in (0, 1], got ${o.timeScale}`);
   const lines: string[] = [];
+  const traceFile = o.traceOut === undefined ? undefined : new TraceFile(o.traceOut);
   for (const name of o.shapes.split(",")) {
     const base = SHAPES[name];
     if (base === undefined) throw new Error(`--shapes: unknown shape "${name}"; allowed: ${Object.keys(SHAPES).join(", ")}`);
     const phases = base.map((p) => ({ rate: p.rate, durationS: Math.max(5, Math.round(p.durationS * scale)) }));
-    const sim = simulated(phases);
+    const simTrace: TraceLine[] | undefined = traceFile === undefined ? undefined : [];
+    const sim = simulated(phases, simTrace, name);
+    traceFile?.write(simTrace ?? []);
     lines.push(`${name}: simulator replica-s ${sim.replicaSeconds.toFixed(0)}, 429s ${sim.rejected}, time to capacity ${sim.timeToCapacityS} s, target ${sim.targets}`);
     if (o.simOnly) continue;
-    const r = await real(phases);
+    const realTrace: TraceLine[] | undefined = traceFile === undefined ? undefined : [];
+    const r = await real(phases, realTrace, name);
+    traceFile?.write(realTrace ?? []);
     const f = r.figures;
     lines.push(`${name}: real loop  replica-s ${f.replicaSeconds.toFixed(0)}, 429s ${f.rejected}, time to capacity ${f.timeToCapacityS} s, target ${f.targets}; ${r.load}`);
     const goals = [
@@ -168,6 +182,7 @@ new Command()
   .option("--shapes <list>", "load shapes: step, spike, ramp", "step,spike,ramp")
   .option("--time-scale <f>", "shorten every phase by this factor (a smoke run), (0, 1]", "1")
   .option("--sim-only", "run the simulator arm only")
+  .option("--trace-out <file>", "write every engine tick of both arms (input sample, state, decision) as JSON lines")
   .action((o) => {
     if (o.simOnly !== true) requirePrerequisites("npm run bench:fidelity", [HAPROXY]);
     return main(o).catch((e: unknown) => {

@@ -103,3 +103,19 @@ describe("EngineDriver: memory threading and gating", () => {
     assert.throws(() => d.tick(1000, state()), /engine driver: no endpoint spec set; call setSpec before the first tick/);
   });
 });
+
+describe("EngineDriver: tick trace", () => {
+  it("onTick sees every tick: the newest sample, the state and the decision (undefined when skipped)", () => {
+    const ticks: { nowMs: number; at: number | undefined; decided: boolean }[] = [];
+    const d = new EngineDriver({ spec: spec(), onTick: (t) => ticks.push({ nowMs: t.nowMs, at: t.sample?.atMs, decided: t.decision !== undefined }) });
+    for (let t = 1000; t <= 20_000; t += 1000) {
+      d.observe(steady(t));
+      const got = d.tick(t, state());
+      assert.equal(ticks.at(-1)?.decided, got !== undefined);
+    }
+    assert.equal(ticks.length, 20);
+    assert.deepEqual(ticks.map((t) => t.at), ticks.map((t) => t.nowMs));
+    assert.equal(ticks.filter((t) => t.decided).length, d.decisions);
+    assert.ok(ticks.some((t) => !t.decided), "steady load skips ticks");
+  });
+});

@@ -83,7 +83,15 @@ describe("signals the engine gets", () => {
     assert.equal(flat, 0.2);
     assert.ok(rising > 0.21, String(rising));
   });
-  it("gateway mode: the production reader's fields (whole-ms timers, histogram quantiles, over-objective)", () => {
+  it("podSignals: the local loop's /proc reader gives CPU alone, memory is withheld from the engine", () => {
+    const pods = (r: ReturnType<typeof run>) => r.at30().pods ?? [];
+    const all = pods(run({ signals: { podMetricsIntervalS: 1 } }));
+    const cpuOnly = pods(run({ signals: { podMetricsIntervalS: 1, podSignals: ["cpuUtil"] } }));
+    assert.ok(all.some((p) => p.memoryUtil !== undefined));
+    assert.ok(cpuOnly.length > 0 && cpuOnly.some((p) => p.ready));
+    for (const p of cpuOnly.filter((x) => x.ready)) assert.deepEqual(Object.keys(p).sort(), ["cpuUtil", "ready"]);
+  });
+    it("gateway mode: the production reader's fields (whole-ms timers, histogram quantiles, over-objective)", () => {
     const exact = run({}).at30();
     const gw = run({ signals: { mode: "gateway" } }).at30();
     assert.ok(gw.serviceTimeMs !== undefined && exact.serviceTimeMs !== undefined);

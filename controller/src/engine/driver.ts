@@ -32,6 +32,16 @@ export interface DriverOptions {
   readonly seasonality?: Seasonality;
   /** The decision function: the real engine's `decide`, or a test double of it in unit tests. @default decide */
   readonly decide?: (input: DecisionInput, config: EngineConfig) => Decision;
+  /** Called after every tick with what the engine was given and what it did (debug traces). @default none */
+  readonly onTick?: (t: DriverTick) => void;
+}
+
+/** One tick as the driver saw it: the newest sample, the replica state, and the decision (undefined: the call was skipped). */
+export interface DriverTick {
+  readonly nowMs: number;
+  readonly sample: EndpointSample | undefined;
+  readonly state: ReplicaState;
+  readonly decision: Decision | undefined;
 }
 
 /** Samples are dropped in batches: one splice per this many samples, not a shift() per sample. */
@@ -44,6 +54,7 @@ export class EngineDriver {
   readonly #firstRunAtMs: number;
   readonly #everyTick: boolean;
   readonly #decide: (input: DecisionInput, config: EngineConfig) => Decision;
+  readonly #onTick: ((t: DriverTick) => void) | undefined;
   readonly #history: EndpointSample[] = [];
   #memory: EngineMemory | undefined;
   #seasonality: Seasonality | undefined;
@@ -59,6 +70,7 @@ export class EngineDriver {
     this.#firstRunAtMs = o.firstRunAtMs ?? Number.NEGATIVE_INFINITY;
     this.#everyTick = o.decideEveryTick === true;
     this.#decide = o.decide ?? decide;
+    this.#onTick = o.onTick;
     this.#seasonality = o.seasonality;
   }
 
@@ -134,7 +146,9 @@ export class EngineDriver {
    * undefined when the call was skipped (then nothing would have changed: replicas and target stay as they are).
    */
   tick(nowMs: number, state: ReplicaState): Decision | undefined {
-    return this.due(nowMs, state) ? this.decideNow(nowMs, state) : undefined;
+    const d = this.due(nowMs, state) ? this.decideNow(nowMs, state) : undefined;
+    this.#onTick?.({ nowMs, sample: this.#history[this.#history.length - 1], state, decision: d });
+    return d;
   }
 
   /** Decide now, without the gate (for a caller that asked `due` itself), and remember the memory. */
