@@ -101,3 +101,22 @@ describe("signals the engine gets", () => {
     assert.equal(gw.arrivals, exact.arrivals);
   });
 });
+
+describe("scenario engine overrides", () => {
+  it("engine.scaleDownWindowMs sets the APA engine's down-window (a local-loop run's --down-window-s 30)", () => {
+    // 200 req/s of a 100 ms I/O model for 40 s, then 5 req/s: with a 30 s window the replicas come down within
+    // ~40 s of the drop; with the default 300 s window they are still up at the end
+    const over = (engine: Record<string, number>) => scenario({
+      durationS: 120, traffic: [{ untilS: 40, qps: 200 }, { untilS: 120, qps: 5 }], model: { kind: "io", latencyMs: 100, maxInFlight: 16 },
+      endpoint: { concurrency: { min: 1, max: 16 }, replicas: { min: 1, max: 20 }, initialTargetConcurrency: 4 }, engine,
+    });
+    const readyAt = (engine: Record<string, number>, s: number) => {
+      const sc = over(engine);
+      return simulate(sc, new ApaPolicy(sc), { initialReplicas: 1 }).series.ready[s]!;
+    };
+    const peak = readyAt({}, 39);
+    assert.ok(peak >= 3, `peak ${peak}`);
+    assert.ok(readyAt({ scaleDownWindowMs: 30_000 }, 110) < peak, "30 s window: scaled down");
+    assert.equal(readyAt({}, 110), peak, "default window: still at the peak");
+  });
+});
