@@ -3,7 +3,7 @@
  * pure logic (engine, simulator) → adapters (gateway, kube, local) → entry points; benchmarks, tools and tests
  * sit outside the product and the product never imports them; no cycles. Type-only imports count too.
  */
-const PRODUCT = "^(cli|components|controller|infra|policies)/";
+const PRODUCT = "^(components|controller|infra|policies)/";
 module.exports = {
   forbidden: [
     { name: "no-circular", severity: "error", comment: "a cycle ties modules that should be layered", from: {}, to: { circular: true } },
@@ -41,6 +41,20 @@ module.exports = {
       comment: "the simulator runs the engine without Kubernetes, the gateway agent or the local loop",
       from: { path: "^controller/src/sim/" },
       to: { path: "^controller/src/(kube|local|model-server)/" },
+    },
+    {
+      name: "controller-not-components",
+      severity: "error",
+      comment: "the controller, gateway agent, simulator and local loop run without the Pulumi components; only the model owner's CLI (an entry point) uses their model module",
+      from: { path: "^controller/", pathNot: "^controller/src/cli/" },
+      to: { path: "^components/" },
+    },
+    {
+      name: "cli-is-an-entry-point",
+      severity: "error",
+      comment: "the `autopilot` CLI sits on top: no product module imports it",
+      from: { path: PRODUCT, pathNot: "^controller/src/cli/" },
+      to: { path: "^controller/src/cli/" },
     },
     {
       name: "components-not-infra-or-policies",

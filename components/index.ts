@@ -1,6 +1,18 @@
 /**
- * `autopilot-serving/components`: every Pulumi component of the platform, for programs that compose their own
- * platform instead of taking `ServingPlatform` whole, with the declaration types and the planner.
+ * `autopilot-serving` (and `autopilot-serving/components`, the same module): declare a model-serving platform and
+ * its endpoints in a Pulumi program.
+ *
+ *     const platform = new ServingPlatform("serving", { cloud: "aws", region: "eu-west-1", gateway: { apiKeyHashes } });
+ *     await ServingEndpoint.declare("iris", { platform, endpoint: { name: "iris", model: { uri: "models:/iris@champion" }, computePool: "cpu", … } });
+ *
+ * A team's stack declares endpoints on a platform deployed by another stack:
+ *
+ *     const platform = await PlatformReference.fromStack("org/platform/prod");
+ *
+ * Every component is exported too, for programs that compose their own platform instead of taking
+ * `ServingPlatform` whole, with the declaration types and the planner. More: `autopilot-serving/controller` (the
+ * ServingEndpoint CRD, labels, RBAC and the APA decision engine), `autopilot-serving/testing` (Pulumi mocks that
+ * record resources).
  */
 export { Cluster, type ClusterArgs } from "./cluster/cluster.ts";
 export { NodePool, type NodePoolArgs } from "./node-pool/node-pool.ts";

@@ -83,6 +83,11 @@ export const CONFIG_SCHEMA = {
     description: "API keys scoped to endpoints, as <key-id>:<sha256>:<endpoint>,<endpoint>… (* = every endpoint); the gateway answers 403 on any other endpoint. Changes reach running gateways without a restart.",
   },
   controllerImage: { type: "string", default: "", description: "APA controller image reference; empty = build controller/Dockerfile and push it (pinned by digest)." },
+  servingImageRepository: {
+    type: "string", default: "",
+    pattern: { re: /^$|^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$/, says: "an image repository without tag or digest, e.g. registry.example.com/team/model-serving" },
+    description: "MLflow serving images built ahead of the deploy: the repository pods pull <repository>:<content tag> from (npm run plan -- --stack <s> --dockerfiles <dir> writes each tag's Dockerfile); empty = the program builds them (@pulumi/docker-build) and pushes them to the platform registry, or on local into the local Docker engine.",
+  },
   imageDigests: { type: "array", default: [], pattern: { re: /^[a-zA-Z]+=sha256:[0-9a-f]{64}$/, says: "role=sha256:<64 hex> (roles in components/images.ts)" }, description: "Digest pins for images whose digest is not in components/images.ts." },
   nodeModelCache: { type: "boolean", default: true, description: "Cache model files on each node (hostPath keyed by digest) so a second pod on a node skips the download." },
   localModelStore: { type: "string", default: "minio", oneOf: ["minio", "external"], description: "local: the model store — an in-cluster MinIO the program deploys, or an external S3-compatible server (no chart, nothing to pull)." },
@@ -143,6 +148,7 @@ export interface StackConfig {
   readonly gatewayApiKeyHashes: readonly string[];
   readonly gatewayApiKeys: readonly string[];
   readonly controllerImage: string;
+  readonly servingImageRepository: string;
   readonly imageDigests: Readonly<Record<string, string>>;
   readonly nodeModelCache: boolean;
   readonly localModelStore: "minio" | "external";

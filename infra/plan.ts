@@ -1,9 +1,14 @@
 /**
- * `npm run plan -- --stack <name> [--json]`: runs the program offline under Pulumi's mocks with
+ * `npm run plan -- --stack <name> [--json] [--dockerfiles <dir>]`: runs the program offline under Pulumi's mocks with
  * `Pulumi.<stack>.yaml` and prints the resource inventory — for reviewing a change without cloud credentials.
+ * `--dockerfiles` writes the Dockerfile of every MLflow serving image the stack needs as `<dir>/<tag>.Dockerfile`
+ * (for a pipeline that builds them ahead of the deploy and sets `servingImageRepository`; build each with an empty
+ * context: `docker build -t <repository>:<tag> -f <dir>/<tag>.Dockerfile <empty dir>`).
  * Exit code 2 with the validation message when the stack, its config or an endpoint declaration is bad (the same
  * code `npm run check` gives for the same error).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command } from "commander";
 import { evaluateStack } from "./evaluate.ts";
 import { inventory } from "./inventory.ts";
@@ -14,9 +19,10 @@ const program = new Command()
   .requiredOption("--stack <name>", "stack name (reads Pulumi.<name>.yaml)")
   .option("--json", "print JSON instead of a table", false)
   .option("--set <key=value...>", "override config values", [])
+  .option("--dockerfiles <dir>", "write each serving image's Dockerfile as <dir>/<tag>.Dockerfile instead of printing the inventory")
   .parse();
 
-const opts = program.opts<{ stack: string; json: boolean; set: string[] }>();
+const opts = program.opts<{ stack: string; json: boolean; set: string[]; dockerfiles?: string }>();
 const overrides: Record<string, string> = {};
 for (const kv of opts.set) {
   const at = kv.indexOf("=");
@@ -28,9 +34,19 @@ for (const kv of opts.set) {
 }
 
 try {
-  const ev = await evaluateStack(opts.stack, { overrides });
+  // The images are registered only when the program builds them.
+  const ev = await evaluateStack(opts.stack, { overrides: opts.dockerfiles !== undefined ? { ...overrides, servingImageRepository: "" } : overrides });
   const inv = inventory(ev);
-  if (opts.json) {
+  if (opts.dockerfiles !== undefined) {
+    mkdirSync(opts.dockerfiles, { recursive: true });
+    const images = ev.resources.filter((r) => r.type === "docker-build:index:Image" && /-(py\d+\.\d+-[0-9a-f]{16})$/.test(r.name));
+    for (const r of images) {
+      const tag = /-(py\d+\.\d+-[0-9a-f]{16})$/.exec(r.name)![1]!;
+      writeFileSync(join(opts.dockerfiles, `${tag}.Dockerfile`), String((r.inputs.dockerfile as { inline?: string } | undefined)?.inline ?? ""));
+      process.stdout.write(`${tag}\t${join(opts.dockerfiles, `${tag}.Dockerfile`)}\n`);
+    }
+    process.stdout.write(`${images.length} serving image Dockerfile(s) written to ${opts.dockerfiles}\n`);
+  } else if (opts.json) {
     process.stdout.write(JSON.stringify(inv, null, 2) + "\n");
   } else {
     const out: string[] = [`=== ${inv.label} ===`, `stack ${inv.stack} (cloud ${inv.cloud}): ${inv.resourceCount} resources`, "", "components:"];

@@ -144,7 +144,7 @@ export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
       : {}),
     gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, apiKeyHashes: cfg.gatewayApiKeyHashes, apiKeys, tls },
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
-    controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT,
+    controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT, servingImageRepository: cfg.servingImageRepository,
     controllerContract: controllerContract(),
     imageDigests: cfg.imageDigests,
   });

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  console.log("Usage: npm run build\n\nCompiles index.ts, components/, controller/src/ (contract, engine) and infra/testing.ts to dist/ (JavaScript + .d.ts).");
+  console.log("Usage: npm run build\n\nCompiles the package's entry points — components/index.ts (the root and /components), controller/src/index.ts (contract, engine), controller/src/cli/main.ts (the `autopilot` bin) and infra/testing.ts — to dist/ (JavaScript + .d.ts).");
   process.exit(0);
 }
 rmSync(join(root, "dist"), { recursive: true, force: true });

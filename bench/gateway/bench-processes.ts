@@ -98,30 +98,33 @@ export async function runAutocannon(url: string, ratePerS: number, durationS: nu
   return { rps: times.length / durationS, p50Ms: pct(50), p99Ms: pct(99), errors: r.errors + r.timeouts, non2xx, firstHalfShare: inFirstHalf / Math.max(1, times.length + non2xx) };
 }
 
-export interface TcpProxy {
+export interface HaproxyArm {
   readonly port: number;
   readonly child: ChildProcess;
   stop(): Promise<void>;
 }
 
 /**
- * The control arm: HAProxy 2.6 in `mode tcp` forwarding bytes to `targetPort`, no HTTP processing, no auth. It
- * costs what any extra process on the path costs (two more socket hops, one more process to schedule).
+ * A reference HAProxy 2.6 (`haproxy -f <dir>/<name>.cfg`, one `listen <name>` on a free port forwarding to
+ * `targetPort`) in `mode`, with `extraDefaults` after the timeouts; resolves once it accepts connections.
  */
-export async function startTcpProxy(dir: string, targetPort: number, threads: number): Promise<TcpProxy> {
+export async function startHaproxyArm(
+  dir: string, name: string, label: string, mode: "tcp" | "http", extraDefaults: readonly string[], targetPort: number, threads: number,
+): Promise<HaproxyArm> {
   const port = await freePort();
-  const cfg = join(dir, "tcp-proxy.cfg");
+  const cfg = join(dir, `${name.replaceAll("_", "-")}.cfg`);
   await writeFile(
     cfg,
     [
       `global`,
       `    nbthread ${threads}`,
       `defaults`,
-      `    mode tcp`,
+      `    mode ${mode}`,
       `    timeout connect 2s`,
       `    timeout client 30s`,
       `    timeout server 30s`,
-      `listen tcp_proxy`,
+      ...extraDefaults.map((l) => `    ${l}`),
+      `listen ${name}`,
       `    bind 127.0.0.1:${port}`,
       `    server model 127.0.0.1:${targetPort}`,
       ``,
@@ -131,10 +134,9 @@ export async function startTcpProxy(dir: string, targetPort: number, threads: nu
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const deadline = Date.now() + 5000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`tcp proxy (haproxy -f ${cfg}) exited with ${child.exitCode}`);
-    const ok = await canConnect(port);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`tcp proxy did not listen on 127.0.0.1:${port} within 5 s`);
+    if (child.exitCode !== null) throw new Error(`${label} (haproxy -f ${cfg}) exited with ${child.exitCode}`);
+    if (await canConnect(port)) break;
+    if (Date.now() > deadline) throw new Error(`${label} did not listen on 127.0.0.1:${port} within 5 s`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -145,6 +147,14 @@ export async function startTcpProxy(dir: string, targetPort: number, threads: nu
       await exited;
     },
   };
+}
+
+/**
+ * The control arm: HAProxy 2.6 in `mode tcp` forwarding bytes to `targetPort`, no HTTP processing, no auth. It
+ * costs what any extra process on the path costs (two more socket hops, one more process to schedule).
+ */
+export function startTcpProxy(dir: string, targetPort: number, threads: number): Promise<HaproxyArm> {
+  return startHaproxyArm(dir, "tcp_proxy", "tcp proxy", "tcp", [], targetPort, threads);
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -54,3 +54,20 @@ export class ServingImages extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
+
+/**
+ * endpoint → version → image reference of the MLflow-served versions: `<repository>:<tag>` when the images are
+ * built ahead of the deploy (`repository` set; nothing is built), else the references of the images built here.
+ * `undefined` when no version needs a serving image.
+ */
+export function servingImageRefs(
+  name: string, plan: ServingImagePlan, repository: string, registry: () => ImageRegistry, parent: pulumi.Resource,
+): { readonly byVersion: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>> } | undefined {
+  if (Object.keys(plan.images).length === 0) return undefined;
+  if (repository === "") return new ServingImages(name, { plan, registry: registry() }, { parent });
+  const byVersion: Record<string, Record<string, string>> = {};
+  for (const [endpoint, versions] of Object.entries(plan.byVersion)) {
+    byVersion[endpoint] = Object.fromEntries(Object.entries(versions).map(([version, tag]) => [version, `${repository}:${tag}`]));
+  }
+  return { byVersion };
+}

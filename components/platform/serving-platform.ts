@@ -33,7 +33,7 @@ import type { ResolvedEndpoint } from "../endpoint-types.ts";
 import type { ModelPublishSettings } from "../model/publish-target.ts";
 import type { ModelVersionSource } from "../model/resolve-endpoints.ts";
 import type { ServingImagePlan } from "../model/serving-image.ts";
-import { type ImageRegistry, ServingImages } from "../model/serving-images.ts";
+import { type ImageRegistry, servingImageRefs } from "../model/serving-images.ts";
 import { poolPlacement } from "../node-pool/node-pool-spec.ts";
 import type { Cloud, PoolKind, PoolPlacement } from "../types.ts";
 import { PLATFORM } from "../types.ts";
@@ -127,6 +127,10 @@ export interface ServingPlatformArgs {
   readonly models?: Readonly<Record<string, readonly ModelVersionSource[]>>;
   /** Serving images of MLflow-served versions, built and pushed here (components/model/serving-image.ts). @default none */
   readonly servingImages?: ServingImagePlan;
+  /** A repository holding the serving images built ahead of the deploy under their content tags
+   * (`<repository>:py3.11-<hash>`; `npm run plan -- --stack <s> --dockerfiles <dir>` writes each tag's Dockerfile):
+   * nothing is built here and pods pull `<repository>:<tag>`. @default "" (build with @pulumi/docker-build) */
+  readonly servingImageRepository?: string;
   /** How the deployer's machine reaches a local store to publish models. @default MinIO's NodePort / the external store's URL */
   readonly modelPublish?: ModelPublishSettings;
   /** Placeholder pods per pool keeping a node's worth of capacity warm. @default 0 */
@@ -324,8 +328,8 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
       dependsOn: [this.cache, ...this.pools, ...admission], adapterImage: this.controller.image, gatewayUrl: this.gatewayUrl,
       ...(args.modelPublish !== undefined ? { modelPublish: args.modelPublish } : {}),
     };
-    const images = args.servingImages !== undefined && Object.keys(args.servingImages.images).length > 0
-      ? new ServingImages(`${name}-serving-images`, { plan: args.servingImages, registry: this.imageRegistry(`${name}-serving`, args) }, { parent: this })
+    const images = args.servingImages !== undefined
+      ? servingImageRefs(`${name}-serving-images`, args.servingImages, args.servingImageRepository ?? "", () => this.imageRegistry(`${name}-serving`, args), this)
       : undefined;
     for (const e of planned) {
       this.endpoints[e.decl.name] = new ServingEndpoint(`${name}-ep-${e.decl.name}`, {
@@ -393,3 +397,4 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     throw new Error(`config key "autopilot-serving:controllerImage" is empty; allowed on cloud local: an image reference loaded into the cluster (docker build -f controller/Dockerfile -t <ref> . && kind load docker-image <ref>)`);
   }
 }
+

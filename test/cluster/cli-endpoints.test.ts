@@ -16,7 +16,7 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 
 function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [join(ROOT, "cli", "autopilot.mjs"), ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" } });
+    const c = spawn(process.execPath, [join(ROOT, "controller", "src", "cli", "autopilot.mjs"), ...args], { cwd: ROOT, env: { ...process.env, KUBECONFIG: "" } });
     let out = "";
     let err = "";
     c.stdout.on("data", (d) => (out += d));

@@ -32,8 +32,12 @@ export function noRemoteChartStackFile(committed: string, cfg: NoRemoteChartConf
   set("localModelStoreAccessKeyId", cfg.storeAccessKeyId);
   // The gateway's payload-log writer key (an example endpoint logs payloads); moto accepts any key pair.
   set("localPayloadLogAccessKeyId", cfg.storeAccessKeyId);
+  // The key `pulumi up` publishes the example models with (this machine's write access to the store).
+  set("modelPublishAccessKeyId", cfg.storeAccessKeyId);
   set("observability", false);
   set("metricsServer", false);
+  // Serving images built ahead (no Docker engine here; kwok runs no containers, so nothing pulls them).
+  set("servingImageRepository", "registry.example.com/autopilot/model-serving");
   set("gatewayTlsCert", cfg.gatewayTlsCert);
   return YAML.stringify(file);
 }

@@ -93,6 +93,8 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
     copyFileSync(join(REPO_ROOT, "Pulumi.yaml"), join(work, "Pulumi.yaml"));
     // The CLI checks that the project's `main` exists even for an inline program.
     symlinkSync(join(REPO_ROOT, "infra"), join(work, "infra"));
+    // A project directory has its node_modules: the dynamic-provider host resolves @pulumi/pulumi from there.
+    symlinkSync(join(REPO_ROOT, "node_modules"), join(work, "node_modules"));
     writeFileSync(join(work, "Pulumi.local.yaml"), noRemoteChartStackFile(readFileSync(join(REPO_ROOT, "Pulumi.local.yaml"), "utf8"), {
       kubeContext: "autopilot-test", storeUrl: s3.endpoint, storeAccessKeyId: s3.credentials.accessKeyId, gatewayTlsCert: tls.cert,
     }));
@@ -126,6 +128,7 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
     // The keys the program treats as secrets, set as `pulumi config set --secret` would (encrypted in the stack file).
     await stack.setConfig("autopilot-serving:localModelStoreSecretAccessKey", { value: s3.credentials.secretAccessKey, secret: true });
     await stack.setConfig("autopilot-serving:localPayloadLogSecretAccessKey", { value: s3.credentials.secretAccessKey, secret: true });
+    await stack.setConfig("autopilot-serving:modelPublishSecretAccessKey", { value: s3.credentials.secretAccessKey, secret: true });
     await stack.setConfig("autopilot-serving:gatewayTlsKey", { value: tls.key, secret: true });
   });
 

@@ -1,7 +1,8 @@
 /**
  * The import rules of .dependency-cruiser.cjs hold for the whole repository: no cycles; the product never
- * imports bench/, tools/ or test/; components take only the controller's contract; the contract is a leaf; the
- * engine is pure; the simulator runs without adapters. Run by dependency-cruiser itself (its CLI, JSON output).
+ * imports bench/, tools/ or test/; components take only the controller's contract; the controller takes nothing of
+ * the components but in its CLI, and nothing imports the CLI; the contract is a leaf; the engine is pure; the
+ * simulator runs without adapters. Run by dependency-cruiser itself (its CLI, JSON output).
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -37,18 +38,19 @@ describe("import layering (dependency-cruiser)", () => {
     assert.ok(result.summary.totalCruised > 250, `cruised only ${result.summary.totalCruised} modules`);
   });
 
-  it("the rules catch a component importing controller internals and an engine importing an adapter", () => {
-    // Two bad importers placed for a moment beside real modules, cruised with the repository's own rules.
+  it("the rules catch a component importing controller internals, an engine importing an adapter, the controller importing a component", () => {
+    // Bad importers placed for a moment beside real modules, cruised with the repository's own rules.
     {
       const bad = [
         [join(ROOT, "components", `zz-bad-${process.pid}.ts`), 'import "../controller/src/kube/clock.ts";\n'],
         [join(ROOT, "controller/src/engine", `zz-bad-${process.pid}.ts`), 'import "../gateway/types.ts";\n'],
+        [join(ROOT, "controller/src/kube", `zz-bad-${process.pid}.ts`), 'import "../../../components/types.ts";\n'],
       ] as const;
       for (const [file, text] of bad) writeFileSync(file, text);
       try {
         const result = cruise(bad.map(([file]) => file.slice(ROOT.length)));
         const names = result.summary.violations.map((v) => v.rule.name).sort();
-        assert.deepEqual(names, ["components-only-contract", "engine-is-pure"]);
+        assert.deepEqual(names, ["components-only-contract", "controller-not-components", "engine-is-pure"]);
       } finally {
         for (const [file] of bad) rmSync(file, { force: true });
       }

@@ -1,5 +1,5 @@
 /**
- * `npx autopilot` as a process (cli/autopilot.mjs): --help on every command, usage errors, `models push` of the
+ * `npx autopilot` as a process (controller/src/cli/autopilot.mjs): --help on every command, usage errors, `models push` of the
  * shipped example into moto's S3-compatible server (digest printed = the manifest coreutils makes; a second push is
  * unchanged; AWS CLI v2 reads it back), `invoke` against an HTTP TEST DOUBLE of the gateway (path, key, body,
  * error status), and the exit codes docs/models.md lists.
@@ -12,12 +12,12 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { endpointRows, formatTable } from "../../cli/endpoint-table.ts";
+import { endpointRows, formatTable } from "../../controller/src/cli/endpoint-table.ts";
 import { freePort } from "../../controller/src/local/local-gateway.ts";
 import { startS3Server, type S3Server } from "../gateway/s3-server.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = join(ROOT, "cli", "autopilot.mjs");
+const CLI = join(ROOT, "controller", "src", "cli", "autopilot.mjs");
 
 function cli(args: string[], env: Record<string, string> = {}): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });

@@ -85,9 +85,9 @@ describe("the packed package in a user's Pulumi programs", () => {
 
   it("the tarball holds JavaScript and .d.ts files only under dist/, for every subpath it exports", () => {
     const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n").map((f) => f.replace(/^package\//, ""));
-    // Besides dist/: the README, package.json and the CLI's JavaScript launcher (the `autopilot` bin; it runs dist/cli/).
-    assert.deepEqual(files.filter((f) => !f.startsWith("dist/")).sort(), ["README.md", "cli/autopilot.mjs", "package.json"]);
-    assert.ok(files.includes("dist/cli/main.js"), "the CLI is built");
+    // Besides dist/: the README, package.json and the CLI's JavaScript launcher (the `autopilot` bin; it runs dist/controller/src/cli/).
+    assert.deepEqual(files.filter((f) => !f.startsWith("dist/")).sort(), ["README.md", "controller/src/cli/autopilot.mjs", "package.json"]);
+    assert.ok(files.includes("dist/controller/src/cli/main.js"), "the CLI is built");
     assert.deepEqual(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts")), []);
     const pkg = JSON.parse(execFileSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8" })) as { version: string; exports: Record<string, { types: string; default: string } | string>; private?: boolean };
     assert.match(pkg.version, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
@@ -111,7 +111,7 @@ describe("the packed package in a user's Pulumi programs", () => {
   });
 
   it("the installed package's `autopilot` bin runs the built CLI", () => {
-    const bin = join(platformDir, "node_modules", "autopilot-serving", "cli", "autopilot.mjs");
+    const bin = join(platformDir, "node_modules", "autopilot-serving", "controller", "src", "cli", "autopilot.mjs");
     const help = spawnSync(node, [bin, "models", "push", "--help"], { cwd: platformDir, encoding: "utf8" });
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /Usage: autopilot models push \[options\] <uri>/);

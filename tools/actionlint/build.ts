@@ -11,19 +11,15 @@
  * Environment: `AUTOPILOT_TOOLS_DIR` moves `.tools`; `GOFLAGS`, `GOCACHE`, `GOMODCACHE` are Go's own;
  * `AUTOPILOT_GO_PARALLEL` is `go build -p` (default 2).
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildCommand, ensureBuilt, isCurrent, requireBuilt, TOOLS_DIR, type StampedGoBuild } from "../go-build.ts";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The Go module. */
 export const MODULE_DIR = fileURLToPath(new URL("./", import.meta.url));
-/** `.tools` (or `AUTOPILOT_TOOLS_DIR`). */
-export const TOOLS_DIR = process.env["AUTOPILOT_TOOLS_DIR"] ?? join(REPO_ROOT, ".tools");
+export { TOOLS_DIR } from "../go-build.ts";
 export const ACTIONLINT_BIN = join(TOOLS_DIR, "actionlint", "bin", "actionlint");
-const STAMP_FILE = join(TOOLS_DIR, "actionlint", ".build.sha256");
 const PACKAGE = "github.com/rhysd/actionlint/cmd/actionlint";
 
 /** The actionlint version go.mod requires (e.g. "v1.7.12"). */
@@ -38,56 +34,34 @@ export function linkFlags(): string {
   return `-s -w -X github.com/rhysd/actionlint.version=${actionlintVersion()}`;
 }
 
-function goVersion(): string {
-  const probe = spawnSync("go", ["env", "GOVERSION"], { encoding: "utf8" });
-  if (probe.status !== 0) throw new Error("Go is needed to build actionlint (go.dev toolchain ≥ 1.25); `go` was not found");
-  return probe.stdout.trim();
-}
-
-function sourceDigest(): string {
-  const h = createHash("sha256");
-  for (const f of ["go.mod", "go.sum"]) h.update(f).update(readFileSync(join(MODULE_DIR, f)));
-  return h.update(goVersion()).update(linkFlags()).digest("hex");
-}
+const BUILD: StampedGoBuild = {
+  what: "actionlint",
+  logPrefix: "actionlint",
+  moduleDir: MODULE_DIR,
+  goNeeded: "go.dev toolchain ≥ 1.25",
+  output: ACTIONLINT_BIN,
+  outputFiles: () => [ACTIONLINT_BIN],
+  binDir: join(TOOLS_DIR, "actionlint", "bin"),
+  stampFile: join(TOOLS_DIR, "actionlint", ".build.sha256"),
+  linkFlags,
+  buildArgs: ["-o", ACTIONLINT_BIN, PACKAGE],
+  startLine: () => `actionlint: building ${actionlintVersion()} from its Go module into ${ACTIONLINT_BIN} (about 30 s of CPU with a cold Go cache)`,
+};
 
 export function actionlintIsCurrent(): boolean {
-  return existsSync(ACTIONLINT_BIN) && existsSync(STAMP_FILE) && readFileSync(STAMP_FILE, "utf8").trim() === sourceDigest();
+  return isCurrent(BUILD);
 }
 
 /** The binary's path, or an error naming the command that builds it. For tests. */
 export function requireActionlint(): string {
-  if (!actionlintIsCurrent()) throw new Error(`actionlint in ${ACTIONLINT_BIN} is missing or older than ${MODULE_DIR}: run \`node tools/setup.ts\` (npm test runs it first)`);
-  return ACTIONLINT_BIN;
+  return requireBuilt(BUILD);
 }
 
 /** Builds when stale; logs progress with `log`. Returns the binary's path. */
 export function ensureActionlint(log: (line: string) => void = () => {}): string {
-  if (actionlintIsCurrent()) return ACTIONLINT_BIN;
-  const started = performance.now();
-  mkdirSync(join(TOOLS_DIR, "actionlint", "bin"), { recursive: true });
-  const parallel = process.env["AUTOPILOT_GO_PARALLEL"] ?? "2";
-  log(`actionlint: building ${actionlintVersion()} from its Go module into ${ACTIONLINT_BIN} (about 30 s of CPU with a cold Go cache)`);
-  const goflags = [process.env["GOFLAGS"] ?? "", "-trimpath", "-buildvcs=false"].join(" ").trim();
-  execFileSync("go", ["build", "-p", parallel, "-ldflags", linkFlags(), "-o", ACTIONLINT_BIN, PACKAGE], {
-    cwd: MODULE_DIR,
-    stdio: "inherit",
-    env: { ...process.env, GOFLAGS: goflags },
-  });
-  writeFileSync(STAMP_FILE, `${sourceDigest()}\n`);
-  log(`actionlint: built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  return ACTIONLINT_BIN;
+  return ensureBuilt(BUILD, log);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  if (process.argv.includes("--help")) {
-    console.log("usage: node tools/actionlint/build.ts [--check]\n  builds actionlint from its Go module; --check only reports whether it is current");
-  } else if (process.argv.includes("--check")) {
-    if (!actionlintIsCurrent()) {
-      console.error(`${ACTIONLINT_BIN} is missing or stale: run node tools/setup.ts`);
-      process.exit(1);
-    }
-    console.log(ACTIONLINT_BIN);
-  } else {
-    console.log(ensureActionlint((l) => console.error(l)));
-  }
+  buildCommand(BUILD, "usage: node tools/actionlint/build.ts [--check]\n  builds actionlint from its Go module; --check only reports whether it is current", ensureActionlint);
 }

@@ -4,7 +4,9 @@
  * package (tools/pulumi/cli), and the Kubernetes provider `pulumi-resource-kubernetes` from
  * `github.com/pulumi/pulumi-kubernetes/provider/v4` (tools/pulumi/kubernetes-provider: the one version the
  * module proxy serves). The Node.js language host's module is not served, so the program runs as an
- * Automation API inline program: the Node process itself is the language runtime the engine talks to.
+ * Automation API inline program: the Node process itself is the language runtime the engine talks to. Beside
+ * them goes `pulumi-resource-pulumi-nodejs`, the dynamic-provider host script the Pulumi distribution ships next
+ * to the CLI (copied from our `@pulumi/pulumi` npm package; it runs the package's `cmd/dynamic-provider`).
  *
  * Heavy (tens of minutes cold on 2 cores), so `npm test` builds it only when `AUTOPILOT_PULUMI=1`.
  *
@@ -12,7 +14,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TOOLS_DIR } from "../control-plane/build.ts";
@@ -69,7 +71,7 @@ function digest(): string {
 }
 
 export function pulumiIsCurrent(): boolean {
-  return targets().every((t) => existsSync(join(PULUMI_BIN_DIR, t.binary))) && existsSync(STAMP_FILE) && readFileSync(STAMP_FILE, "utf8").trim() === digest();
+  return targets().every((t) => existsSync(join(PULUMI_BIN_DIR, t.binary))) && existsSync(join(PULUMI_BIN_DIR, DYNAMIC_PROVIDER_HOST)) && existsSync(STAMP_FILE) && readFileSync(STAMP_FILE, "utf8").trim() === digest();
 }
 
 /**
@@ -86,9 +88,19 @@ function generateProviderEmbeds(): void {
   writeFileSync(join(PROVIDER_CMD, "terraform-mapping-embed.json"), JSON.stringify(JSON.parse(readFileSync(join(upstream, "terraform-mapping.json"), "utf8"))));
 }
 
+/** The dynamic-provider host (`pulumi:providers:pulumi-nodejs`), as the Pulumi distribution ships it beside the CLI. */
+export const DYNAMIC_PROVIDER_HOST = "pulumi-resource-pulumi-nodejs";
+
+function installDynamicProviderHost(): void {
+  const from = join(HERE, "..", "..", "node_modules", "@pulumi", "pulumi", DYNAMIC_PROVIDER_HOST);
+  copyFileSync(from, join(PULUMI_BIN_DIR, DYNAMIC_PROVIDER_HOST));
+  chmodSync(join(PULUMI_BIN_DIR, DYNAMIC_PROVIDER_HOST), 0o755);
+}
+
 export function ensurePulumi(log: (line: string) => void = () => {}): string {
-  if (pulumiIsCurrent()) return PULUMI_BIN_DIR;
   mkdirSync(PULUMI_BIN_DIR, { recursive: true });
+  installDynamicProviderHost();
+  if (pulumiIsCurrent()) return PULUMI_BIN_DIR;
   const parallel = process.env["AUTOPILOT_GO_PARALLEL"] ?? "2";
   const goflags = [process.env["GOFLAGS"] ?? "", "-trimpath", "-buildvcs=false"].join(" ").trim();
   execFileSync("go", ["mod", "download"], { cwd: join(HERE, "kubernetes-provider"), stdio: "inherit" });

@@ -10,7 +10,7 @@
  * reading: the next page gives no interval, like a replica seen for the first time.
  */
 import { HISTOGRAM_BUCKETS } from "./request-stats.ts";
-import { readNumber, readUint, REQUEST_SECTION_HEADER, RequestSectionError } from "./request-stats-wire.ts";
+import { EndpointLines, fieldEnd, readBucket, readNumber, REQUEST_SECTION_HEADER } from "./request-stats-wire.ts";
 
 /** One endpoint's increase over one interval on one replica. `buckets`: (bucket, count) pairs, ascending. */
 export interface IntervalCounts {
@@ -33,15 +33,6 @@ interface Cumulative {
   readonly histogram: Float64Array;
   /** The read that last saw this endpoint (entries of endpoints gone from the page are dropped). */
   seenRead: number;
-}
-
-const LINE_PREFIX = "#r ";
-
-/** End of the space-separated field starting at `i` on a line ending at `end`; throws when the line has ended. */
-function fieldEnd(text: string, i: number, end: number, lineNo: number, field: string): number {
-  if (i > end) throw new RequestSectionError(`request stats line ${lineNo}: ${field} = ""; expected a non-negative number`);
-  const j = text.indexOf(" ", i);
-  return j < 0 || j > end ? end : j;
 }
 
 export class RequestSectionReader {
@@ -78,21 +69,10 @@ export class RequestSectionReader {
     const read = ++this.#reads;
     const primed = this.#primed;
     const out = new Map<string, IntervalCounts>();
-    const n = text.length;
-    let pos = text.indexOf("\n", from);
-    let lineNo = 0;
-    while (pos >= 0 && pos < n) {
-      const start = pos + 1;
-      let end = text.indexOf("\n", start);
-      if (end < 0) end = n;
-      pos = end < n ? end : -1;
-      lineNo += 1;
-      if (!text.startsWith(LINE_PREFIX, start)) continue;
-      let i = start + LINE_PREFIX.length;
-      const nameEnd = text.indexOf(" ", i);
-      if (nameEnd < 0 || nameEnd > end || nameEnd === i) throw new RequestSectionError(`request stats line ${lineNo}: no endpoint name`);
-      const endpoint = text.slice(i, nameEnd);
-      i = nameEnd + 1;
+    const lines = new EndpointLines(text, from);
+    while (lines.next()) {
+      const { endpoint, end, lineNo } = lines;
+      let i = lines.fieldsAt;
       // Fields are read in place (no token strings): objective, served, then the rest only when served moved.
       let j = fieldEnd(text, i, end, lineNo, "objectiveMs");
       const withObjective = !(j === i + 1 && text.charCodeAt(i) === 45); /* - */
@@ -129,10 +109,7 @@ export class RequestSectionReader {
         j = text.indexOf(" ", i);
         if (j < 0 || j > end) j = end;
         const colon = text.indexOf(":", i);
-        const bucket = colon > i && colon < j ? readUint(text, i, colon) : -1;
-        if (bucket < 0 || bucket >= HISTOGRAM_BUCKETS) {
-          throw new RequestSectionError(`request stats line ${lineNo} (${endpoint}): bucket ${JSON.stringify(text.slice(i, j))}; expected <0..${HISTOGRAM_BUCKETS - 1}>:<count>`);
-        }
+        const bucket = readBucket(text, i, colon, j, lineNo, endpoint);
         const count = readNumber(text, colon + 1, j, lineNo, `bucket ${bucket}`);
         const d = count - c.histogram[bucket]!;
         if (d > 0) buckets.push(bucket, d);

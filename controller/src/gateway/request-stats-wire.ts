@@ -48,27 +48,14 @@ export function parseRequestSection(text: string): Map<string, EndpointRequestCo
   const at = text.indexOf(REQUEST_SECTION_HEADER);
   if (at < 0) return undefined;
   const out = new Map<string, EndpointRequestCounters>();
-  const n = text.length;
-  let pos = text.indexOf("\n", at);
-  let lineNo = 0;
-  while (pos >= 0 && pos < n) {
-    const start = pos + 1;
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = n;
-    pos = end < n ? end : -1;
-    lineNo += 1;
-    if (!text.startsWith(LINE_PREFIX, start)) continue;
-    let i = start + LINE_PREFIX.length;
-    const nameEnd = text.indexOf(" ", i);
-    if (nameEnd < 0 || nameEnd > end || nameEnd === i) throw new RequestSectionError(`request stats line ${lineNo}: no endpoint name`);
-    const endpoint = text.slice(i, nameEnd);
-    i = nameEnd + 1;
+  const lines = new EndpointLines(text, at);
+  while (lines.next()) {
+    const { endpoint, end, lineNo } = lines;
+    let i = lines.fieldsAt;
     const c = emptyCounters();
     let objectiveMs: number | undefined;
     for (let f = 0; f < FIELDS.length; f++) {
-      if (i > end) throw new RequestSectionError(`request stats line ${lineNo}: ${FIELDS[f]} = ""; expected a non-negative number`);
-      let j = text.indexOf(" ", i);
-      if (j < 0 || j > end) j = end;
+      const j = fieldEnd(text, i, end, lineNo, FIELDS[f] as string);
       if (!(f === 0 && j === i + 1 && text.charCodeAt(i) === 45 /* - */)) {
         const v = readNumber(text, i, j, lineNo, FIELDS[f] as string);
         if (f === 0) objectiveMs = v;
@@ -83,10 +70,7 @@ export function parseRequestSection(text: string): Map<string, EndpointRequestCo
       let j = text.indexOf(" ", i);
       if (j < 0 || j > end) j = end;
       const colon = text.indexOf(":", i);
-      const bucket = colon > i && colon < j ? readUint(text, i, colon) : -1;
-      if (bucket < 0 || bucket >= HISTOGRAM_BUCKETS) {
-        throw new RequestSectionError(`request stats line ${lineNo} (${endpoint}): bucket ${JSON.stringify(text.slice(i, j))}; expected <0..${HISTOGRAM_BUCKETS - 1}>:<count>`);
-      }
+      const bucket = readBucket(text, i, colon, j, lineNo, endpoint);
       c.histogram[bucket] = readNumber(text, colon + 1, j, lineNo, `bucket ${bucket}`);
       i = j + 1;
     }
@@ -97,6 +81,71 @@ export function parseRequestSection(text: string): Map<string, EndpointRequestCo
 
 /** The fields after the endpoint name, in order; then `bucket:count` pairs. */
 const FIELDS = ["objectiveMs", "served", "serviceMsSum", "queueMsSum", "overObjective"] as const;
+
+/**
+ * Walks the endpoint lines of a section whose header is at `headerAt`: each `next()` moves to the next `#r` line
+ * (false after the last) and sets its endpoint, where its fields start, where it ends and its number. Throws
+ * `RequestSectionError` on a line without an endpoint name.
+ */
+export class EndpointLines {
+  private readonly text: string;
+  private pos: number;
+  /** Lines read after the header (the number in error messages). */
+  lineNo = 0;
+  endpoint = "";
+  /** Offset of the first field after the endpoint name. */
+  fieldsAt = 0;
+  /** Offset of the line's end (its newline, or the text's end). */
+  end = 0;
+
+  constructor(text: string, headerAt: number) {
+    this.text = text;
+    this.pos = text.indexOf("\n", headerAt);
+  }
+
+  next(): boolean {
+    const text = this.text;
+    const n = text.length;
+    while (this.pos >= 0 && this.pos < n) {
+      const start = this.pos + 1;
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = n;
+      this.pos = end < n ? end : -1;
+      this.lineNo += 1;
+      if (!text.startsWith(LINE_PREFIX, start)) continue;
+      const i = start + LINE_PREFIX.length;
+      const nameEnd = endpointNameEnd(text, i, end, this.lineNo);
+      this.endpoint = text.slice(i, nameEnd);
+      this.fieldsAt = nameEnd + 1;
+      this.end = end;
+      return true;
+    }
+    return false;
+  }
+}
+
+/** Offset of the space after the endpoint name starting at `i` on a line ending at `end`; throws when there is no name. */
+function endpointNameEnd(text: string, i: number, end: number, lineNo: number): number {
+  const nameEnd = text.indexOf(" ", i);
+  if (nameEnd < 0 || nameEnd > end || nameEnd === i) throw new RequestSectionError(`request stats line ${lineNo}: no endpoint name`);
+  return nameEnd;
+}
+
+/** End of the space-separated field starting at `i` on a line ending at `end`; throws when the line has ended. */
+export function fieldEnd(text: string, i: number, end: number, lineNo: number, field: string): number {
+  if (i > end) throw new RequestSectionError(`request stats line ${lineNo}: ${field} = ""; expected a non-negative number`);
+  const j = text.indexOf(" ", i);
+  return j < 0 || j > end ? end : j;
+}
+
+/** The bucket of the `<bucket>:<count>` pair `text[i, j)` whose colon is at `colon`; throws when it is not one. */
+export function readBucket(text: string, i: number, colon: number, j: number, lineNo: number, endpoint: string): number {
+  const bucket = colon > i && colon < j ? readUint(text, i, colon) : -1;
+  if (bucket < 0 || bucket >= HISTOGRAM_BUCKETS) {
+    throw new RequestSectionError(`request stats line ${lineNo} (${endpoint}): bucket ${JSON.stringify(text.slice(i, j))}; expected <0..${HISTOGRAM_BUCKETS - 1}>:<count>`);
+  }
+  return bucket;
+}
 
 /** A decimal integer from `text[from, to)`; -1 when it is not one. */
 export function readUint(text: string, from: number, to: number): number {

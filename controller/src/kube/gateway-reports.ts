@@ -4,10 +4,11 @@
  * a Warning Event per rejection, and the gauge `gateway_endpoint_rejected{endpoint}` (1 while rejected). Writes
  * are fire-and-forget: a failed write is logged and never stops the agent's cycle.
  */
-import { V1MicroTime, type EventsV1Event } from "@kubernetes/client-node";
+import type { EventsV1Event } from "@kubernetes/client-node";
 import type { Gauge } from "prom-client";
 import type { ServingEndpoint } from "../contract/crd/types.ts";
 import type { EndpointReports } from "../gateway/agent.ts";
+import { endpointEvent } from "./events.ts";
 import type { KubeApi } from "./kube-api.ts";
 import type { Logger } from "./logger.ts";
 import { setCondition } from "./status.ts";
@@ -29,25 +30,15 @@ export interface KubeEndpointReportsOptions {
 
 /** The Warning Event of one rejection. Pure. */
 export function rejectionEvent(se: ServingEndpoint, problems: readonly string[], servingLastGood: boolean, nowMs: number, instance: string): EventsV1Event {
-  return {
-    apiVersion: "events.k8s.io/v1",
-    kind: "Event",
-    metadata: { generateName: `${se.metadata.name.replace(/\.+$/, "")}-`, namespace: se.metadata.namespace ?? "" },
-    eventTime: new V1MicroTime(nowMs),
+  return endpointEvent(se, {
+    nowMs,
     reportingController: GATEWAY_REPORTER,
-    reportingInstance: instance,
+    instance,
     action: servingLastGood ? "KeepLastValid" : "Skip",
     reason: "GatewayRejected",
-    note: `${servingLastGood ? "the gateway keeps serving its last valid settings" : "the gateway does not serve it"}: ${problems.join("; ")}`.slice(0, 1024),
+    note: `${servingLastGood ? "the gateway keeps serving its last valid settings" : "the gateway does not serve it"}: ${problems.join("; ")}`,
     type: "Warning",
-    regarding: {
-      apiVersion: se.apiVersion,
-      kind: se.kind,
-      name: se.metadata.name,
-      namespace: se.metadata.namespace ?? "",
-      ...(se.metadata.uid !== undefined ? { uid: se.metadata.uid } : {}),
-    },
-  };
+  });
 }
 
 export function kubeEndpointReports(o: KubeEndpointReportsOptions): EndpointReports {

@@ -1,7 +1,8 @@
 /**
  * Per-second records of one simulation run: the time series behind every reported figure and chart.
  */
-import { BUCKETS } from "./histogram.ts";
+import type { EndpointSample, PodSample } from "../engine/types.ts";
+import { BUCKETS, quantile } from "./histogram.ts";
 
 export class Series {
   /** Seconds recorded (scenario duration plus the drain tail). */
@@ -56,4 +57,38 @@ export interface ScaleEvent {
   readonly atMs: number;
   readonly from: number;
   readonly to: number;
+}
+
+/** What the simulated gateway knows at the end of a second besides the series' counts, for the engine's sample. */
+export interface SecondGauges {
+  /** Requests at pods now. */
+  readonly inFlight: number;
+  /** Requests in the gateway queue now. */
+  readonly queued: number;
+  /** Sum of the queue waits of the requests dispatched within the second, ms. */
+  readonly queueWaitSumMs: number;
+  /** Requests dispatched to a pod within the second. */
+  readonly dispatched: number;
+  /** Sum of the service times of the requests completed within the second, ms. */
+  readonly serviceSumMs: number;
+}
+
+/** The engine's 1 s sample of second `s` (ending at `atMs`): the second's counts and latency quantiles from `sr`. */
+export function secondSample(sr: Series, s: number, atMs: number, g: SecondGauges, pods: readonly PodSample[] | undefined): EndpointSample {
+  const served = sr.served[s]!;
+  const p50 = served > 0 ? quantile(sr.hist, 0.5, s * BUCKETS, served) : NaN;
+  const p99 = served > 0 ? quantile(sr.hist, 0.99, s * BUCKETS, served) : NaN;
+  return {
+    atMs,
+    intervalMs: 1000,
+    inFlight: g.inFlight,
+    queued: g.queued,
+    arrivals: sr.arrivals[s]!,
+    completions: served,
+    rejections: sr.rejected[s]!,
+    errors: sr.failed[s]!,
+    ...(g.dispatched > 0 ? { queueTimeMs: g.queueWaitSumMs / g.dispatched } : {}),
+    ...(served > 0 ? { serviceTimeMs: g.serviceSumMs / served, latencyP50Ms: p50, latencyP99Ms: p99, overObjective: served - sr.good[s]! } : {}),
+    ...(pods ? { pods } : {}),
+  };
 }

@@ -6,15 +6,16 @@
  * become ready after `podStartS`, and drain their in-flight requests when deleted. Beyond `maxPods`
  * they stay unschedulable. The hot path works on typed arrays and allocates nothing per request.
  */
-import type { EndpointSample, ReplicaState } from "../engine/types.ts";
+import type { ReplicaState } from "../engine/types.ts";
 import { Cluster, DRAINING, READY, STARTING, UNSCHED, WAIT_NODE } from "./cluster.ts";
+import { GatewayQueue } from "./gateway-queue.ts";
 import { IndexedMinHeap, TimerQueue, type TripleHeap } from "./heaps.ts";
-import { BUCKETS, bucketOf, quantile } from "./histogram.ts";
+import { BUCKETS, bucketOf } from "./histogram.ts";
 import { PodModel } from "./model.ts";
 import type { Policy } from "./policies/types.ts";
 import { Prng } from "./prng.ts";
 import type { Scenario } from "./scenario-types.ts";
-import { Series, type ScaleEvent } from "./series.ts";
+import { secondSample, Series, type ScaleEvent } from "./series.ts";
 import { GatewayTimings } from "./signals.ts";
 import { ArrivalStream } from "./traffic.ts";
 
@@ -69,12 +70,7 @@ class Simulation {
   private limit: number;
   private readonly avail: IndexedMinHeap; // ready pods with n < limit, keyed by n (least connections)
   private readonly completions: IndexedMinHeap; // pod id → next completion time
-  private readonly qTimes: Float64Array;
-  private readonly qCosts: Float64Array;
-  private qHead = 0;
-  private qLen = 0;
-  private readonly qCap: number;
-  private qTimeoutAt = Infinity;
+  private readonly queue: GatewayQueue;
   private inFlight = 0;
 
   private desired: number;
@@ -107,9 +103,7 @@ class Simulation {
     const cap = sc.cluster.maxPods + sc.endpoint.replicas.max + opts.initialReplicas + 8;
     this.avail = new IndexedMinHeap(cap);
     this.completions = new IndexedMinHeap(cap);
-    this.qCap = sc.gateway.maxQueue;
-    this.qTimes = new Float64Array(Math.max(1, this.qCap));
-    this.qCosts = new Float64Array(Math.max(1, this.qCap));
+    this.queue = new GatewayQueue(sc.gateway.maxQueue, sc.slo.queueTimeoutMs);
     this.limit = Math.max(1, policy.initialTargetConcurrency);
     this.gateway = policy.wantsGatewayTimings === true ? new GatewayTimings(sc.slo.p99Ms) : undefined;
     const cl = new Cluster(
@@ -159,7 +153,7 @@ class Simulation {
     for (;;) {
       const tTimer = this.timers.nextAtMs;
       const tComp = this.completions.peekKey();
-      const tQ = this.qTimeoutAt;
+      const tQ = this.queue.timeoutAtMs;
       let t = tTimer;
       if (tComp < t) t = tComp;
       if (tQ < t) t = tQ;
@@ -181,7 +175,7 @@ class Simulation {
     return {
       series: this.series,
       scaleEvents: this.scaleEvents,
-      unfinished: this.inFlight + this.qLen,
+      unfinished: this.inFlight + this.queue.length,
       peakReplicas: this.cl.peak,
       finalTargetConcurrency: this.limit,
       events: this.events,
@@ -192,7 +186,7 @@ class Simulation {
   private touch(t: number): void {
     const dt = t - this.lastAreaT;
     if (dt > 0) {
-      this.areaConc += (this.inFlight + this.qLen) * dt;
+      this.areaConc += (this.inFlight + this.queue.length) * dt;
       this.areaPods += this.cl.scheduled * dt;
       this.lastAreaT = t;
     }
@@ -204,38 +198,24 @@ class Simulation {
   private arrive(t: number, cost: number): void {
     this.events++;
     this.series.arrivals[this.sec]!++;
-    if (this.qLen === 0 && this.avail.size > 0) {
+    if (this.queue.length === 0 && this.avail.size > 0) {
       this.dispatch(this.avail.peekId(), t, t, cost);
       return;
     }
-    if (this.qLen >= this.qCap) {
-      this.series.rejected[this.sec]!++;
-      return;
-    }
-    const i = (this.qHead + this.qLen) % this.qCap;
-    this.qTimes[i] = t;
-    this.qCosts[i] = cost;
-    this.qLen++;
-    if (this.qLen === 1) this.qTimeoutAt = t + this.sc.slo.queueTimeoutMs;
+    if (!this.queue.push(t, cost)) this.series.rejected[this.sec]!++;
   }
 
   private timeoutHead(): void {
-    this.popQueue();
+    this.queue.shift();
     this.series.rejected[this.sec]!++;
-  }
-
-  private popQueue(): void {
-    this.qHead = (this.qHead + 1) % this.qCap;
-    this.qLen--;
-    this.qTimeoutAt = this.qLen > 0 ? this.qTimes[this.qHead]! + this.sc.slo.queueTimeoutMs : Infinity;
   }
 
   /** Move queued requests to pods while both exist. */
   private drainQueue(t: number): void {
-    while (this.qLen > 0 && this.avail.size > 0) {
-      const arrivedAt = this.qTimes[this.qHead]!;
-      const cost = this.qCosts[this.qHead]!;
-      this.popQueue();
+    while (this.queue.length > 0 && this.avail.size > 0) {
+      const arrivedAt = this.queue.headArrivedAtMs;
+      const cost = this.queue.headCost;
+      this.queue.shift();
       this.dispatch(this.avail.peekId(), t, arrivedAt, cost);
     }
   }
@@ -282,7 +262,7 @@ class Simulation {
     }
     if (n < this.limit) this.avail.set(p, n);
     this.reschedule(p, t);
-    if (this.qLen > 0) this.drainQueue(t);
+    if (this.queue.length > 0) this.drainQueue(t);
   }
 
   /** Bring pod p's virtual clock and utilisation integrals up to t. */
@@ -370,7 +350,7 @@ class Simulation {
     if (!Number.isFinite(at) || at >= this.durationMs) return;
     this.timers.add(Math.max(at, this.nowMs), () => {
       const t = this.nowMs;
-      const action = this.policy.decide({ nowMs: t, state: this.replicaState(), inFlight: this.inFlight, queued: this.qLen });
+      const action = this.policy.decide({ nowMs: t, state: this.replicaState(), inFlight: this.inFlight, queued: this.queue.length });
       this.setLimit(action.targetConcurrency, t);
       this.scaleTo(action.desiredReplicas, t);
       if (this.policy.nextRunAtMs <= t) throw new Error(`policy ${this.policy.name} did not move nextRunAtMs past ${t}`);
@@ -383,22 +363,9 @@ class Simulation {
     const s = this.sec;
     const sr = this.series;
     const pods = this.policy.wantsPods ? this.cl.observe(t, this.model, this.sc.model.cpuRequestCores, (p, at) => this.advance(p, at)) : undefined;
-    const served = sr.served[s]!;
-    const p50 = served > 0 ? quantile(sr.hist, 0.5, s * BUCKETS, served) : NaN;
-    const p99 = served > 0 ? quantile(sr.hist, 0.99, s * BUCKETS, served) : NaN;
-    const sample: EndpointSample = {
-      atMs: t,
-      intervalMs: 1000,
-      inFlight: this.inFlight,
-      queued: this.qLen,
-      arrivals: sr.arrivals[s]!,
-      completions: served,
-      rejections: sr.rejected[s]!,
-      errors: sr.failed[s]!,
-      ...(this.dispatched > 0 ? { queueTimeMs: this.waitSum / this.dispatched } : {}),
-      ...(served > 0 ? { serviceTimeMs: this.serviceSum / served, latencyP50Ms: p50, latencyP99Ms: p99, overObjective: served - sr.good[s]! } : {}),
-      ...(pods ? { pods: pods.map((o) => o.sample) } : {}),
-    };
+    const sample = secondSample(sr, s, t, {
+      inFlight: this.inFlight, queued: this.queue.length, queueWaitSumMs: this.waitSum, dispatched: this.dispatched, serviceSumMs: this.serviceSum,
+    }, pods?.map((o) => o.sample));
     sr.ready[s] = this.cnt[READY]!;
     sr.starting[s] = this.cnt[STARTING]! + this.cnt[WAIT_NODE]!;
     sr.unschedulable[s] = this.cnt[UNSCHED]!;
@@ -406,7 +373,7 @@ class Simulation {
     sr.desired[s] = this.desired;
     sr.targetConcurrency[s] = this.limit;
     sr.inFlight[s] = this.inFlight;
-    sr.queued[s] = this.qLen;
+    sr.queued[s] = this.queue.length;
     sr.podSeconds[s] = this.areaPods / 1000;
     sr.nodes[s] = this.cl.nodeSlotsHeld;
     const avgConcurrency = this.areaConc / 1000;

@@ -5,14 +5,14 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
-import { describeModel } from "../components/model/describe-model.ts";
-import { MODEL_URI_FORMS, parseModelUri } from "../components/model/model-uri.ts";
-import { publishVersion, type PublishResult } from "../components/model/publish.ts";
-import { fetchModel, FetchError } from "../components/model/sources/fetch-model.ts";
-import { RegistryError } from "../components/model/sources/mlflow-registry.ts";
-import { StoreError, type StoreLocation } from "../components/model/sources/object-store.ts";
-import { formatFieldError } from "../components/types.ts";
-import { SERVING_GROUP, SERVING_PLURAL, SERVING_VERSION, type ServingEndpoint } from "../controller/src/contract/crd/types.ts";
+import { describeModel } from "../../../components/model/describe-model.ts";
+import { MODEL_URI_FORMS, parseModelUri } from "../../../components/model/model-uri.ts";
+import { publishVersion, type PublishResult } from "../../../components/model/publish.ts";
+import { fetchModel, FetchError } from "../../../components/model/sources/fetch-model.ts";
+import { RegistryError } from "../../../components/model/sources/mlflow-registry.ts";
+import { StoreError, type StoreLocation } from "../../../components/model/sources/object-store.ts";
+import { formatFieldError } from "../../../components/types.ts";
+import { SERVING_GROUP, SERVING_PLURAL, SERVING_VERSION, type ServingEndpoint } from "../contract/crd/types.ts";
 import { endpointRows, formatTable } from "./endpoint-table.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 

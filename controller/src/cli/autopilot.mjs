@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// `npx autopilot`: the model owner's CLI (cli/main.ts). Plain JavaScript so that it loads on any Node: in the
+// `npx autopilot`: the model owner's CLI (controller/src/cli/main.ts). Plain JavaScript so that it loads on any Node: in the
 // repository it runs the TypeScript source (Node >= 23.6 runs it directly), in the installed package the build.
 import { existsSync } from "node:fs";
 
 const source = new URL("./main.ts", import.meta.url);
-let entry = new URL("../dist/cli/main.js", import.meta.url);
+let entry = new URL("../../../dist/controller/src/cli/main.js", import.meta.url);
 if (existsSync(source)) {
   const [major, minor] = process.versions.node.split(".").map(Number);
   if (major < 23 || (major === 23 && minor < 6)) {

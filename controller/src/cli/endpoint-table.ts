@@ -1,7 +1,7 @@
 /**
  * `autopilot endpoints`: ServingEndpoint objects → one row each. Pure.
  */
-import type { ServingEndpoint } from "../controller/src/contract/crd/types.ts";
+import type { ServingEndpoint } from "../contract/crd/types.ts";
 
 export interface EndpointRow {
   readonly namespace: string;
