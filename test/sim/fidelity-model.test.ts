@@ -15,14 +15,17 @@ import { ScriptedPolicy, scenario } from "./helpers.ts";
 const quiet = { durationS: 60, traffic: [{ untilS: 60, qps: 1 }] };
 
 describe("pod start", () => {
-  it("grows with the pods starting at the same moment", () => {
-    // six pods at once, 1 s alone + 0.2 s per other concurrent start: the last of them is ready 1 + 5·0.2 = 2 s later
-    const sc = scenario({ ...quiet, cluster: { podStartS: 1, podStartPerConcurrentS: 0.2, warmPoolPods: 10, nodeStartS: 30, maxPods: 10 } });
-    const out = simulate(sc, new ScriptedPolicy(5, [{ atMs: 1000, replicas: 7 }]), { initialReplicas: 1 });
-    // created at 1 s: the first ready at 2 s, the sixth at 3 s (series index s covers (s, s+1])
-    assert.equal(out.series.ready[1], 1);
-    assert.ok(out.series.ready[2]! >= 2 && out.series.ready[2]! < 7, String(out.series.ready[2]));
-    assert.equal(out.series.ready[3], 7);
+  it("grows with the pods starting at the same moment: each of them counts all the others", () => {
+    // six pods at once, 0.5 s alone + 0.2 s per other concurrent start: every one of them (the first created too) is
+    // ready 0.5 + 5·0.2 = 1.5 s later, at 2.5 s (counting only the ones created before it, the first three would be
+    // ready by 2 s); a pod that starts alone later (10.7 s) takes 0.5 s
+    const sc = scenario({ ...quiet, cluster: { podStartS: 0.5, podStartPerConcurrentS: 0.2, warmPoolPods: 10, nodeStartS: 30, maxPods: 10 } });
+    const out = simulate(sc, new ScriptedPolicy(5, [{ atMs: 1000, replicas: 7 }, { atMs: 10_700, replicas: 8 }]), { initialReplicas: 1 });
+    // the series at index s is the state at the end of second s (time (s + 1) s)
+    assert.equal(out.series.ready[1], 1, "none of the six ready at 2 s (the first created is slowed by the five after it)");
+    assert.equal(out.series.ready[2], 7, "all six ready by 3 s");
+    assert.equal(out.series.ready[10], 7, "the lone start is not ready at 11 s");
+    assert.equal(out.series.ready[11], 8, "alone: 0.5 s, ready by 12 s");
   });
   it("spreads around its mean and sometimes fails and retries", () => {
     const sc = scenario({ ...quiet, durationS: 120, traffic: [{ untilS: 120, qps: 1 }], endpoint: { concurrency: { min: 1, max: 10 }, replicas: { min: 1, max: 100 } }, cluster: { podStartS: 10, podStartSpread: 0.5, podStartFailureFraction: 0.3, podStartRetryS: 10, warmPoolPods: 100, nodeStartS: 30, maxPods: 100 } });
