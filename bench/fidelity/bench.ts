@@ -71,7 +71,7 @@ function simulated(phases: readonly LoadPhase[], trace?: TraceLine[], shape = ""
   const out = runPolicy(prepareScenario(sc), policy).output.series;
   const n = until;
   const at = (a: Float64Array) => Array.from(a.subarray(0, n));
-  return figures(phases, at(out.podSeconds), at(out.rejected), at(out.targetConcurrency));
+  return figures(phases, at(out.podSeconds), at(out.rejected), at(out.targetConcurrency), at(out.failed));
 }
 
 async function real(phases: readonly LoadPhase[], trace?: TraceLine[], shape = ""): Promise<RealRun> {
@@ -91,18 +91,31 @@ async function real(phases: readonly LoadPhase[], trace?: TraceLine[], shape = "
   run.report();
   const recs = run.records;
   await run.stop();
-  for (const t of ticks) trace?.push(traceLine(shape, "real", run.startedAtMs, t));
+  const byS = new Map(recs.map((r) => [r.tS, r]));
+  for (const t of ticks) {
+    // the tick at k s ends the load's second k − 1 (its record)
+    const r = byS.get(Math.round((t.nowMs - run.startedAtMs) / 1000) - 1);
+    trace?.push(traceLine(shape, "real", run.startedAtMs, t, r === undefined ? undefined : { sent: r.sent, ok: r.ok, rejected: r.rejected, failed: r.failed }));
+  }
   const n = phases.reduce((a, p) => a + p.durationS, 0);
-  // a second without a record (a tick delayed on a busy machine) repeats the one before it
-  const sec = (f: (r: (typeof recs)[number]) => number, zeroWhenMissing = false) => {
-    let last = 0;
+  // Second s of the run is governed by what the tick at s decided: the record of second s − 1 (a record holds the
+  // state after its tick's decision), as the simulator's series hold the state in force during each second. The
+  // first second runs on the initial state; a second without a record (a tick delayed on a busy machine) repeats
+  // the one before it.
+  const inForce = (f: (r: (typeof recs)[number]) => number, initial: number) => {
+    let last = initial;
     return Array.from({ length: n }, (_, s) => {
-      const r = recs.find((x) => x.tS === s);
+      const r = byS.get(s - 1);
       if (r !== undefined) last = f(r);
-      return r === undefined && zeroWhenMissing ? 0 : last;
+      return last;
     });
   };
-  return { figures: figures(phases, sec((r) => r.readyReplicas + r.startingReplicas), sec((r) => r.rejected, true), sec((r) => r.targetConcurrency)), load: load.text, quiet: load.quiet };
+  const client = (f: (r: (typeof recs)[number]) => number) => Array.from({ length: n }, (_, s) => { const r = byS.get(s); return r === undefined ? 0 : f(r); });
+  const initialTarget = SPEC.initialTargetConcurrency ?? SPEC.concurrency.min;
+  return {
+    figures: figures(phases, inForce((r) => r.readyReplicas + r.startingReplicas, SPEC.replicas.min), client((r) => r.rejected), inForce((r) => r.targetConcurrency, initialTarget), client((r) => r.failed)),
+    load: load.text, quiet: load.quiet,
+  };
 }
 
 interface RealRun {
@@ -120,7 +133,7 @@ interface ShapeResult {
 const yes = (b: boolean): string => (b ? "met" : "NOT met");
 
 function armLine(name: string, arm: string, f: ArmFigures, load?: string): string {
-  return `${name}: ${arm} replica-s ${f.replicaSeconds.toFixed(0)}, 429s ${f.rejected}, time to capacity ${f.timeToCapacityS} s, target ${trajectoryText(f.targets)}${load !== undefined ? `; ${load}` : ""}`;
+  return `${name}: ${arm} replica-s ${f.replicaSeconds.toFixed(0)}, 429s ${f.rejected}, 5xx ${f.failed}, time to capacity ${f.timeToCapacityS} s, target ${trajectoryText(f.targets)}${load !== undefined ? `; ${load}` : ""}`;
 }
 
 function goalLine(g: Goals): string {

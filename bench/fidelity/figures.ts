@@ -17,6 +17,8 @@ export interface TargetChange {
 export interface ArmFigures {
   readonly replicaSeconds: number;
   readonly rejected: number;
+  /** 5xx and failed connections (not a goal: both arms should have none). */
+  readonly failed: number;
   /** Seconds from the start of the highest phase to its last 429 (0 without any). */
   readonly timeToCapacityS: number;
   /** Target concurrency at the start and at each change. */
@@ -42,7 +44,7 @@ export function peakPhase(phases: readonly LoadPhase[]): [number, number] {
 }
 
 /** Figures of one arm from per-second series (replicas scheduled, 429s, target). */
-export function figures(phases: readonly LoadPhase[], scheduled: readonly number[], rejected: readonly number[], target: readonly number[]): ArmFigures {
+export function figures(phases: readonly LoadPhase[], scheduled: readonly number[], rejected: readonly number[], target: readonly number[], failed: readonly number[] = []): ArmFigures {
   const [from, to] = peakPhase(phases);
   let last = -1;
   for (let s = from; s < Math.min(to, rejected.length); s++) if ((rejected[s] ?? 0) > 0) last = s;
@@ -51,6 +53,7 @@ export function figures(phases: readonly LoadPhase[], scheduled: readonly number
   return {
     replicaSeconds: scheduled.reduce((a, b) => a + b, 0),
     rejected: rejected.reduce((a, b) => a + b, 0),
+    failed: failed.reduce((a, b) => a + b, 0),
     timeToCapacityS: last < 0 ? 0 : last + 1 - from,
     targets: changes,
   };

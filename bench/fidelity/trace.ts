@@ -19,6 +19,8 @@ export interface TraceLine {
   readonly state: { readonly desired: number; readonly ready: number; readonly starting: number; readonly target: number };
   /** False when the driver skipped the call (nothing could change). */
   readonly decided: boolean;
+  /** Real arm: the load generator's count of the requests sent in the second the sample covers, by how they were answered. */
+  readonly client?: { readonly sent: number; readonly ok: number; readonly rejected: number; readonly failed: number };
   readonly decision?: {
     readonly replicas: number;
     readonly replicasReason: string;
@@ -33,7 +35,7 @@ const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 const opt = (x: number | undefined): number | undefined => (x === undefined ? undefined : r3(x));
 
 /** The trace line of one driver tick; `zeroMs` is the arm's start on the tick's clock. */
-export function traceLine(shape: string, arm: "sim" | "real", zeroMs: number, t: DriverTick): TraceLine {
+export function traceLine(shape: string, arm: "sim" | "real", zeroMs: number, t: DriverTick, client?: TraceLine["client"]): TraceLine {
   const s = t.sample;
   const pods = s?.pods;
   const ready = pods?.filter((p) => p.ready);
@@ -55,6 +57,7 @@ export function traceLine(shape: string, arm: "sim" | "real", zeroMs: number, t:
     },
     state: { desired: t.state.desiredReplicas, ready: t.state.readyReplicas, starting: t.state.startingReplicas, target: t.state.targetConcurrency },
     decided: d !== undefined,
+    ...(client !== undefined ? { client } : {}),
     ...(d !== undefined ? {
       decision: {
         replicas: d.desiredReplicas, replicasReason: d.replicasReason, replicasMessage: d.replicasMessage,

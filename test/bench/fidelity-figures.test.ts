@@ -24,8 +24,8 @@ describe("fidelity figures", () => {
     assert.ok(!sameTrajectory(t([4, 0], [6, 22]), t([4, 0], [8, 22])), "another target");
   });
   it("goals: within 10% on replica-seconds, 15% on 429s (none when the simulator has none), 1 s on time to capacity", () => {
-    const sim = { replicaSeconds: 500, rejected: 100, timeToCapacityS: 2, targets: [{ target: 4, atS: 0 }] };
-    const g = goals({ replicaSeconds: 545, rejected: 116, timeToCapacityS: 3, targets: [{ target: 4, atS: 0 }] }, sim);
+    const sim = { replicaSeconds: 500, rejected: 100, failed: 0, timeToCapacityS: 2, targets: [{ target: 4, atS: 0 }] };
+    const g = goals({ replicaSeconds: 545, rejected: 116, failed: 0, timeToCapacityS: 3, targets: [{ target: 4, atS: 0 }] }, sim);
     assert.deepEqual({ ...g, costRatio: Number(g.costRatio.toFixed(2)) }, { replicaSeconds: true, rejected: false, timeToCapacity: true, trajectory: true, costRatio: 1.09 });
     assert.equal(goals({ ...sim, rejected: 1 }, { ...sim, rejected: 0 }).rejected, false);
   });
