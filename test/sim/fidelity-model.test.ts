@@ -123,3 +123,15 @@ describe("scenario engine overrides", () => {
     assert.equal(readyAt({}, 110), peak, "default window: still at the peak");
   });
 });
+
+describe("429s booked two ways", () => {
+  it("by the second they were answered (the gateway's count) and by the second their request arrived (a client's)", () => {
+    // one pod busy 30 s with its first request, limit 1: every later request waits 1 s in the queue and is answered 429
+    const sc = scenario({ durationS: 4, traffic: [{ untilS: 4, qps: 2, arrivals: "uniform" }], model: { kind: "io", latencyMs: 30_000, maxInFlight: 1 }, slo: { p99Ms: 1000, queueTimeoutMs: 1000 } });
+    const out = simulate(sc, new ScriptedPolicy(1), { initialReplicas: 1 });
+    const first = (a: Float64Array) => Array.from(a.subarray(0, 6));
+    // arrivals at 0.5, 1, 1.5, … 3.5 s: the first is served, the other six time out 1 s later
+    assert.deepEqual(first(out.series.rejectedByArrival), [0, 2, 2, 2, 0, 0]);
+    assert.deepEqual(first(out.series.rejected), [0, 0, 2, 2, 2, 0]);
+  });
+});
