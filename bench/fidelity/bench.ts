@@ -17,7 +17,7 @@ import { Command } from "commander";
 import { validateEndpointSpec, validateEngineConfig } from "../../controller/src/engine/index.ts";
 import type { DriverTick } from "../../controller/src/engine/driver.ts";
 import type { EndpointSpec } from "../../controller/src/engine/types.ts";
-import type { LoadPhase } from "../../controller/src/local/load.ts";
+import type { LoadPhase, LoadSecond } from "../../controller/src/local/load.ts";
 import { startLocalRun } from "../../controller/src/local/local-run.ts";
 import { ApaPolicy } from "../../controller/src/sim/policies/apa.ts";
 import { prepareScenario, runPolicy } from "../../controller/src/sim/run.ts";
@@ -94,8 +94,8 @@ async function real(phases: readonly LoadPhase[], trace?: TraceLine[], shape = "
   const byS = new Map(recs.map((r) => [r.tS, r]));
   for (const t of ticks) {
     // the tick at k s ends the load's second k − 1 (its record)
-    const r = byS.get(Math.round((t.nowMs - run.startedAtMs) / 1000) - 1);
-    trace?.push(traceLine(shape, "real", run.startedAtMs, t, r === undefined ? undefined : { sent: r.sent, ok: r.ok, rejected: r.rejected, failed: r.failed }));
+    const l = run.loadSeconds[Math.round((t.nowMs - run.startedAtMs) / 1000) - 1];
+    trace?.push(traceLine(shape, "real", run.startedAtMs, t, l === undefined ? undefined : { sent: l.sent, ok: l.ok, rejected: l.rejected, failed: l.failed }));
   }
   const n = phases.reduce((a, p) => a + p.durationS, 0);
   // Second s of the run is governed by what the tick at s decided: the record of second s − 1 (a record holds the
@@ -110,7 +110,8 @@ async function real(phases: readonly LoadPhase[], trace?: TraceLine[], shape = "
       return last;
     });
   };
-  const client = (f: (r: (typeof recs)[number]) => number) => Array.from({ length: n }, (_, s) => { const r = byS.get(s); return r === undefined ? 0 : f(r); });
+  // answers from the load generator's own books, every second (a tick a stalled machine skipped has no record)
+  const client = (f: (l: LoadSecond) => number) => Array.from({ length: n }, (_, s) => { const l = run.loadSeconds[s]; return l === undefined ? 0 : f(l); });
   const initialTarget = SPEC.initialTargetConcurrency ?? SPEC.concurrency.min;
   return {
     figures: figures(phases, inForce((r) => r.readyReplicas + r.startingReplicas, SPEC.replicas.min), client((r) => r.rejected), inForce((r) => r.targetConcurrency, initialTarget), client((r) => r.failed)),

@@ -15,7 +15,7 @@ import { AccessLogCollector } from "./access-log.ts";
 import { CpuMeter } from "./cpu-meter.ts";
 import { startLocalGateway, type LocalGateway } from "./local-gateway.ts";
 import { hashApiKey } from "./local-source.ts";
-import { OpenLoopLoad, type LoadPhase } from "./load.ts";
+import { OpenLoopLoad, type LoadPhase, type LoadSecond } from "./load.ts";
 import { LocalLoop, type LoopStatus } from "./loop.ts";
 import { ProcessPool } from "./process-pool.ts";
 import { SecondTicker } from "./second-ticker.ts";
@@ -72,6 +72,8 @@ export interface LocalRun {
   /** When the clock (and the load) started, ms since the epoch: second `tS` of a record ends at this + (tS + 1) s. */
   readonly startedAtMs: number;
   readonly kills: KillEvent[];
+  /** The load generator's books: requests sent in each second of the load and how they were answered ([] without load). */
+  readonly loadSeconds: readonly LoadSecond[];
   /** Resolves when the load schedule has ended (immediately without load). */
   readonly loadDone: Promise<void>;
   report(): RunReport;
@@ -225,7 +227,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
   const loadDone = load?.run(startMs) ?? Promise.resolve();
 
   return {
-    url, metricsUrl, gateway, pool, urls, records, kills, loadDone, startedAtMs: startMs,
+    url, metricsUrl, gateway, pool, urls, records, kills, loadDone, startedAtMs: startMs, loadSeconds: load?.seconds ?? [],
     report: () => {
       for (const k of kills) {
         const after = logs.failures.filter((f) => f.atMs >= k.atMs - 1000);
