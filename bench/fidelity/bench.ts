@@ -180,6 +180,19 @@ function markdown(results: readonly ShapeResult[], command: string): string {
   ].join("\n");
 }
 
+/** The command's arguments without where its report and trace went (`--write-docs`, `--out F`, `--trace-out F`). */
+function withoutOutputFlags(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (a === "--write-docs") continue;
+    if (a === "--out" || a === "--trace-out") { i++; continue; }
+    if (a.startsWith("--out=") || a.startsWith("--trace-out=")) continue;
+    out.push(a);
+  }
+  return out;
+}
+
 async function main(o: { shapes: string; timeScale: string; runs: string; simOnly?: boolean; traceOut?: string; writeDocs?: boolean; out?: string }): Promise<void> {
   const scale = Number(o.timeScale);
   if (!(scale > 0 && scale <= 1)) throw new Error(`--time-scale: must be in (0, 1], got ${o.timeScale}`);
@@ -209,7 +222,7 @@ async function main(o: { shapes: string; timeScale: string; runs: string; simOnl
     results.push({ shape: name, sim, runs: done });
   }
   if (o.writeDocs === true || o.out !== undefined) {
-    emitReport(o, DOC, markdown(results, `npm run bench:fidelity -- ${process.argv.slice(2).filter((a) => a !== "--write-docs").join(" ")}`.trim().replace(/ --$/, "")));
+    emitReport(o, DOC, markdown(results, `npm run bench:fidelity -- ${withoutOutputFlags(process.argv.slice(2)).join(" ")}`.trim().replace(/ --$/, "")));
   }
 }
 
