@@ -132,6 +132,11 @@ export interface ModelFacts {
   readonly parameterCount?: number;
   readonly dtype?: ModelDtype;
   readonly bytes?: number;
+  /**
+   * Where the size was read from, for messages: the declaration field and what in the model said it (e.g.
+   * `{ field: "model.uri (MLmodel model_size_bytes)", source: "models:/fraud/3" }`). @default `model.bytes`
+   */
+  readonly sizeFrom?: { readonly field: string; readonly source: string };
 }
 
 /** An endpoint after its model references were resolved (components/model/resolve-endpoints.ts). */

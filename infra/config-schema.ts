@@ -101,6 +101,8 @@ export const CONFIG_SCHEMA = {
   localStoreSecretSeed: { type: "string", default: "", pattern: { re: /^$|^.{16,}$/, says: "at least 16 characters" }, description: "local: seed the in-cluster store's credentials are derived from (set it with --secret)." },
   mlflowTrackingUri: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[^\s]+$/, says: "an http(s):// URL of an MLflow tracking server" }, description: "MLflow tracking server that resolves models:/ and runs:/ model references (the Model Registry REST API)." },
   mlflowTrackingToken: { type: "string", default: "", secret: true, description: "Bearer token for mlflowTrackingUri, when the server requires one (set it with --secret)." },
+  pythonPackageIndexUrl: { type: "string", default: "https://pypi.org/simple/", pattern: { re: /^$|^https?:\/\/\S+$/, says: "an http(s):// URL of a Simple Repository API, or \"\" to skip the check" }, description: "Python package index (Simple Repository API) the serving images install from: each MLflow model's pinned requirements are checked against it at preview; empty = not checked." },
+  exampleLlmUri: { type: "string", default: "", pattern: { re: /^$|^\S+$/, says: "a model reference (models:/…, runs:/…, s3://…, gs://… or a directory)" }, description: "GPU stacks: the model the example endpoint llm-chat serves (a Hugging Face causal LM: config.json + safetensors); empty = the tiny example LLM shipped in examples/models/tiny-llm, published by the program." },
   modelPublishUrl: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, says: "an http(s)://host[:port] URL" }, description: "local: the S3 URL at which `pulumi up` (on this machine) reaches the model store to publish models (in-cluster MinIO: its NodePort through kind's port mapping, e.g. http://127.0.0.1:30900; external store: default localModelStoreUrl)." },
   modelPublishAccessKeyId: { type: "string", default: "", description: "local, external store: access key with write access for publishing models (empty = the AWS SDK's default credentials from the environment)." },
   modelPublishSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of modelPublishAccessKeyId (set it with --secret)." },
@@ -162,6 +164,8 @@ export interface StackConfig {
   readonly localStoreSecretSeed: string;
   readonly mlflowTrackingUri: string;
   readonly mlflowTrackingToken: string;
+  readonly pythonPackageIndexUrl: string;
+  readonly exampleLlmUri: string;
   readonly modelPublishUrl: string;
   readonly modelPublishAccessKeyId: string;
   readonly modelPublishSecretAccessKey: string;

@@ -4,9 +4,10 @@
  * read from the model itself, the runtime is chosen and sized from them and the pool, and `pulumi up` publishes
  * the model's files into the environment's cache — all before anything is created (docs/models.md).
  *
- * The CPU examples serve the models shipped in examples/models/ (made by examples/models/make_iris.py), so the
- * example set comes up on a fresh stack. The GPU stacks' LLM needs weights in your bucket at the URI given; the
- * offline plan (`npm run plan`) reads a test double of that prefix (infra/offline-models/).
+ * The examples serve the models shipped in examples/models/ (made by scripts there: the iris classifier as
+ * scikit-learn and ONNX, and a tiny Llama-architecture LLM), so the example set comes up on a fresh stack from what
+ * the program itself publishes. On the GPU stacks, stack config `exampleLlmUri` points `llm-chat` at a real LLM
+ * instead (e.g. Llama 3 weights in your bucket or registry), sized for the stack's GPUs.
  */
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
 import type { PoolPlacement } from "../components/types.ts";
@@ -15,12 +16,7 @@ import type { PoolPlacement } from "../components/types.ts";
 export const EXAMPLE_MODELS = {
   sklearn: "examples/models/iris-sklearn",
   onnx: "examples/models/iris-onnx",
-} as const;
-
-/** Where the GPU stacks' example LLM weights are expected (a Hugging Face model directory: config.json + safetensors). */
-export const EXAMPLE_LLM_URIS = {
-  "70b": "gs://autopilot-example-models/llama-3-70b-instruct/",
-  "8b": "s3://autopilot-example-models/llama-3-8b-instruct/",
+  llm: "examples/models/tiny-llm",
 } as const;
 
 /** What the endpoint list may depend on. */
@@ -28,6 +24,8 @@ export interface EndpointContext {
   readonly environment: "dev" | "staging" | "prod";
   /** The GPU pool, when the stack has one. */
   readonly gpuPool?: PoolPlacement;
+  /** The LLM `llm-chat` serves on a GPU stack (stack config `exampleLlmUri`). @default the shipped tiny LLM */
+  readonly llmUri?: string;
 }
 
 /** The example endpoint set. */
@@ -71,11 +69,11 @@ export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
       replicas: { min: 1, max: dev ? 2 : 20 },
     },
   ];
-  if (gpu?.gpu !== undefined && gpu.gpu.memoryGiB >= 80 && gpu.gpu.perNode >= 8) {
-    // A fine-tuned 70B LLM in bf16 on 8×80 GB GPUs (the minimum is 2; 8 leaves room for a large KV cache).
+  if (gpu !== undefined && ctx.llmUri !== undefined && ctx.llmUri !== "" && gpu.gpu !== undefined && gpu.gpu.memoryGiB >= 80 && gpu.gpu.perNode >= 8) {
+    // Your LLM on 8×80 GB GPUs (a 70B bf16 model needs 2; 8 leave room for a large KV cache).
     list.push({
       name: "llm-chat",
-      model: { uri: EXAMPLE_LLM_URIS["70b"], format: "safetensors" },
+      model: { uri: ctx.llmUri, format: "safetensors" },
       computePool: "gpu",
       gpus: 8,
       concurrency: { min: 16, max: 256 },
@@ -83,10 +81,10 @@ export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
       provisionedConcurrency: 32,
     });
   } else if (gpu !== undefined) {
-    // Smaller GPUs (staging): an 8B model in bf16 on one GPU exercises the same vLLM path.
+    // vLLM on the fewest GPUs the model needs: the shipped tiny LLM (one GPU), or yours on smaller GPUs (staging).
     list.push({
       name: "llm-chat",
-      model: { uri: EXAMPLE_LLM_URIS["8b"], format: "safetensors" },
+      model: { uri: ctx.llmUri !== undefined && ctx.llmUri !== "" ? ctx.llmUri : EXAMPLE_MODELS.llm, format: "safetensors" },
       computePool: "gpu",
       concurrency: { min: 8, max: 64 },
       replicas: { min: 1, max: 4 },

@@ -5,6 +5,7 @@
  * version into the cache, and return the stack outputs (`runProgram`).
  * `infra/index.ts` runs them under the Pulumi engine; `infra/evaluate.ts` under mocks.
  */
+import { PackageIndexError, type UnresolvedRequirement, unresolvedRequirements } from "../components/model/package-index.ts";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,7 +14,7 @@ import type { EndpointDeclaration, ResolvedEndpoint } from "../components/endpoi
 import { type ModelVersionSource, resolveEndpoints } from "../components/model/resolve-endpoints.ts";
 import type { FetchContext } from "../components/model/sources/fetch-model.ts";
 import { planServingImages, type ServingImagePlan } from "../components/model/serving-image.ts";
-import { DeclarationError } from "../components/types.ts";
+import { DeclarationError, type FieldError } from "../components/types.ts";
 import type { GatewayTls } from "../components/gateway/gateway.ts";
 import { platformExports, type PlatformStackOutputs } from "../components/platform/platform-reference.ts";
 import { type PoolDeclaration, poolSpecs, type PoolSpec, ServingPlatform } from "../components/platform/serving-platform.ts";
@@ -52,6 +53,7 @@ export interface StackPlan {
 export function fetchContext(cfg: StackConfig): FetchContext {
   return {
     cwd: REPO_ROOT,
+    ...(cfg.pythonPackageIndexUrl !== "" ? { packageIndex: cfg.pythonPackageIndexUrl } : {}),
     ...(cfg.mlflowTrackingUri !== "" ? { registry: { trackingUri: cfg.mlflowTrackingUri, ...(cfg.mlflowTrackingToken !== "" ? { token: cfg.mlflowTrackingToken } : {}) } } : {}),
   };
 }
@@ -69,7 +71,7 @@ export async function prepareStack(
 ): Promise<StackPlan> {
   const pools = poolSpecs(cfg.cloud, stackPools(cfg));
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
-  const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}) });
+  const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}), ...(cfg.exampleLlmUri !== "" ? { llmUri: cfg.exampleLlmUri } : {}) });
   const resolved = await resolveEndpoints(decls, fetch);
   const edited = edit !== undefined ? edit(resolved.endpoints) : resolved.endpoints;
   const endpoints = planEndpoints(edited, pools.map((p) => p.placement), cfg.imageDigests);
@@ -85,7 +87,32 @@ export async function prepareStack(
     }]);
   }
   if (images.errors.length > 0) throw new DeclarationError("endpoint", images.errors);
+  if (fetch.packageIndex !== undefined) {
+    const unresolved = await unresolvedImageRequirements(images.plan, resolved.models, fetch.packageIndex);
+    if (unresolved.length > 0) throw new DeclarationError("endpoint", unresolved);
+  }
   return { pools, endpoints, models: resolved.models, images: images.plan };
+}
+
+/** Every serving image's pinned requirements the package index cannot satisfy, as errors of the versions that need them. */
+async function unresolvedImageRequirements(plan: ServingImagePlan, models: StackPlan["models"], index: string): Promise<FieldError[]> {
+  let unresolved: UnresolvedRequirement[];
+  try {
+    unresolved = await unresolvedRequirements(Object.values(plan.images).flatMap((i) => i.requirements), index);
+  } catch (e) {
+    if (!(e instanceof PackageIndexError)) throw e;
+    throw new DeclarationError("config key", [{ subject: `${PROJECT}:pythonPackageIndexUrl`, field: "pythonPackageIndexUrl", value: index, allowed: "a reachable Python package index (Simple Repository API), or \"\" to skip the check", reason: e.message }]);
+  }
+  const errors: FieldError[] = [];
+  for (const [endpoint, versions] of Object.entries(plan.byVersion)) {
+    for (const [version, tag] of Object.entries(versions)) {
+      const src = models[endpoint]?.find((m) => m.version === version);
+      for (const u of unresolved.filter((x) => plan.images[tag]!.requirements.includes(x.requirement))) {
+        errors.push({ subject: endpoint, field: `${src?.field ?? "model.uri"} (requirements)`, value: u.requirement, allowed: `a release the package index has (the serving image installs it with pip)`, reason: `${src?.resolvedFrom ?? version}: ${u.reason}` });
+      }
+    }
+  }
+  return errors;
 }
 
 /**

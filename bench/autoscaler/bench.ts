@@ -130,7 +130,7 @@ function main(opts: { scenarios?: string; seeds: string; skipSweeps?: boolean; s
     const st = res[0]!;
     const ap = res[1]!;
     perf = `## Simulator speed\n\n\`controller/scenarios/${PERF}\`: one hour at 10K QPS (${st.requests} requests); arrivals alone ${st.planS.toFixed(1)} s CPU. static ${st.cpuS.toFixed(1)} s CPU (${st.wallS.toFixed(1)} s wall), apa ${ap.cpuS.toFixed(1)} s CPU (${ap.wallS.toFixed(1)} s wall).\n`;
-    checks.push({ id: "7", what: "1 h at 10K QPS (36M requests) in ≤ 60 s on one core (CPU time, static policy)", pass: st.cpuS <= 60, figure: `static ${st.cpuS.toFixed(1)} s CPU, apa ${ap.cpuS.toFixed(1)} s CPU` });
+    checks.push({ id: "perf-1h-10k", what: "1 h at 10K QPS (36M requests) in ≤ 60 s on one core (CPU time, static policy)", pass: st.cpuS <= 60, figure: `static ${st.cpuS.toFixed(1)} s CPU, apa ${ap.cpuS.toFixed(1)} s CPU` });
   }
   const domRows = reports.filter((r) => r.dominance).map((r) => {
     const a = r.run.runs.find((x) => x.result.policy === "apa")!.result;
@@ -149,7 +149,7 @@ function main(opts: { scenarios?: string; seeds: string; skipSweeps?: boolean; s
     `Engine constants digest \`${digest.slice(0, 16)}\` (${frozen ? "the frozen set" : "**not** the frozen set"}); held out: ${HELD_OUT_SCENARIOS.join(", ")}. Definitions: docs/simulator.md.\n\n` +
     `## Is APA dominated by a competently configured baseline?\n\nEach baseline's main knob swept (bench/autoscaler, controller/src/sim/sweep.ts); a point dominates APA when it has at least APA's SLO attainment for at most its replica-seconds. Scenario seed only.\n\n| scenario | APA SLO | APA replica-s | replica-s lower bound | verdict |\n|---|---:|---:|---:|---|\n${domRows.join("\n")}\n\n` +
     `## Seeds (${seeds} per scenario; mean ± 95% confidence half-width)\n\n| scenario | policy | seeds | SLO attainment | replica-s | 429s |\n|---|---|---:|---:|---:|---:|\n${seedRows.join("\n")}\n\n` +
-    `## Checks\n\n| # | criterion | result | figure |\n|---|---|---|---|\n${checkRows.join("\n")}\n\n${perf}\n## Scenarios\n\n` +
+    `## Checks\n\n| scenario | criterion | result | figure |\n|---|---|---|---|\n${checkRows.join("\n")}\n\n${perf}\n## Scenarios\n\n` +
     reports.map((r) => {
       const sc = r.run.scenario;
       const att = r.run.plan.attributions.map((a) => `\nData: ${a}.`).join("");

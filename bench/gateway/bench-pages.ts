@@ -97,7 +97,7 @@ try {
     "Fetching process CPU: the controller's `fetchText` (undici) receiving the page; for `/stats` it also holds the agent's " +
       "work (socket read and HTTP answer), which runs in this same process here.",
     "",
-    `\`/stats\` vs promex: ${(pm.bytes / csv.bytes).toFixed(1)}× smaller, HAProxy CPU ${(pm.haproxyMs / Math.max(1, csv.haproxyMs)).toFixed(1)}× less, ` +
+    `\`/stats\` vs promex: ${(pm.bytes / csv.bytes).toFixed(1)}× smaller, HAProxy CPU ${csv.haproxyMs > 0 ? `${(pm.haproxyMs / csv.haproxyMs).toFixed(1)}× less` : pm.haproxyMs > 0 ? `${pm.haproxyMs.toFixed(0)} ms vs under one 10 ms tick` : "both under one 10 ms tick"}, ` +
       `fetch ${(pm.wallMs / csv.wallMs).toFixed(1)}× faster, reader ${(pm.parseMs / csv.parseMs).toFixed(1)}× cheaper.`,
     "",
   ].join("\n"));

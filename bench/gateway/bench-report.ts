@@ -195,13 +195,13 @@ function diagnosis(i: ReportInput): string[] {
   const pi = find("pinned", "open loop");
   const med = (b: RateBlock | undefined, arm: string): string => (b && b.arms.includes(arm) ? `${f2(blockComparison(b, arm).medianAdded99Ms)} ms` : "n/a");
   return [
-    `## What drove the earlier +2.26 ms at 1K req/s`,
+    `## Why the rate-budget method misreads the added latency`,
     ``,
-    `The earlier bench (autocannon \`overallRate\`, in the bench process, everything unpinned, 3 rounds of 4 s) reported`,
+    `autocannon's \`overallRate\` (in the bench process, everything unpinned, 3 rounds of 4 s: the opt-in autocannon arm) reads`,
     `+2.26 ms added p99 at 1K req/s, against +50 µs p50 / +160 µs p99 measured for HAProxy with API-key auth on an idle`,
-    `box (the figure the gateway design started from). What it measured instead:`,
+    `box (the figure the gateway design started from). What it measures instead:`,
     ``,
-    `1. **The load was not 1K req/s.** autocannon's rate limit is a budget per connection per second (lib/httpClient.js:`,
+    `1. **The load is not 1K req/s.** autocannon's rate limit is a budget per connection per second (lib/httpClient.js:`,
     `   \`reqsMadeThisSecond\`, reset by a 1 s \`setInterval\`): each of its 13 connections sends back to back until it has`,
     `   sent its 77 requests, then waits for the next tick. That is a closed loop at c≈13 (≈ 2K req/s with a 6 ms model)`,
     `   for about half of each second and silence for the rest` +
@@ -213,7 +213,7 @@ function diagnosis(i: ReportInput): string[] {
     `   ${med(pi, "tcp proxy")} pinned) with the gateway (${med(un, "gateway")} unpinned, ${med(pi, "gateway")} pinned).`,
     `3. **Noise larger than the criterion.** One round's p99 moves by milliseconds with nothing changed: the "direct again"`,
     `   arm (the same direct arm measured twice) gives per-round differences listed in the table (median unpinned ${med(un, "direct again")},`,
-    `   pinned ${med(pi, "direct again")}). A median of 3 differences, as before, cannot resolve 1 ms; hence more, shorter,`,
+    `   pinned ${med(pi, "direct again")}). A median of 3 differences cannot resolve 1 ms; hence more, shorter,`,
     `   rotating rounds and the noise-floor arm in the same run.`,
     ``,
     `Common to all arms (so not in the "added" figures): the model is a Node timer (\`--sleep-ms ${i.options.modelMs}\` answers a little later than ${i.options.modelMs} ms,`,

@@ -7,6 +7,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StoreWiring } from "../model-cache/store-grant.ts";
 import type { ModelPublishSettings } from "../model/publish-target.ts";
+import type { ServingImageBuilder } from "../model/serving-images.ts";
 import type { Cloud, PoolPlacement } from "../types.ts";
 
 export interface EndpointPlatform {
@@ -35,6 +36,9 @@ export interface EndpointPlatform {
   readonly dependsOn: readonly pulumi.Resource[];
   /** The controller image, which carries the Triton adapter (Triton endpoints run it beside Triton). */
   readonly adapterImage?: pulumi.Input<string>;
+  /** Builds and pushes the per-version serving images of MLflow-served versions (shared by every endpoint on the
+   * platform, one image per environment). @default none: those versions run the runtime's image */
+  readonly servingImages?: ServingImageBuilder;
   /** `https://<host>` of the gateway. */
   readonly gatewayUrl: pulumi.Output<string>;
 }

@@ -22,6 +22,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EndpointDeclaration, ResolvedEndpoint } from "../endpoint-types.ts";
 import { ModelPublication } from "../model/model-publication.ts";
+import { planServingImages, type ServingImagePlan } from "../model/serving-image.ts";
+import { DeclarationError } from "../types.ts";
 import { publishLocation } from "../model/publish-target.ts";
 import { type ModelVersionSource, resolveEndpoints } from "../model/resolve-endpoints.ts";
 import type { FetchContext } from "../model/sources/fetch-model.ts";
@@ -45,7 +47,9 @@ export interface ServingEndpointArgs {
   readonly platform: PlatformLike;
   /** The resolved versions' files, each published into the store by a ModelPublication. @default none (published ahead, e.g. `autopilot models push`) */
   readonly models?: readonly ModelVersionSource[];
-  /** Per-version serving images (MLflow-served versions, built by the platform). @default the runtime's image */
+  /** Per-version serving images (MLflow-served versions), by version, as the platform built them. @default built
+   * here from `models` (each version's pinned requirements) and pushed to the platform's registry; without `models`
+   * (published ahead), the runtime's image */
   readonly serverImages?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
@@ -73,6 +77,10 @@ export class ServingEndpoint extends pulumi.ComponentResource {
     const platform = args.platform.endpointPlatform();
     // Checked before anything is registered: a bad declaration leaves nothing half-declared.
     const [ep] = planEndpoints([args.endpoint], platform.pools, platform.imageDigests);
+    // Without images from its platform (declared on its own), an MLflow-served version gets its own serving image,
+    // as the platform's endpoints do; refused environments fail here, before any child.
+    const ownImages = args.serverImages === undefined && (args.models ?? []).length > 0 && platform.servingImages !== undefined
+      ? servingImagePlan(ep!, args.models!, platform.imageDigests) : undefined;
     super("autopilot:endpoint:ServingEndpoint", name, componentInputs(args, { omit: ["models", "serverImages"] }), {
       ...opts,
       dependsOn: withDependencies(platform.dependsOn, opts?.dependsOn),
@@ -96,6 +104,9 @@ export class ServingEndpoint extends pulumi.ComponentResource {
     // Pods start only once their identity works and their egress is admitted; Pulumi waits for the rollout as long
     // as the model needs (download + load), not its 10-minute default.
     const timeout = `${readyTimeoutS(plan)}s`;
+    const serverImages = ownImages !== undefined && Object.keys(ownImages.images).length > 0
+      ? platform.servingImages!.build(ownImages, this, `${name}-serving-image`)[decl.name] ?? {}
+      : args.serverImages;
     const target = args.models !== undefined && args.models.length > 0 ? publishLocation(platform.store, platform.modelPublish) : undefined;
     for (const v of decl.versions) {
       const vName = versionName(decl.name, v.version);
@@ -110,7 +121,7 @@ export class ServingEndpoint extends pulumi.ComponentResource {
       }
       const dep = buildDeployment(this.planned, v, grant.access, { nodeCache, initialReplicas: initialReplicas(this.planned, v.weight), digestOverrides: platform.imageDigests,
         ...(platform.adapterImage !== undefined ? { adapterImage: platform.adapterImage } : {}),
-        ...(args.serverImages?.[v.version] !== undefined ? { serverImage: args.serverImages[v.version] } : {}) });
+        ...(serverImages?.[v.version] !== undefined ? { serverImage: serverImages[v.version] } : {}) });
       deployments.push(kubeResource(`${name}-${v.version}-deployment`, dep, {
         ...o, dependsOn: [ns, sa, ...grant.ready, ...netpols, ...published], ignoreChanges: ["spec.replicas"], customTimeouts: { create: timeout, update: timeout },
       }));
@@ -128,6 +139,14 @@ export class ServingEndpoint extends pulumi.ComponentResource {
     this.url = pulumi.interpolate`${platform.gatewayUrl}/serving-endpoints/${decl.name}/invocations`;
     this.registerOutputs({ namespace: this.namespace, identity: this.identity, deployments: this.deployments, url: this.url });
   }
+}
+
+/** The serving images of one endpoint's MLflow-served versions; throws the refusals as a DeclarationError. */
+function servingImagePlan(ep: PlannedEndpoint, models: readonly ModelVersionSource[], digests: Readonly<Record<string, string>>): ServingImagePlan {
+  const versions = models.filter((m) => ep.decl.versions.some((v) => v.version === m.version));
+  const r = planServingImages([{ name: ep.decl.name, runtimeKind: ep.plan.kind, ownImage: ep.decl.runtime?.image !== undefined, versions, fields: versions.map((v) => v.field) }], digests);
+  if (r.errors.length > 0) throw new DeclarationError("endpoint", r.errors);
+  return r.plan;
 }
 
 /** The platform's dependencies plus the caller's own (`dependsOn` may be one resource, a list, or an Output of either). */

@@ -44,6 +44,8 @@ export interface DescribedModel {
   readonly files: readonly ModelFile[];
   /** What the flavor and size were taken from, for the plan. */
   readonly reason: string;
+  /** The declaration field the size came from and what said it (runtime selection names it when the model is too big). */
+  readonly sizeFrom: { readonly field: string; readonly source: string };
 }
 
 export type Described = { readonly ok: true; readonly model: DescribedModel } | { readonly ok: false; readonly errors: FieldError[] };
@@ -109,6 +111,11 @@ export function describeModel(endpoint: string, field: string, overrides: ModelR
   const dtype = overrides.dtype ?? config?.dtype;
   const fileBytes = listing.files.reduce((s, f) => s + f.bytes, 0);
   const bytes = overrides.bytes ?? (flavor === "llm" || flavor === "transformers" ? fileBytes : (mlmodel?.modelSizeBytes ?? fileBytes));
+  // Runtime selection sizes from parameters × dtype when both are known, else from the bytes.
+  const sizeField = parameterCount !== undefined && dtype !== undefined
+    ? (overrides.parameterCount !== undefined ? "model.parameterCount" : `${field} (config.json parameters × dtype)`)
+    : overrides.bytes !== undefined ? "model.bytes"
+      : flavor !== "llm" && flavor !== "transformers" && mlmodel?.modelSizeBytes !== undefined ? `${field} (MLmodel model_size_bytes)` : `${field} (total size of the files)`;
   if (parameterCount !== undefined && overrides.parameterCount === undefined) reason += `; ${parameterCount} parameters from config.json`;
   if (requirements !== undefined && requirements.unpinned.length > 0 && (flavor !== "llm" && flavor !== "onnx" && flavor !== "custom")) {
     add(`${field} (requirements)`, requirements.unpinned, "requirements pinned to one version each (name==version), from the package index",
@@ -133,6 +140,7 @@ export function describeModel(endpoint: string, field: string, overrides: ModelR
       resolvedFrom: listing.resolvedFrom,
       files: listing.files,
       reason,
+      sizeFrom: { field: sizeField, source: sizeField.includes("(") ? listing.resolvedFrom : "declared" },
     },
   };
 }

@@ -86,7 +86,8 @@ export async function resolveEndpoint(d: EndpointDeclaration, ctx: FetchContext)
   });
   if (errors.length > 0) return { errors };
   const first = versions[0]!;
-  const bytes = Math.max(...versions.map((v) => v.bytes));
+  const biggest = versions.reduce((a, v) => (v.bytes > a.bytes ? v : a));
+  const bytes = biggest.bytes;
   const { model: _m, trafficSplit: _t, ...settings } = d;
   const endpoint: ResolvedEndpoint = {
     ...settings,
@@ -96,6 +97,7 @@ export async function resolveEndpoint(d: EndpointDeclaration, ctx: FetchContext)
       ...(first.format !== undefined ? { format: first.format } : {}),
       ...(first.parameterCount !== undefined ? { parameterCount: first.parameterCount } : {}),
       ...(first.dtype !== undefined ? { dtype: first.dtype } : {}),
+      sizeFrom: biggest.sizeFrom,
     },
     versions: versions.map((v) => ({ version: v.version, digest: v.digest, weight: v.weight })),
   };

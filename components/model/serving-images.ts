@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import type { ServingImagePlan } from "./serving-image.ts";
+import type { ServingImagePlan, ServingImageSpec } from "./serving-image.ts";
 
 /** The build context: an empty directory (the Dockerfile copies nothing), the same path on every run. */
 export const IMAGE_CONTEXT_DIR = join(tmpdir(), "autopilot-serving-empty-build-context");
@@ -24,6 +24,22 @@ export interface ServingImagesArgs {
   readonly registry: ImageRegistry;
 }
 
+/** Builds one serving image (docker-build Image, child of `parent`) and returns its reference (by digest when pushed). */
+function buildImage(name: string, spec: ServingImageSpec, r: ImageRegistry, parent: pulumi.Resource): pulumi.Output<string> {
+  mkdirSync(IMAGE_CONTEXT_DIR, { recursive: true });
+  writeFileSync(join(IMAGE_CONTEXT_DIR, ".dockerignore"), "*\n");
+  const ref = pulumi.interpolate`${r.repository}:${spec.tag}`;
+  const img = new dockerBuild.Image(name, {
+    context: { location: IMAGE_CONTEXT_DIR },
+    dockerfile: { inline: spec.dockerfile },
+    platforms: ["linux/amd64"],
+    tags: [ref],
+    ...(r.kind === "push" ? { push: true, registries: [r.registry] } : { push: false, load: true }),
+    buildOnPreview: false,
+  }, { parent });
+  return r.kind === "push" ? pulumi.interpolate`${r.repository}@${img.digest}` : ref;
+}
+
 export class ServingImages extends pulumi.ComponentResource {
   /** endpoint → version → image reference. */
   readonly byVersion: Record<string, Record<string, pulumi.Output<string>>> = {};
@@ -32,21 +48,7 @@ export class ServingImages extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServingImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("autopilot:serving:ServingImages", name, {}, opts);
-    const r = args.registry;
-    mkdirSync(IMAGE_CONTEXT_DIR, { recursive: true });
-    writeFileSync(join(IMAGE_CONTEXT_DIR, ".dockerignore"), "*\n");
-    for (const [tag, spec] of Object.entries(args.plan.images)) {
-      const ref = pulumi.interpolate`${r.repository}:${tag}`;
-      const img = new dockerBuild.Image(`${name}-${tag}`, {
-        context: { location: IMAGE_CONTEXT_DIR },
-        dockerfile: { inline: spec.dockerfile },
-        platforms: ["linux/amd64"],
-        tags: [ref],
-        ...(r.kind === "push" ? { push: true, registries: [r.registry] } : { push: false, load: true }),
-        buildOnPreview: false,
-      }, { parent: this });
-      this.images[tag] = r.kind === "push" ? pulumi.interpolate`${r.repository}@${img.digest}` : ref;
-    }
+    for (const [tag, spec] of Object.entries(args.plan.images)) this.images[tag] = buildImage(`${name}-${tag}`, spec, args.registry, this);
     for (const [endpoint, versions] of Object.entries(args.plan.byVersion)) {
       this.byVersion[endpoint] = {};
       for (const [version, tag] of Object.entries(versions)) this.byVersion[endpoint][version] = this.images[tag]!;
@@ -70,4 +72,41 @@ export function servingImageRefs(
     byVersion[endpoint] = Object.fromEntries(Object.entries(versions).map(([version, tag]) => [version, `${repository}:${tag}`]));
   }
   return { byVersion };
+}
+
+/**
+ * The serving images of a platform, shared by every endpoint declared on it: each environment (tag) is built once
+ * per program — by the platform's ServingImages, or by the first endpoint declared on its own that needs it — and
+ * pushed to the platform's registry (created on first use), so two endpoints never push one tag twice (the
+ * registries' tags are immutable).
+ */
+export class ServingImageBuilder {
+  readonly #registry: () => ImageRegistry;
+  readonly #prebuilt: string;
+  readonly #built = new Map<string, pulumi.Input<string>>();
+
+  /** `prebuiltRepository`: images built ahead of the deploy are pulled as `<repository>:<tag>`, nothing is built. */
+  constructor(registry: () => ImageRegistry, prebuiltRepository = "") {
+    this.#registry = registry;
+    this.#prebuilt = prebuiltRepository;
+  }
+
+  /** Images built elsewhere (the platform's ServingImages), by tag. */
+  adopt(images: Readonly<Record<string, pulumi.Input<string>>>): void {
+    for (const [tag, ref] of Object.entries(images)) this.#built.set(tag, ref);
+  }
+
+  /** The images of `plan`: endpoint → version → reference; images not built yet are built as children of `parent`. */
+  build(plan: ServingImagePlan, parent: pulumi.Resource, name: string): Record<string, Record<string, pulumi.Input<string>>> {
+    for (const [tag, spec] of Object.entries(plan.images)) {
+      if (this.#built.has(tag)) continue;
+      this.#built.set(tag, this.#prebuilt !== "" ? `${this.#prebuilt}:${tag}` : buildImage(`${name}-${tag}`, spec, this.#registry(), parent));
+    }
+    const out: Record<string, Record<string, pulumi.Input<string>>> = {};
+    for (const [endpoint, versions] of Object.entries(plan.byVersion)) {
+      out[endpoint] = {};
+      for (const [version, tag] of Object.entries(versions)) out[endpoint][version] = this.#built.get(tag)!;
+    }
+    return out;
+  }
 }

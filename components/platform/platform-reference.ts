@@ -10,6 +10,8 @@
  * team stacks (its setup Job creates users for the platform stack's endpoints only): use S3, GCS or an external
  * S3-compatible store.
  */
+import { createImageRegistry, type RegistryTarget } from "../model/image-registry.ts";
+import { type ImageRegistry, ServingImageBuilder } from "../model/serving-images.ts";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
@@ -138,7 +140,13 @@ export class PlatformReference extends pulumi.ComponentResource implements Platf
     } else {
       store = { ...s, secretAccessKey: pulumi.secret(args.modelStoreSecret ?? "") };
     }
+    // The team's own serving-image repository (in the platform's account / project), made on first use.
+    let registry: ImageRegistry | undefined;
+    const target: RegistryTarget = store.kind === "s3" ? { kind: "aws", provider: store.provider }
+      : store.kind === "gcs" ? { kind: "gcp", provider: store.provider, project: store.gcpProject, region: e.region }
+        : { kind: "local" };
     this.context = {
+      servingImages: new ServingImageBuilder(() => (registry ??= createImageRegistry(`${name}-serving`, target, this))),
       cloud: e.cloud, pools: e.pools, imageDigests: e.registry.imageDigests, k8sProvider: this.k8sProvider, store, storeReady: [],
       nodeCache: false, monitoring: e.observability, monitoringDependsOn: [], crdDependsOn: [], dependsOn: [],
       ...(e.registry.controllerImage !== "" ? { adapterImage: e.registry.controllerImage } : {}), gatewayUrl: this.gatewayUrl,

@@ -33,7 +33,8 @@ import type { ResolvedEndpoint } from "../endpoint-types.ts";
 import type { ModelPublishSettings } from "../model/publish-target.ts";
 import type { ModelVersionSource } from "../model/resolve-endpoints.ts";
 import type { ServingImagePlan } from "../model/serving-image.ts";
-import { type ImageRegistry, servingImageRefs } from "../model/serving-images.ts";
+import { createImageRegistry, type RegistryTarget } from "../model/image-registry.ts";
+import { type ImageRegistry, ServingImageBuilder, servingImageRefs } from "../model/serving-images.ts";
 import { poolPlacement } from "../node-pool/node-pool-spec.ts";
 import type { Cloud, PoolKind, PoolPlacement } from "../types.ts";
 import { PLATFORM } from "../types.ts";
@@ -321,21 +322,29 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     this.gatewayUrl = this.gateway.url;
     this.grafanaUrl = this.observability?.grafanaUrl ?? pulumi.output("");
 
+    // One serving-image registry for the platform's endpoints and those declared on it on their own (made on first use).
+    let registry: ImageRegistry | undefined;
+    const servingRegistry = () => (registry ??= createImageRegistry(`${name}-serving`, this.registryTarget(args), this));
+    const prebuilt = args.servingImageRepository ?? "";
+    const images = args.servingImages !== undefined
+      ? servingImageRefs(`${name}-serving-images`, args.servingImages, prebuilt, servingRegistry, this)
+      : undefined;
+    const servingImages = new ServingImageBuilder(servingRegistry, prebuilt);
+    if (images !== undefined && "images" in images) servingImages.adopt(images.images as Record<string, pulumi.Output<string>>);
     this.context = {
+      servingImages,
       cloud: args.cloud, pools: placements, imageDigests, k8sProvider: this.cluster.provider,
       store: this.cache.wiring, storeReady: this.cache.ready, nodeCache, monitoring: observability,
       monitoringDependsOn: this.observability?.ready ?? [], crdDependsOn: [this.controller.crd],
       dependsOn: [this.cache, ...this.pools, ...admission], adapterImage: this.controller.image, gatewayUrl: this.gatewayUrl,
       ...(args.modelPublish !== undefined ? { modelPublish: args.modelPublish } : {}),
     };
-    const images = args.servingImages !== undefined
-      ? servingImageRefs(`${name}-serving-images`, args.servingImages, args.servingImageRepository ?? "", () => this.imageRegistry(`${name}-serving`, args), this)
-      : undefined;
     for (const e of planned) {
       this.endpoints[e.decl.name] = new ServingEndpoint(`${name}-ep-${e.decl.name}`, {
         endpoint: e.decl, platform: this,
         ...(args.models?.[e.decl.name] !== undefined ? { models: args.models[e.decl.name] } : {}),
-        ...(images?.byVersion[e.decl.name] !== undefined ? { serverImages: images.byVersion[e.decl.name] } : {}),
+        // The platform planned its endpoints' images (none: the runtime's image); without a plan they build their own.
+        ...(args.servingImages !== undefined ? { serverImages: images?.byVersion[e.decl.name] ?? {} } : {}),
       }, { parent: this });
     }
     this.registerOutputs({ gatewayUrl: this.gatewayUrl, gatewayCaCertificate: this.gatewayCaCertificate, grafanaUrl: this.grafanaUrl });
@@ -346,27 +355,12 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     return this.context;
   }
 
-  /** A registry repository for built images (aws: ECR, gcp: Artifact Registry; local: none, the image stays in the
-   * local Docker engine and `kind load docker-image` puts it on the node). */
-  private imageRegistry(repoName: string, args: ServingPlatformArgs): ImageRegistry {
+  /** Where the serving images go (components/model/image-registry.ts). */
+  private registryTarget(args: ServingPlatformArgs): RegistryTarget {
     const { eks, gke } = this.cluster;
-    if (eks !== undefined) {
-      const repo = new aws.ecr.Repository(`${repoName}-repo`, {
-        imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true },
-        encryptionConfigurations: [{ encryptionType: "KMS" }],
-      }, { parent: this, provider: eks.provider });
-      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, { parent: this, provider: eks.provider });
-      return { kind: "push", repository: repo.repositoryUrl, registry: { address: auth.proxyEndpoint, username: auth.userName, password: pulumi.secret(auth.password) } };
-    }
-    if (gke !== undefined) {
-      const repo = new gcp.artifactregistry.Repository(`${repoName}-repo`, {
-        location: this.region, repositoryId: repoName, format: "DOCKER", dockerConfig: { immutableTags: true },
-      }, { parent: this, provider: gke.provider, dependsOn: [...gke.apis] });
-      const client = gcp.organizations.getClientConfigOutput({ parent: this, provider: gke.provider });
-      const host = `${this.region}-docker.pkg.dev`;
-      return { kind: "push", repository: pulumi.interpolate`${host}/${args.gcpProject}/${repo.repositoryId}/model-serving`, registry: { address: host, username: "oauth2accesstoken", password: pulumi.secret(client.accessToken) } };
-    }
-    return { kind: "local", repository: pulumi.output("autopilot/model-serving") };
+    if (eks !== undefined) return { kind: "aws", provider: eks.provider };
+    if (gke !== undefined) return { kind: "gcp", provider: gke.provider, project: args.gcpProject ?? "", region: this.region, dependsOn: gke.apis };
+    return { kind: "local" };
   }
 
   /** Image reference or build settings for the controller (registry created per cloud). */

@@ -165,6 +165,14 @@ export function selectRuntime(
   const bytes = weightBytes(decl.model);
   const weightGiB = bytes / GIB;
   const gpuPool = pool.gpu;
+  // A model too big for the pool is named by where its size came from (model_size_bytes, the files, config.json).
+  const sizeField = decl.model.sizeFrom?.field ?? (decl.model.parameterCount !== undefined && decl.model.dtype !== undefined ? "model.parameterCount" : "model.bytes");
+  const sizeSaid = `${fmtBytes(bytes)}${decl.model.sizeFrom !== undefined ? ` (${decl.model.sizeFrom.source})` : ""}`;
+  const tooBig = (limitBytes: number, limit: string, need: string, instead = "a pool with bigger nodes"): RuntimeSelection =>
+    err(sizeField, bytes, `≤ ${Math.floor(limitBytes)} bytes (${fmtBytes(limitBytes)}): ${limit}, or ${instead}`, `the model is ${sizeSaid}; ${need}`);
+
+  const cpuTooBig = () => tooBig((pool.memoryGiBPerNode - 0.25) * GIB / 1.2, `weights × 1.2 + 0.25 GiB within the ${pool.memoryGiBPerNode} GiB of one node of pool "${pool.poolName}"`,
+    `a pod needs ≥ ${memoryFloorGiB(bytes)} GiB of memory to hold it`);
 
   if (kind === "vllm") {
     if (decl.resources !== undefined) return err("resources", decl.resources, "unset for vLLM (it is sized from the model and the GPUs)");
@@ -180,8 +188,9 @@ export function selectRuntime(
     const min = minGpusFor(bytes, gpuPool.memoryGiB);
     const minTp = nextPowerOfTwo(min);
     if (minTp > gpuPool.perNode) {
-      return err("computePool", decl.computePool, `a pool whose nodes have ≥ ${minGpusFor(bytes, 80)}×80 GB GPUs`,
-        `needs ${need} = ${minTp}×${gpuPool.type}, but a node of pool "${pool.poolName}" has ${gpuPool.perNode}×${gpuPool.type}`);
+      return tooBig(gpuPool.perNode * gpuPool.memoryGiB * GIB / 1.1, `weights × 1.1 within the ${gpuPool.perNode}×${gpuPool.type} (${gpuPool.memoryGiB} GiB each) of one node of pool "${pool.poolName}"`,
+        `it needs ${need} = ${minTp}×${gpuPool.type}, but a node of pool "${pool.poolName}" has ${gpuPool.perNode}×${gpuPool.type}`,
+        `a pool whose nodes have ≥ ${minGpusFor(bytes, 80)}×80 GB GPUs`);
     }
     const gpus = decl.gpus ?? minTp;
     if (gpus < min || gpus > gpuPool.perNode || nextPowerOfTwo(gpus) !== gpus) {
@@ -212,6 +221,11 @@ export function selectRuntime(
 
   if (kind === "triton") {
     const gpus = gpuPool !== undefined ? (decl.gpus ?? 1) : 0;
+    if (gpuPool !== undefined && minGpusFor(bytes, gpuPool.memoryGiB) > 1) {
+      return tooBig(gpuPool.memoryGiB * GIB / 1.1, `weights × 1.1 within one ${gpuPool.type} (${gpuPool.memoryGiB} GiB; Triton serves a model from one GPU)`,
+        `it needs ${(bytes * 1.1 / 1e9).toFixed(1)} GB of GPU memory (use vLLM for multi-GPU models)`);
+    }
+    if (gpuPool === undefined && memoryFloorGiB(bytes) > pool.memoryGiBPerNode) return cpuTooBig();
     if (gpuPool !== undefined && (gpus !== 1 || minGpusFor(bytes, gpuPool.memoryGiB) > 1)) {
       return err("gpus", gpus, "1 (Triton runs one model instance per GPU here; use vLLM for multi-GPU models)",
         minGpusFor(bytes, gpuPool.memoryGiB) > 1 ? `the model needs more than one ${gpuPool.type}` : undefined);
@@ -239,6 +253,7 @@ export function selectRuntime(
   }
 
   if (kind === "mlflow") {
+    if (memoryFloorGiB(bytes) > pool.memoryGiBPerNode) return cpuTooBig();
     const workers = decl.resources !== undefined ? Math.max(1, Math.min(2, Math.floor(decl.resources.cpu))) : Math.min(2, Math.max(1, decl.concurrency.max));
     const memoryGiB = decl.resources?.memoryGiB ?? Math.ceil(0.5 + workers * Math.max(0.25, weightGiB * 2));
     return fit(ok({
@@ -293,6 +308,11 @@ function fit(sel: RuntimeSelection, pool: PoolPlacement, name: string): RuntimeS
     }] };
   }
   return sel;
+}
+
+/** `40.0 GB`, `512.0 MB`, `3.2 kB` (decimal units, as model sizes are quoted). */
+function fmtBytes(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
 }
 
 const img = (role: ImageRole, overrides: Readonly<Record<string, string>>): string => imageRef(role, overrides);

@@ -125,6 +125,8 @@ describe("pulumi up --stack local with the real engine and Kubernetes provider",
         },
       },
     );
+    // Hermetic: the example's pinned requirements are not checked against PyPI (test/models/requirements-index.test.ts covers the check).
+    await stack.setConfig("autopilot-serving:pythonPackageIndexUrl", { value: "" });
     // The keys the program treats as secrets, set as `pulumi config set --secret` would (encrypted in the stack file).
     await stack.setConfig("autopilot-serving:localModelStoreSecretAccessKey", { value: s3.credentials.secretAccessKey, secret: true });
     await stack.setConfig("autopilot-serving:localPayloadLogSecretAccessKey", { value: s3.credentials.secretAccessKey, secret: true });

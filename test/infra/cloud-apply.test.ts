@@ -155,7 +155,7 @@ describe("every cloud", () => {
   });
 
   it("Pulumi waits for a version's rollout as long as the model needs (70B: download + load, not the 10-minute default)", async () => {
-    const ev = await evaluated("prod-gcp");
+    const ev = await evaluateStack("prod-gcp", { overrides: { exampleLlmUri: "gs://autopilot-example-models/llama-3-70b-instruct/" } });
     const dep = ofType(ev, "kubernetes:apps/v1:Deployment").find((d) => String((d.inputs.metadata as Obj).name).startsWith("llm-chat-c-"))!;
     const seconds = Number(dep.customTimeouts?.create.replace(/s$/, ""));
     assert.ok(seconds >= 2700, `create timeout ${dep.customTimeouts?.create}`);

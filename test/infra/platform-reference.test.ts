@@ -2,16 +2,22 @@
  * Team stacks on a platform stack: the all-in-one program's stack outputs (`platform`, `kubeconfig`,
  * `modelStoreSecret`, evaluated under mocks) read by a team's program through `PlatformReference.fromStack`
  * (its StackReference answered by the mock monitor from those outputs). The team's endpoints get the platform's
- * pools, store wiring and providers; stores a team stack cannot use are refused with the reason.
+ * pools, store wiring and providers; an MLflow model declared there gets its per-version serving image as the
+ * platform's own endpoints do; stores a team stack cannot use are refused with the reason.
  */
 import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { PlatformReference } from "../../components/platform/platform-reference.ts";
 import { ServingEndpoint } from "../../components/endpoint/serving-endpoint.ts";
-import type { ResolvedEndpoint } from "../../components/endpoint-types.ts";
+import type { EndpointDeclaration, ResolvedEndpoint } from "../../components/endpoint-types.ts";
+import { EXAMPLE_MODELS } from "../../infra/endpoints.ts";
 import { evaluateStack } from "../../infra/evaluate.ts";
 import { evaluateProgram } from "../../infra/testing.ts";
 
+const ROOT = new URL("../../", import.meta.url).pathname;
 const digest = `sha256:${"ab".repeat(32)}`;
 const decl = (over: Partial<ResolvedEndpoint> = {}): ResolvedEndpoint => ({
   name: "team-scorer", model: { flavor: "sklearn" }, computePool: "cpu",
@@ -60,6 +66,44 @@ describe("PlatformReference: a team stack on the platform stack's outputs", () =
     assert.equal(member.inputs["role"], "roles/storage.objectViewer");
     assert.match(String(member.inputs["member"]), /ns\/ep-team-scorer\/sa\/team-scorer/);
     assert.ok(member.provider.includes("platform-gcp"));
+  });
+
+  it("an MLflow model declared on its own gets its version's serving image, as the platform's endpoints do: built once per environment, pushed to the team's ECR repository, referenced by digest", { timeout: 120_000 }, async () => {
+    const out = await platformOutputs("staging-aws");
+    const sklearn = { uri: join(ROOT, EXAMPLE_MODELS.sklearn) };
+    const run = await evaluateProgram(async () => {
+      const platform = await PlatformReference.fromStack("org/platform/prod");
+      const ep = (name: string, model: EndpointDeclaration["model"], extra: Partial<EndpointDeclaration> = {}) => ServingEndpoint.declare(name, { platform, endpoint: { name, model, computePool: "cpu", concurrency: { min: 1, max: 4 }, replicas: { min: 1, max: 2 }, ...extra } });
+      await ep("scorer-a", sklearn);
+      await ep("scorer-b", sklearn);
+      await ep("embedder", { uri: join(ROOT, EXAMPLE_MODELS.onnx) });
+      return {};
+    }, { project: "team", stack: "prod", stackOutputs: { "org/platform/prod": { outputs: out, secretOutputNames: ["kubeconfig", "modelStoreSecret"] } } });
+    const images = run.resources.filter((r) => r.type === "docker-build:index:Image");
+    assert.equal(images.length, 1, "two endpoints of one environment share one image; the ONNX endpoint runs Triton's");
+    assert.equal(images[0]!.inputs["push"], true);
+    assert.match(String((images[0]!.inputs["dockerfile"] as { inline: string }).inline), /RUN pip install[\s\S]*'scikit-learn==/);
+    const repo = run.resources.find((r) => r.type === "aws:ecr/repository:Repository")!;
+    assert.equal(repo.inputs["imageTagMutability"], "IMMUTABLE");
+    assert.ok(repo.provider.includes("platform-aws"), "in the platform's account and region");
+    const server = (ns: string) => {
+      const dep = run.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment" && (r.inputs["metadata"] as { namespace: string }).namespace === ns)!;
+      return String((dep.inputs["spec"] as { template: { spec: { containers: { name: string; image: string }[] } } }).template.spec.containers.find((c) => c.name === "server")!.image);
+    };
+    assert.match(server("ep-scorer-a"), /\.dkr\.ecr\..*@sha256:[0-9a-f]{64}$/);
+    assert.equal(server("ep-scorer-b"), server("ep-scorer-a"));
+    assert.match(server("ep-embedder"), /tritonserver/);
+    // A refused environment fails the declaration before anything of the endpoint exists.
+    const py27 = mkdtempSync(join(tmpdir(), "team-py27-"));
+    cpSync(join(ROOT, EXAMPLE_MODELS.sklearn), py27, { recursive: true });
+    writeFileSync(join(py27, "python_env.yaml"), readFileSync(join(py27, "python_env.yaml"), "utf8").replace(/^python: .*$/m, "python: 2.7.18"));
+    await assert.rejects(evaluateProgram(async () => {
+      const platform = await PlatformReference.fromStack("org/platform/prod");
+      await ServingEndpoint.declare("old", { platform, endpoint: { name: "old", model: { uri: py27 }, computePool: "cpu", concurrency: { min: 1, max: 4 }, replicas: { min: 1, max: 2 } } });
+      return {};
+    }, { project: "team", stack: "prod", stackOutputs: { "org/platform/prod": { outputs: out, secretOutputNames: ["kubeconfig", "modelStoreSecret"] } } }),
+    /endpoint "old": field "model.uri" has value "2\.7\.18" .*allowed: Python 3\.9/);
+    rmSync(py27, { recursive: true, force: true });
   });
 
   it("a bad team declaration fails before anything of the endpoint is registered, naming field and pool", async () => {

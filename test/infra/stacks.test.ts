@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { EXAMPLE_STACKS } from "../../infra/evaluate.ts";
+import { evaluateStack } from "../../infra/evaluate.ts";
 import { evaluated, kubeObjects, type Obj, ofType, podSpecs } from "./helpers.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+/** A 70B LLM as stack config exampleLlmUri names it (the offline plan reads infra/offline-models/, a test double). */
+const LLAMA_70B = "gs://autopilot-example-models/llama-3-70b-instruct/";
 
 const EXPECTED_COMPONENTS = [
   "autopilot:platform:ServingPlatform", "autopilot:cluster:Cluster", "autopilot:node-pool:NodePool", "autopilot:warm-pool:WarmPool",
@@ -230,16 +235,41 @@ describe("runtime choices in the example stacks", () => {
   it("local: MLflow classifier, Triton embedder on CPU, custom agent, no LLM", async () => {
     assert.deepEqual(await runtimeOf("local"), { "fraud-classifier": "mlflow", "text-embedder": "triton", "support-agent": "custom" });
   });
-  it("prod-gcp: the 70B bf16 LLM runs on vLLM with 8 GPUs and tensor parallelism 8", async () => {
-    const ev = await evaluated("prod-gcp");
-    assert.equal((await runtimeOf("prod-gcp"))["llm-chat"], "vllm");
+  it("prod-gcp with exampleLlmUri set to a 70B bf16 LLM: vLLM with 8 GPUs and tensor parallelism 8", async () => {
+    const ev = await evaluateStack("prod-gcp", { overrides: { exampleLlmUri: LLAMA_70B } });
+    assert.equal(kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "ServingEndpoint" && o.metadata.name === "llm-chat")?.spec.runtime.kind, "vllm");
     const dep = kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name.startsWith("llm-chat-c-"))!;
     const server = (dep.spec.template.spec.containers as Obj[])[0]!;
     assert.equal(server.resources.limits["nvidia.com/gpu"], "8");
     assert.equal(server.args[server.args.indexOf("--tensor-parallel-size") + 1], "8");
     assert.equal(dep.spec.template.spec.nodeSelector["serving.autopilot.dev/gpu-type"] ?? "h100-80gb", "h100-80gb");
   });
-  it("staging-aws: the embedder runs on Triton with one L4; the 8B LLM on one L4 with vLLM", async () => {
+  it("every example endpoint of every stack serves a model the program publishes from examples/models (nothing it cannot reach)", async () => {
+    for (const stack of ["local", "staging-aws", "prod-gcp"]) {
+      const ev = await evaluated(stack);
+      const sources = new Map(ofType(ev, "pulumi-nodejs:dynamic/autopilot:ModelPublication").map((p) => [`${p.inputs.endpoint}/${p.inputs.version}`, String(p.inputs.source)]));
+      for (const se of kubeObjects(ev).map((x) => x.obj).filter((o) => o.kind === "ServingEndpoint")) {
+        for (const t of se.spec.trafficSplit as Obj[]) {
+          const source = sources.get(`${se.metadata.name}/${t.version}`);
+          assert.ok(source !== undefined, `${stack}: ${se.metadata.name}/${t.version} is published by the program`);
+          assert.ok(source.startsWith(`${ROOT}examples/models/`), `${stack}: ${se.metadata.name} serves ${source}, not a model shipped in examples/models`);
+        }
+      }
+    }
+  });
+  it("GPU stacks: llm-chat serves the shipped tiny LLM on one GPU with vLLM", async () => {
+    for (const stack of ["staging-aws", "prod-gcp"]) {
+      const ev = await evaluated(stack);
+      const se = kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "ServingEndpoint" && o.metadata.name === "llm-chat")!;
+      assert.equal(se.spec.runtime.kind, "vllm");
+      assert.deepEqual(se.spec.model.size, { bytes: 754944, parameterCount: 377472, dtype: "bfloat16" });
+      const dep = kubeObjects(ev).map((x) => x.obj).find((o) => o.kind === "Deployment" && o.metadata.name.startsWith("llm-chat-c-"))!;
+      const server = (dep.spec.template.spec.containers as Obj[])[0]!;
+      assert.equal(server.resources.limits["nvidia.com/gpu"], "1");
+      assert.equal(server.args[server.args.indexOf("--tensor-parallel-size") + 1], "1");
+    }
+  });
+  it("staging-aws: the embedder runs on Triton with one L4; the LLM on one L4 with vLLM", async () => {
     const ev = await evaluated("staging-aws");
     const deps = kubeObjects(ev).map((x) => x.obj).filter((o) => o.kind === "Deployment");
     const gpusOf = (n: string) => (deps.find((d) => d.metadata.name.startsWith(n))!.spec.template.spec.containers as Obj[])[0]!.resources.limits["nvidia.com/gpu"];

@@ -1,10 +1,12 @@
 /**
  * Bad models through the whole program (offline evaluation): every bad endpoint is reported in one
  * DeclarationError, each naming the endpoint, the field, the value and what is allowed, before any resource is
- * registered; the good endpoints beside them are not blamed.
+ * registered; the good endpoints beside them are not blamed. A model too big for its pool is refused at preview
+ * naming where its size came from (MLmodel `model_size_bytes`, config.json's parameters × dtype), the size and the
+ * pool's limit.
  */
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -51,5 +53,27 @@ describe("bad models fail the plan together, before any resource", () => {
       assert.deepEqual([...new Set((e.errors ?? []).map((x) => x.subject))].sort(), ["mleap", "no-mlmodel", "nowhere", "scheme", "typo", "unpinned"]);
       return true;
     });
+  });
+
+  it("a model too big for its pool: the field its size came from, the size and the pool's limit", { timeout: 120_000 }, async () => {
+    // An MLflow model whose MLmodel says 40 GB, on the laptop's 7 GiB node (its declared resources do not matter).
+    const huge = join(work, "huge-sklearn");
+    cpSync(join(ROOT, EXAMPLE_MODELS.sklearn), huge, { recursive: true });
+    writeFileSync(join(huge, "MLmodel"), readFileSync(join(huge, "MLmodel"), "utf8").replace(/^model_size_bytes: \d+$/m, "model_size_bytes: 40000000000"));
+    const ep = (name: string, uri: string, computePool = "cpu"): EndpointDeclaration => ({ name, model: { uri }, computePool, concurrency: { min: 1, max: 2 }, replicas: { min: 1, max: 1 }, resources: { cpu: 0.25, memoryGiB: 0.5 } });
+    await assert.rejects(evaluateStack("local", { declare: (ctx) => [...declareEndpoints(ctx), ep("huge", huge)] }), (e: Error & { errors?: { subject: string; field: string; value: unknown }[] }) => {
+      assert.equal(e.name, "DeclarationError");
+      assert.match(e.message, /endpoint "huge": field "model\.uri \(MLmodel model_size_bytes\)" has value 40000000000 \(the model is 40\.0 GB \(.*huge-sklearn\); a pod needs ≥ 44\.95 GiB of memory to hold it\); allowed: ≤ \d+ bytes \(\d\.\d GB\): weights × 1\.2 \+ 0\.25 GiB within the \d+(\.\d+)? GiB of one node of pool "cpu", or a pool with bigger nodes/);
+      assert.deepEqual((e.errors ?? []).map((x) => x.subject), ["huge"], "the example endpoints beside it are not blamed");
+      return true;
+    });
+    // An LLM whose config.json makes it 405B parameters in bf16, on staging's GPU pool: its GPUs cannot hold it.
+    const llm = join(work, "llm-405b");
+    mkdirSync(llm);
+    const config = JSON.parse(readFileSync(join(ROOT, "infra/offline-models/s3/autopilot-example-models/llama-3-8b-instruct/config.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(llm, "config.json"), JSON.stringify({ ...config, hidden_size: 16384, intermediate_size: 53248, num_hidden_layers: 126, num_attention_heads: 128 }));
+    writeFileSync(join(llm, "model.safetensors"), "weights");
+    await assert.rejects(evaluateStack("staging-aws", { declare: (ctx) => [...declareEndpoints(ctx), { name: "big-llm", model: { uri: llm }, computePool: "gpu", concurrency: { min: 1, max: 8 }, replicas: { min: 1, max: 1 } }] }),
+      /endpoint "big-llm": field "model\.uri \(config\.json parameters × dtype\)" has value \d{12} \(the model is \d+\.\d GB \(.*llm-405b\); it needs \d+ GB of GPU memory = \d+×\S+, but a node of pool "gpu" has \d+×\S+\); allowed: ≤ \d+ bytes/);
   });
 });

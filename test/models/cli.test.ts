@@ -146,6 +146,17 @@ describe("npx autopilot", () => {
     });
   });
 
+  it("endpoints without any kubeconfig says which files it looked for and the flag (exit 3), not localhost:8080", () => {
+    const home = mkdtempSync(join(tmpdir(), "autopilot-home-"));
+    try {
+      const r = cli(["endpoints"], { HOME: home, KUBECONFIG: "", KUBERNETES_SERVICE_HOST: "" });
+      assert.equal(r.code, 3, r.err);
+      assert.equal(r.err, `autopilot: no kubeconfig: KUBECONFIG is not set and ${join(home, ".kube", "config")} does not exist; pass --kubeconfig <file> (e.g. pulumi stack output kubeconfig --show-secrets > kubeconfig)\n`);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it("endpoint table: rows sorted, dashes for unknown status, traffic split", () => {
     const t = formatTable(endpointRows([
       { apiVersion: "serving.autopilot.dev/v1alpha1", kind: "ServingEndpoint", metadata: { name: "b", namespace: "ep-b" }, spec: { model: { uri: "s3://m/b/v1/", flavor: "sklearn" }, runtime: { kind: "mlflow" }, computePool: "cpu", concurrency: { min: 1, max: 8 }, replicas: { min: 1, max: 4 }, trafficSplit: [{ version: "v1", modelUri: "s3://m/b/v1/", weight: 90 }, { version: "v2", modelUri: "s3://m/b/v2/", weight: 10 }] }, status: { readyReplicas: 2, desiredReplicas: 3, targetConcurrency: 6, observedQps: 41.26 } },

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { describeModel, type ModelListing } from "../../components/model/describe-model.ts";
@@ -162,5 +162,23 @@ describe("describeModel", () => {
     const text = (d as { errors: { field: string; value: unknown; allowed: string; reason?: string }[] }).errors
       .map((e) => `field "${e.field}" has value ${JSON.stringify(e.value)}${e.reason !== undefined ? ` (${e.reason})` : ""}; allowed: ${e.allowed}`).join("\n");
     assert.match(text, re);
+  });
+});
+
+describe("the shipped tiny LLM (examples/models/tiny-llm)", () => {
+  it("config.json's parameter count is the safetensors file's: every Llama weight present, BF16, tied embeddings", async () => {
+    const { resolveEndpoints } = await import("../../components/model/resolve-endpoints.ts");
+    const dir = join(ROOT, "examples/models/tiny-llm");
+    const buf = readFileSync(join(dir, "model.safetensors"));
+    const headerBytes = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + headerBytes).toString("utf8")) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+    const tensors = Object.entries(header).filter(([k]) => k !== "__metadata__");
+    const elements = tensors.reduce((s, [, t]) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+    assert.ok(tensors.every(([, t]) => t.dtype === "BF16" && t.data_offsets[1] - t.data_offsets[0] === 2 * t.shape.reduce((a, b) => a * b, 1)));
+    assert.equal(8 + headerBytes + Math.max(...tensors.map(([, t]) => t.data_offsets[1])), buf.length, "the data section ends the file");
+    const layer = (i: number) => ["input_layernorm", "post_attention_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"].map((n) => `model.layers.${i}.${n}.weight`);
+    assert.deepEqual(tensors.map(([k]) => k).sort(), ["model.embed_tokens.weight", "model.norm.weight", ...layer(0), ...layer(1)].sort());
+    const { endpoints } = await resolveEndpoints([{ name: "llm", model: { uri: dir }, computePool: "gpu", concurrency: { min: 1, max: 8 }, replicas: { min: 1, max: 1 } }]);
+    assert.deepEqual({ ...endpoints[0]!.model, sizeFrom: undefined }, { flavor: "llm", bytes: readdirSync(dir).reduce((s, f) => s + statSync(join(dir, f)).size, 0), parameterCount: elements, dtype: "bfloat16", sizeFrom: undefined });
   });
 });

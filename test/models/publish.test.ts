@@ -9,30 +9,19 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire, Module } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { manifestDigest, manifestText } from "../../components/model/manifest.ts";
-import { type ModelPublicationInputs, modelPublicationProvider } from "../../components/model/model-publication.ts";
+import type { ModelPublicationInputs } from "../../components/model/model-publication.ts";
 import { publishVersion } from "../../components/model/publish.ts";
 import { listLocalFiles } from "../../components/model/sources/local-files.ts";
 import type { StoreLocation } from "../../components/model/sources/object-store.ts";
 import { startS3Server, type S3Server } from "../gateway/s3-server.ts";
+import { hostedProvider } from "./hosted-provider.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const AWS = "/usr/bin/aws";
-
-/** The provider as the dynamic-provider host gets it: Pulumi's serialized text, loaded as a CommonJS module. */
-async function hostedProvider(): Promise<typeof modelPublicationProvider> {
-  const require = createRequire(import.meta.url);
-  const sc = require("@pulumi/pulumi/runtime/closure/serializeClosure") as { serializeFunction(f: () => unknown, o: object): Promise<{ text: string }> };
-  const { text } = await sc.serializeFunction(() => modelPublicationProvider, { allowSecrets: true });
-  const m = new Module("dynamic-provider.js") as Module & { _compile(code: string, file: string): void };
-  m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(ROOT);
-  m._compile(text, join(ROOT, "dynamic-provider.js"));
-  return (m.exports as { handler: () => typeof modelPublicationProvider }).handler();
-}
 
 describe("model publication into an S3-compatible store (moto on loopback, AWS CLI v2)", () => {
   let s3: S3Server;

@@ -1,7 +1,7 @@
 /**
  * Acceptance: a scikit-learn model trained and logged by the real `mlflow` (the repository's virtualenv) into a
  * real `mlflow server` (tracking + Model Registry, sqlite, artifacts served) on 127.0.0.1, registered with the alias
- * `champion`, and the same model saved as a directory, each become an endpoint from one declaration with no typed
+ * `champion`, the run's logged model (`runs:/<run-id>/model`), and the same model saved as a directory, each become an endpoint from one declaration with no typed
  * flavor, size or digest. The offline plan (Pulumi mocks) shows the runtime, the upload with the digest computed
  * from the files (checked against a manifest made independently with MLflow's own client and coreutils'
  * sha256sum), the per-version serving image (the model's Python base + its pinned requirements), and moving the
@@ -30,8 +30,9 @@ X, y = load_iris(return_X_y=True, as_frame=True)
 first = LogisticRegression(max_iter=300).fit(X, y)
 second = LogisticRegression(max_iter=300, C=0.25).fit(X, y)
 for m in (first, second):
-    with mlflow.start_run():
+    with mlflow.start_run() as run:
         mlflow.sklearn.log_model(m, name="model", registered_model_name="fraud", input_example=X.head(2))
+        print("run", run.info.run_id)
 mlflow.MlflowClient().set_registered_model_alias("fraud", "champion", "1")
 mlflow.sklearn.save_model(first, sys.argv[1], input_example=X.head(2))
 print("ok")
@@ -52,6 +53,7 @@ describe("one declaration per model: MLflow registry alias and directory → pla
   let s: MlflowServerHandle;
   let cacheRoot = "";
   let dir = "";
+  let runIds: string[] = [];
   const plan = (decls: EndpointDeclaration[], trackingUri = s.uri) => evaluateStack("local", {
     declare: () => decls, overrides: { mlflowTrackingUri: trackingUri }, fetch: { registry: { trackingUri }, cacheRoot, cwd: "/" },
   });
@@ -65,7 +67,10 @@ describe("one declaration per model: MLflow registry alias and directory → pla
     s = await startMlflowServer();
     cacheRoot = mkdtempSync(join(tmpdir(), "model-cache-"));
     dir = join(s.work, "iris-dir");
-    assert.match(s.python(TRAIN, dir), /ok/);
+    const out = s.python(TRAIN, dir);
+    assert.match(out, /ok/);
+    runIds = [...out.matchAll(/^run ([0-9a-f]{32})$/gm)].map((m) => m[1]!);
+    assert.equal(runIds.length, 2);
   }, { timeout: 600_000 });
   after(() => {
     s?.stop();
@@ -135,6 +140,32 @@ describe("one declaration per model: MLflow registry alias and directory → pla
     } finally {
       s.python(`import mlflow; mlflow.MlflowClient().set_registered_model_alias("fraud", "champion", "1")`);
     }
+  });
+
+  it("runs:/<run-id>/model: the run's logged model, label r-<run id>, digest of what MLflow's client downloads", { timeout: 300_000 }, async () => {
+    const runId = runIds[1]!;
+    const ev = await plan([endpoint("fraud-run", `runs:/${runId}/model`)]);
+    const dl = mkdtempSync(join(tmpdir(), "mlflow-run-dl-"));
+    try {
+      // MLflow's client puts a run's logged model under <dst>/<name>/ and prints where.
+      const at = execFileSync(requirePythonEnv().bin("mlflow"), ["artifacts", "download", "--artifact-uri", `runs:/${runId}/model`, "--dst-path", dl], { env: { ...process.env, MLFLOW_TRACKING_URI: s.uri }, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n").pop()!;
+      assert.ok(at.startsWith(dl), at);
+      const [pub] = publication(ev, "fraud-run");
+      assert.equal(pub?.inputs.digest, coreutilsDigest(at), "the digest is the manifest of the run's model files");
+      assert.equal(pub?.inputs.version, `r-${runId.slice(0, 12)}`);
+      assert.equal(pub?.inputs.source, `runs:/${runId}/model`);
+    } finally {
+      rmSync(dl, { recursive: true, force: true });
+    }
+    assert.deepEqual(deployments(ev, "fraud-run").map((d) => d.metadata.name), [`fraud-run-r-${runId.slice(0, 12)}`]);
+    assert.equal(cr(ev, "fraud-run").spec.model.flavor, "sklearn");
+    // Same run as registry version 2: same files, same digest.
+    const v2 = publication(await plan([endpoint("fraud-registry", "models:/fraud/2")]), "fraud-registry")[0]!;
+    assert.equal(publication(ev, "fraud-run")[0]!.inputs.digest, v2.inputs.digest);
+    await assert.rejects(plan([endpoint("no-run", `runs:/${"0".repeat(32)}/model`), endpoint("fine", dir)]),
+      /endpoint "no-run": field "model\.uri" has value "runs:\/0{32}\/model" \(runs:\/0{32}\/model: http:\/\/127\.0\.0\.1:\d+ answered 404 RESOURCE_DOES_NOT_EXIST/);
+    await assert.rejects(plan([endpoint("no-path", `runs:/${runId}/not-there`)]),
+      new RegExp(`endpoint "no-path": field "model\\.uri" .*run ${runId} has no artifact or logged model named "not-there"`));
   });
 
   it("bad registry input fails before any resource, naming the endpoint, the field and why", { timeout: 120_000 }, async () => {

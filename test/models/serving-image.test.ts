@@ -18,7 +18,7 @@ import { kubeObjects, type Obj, ofType } from "../infra/helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const model = (over: Partial<DescribedModel> = {}): DescribedModel => ({
-  flavor: "sklearn", bytes: 1, mlflowFlavors: ["sklearn"], manifest: "", digest: "sha256:x", version: "v1", resolvedFrom: "models:/m/1", files: [], reason: "",
+  flavor: "sklearn", bytes: 1, mlflowFlavors: ["sklearn"], manifest: "", digest: "sha256:x", version: "v1", resolvedFrom: "models:/m/1", files: [], reason: "", sizeFrom: { field: "model.uri (MLmodel model_size_bytes)", source: "models:/m/1" },
   requirements: { python: "3.11.7", requirements: ["numpy==2.4.6", "scikit-learn==1.9.1"], unpinned: [], source: "python_env.yaml" }, mlflowVersion: "3.17.2", ...over,
 });
 

@@ -30,6 +30,9 @@ export interface FetchContext {
   readonly cacheRoot?: string;
   /** Base of relative directories. @default process.cwd() */
   readonly cwd?: string;
+  /** Simple Repository API URL of the Python package index the serving images install from: their pinned
+   * requirements are checked against it before anything is created. @default not checked */
+  readonly packageIndex?: string;
 }
 
 /** A model version on this machine. */

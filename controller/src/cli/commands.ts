@@ -4,6 +4,8 @@
  * lists ServingEndpoints from the cluster (kubeconfig).
  */
 import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { describeModel } from "../../../components/model/describe-model.ts";
 import { MODEL_URI_FORMS, parseModelUri } from "../../../components/model/model-uri.ts";
@@ -126,6 +128,11 @@ export interface EndpointsOptions {
 /** `autopilot endpoints`: the table of ServingEndpoints. */
 export async function listEndpoints(o: EndpointsOptions): Promise<ServingEndpoint[]> {
   const kc = new KubeConfig();
+  // Without any kubeconfig the client falls back to http://localhost:8080; say what is missing instead.
+  const defaultFile = join(homedir(), ".kube", "config");
+  if (o.kubeconfig === undefined && (process.env["KUBECONFIG"] ?? "") === "" && (process.env["KUBERNETES_SERVICE_HOST"] ?? "") === "" && !existsSync(defaultFile)) {
+    throw new CliError(EXIT.input, `no kubeconfig: KUBECONFIG is not set and ${defaultFile} does not exist; pass --kubeconfig <file> (e.g. pulumi stack output kubeconfig --show-secrets > kubeconfig)`);
+  }
   try {
     if (o.kubeconfig !== undefined) kc.loadFromFile(o.kubeconfig);
     else kc.loadFromDefault();

@@ -38,6 +38,13 @@ export function controllerClusterRules(): ExplainedRule[] {
   ];
 }
 
+/** Cluster-wide reads of the controller's model-download reporter (kube/download-failures.ts). */
+export function controllerPodReadRules(): ExplainedRule[] {
+  return [
+    { apiGroups: [""], resources: ["pods"], verbs: ["list"], reason: "list: endpoint pods still Pending (label and field selector), whose model download failed, for a Warning Event saying why" },
+  ];
+}
+
 /** Namespaced rules of the controller (its own namespace): leader election. */
 export function controllerLeaseRules(leaseName = "apa-controller"): ExplainedRule[] {
   return [
@@ -66,7 +73,7 @@ export function controllerRbac(opts: RbacOptions = {}) {
   const subject = [{ kind: "ServiceAccount", name: sa, namespace }];
   return {
     serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace } },
-    clusterRole: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "apa-controller" }, rules: strip(controllerClusterRules()) },
+    clusterRole: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "apa-controller" }, rules: strip([...controllerClusterRules(), ...controllerPodReadRules()]) },
     clusterRoleBinding: {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRoleBinding",

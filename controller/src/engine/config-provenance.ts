@@ -45,7 +45,7 @@ export const configProvenance: { readonly [K in keyof EngineConfig]: Provenance 
   modelTolerance: { unit: "fraction", basis: "empirical", note: "learned saturation points move ~10% window to window" },
   refineFraction: { unit: "fraction", basis: "empirical", note: "a change under 20% of the target is a refinement" },
   refineIntervalMs: { unit: "ms", basis: "design", note: "≤ 1 change per 10 min under steady load (the stability goal)" },
-  calmWindowsToRaise: { unit: "windows", basis: "cited", note: "'below its threshold for several windows' (Clipper, DESIGN)" },
+  calmWindowsToRaise: { unit: "windows", basis: "cited", note: "'below its threshold for several windows' (Clipper)" },
   ceilingHoldMs: { unit: "ms", basis: "empirical", note: "a level that caused stress is not retried for 20 min" },
   inflationCut: { unit: "×", basis: "empirical", note: "hysteresis band above the knee of a processor-sharing pod" },
   inflationRaise: { unit: "×", basis: "empirical", note: "hysteresis band below the cut" },

@@ -4,6 +4,9 @@
  * docs/controller.md. Exit codes: 0 after a graceful shutdown (SIGTERM/SIGINT) or `--help`, 2 on a config
  * error, 1 on an unexpected failure.
  */
+import { CoreV1Api } from "@kubernetes/client-node";
+import { ENDPOINT_LABEL } from "../contract/labels.ts";
+import { DownloadFailureReporter } from "./download-failures.ts";
 import { hostname } from "node:os";
 import type { V1EndpointSlice } from "@kubernetes/client-node";
 import { systemClock } from "./clock.ts";
@@ -118,6 +121,17 @@ async function main(): Promise<void> {
     },
   });
 
+  // Why a version cannot start (its model download failed), as Events on its ServingEndpoint.
+  const core = loadKubeConfig().makeApiClient(CoreV1Api);
+  const downloads = new DownloadFailureReporter({
+    listPendingPods: async () => (await core.listPodForAllNamespaces({ labelSelector: ENDPOINT_LABEL, fieldSelector: "status.phase=Pending" })).items,
+    createEvent: (namespace, event) => api.createEvent(namespace, event),
+    isLeader: () => elector.isLeader(),
+    nowMs: () => clock.nowMs(),
+    log,
+    instance: cfg.identity ?? hostname(),
+  });
+
   const health = await startHealthServer(
     cfg.port,
     {
@@ -136,6 +150,7 @@ async function main(): Promise<void> {
   elector.start();
   controller.start();
   if (cfg.podMetricsIntervalMs > 0) podPoller.start();
+  downloads.start();
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -143,6 +158,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.info("shutting down", { signal });
     await podPoller.stop();
+    downloads.stop();
     await controller?.stop();
     await elector.stop(true);
     await gw.reflector?.stop();

@@ -55,6 +55,25 @@ export class Series {
   }
 }
 
+/** Seconds simulated after the last arrival so queued and in-flight requests finish. */
+export const DRAIN_TAIL_S = 120;
+
+export interface SimOutput {
+  readonly series: Series;
+  readonly scaleEvents: readonly ScaleEvent[];
+  /** Requests still queued or in flight when the drain tail ended. */
+  readonly unfinished: number;
+  readonly peakReplicas: number;
+  /** The per-pod limit when the scenario ended. */
+  readonly finalTargetConcurrency: number;
+  /** Events processed (arrivals + completions), for speed reports. */
+  readonly events: number;
+}
+
+export interface SimOptions {
+  readonly initialReplicas: number;
+}
+
 /** A replica-count change made by a policy. */
 export interface ScaleEvent {
   readonly atMs: number;

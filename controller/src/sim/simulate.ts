@@ -15,28 +15,11 @@ import { PodModel } from "./model.ts";
 import type { Policy } from "./policies/types.ts";
 import { Prng } from "./prng.ts";
 import type { Scenario } from "./scenario-types.ts";
-import { secondSample, Series, type ScaleEvent } from "./series.ts";
+import { DRAIN_TAIL_S, secondSample, Series, type ScaleEvent, type SimOptions, type SimOutput } from "./series.ts";
 import { GatewayTimings } from "./signals.ts";
 import { ArrivalStream } from "./traffic.ts";
 
-/** Seconds simulated after the last arrival so queued and in-flight requests finish. */
-export const DRAIN_TAIL_S = 120;
-
-export interface SimOutput {
-  readonly series: Series;
-  readonly scaleEvents: readonly ScaleEvent[];
-  /** Requests still queued or in flight when the drain tail ended. */
-  readonly unfinished: number;
-  readonly peakReplicas: number;
-  /** The per-pod limit when the scenario ended. */
-  readonly finalTargetConcurrency: number;
-  /** Events processed (arrivals + completions), for speed reports. */
-  readonly events: number;
-}
-
-export interface SimOptions {
-  readonly initialReplicas: number;
-}
+export { DRAIN_TAIL_S, type SimOptions, type SimOutput } from "./series.ts";
 
 /** Run one policy on one scenario. Deterministic for the scenario's seed. */
 export function simulate(scenario: Scenario, policy: Policy, opts: SimOptions): SimOutput {

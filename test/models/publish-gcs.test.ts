@@ -1,0 +1,119 @@
+/**
+ * Publishing to GCS for real against fake-gcs-server (github.com/fsouza/fake-gcs-server, the GCS JSON API, built
+ * from its Go module into .tools/go-tools by tools/go-tools/build.ts) on loopback, reached the way the program
+ * reaches GCS (its JSON API; `STORAGE_EMULATOR_HOST` points it at the server, a bearer token as
+ * GOOGLE_OAUTH_ACCESS_TOKEN would give): the ModelPublication provider as Pulumi's host runs it (gs://, files then
+ * the manifest, read back through the API and checked with coreutils' `sha256sum -c`; a second run uploads
+ * nothing; delete empties the prefix), `autopilot models push --store gs://…` as a process, and the published
+ * prefix used as a `gs://` model reference (its digest is the published one).
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { manifestDigest, manifestText } from "../../components/model/manifest.ts";
+import type { ModelPublicationInputs } from "../../components/model/model-publication.ts";
+import { resolveEndpoints } from "../../components/model/resolve-endpoints.ts";
+import { listLocalFiles } from "../../components/model/sources/local-files.ts";
+import type { StoreLocation } from "../../components/model/sources/object-store.ts";
+import { freePort } from "../../controller/src/local/local-gateway.ts";
+import { requireGoTool } from "../../tools/go-tools/build.ts";
+import { hostedProvider } from "./hosted-provider.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const CLI = join(ROOT, "controller", "src", "cli", "autopilot.mjs");
+const TOKEN = "test-token";
+
+describe("model publication to GCS (fake-gcs-server on loopback)", () => {
+  let server: ChildProcess;
+  let api = "";
+  let log = "";
+  let work = "";
+  const store: StoreLocation = { kind: "gcs", bucket: "models", gcsToken: TOKEN };
+  const names = async (prefix: string): Promise<string[]> => {
+    const body = (await (await fetch(`${api}/storage/v1/b/models/o?prefix=${encodeURIComponent(prefix)}`)).json()) as { items?: { name: string }[] };
+    return (body.items ?? []).map((o) => o.name).sort();
+  };
+  /** Downloads every object under `prefix` through the JSON API into `dir`. */
+  const download = async (prefix: string, dir: string) => {
+    for (const name of await names(prefix)) {
+      const dst = join(dir, name.slice(prefix.length));
+      mkdirSync(dirname(dst), { recursive: true });
+      const res = await fetch(`${api}/storage/v1/b/models/o/${encodeURIComponent(name)}?alt=media`);
+      assert.equal(res.status, 200, name);
+      writeFileSync(dst, Buffer.from(await res.arrayBuffer()));
+    }
+  };
+  const inputs = async (dir: string, endpoint: string, version: string): Promise<ModelPublicationInputs> => {
+    const files = await listLocalFiles(dir);
+    return { endpoint, version, digest: manifestDigest(manifestText(files)), source: dir, dir, files, store };
+  };
+
+  before(async () => {
+    const port = await freePort();
+    api = `http://127.0.0.1:${port}`;
+    server = spawn(requireGoTool("fake-gcs-server"), ["-scheme", "http", "-host", "127.0.0.1", "-port", String(port), "-backend", "memory", "-public-host", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+    server.stdout?.on("data", (d: Buffer) => { log += d.toString(); });
+    server.stderr?.on("data", (d: Buffer) => { log += d.toString(); });
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${api}/storage/v1/b`, { signal: AbortSignal.timeout(1000) })).ok) break;
+      } catch { /* not up yet */ }
+      if (i > 150 || server.exitCode !== null) throw new Error(`fake-gcs-server did not start: ${log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const created = await fetch(`${api}/storage/v1/b?project=test`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "models" }) });
+    assert.equal(created.status, 200, await created.text());
+    process.env["STORAGE_EMULATOR_HOST"] = api;
+    work = mkdtempSync(join(tmpdir(), "publish-gcs-"));
+  });
+  after(() => {
+    server?.kill("SIGTERM");
+    if (work !== "") rmSync(work, { recursive: true, force: true });
+  });
+
+  it("the hosted provider publishes to gs://: files and manifest read back and verified; unchanged = no upload; delete empties it", { timeout: 120_000 }, async () => {
+    const provider = await hostedProvider();
+    const dir = join(work, "iris");
+    cpSync(join(ROOT, "examples/models/iris-sklearn"), dir, { recursive: true });
+    const i = await inputs(dir, "fraud", "c-gcs");
+    const created = await provider.create!(i);
+    assert.equal(created.id, "gs://models/fraud/c-gcs/");
+    assert.equal(created.outs.uploadedFiles, 7);
+    assert.deepEqual(await names("fraud/c-gcs/"), [...i.files.map((f) => `fraud/c-gcs/${f.path}`), "fraud/c-gcs/SHA256SUMS"].sort());
+    const got = join(work, "got");
+    await download("fraud/c-gcs/", got);
+    execFileSync("sha256sum", ["-c", "--quiet", "SHA256SUMS"], { cwd: got });
+    assert.equal(`sha256:${createHash("sha256").update(readFileSync(join(got, "SHA256SUMS"))).digest("hex")}`, i.digest);
+    const again = await provider.update!(created.id, created.outs, i);
+    assert.equal(again.outs!.uploadedFiles, 0, "unchanged content is not uploaded again");
+    await provider.delete!(created.id, created.outs);
+    assert.deepEqual(await names("fraud/c-gcs/"), []);
+  });
+
+  it("autopilot models push --store gs://… publishes and prints the digest; the prefix then resolves as a gs:// model with that digest", { timeout: 180_000 }, async () => {
+    const env = { ...process.env, STORAGE_EMULATOR_HOST: api, GOOGLE_OAUTH_ACCESS_TOKEN: TOKEN, AUTOPILOT_MODEL_CACHE: join(work, "cache"), HOME: work };
+    const push = (...extra: string[]) => spawnSync(process.execPath, [CLI, "models", "push", "examples/models/iris-onnx", "--endpoint", "embedder", "--version", "v7", "--store", "gs://models", ...extra], { cwd: ROOT, encoding: "utf8", env, timeout: 120_000 });
+    const r = push();
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^published embedder\/v7 \(onnx, from .*iris-onnx\) at gs:\/\/models\/embedder\/v7\/: \d+ files, \d+ bytes uploaded\n/);
+    const digest = r.stdout.trim().split("\n").pop()!;
+    assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+    const again = push("--json");
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal((JSON.parse(again.stdout) as { unchanged: boolean }).unchanged, true);
+    const got = join(work, "pushed");
+    await download("embedder/v7/", got);
+    execFileSync("sha256sum", ["-c", "--quiet", "SHA256SUMS"], { cwd: got });
+    // The published prefix as a model reference: fetched through the same API, its digest is the published manifest's.
+    const resolved = await resolveEndpoints([{ name: "from-gcs", model: { uri: "gs://models/embedder/v7/" }, computePool: "cpu", concurrency: { min: 1, max: 2 }, replicas: { min: 1, max: 1 } }], { cacheRoot: join(work, "cache"), storeFor: (kind, bucket) => ({ kind, bucket, gcsToken: TOKEN }) });
+    assert.equal(resolved.endpoints[0]!.versions[0]!.digest, digest);
+    assert.equal(resolved.endpoints[0]!.model.flavor, "onnx");
+    const noBucket = spawnSync(process.execPath, [CLI, "models", "push", "examples/models/iris-onnx", "--endpoint", "embedder", "--store", "gs://no-such-bucket"], { cwd: ROOT, encoding: "utf8", env, timeout: 120_000 });
+    assert.equal(noBucket.status, 4, noBucket.stderr);
+    assert.match(noBucket.stderr, /on gs:\/\/no-such-bucket failed: HTTP 404/);
+  });
+});
