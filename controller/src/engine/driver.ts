@@ -32,6 +32,16 @@ export interface DriverOptions {
   readonly seasonality?: Seasonality;
   /** The decision function: the real engine's `decide`, or a test double of it in unit tests. @default decide */
   readonly decide?: (input: DecisionInput, config: EngineConfig) => Decision;
+  /** Called after every tick with what the engine was given and what it did (debug traces). @default none */
+  readonly onTick?: (t: DriverTick) => void;
+}
+
+/** One tick as the driver saw it: the newest sample, the replica state, and the decision (undefined: the call was skipped). */
+export interface DriverTick {
+  readonly nowMs: number;
+  readonly sample: EndpointSample | undefined;
+  readonly state: ReplicaState;
+  readonly decision: Decision | undefined;
 }
 
 const NO_REPLICAS: ReplicaState = Object.freeze({ desiredReplicas: 0, readyReplicas: 0, startingReplicas: 0, unschedulableReplicas: 0, targetConcurrency: 0 });
@@ -46,6 +56,7 @@ export class EngineDriver {
   readonly #firstRunAtMs: number;
   readonly #everyTick: boolean;
   readonly #decide: (input: DecisionInput, config: EngineConfig) => Decision;
+  readonly #onTick: ((t: DriverTick) => void) | undefined;
   readonly #history: EndpointSample[] = [];
   /** The history's `atMs` and `arrivals`, index for index (the every-sample gate reads these, not the samples). */
   readonly #columns: { readonly atMs: number[]; readonly arrivals: number[] } = { atMs: [], arrivals: [] };
@@ -64,6 +75,7 @@ export class EngineDriver {
     this.#firstRunAtMs = o.firstRunAtMs ?? Number.NEGATIVE_INFINITY;
     this.#everyTick = o.decideEveryTick === true;
     this.#decide = o.decide ?? decide;
+    this.#onTick = o.onTick;
     this.#seasonality = o.seasonality;
     this.#gateInput = { spec: o.spec as EndpointSpec, state: NO_REPLICAS, history: this.#history, memory: undefined, nowMs: 0, seasonality: undefined };
   }
@@ -155,7 +167,9 @@ export class EngineDriver {
    * undefined when the call was skipped (then nothing would have changed: replicas and target stay as they are).
    */
   tick(nowMs: number, state: ReplicaState): Decision | undefined {
-    return this.due(nowMs, state) ? this.decideNow(nowMs, state) : undefined;
+    const d = this.due(nowMs, state) ? this.decideNow(nowMs, state) : undefined;
+    this.#onTick?.({ nowMs, sample: this.#history[this.#history.length - 1], state, decision: d });
+    return d;
   }
 
   /** Decide now, without the gate (for a caller that asked `due` itself), and remember the memory. */

@@ -8,6 +8,7 @@ import type { EngineConfig } from "./config.ts";
 import { coveredMs, windowCovered } from "./coverage.ts";
 import { covers, demandSeries, mean, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
 import { lineAt } from "./profile.ts";
+import { cadenceSlackMs } from "./vertical.ts";
 import type { Coverage, DecisionInput, EndpointSample, EndpointSpec, LatencyLine, ReplicaReason } from "./types.ts";
 
 export interface Recommendation {
@@ -308,7 +309,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   // memory, a window not yet covered) the endpoint keeps the request slots (replicas × target) it had when the
   // memory started: a target the vertical axis raised since may consolidate pods, no capacity is given up.
   // Example: restarted with 76 pods at target 23 (1748 slots), the target raised to 34 → at least 52 pods.
-  const young = nowMs - a.sinceMs < cfg.scaleDownWindowMs;
+  // as old as the window within half a sample (timer jitter, as the cadence checks allow)
+  const young = nowMs + cadenceSlackMs(cfg) - a.sinceMs < cfg.scaleDownWindowMs;
   const uncovered = !windowCovered(a.coverage, nowMs, cfg.scaleDownWindowMs, cfg);
   if (young || uncovered) {
     const slots = a.restartSlots;

@@ -156,7 +156,16 @@ export interface SignalSpec {
   readonly podMetricsIntervalS: number;
   /** Requests over the objective go to the engine. @default true in gateway mode, false in exact mode */
   readonly overObjective: boolean;
+  /**
+   * The pod signals the pod-metrics reader reports (the others the model produces are withheld): metrics-server
+   * and the runtime's scrape give them all; the local loop's `/proc` reader gives `["cpuUtil"]`. @default all six
+   */
+  readonly podSignals: readonly PodSignalKey[];
 }
+
+/** A pod signal of `PodSample` (every field but `ready`). */
+export type PodSignalKey = "cpuUtil" | "memoryUtil" | "gpuUtil" | "gpuMemoryUtil" | "kvCacheUtil" | "runtimeQueueLength";
+export const POD_SIGNAL_KEYS: readonly PodSignalKey[] = ["cpuUtil", "memoryUtil", "gpuUtil", "gpuMemoryUtil", "kvCacheUtil", "runtimeQueueLength"];
 
 export interface SloSpec {
   /** Latency objective for one request, end to end (queue + service). */

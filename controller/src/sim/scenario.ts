@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 import { validateEngineConfig } from "../engine/config.ts";
-import type { ModelSpec, Scenario, TrafficSegment } from "./scenario-types.ts";
+import { POD_SIGNAL_KEYS, type ModelSpec, type Scenario, type TrafficSegment } from "./scenario-types.ts";
 
 const schemaPath = new URL("./scenario.schema.json", import.meta.url);
 /** The scenario JSON Schema (draft-07), as shipped in `controller/src/sim/scenario.schema.json`. */
@@ -155,6 +155,7 @@ function withDefaults(r: Record<string, any>, baseDir: string): Scenario {
       mode: r.signals?.mode ?? "gateway",
       podMetricsIntervalS: r.signals?.podMetricsIntervalS ?? 15,
       overObjective: r.signals?.overObjective ?? (r.signals?.mode ?? "gateway") === "gateway",
+      podSignals: r.signals?.podSignals ?? POD_SIGNAL_KEYS,
     },
     engine: r.engine ?? {},
     baseDir,

@@ -188,12 +188,17 @@ class Simulation {
       this.dispatch(this.pick(), t, t, cost);
       return;
     }
-    if (!this.queue.push(t, cost)) this.series.rejected[this.sec]!++;
+    if (!this.queue.push(t, cost)) {
+      this.series.rejected[this.sec]!++;
+      this.series.rejectedByArrival[this.sec]!++;
+    }
   }
 
   private timeoutHead(): void {
+    const arrivedS = Math.min(this.series.length - 1, Math.floor(this.queue.headArrivedAtMs / 1000));
     this.queue.shift();
     this.series.rejected[this.sec]!++;
+    this.series.rejectedByArrival[arrivedS]!++;
   }
 
   /** Move queued requests to pods while both exist. */
