@@ -3,7 +3,7 @@
  * /proc/stat's busy jiffies, less this process tree's own CPU), in cores, and the load average. A figure taken
  * while other processes use more than `QUIET_OTHER_CORES` is flagged as noisy. Linux only; elsewhere unknown.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 
 /** Other processes using more than this many cores make a timing run noisy (the fidelity benchmark's quiet-machine rule). */
@@ -21,6 +21,49 @@ function busyJiffies(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** utime, stime, cutime, cstime (clock ticks) and the parent of one process from /proc/<pid>/stat; undefined when gone. */
+function procStat(pid: number): { ppid: number; ticks: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // the command name (field 2) is in parentheses and may hold spaces: the fields after its last ")"
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    // f[0] is field 3 (state): ppid is field 4, utime..cstime fields 14..17
+    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU used so far by process `rootPid` and all its descendants, ms: each live process's own and its reaped
+ * children's time (`/proc/<pid>/stat` utime + stime + cutime + cstime). A benchmark's model servers and HAProxy
+ * are its own work, not the machine's other load. Linux only; undefined elsewhere.
+ */
+export function processTreeCpuMs(rootPid: number = process.pid): number | undefined {
+  let pids: number[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+  } catch {
+    return undefined;
+  }
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const pid of pids) {
+    const s = procStat(pid);
+    if (s !== undefined) stats.set(pid, s);
+  }
+  if (!stats.has(rootPid)) return undefined;
+  const children = new Map<number, number[]>();
+  for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
+  let ticks = 0;
+  const todo = [rootPid];
+  while (todo.length > 0) {
+    const pid = todo.pop() as number;
+    ticks += stats.get(pid)?.ticks ?? 0;
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return (ticks / CLOCK_TICKS_PER_S) * 1000;
 }
 
 export interface MachineLoad {

@@ -15,6 +15,8 @@ export const SLO_P99_MS = 200;
 
 export class MemoryKubeApi implements KubeApi {
   readonly writes = { scale: 0, status: 0, events: 0 };
+  /** Replica counts written per Deployment (`namespace/name`) since the last `resetWrites`. */
+  readonly scaleLog = new Map<string, number[]>();
   readonly #se: ServingEndpoint[];
   readonly #deployments: V1Deployment[];
   readonly #slices: V1EndpointSlice[];
@@ -51,11 +53,21 @@ export class MemoryKubeApi implements KubeApi {
   /** Applies the replica count to the generated Deployment at once (as if every pod started immediately). */
   patchDeploymentScale = async (namespace: string, name: string, replicas: number): Promise<void> => {
     this.writes.scale += 1;
-    const d = this.#deploymentByKey.get(`${namespace}/${name}`);
+    const key = `${namespace}/${name}`;
+    const log = this.scaleLog.get(key);
+    if (log === undefined) this.scaleLog.set(key, [replicas]);
+    else log.push(replicas);
+    const d = this.#deploymentByKey.get(key);
     if (d?.spec === undefined) return;
     d.spec.replicas = replicas;
     d.status = { ...d.status, replicas, updatedReplicas: replicas, readyReplicas: replicas };
   };
+  /** Starts counting writes from 0. */
+  resetWrites(): void {
+    this.writes.scale = this.writes.status = this.writes.events = 0;
+    this.scaleLog.clear();
+  }
+
   /** Applies the status to the generated object at once (what the API server and the watch would show). */
   patchServingEndpointStatus = async (namespace: string, name: string, status: ServingEndpoint["status"]): Promise<void> => {
     this.writes.status += 1;
@@ -189,4 +201,32 @@ export class LoadModel {
     }
     return pages;
   }
+}
+
+/**
+ * What the scale writes of a series did: how many went down or up (against the replicas before the series), and
+ * how many Deployments were written more than once (a count that comes back is a flap).
+ */
+export function summarizeScaleWrites(log: ReadonlyMap<string, readonly number[]>, before: ReadonlyMap<string, number>): string {
+  let down = 0;
+  let up = 0;
+  let again = 0;
+  let back = 0;
+  const examples: string[] = [];
+  for (const [key, writes] of log) {
+    let prev = before.get(key) ?? 0;
+    const seen = new Set<number>([prev]);
+    let returned = false;
+    for (const r of writes) {
+      if (r < prev) down += 1;
+      else if (r > prev) up += 1;
+      if (seen.has(r)) returned = true;
+      seen.add(r);
+      prev = r;
+    }
+    if (writes.length > 1) again += 1;
+    if (returned) back += 1;
+    if (returned && examples.length < 3) examples.push(`${key} ${[before.get(key) ?? 0, ...writes].join("→")}`);
+  }
+  return `${down} down, ${up} up, to ${log.size} Deployments; ${again} Deployments written more than once, ${back} of them back to a count they had in the series${examples.length > 0 ? ` (${examples.join(", ")})` : ""}`;
 }

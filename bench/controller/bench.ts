@@ -29,7 +29,7 @@ import { parseBackendPage } from "../../controller/src/gateway/metrics-reader.ts
 import { parseStatCsv } from "../../controller/src/gateway/stat-csv.ts";
 import { REQUEST_SECTION_HEADER } from "../../controller/src/gateway/request-stats-wire.ts";
 import { RequestSectionReader } from "../../controller/src/gateway/request-section-reader.ts";
-import { generateCluster, LoadModel, MemoryKubeApi, SLO_P99_MS } from "./bench-fixtures.ts";
+import { generateCluster, LoadModel, MemoryKubeApi, SLO_P99_MS, summarizeScaleWrites } from "./bench-fixtures.ts";
 import { RequestSectionLoad } from "./request-section-page.ts";
 import { PodMetricsPoller } from "../../controller/src/kube/pod-metrics-poller.ts";
 import { ManualClock } from "../../controller/src/kube/clock.ts";
@@ -51,12 +51,14 @@ const opts = reportOptions(new Command("bench:controller")
   .option("--gateways <n>", "gateway replicas (pages per cycle)", intOption("--gateways", 0, 1_000_000_000), 1)
   .option("--warmup <n>", "warm-up cycles (fill the engine's 300 s history and let the first scale-down wave pass)", intOption("--warmup", 0, 1_000_000_000), 420)
   .option("--cycles <n>", "measured cycles per mode", intOption("--cycles", 1, 1_000_000_000), 30)
+  .option("--settle-max <n>", "most cycles after the warm-up spent waiting for the write queue to empty (steady state)", intOption("--settle-max", 0, 1_000_000_000), 900)
+  .option("--kube-api-qps <n>", "the controller's --kube-api-qps (its default when unset)")
   .option("--skip-library", "skip the library-parser baseline")
   .option("--no-request-section", "scrape the CSV alone (no per-request section)")
   .option("--no-pod-metrics", "leave the pod-metrics poll out"), DOC)
   .parse()
   .opts<{
-    endpoints: number; pods: number; gateways: number; warmup: number; cycles: number; skipLibrary?: boolean;
+    endpoints: number; pods: number; gateways: number; warmup: number; cycles: number; settleMax: number; kubeApiQps?: string; skipLibrary?: boolean;
     requestSection: boolean; podMetrics: boolean; writeDocs?: boolean; out?: string;
   }>();
 
@@ -84,7 +86,7 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 const { se, deployments, slices, podMetrics } = generateCluster(opts.endpoints, opts.pods);
 const api = new MemoryKubeApi(se, deployments, slices, opts.podMetrics ? podMetrics : []);
 const clock = new ManualClock(1_700_000_000_000);
-const config = loadConfig(["--gateway-url", "http://gw-0/metrics", ...(process.env.HIST ? ["--history-window-ms", process.env.HIST] : [])], {}, { hostname: "bench" });
+const config = loadConfig(["--gateway-url", "http://gw-0/metrics", ...(opts.kubeApiQps !== undefined ? ["--kube-api-qps", opts.kubeApiQps] : [])], {}, { hostname: "bench" });
 const pages = new Map<string, string>();
 const gatewayIds = Array.from({ length: opts.gateways }, (_, g) => `gw-${g}`);
 const scraper = new GatewayScraper({
@@ -193,6 +195,18 @@ for (const [w0, w1] of warmWindows) {
     if (g.major) warmTail.majorGcs += 1;
   }
 }
+// Steady state: every endpoint's engine leaves its start-up hold within the same few seconds, and the first
+// scale-down wave goes out at the write rate limit (--kube-api-qps). Cycle on until no write has been pending or
+// deferred for 10 cycles, so the measured cycles see the steady load's writes only.
+let settleCycles = 0;
+for (let quiet = 0; quiet < 10 && settleCycles < opts.settleMax; settleCycles++) {
+  const deferred = controller.queue.stats.deferred;
+  render();
+  await clock.advance(1000);
+  await cycle(clock.nowMs());
+  quiet = controller.queue.size === 0 && controller.queue.stats.deferred === deferred ? quiet + 1 : 0;
+}
+const settled = settleCycles < opts.settleMax;
 const warmupS = (performance.now() - t0) / 1000;
 
 interface ModeResult {
@@ -257,8 +271,10 @@ async function measure(everyCycle: boolean): Promise<ModeResult> {
   }
   return out;
 }
-api.writes.scale = api.writes.status = api.writes.events = 0;
+const replicasBefore = new Map(deployments.map((d) => [`${d.metadata?.namespace}/${d.metadata?.name}`, d.spec?.replicas ?? 0]));
+api.resetWrites();
 const scheduled = await measure(false);
+const scheduledWrites = { ...api.writes, summary: summarizeScaleWrites(api.scaleLog, replicasBefore) };
 const every = await measure(true);
 
 // Comparison in the same run: the promex backend page of the last measured load, read by its reader 3 times to
@@ -289,7 +305,7 @@ const rows = [
 const goalMs = 100;
 const ownCpuS = (ownCpu.user + ownCpu.system) / 1e6;
 const lines: string[] = [];
-const flags = `${opts.requestSection ? "" : " --no-request-section"}${opts.podMetrics ? "" : " --no-pod-metrics"}`;
+const flags = `${opts.requestSection ? "" : " --no-request-section"}${opts.podMetrics ? "" : " --no-pod-metrics"}${opts.settleMax !== 900 ? ` --settle-max ${opts.settleMax}` : ""}${opts.kubeApiQps !== undefined ? ` --kube-api-qps ${opts.kubeApiQps}` : ""}`;
 lines.push("# Controller cycle benchmark", "");
 lines.push(`Command: \`npm run bench:controller -- --endpoints ${opts.endpoints} --pods ${opts.pods} --gateways ${opts.gateways} --warmup ${opts.warmup} --cycles ${opts.cycles}${flags} --write-docs\``, "");
 lines.push(
@@ -297,7 +313,8 @@ lines.push(
     `${opts.endpoints} endpoints × ${opts.pods} pods = ${opts.endpoints * opts.pods} pods; ${opts.gateways} gateway replica(s); ` +
     `page ${fmt(pageBytes / 1e6)} MB per replica: HAProxy \`show stat -1 2 -1\` CSV from the agent's /stats (real format)` +
     (opts.requestSection ? ` and the agent's request section (${fmt(sectionBytes / 1e6)} MB, every endpoint busy every second)` : ", no request section") +
-    `; ${opts.warmup} warm-up cycles (${fmt(warmupS, 0)} s) fill the engine's 300 s history first.`,
+    `; ${opts.warmup} warm-up cycles fill the engine's 300 s history first, then ${settleCycles} more until no write was pending or deferred for 10 cycles` +
+    `${settled ? "" : ` (NOT settled: --settle-max ${opts.settleMax} reached)`} (${fmt(warmupS, 0)} s in all); write limit ${config.kubeApiQps} per second, burst ${config.kubeApiBurst}.`,
   "",
 );
 lines.push(
@@ -350,7 +367,8 @@ lines.push("Reader columns: the readers alone on the last page (the request sect
 const replicasNow = deployments.map((d) => d.spec?.replicas ?? 0);
 lines.push(
   `Replicas per endpoint when measured: mean ${fmt(mean(replicasNow))} (min ${Math.min(...replicasNow)}, max ${Math.max(...replicasNow)}). ` +
-    `Writes during measured cycles (in-memory double): ${api.writes.scale} scale, ${api.writes.status} status, ${api.writes.events} events.`,
+    `Writes during the ${opts.cycles} measured cycles of the first row (in-memory double): ${scheduledWrites.scale} scale (${scheduledWrites.summary}), ${scheduledWrites.status} status, ${scheduledWrites.events} events; ` +
+    `both rows: ${api.writes.scale} scale, ${api.writes.status} status, ${api.writes.events} events.`,
   "",
 );
 emitReport(opts, DOC, lines.join("\n"));

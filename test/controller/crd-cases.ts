@@ -3,6 +3,7 @@
  * same cases are checked by the validator (test/controller/crd.test.ts) and by a real kube-apiserver with the
  * CRD applied (test/cluster/crd.test.ts): both must give the same verdicts.
  */
+import { MODEL_URI } from "../../controller/src/contract/crd/spec-schema.ts";
 
 export const base = {
   apiVersion: "serving.autopilot.dev/v1alpha1",
@@ -39,7 +40,7 @@ export const GOOD_SERVING_ENDPOINTS: readonly CrdCase[] = [
   {
     name: "70B LLM on vLLM with traffic split",
     input: withSpec((s) => {
-      s["model"] = { uri: "hf://meta-llama/Llama-3-70B", flavor: "llm", size: { parameterCount: 70_000_000_000, dtype: "bfloat16", bytes: 141_000_000_000 } };
+      s["model"] = { uri: "models:/llama-3-70b@champion", flavor: "llm", size: { parameterCount: 70_000_000_000, dtype: "bfloat16", bytes: 141_000_000_000 } };
       s["runtime"] = { kind: "vllm", image: "vllm/vllm-openai@sha256:abc" };
       s["computePool"] = "gpu-h100";
       s["concurrency"] = { min: 8, max: 256 };
@@ -47,7 +48,7 @@ export const GOOD_SERVING_ENDPOINTS: readonly CrdCase[] = [
       s["provisionedConcurrency"] = 64;
       s["sloP99Ms"] = 2000;
       s["trafficSplit"] = [
-        { version: "v1", modelUri: "hf://meta-llama/Llama-3-70B", weight: 90 },
+        { version: "v1", modelUri: "gs://models-eu/llama-3-70b/v1/", weight: 90 },
         { version: "v2", modelUri: "s3://models/llama-ft/2", weight: 10 },
       ];
     }),
@@ -67,6 +68,17 @@ export const GOOD_SERVING_ENDPOINTS: readonly CrdCase[] = [
     }),
   },
   { name: "provisioned exactly at max capacity", input: withSpec((s) => void (s["provisionedConcurrency"] = 80)) },
+  {
+    name: "model URIs of every documented scheme (bucket names with dots and hyphens, MLflow references)",
+    input: withSpec((s) => {
+      s["model"] = { uri: "s3://acme.models-eu_1/fraud/3/", flavor: "sklearn" };
+      s["trafficSplit"] = [
+        { version: "v1", modelUri: "gs://acme-models/fraud/1", weight: 40 },
+        { version: "v2", modelUri: "models:/fraud@champion", weight: 30 },
+        { version: "v3", modelUri: "runs:/5f2c1e9a/model", weight: 30 },
+      ];
+    }),
+  },
   {
     name: "status written by the controller",
     status: true,
@@ -90,7 +102,31 @@ export const GOOD_SERVING_ENDPOINTS: readonly CrdCase[] = [
   },
 ];
 
+/** A spec whose model URI is `uri`: refused by the schema's pattern (the message the API server words). */
+const refusedScheme = (uri: string): CrdCase & { readonly want: readonly string[] } => ({
+  name: `model URI ${uri}: not a documented scheme`,
+  input: withSpec((s) => void (s["model"] = { uri, flavor: "sklearn" })),
+  want: [`spec.model.uri: Invalid value: ${JSON.stringify(uri)}: spec.model.uri in body should match '${MODEL_URI}'`],
+});
+
 export const BAD_SERVING_ENDPOINTS: readonly (CrdCase & { readonly want: readonly string[] })[] = [
+  refusedScheme("http://models.internal/fraud/3"),
+  refusedScheme("https://example.com/fraud.onnx"),
+  refusedScheme("file:///etc/passwd"),
+  refusedScheme("hf://meta-llama/Llama-3-70B"),
+  // an MLflow reference with a host (a tracking server of the user's choosing)
+  refusedScheme("models://169.254.169.254/fraud/3"),
+  refusedScheme("s3://Models/fraud"),
+  {
+    name: "model URI whose bucket is the link-local metadata address",
+    input: withSpec((s) => void (s["model"] = { uri: "s3://169.254.169.254/latest/meta-data/", flavor: "sklearn" })),
+    want: ["spec.model.uri: Invalid value: spec.model.uri must name a bucket, not an IP address"],
+  },
+  {
+    name: "traffic-split model URI whose bucket is an IP address",
+    input: withSpec((s) => void (s["trafficSplit"] = [{ version: "v1", modelUri: "gs://10.0.0.7/fraud/1", weight: 100 }])),
+    want: ["spec.trafficSplit[0].modelUri: Invalid value: spec.trafficSplit[].modelUri must name a bucket, not an IP address"],
+  },
   {
     name: "name longer than a label value (63)",
     input: withSpec(() => {}, (o) => void ((o["metadata"] as Record<string, unknown>)["name"] = "a".repeat(64))),
@@ -177,7 +213,7 @@ export const BAD_SERVING_ENDPOINTS: readonly (CrdCase & { readonly want: readonl
   },
   {
     name: "CEL: parameterCount without dtype",
-    input: withSpec((s) => void (s["model"] = { uri: "hf://x/y", flavor: "llm", size: { parameterCount: 7_000_000_000 } })),
+    input: withSpec((s) => void (s["model"] = { uri: "runs:/0a1b2c/model", flavor: "llm", size: { parameterCount: 7_000_000_000 } })),
     want: ['spec.model.size: Required value: spec.model.size.parameterCount and spec.model.size.dtype must be set together'],
   },
   {
@@ -197,7 +233,7 @@ export const BAD_SERVING_ENDPOINTS: readonly (CrdCase & { readonly want: readonl
       s["model"] = { uri: "ftp://x", flavor: "sklearn" };
     }),
     want: [
-      "spec.model.uri: Invalid value: \"ftp://x\": spec.model.uri in body should match '^(s3://|gs://|https://|http://|hf://|models:/|runs:/|file://)\\S+$'",
+      `spec.model.uri: Invalid value: "ftp://x": spec.model.uri in body should match '${MODEL_URI}'`,
       'spec.runtime.kind: Unsupported value: "tgi": supported values: "auto", "mlflow", "vllm", "triton", "custom"',
       "spec.computePool: Invalid value: \"GPU_pool\": spec.computePool in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'",
       "spec.replicas.min: Invalid value: -1: spec.replicas.min in body should be greater than or equal to 0",

@@ -20,7 +20,7 @@ describe("desiredStateFrom", () => {
     const objZ = servingEndpointObj("ep-z", "fraud");
     objZ.metadata["creationTimestamp"] = "2026-11-22T11:00:00Z";
     const clash = objZ as unknown as ServingEndpoint;
-    const llm = servingEndpointObj("ep-l", "chat", { model: { uri: "hf://m", flavor: "llm" }, replicas: { min: 1, max: 2 } }) as unknown as ServingEndpoint;
+    const llm = servingEndpointObj("ep-l", "chat", { model: { uri: "models:/m/1", flavor: "llm" }, replicas: { min: 1, max: 2 } }) as unknown as ServingEndpoint;
     const slice = endpointSliceObj("ep-a", "fraud-1", { [L]: "fraud" }, ["10.0.0.2", "10.0.0.1"]) as unknown as V1EndpointSlice;
     const second = slice.endpoints?.[1];
     assert.ok(second);

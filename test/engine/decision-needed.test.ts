@@ -57,6 +57,15 @@ describe("decisionNeeded: when a call of decide can change anything", () => {
   for (const { name, input, regularRunAtMs, want } of table) {
     it(name, () => assert.equal(decisionNeeded(input, regularRunAtMs), want));
   }
+  it("the same answers from the history's atMs/arrivals columns (what the driver keeps beside it)", () => {
+    for (const { name, input, regularRunAtMs, want } of table) {
+      const columns = { atMs: input.history.map((x) => x.atMs), arrivals: input.history.map((x) => x.arrivals) };
+      assert.equal(decisionNeeded(input, regularRunAtMs, undefined, columns), want, name);
+    }
+    // columns that do not line up with the history are not used
+    const stepped = table[3]!;
+    assert.equal(decisionNeeded(stepped.input, stepped.regularRunAtMs, undefined, { atMs: [], arrivals: [] }), true);
+  });
 
   it("a skipped call is one decide would answer NotDue on both axes without a change", () => {
     const d = decide({ spec: spec(), state: state(), history: steady, memory: ran, nowMs: now });

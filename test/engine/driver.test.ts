@@ -71,6 +71,26 @@ describe("EngineDriver: memory threading and gating", () => {
     assert.ok(step.desiredReplicas > 4, `${step.replicasReason}: ${step.replicasMessage}`);
   });
 
+  it("a first tick a few ms late does not cost the first vertical window or the first scale-down (timer jitter)", () => {
+    // the local loop's ticks: the first 5 ms after its second, the rest 1 ms after theirs (29.996 s apart)
+    const at = (k: number) => k * 1000 + (k === 1 ? 5 : 1);
+    const run = (qps: (k: number) => number, st: ReturnType<typeof state>) => {
+      const d = new EngineDriver({ spec: spec(), config: { ...defaultEngineConfig, scaleDownWindowMs: 30_000 } });
+      const out: (Decision | undefined)[] = [];
+      for (let k = 1; k <= 31; k++) {
+        d.observe(sample(at(k), { qps: qps(k), serviceMs: 5, readyPods: st.readyReplicas }));
+        out.push(d.tick(at(k), st));
+      }
+      return out;
+    };
+    // steady: the vertical axis reads its first 30 s window at the 31st tick
+    const v = run(() => 1000, state())[30];
+    assert.ok(v !== undefined && v.concurrencyReason !== "NoMetrics", `${v?.concurrencyReason}: ${v?.concurrencyMessage}`);
+    // load gone after 2 s: 30 s of memory at the 31st tick allow the scale-down
+    const h = run((k) => (k <= 2 ? 1000 : 0), state({ desiredReplicas: 8, readyReplicas: 8 }))[30];
+    assert.ok(h !== undefined && h.replicasReason === "ScaleDown" && !h.replicasMessage.includes("memory"), `${h?.replicasReason}: ${h?.replicasMessage}`);
+  });
+
   it("decideEveryTick calls decide on every tick; firstRunAtMs holds the first decision back", () => {
     const every = new EngineDriver({ spec: spec(), decideEveryTick: true, firstRunAtMs: 10_000 });
     let ran = 0;
@@ -101,5 +121,21 @@ describe("EngineDriver: memory threading and gating", () => {
     const d = new EngineDriver({});
     d.observe(steady(1000));
     assert.throws(() => d.tick(1000, state()), /engine driver: no endpoint spec set; call setSpec before the first tick/);
+  });
+});
+
+describe("EngineDriver: tick trace", () => {
+  it("onTick sees every tick: the newest sample, the state and the decision (undefined when skipped)", () => {
+    const ticks: { nowMs: number; at: number | undefined; decided: boolean }[] = [];
+    const d = new EngineDriver({ spec: spec(), onTick: (t) => ticks.push({ nowMs: t.nowMs, at: t.sample?.atMs, decided: t.decision !== undefined }) });
+    for (let t = 1000; t <= 20_000; t += 1000) {
+      d.observe(steady(t));
+      const got = d.tick(t, state());
+      assert.equal(ticks.at(-1)?.decided, got !== undefined);
+    }
+    assert.equal(ticks.length, 20);
+    assert.deepEqual(ticks.map((t) => t.at), ticks.map((t) => t.nowMs));
+    assert.equal(ticks.filter((t) => t.decided).length, d.decisions);
+    assert.ok(ticks.some((t) => !t.decided), "steady load skips ticks");
   });
 });

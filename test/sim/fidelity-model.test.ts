@@ -15,14 +15,17 @@ import { ScriptedPolicy, scenario } from "./helpers.ts";
 const quiet = { durationS: 60, traffic: [{ untilS: 60, qps: 1 }] };
 
 describe("pod start", () => {
-  it("grows with the pods starting at the same moment", () => {
-    // six pods at once, 1 s alone + 0.2 s per other concurrent start: the last of them is ready 1 + 5·0.2 = 2 s later
-    const sc = scenario({ ...quiet, cluster: { podStartS: 1, podStartPerConcurrentS: 0.2, warmPoolPods: 10, nodeStartS: 30, maxPods: 10 } });
-    const out = simulate(sc, new ScriptedPolicy(5, [{ atMs: 1000, replicas: 7 }]), { initialReplicas: 1 });
-    // created at 1 s: the first ready at 2 s, the sixth at 3 s (series index s covers (s, s+1])
-    assert.equal(out.series.ready[1], 1);
-    assert.ok(out.series.ready[2]! >= 2 && out.series.ready[2]! < 7, String(out.series.ready[2]));
-    assert.equal(out.series.ready[3], 7);
+  it("grows with the pods starting at the same moment: each of them counts all the others", () => {
+    // six pods at once, 0.5 s alone + 0.2 s per other concurrent start: every one of them (the first created too) is
+    // ready 0.5 + 5·0.2 = 1.5 s later, at 2.5 s (counting only the ones created before it, the first three would be
+    // ready by 2 s); a pod that starts alone later (10.7 s) takes 0.5 s
+    const sc = scenario({ ...quiet, cluster: { podStartS: 0.5, podStartPerConcurrentS: 0.2, warmPoolPods: 10, nodeStartS: 30, maxPods: 10 } });
+    const out = simulate(sc, new ScriptedPolicy(5, [{ atMs: 1000, replicas: 7 }, { atMs: 10_700, replicas: 8 }]), { initialReplicas: 1 });
+    // the series at index s is the state at the end of second s (time (s + 1) s)
+    assert.equal(out.series.ready[1], 1, "none of the six ready at 2 s (the first created is slowed by the five after it)");
+    assert.equal(out.series.ready[2], 7, "all six ready by 3 s");
+    assert.equal(out.series.ready[10], 7, "the lone start is not ready at 11 s");
+    assert.equal(out.series.ready[11], 8, "alone: 0.5 s, ready by 12 s");
   });
   it("spreads around its mean and sometimes fails and retries", () => {
     const sc = scenario({ ...quiet, durationS: 120, traffic: [{ untilS: 120, qps: 1 }], endpoint: { concurrency: { min: 1, max: 10 }, replicas: { min: 1, max: 100 } }, cluster: { podStartS: 10, podStartSpread: 0.5, podStartFailureFraction: 0.3, podStartRetryS: 10, warmPoolPods: 100, nodeStartS: 30, maxPods: 100 } });
@@ -70,10 +73,14 @@ describe("signals the engine gets", () => {
     const at30 = (): EndpointSample => engineAt30!;
     return { policy, seen, at30 };
   };
-  it("by default: pod metrics every 15 s (means over the period), no over-objective count", () => {
-    const { policy } = run({});
+  it("by default: pod metrics every 15 s (means over the period), the gateway's over-objective count", () => {
+    const { policy, at30 } = run({});
     const withPods = policy.driver.history.filter((s) => s.pods !== undefined).map((s) => s.atMs);
     assert.ok(withPods.length >= 1 && withPods.every((t) => t % 15_000 === 0), withPods.join(","));
+    assert.equal(at30().overObjective, 0, "the gateway counts requests over the objective");
+  });
+  it("exact mode (an opt-in): no over-objective count unless asked for", () => {
+    const { policy } = run({ signals: { mode: "exact" } });
     assert.ok(policy.driver.history.every((s) => s.overObjective === undefined));
   });
   it("pod memory is flat unless the scenario opts in", () => {
@@ -83,13 +90,52 @@ describe("signals the engine gets", () => {
     assert.equal(flat, 0.2);
     assert.ok(rising > 0.21, String(rising));
   });
+  it("podSignals: the local loop's /proc reader gives CPU alone, memory is withheld from the engine", () => {
+    const pods = (r: ReturnType<typeof run>) => r.at30().pods ?? [];
+    const all = pods(run({ signals: { podMetricsIntervalS: 1 } }));
+    const cpuOnly = pods(run({ signals: { podMetricsIntervalS: 1, podSignals: ["cpuUtil"] } }));
+    assert.ok(all.some((p) => p.memoryUtil !== undefined));
+    assert.ok(cpuOnly.length > 0 && cpuOnly.some((p) => p.ready));
+    for (const p of cpuOnly.filter((x) => x.ready)) assert.deepEqual(Object.keys(p).sort(), ["cpuUtil", "ready"]);
+  });
   it("gateway mode: the production reader's fields (whole-ms timers, histogram quantiles, over-objective)", () => {
-    const exact = run({}).at30();
-    const gw = run({ signals: { mode: "gateway" } }).at30();
+    const exact = run({ signals: { mode: "exact" } }).at30();
+    const gw = run({}).at30();
     assert.ok(gw.serviceTimeMs !== undefined && exact.serviceTimeMs !== undefined);
     assert.ok(Math.abs(gw.serviceTimeMs - exact.serviceTimeMs) < 1, `${gw.serviceTimeMs} vs ${exact.serviceTimeMs}`);
     assert.equal(gw.overObjective, 0, "counted by the reader");
     assert.equal(exact.overObjective, undefined);
     assert.equal(gw.arrivals, exact.arrivals);
+  });
+});
+
+describe("scenario engine overrides", () => {
+  it("engine.scaleDownWindowMs sets the APA engine's down-window (a local-loop run's --down-window-s 30)", () => {
+    // 200 req/s of a 100 ms I/O model for 40 s, then 5 req/s: with a 30 s window the replicas come down within
+    // ~40 s of the drop; with the default 300 s window they are still up at the end
+    const over = (engine: Record<string, number>) => scenario({
+      durationS: 120, traffic: [{ untilS: 40, qps: 200 }, { untilS: 120, qps: 5 }], model: { kind: "io", latencyMs: 100, maxInFlight: 16 },
+      endpoint: { concurrency: { min: 1, max: 16 }, replicas: { min: 1, max: 20 }, initialTargetConcurrency: 4 }, engine,
+    });
+    const readyAt = (engine: Record<string, number>, s: number) => {
+      const sc = over(engine);
+      return simulate(sc, new ApaPolicy(sc), { initialReplicas: 1 }).series.ready[s]!;
+    };
+    const peak = readyAt({}, 39);
+    assert.ok(peak >= 3, `peak ${peak}`);
+    assert.ok(readyAt({ scaleDownWindowMs: 30_000 }, 110) < peak, "30 s window: scaled down");
+    assert.equal(readyAt({}, 110), peak, "default window: still at the peak");
+  });
+});
+
+describe("429s booked two ways", () => {
+  it("by the second they were answered (the gateway's count) and by the second their request arrived (a client's)", () => {
+    // one pod busy 30 s with its first request, limit 1: every later request waits 1 s in the queue and is answered 429
+    const sc = scenario({ durationS: 4, traffic: [{ untilS: 4, qps: 2, arrivals: "uniform" }], model: { kind: "io", latencyMs: 30_000, maxInFlight: 1 }, slo: { p99Ms: 1000, queueTimeoutMs: 1000 } });
+    const out = simulate(sc, new ScriptedPolicy(1), { initialReplicas: 1 });
+    const first = (a: Float64Array) => Array.from(a.subarray(0, 6));
+    // arrivals at 0.5, 1, 1.5, … 3.5 s: the first is served, the other six time out 1 s later
+    assert.deepEqual(first(out.series.rejectedByArrival), [0, 2, 2, 2, 0, 0]);
+    assert.deepEqual(first(out.series.rejected), [0, 0, 2, 2, 2, 0]);
   });
 });

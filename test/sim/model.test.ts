@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { findOptimum, measurePod } from "../../controller/src/sim/optimum.ts";
+import { llmRate, PodModel } from "../../controller/src/sim/model.ts";
 import { simulate } from "../../controller/src/sim/simulate.ts";
 import { ScriptedPolicy, scenario, total } from "./helpers.ts";
 
@@ -14,6 +15,11 @@ const laws = [
   { name: "batching: baseMs + perRequestMs × in-flight", model: { kind: "batching", baseMs: 20, perRequestMs: 5, maxInFlight: 64 }, c: 8, latencyMs: 60, rps: 133.33 },
   { name: "io: constant up to maxInFlight", model: { kind: "io", latencyMs: 100, maxInFlight: 50 }, c: 50, latencyMs: 100, rps: 500 },
   { name: "io: shares beyond maxInFlight", model: { kind: "io", latencyMs: 100, maxInFlight: 50 }, c: 100, latencyMs: 200, rps: 500 },
+  // L(32) = √(2000² + (50·32)²) = 2561 ms
+  { name: "llm within the KV-cache: the roofline", model: { kind: "llm", baseMs: 2000, perRequestMs: 50, maxInFlight: 128, kvCapacity: 32 }, c: 32, latencyMs: 2561.2, rps: 12.494 },
+  // past it: 32 run at a time, each request 64/32 of the time, and (1 + 0.5 · 32/32) for the recompute: 2561 · 2 · 1.5
+  { name: "llm past the KV-cache: preemption lowers throughput", model: { kind: "llm", baseMs: 2000, perRequestMs: 50, maxInFlight: 128, kvCapacity: 32 }, c: 64, latencyMs: 7683.7, rps: 8.329 },
+  { name: "llm past the KV-cache without recompute cost: throughput flat", model: { kind: "llm", baseMs: 2000, perRequestMs: 50, maxInFlight: 128, kvCapacity: 32, preemptionOverhead: 0 }, c: 64, latencyMs: 5122.5, rps: 12.494 },
 ];
 for (const l of laws) {
   test(`model law: ${l.name}`, () => {
@@ -64,3 +70,21 @@ for (const o of optima) {
     assert.equal(findOptimum(sc, 5000).concurrency, o.want);
   });
 }
+
+test("llmRate: saturates at the KV-cache capacity, then falls with the recompute overhead", () => {
+  const lone = Math.hypot(2000, 50);
+  // [in flight, throughput in requests per second of one pod]
+  const rows: readonly (readonly [number, number])[] = [[1, 0.4998], [16, 7.428], [32, 12.494], [48, 9.995], [64, 8.329], [128, 4.998]];
+  for (const [n, rps] of rows) {
+    const latencyMs = lone / llmRate(n, lone, 2000, 50, 32, 0.5);
+    near((n / latencyMs) * 1000, rps, 0.001);
+  }
+  // no KV-cache limit (the default: kvCapacity = maxInFlight): the plain roofline
+  assert.equal(llmRate(64, lone, 2000, 50, Infinity, 0.5), lone / Math.hypot(2000, 50 * 64));
+});
+
+test("model: an llm pod past its KV-cache reports the excess as its runtime queue", () => {
+  const m = new PodModel(scenario({ model: { kind: "llm", baseMs: 2000, perRequestMs: 50, maxInFlight: 128, kvCapacity: 32 } }).model);
+  assert.deepEqual([m.podSignals(true, 40, 1, 1).runtimeQueueLength, m.podSignals(true, 40, 1, 1).kvCacheUtil], [8, 1]);
+  assert.deepEqual([m.podSignals(true, 16, 1, 1).runtimeQueueLength, m.podSignals(true, 16, 1, 1).kvCacheUtil], [0, 0.5]);
+});

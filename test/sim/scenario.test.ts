@@ -53,6 +53,11 @@ const cases = [
   { name: "no traffic", input: { traffic: [] }, want: ["traffic: must have at least 1 item(s)"] },
   { name: "zero SLO", input: { slo: { p99Ms: 0 } }, want: ["slo.p99Ms: must be > 0, got 0"] },
   {
+    name: "an unknown pod signal",
+    input: { signals: { podSignals: ["cpuUtil", "memUtil"] } },
+    want: [`signals.podSignals[1]: must be one of "cpuUtil", "memoryUtil", "gpuUtil", "gpuMemoryUtil", "kvCacheUtil", "runtimeQueueLength", got "memUtil"`],
+  },
+  {
     name: "scale to zero is not simulated",
     input: { endpoint: { concurrency: { min: 1, max: 4 }, replicas: { min: 0, max: 3 } } },
     want: ["endpoint.replicas.min: must be >= 1 (scale to zero is not simulated), got 0"],

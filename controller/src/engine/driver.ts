@@ -32,7 +32,19 @@ export interface DriverOptions {
   readonly seasonality?: Seasonality;
   /** The decision function: the real engine's `decide`, or a test double of it in unit tests. @default decide */
   readonly decide?: (input: DecisionInput, config: EngineConfig) => Decision;
+  /** Called after every tick with what the engine was given and what it did (debug traces). @default none */
+  readonly onTick?: (t: DriverTick) => void;
 }
+
+/** One tick as the driver saw it: the newest sample, the replica state, and the decision (undefined: the call was skipped). */
+export interface DriverTick {
+  readonly nowMs: number;
+  readonly sample: EndpointSample | undefined;
+  readonly state: ReplicaState;
+  readonly decision: Decision | undefined;
+}
+
+const NO_REPLICAS: ReplicaState = Object.freeze({ desiredReplicas: 0, readyReplicas: 0, startingReplicas: 0, unschedulableReplicas: 0, targetConcurrency: 0 });
 
 /** Samples are dropped in batches: one splice per this many samples, not a shift() per sample. */
 const TRIM_BATCH = 8;
@@ -44,11 +56,15 @@ export class EngineDriver {
   readonly #firstRunAtMs: number;
   readonly #everyTick: boolean;
   readonly #decide: (input: DecisionInput, config: EngineConfig) => Decision;
+  readonly #onTick: ((t: DriverTick) => void) | undefined;
   readonly #history: EndpointSample[] = [];
+  /** The history's `atMs` and `arrivals`, index for index (the every-sample gate reads these, not the samples). */
+  readonly #columns: { readonly atMs: number[]; readonly arrivals: number[] } = { atMs: [], arrivals: [] };
   #memory: EngineMemory | undefined;
   #seasonality: Seasonality | undefined;
   #regularRunAtMs = Number.NEGATIVE_INFINITY;
   #last: Decision | undefined;
+  readonly #gateInput: { spec: EndpointSpec; state: ReplicaState; history: readonly EndpointSample[]; memory: EngineMemory | undefined; nowMs: number; seasonality: Seasonality | undefined };
   /** Calls of `decide` so far (for cost accounting). */
   decisions = 0;
 
@@ -59,7 +75,9 @@ export class EngineDriver {
     this.#firstRunAtMs = o.firstRunAtMs ?? Number.NEGATIVE_INFINITY;
     this.#everyTick = o.decideEveryTick === true;
     this.#decide = o.decide ?? decide;
+    this.#onTick = o.onTick;
     this.#seasonality = o.seasonality;
+    this.#gateInput = { spec: o.spec as EndpointSpec, state: NO_REPLICAS, history: this.#history, memory: undefined, nowMs: 0, seasonality: undefined };
   }
 
   /** The learned seasonality: what a caller persists so that a restart keeps the forecast (`encodeSeasonality`). */
@@ -107,13 +125,19 @@ export class EngineDriver {
   /** Append the sample of the interval that ended at `sample.atMs`, and drop what the engine no longer reads. */
   observe(sample: EndpointSample): void {
     const h = this.#history;
-    const last = h[h.length - 1];
-    if (last !== undefined && sample.atMs <= last.atMs) return; // a duplicate or out-of-order scrape
+    const at = this.#columns.atMs;
+    const n = at.length;
+    if (n > 0 && sample.atMs <= at[n - 1]!) return; // a duplicate or out-of-order scrape
     h.push(sample);
+    at.push(sample.atMs);
+    this.#columns.arrivals.push(sample.arrivals);
     const cutoff = sample.atMs - this.#keepMs;
-    if ((h[0]?.atMs ?? cutoff) < cutoff && h.length % TRIM_BATCH === 0) {
-      const drop = h.findIndex((s) => s.atMs >= cutoff);
-      h.splice(0, drop < 0 ? h.length : drop);
+    if (at[0]! < cutoff && h.length % TRIM_BATCH === 0) {
+      const drop = at.findIndex((t) => t >= cutoff);
+      const count = drop < 0 ? h.length : drop;
+      h.splice(0, count);
+      at.splice(0, count);
+      this.#columns.arrivals.splice(0, count);
     }
   }
 
@@ -126,7 +150,16 @@ export class EngineDriver {
   /** Whether a tick at `nowMs` would call `decide` (the gate alone, nothing changes). */
   due(nowMs: number, state: ReplicaState): boolean {
     if (nowMs < this.#firstRunAtMs) return false;
-    return this.#everyTick || decisionNeeded(this.input(nowMs, state), this.#regularRunAtMs, this.#config);
+    if (this.#everyTick) return true;
+    if (this.#spec === undefined) throw new Error("engine driver: no endpoint spec set; call setSpec before the first tick");
+    // The gate runs every sample for every endpoint: one reused input object (decisionNeeded keeps nothing of it).
+    const g = this.#gateInput;
+    g.spec = this.#spec;
+    g.state = state;
+    g.memory = this.#memory;
+    g.nowMs = nowMs;
+    g.seasonality = this.#seasonality;
+    return decisionNeeded(g, this.#regularRunAtMs, this.#config, this.#columns);
   }
 
   /**
@@ -134,7 +167,9 @@ export class EngineDriver {
    * undefined when the call was skipped (then nothing would have changed: replicas and target stay as they are).
    */
   tick(nowMs: number, state: ReplicaState): Decision | undefined {
-    return this.due(nowMs, state) ? this.decideNow(nowMs, state) : undefined;
+    const d = this.due(nowMs, state) ? this.decideNow(nowMs, state) : undefined;
+    this.#onTick?.({ nowMs, sample: this.#history[this.#history.length - 1], state, decision: d });
+    return d;
   }
 
   /** Decide now, without the gate (for a caller that asked `due` itself), and remember the memory. */

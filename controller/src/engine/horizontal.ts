@@ -8,6 +8,7 @@ import type { EngineConfig } from "./config.ts";
 import { coveredMs, windowCovered } from "./coverage.ts";
 import { covers, demandSeries, mean, predictServiceMs, statsOf, windowOf, type WindowStats } from "./signals.ts";
 import { lineAt } from "./profile.ts";
+import { cadenceSlackMs } from "./vertical.ts";
 import type { Coverage, DecisionInput, EndpointSample, EndpointSpec, LatencyLine, ReplicaReason } from "./types.ts";
 
 export interface Recommendation {
@@ -115,23 +116,45 @@ export function estimateDemand(
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(2));
 
 /**
+ * The history's `atMs` and `arrivals`, index for index (a caller that checks every endpoint every second keeps
+ * them beside the samples, so the check reads two packed arrays instead of one cold object per sample).
+ */
+export interface HistoryColumns {
+  readonly atMs: readonly number[];
+  readonly arrivals: readonly number[];
+}
+
+/**
  * The cheap part of `surgeDue` (runs every second, so no window is copied): the newest sample is fresh and its
  * arrivals are a step of `surgeRatio` over the scale-up window's mean, or requests are queued. A step in demand
  * is a step in arrivals or in service time; only then is the per-sample demand worth computing.
  */
-export function surgePossible(input: DecisionInput, cfg: EngineConfig): boolean {
+export function surgePossible(input: DecisionInput, cfg: EngineConfig, columns?: HistoryColumns): boolean {
   const { history, nowMs, state } = input;
   const latest = history[history.length - 1];
   if (latest === undefined || latest.atMs < nowMs - cfg.stalenessMs) return false;
   if (state.unschedulableReplicas > 0) return false;
   let arrivals = 0;
   let n = 0;
-  for (let i = history.length - 1; i >= 0; i--) {
-    const smp = history[i];
-    if (smp === undefined || smp.atMs <= nowMs - cfg.scaleUpWindowMs) break;
-    if (smp.atMs > nowMs) continue;
-    arrivals += smp.arrivals;
-    n++;
+  if (columns !== undefined && columns.atMs.length === history.length) {
+    // Same sums in the same order, from two packed number arrays instead of one sample object per second.
+    const at = columns.atMs;
+    const arr = columns.arrivals;
+    for (let i = at.length - 1; i >= 0; i--) {
+      const t = at[i]!;
+      if (t <= nowMs - cfg.scaleUpWindowMs) break;
+      if (t > nowMs) continue;
+      arrivals += arr[i]!;
+      n++;
+    }
+  } else {
+    for (let i = history.length - 1; i >= 0; i--) {
+      const smp = history[i];
+      if (smp === undefined || smp.atMs <= nowMs - cfg.scaleUpWindowMs) break;
+      if (smp.atMs > nowMs) continue;
+      arrivals += smp.arrivals;
+      n++;
+    }
   }
   const meanArrivals = n > 0 ? arrivals / n : 0;
   return latest.arrivals >= cfg.surgeRatio * meanArrivals || latest.queued !== 0;
@@ -286,7 +309,8 @@ export function decideHorizontal(a: HorizontalArgs): HorizontalResult {
   // memory, a window not yet covered) the endpoint keeps the request slots (replicas × target) it had when the
   // memory started: a target the vertical axis raised since may consolidate pods, no capacity is given up.
   // Example: restarted with 76 pods at target 23 (1748 slots), the target raised to 34 → at least 52 pods.
-  const young = nowMs - a.sinceMs < cfg.scaleDownWindowMs;
+  // as old as the window within half a sample (timer jitter, as the cadence checks allow)
+  const young = nowMs + cadenceSlackMs(cfg) - a.sinceMs < cfg.scaleDownWindowMs;
   const uncovered = !windowCovered(a.coverage, nowMs, cfg.scaleDownWindowMs, cfg);
   if (young || uncovered) {
     const slots = a.restartSlots;

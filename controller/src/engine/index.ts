@@ -6,7 +6,7 @@
 import { applyBounds, idleForZero } from "./bounds.ts";
 import { defaultEngineConfig, type EngineConfig } from "./config.ts";
 import { updateCoverage } from "./coverage.ts";
-import { decideHorizontal, replicasFor, rescaleRecommendations, staffingBetaFor, surgeDue, surgePossible, type HorizontalResult } from "./horizontal.ts";
+import { decideHorizontal, replicasFor, rescaleRecommendations, staffingBetaFor, surgeDue, surgePossible, type HistoryColumns, type HorizontalResult } from "./horizontal.ts";
 import { lineAt } from "./profile.ts";
 import { forecastDemand, observeDemand } from "./seasonality.ts";
 import type { Decision, DecisionInput, EngineMemory } from "./types.ts";
@@ -14,6 +14,7 @@ import { cadenceSlackMs, decideVertical } from "./vertical.ts";
 
 export { defaultEngineConfig, validateEngineConfig, validateEndpointSpec, type EngineConfig } from "./config.ts";
 export { historyWindowMsFor } from "./coverage.ts";
+export type { HistoryColumns } from "./horizontal.ts";
 export { decodeSeasonality, encodeSeasonality, type Seasonality } from "./seasonality.ts";
 export type * from "./types.ts";
 
@@ -135,9 +136,10 @@ function trackPodStart(prev: EngineMemory["podStart"], state: DecisionInput["sta
  * `regularRunAtMs`: the engine has no memory yet, a regular (5 s / 30 s) run is due, the newest sample may be a
  * step in demand (`surgePossible`, the pre-check `decide` itself applies), or requests reach an endpoint at
  * zero replicas. Cheap and allocation-free: a caller with many endpoints calls it every sample and `decide`
- * only when it is true, and gets the decisions of calling `decide` every sample.
+ * only when it is true, and gets the decisions of calling `decide` every sample. `columns`: the history's
+ * `atMs` and `arrivals` kept beside it (same answer, fewer memory reads).
  */
-export function decisionNeeded(input: DecisionInput, regularRunAtMs: number, config: EngineConfig = defaultEngineConfig): boolean {
+export function decisionNeeded(input: DecisionInput, regularRunAtMs: number, config: EngineConfig = defaultEngineConfig, columns?: HistoryColumns): boolean {
   const { history, nowMs, state, memory, spec } = input;
   if (memory === undefined || nowMs + cadenceSlackMs(config) >= regularRunAtMs) return true;
   // Bounds are enforced on every call: a state outside them (a spec edit, a manual scale) needs one now.
@@ -149,5 +151,5 @@ export function decisionNeeded(input: DecisionInput, regularRunAtMs: number, con
     const latest = history[history.length - 1];
     return latest !== undefined && (latest.arrivals > 0 || latest.inFlight > 0 || latest.queued > 0);
   }
-  return surgePossible(input, config);
+  return surgePossible(input, config, columns);
 }

@@ -52,6 +52,21 @@ export interface Learned {
   readonly latencyLine: LatencyLine | undefined;
 }
 
+/**
+ * Does a window contradict a learned latency knee? The knee's own law (processor sharing past it) predicts an
+ * inflation of `inFlight / knee` at a window past the knee; the window contradicts the knee when that
+ * prediction reaches the raise threshold and the window shows less — an old point measured during a transient
+ * (pods starving for CPU while others start) is not the pod's law. A window just past the knee is not a
+ * contradiction: there the law itself predicts inflation under the threshold.
+ * Worked examples with the raise threshold 1.1: a knee at 1 in flight and a window at 2 with inflation 1.0
+ * (predicted 2.0): contradicted. A knee at 99.4 and a window at 101 with inflation 1.03 (predicted 1.016):
+ * not contradicted, the knee stays a cap. A knee at 99.4 and a window at 120 with inflation 1.0 (predicted
+ * 1.21): contradicted. Derived (no constant of its own).
+ */
+export function kneeContradicted(kneeInFlight: number, inFlight: number, inflation: number, inflationRaise: number): boolean {
+  return inFlight >= kneeInFlight * inflationRaise && inflation < inflationRaise;
+}
+
 /** `merge: false` reads the window against the profile without adding it as a point (a transient window). */
 export function learnFromWindow(prev: VerticalMemory, w: VerticalWindow, runtime: RuntimeKind, cfg: EngineConfig, merge = true): Learned {
   const x = w.inFlight;
@@ -79,11 +94,9 @@ export function learnFromWindow(prev: VerticalMemory, w: VerticalWindow, runtime
   const cpuNow = inflates && merge ? cpuSaturation(w.samples, w.readyReplicas, cfg.computeCutUtil, cfg.computeTrustUtil, cfg.cpuSaturationMinSampleFraction) : undefined;
   const old = prev.cpuSaturationInFlight;
   const cpuSaturationInFlight = cpuNow === undefined ? old : old === undefined ? cpuNow : old + cfg.profileSmoothing * (cpuNow - old);
-  // A knee below the in-flight this window ran at without inflation is contradicted by the freshest
-  // evidence (an old point measured during a transient — e.g. pods starving for CPU while others start — is
-  // not the pod's law): the present window wins, the knee is not a cap.
+  // A knee the present window contradicts is not a cap (kneeContradicted): the freshest evidence wins.
   const kneeLearned = inflates ? kneeOf(profile, s0, cfg.inflationRaise, cfg.minStressInFlight) : undefined;
-  const knee = kneeLearned !== undefined && !(x > kneeLearned && inflation < cfg.inflationRaise) ? kneeLearned : undefined;
+  const knee = kneeLearned !== undefined && !kneeContradicted(kneeLearned, x, inflation, cfg.inflationRaise) ? kneeLearned : undefined;
   const latencyLine = isBatching(runtime) ? fitLatencyLine(profile, cfg) : undefined;
   return { profile, baselineServiceMs: s0, inflation, resources, podP99Ms, podP50Ms, podP999Ms, cpuSaturationInFlight, knee, latencyLine };
 }

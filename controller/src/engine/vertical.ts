@@ -90,7 +90,7 @@ export function gateVertical(input: DecisionInput, cfg: EngineConfig, prev: Vert
   if (latest === undefined || latest.atMs < nowMs - cfg.stalenessMs) {
     return done(current, "NoMetrics", `no fresh samples; keeping target ${current}`, { ran: true });
   }
-  if (!covers(samples, cfg.verticalIntervalMs, cfg.sampleIntervalMs, cfg.minWindowCoverage) || nowMs - memory.sinceMs < cfg.verticalIntervalMs) {
+  if (!covers(samples, cfg.verticalIntervalMs, cfg.sampleIntervalMs, cfg.minWindowCoverage) || nowMs + cadenceSlackMs(cfg) - memory.sinceMs < cfg.verticalIntervalMs) {
     return done(current, "NoMetrics", `less than ${cfg.verticalIntervalMs / 1000} s of history; keeping target ${current}`, { ran: true });
   }
   const stats = statsOf(samples, cfg.sampleIntervalMs, state.readyReplicas);
@@ -105,7 +105,9 @@ export function gateVertical(input: DecisionInput, cfg: EngineConfig, prev: Vert
 
 /**
  * A call a little early still counts as on time: callers tick once per sample, and a tick that lands a few
- * ms before the cadence (timer jitter) must not push a decision back by a whole sample. Half a sample.
+ * ms before the cadence (timer jitter) must not push a decision back by a whole sample — nor a window that is
+ * a few ms short of its length (a first tick 5 ms late, the 31st 1 ms late: 29.996 s of memory) by a whole
+ * cadence. Half a sample.
  */
 export const cadenceSlackMs = (cfg: EngineConfig): number => cfg.sampleIntervalMs / 2;
 

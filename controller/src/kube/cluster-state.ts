@@ -4,7 +4,7 @@
  * across traffic-split versions. No I/O.
  */
 import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
-import type { ServingEndpoint } from "../contract/crd/types.ts";
+import { SERVING_GROUP, SERVING_KIND, type ServingEndpoint } from "../contract/crd/types.ts";
 import type { ReplicaState } from "../engine/types.ts";
 import { ENDPOINT_LABEL, VERSION_LABEL } from "../contract/labels.ts";
 
@@ -17,7 +17,7 @@ export interface ScaleTarget {
 /** The Deployments that serve `se`, or a reason why they cannot be resolved. */
 export type TargetResolution =
   | { readonly ok: true; readonly targets: readonly ScaleTarget[] }
-  | { readonly ok: false; readonly reason: "DeploymentMissing" | "DeploymentAmbiguous"; readonly message: string };
+  | { readonly ok: false; readonly reason: "DeploymentMissing" | "DeploymentAmbiguous" | "DeploymentNotOwned"; readonly message: string };
 
 /**
  * Groups objects labelled `serving.autopilot.dev/endpoint` by `namespace/<endpoint>`; built once per cycle so
@@ -51,7 +51,7 @@ export function resolveTargets(se: ServingEndpoint, deployments: readonly V1Depl
   );
   const split = se.spec.trafficSplit;
   if (split === undefined) {
-    if (mine.length === 1 && mine[0] !== undefined) return { ok: true, targets: [{ deployment: mine[0], weight: 100 }] };
+    if (mine.length === 1 && mine[0] !== undefined) return ownedTargets(se, [{ deployment: mine[0], weight: 100 }]);
     return mine.length === 0
       ? { ok: false, reason: "DeploymentMissing", message: `no Deployment labelled ${ENDPOINT_LABEL}=${se.metadata.name} in namespace ${ns}` }
       : {
@@ -71,6 +71,32 @@ export function resolveTargets(se: ServingEndpoint, deployments: readonly V1Depl
       };
     }
     targets.push({ deployment: d[0], weight: t.weight });
+  }
+  return ownedTargets(se, targets);
+}
+
+/**
+ * The targets, unless one is controlled by something else: a Deployment whose controller ownerReference names
+ * another object (another ServingEndpoint, a rollout tool, an operator) is not this endpoint's to scale, whatever
+ * its labels say. One without a controller reference, or controlled by this ServingEndpoint (same name, and the
+ * same uid where both are known), is.
+ */
+function ownedTargets(se: ServingEndpoint, targets: readonly ScaleTarget[]): TargetResolution {
+  for (const { deployment: d } of targets) {
+    const c = d.metadata?.ownerReferences?.find((o) => o.controller === true);
+    if (c === undefined) continue;
+    const mine =
+      c.kind === SERVING_KIND &&
+      c.apiVersion.split("/")[0] === SERVING_GROUP &&
+      c.name === se.metadata.name &&
+      (se.metadata.uid === undefined || c.uid === se.metadata.uid);
+    if (!mine) {
+      return {
+        ok: false,
+        reason: "DeploymentNotOwned",
+        message: `Deployment ${d.metadata?.name ?? ""} is controlled by ${c.kind} ${c.name}, not by this ServingEndpoint; it is not scaled`,
+      };
+    }
   }
   return { ok: true, targets };
 }

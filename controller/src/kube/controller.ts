@@ -11,7 +11,7 @@ import { defaultEngineConfig, type EngineConfig } from "../engine/index.ts";
 import type { PodSample } from "../engine/types.ts";
 import type { Clock } from "./clock.ts";
 import { indexByEndpoint, keyOfObject } from "./cluster-state.ts";
-import { newEndpointState, restoreSeasonality, type EndpointState } from "./endpoint-state.ts";
+import { historySample, newEndpointState, restoreSeasonality, type EndpointState } from "./endpoint-state.ts";
 import { queueStatusWrite, sendEventWrite, type WriteDeps } from "./scale-writes.ts";
 import { reconcileEndpoint, type ReconcileContext } from "./reconcile-endpoint.ts";
 import { EventRecorder } from "./event-recorder.ts";
@@ -23,13 +23,18 @@ import type { Logger } from "./logger.ts";
 import type { ControllerMetrics } from "./own-metrics.ts";
 import type { Reflector } from "./reflector.ts";
 import { gatewayNameOwners } from "./name-owners.ts";
+import { podSelectorOf } from "./endpoint-status.ts";
 import { makeCaches } from "./caches.ts";
 import { CONDITION_READY, setCondition, statusNeedsWrite } from "./status.ts";
 import type { WarmPoolConfig } from "./warm-pool.ts";
 import { WarmPoolRunner } from "./warm-pool-runner.ts";
 
-/** Once a load-only status write is allowed but not needed, look again after this long (not every cycle). */
-const STATUS_RECHECK_MS = 5000;
+/**
+ * Once a load-only status write is allowed but not needed, look again after this long (not every cycle): each
+ * look composes the status (10,000 endpoints: every 15 s is ~670 a second). Load-only changes are written at
+ * most every `--status-min-interval-ms` anyway.
+ */
+const STATUS_RECHECK_MS = 15_000;
 
 /** How long after a status write the watch cache may still show the old status, ms. */
 const WATCH_LAG_MS = 5000;
@@ -39,6 +44,19 @@ interface IndexCache<T> {
   readonly changes: number;
   readonly byEndpoint: Map<string, T[]>;
 }
+
+/** One endpoint as a cycle walks it (controller.ts `#entriesAt`). */
+interface EndpointEntry {
+  readonly se: ServingEndpoint;
+  readonly key: string;
+  readonly st: EndpointState;
+  /** The endpoint of the same name in another namespace that the gateway serves instead, if any. */
+  readonly clash: ServingEndpoint | undefined;
+  readonly deployments: readonly V1Deployment[];
+  readonly slices: readonly V1EndpointSlice[];
+}
+
+const NONE: readonly never[] = Object.freeze([]);
 
 export interface ControllerDeps {
   readonly api: KubeApi;
@@ -71,6 +89,9 @@ export class ApaController {
   #deploymentIndex: IndexCache<V1Deployment> | undefined;
   #sliceIndex: IndexCache<V1EndpointSlice> | undefined;
   #owners: { readonly changes: number; readonly owners: Map<string, ServingEndpoint> } | undefined;
+  #entries: { readonly endpoints: number; readonly deployments: number; readonly slices: number; readonly list: readonly EndpointEntry[] } | undefined;
+  /** Entry-list rebuilds so far (states not seen by the latest one belong to deleted endpoints). */
+  #builds = 0;
   readonly #warm: WarmPoolRunner;
   /** Every status, scale and Event write: token bucket, per-key backoff, newest write per key. */
   readonly queue: WriteQueue;
@@ -147,6 +168,7 @@ export class ApaController {
     for (const [key, st] of this.#state) {
       // A standby publishes no per-endpoint figures: the new leader's are the ones to read.
       this.#forgetSeries(key);
+      st.exported = undefined;
       st.driver.restart();
       st.lastStatus = undefined;
       st.lastStatusWriteMs = undefined;
@@ -180,25 +202,19 @@ export class ApaController {
       const leader = this.#d.isLeader();
       this.#d.metrics.isLeader.set(leader ? 1 : 0);
       const writes: Promise<void>[] = [];
-      const index = leader ? this.#indexes() : undefined;
       const nowIso = new Date(nowMs).toISOString();
       const decisions = new Map<string, number>();
-      const owners = this.#nameOwners();
-      for (const se of this.endpoints.list()) {
-        const key = keyOfObject(se);
-        const st = this.#stateOf(key, nowMs);
-        st.seenCycle = this.cycles;
-        restoreSeasonality(st, se.status);
+      const samples = scrape.samples;
+      for (const e of this.#entriesAt(nowMs)) {
+        const { se, st } = e;
         // The gateway serves one endpoint per name: another namespace's endpoint of that name gets no samples.
-        const owner = owners.get(se.metadata.name);
-        const clash = owner !== undefined && owner !== se ? owner : undefined;
-        const gs = clash === undefined ? scrape.samples.get(se.metadata.name) : undefined;
+        const gs = e.clash === undefined ? samples.get(se.metadata.name) : undefined;
         if (gs !== undefined) {
           // Pod metrics refresh every ~15 s: attach them to the first sample after each refresh only, so the
           // engine does not re-read the same pod list 15 times (samples without pods mean "not measured now").
-          const podList = pods !== undefined && pods.atMs > st.podsAtMs ? pods.byEndpoint.get(key) : undefined;
+          const podList = pods !== undefined && pods.atMs > st.podsAtMs ? pods.byEndpoint.get(e.key) : undefined;
           if (podList !== undefined && pods !== undefined) st.podsAtMs = pods.atMs;
-          st.driver.observe(podList !== undefined ? { ...gs.sample, pods: podList } : gs.sample);
+          st.driver.observe(historySample(gs.sample, podList));
         }
         const problem =
           scrape.degraded ??
@@ -208,18 +224,13 @@ export class ApaController {
               ? `only ${gs.reportingReplicas} of ${gs.knownReplicas} gateway replicas report this endpoint`
               : undefined);
         if (problem !== undefined) st.degradedUntilMs = nowMs + this.#d.config.failStaticRecoveryMs;
-        if (index === undefined) continue;
-        if (clash !== undefined) {
-          writes.push(this.#refuseNameConflict(se, st, clash, nowMs));
+        if (!leader) continue;
+        if (e.clash !== undefined) {
+          writes.push(this.#refuseNameConflict(se, st, e.clash, nowMs));
           continue;
         }
-        writes.push(reconcileEndpoint(this.#context, se, st, nowMs, nowIso, gs?.sample, problem, index.deployments.get(key) ?? [], index.slices.get(key) ?? [], decisions));
-      }
-      for (const [key, st] of this.#state) {
-        if (st.seenCycle === this.cycles) continue;
-        this.#state.delete(key);
-        this.queue.cancel("status", key);
-        this.#forgetSeries(key);
+        const w = reconcileEndpoint(this.#context, se, st, nowMs, nowIso, gs?.sample, problem, e.deployments, e.slices, decisions, e.key);
+        if (w !== undefined) writes.push(w);
       }
       if (leader) {
         const placeholders = this.warmPools.list().filter((d) => (d.metadata?.namespace ?? "") === this.#d.config.warmPoolNamespace);
@@ -242,6 +253,37 @@ export class ApaController {
       this.lastCycle.totalMs = performance.now() - started;
       this.#d.metrics.loopSeconds.observe(this.lastCycle.totalMs / 1000);
     }
+  }
+
+  /**
+   * Every endpoint with its key, state, gateway-name clash and objects, rebuilt only when one of the caches
+   * changed (the cycle then walks a prepared list: no key strings built or hashed per endpoint per second). A
+   * rebuild also drops the state of endpoints that are gone.
+   */
+  #entriesAt(nowMs: number): readonly EndpointEntry[] {
+    const e = this.#entries;
+    if (e !== undefined && e.endpoints === this.endpoints.changes && e.deployments === this.deployments.changes && e.slices === this.slices.changes) return e.list;
+    const index = this.#indexes();
+    const owners = this.#nameOwners();
+    const list: EndpointEntry[] = [];
+    const build = (this.#builds += 1);
+    for (const se of this.endpoints.list()) {
+      const key = keyOfObject(se);
+      const st = this.#stateOf(key, nowMs);
+      st.seenCycle = build;
+      restoreSeasonality(st, se.status);
+      const owner = owners.get(se.metadata.name);
+      const clash = owner !== undefined && owner !== se ? owner : undefined;
+      list.push({ se, key, st, clash, deployments: index.deployments.get(key) ?? NONE, slices: index.slices.get(key) ?? NONE });
+    }
+    for (const [key, st] of this.#state) {
+      if (st.seenCycle === build) continue;
+      this.#state.delete(key);
+      this.queue.cancel("status", key);
+      this.#forgetSeries(key);
+    }
+    this.#entries = { endpoints: this.endpoints.changes, deployments: this.deployments.changes, slices: this.slices.changes, list };
+    return list;
   }
 
   #stateOf(key: string, nowMs: number): EndpointState {
@@ -269,7 +311,7 @@ export class ApaController {
     const message = `name ${se.metadata.name} is already served at the gateway by namespace ${owner.metadata.namespace ?? ""} (older); rename this endpoint: it is not served or scaled`;
     const iso = new Date(nowMs).toISOString();
     const conds = setCondition(st.lastStatus?.conditions ?? se.status?.conditions ?? [], { type: CONDITION_READY, status: "False", reason: "NameConflict", message }, iso, se.metadata.generation);
-    return this.#writeStatus(se, st, { ...se.status, conditions: conds }, nowMs, () => this.#d.log.child({ endpoint: keyOfObject(se) }));
+    return this.#writeStatus(se, st, { ...se.status, selector: podSelectorOf(se.metadata.name), conditions: conds }, nowMs, () => this.#d.log.child({ endpoint: keyOfObject(se) }));
   }
 
   /** Endpoint key → its Deployments, rebuilt only when the Deployment cache changes (the pod-metrics join reads it). */

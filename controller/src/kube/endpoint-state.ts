@@ -3,7 +3,7 @@ import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/types.ts";
 import { EngineDriver } from "../engine/driver.ts";
 import type { EngineConfig } from "../engine/config.ts";
-import type { EndpointSpec } from "../engine/types.ts";
+import type { EndpointSample, EndpointSpec, PodSample } from "../engine/types.ts";
 import { decodeSeasonality, encodeSeasonality } from "../engine/seasonality.ts";
 import type { resolveTargets } from "./cluster-state.ts";
 import { hashOf } from "./endpoint-status.ts";
@@ -17,14 +17,17 @@ export interface EndpointState {
   lastStatusWriteMs: number | undefined;
   /** The object whose status the last status comparison read (a replaced object is compared again). */
   statusSeenSe: ServingEndpoint | undefined;
+  /** The validation of the spec's generation (`g<generation>`, or the resourceVersion of an object without one). */
   validated: { rv: string | undefined; error: string | undefined } | undefined;
   lastDegraded: boolean;
   podsAtMs: number;
   /** Load-only status changes (QPS, observed concurrency, reasons) are looked at from this time on. */
   statusCheckAtMs: number;
+  /** The per-endpoint gauges' values as last exported (undefined after their series were removed). */
+  exported: { readonly desired: number; readonly ready: number; readonly target: number } | undefined;
   /** Derived views of this endpoint's objects, reused while the objects are the same (watch events replace them). */
   derived: Derived | undefined;
-  /** The cycle that last saw this endpoint (states of deleted endpoints are dropped). */
+  /** The controller's endpoint-list build that last saw this endpoint (states of deleted endpoints are dropped). */
   seenCycle: number;
   /** The persisted seasonality (status.seasonality) has been read back into the driver (once per process). */
   seasonalityRestored: boolean;
@@ -67,6 +70,7 @@ export function newEndpointState(key: string, nowMs: number, spreadMs: number, c
     podsAtMs: Number.NEGATIVE_INFINITY,
     statusCheckAtMs: Number.NEGATIVE_INFINITY,
     derived: undefined,
+    exported: undefined,
     seenCycle: cycle,
     seasonalityRestored: false,
     seasonalityFolded: undefined,
@@ -100,4 +104,28 @@ export function seasonalityToPersist(st: EndpointState): string | undefined {
     st.seasonalityText = encodeSeasonality(s);
   }
   return st.seasonalityText;
+}
+
+/**
+ * The sample as the endpoint's history keeps it: every field in one object literal, in one order (absent ones
+ * undefined). Ten thousand endpoints × a history of samples are read by the engine every few seconds: one shape
+ * and no out-of-object property store keeps those reads to one object each.
+ */
+export function historySample(s: EndpointSample, pods: readonly PodSample[] | undefined): EndpointSample {
+  return {
+    atMs: s.atMs,
+    intervalMs: s.intervalMs,
+    inFlight: s.inFlight,
+    queued: s.queued,
+    arrivals: s.arrivals,
+    completions: s.completions,
+    rejections: s.rejections,
+    errors: s.errors,
+    queueTimeMs: s.queueTimeMs,
+    serviceTimeMs: s.serviceTimeMs,
+    latencyP50Ms: s.latencyP50Ms,
+    latencyP99Ms: s.latencyP99Ms,
+    overObjective: s.overObjective,
+    pods: pods ?? s.pods,
+  };
 }

@@ -57,10 +57,19 @@ export function composeStatus(i: StatusInput): ServingEndpointStatus {
     ...(i.observed !== undefined ? { observedConcurrency: round2(i.observed) } : {}),
     ...(qps !== undefined ? { observedQps: qps } : {}),
     ...(i.lastScaleTime !== undefined ? { lastScaleTime: i.lastScaleTime } : {}),
-    selector: `${ENDPOINT_LABEL}=${i.name}`,
+    selector: podSelectorOf(i.name),
     conditions: c,
     ...((i.seasonality ?? i.previous?.seasonality) !== undefined ? { seasonality: i.seasonality ?? i.previous?.seasonality } : {}),
   };
+}
+
+/**
+ * `status.selector`, the scale subresource's `labelSelectorPath`: the label selector of the endpoint's pods in
+ * string form (what HPA and KEDA read to find the pods behind `/scale`). Written with every status, error
+ * statuses included.
+ */
+export function podSelectorOf(name: string): string {
+  return `${ENDPOINT_LABEL}=${name}`;
 }
 
 /** FNV-1a 32-bit hash of a string (stable spread of per-endpoint timers). */

@@ -5,13 +5,13 @@
  */
 import type { V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
 import { validateServingEndpoint } from "../contract/crd/validate.ts";
-import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/types.ts";
+import type { ServingEndpoint, ServingEndpointCondition, ServingEndpointStatus } from "../contract/crd/types.ts";
 import { toEndpointSpec } from "../engine/from-crd.ts";
-import type { EndpointSample } from "../engine/types.ts";
-import { isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount } from "./cluster-state.ts";
+import type { EndpointSample, ReplicaState } from "../engine/types.ts";
+import { isRollingOut, keyOfObject, replicaStateOf, resolveTargets, slicePodCount, type ScaleTarget } from "./cluster-state.ts";
 import type { ControllerConfig } from "./config.ts";
 import type { ControllerMetrics } from "./own-metrics.ts";
-import { composeStatus } from "./endpoint-status.ts";
+import { composeStatus, podSelectorOf } from "./endpoint-status.ts";
 import { seasonalityToPersist, type EndpointState } from "./endpoint-state.ts";
 import type { Logger } from "./logger.ts";
 import { guardScale } from "./scale-guard.ts";
@@ -35,8 +35,41 @@ export interface ReconcileContext {
   writeStatus(se: ServingEndpoint, st: EndpointState, next: ServingEndpointStatus, nowMs: number, log: () => Logger): Promise<void>;
 }
 
-export async function reconcileEndpoint(
-ctx: ReconcileContext,
+/** Nothing the status shows at once can have changed since the last write (most endpoints, most seconds). */
+function quiet(
+  st: EndpointState,
+  se: ServingEndpoint,
+  state: ReplicaState,
+  degraded: boolean,
+  nowMs: number,
+  desired: number,
+  target: number,
+  scaledAt: string | undefined,
+): boolean {
+  const last = st.lastStatus;
+  return (
+    last !== undefined &&
+    last.replicas === state.desiredReplicas &&
+    last.readyReplicas === state.readyReplicas &&
+    last.desiredReplicas === desired &&
+    (last.targetConcurrency ?? 0) === target &&
+    last.lastScaleTime === scaledAt &&
+    st.lastDegraded === degraded &&
+    // a closed seasonality bucket is persisted with the next status write (a cached string unless one closed)
+    last.seasonality === seasonalityToPersist(st) &&
+    // A changed object (its status edited by someone else, or our write come back) is compared again.
+    st.statusSeenSe === se &&
+    nowMs < st.statusCheckAtMs
+  );
+}
+
+/**
+ * One endpoint's reconcile. Synchronous up to the engine's gate: an endpoint whose engine is not due and whose
+ * status would not change returns undefined (no promise, no allocation beyond its replica state); otherwise the
+ * promise of its decision and writes.
+ */
+export function reconcileEndpoint(
+  ctx: ReconcileContext,
   se: ServingEndpoint,
   st: EndpointState,
   nowMs: number,
@@ -46,21 +79,19 @@ ctx: ReconcileContext,
   myDeployments: readonly V1Deployment[],
   mySlices: readonly V1EndpointSlice[],
   decisions: Map<string, number>,
-): Promise<void> {
-  const { config, metrics } = ctx.deps;
-  const key = keyOfObject(se);
-  let logger: Logger | undefined;
-  // Built only when something is logged: most endpoints log nothing in most cycles.
-  const elog = (): Logger => (logger ??= ctx.deps.log.child({ endpoint: key }));
-  if (st.validated?.rv !== se.metadata.resourceVersion || st.validated === undefined) {
+  key: string = keyOfObject(se),
+): Promise<void> | undefined {
+  const { config } = ctx.deps;
+  // The spec is validated once per generation (a status write comes back as a new object of the same generation).
+  const validationKey = se.metadata.generation !== undefined ? `g${se.metadata.generation}` : se.metadata.resourceVersion;
+  let validated = st.validated;
+  if (validated === undefined || validated.rv !== validationKey) {
     const v = validateServingEndpoint(se);
-    st.validated = { rv: se.metadata.resourceVersion, error: v.ok ? undefined : v.errors.map((e) => e.message).join("; ") };
+    validated = st.validated = { rv: validationKey, error: v.ok ? undefined : v.errors.map((e) => e.message).join("; ") };
   }
-  const conds = withOthersConditions(st.lastStatus?.conditions ?? se.status?.conditions ?? [], se.status?.conditions);
-  const gen = se.metadata.generation;
-  if (st.validated.error !== undefined) {
-    const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: "InvalidSpec", message: st.validated.error }, iso, gen);
-    return ctx.writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
+  if (validated.error !== undefined) {
+    const c = setCondition(ownConditions(st, se), { type: CONDITION_READY, status: "False", reason: "InvalidSpec", message: validated.error }, iso, se.metadata.generation);
+    return ctx.writeStatus(se, st, { ...se.status, selector: podSelectorOf(se.metadata.name), conditions: c }, nowMs, () => ctx.deps.log.child({ endpoint: key }));
   }
   let dv = st.derived;
   if (dv === undefined || dv.se !== se || dv.deployments !== myDeployments || dv.slices !== mySlices) {
@@ -70,11 +101,12 @@ ctx: ReconcileContext,
   }
   const targets = dv.targets;
   if (!targets.ok) {
-    const c = setCondition(conds, { type: CONDITION_READY, status: "False", reason: targets.reason, message: targets.message }, iso, gen);
-    return ctx.writeStatus(se, st, { ...se.status, conditions: c }, nowMs, elog);
+    const c = setCondition(ownConditions(st, se), { type: CONDITION_READY, status: "False", reason: targets.reason, message: targets.message }, iso, se.metadata.generation);
+    return ctx.writeStatus(se, st, { ...se.status, selector: podSelectorOf(se.metadata.name), conditions: c }, nowMs, () => ctx.deps.log.child({ endpoint: key }));
   }
   const addressed = dv.addressed;
-  const current = targets.targets.reduce((n, t) => n + (t.deployment.spec?.replicas ?? 0), 0);
+  let current = 0;
+  for (const t of targets.targets) current += t.deployment.spec?.replicas ?? 0;
   if (addressed >= current) st.noAddressSinceMs = undefined;
   else st.noAddressSinceMs ??= nowMs;
   const state = replicaStateOf({
@@ -90,23 +122,36 @@ ctx: ReconcileContext,
   // The shared driver's gate (decisionNeeded, or every cycle for the benchmark): a skipped call changes nothing.
   const due = ctx.deps.decideEveryCycle === true || st.driver.due(nowMs, state);
   const last = st.lastStatus;
-  const quiet = (d: number, t: number, scaledAt: string | undefined): boolean =>
-    last !== undefined &&
-    last.replicas === state.desiredReplicas &&
-    last.readyReplicas === state.readyReplicas &&
-    last.desiredReplicas === d &&
-    (last.targetConcurrency ?? 0) === t &&
-    last.lastScaleTime === scaledAt &&
-    st.lastDegraded === (degraded !== undefined) &&
-    // a closed seasonality bucket is persisted with the next status write (a cached string unless one closed)
-    last.seasonality === seasonalityToPersist(st) &&
-    // A changed object (its status edited by someone else, or our write come back) is compared again.
-    st.statusSeenSe === se &&
-    nowMs < st.statusCheckAtMs;
-  if (!due && quiet(last?.desiredReplicas ?? -1, last?.targetConcurrency ?? 0, last?.lastScaleTime)) {
-    // Nothing the status shows at once can have changed; skip building it (10,000 endpoints, every second).
-    return;
-  }
+  if (!due && quiet(st, se, state, degraded !== undefined, nowMs, last?.desiredReplicas ?? -1, last?.targetConcurrency ?? 0, last?.lastScaleTime)) return undefined;
+  return decideAndWrite(ctx, se, st, nowMs, iso, sample, problem, targets.targets, state, degraded, due, decisions, key);
+}
+
+/** The controller's own conditions as last written (or observed), with other writers' conditions as observed. */
+function ownConditions(st: EndpointState, se: ServingEndpoint): ServingEndpointCondition[] {
+  return withOthersConditions(st.lastStatus?.conditions ?? se.status?.conditions ?? [], se.status?.conditions);
+}
+
+async function decideAndWrite(
+  ctx: ReconcileContext,
+  se: ServingEndpoint,
+  st: EndpointState,
+  nowMs: number,
+  iso: string,
+  sample: EndpointSample | undefined,
+  problem: string | undefined,
+  targets: readonly ScaleTarget[],
+  state: ReplicaState,
+  degraded: string | undefined,
+  due: boolean,
+  decisions: Map<string, number>,
+  key: string,
+): Promise<void> {
+  const { metrics } = ctx.deps;
+  let logger: Logger | undefined;
+  // Built only when something is logged: most endpoints log nothing in most cycles.
+  const elog = (): Logger => (logger ??= ctx.deps.log.child({ endpoint: key }));
+  const conds = ownConditions(st, se);
+  const gen = se.metadata.generation;
   let desired = state.desiredReplicas;
   let scaling: ConditionInput = { type: CONDITION_SCALING, status: "True", reason: "Waiting", message: "engine not due yet" };
   let target = state.targetConcurrency;
@@ -125,7 +170,7 @@ ctx: ReconcileContext,
       currentReplicas: state.desiredReplicas,
       desiredReplicas: d.desiredReplicas,
       metricsDegraded: degraded,
-      rollingOut: targets.targets.some((t) => isRollingOut(t.deployment)),
+      rollingOut: targets.some((t) => isRollingOut(t.deployment)),
     });
     const dk = `${d.replicasReason}/${action.kind}`;
     decisions.set(dk, (decisions.get(dk) ?? 0) + 1);
@@ -139,7 +184,7 @@ ctx: ReconcileContext,
       desired = state.desiredReplicas;
       elog().info("scale held", { reason: action.reason, message: action.message });
     } else if (action.kind === "scale") {
-      const applied = await applyScale(ctx.writes, targets.targets.map((t) => t.deployment), targets.targets.map((t) => t.weight), action.to, nowMs, elog());
+      const applied = await applyScale(ctx.writes, targets.map((t) => t.deployment), targets.map((t) => t.weight), action.to, nowMs, elog());
       if (applied === "applied") {
         lastScaleTime = new Date(nowMs).toISOString();
         emitScaleEvent(ctx.writes, { se, from: action.from, to: action.to, reason: d.replicasReason, message: d.replicasMessage, nowMs }, elog());
@@ -156,13 +201,16 @@ ctx: ReconcileContext,
     const prevScaling = previous.conditions.find((c) => c.type === CONDITION_SCALING);
     if (prevScaling !== undefined) scaling = { type: prevScaling.type, status: prevScaling.status, reason: prevScaling.reason, message: prevScaling.message };
   }
-  if (quiet(desired, target, lastScaleTime)) {
+  if (quiet(st, se, state, degraded !== undefined, nowMs, desired, target, lastScaleTime)) {
     // The engine ran but nothing the status shows at once changed (the common case every second).
     return;
   }
-  metrics.desiredReplicas.set({ endpoint: key }, desired);
-  metrics.readyReplicas.set({ endpoint: key }, state.readyReplicas);
-  metrics.targetConcurrency.set({ endpoint: key }, target);
+  // Each labelled set hashes its labels: only values that moved are exported again.
+  const ex = st.exported;
+  if (ex?.desired !== desired) metrics.desiredReplicas.set({ endpoint: key }, desired);
+  if (ex?.ready !== state.readyReplicas) metrics.readyReplicas.set({ endpoint: key }, state.readyReplicas);
+  if (ex?.target !== target) metrics.targetConcurrency.set({ endpoint: key }, target);
+  st.exported = { desired, ready: state.readyReplicas, target };
   st.lastDegraded = degraded !== undefined;
   const next = composeStatus({
     previous,

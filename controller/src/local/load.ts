@@ -89,9 +89,9 @@ export class OpenLoopLoad {
     return Math.floor(n);
   }
 
-  /** Starts sending; resolves when the schedule ended and every answer is in. */
-  run(): Promise<void> {
-    this.startMs = Date.now();
+  /** Starts sending on a clock that starts at `startMs` (ms since the epoch); resolves when the schedule ended and every answer is in. */
+  run(startMs = Date.now()): Promise<void> {
+    this.startMs = startMs;
     return new Promise((resolve) => {
       this.finished = resolve;
       this.timer = setInterval(() => this.step(), 5);

@@ -4,6 +4,7 @@
  * the whole-loop tests use it.
  */
 import type { EngineConfig } from "../engine/config.ts";
+import type { DriverTick } from "../engine/driver.ts";
 import type { EndpointSample, EndpointSpec, PodSample } from "../engine/types.ts";
 import { GatewayMetricsTracker } from "../gateway/metrics-reader.ts";
 import { parseServerStats, SHOW_SERVER_STATS } from "../gateway/runtime-api.ts";
@@ -14,9 +15,10 @@ import { AccessLogCollector } from "./access-log.ts";
 import { CpuMeter } from "./cpu-meter.ts";
 import { startLocalGateway, type LocalGateway } from "./local-gateway.ts";
 import { hashApiKey } from "./local-source.ts";
-import { OpenLoopLoad, type LoadPhase } from "./load.ts";
+import { OpenLoopLoad, type LoadPhase, type LoadSecond } from "./load.ts";
 import { LocalLoop, type LoopStatus } from "./loop.ts";
 import { ProcessPool } from "./process-pool.ts";
+import { SecondTicker } from "./second-ticker.ts";
 import { exampleModelLauncher, type ReplicaLauncher } from "./replica-launchers.ts";
 import { secondP99, summariseRun, type KillEvent, type RunReport, type SecondRecord } from "./run-report.ts";
 
@@ -53,6 +55,8 @@ export interface LocalRunOptions {
   /** Called every second with the record and the engine's view. */
   readonly onSecond?: (r: SecondRecord, s: LoopStatus) => void;
   readonly onNotice?: (m: string) => void;
+  /** Called on every engine tick of the main endpoint with its input sample, state and decision (debug traces). */
+  readonly trace?: (t: DriverTick) => void;
   /** Payload logs of the main endpoint as files under `dir` (the bucket's layout), a `sampleRate` share of requests. @default off */
   readonly payloadLog?: { readonly dir: string; readonly sampleRate: number };
 }
@@ -65,7 +69,11 @@ export interface LocalRun {
   /** URL of each endpoint's invocations route (main and companions). */
   readonly urls: ReadonlyMap<string, string>;
   readonly records: SecondRecord[];
+  /** When the clock (and the load) started, ms since the epoch: second `tS` of a record ends at this + (tS + 1) s. */
+  readonly startedAtMs: number;
   readonly kills: KillEvent[];
+  /** The load generator's books: requests sent in each second of the load and how they were answered ([] without load). */
+  readonly loadSeconds: readonly LoadSecond[];
   /** Resolves when the load schedule has ended (immediately without load). */
   readonly loadDone: Promise<void>;
   report(): RunReport;
@@ -140,7 +148,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
     // more: service and queue time, p50/p99 and the over-objective count come from per-request gateway timings.
     return { ...s, pods };
   };
-  const loopFor = (endpoint: string, spec: EndpointSpec, scaler: ProcessPool, onChange: (m: string) => void): LocalLoop => new LocalLoop(
+  const loopFor = (endpoint: string, spec: EndpointSpec, scaler: ProcessPool, onChange: (m: string) => void, trace?: (t: DriverTick) => void): LocalLoop => new LocalLoop(
     {
       endpoint,
       spec,
@@ -150,10 +158,11 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
       setTargetConcurrency: (t) => gateway.source.setTargetConcurrency(endpoint, t),
       now: () => Date.now(),
       onChange,
+      ...(trace !== undefined ? { trace } : {}),
     },
     spec.initialTargetConcurrency ?? spec.concurrency.min,
   );
-  const loop = loopFor(o.endpoint, o.spec, pool, notice);
+  const loop = loopFor(o.endpoint, o.spec, pool, notice, o.trace);
   const companionLoops = companions.map((c, i) => loopFor(c.name, c.spec, companionPools[i] as ProcessPool, (m) => notice(`${c.name}: ${m}`)));
 
   // The clock (and the load) start once the first replicas serve through the gateway.
@@ -208,18 +217,17 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
       }
     }
   };
-  let ticking = false;
-  const timer = setInterval(() => {
-    if (ticking) return; // a slow tick (overloaded machine) is not stacked
-    ticking = true;
-    tick()
-      .catch((e: unknown) => notice(`tick failed: ${(e as Error).message}`))
-      .finally(() => (ticking = false));
-  }, 1000);
-  const loadDone = load?.run() ?? Promise.resolve();
+  // Ticks at whole seconds of the run (no drift: a sample covers the load's second), never stacked.
+  const ticker = new SecondTicker({
+    startMs, periodMs: 1000, tick, now: () => Date.now(),
+    setTimer: (f, ms) => setTimeout(f, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+    onError: (e) => notice(`tick failed: ${(e as Error).message}`),
+  });
+  ticker.start();
+  const loadDone = load?.run(startMs) ?? Promise.resolve();
 
   return {
-    url, metricsUrl, gateway, pool, urls, records, kills, loadDone,
+    url, metricsUrl, gateway, pool, urls, records, kills, loadDone, startedAtMs: startMs, loadSeconds: load?.seconds ?? [],
     report: () => {
       for (const k of kills) {
         const after = logs.failures.filter((f) => f.atMs >= k.atMs - 1000);
@@ -236,7 +244,7 @@ export async function startLocalRun(o: LocalRunOptions): Promise<LocalRun> {
       return summariseRun(final, phases, { sloP99Ms: o.spec.sloP99Ms ?? Infinity, downWindowS: o.engineConfig.scaleDownWindowMs / 1000, kills });
     },
     async stop() {
-      clearInterval(timer);
+      ticker.stop();
       load?.stop();
       await Promise.all([pool.close(), ...companionPools.map((p) => p.close())]);
       await gateway.stop();

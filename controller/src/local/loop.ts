@@ -7,7 +7,7 @@
  * Clock and timers are injected; the engine runs through the driver (a test double of `decide` may be injected).
  */
 import type { EngineConfig } from "../engine/config.ts";
-import { EngineDriver } from "../engine/driver.ts";
+import { EngineDriver, type DriverTick } from "../engine/driver.ts";
 import type { Decision, DecisionInput, EndpointSample, EndpointSpec, ReplicaState } from "../engine/types.ts";
 
 export interface LoopScaler {
@@ -33,6 +33,8 @@ export interface LoopOptions {
   readonly onChange?: (message: string) => void;
   /** Called after each tick with the latest sample and decision. */
   readonly onTick?: (s: LoopStatus) => void;
+  /** Called on every driver tick with the engine's input sample, state and decision (debug traces). */
+  readonly trace?: (t: DriverTick) => void;
 }
 
 /** What the loop saw and did on its last tick. */
@@ -57,6 +59,7 @@ export class LocalLoop {
       ...(o.config !== undefined ? { config: o.config } : {}),
       ...(o.historyMs !== undefined ? { historyMs: o.historyMs } : {}),
       ...(o.decide !== undefined ? { decide: o.decide } : {}),
+      ...(o.trace !== undefined ? { onTick: o.trace } : {}),
     });
   }
 

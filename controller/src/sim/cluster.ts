@@ -72,6 +72,11 @@ export class Cluster {
   private readonly hooks: ClusterHooks;
   private readonly now: () => number;
   private readonly epoch: Int32Array;
+  /** When each starting pod is due ready (a later start of the same moment pushes it back). */
+  private readonly readyDueAt: Float64Array;
+  /** The pods whose start began at `batchAtMs` (one scale-up's pods start together and slow each other alike). */
+  private batch: number[] = [];
+  private batchAtMs = NaN;
   private readonly freeSlots: number[] = [];
   /** Pods waiting for a node slot (UNSCHED or WAIT_NODE), oldest first. */
   private waiting: number[] = [];
@@ -97,6 +102,7 @@ export class Cluster {
     this.areaCores = new Float64Array(capacity);
     this.n = new Int32Array(capacity);
     this.epoch = new Int32Array(capacity);
+    this.readyDueAt = new Float64Array(capacity);
     const initial = Math.min(initialReady, spec.maxPods);
     this.nodeSlots = Math.max(spec.warmPoolPods, initial);
     for (let i = 0; i < this.nodeSlots; i++) this.idleSince.push(-Infinity);
@@ -182,7 +188,9 @@ export class Cluster {
   /**
    * The pod is ready after its start time: `podStartS` × a log-normal spread, plus `podStartPerConcurrentS` for
    * each other pod starting at that moment (pulls and model loads contend), plus `extraS` (an image pull on a
-   * fresh node). A start fails with `podStartFailureFraction`: the pod is restarted after `podStartRetryS`.
+   * fresh node). Pods whose starts begin at the same moment (one scale-up) all count each other: six at once
+   * each take `podStartS` + 5 × `podStartPerConcurrentS`, the first created as long as the last. A start fails
+   * with `podStartFailureFraction`: the pod is restarted after `podStartRetryS`.
    */
   private scheduleStart(p: number, t: number, extraS: number, others: number): void {
     const c = this.spec;
@@ -190,9 +198,22 @@ export class Cluster {
     const startS = extraS + c.podStartS * spread + c.podStartPerConcurrentS * others;
     const fails = c.podStartFailureFraction > 0 && this.rng.uniform() < c.podStartFailureFraction;
     const ep = this.epoch[p]!;
-    this.timers.add(t + startS * 1000, () => {
+    if (t !== this.batchAtMs) {
+      this.batch = [];
+      this.batchAtMs = t;
+    } else if (c.podStartPerConcurrentS > 0) {
+      // this start contends with the ones that began at the same moment: each of them is slowed by it too
+      for (const q of this.batch) if (this.phase[q] === STARTING) this.readyDueAt[q]! += c.podStartPerConcurrentS * 1000;
+    }
+    this.batch.push(p);
+    this.readyDueAt[p] = t + startS * 1000;
+    const due = (): void => {
       if (this.epoch[p] !== ep || this.phase[p] !== STARTING) return;
       const now = this.now();
+      if (now < this.readyDueAt[p]!) {
+        this.timers.add(this.readyDueAt[p]!, due);
+        return;
+      }
       if (fails) {
         this.failedStarts++;
         this.scheduleStart(p, now, c.podStartRetryS, this.cnt[STARTING]! - 1);
@@ -202,7 +223,8 @@ export class Cluster {
       this.readyAt[p] = now;
       this.lastT[p] = now;
       this.hooks.onReady(p);
-    });
+    };
+    this.timers.add(t + startS * 1000, due);
   }
 
   /** Ask for node slots for waiting pods while the cluster may still grow (cluster-autoscaler scale-up). */

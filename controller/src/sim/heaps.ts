@@ -36,6 +36,11 @@ export class IndexedMinHeap {
     return id < this.pos.length && this.pos[id]! >= 0;
   }
 
+  /** The id at heap position `i` (0 ≤ i < size; any order: for a uniform pick among the ids). */
+  idAt(i: number): number {
+    return this.heap[i]!;
+  }
+
   key(id: number): number {
     return this.keys[id]!;
   }

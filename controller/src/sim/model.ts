@@ -7,7 +7,9 @@
  * - batching: rate = L(1)/L(n), L(n) = baseMs + perRequestMs·n → latency = L(n) at steady n
  * - io: rate = min(1, maxInFlight / n)   → constant latencyMs up to maxInFlight
  * - llm: rate = L(1)/L(n), L(n) = √(baseMs² + (perRequestMs·n)²) → a smooth roofline: flat while memory-bound,
- *   linear once compute-bound (the engine's linear fit does not describe it)
+ *   linear once compute-bound (the engine's linear fit does not describe it); past the KV-cache capacity K the
+ *   engine runs K at a time and preempts the rest (vLLM's recompute preemption), so throughput saturates at K and
+ *   then falls: rate = L(1)/L(K) · (K/n) / (1 + preemptionOverhead · (n − K)/K) (`llmRate`)
  * A request's work is the latency it would have alone, times its cost and a jitter factor.
  */
 import type { PodSample } from "../engine/types.ts";
@@ -30,11 +32,16 @@ export class PodModel {
   private readonly spec: ModelSpec;
   private readonly a: number;
   private readonly b: number;
+  /** llm: KV-cache capacity in requests, and the preemption overhead past it. */
+  private readonly kv: number;
+  private readonly preempt: number;
 
   constructor(spec: ModelSpec) {
     this.spec = spec;
     this.jitter = spec.jitter;
     if (spec.kind === "cpu") {
+      this.kv = Infinity;
+      this.preempt = 0;
       this.kindCode = CPU;
       this.baseWorkMs = spec.serviceMs;
       this.failAt = Infinity;
@@ -42,6 +49,8 @@ export class PodModel {
       this.a = spec.parallelism;
       this.b = 0;
     } else if (spec.kind === "batching") {
+      this.kv = Infinity;
+      this.preempt = 0;
       this.kindCode = BATCHING;
       this.baseWorkMs = spec.baseMs + spec.perRequestMs;
       this.failAt = spec.maxInFlight;
@@ -49,6 +58,8 @@ export class PodModel {
       this.a = spec.baseMs;
       this.b = spec.perRequestMs;
     } else if (spec.kind === "llm") {
+      this.kv = spec.kvCapacity;
+      this.preempt = spec.preemptionOverhead;
       this.kindCode = LLM;
       this.baseWorkMs = Math.hypot(spec.baseMs, spec.perRequestMs);
       this.failAt = spec.maxInFlight;
@@ -56,6 +67,8 @@ export class PodModel {
       this.a = spec.baseMs;
       this.b = spec.perRequestMs;
     } else {
+      this.kv = Infinity;
+      this.preempt = 0;
       this.kindCode = IO;
       this.baseWorkMs = spec.latencyMs;
       this.failAt = Infinity;
@@ -72,7 +85,7 @@ export class PodModel {
       case IO:
         return n <= this.a ? 1 : this.a / n;
       case LLM:
-        return this.baseWorkMs / Math.hypot(this.a, this.b * n);
+        return llmRate(n, this.baseWorkMs, this.a, this.b, this.kv, this.preempt);
       default:
         return this.baseWorkMs / (this.a + this.b * n);
     }
@@ -105,7 +118,8 @@ export class PodModel {
         gpuUtil: clamp01(busyFrac),
         gpuMemoryUtil: 0.9,
         kvCacheUtil: clamp01(avgN / kvCapacity),
-        runtimeQueueLength: 0,
+        // the requests past the KV-cache capacity wait in the engine's own queue (preempted or not yet admitted)
+        runtimeQueueLength: s.kind === "llm" ? Math.max(0, avgN - kvCapacity) : 0,
       };
     }
     return {
@@ -122,6 +136,21 @@ export class PodModel {
     if (s.kind === "batching" || s.kind === "llm") return 0.2 + 0.8 * busyFrac;
     return 0.05 + s.cpuPerRequestCores * avgN;
   }
+}
+
+/**
+ * Progress per ms of each of n requests in an LLM engine (a decode step of the batch takes
+ * L(m) = √(a² + (b·m)²) ms for m running; a lone request's work is L(1)): below the KV-cache capacity K every
+ * request runs in the batch, rate L(1)/L(n). Past it the engine runs K at a time (the batch's KV-cache is full)
+ * and preempts the rest by recompute: each request runs K/n of the time, and the recomputation of preempted work
+ * costs `preemptionOverhead` of the batch's throughput per K of excess demand.
+ * Worked example: a = 2000, b = 50, K = 32, overhead 0.5: at n = 32 a request's step takes L(32) = 2561 ms;
+ * at n = 64 it takes 2561 · 2 · (1 + 0.5 · 32/32) = 7683 ms, and the pod's throughput (n / latency) falls from
+ * 32 / 2561 to 64 / 7683 per ms: two thirds of the saturated rate.
+ */
+export function llmRate(n: number, loneStepMs: number, baseMs: number, perRequestMs: number, kvCapacity: number, preemptionOverhead: number): number {
+  if (n <= kvCapacity) return loneStepMs / Math.hypot(baseMs, perRequestMs * n);
+  return (loneStepMs / Math.hypot(baseMs, perRequestMs * kvCapacity)) * (kvCapacity / n) / (1 + (preemptionOverhead * (n - kvCapacity)) / kvCapacity);
 }
 
 function clamp01(x: number): number {

@@ -103,17 +103,20 @@ export interface IoModel extends ModelCommon {
 
 /**
  * An LLM engine the APA does not assume: decode step time is a smooth roofline, L(n) = √(baseMs² + (perRequestMs·n)²)
- * (flat while memory-bound, linear once compute-bound: throughput saturates at 1/perRequestMs), and a request holds
- * KV-cache in proportion to its cost: `kvCapacity` scales the KV-cache utilisation the pod reports (preemption past it
- * is not modelled: docs/simulator.md, "Known differences"). Requests beyond `maxInFlight` fail at once.
+ * (flat while memory-bound, linear once compute-bound: throughput saturates at 1/perRequestMs). The KV-cache holds
+ * `kvCapacity` requests: past it the engine runs that many and preempts the rest by recompute (throughput saturates,
+ * then falls by `preemptionOverhead` per capacity of excess; the excess is the runtime queue it reports). Requests
+ * beyond `maxInFlight` (vLLM max_num_seqs) fail at once.
  */
 export interface LlmModel extends ModelCommon {
   readonly kind: "llm";
   readonly baseMs: number;
   readonly perRequestMs: number;
   readonly maxInFlight: number;
-  /** KV-cache capacity in mean-request units. @default maxInFlight */
+  /** KV-cache capacity in requests. @default maxInFlight (no preemption) */
   readonly kvCapacity: number;
+  /** Throughput lost to recomputing preempted requests per `kvCapacity` of excess in flight, fraction. @default 0.5 */
+  readonly preemptionOverhead: number;
 }
 
 export type ModelSpec = CpuModel | BatchingModel | IoModel | LlmModel;
@@ -147,13 +150,22 @@ export interface ClusterSpec {
 
 /** Which signals the APA engine gets (docs/simulator.md, "Signals"). */
 export interface SignalSpec {
-  /** exact: the simulator's own accumulators; gateway: per-request timings through the production reader's functions. @default "exact" */
+  /** gateway: per-request timings through the production reader's functions (what production gives the engine); exact: the simulator's own accumulators (an opt-in). @default "gateway" */
   readonly mode: "exact" | "gateway";
   /** Pod resource metrics refresh period, s (metrics-server ~15 s). @default 15 */
   readonly podMetricsIntervalS: number;
   /** Requests over the objective go to the engine. @default true in gateway mode, false in exact mode */
   readonly overObjective: boolean;
+  /**
+   * The pod signals the pod-metrics reader reports (the others the model produces are withheld): metrics-server
+   * and the runtime's scrape give them all; the local loop's `/proc` reader gives `["cpuUtil"]`. @default all six
+   */
+  readonly podSignals: readonly PodSignalKey[];
 }
+
+/** A pod signal of `PodSample` (every field but `ready`). */
+export type PodSignalKey = "cpuUtil" | "memoryUtil" | "gpuUtil" | "gpuMemoryUtil" | "kvCacheUtil" | "runtimeQueueLength";
+export const POD_SIGNAL_KEYS: readonly PodSignalKey[] = ["cpuUtil", "memoryUtil", "gpuUtil", "gpuMemoryUtil", "kvCacheUtil", "runtimeQueueLength"];
 
 export interface SloSpec {
   /** Latency objective for one request, end to end (queue + service). */

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 import { validateEngineConfig } from "../engine/config.ts";
-import type { ModelSpec, Scenario, TrafficSegment } from "./scenario-types.ts";
+import { POD_SIGNAL_KEYS, type ModelSpec, type Scenario, type TrafficSegment } from "./scenario-types.ts";
 
 const schemaPath = new URL("./scenario.schema.json", import.meta.url);
 /** The scenario JSON Schema (draft-07), as shipped in `controller/src/sim/scenario.schema.json`. */
@@ -108,7 +108,7 @@ function withDefaults(r: Record<string, any>, baseDir: string): Scenario {
   } else if (m.kind === "batching") {
     model = { kind: "batching", baseMs: m.baseMs, perRequestMs: m.perRequestMs, maxInFlight: m.maxInFlight, cpuRequestCores: m.cpuRequestCores ?? 4, ...common };
   } else if (m.kind === "llm") {
-    model = { kind: "llm", baseMs: m.baseMs, perRequestMs: m.perRequestMs, maxInFlight: m.maxInFlight, kvCapacity: m.kvCapacity ?? m.maxInFlight, cpuRequestCores: m.cpuRequestCores ?? 4, ...common };
+    model = { kind: "llm", baseMs: m.baseMs, perRequestMs: m.perRequestMs, maxInFlight: m.maxInFlight, kvCapacity: m.kvCapacity ?? m.maxInFlight, preemptionOverhead: m.preemptionOverhead ?? 0.5, cpuRequestCores: m.cpuRequestCores ?? 4, ...common };
   } else {
     model = {
       kind: "io",
@@ -152,9 +152,10 @@ function withDefaults(r: Record<string, any>, baseDir: string): Scenario {
     },
     baselines: r.baselines ?? {},
     signals: {
-      mode: r.signals?.mode ?? "exact",
+      mode: r.signals?.mode ?? "gateway",
       podMetricsIntervalS: r.signals?.podMetricsIntervalS ?? 15,
-      overObjective: r.signals?.overObjective ?? (r.signals?.mode === "gateway"),
+      overObjective: r.signals?.overObjective ?? (r.signals?.mode ?? "gateway") === "gateway",
+      podSignals: r.signals?.podSignals ?? POD_SIGNAL_KEYS,
     },
     engine: r.engine ?? {},
     baseDir,

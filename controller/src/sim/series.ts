@@ -9,8 +9,10 @@ export class Series {
   readonly length: number;
   readonly arrivals: Float64Array;
   readonly served: Float64Array;
-  /** 429s: queue full or queue wait over the timeout. */
+  /** 429s: queue full or queue wait over the timeout, in the second they were answered (what the gateway counts). */
   readonly rejected: Float64Array;
+  /** The same 429s in the second their request arrived (what a client booking answers by send time counts). */
+  readonly rejectedByArrival: Float64Array;
   /** 5xx: memory cap exceeded or killed at the end of a drain. */
   readonly failed: Float64Array;
   /** Served within the SLO latency. */
@@ -36,6 +38,7 @@ export class Series {
     this.arrivals = f();
     this.served = f();
     this.rejected = f();
+    this.rejectedByArrival = f();
     this.failed = f();
     this.good = f();
     this.hist = new Uint32Array(length * BUCKETS);

@@ -3,7 +3,8 @@
  * scenario opts in (docs/simulator.md, "Signals").
  * - Pod resource metrics refresh every `podMetricsIntervalS` (metrics-server ~15 s): a refresh carries each
  *   pod's means over the period, attached to the first sample after it (as the controller attaches them);
- *   samples in between carry no pod list ("not measured now").
+ *   samples in between carry no pod list ("not measured now"). Only the `podSignals` the reader reports are
+ *   in it (the local loop's `/proc` reader: CPU alone).
  * - Requests over the objective reach the engine only with `overObjective` (the default in gateway mode,
  *   where the production log path counts them).
  * - In `gateway` mode the sample's time fields (mean service and queue time, p50/p99, over-objective) come
@@ -13,10 +14,9 @@
 import type { EndpointSample, PodSample } from "../engine/types.ts";
 import { RequestWindow } from "../gateway/request-stats.ts";
 import type { PodObservation } from "./policies/types.ts";
-import type { SignalSpec } from "./scenario-types.ts";
+import { POD_SIGNAL_KEYS, type PodSignalKey, type SignalSpec } from "./scenario-types.ts";
 
-type PodKey = Exclude<keyof PodSample, "ready">;
-const POD_KEYS: readonly PodKey[] = ["cpuUtil", "memoryUtil", "gpuUtil", "gpuMemoryUtil", "kvCacheUtil", "runtimeQueueLength"];
+type PodKey = PodSignalKey;
 
 interface PodAccumulator {
   seconds: number;
@@ -27,12 +27,15 @@ interface PodAccumulator {
 /** Per-pod means over a metrics period, as metrics-server (and the runtime's Prometheus scrape) report them. */
 export class PodMetricsPeriod {
   readonly #intervalMs: number;
+  readonly #keys: readonly PodKey[];
   readonly #pods = new Map<number, PodAccumulator>();
   #nextAtMs: number;
 
-  constructor(intervalS: number) {
+  /** @param keys the pod signals the reader reports (the others are withheld). @default all */
+  constructor(intervalS: number, keys: readonly PodKey[] = POD_SIGNAL_KEYS) {
     this.#intervalMs = intervalS * 1000;
     this.#nextAtMs = this.#intervalMs;
+    this.#keys = keys;
   }
 
   /** Fold one second's observations; returns the pod list to attach when a refresh is due, else undefined. */
@@ -45,7 +48,7 @@ export class PodMetricsPeriod {
         this.#pods.set(o.id, acc);
       }
       acc.seconds++;
-      for (const k of POD_KEYS) {
+      for (const k of this.#keys) {
         const v = o.sample[k];
         if (v !== undefined) {
           acc.sums[k] += v;
@@ -68,7 +71,7 @@ export class PodMetricsPeriod {
       }
       const acc = this.#pods.get(o.id);
       const s: Record<string, number | boolean> = { ready: true };
-      if (acc !== undefined) for (const k of POD_KEYS) if (acc.counts[k] > 0) s[k] = acc.sums[k] / acc.counts[k];
+      if (acc !== undefined) for (const k of this.#keys) if (acc.counts[k] > 0) s[k] = acc.sums[k] / acc.counts[k];
       out.push(s as unknown as PodSample);
     }
     this.#pods.clear();

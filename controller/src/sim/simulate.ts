@@ -73,6 +73,8 @@ class Simulation {
   private readonly gateway: GatewayTimings | undefined;
   /** Progress factor of serving pods while others start (node CPU contention); 1 when none start. */
   private speed = 1;
+  /** A plain Service's balancing (`Policy.dispatch` random): a uniform pick among the pods under the limit. */
+  private readonly randomDispatch: boolean;
 
   constructor(sc: Scenario, policy: Policy, opts: SimOptions) {
     this.sc = sc;
@@ -89,6 +91,7 @@ class Simulation {
     this.queue = new GatewayQueue(sc.gateway.maxQueue, sc.slo.queueTimeoutMs);
     this.limit = Math.max(1, policy.initialTargetConcurrency);
     this.gateway = policy.wantsGatewayTimings === true ? new GatewayTimings(sc.slo.p99Ms) : undefined;
+    this.randomDispatch = policy.dispatch === "random";
     const cl = new Cluster(
       sc.cluster,
       cap,
@@ -182,15 +185,20 @@ class Simulation {
     this.events++;
     this.series.arrivals[this.sec]!++;
     if (this.queue.length === 0 && this.avail.size > 0) {
-      this.dispatch(this.avail.peekId(), t, t, cost);
+      this.dispatch(this.pick(), t, t, cost);
       return;
     }
-    if (!this.queue.push(t, cost)) this.series.rejected[this.sec]!++;
+    if (!this.queue.push(t, cost)) {
+      this.series.rejected[this.sec]!++;
+      this.series.rejectedByArrival[this.sec]!++;
+    }
   }
 
   private timeoutHead(): void {
+    const arrivedS = Math.min(this.series.length - 1, Math.floor(this.queue.headArrivedAtMs / 1000));
     this.queue.shift();
     this.series.rejected[this.sec]!++;
+    this.series.rejectedByArrival[arrivedS]!++;
   }
 
   /** Move queued requests to pods while both exist. */
@@ -199,8 +207,13 @@ class Simulation {
       const arrivedAt = this.queue.headArrivedAtMs;
       const cost = this.queue.headCost;
       this.queue.shift();
-      this.dispatch(this.avail.peekId(), t, arrivedAt, cost);
+      this.dispatch(this.pick(), t, arrivedAt, cost);
     }
+  }
+
+  /** The pod for the next request: the least loaded under the limit, or (random dispatch) any of them. */
+  private pick(): number {
+    return this.randomDispatch ? this.avail.idAt(Math.floor(this.rng.uniform() * this.avail.size)) : this.avail.peekId();
   }
 
   private dispatch(p: number, t: number, arrivedAt: number, cost: number): void {

@@ -5,7 +5,7 @@
  * strings library's `format` (the API server's cost estimate of `'…' + string(int) + '…'` is unbounded, and a
  * CRD carrying one is refused: "estimated messageExpression cost exceeds budget by factor of more than 100x").
  */
-import type { OpenApiSchema } from "./openapi-types.ts";
+import type { CelRule, OpenApiSchema } from "./openapi-types.ts";
 import { MODEL_DTYPES, MODEL_FLAVORS, RUNTIME_KINDS } from "./types.ts";
 
 import { MAX_CONCURRENCY_LIMIT, MAX_REPLICAS_LIMIT } from "./limits.ts";
@@ -15,7 +15,23 @@ export { MAX_CONCURRENCY_LIMIT, MAX_REPLICAS_LIMIT };
 export const MAX_TRAFFIC_TARGETS = 16;
 
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
-const MODEL_URI = "^(s3://|gs://|https://|http://|hf://|models:/|runs:/|file://)\\S+$";
+/**
+ * Model URIs the model cache's init container reads: an object-store bucket (`s3://<bucket>/…`, `gs://<bucket>/…`,
+ * the bucket a bucket name) or an MLflow reference without a host (`models:/<name>/<version>`, `models:/<name>@<alias>`,
+ * `runs:/<run>/<path>`). Nothing else: no http(s)://, file:// or hf://, and no host of any kind (a link-local or
+ * other address cannot be named).
+ */
+export const MODEL_URI = "^((s3|gs)://[a-z0-9]([a-z0-9._-]{0,220}[a-z0-9])?(/\\S*)?|(models|runs):/[^/\\s]\\S*)$";
+
+/** CEL: an IP-address "bucket" (e.g. the link-local metadata address 169.254.169.254) is not a bucket. */
+function bucketNotAnAddress(field: string, fieldPath: string): CelRule {
+  return {
+    rule: `!self${fieldPath}.matches('^(s3|gs)://[0-9]+[.][0-9]+[.][0-9]+[.][0-9]+(/|$)')`,
+    message: `${field} must name a bucket, not an IP address`,
+    fieldPath,
+    reason: "FieldValueInvalid",
+  };
+}
 
 function intRange(field: string, what: string, minFloor: number, maxCeiling: number): OpenApiSchema {
   return {
@@ -61,7 +77,7 @@ const modelSchema: OpenApiSchema = {
       maxLength: 2048,
       pattern: MODEL_URI,
       description:
-        "Location of the model artifact: s3://, gs://, https://, hf:// (Hugging Face), models:/ (MLflow registry) or runs:/ (MLflow run).",
+        "Location of the model artifact: s3://<bucket>/…, gs://<bucket>/…, models:/ (MLflow registry) or runs:/ (MLflow run).",
     },
     flavor: {
       type: "string",
@@ -104,6 +120,7 @@ const modelSchema: OpenApiSchema = {
       ],
     },
   },
+  "x-kubernetes-validations": [bucketNotAnAddress("spec.model.uri", ".uri")],
 };
 
 const runtimeSchema: OpenApiSchema = {
@@ -195,6 +212,7 @@ const trafficSplitSchema: OpenApiSchema = {
         description: "Percent of requests, 0-100.",
       },
     },
+    "x-kubernetes-validations": [bucketNotAnAddress("spec.trafficSplit[].modelUri", ".modelUri")],
   },
   "x-kubernetes-validations": [
     {

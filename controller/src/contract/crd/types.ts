@@ -54,7 +54,7 @@ export interface ModelSize {
 
 /** The model to serve. */
 export interface ModelRef {
-  /** Where the model lives: `s3://`, `gs://`, `https://`, `hf://`, `models:/` (MLflow registry) or `runs:/`. */
+  /** Where the model lives: `s3://<bucket>/…`, `gs://<bucket>/…`, `models:/` (MLflow registry) or `runs:/` (MLflow run). */
   readonly uri: string;
   /** MLflow flavor or weight format family. */
   readonly flavor: ModelFlavor;

@@ -4,7 +4,7 @@
  * gateway's 1 s EndpointSamples (with per-pod signals) and the ReplicaState — the same inputs the controller
  * gives it. Its target concurrency is the gateway's per-pod limit.
  */
-import { EngineDriver } from "../../engine/driver.ts";
+import { EngineDriver, type DriverTick } from "../../engine/driver.ts";
 import { decide, validateEngineConfig, type EngineConfig } from "../../engine/index.ts";
 import type { EndpointSpec, RuntimeKind } from "../../engine/types.ts";
 import type { Scenario, SignalSpec } from "../scenario-types.ts";
@@ -55,12 +55,13 @@ export class ApaPolicy implements Policy {
   readonly #signals: SignalSpec;
   readonly #podMetrics: PodMetricsPeriod;
 
-  constructor(sc: Scenario, config: EngineConfig = engineConfigOf(sc), name = "apa") {
+  /** @param trace called on every driver tick with the engine's input sample, state and decision (debug traces) */
+  constructor(sc: Scenario, config: EngineConfig = engineConfigOf(sc), name = "apa", trace?: (t: DriverTick) => void) {
     this.name = name;
     const spec = endpointSpecOf(sc);
-    this.driver = new EngineDriver({ spec, config });
+    this.driver = new EngineDriver({ spec, config, ...(trace !== undefined ? { onTick: trace } : {}) });
     this.#signals = sc.signals;
-    this.#podMetrics = new PodMetricsPeriod(sc.signals.podMetricsIntervalS);
+    this.#podMetrics = new PodMetricsPeriod(sc.signals.podMetricsIntervalS, sc.signals.podSignals);
     this.wantsGatewayTimings = sc.signals.mode === "gateway";
     // the engine's own starting point for the target, asked with an empty history
     const first = decide({

@@ -14,8 +14,10 @@
  *   default --metric-resolution), published at each scrape; the HPA reads the latest one. This is the
  *   metric lag: a value is 0–15 s old when scraped and up to 15 s older when the HPA syncs.
  *
- * Target CPU utilisation: 70% (a common production setting; the API default is 80%). Per-pod limit at the gateway:
- * the endpoint's concurrency max (a plain Service has none; the model server's own limit applies).
+ * Target CPU utilisation: 70% (a common production setting; the API default is 80%). Per-pod limit: the model
+ * server's own (the endpoint's concurrency max unless set). Data plane: a plain Service (`dispatch: "random"`):
+ * kube-proxy sends each request to a ready pod picked at random, not to the least loaded one; a pod at its model
+ * server's limit does not take it (the request waits, as a client retry would, in the simulator's queue).
  */
 import type { Scenario } from "../scenario-types.ts";
 import type { ClusterView, PodObservation, Policy, PolicyAction, SecondObservation } from "./types.ts";
@@ -27,6 +29,8 @@ export interface HpaConfig {
   readonly targetInFlightPerPod: number;
   /** Per-pod limit at the gateway (the model server's own limit behind a plain Service). */
   readonly podLimit: number;
+  /** The data plane: `random` (a plain Service, kube-proxy's pick; the default) or `least-connections` (a gateway in front). */
+  readonly dispatch: "random" | "least-connections";
   readonly targetCpuUtil: number;
   readonly tolerance: number;
   readonly syncPeriodMs: number;
@@ -46,6 +50,7 @@ export function hpaConfig(sc: Scenario): HpaConfig {
     metric: "cpu",
     targetInFlightPerPod: sc.endpoint.concurrency.max,
     podLimit: sc.endpoint.concurrency.max,
+    dispatch: "random",
     targetCpuUtil: sc.baselines.hpa?.targetCpuUtil ?? 0.7,
     tolerance: 0.1,
     syncPeriodMs: 15_000,
@@ -79,6 +84,7 @@ interface PodTrack {
 export class HpaPolicy implements Policy {
   readonly wantsPods = true;
   readonly initialTargetConcurrency: number;
+  readonly dispatch: HpaConfig["dispatch"];
   nextRunAtMs: number;
   private readonly cfg: HpaConfig;
   private readonly minReplicas: number;
@@ -103,6 +109,7 @@ export class HpaPolicy implements Policy {
     this.name = name;
     this.cfg = cfg;
     this.initialTargetConcurrency = cfg.podLimit;
+    this.dispatch = cfg.dispatch;
     if (initialReplicas !== undefined) this.recommendations.push({ atMs: 0, replicas: initialReplicas });
     this.minReplicas = sc.endpoint.replicas.min;
     this.maxReplicas = sc.endpoint.replicas.max;

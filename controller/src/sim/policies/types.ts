@@ -57,6 +57,12 @@ export interface Policy {
   readonly wantsGatewayTimings?: boolean;
   /** Per-pod limit in force at t = 0. */
   readonly initialTargetConcurrency: number;
+  /**
+   * How requests reach pods. `least-connections` (the default): a gateway's central queue, each request to the
+   * ready pod with the fewest in flight under the limit (HAProxy; Knative's activator; Ray's handle queue).
+   * `random`: a plain Service (kube-proxy picks a ready pod at random per request) — no balancing on load.
+   */
+  readonly dispatch?: "least-connections" | "random";
   /** Called at the end of every simulated second. */
   observe(obs: SecondObservation): void;
   /** Simulated time (ms) of the next `decide` call; +Infinity for never. */
