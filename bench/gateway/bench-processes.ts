@@ -10,7 +10,8 @@ import { writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../controller/src/local/local-gateway.ts";
+import { hashApiKey } from "../../controller/src/local/local-source.ts";
+import { freePort, startLocalGateway } from "../../controller/src/local/local-gateway.ts";
 import type { ArmResult } from "./bench-rounds.ts";
 import type { OpenLoopSummary } from "./load-stats.ts";
 
@@ -196,4 +197,21 @@ export function processTree(pid: number): number[] {
 /** Sets the CPU affinity of every thread of each pid (`taskset -a -p -c <cpus> <pid>`). */
 export function pin(pids: readonly number[], cpus: string): void {
   for (const pid of pids) execFileSync("taskset", ["-a", "-p", "-c", cpus, `${pid}`], { stdio: "ignore" });
+}
+
+/**
+ * The gateway arm of the gateway benchmarks: our rendered config on real HAProxy serving the endpoints `latency`
+ * and `cpu` (target 64, two slots each), API-key auth with one key whose in-flight cap is out of the way (an open
+ * loop may hold many requests), one log line per request to the agent's reader.
+ */
+export function startBenchGateway(bearerKey: string, settings: { readonly threads: number; readonly lowLatency: boolean }): ReturnType<typeof startLocalGateway> {
+  const ep = (name: string) => ({
+    name, runtime: "mlflow" as const, auth: { apiKeys: true, jwt: false }, targetConcurrency: 64, slots: 2,
+    queueTimeoutMs: 10_000, maxQueue: 10_000, maxBodyBytes: 1_048_576, modelTimeoutMs: 30_000,
+  });
+  return startLocalGateway({
+    endpoints: [ep("latency"), ep("cpu")],
+    apiKeys: [{ id: "bench", sha256: hashApiKey(bearerKey), endpoints: ["latency", "cpu"], maxInFlight: 1_000_000 }],
+    settings,
+  });
 }

@@ -19,10 +19,8 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { intOption, numberOption } from "../../controller/src/cli-options.ts";
-import { hashApiKey } from "../../controller/src/local/local-source.ts";
-import { startLocalGateway } from "../../controller/src/local/local-gateway.ts";
 import { startModelProcess } from "../../controller/src/local/model-process.ts";
-import { hasTaskset, pin, processTree, runAutocannon, runOpenLoopProcess, runWrk, startTcpProxy, wrkScript } from "./bench-processes.ts";
+import { hasTaskset, pin, processTree, runAutocannon, runOpenLoopProcess, runWrk, startBenchGateway, startTcpProxy, wrkScript } from "./bench-processes.ts";
 import { emitReport, HAPROXY, reportOptions, requirePrerequisites, WRK } from "../bench-cli.ts";
 import { renderReport, type BenchOptions, type ClosedRow, type RateBlock } from "./bench-report.ts";
 import { armOrder, compareRounds, medianResult, type ArmResult } from "./bench-rounds.ts";
@@ -70,17 +68,7 @@ async function main(): Promise<void> {
   await writeFile(scripts.gateway, wrkScript(BODY, KEY));
   const latencyModel = await startModelProcess(["--sleep-ms", `${o.modelMs}`, "--cpu-ms", "0"]);
   const cpuModel = await startModelProcess(["--cpu-ms", "1"]);
-  const ep = (name: string) => ({
-    name, runtime: "mlflow" as const, auth: { apiKeys: true, jwt: false }, targetConcurrency: 64, slots: 2,
-    queueTimeoutMs: 10_000, maxQueue: 10_000, maxBodyBytes: 1_048_576, modelTimeoutMs: 30_000,
-  });
-  const gw = await startLocalGateway({
-    endpoints: [ep("latency"), ep("cpu")],
-    // The bench key's in-flight cap is out of the way: an open loop may have many requests in flight.
-    apiKeys: [{ id: "bench", sha256: hashApiKey(KEY), endpoints: ["latency", "cpu"], maxInFlight: 1_000_000 }],
-    // As in production: one log line per request over UDP to the agent's reader (in this process).
-    settings: { threads: o.threads, lowLatency: o.lowLatency === true },
-  });
+  const gw = await startBenchGateway(KEY, { threads: o.threads, lowLatency: o.lowLatency === true });
   const tcp = await startTcpProxy(dir, latencyModel.port, o.threads);
   const passthrough = await startHttpPassthrough(dir, latencyModel.port, o.threads);
   try {

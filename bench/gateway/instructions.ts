@@ -17,11 +17,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Command } from "commander";
 import { intOption } from "../../controller/src/cli-options.ts";
-import { hashApiKey } from "../../controller/src/local/local-source.ts";
-import { freePort, startLocalGateway } from "../../controller/src/local/local-gateway.ts";
+import { freePort } from "../../controller/src/local/local-gateway.ts";
 import { startModelProcess } from "../../controller/src/local/model-process.ts";
 import { emitReport, HAPROXY, reportOptions, requirePrerequisites, type Prerequisite } from "../bench-cli.ts";
-import { runOpenLoopProcess } from "./bench-processes.ts";
+import { runOpenLoopProcess, startBenchGateway } from "./bench-processes.ts";
 import { CONFIG_VARIANTS, parseAnnotate, passthroughConfig, profiledConfig, type InstructionCounts } from "./config-variants.ts";
 
 const run = promisify(execFile);
@@ -135,15 +134,7 @@ async function main(): Promise<void> {
   await new Promise<void>((r) => sink.bind(0, "127.0.0.1", () => r()));
   const logPort = (sink.address() as { port: number }).port;
   try {
-    const ep = (name: string) => ({
-      name, runtime: "mlflow" as const, auth: { apiKeys: true, jwt: false }, targetConcurrency: 64, slots: 2,
-      queueTimeoutMs: 10_000, maxQueue: 10_000, maxBodyBytes: 1_048_576, modelTimeoutMs: 30_000,
-    });
-    const gw = await startLocalGateway({
-      endpoints: [ep("latency"), ep("cpu")],
-      apiKeys: [{ id: "bench", sha256: hashApiKey(KEY), endpoints: ["latency", "cpu"], maxInFlight: 1_000_000 }],
-      settings: { threads: 1, lowLatency: false },
-    });
+    const gw = await startBenchGateway(KEY, { threads: 1, lowLatency: false });
     gw.source.upsertPod("latency", { id: "m1", addr: "127.0.0.1", port: model.port, ready: true, terminating: false });
     await gw.agent.cycle();
     const rendered = await readFile(join(gw.dir, "haproxy.cfg"), "utf8");
