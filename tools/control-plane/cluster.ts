@@ -158,21 +158,34 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   };
 
   try {
-    // etcd
-    const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-    const peerUrl = `http://127.0.0.1:${peerPort}`;
-    const etcd = start("etcd", etcdBin, [
-      "--name=autopilot",
-      `--data-dir=${join(dir, "etcd")}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=autopilot=${peerUrl}`,
-      "--log-level=warn",
-    ]);
-    await waitUntil("etcd", etcd, async () => (await fetch(`${etcdUrl}/health`)).ok);
+    // etcd. Its ports are found free and then bound by etcd, so another process may take one in between (test
+    // files start control planes in parallel): on "address already in use" it starts again on new ports.
+    let etcdUrl = "";
+    for (let attempt = 1; ; attempt++) {
+      const [etcdPort, peerPort] = [await freePort(), await freePort()];
+      etcdUrl = `http://127.0.0.1:${etcdPort}`;
+      const peerUrl = `http://127.0.0.1:${peerPort}`;
+      rmSync(join(dir, "etcd"), { recursive: true, force: true });
+      writeFileSync(logFile("etcd"), "");
+      const etcd = start("etcd", etcdBin, [
+        "--name=autopilot",
+        `--data-dir=${join(dir, "etcd")}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=autopilot=${peerUrl}`,
+        "--log-level=warn",
+      ]);
+      try {
+        await waitUntil("etcd", etcd, async () => (await fetch(`${etcdUrl}/health`)).ok);
+        break;
+      } catch (e) {
+        if (attempt >= 3 || !/address already in use/.test((e as Error).message)) throw e;
+        log(`etcd: a port was taken before etcd bound it; starting again on new ports (attempt ${attempt + 1})`);
+      }
+    }
+    const apiPort = await freePort();
     log(`etcd ready on ${etcdUrl}`);
 
     // kube-apiserver: its own self-signed serving certificate (cert-dir), a static admin token, SA keys.
