@@ -39,9 +39,12 @@ try {
   const inv = inventory(ev);
   if (opts.dockerfiles !== undefined) {
     mkdirSync(opts.dockerfiles, { recursive: true });
-    const images = ev.resources.filter((r) => r.type === "docker-build:index:Image" && /-(py\d+\.\d+-[0-9a-f]{16})$/.test(r.name));
-    for (const r of images) {
-      const tag = /-(py\d+\.\d+-[0-9a-f]{16})$/.exec(r.name)![1]!;
+    // ServingImages names each image `<component>-<tag>` (components/model/serving-images.ts).
+    const images = ev.resources.flatMap((r) => {
+      const tag = r.type === "docker-build:index:Image" ? /-(py\d+\.\d+-[0-9a-f]{16})$/.exec(r.name)?.[1] : undefined;
+      return tag !== undefined ? [{ r, tag }] : [];
+    });
+    for (const { r, tag } of images) {
       writeFileSync(join(opts.dockerfiles, `${tag}.Dockerfile`), String((r.inputs.dockerfile as { inline?: string } | undefined)?.inline ?? ""));
       process.stdout.write(`${tag}\t${join(opts.dockerfiles, `${tag}.Dockerfile`)}\n`);
     }
