@@ -49,6 +49,9 @@ export function parseScopedApiKeys(entries: readonly string[]): ScopedApiKey[] {
   });
 }
 
+/** `exampleCustomImage`: empty, or an image pinned by a version tag and/or a sha256 digest, never `:latest`. */
+export const EXAMPLE_CUSTOM_IMAGE_RE = /^$|^(?!.*:latest(@|$))[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$/;
+
 /** The schema. Order is the order of Pulumi.yaml. */
 export const CONFIG_SCHEMA = {
   cloud: { type: "string", default: "local", oneOf: CLOUDS, description: "Where the platform runs: an existing kubeconfig context (local), EKS (aws) or GKE (gcp)." },
@@ -103,6 +106,7 @@ export const CONFIG_SCHEMA = {
   mlflowTrackingToken: { type: "string", default: "", secret: true, description: "Bearer token for mlflowTrackingUri, when the server requires one (set it with --secret)." },
   pythonPackageIndexUrl: { type: "string", default: "https://pypi.org/simple/", pattern: { re: /^$|^https?:\/\/\S+$/, says: "an http(s):// URL of a Simple Repository API, or \"\" to skip the check" }, description: "Python package index (Simple Repository API) the serving images install from: each MLflow model's pinned requirements are checked against it at preview; empty = not checked." },
   exampleLlmUri: { type: "string", default: "", pattern: { re: /^$|^\S+$/, says: "a model reference (models:/…, runs:/…, s3://…, gs://… or a directory)" }, description: "GPU stacks: the model the example endpoint llm-chat serves (a Hugging Face causal LM: config.json + safetensors); empty = the tiny example LLM shipped in examples/models/tiny-llm, published by the program." },
+  exampleCustomImage: { type: "string", default: "", pattern: { re: EXAMPLE_CUSTOM_IMAGE_RE, says: "\"\" or an image reference pinned by version tag or sha256 digest (not ':latest', not untagged), e.g. ghcr.io/acme/support-agent:1.4.2" }, description: "The example endpoint support-agent (custom runtime: your image serves HTTP on port 8080 and Prometheus metrics on 9090 at /metrics, readiness at /healthz, the model files at /models/current): the image it runs; empty = no support-agent (the example set then runs only images the program builds or pins)." },
   modelPublishUrl: { type: "string", default: "", pattern: { re: /^$|^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, says: "an http(s)://host[:port] URL" }, description: "local: the S3 URL at which `pulumi up` (on this machine) reaches the model store to publish models (in-cluster MinIO: its NodePort through kind's port mapping, e.g. http://127.0.0.1:30900; external store: default localModelStoreUrl)." },
   modelPublishAccessKeyId: { type: "string", default: "", description: "local, external store: access key with write access for publishing models (empty = the AWS SDK's default credentials from the environment)." },
   modelPublishSecretAccessKey: { type: "string", default: "", secret: true, description: "local, external store: the secret key of modelPublishAccessKeyId (set it with --secret)." },
@@ -166,6 +170,8 @@ export interface StackConfig {
   readonly mlflowTrackingToken: string;
   readonly pythonPackageIndexUrl: string;
   readonly exampleLlmUri: string;
+  /** The image of the example endpoint support-agent ("" = the endpoint is not declared). */
+  readonly exampleCustomImage: string;
   readonly modelPublishUrl: string;
   readonly modelPublishAccessKeyId: string;
   readonly modelPublishSecretAccessKey: string;

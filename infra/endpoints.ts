@@ -8,6 +8,10 @@
  * scikit-learn and ONNX, and a tiny Llama-architecture LLM), so the example set comes up on a fresh stack from what
  * the program itself publishes. On the GPU stacks, stack config `exampleLlmUri` points `llm-chat` at a real LLM
  * instead (e.g. Llama 3 weights in your bucket or registry), sized for the stack's GPUs.
+ *
+ * Every image the default set runs is one the program builds (the MLflow serving images) or pins in
+ * components/images.ts (test/infra/example-images.test.ts checks it). The custom-runtime example `support-agent`
+ * runs your own image, so it is declared only when stack config `exampleCustomImage` names one.
  */
 import type { EndpointDeclaration } from "../components/endpoint-types.ts";
 import type { PoolPlacement } from "../components/types.ts";
@@ -26,6 +30,8 @@ export interface EndpointContext {
   readonly gpuPool?: PoolPlacement;
   /** The LLM `llm-chat` serves on a GPU stack (stack config `exampleLlmUri`). @default the shipped tiny LLM */
   readonly llmUri?: string;
+  /** The image `support-agent` runs (stack config `exampleCustomImage`). @default none: no support-agent */
+  readonly customImage?: string;
 }
 
 /** The example endpoint set. */
@@ -55,20 +61,22 @@ export function declareEndpoints(ctx: EndpointContext): EndpointDeclaration[] {
       replicas: { min: 1, max: dev ? 2 : 10 },
       ...(dev ? { resources: { cpu: 0.5, memoryGiB: 1.5 } } : {}),
     },
-    {
+  ];
+  if (ctx.customImage !== undefined && ctx.customImage !== "") {
+    list.push({
       // An I/O-bound agent in the user's own image: hundreds of slow requests per pod.
       name: "support-agent",
       // Its image brings its own code; the model files it reads are the sklearn example's.
       model: { uri: EXAMPLE_MODELS.sklearn, flavor: "custom" },
-      runtime: { kind: "custom", image: "ghcr.io/example-org/support-agent:1.4.2" },
+      runtime: { kind: "custom", image: ctx.customImage },
       computePool: "cpu",
       port: 8080,
       metricsPort: 9090,
       resources: dev ? { cpu: 0.25, memoryGiB: 0.5 } : { cpu: 1, memoryGiB: 1 },
       concurrency: { min: 32, max: 512 },
       replicas: { min: 1, max: dev ? 2 : 20 },
-    },
-  ];
+    });
+  }
   if (gpu !== undefined && ctx.llmUri !== undefined && ctx.llmUri !== "" && gpu.gpu !== undefined && gpu.gpu.memoryGiB >= 80 && gpu.gpu.perNode >= 8) {
     // Your LLM on 8×80 GB GPUs (a 70B bf16 model needs 2; 8 leave room for a large KV cache).
     list.push({

@@ -71,7 +71,7 @@ export async function prepareStack(
 ): Promise<StackPlan> {
   const pools = poolSpecs(cfg.cloud, stackPools(cfg));
   const gpuPool = pools.find((p) => p.placement.kind === "gpu")?.placement;
-  const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}), ...(cfg.exampleLlmUri !== "" ? { llmUri: cfg.exampleLlmUri } : {}) });
+  const decls = declare({ environment: cfg.environment, ...(gpuPool !== undefined ? { gpuPool } : {}), ...(cfg.exampleLlmUri !== "" ? { llmUri: cfg.exampleLlmUri } : {}), ...(cfg.exampleCustomImage !== "" ? { customImage: cfg.exampleCustomImage } : {}) });
   const resolved = await resolveEndpoints(decls, fetch);
   const edited = edit !== undefined ? edit(resolved.endpoints) : resolved.endpoints;
   const endpoints = planEndpoints(edited, pools.map((p) => p.placement), cfg.imageDigests);

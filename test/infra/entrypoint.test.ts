@@ -50,7 +50,7 @@ describe("infra/main.mjs as the Pulumi entry point", () => {
     assert.equal(res.outputs.gatewayUrl, "https://serving.staging.example.com");
     assert.match(res.outputs.grafanaUrl, /^http:\/\/kps-grafana\./);
     assert.match((res.outputs as { gatewayCaCertificate?: string }).gatewayCaCertificate ?? "", /BEGIN CERTIFICATE/);
-    assert.deepEqual(Object.keys(res.outputs.endpointUrls).sort(), ["fraud-classifier", "llm-chat", "support-agent", "text-embedder"]);
+    assert.deepEqual(Object.keys(res.outputs.endpointUrls).sort(), ["fraud-classifier", "llm-chat", "text-embedder"]);
     assert.ok(res.resources > 100);
   });
 });

@@ -42,19 +42,22 @@ interface Variant {
   want: string;
   /** Stack config changes (a user editing Pulumi.<stack>.yaml). */
   overrides?: Record<string, string>;
-  /** Or: one edit of the registered resources. */
+  /** Then: one edit of the registered resources. */
   edit?: (rs: OfflineResource[]) => OfflineResource[] | void;
 }
+
+/** The custom-runtime example's image (stack config `exampleCustomImage`): variants that break support-agent opt in. */
+const CUSTOM_IMAGE = "ghcr.io/acme/support-agent:1.4.2";
 
 const variants: Variant[] = [
   { name: "GPU pool max raised past the staging budget", stack: "staging-aws", want: "gpu-node-budget", overrides: { gpuNodesMax: "50" } },
   { name: "controller image by a mutable tag", stack: "staging-aws", want: "images-pinned-and-allowed", overrides: { controllerImage: "ghcr.io/acme/apa-controller:latest" } },
   { name: "observability switched off: nothing scrapes the endpoints", stack: "prod-gcp", want: "endpoint-scraped", overrides: { observability: "false" } },
-  { name: "endpoint concurrency above the cap", stack: "local", want: "endpoint-concurrency-range", edit: (rs) => { pick(rs, ":ServingEndpoint", "support-agent").props.spec.concurrency.max = 5000; } },
+  { name: "endpoint concurrency above the cap", stack: "local", want: "endpoint-concurrency-range", overrides: { exampleCustomImage: CUSTOM_IMAGE }, edit: (rs) => { pick(rs, ":ServingEndpoint", "support-agent").props.spec.concurrency.max = 5000; } },
   { name: "GPU endpoint without its toleration", stack: "prod-gcp", want: "gpu-runtime-on-gpu-pool", edit: (rs) => { podSpec(rs, "ep-llm-chat").tolerations = []; } },
   { name: "CPU endpoint tolerating everything", stack: "staging-aws", want: "cpu-workloads-off-gpu-pools", edit: (rs) => { podSpec(rs, "ep-fraud-classifier").tolerations = [{ operator: "Exists" }]; } },
   { name: "model server without a memory limit", stack: "local", want: "container-resources-set", edit: (rs) => { delete podSpec(rs, "ep-fraud-classifier").containers[0].resources.limits.memory; } },
-  { name: "model server allowed to escalate privileges", stack: "prod-gcp", want: "restricted-pod-security", edit: (rs) => { podSpec(rs, "ep-support-agent").containers[0].securityContext.allowPrivilegeEscalation = true; } },
+  { name: "model server allowed to escalate privileges", stack: "prod-gcp", want: "restricted-pod-security", overrides: { exampleCustomImage: CUSTOM_IMAGE }, edit: (rs) => { podSpec(rs, "ep-support-agent").containers[0].securityContext.allowPrivilegeEscalation = true; } },
   { name: "endpoint namespace without its default-deny policy", stack: "staging-aws", want: "endpoint-default-deny-ingress", edit: (rs) => rs.filter((r) => !(r.type.endsWith(":NetworkPolicy") && (r.props as any).metadata.name === "default-deny" && (r.props as any).metadata.namespace === "ep-text-embedder")) },
   { name: "gateway config with its missing-credentials gate deleted", stack: "local", want: "gateway-requires-auth", edit: (rs) => {
     // The public front is the TLS-terminating HAProxy; its config holds the missing-credentials gate.
