@@ -5,11 +5,13 @@
  * GOOGLE_OAUTH_ACCESS_TOKEN would give): the ModelPublication provider as Pulumi's host runs it (gs://, files then
  * the manifest, read back through the API and checked with coreutils' `sha256sum -c`; a second run uploads
  * nothing; delete empties the prefix), `autopilot models push --store gs://…` as a process, and the published
- * prefix used as a `gs://` model reference (its digest is the published one).
+ * prefix used as a `gs://` model reference (its digest is the published one), and a large file's parallel
+ * composite upload (parts in flight together, composed in two levels, read back byte for byte, no temporary left,
+ * also when a part fails).
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -18,7 +20,7 @@ import { manifestDigest, manifestText } from "../../components/model/manifest.ts
 import type { ModelPublicationInputs } from "../../components/model/model-publication.ts";
 import { resolveEndpoints } from "../../components/model/resolve-endpoints.ts";
 import { listLocalFiles } from "../../components/model/sources/local-files.ts";
-import type { StoreLocation } from "../../components/model/sources/object-store.ts";
+import { GCS_UPLOAD_TMP_PREFIX, openStore, type StoreLocation } from "../../components/model/sources/object-store.ts";
 import { freePort } from "../../controller/src/local/local-gateway.ts";
 import { requireGoTool } from "../../tools/go-tools/build.ts";
 import { hostedProvider } from "./hosted-provider.ts";
@@ -115,5 +117,58 @@ describe("model publication to GCS (fake-gcs-server on loopback)", () => {
     const noBucket = spawnSync(process.execPath, [CLI, "models", "push", "examples/models/iris-onnx", "--endpoint", "embedder", "--store", "gs://no-such-bucket"], { cwd: ROOT, encoding: "utf8", env, timeout: 120_000 });
     assert.equal(noBucket.status, 4, noBucket.stderr);
     assert.match(noBucket.stderr, /on gs:\/\/no-such-bucket failed: HTTP 404/);
+  });
+  it("a file above the threshold goes up as parallel parts, composed 32 at a time, temporaries deleted; a failed part leaves nothing", { timeout: 120_000 }, async () => {
+    const KiB = 1024;
+    const tuning = { multipartThresholdBytes: 1024 * KiB, partBytes: 256 * KiB, concurrency: 4 };
+    const bytes = 42 * 256 * KiB - 1000; // 42 parts: two compose groups of ≤ 32, then the final compose of those two
+    const data = randomBytes(bytes);
+    const file = join(work, "weights.bin");
+    writeFileSync(file, data);
+    // Counts the part uploads in flight together (the store reaches GCS through the global fetch).
+    const realFetch = globalThis.fetch;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let partRequests = 0;
+    /** A part name whose upload the network "fails" (HTTP 503, the server never sees it). */
+    let failPart: string | undefined;
+    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const isPart = String(input).includes(`name=${encodeURIComponent(GCS_UPLOAD_TMP_PREFIX)}`);
+      if (isPart && failPart !== undefined && String(input).endsWith(encodeURIComponent(failPart))) return new Response("injected failure", { status: 503 });
+      if (isPart) {
+        partRequests++;
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+      }
+      try {
+        return await realFetch(input, init);
+      } finally {
+        if (isPart) inFlight--;
+      }
+    }) as typeof fetch;
+    const client = openStore(store);
+    try {
+      assert.equal(await client.putFile("big/v1/weights.bin", file, bytes, tuning), 42);
+      assert.equal(partRequests, 42);
+      assert.ok(maxInFlight >= 2 && maxInFlight <= 4, `parts in flight together: ${maxInFlight} (concurrency 4)`);
+      const res = await realFetch(`${api}/storage/v1/b/models/o/${encodeURIComponent("big/v1/weights.bin")}?alt=media`);
+      assert.equal(res.status, 200);
+      const got = Buffer.from(await res.arrayBuffer());
+      assert.equal(got.length, bytes);
+      assert.equal(createHash("sha256").update(got).digest("hex"), createHash("sha256").update(data).digest("hex"));
+      assert.deepEqual(await names(GCS_UPLOAD_TMP_PREFIX), [], "no temporary part or intermediate is left");
+      // Below the threshold: one request, no temporaries.
+      assert.equal(await client.putFile("big/v1/small.bin", file, 1000, { ...tuning, multipartThresholdBytes: 1001 }), 1);
+      // A part that fails fails the upload: no new part starts, the ones in flight end, every part stored is deleted
+      // and the object is not created.
+      failPart = "part-0007";
+      partRequests = 0;
+      await assert.rejects(client.putFile("big/v2/weights.bin", file, bytes, tuning), /uploading part 7\/42 of big\/v2\/weights\.bin on gs:\/\/models failed: HTTP 503 injected failure/);
+      assert.ok(partRequests < 42, `${partRequests} part uploads were sent after the failure`);
+      assert.deepEqual(await names("big/v2/"), []);
+      assert.deepEqual(await names(GCS_UPLOAD_TMP_PREFIX), [], "a failed upload leaves no temporary");
+    } finally {
+      globalThis.fetch = realFetch;
+      client.close();
+    }
   });
 });

@@ -2,11 +2,15 @@
  * Object stores the platform reads models from and publishes them to: S3 and S3-compatible servers (MinIO, an
  * external store; @aws-sdk/client-s3) and GCS (its JSON API over fetch). Adapter: network I/O only.
  *
- * Uploads: a file of `multipartThresholdBytes` or more goes up in parts of `partBytes` (grown so a file never
- * needs more than 9,000 parts), `concurrency` parts at a time (S3 multipart upload); an upload that fails is
- * aborted, so no part is left behind. GCS uploads each file as one streamed request (files in parallel).
+ * Uploads: a file of `multipartThresholdBytes` or more goes up in parts of `partBytes`, `concurrency` parts at a
+ * time. S3: a multipart upload (parts grown so a file never needs more than 9,000). GCS: a parallel composite
+ * upload — each part a temporary object under `GCS_UPLOAD_TMP_PREFIX` (parts grown so a file never needs more than
+ * 1,024, GCS's component limit), composed 32 at a time (the compose request's limit) into the final object, the
+ * temporaries deleted after. An upload that fails is aborted (S3) or its temporaries deleted (GCS, once every
+ * request in flight has ended), so no part is left behind. Below the threshold a file is one streamed request.
  */
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { Readable } from "node:stream";
@@ -62,6 +66,32 @@ export interface ObjectStore {
 export class StoreError extends Error {}
 
 const MiB = 1 << 20;
+
+/** Bucket-level prefix of a GCS parallel composite upload's temporary objects (outside every model prefix). */
+export const GCS_UPLOAD_TMP_PREFIX = "autopilot-tmp/parallel-composite-uploads/";
+/** Source objects one GCS compose request takes. */
+const GCS_COMPOSE_MAX_SOURCES = 32;
+/** Components a GCS composite object may have. */
+const GCS_MAX_COMPONENTS = 1024;
+
+/**
+ * Runs `task(0..count-1)` with at most `concurrency` in flight. On the first failure no new task starts; it resolves
+ * or rejects (with the first error) only once every started task has ended.
+ */
+async function eachInParallel(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, async () => {
+    for (let i = next++; i < count && failure === undefined; i = next++) {
+      try {
+        await task(i);
+      } catch (e) {
+        failure ??= { error: e };
+      }
+    }
+  }));
+  if (failure !== undefined) throw failure.error;
+}
 
 function s3Store(loc: StoreLocation): ObjectStore {
   const client = new S3Client({
@@ -182,6 +212,13 @@ function gcsStore(loc: StoreLocation): ObjectStore {
     return res;
   };
   const obj = (key: string) => `${api}/storage/v1/b/${loc.bucket}/o/${encodeURIComponent(key)}`;
+  /** Concatenates `sources` (in order) into `destination`. */
+  const compose = async (what: string, sources: readonly string[], destination: string): Promise<void> => {
+    await req(what, `${obj(destination)}/compose`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ sourceObjects: sources.map((name) => ({ name })), destination: { bucket: loc.bucket } }),
+    });
+  };
   return {
     describe,
     async list(prefix) {
@@ -203,11 +240,46 @@ function gcsStore(loc: StoreLocation): ObjectStore {
       const res = await req(`reading ${key}`, `${obj(key)}?alt=media`, {}, true);
       return res === undefined ? undefined : await res.text();
     },
-    async putFile(key, path, bytes) {
-      await req(`uploading ${key}`, `${api}/upload/storage/v1/b/${loc.bucket}/o?uploadType=media&name=${encodeURIComponent(key)}`, {
-        method: "POST", body: Readable.toWeb(createReadStream(path)) as never, headers: { "content-length": String(bytes) }, duplex: "half",
-      } as RequestInit);
-      return 1;
+    async putFile(key, path, bytes, tuning = {}) {
+      const upload = (what: string, name: string, start: number, length: number) =>
+        req(what, `${api}/upload/storage/v1/b/${loc.bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`, {
+          method: "POST", body: Readable.toWeb(length === 0 ? Readable.from([]) : createReadStream(path, { start, end: start + length - 1 })) as never,
+          headers: { "content-length": String(length) }, duplex: "half",
+        } as RequestInit);
+      const threshold = tuning.multipartThresholdBytes ?? 64 * MiB;
+      if (bytes < threshold) {
+        await upload(`uploading ${key}`, key, 0, bytes);
+        return 1;
+      }
+      const partBytes = Math.max(tuning.partBytes ?? 16 * MiB, Math.ceil(bytes / GCS_MAX_COMPONENTS));
+      const parts = Math.ceil(bytes / partBytes);
+      const concurrency = tuning.concurrency ?? 8;
+      const tmp = `${GCS_UPLOAD_TMP_PREFIX}${randomUUID()}/`;
+      // Every temporary a request was sent for: one whose answer was lost may still exist.
+      const attempted: string[] = [];
+      try {
+        let level = Array.from({ length: parts }, (_, i) => `${tmp}part-${String(i + 1).padStart(4, "0")}`);
+        await eachInParallel(parts, concurrency, async (i) => {
+          const start = i * partBytes;
+          attempted.push(level[i]!);
+          await upload(`uploading part ${i + 1}/${parts} of ${key}`, level[i]!, start, Math.min(partBytes, bytes - start));
+        });
+        // Compose 32 sources at a time until one request makes the final object.
+        for (let depth = 1; level.length > GCS_COMPOSE_MAX_SOURCES; depth++) {
+          const sources = level;
+          const groups = Math.ceil(sources.length / GCS_COMPOSE_MAX_SOURCES);
+          level = Array.from({ length: groups }, (_, g) => `${tmp}compose-${depth}-${String(g + 1).padStart(4, "0")}`);
+          await eachInParallel(groups, concurrency, async (g) => {
+            attempted.push(level[g]!);
+            await compose(`composing ${key} (level ${depth}, group ${g + 1}/${groups})`, sources.slice(g * GCS_COMPOSE_MAX_SOURCES, (g + 1) * GCS_COMPOSE_MAX_SOURCES), level[g]!);
+          });
+        }
+        await compose(`composing ${key} from ${parts} parts`, level, key);
+        return parts;
+      } finally {
+        // Best effort, every temporary tried: a failed upload's own error is the one reported.
+        await eachInParallel(attempted.length, concurrency, (i) => req(`deleting the upload part ${attempted[i]!}`, obj(attempted[i]!), { method: "DELETE" }, true).then(() => undefined, () => undefined));
+      }
     },
     async putText(key, text) {
       await req(`uploading ${key}`, `${api}/upload/storage/v1/b/${loc.bucket}/o?uploadType=media&name=${encodeURIComponent(key)}`, { method: "POST", body: text, headers: { "content-type": "text/plain" } });
