@@ -166,6 +166,17 @@ describe("model publication to GCS (fake-gcs-server on loopback)", () => {
       assert.ok(partRequests < 42, `${partRequests} part uploads were sent after the failure`);
       assert.deepEqual(await names("big/v2/"), []);
       assert.deepEqual(await names(GCS_UPLOAD_TMP_PREFIX), [], "a failed upload leaves no temporary");
+      // A versioned bucket (as the stacks' model buckets are): the temporaries' generations are deleted outright,
+      // none is kept as a noncurrent version.
+      const made = await realFetch(`${api}/storage/v1/b?project=test`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "versioned", versioning: { enabled: true } }) });
+      assert.equal(made.status, 200, await made.text());
+      failPart = undefined;
+      const versioned = openStore({ ...store, bucket: "versioned" });
+      assert.equal(await versioned.putFile("big/v1/weights.bin", file, bytes, tuning), 42);
+      const versions = (await (await realFetch(`${api}/storage/v1/b/versioned/o?versions=true&prefix=${encodeURIComponent(GCS_UPLOAD_TMP_PREFIX)}`)).json()) as { items?: { name: string }[] };
+      assert.deepEqual((versions.items ?? []).map((o) => o.name), [], "no noncurrent version of a temporary is kept");
+      const all = (await (await realFetch(`${api}/storage/v1/b/versioned/o?versions=true`)).json()) as { items?: { name: string }[] };
+      assert.deepEqual((all.items ?? []).map((o) => o.name), ["big/v1/weights.bin"]);
     } finally {
       globalThis.fetch = realFetch;
       client.close();

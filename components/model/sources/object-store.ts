@@ -6,7 +6,7 @@
  * time. S3: a multipart upload (parts grown so a file never needs more than 9,000). GCS: a parallel composite
  * upload — each part a temporary object under `GCS_UPLOAD_TMP_PREFIX` (parts grown so a file never needs more than
  * 1,024, GCS's component limit), composed 32 at a time (the compose request's limit) into the final object, the
- * temporaries deleted after. An upload that fails is aborted (S3) or its temporaries deleted (GCS, once every
+ * temporaries' generations deleted after (outright, also on a versioned bucket). An upload that fails is aborted (S3) or its temporaries deleted (GCS, once every
  * request in flight has ended), so no part is left behind. Below the threshold a file is one streamed request.
  */
 import { execFileSync } from "node:child_process";
@@ -213,12 +213,11 @@ function gcsStore(loc: StoreLocation): ObjectStore {
   };
   const obj = (key: string) => `${api}/storage/v1/b/${loc.bucket}/o/${encodeURIComponent(key)}`;
   /** Concatenates `sources` (in order) into `destination`. */
-  const compose = async (what: string, sources: readonly string[], destination: string): Promise<void> => {
-    await req(what, `${obj(destination)}/compose`, {
+  const compose = (what: string, sources: readonly string[], destination: string): Promise<Response | undefined> =>
+    req(what, `${obj(destination)}/compose`, {
       method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ sourceObjects: sources.map((name) => ({ name })), destination: { bucket: loc.bucket } }),
     });
-  };
   return {
     describe,
     async list(prefix) {
@@ -255,14 +254,21 @@ function gcsStore(loc: StoreLocation): ObjectStore {
       const parts = Math.ceil(bytes / partBytes);
       const concurrency = tuning.concurrency ?? 8;
       const tmp = `${GCS_UPLOAD_TMP_PREFIX}${randomUUID()}/`;
-      // Every temporary a request was sent for: one whose answer was lost may still exist.
-      const attempted: string[] = [];
+      // Every temporary a request was sent for (one whose answer was lost may still exist), with the generation the
+      // store gave it: deleting that generation removes it outright, where a plain delete on a versioned bucket would
+      // keep it as a noncurrent version until the lifecycle rule expires it.
+      const attempted: { name: string; generation?: string }[] = [];
+      const track = async (name: string, request: () => Promise<Response | undefined>) => {
+        const entry: { name: string; generation?: string } = { name };
+        attempted.push(entry);
+        const body = (await (await request())!.json()) as { generation?: string | number };
+        if (body.generation !== undefined) entry.generation = String(body.generation);
+      };
       try {
         let level = Array.from({ length: parts }, (_, i) => `${tmp}part-${String(i + 1).padStart(4, "0")}`);
         await eachInParallel(parts, concurrency, async (i) => {
           const start = i * partBytes;
-          attempted.push(level[i]!);
-          await upload(`uploading part ${i + 1}/${parts} of ${key}`, level[i]!, start, Math.min(partBytes, bytes - start));
+          await track(level[i]!, () => upload(`uploading part ${i + 1}/${parts} of ${key}`, level[i]!, start, Math.min(partBytes, bytes - start)));
         });
         // Compose 32 sources at a time until one request makes the final object.
         for (let depth = 1; level.length > GCS_COMPOSE_MAX_SOURCES; depth++) {
@@ -270,15 +276,17 @@ function gcsStore(loc: StoreLocation): ObjectStore {
           const groups = Math.ceil(sources.length / GCS_COMPOSE_MAX_SOURCES);
           level = Array.from({ length: groups }, (_, g) => `${tmp}compose-${depth}-${String(g + 1).padStart(4, "0")}`);
           await eachInParallel(groups, concurrency, async (g) => {
-            attempted.push(level[g]!);
-            await compose(`composing ${key} (level ${depth}, group ${g + 1}/${groups})`, sources.slice(g * GCS_COMPOSE_MAX_SOURCES, (g + 1) * GCS_COMPOSE_MAX_SOURCES), level[g]!);
+            await track(level[g]!, () => compose(`composing ${key} (level ${depth}, group ${g + 1}/${groups})`, sources.slice(g * GCS_COMPOSE_MAX_SOURCES, (g + 1) * GCS_COMPOSE_MAX_SOURCES), level[g]!));
           });
         }
-        await compose(`composing ${key} from ${parts} parts`, level, key);
+        await (await compose(`composing ${key} from ${parts} parts`, level, key))!.body?.cancel();
         return parts;
       } finally {
         // Best effort, every temporary tried: a failed upload's own error is the one reported.
-        await eachInParallel(attempted.length, concurrency, (i) => req(`deleting the upload part ${attempted[i]!}`, obj(attempted[i]!), { method: "DELETE" }, true).then(() => undefined, () => undefined));
+        await eachInParallel(attempted.length, concurrency, (i) => {
+          const { name, generation } = attempted[i]!;
+          return req(`deleting the upload part ${name}`, `${obj(name)}${generation !== undefined ? `?generation=${generation}` : ""}`, { method: "DELETE" }, true).then(() => undefined, () => undefined);
+        });
       }
     },
     async putText(key, text) {
