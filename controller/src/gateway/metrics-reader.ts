@@ -21,6 +21,7 @@ import { parseBackendPage } from "./promex-page.ts";
 import { emptyCounters, sampleTimeFields, type RequestCounters } from "./request-stats.ts";
 import { RequestSectionReader, type IntervalCounts } from "./request-section-reader.ts";
 import { REQUEST_SECTION_HEADER } from "./request-stats-wire.ts";
+import { RowNames } from "./row-names.ts";
 import { isStatCsv, parseStatCsv } from "./stat-csv.ts";
 
 export type { BackendStats } from "./backend-stats.ts";
@@ -29,9 +30,10 @@ export { parseBackendPage } from "./promex-page.ts";
 /**
  * Parses either gateway page: `show stat` CSV when the text starts with its `# pxname,` header, else a
  * promex page. Both give the same counters and gauges (checked on real HAProxy: test/gateway/stat-csv-real.test.ts).
+ * With `names`, a CSV page's proxy names are the ones `names` kept from the replica's earlier pages.
  */
-export function parseGatewayPage(text: string): Map<string, BackendStats> {
-  return isStatCsv(text) ? parseStatCsv(text) : parseBackendPage(text);
+export function parseGatewayPage(text: string, names?: RowNames): Map<string, BackendStats> {
+  return isStatCsv(text) ? parseStatCsv(text, names) : parseBackendPage(text);
 }
 
 /** Counter increase between two readings; a decrease means HAProxy restarted and counts began again at 0. */
@@ -122,6 +124,10 @@ export interface GatewayEndpointSample {
 export class GatewayMetricsTracker {
   private readonly replicas = new Map<string, ReplicaReadings>();
   private readonly sectionReaders = new Map<string, RequestSectionReader>();
+  /** Per replica: the proxy names of its pages, one string each across pages. */
+  private readonly rowNames = new Map<string, RowNames>();
+  /** Endpoint name of each (interned) proxy name: one endpoint string per proxy across cycles. */
+  private readonly endpointOfProxy = new Map<string, string | undefined>();
   private readonly endpointOf: EndpointOf;
 
   /** @param endpointOf backend name → endpoint name. @default `be_<endpoint>` */
@@ -138,7 +144,9 @@ export class GatewayMetricsTracker {
     const at = pageText.indexOf(REQUEST_SECTION_HEADER);
     let reader = this.sectionReaders.get(replica);
     if (reader === undefined) this.sectionReaders.set(replica, (reader = new RequestSectionReader()));
-    const stats = parseGatewayPage(at < 0 ? pageText : pageText.slice(0, at));
+    let names = this.rowNames.get(replica);
+    if (names === undefined) this.rowNames.set(replica, (names = new RowNames()));
+    const stats = parseGatewayPage(at < 0 ? pageText : pageText.slice(0, at), names);
     this.ingest(replica, stats, atMs, reader.read(pageText, at));
   }
 
@@ -155,6 +163,7 @@ export class GatewayMetricsTracker {
   forget(replica: string): void {
     this.replicas.delete(replica);
     this.sectionReaders.delete(replica);
+    this.rowNames.delete(replica);
   }
 
   /** Replicas known to the tracker. */
@@ -175,7 +184,8 @@ export class GatewayMetricsTracker {
       if (atMs - r.atMs > maxAgeMs) continue;
       const intervalMs = r.prevAtMs === undefined ? 1000 : r.atMs - r.prevAtMs;
       for (const [proxy, cur] of r.cur) {
-        const endpoint = this.endpointOf(proxy);
+        let endpoint = this.endpointOfProxy.get(proxy);
+        if (endpoint === undefined && !this.endpointOfProxy.has(proxy)) this.endpointOfProxy.set(proxy, (endpoint = this.endpointOf(proxy)));
         if (endpoint === undefined) continue;
         const s = sampleFromReadings(r.prev?.get(proxy), cur, r.atMs, intervalMs);
         const seen = perEndpoint.get(endpoint);
@@ -192,6 +202,8 @@ export class GatewayMetricsTracker {
         }
       }
     }
+    // Proxies gone from every page are forgotten (the table is rebuilt once it holds twice what the pages name).
+    if (this.endpointOfProxy.size > 2 * perEndpoint.size + 64) this.endpointOfProxy.clear();
     const out = new Map<string, GatewayEndpointSample>();
     const knownReplicas = this.replicas.size;
     for (const [endpoint, seen] of perEndpoint) {
