@@ -48,18 +48,18 @@ function increase(prev: number, cur: number): number {
 export function sampleFromReadings(
   prev: BackendStats | undefined, cur: BackendStats, atMs: number, intervalMs: number,
 ): EndpointSample {
-  const d = (pick: (s: BackendStats) => number): number => (prev === undefined ? 0 : increase(pick(prev), pick(cur)));
+  // Field by field (no closure per counter): the reader makes one sample per backend per second.
   // Connection errors also count connects to a dead pod that were retried on another pod and answered 200
   // (seen on 2.6.12 when a model process is killed with requests queued). A queue-timeout 429 is also a 4xx
   // response, so the 4xx increase (minus the queue-bound 429s) bounds them.
-  const denied = d((s) => s.deniedTotal);
-  const connErrors = d((s) => s.connectionErrorsTotal);
+  const denied = prev === undefined ? 0 : increase(prev.deniedTotal, cur.deniedTotal);
+  const connErrors = prev === undefined ? 0 : increase(prev.connectionErrorsTotal, cur.connectionErrorsTotal);
   const timeouts =
     prev?.responses4xxTotal === undefined || cur.responses4xxTotal === undefined
       ? connErrors
       : Math.min(connErrors, Math.max(0, increase(prev.responses4xxTotal, cur.responses4xxTotal) - denied));
   const rejections = denied + timeouts;
-  const responses = d((s) => s.responsesTotal);
+  const responses = prev === undefined ? 0 : increase(prev.responsesTotal, cur.responsesTotal);
   const sample: {
     -readonly [K in keyof EndpointSample]: EndpointSample[K];
   } = {
@@ -67,10 +67,10 @@ export function sampleFromReadings(
     intervalMs,
     inFlight: Math.max(0, cur.currentSessions - cur.currentQueue),
     queued: cur.currentQueue,
-    arrivals: d((s) => s.requestsTotal),
+    arrivals: prev === undefined ? 0 : increase(prev.requestsTotal, cur.requestsTotal),
     completions: Math.max(0, responses - rejections),
     rejections,
-    errors: d((s) => s.responses5xxTotal),
+    errors: prev === undefined ? 0 : increase(prev.responses5xxTotal, cur.responses5xxTotal),
   };
   // No mean times here: HAProxy's `*_time_average_seconds` are sliding averages over the last 1024 requests
   // that start at 0 and then lag by 1024 requests, and an instant in-flight ÷ completions reads 0 or 200 ms
@@ -221,8 +221,14 @@ export class GatewayMetricsTracker {
       const req = requests.get(endpoint);
       if (req !== undefined) {
         const fields = Array.isArray(req) ? sampleTimeFields(sumIntervals(req), req.some((x) => x.withObjective)) : sampleTimeFields(req, req.withObjective);
-        // A single replica's sample was made above for this call alone; a summed one too: fill it in place.
-        Object.assign(sample, fields);
+        // A single replica's sample was made above for this call alone; a summed one too: fill it in place
+        // (the fields present, as stores: no generic property copy per endpoint per second).
+        const target = sample as { -readonly [K in keyof EndpointSample]: EndpointSample[K] };
+        if (fields.serviceTimeMs !== undefined) target.serviceTimeMs = fields.serviceTimeMs;
+        if (fields.queueTimeMs !== undefined) target.queueTimeMs = fields.queueTimeMs;
+        if (fields.latencyP50Ms !== undefined) target.latencyP50Ms = fields.latencyP50Ms;
+        if (fields.latencyP99Ms !== undefined) target.latencyP99Ms = fields.latencyP99Ms;
+        if (fields.overObjective !== undefined) target.overObjective = fields.overObjective;
       }
       out.set(endpoint, { sample, reportingReplicas: reporting, knownReplicas });
     }
