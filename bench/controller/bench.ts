@@ -9,9 +9,10 @@
  * real path every 15 s inside the measured cycles: the PodMetrics list of every pod as JSON text, parsed
  * (as the client parses the API server's answer), joined through the controller's Deployment index
  * (`PodMetricsPoller`).
- * CPU per cycle comes from `process.cpuUsage()` around each cycle; page rendering (the gateway's work) is
- * outside the measured region. Two modes in the same run: the engine as scheduled (each endpoint when its
- * `nextRunAtMs` is due) and the engine for every endpoint every cycle. Baselines in the same run: the metrics
+ * CPU per cycle comes from `process.cpuUsage()` around each cycle; the pages are rendered by a child process
+ * (page-renderer.ts: the gateway's work, its CPU and garbage not the controller's) and received as text. Two
+ * modes in the same run: the engine as scheduled (each endpoint when its `nextRunAtMs` is due) and the engine
+ * for every endpoint every cycle. Baselines in the same run: the metrics
  * reader alone on the same page; the promex `/metrics?scope=backend` page of the same load (promex-page.ts,
  * from a captured 2.6.12 page: ~79 lines, ~5 KB per backend) with its reader and with the maintained library
  * parser (parse-prometheus-text-format).
@@ -29,8 +30,8 @@ import { parseBackendPage } from "../../controller/src/gateway/metrics-reader.ts
 import { parseStatCsv } from "../../controller/src/gateway/stat-csv.ts";
 import { REQUEST_SECTION_HEADER } from "../../controller/src/gateway/request-stats-wire.ts";
 import { RequestSectionReader } from "../../controller/src/gateway/request-section-reader.ts";
-import { generateCluster, LoadModel, MemoryKubeApi, SLO_P99_MS, summarizeScaleWrites } from "./bench-fixtures.ts";
-import { RequestSectionLoad } from "./request-section-page.ts";
+import { generateCluster, MemoryKubeApi, SLO_P99_MS, summarizeScaleWrites } from "./bench-fixtures.ts";
+import { startPageRenderer } from "./page-renderer.ts";
 import { PodMetricsPoller } from "../../controller/src/kube/pod-metrics-poller.ts";
 import { ManualClock } from "../../controller/src/kube/clock.ts";
 import { loadConfig } from "../../controller/src/kube/config.ts";
@@ -38,8 +39,6 @@ import { ApaController, type ControllerDeps } from "../../controller/src/kube/co
 import { GatewayScraper } from "../../controller/src/kube/gateway-scraper.ts";
 import { silentLogger } from "../../controller/src/kube/logger.ts";
 import { makeControllerMetrics } from "../../controller/src/kube/own-metrics.ts";
-import { defaultTemplate, renderBackendPage, type BackendLoad } from "./promex-page.ts";
-import { renderStatCsvPage } from "./stat-csv-page.ts";
 import { intOption } from "../../controller/src/cli-options.ts";
 import { defaultWarmPoolConfig } from "../../controller/src/kube/warm-pool.ts";
 
@@ -83,8 +82,13 @@ const fmt = (x: number, d = 1): string => x.toFixed(d);
 const POD_METRICS_INTERVAL_MS = 15_000;
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
-const { se, deployments, slices, podMetrics } = generateCluster(opts.endpoints, opts.pods);
-const api = new MemoryKubeApi(se, deployments, slices, opts.podMetrics ? podMetrics : []);
+// The generated PodMetrics objects are dropped once the API double holds their JSON text (the controller's heap
+// holds what a controller holds, not the API server's objects).
+const { se, deployments, slices, podMetricsCount, api } = ((cluster) => ({
+  ...cluster,
+  podMetricsCount: cluster.podMetrics.length,
+  api: new MemoryKubeApi(cluster.se, cluster.deployments, cluster.slices, opts.podMetrics ? cluster.podMetrics : []),
+}))(generateCluster(opts.endpoints, opts.pods));
 const clock = new ManualClock(1_700_000_000_000);
 const config = loadConfig(["--gateway-url", "http://gw-0/metrics", ...(opts.kubeApiQps !== undefined ? ["--kube-api-qps", opts.kubeApiQps] : [])], {}, { hostname: "bench" });
 const pages = new Map<string, string>();
@@ -135,38 +139,24 @@ async function cycle(nowMs: number): Promise<void> {
   await controller.runCycle(nowMs);
 }
 
-const load = new LoadModel(opts.endpoints);
-let lastLoad: BackendLoad[] = [];
 const endpointNames = se.map((x) => x.metadata.name);
-const sections = gatewayIds.map(() => new RequestSectionLoad(endpointNames, SLO_P99_MS));
-const servedBefore = gatewayIds.map(() => new Float64Array(opts.endpoints));
+// The gateway's pages come from a child process (page-renderer.ts): its rendering CPU and garbage are not the
+// controller's; the controller reads each page as text, as from the network.
+const renderer = await startPageRenderer({ endpointNames, gateways: opts.gateways, requestSection: opts.requestSection, objectiveMs: SLO_P99_MS });
 let sectionBytes = 0;
 const previousPages = new Map<string, string>();
 // The page the controller scrapes: the agent's /stats CSV and its request section (the promex page is measured
 // once, at the end).
-const render = (): number => {
+const render = async (): Promise<number> => {
+  const rendered = await renderer.next();
   let bytes = 0;
-  for (const [g, backends] of load.next(opts.gateways).entries()) {
-    let text = renderStatCsvPage(backends);
-    if (opts.requestSection) {
-      const sec = sections[g]!;
-      const before = servedBefore[g]!;
-      for (let i = 0; i < backends.length; i++) {
-        const b = backends[i]!;
-        const served = b.responses2xxTotal - before[i]!;
-        before[i] = b.responses2xxTotal;
-        sec.advance(endpointNames[i]!, served, (b.totalTimeAvgS ?? 0.05) * 1000, (b.queueTimeAvgS ?? 0) * 1000);
-      }
-      const section = sec.section();
-      sectionBytes = section.length;
-      text += section;
-    }
+  rendered.pages.forEach((text, g) => {
     const old = pages.get(`gw-${g}`);
     if (old !== undefined) previousPages.set(`gw-${g}`, old);
     pages.set(`gw-${g}`, text);
     bytes = text.length;
-    lastLoad = backends;
-  }
+  });
+  sectionBytes = rendered.sectionChars;
   return bytes;
 };
 
@@ -176,7 +166,7 @@ const tailFrom = Math.max(0, opts.warmup - 120);
 const warmTail = { cpuMs: 0, cycles: 0, majorGcs: 0, gcPauseMs: 0 };
 const warmWindows: [number, number][] = [];
 for (let i = 0; i < opts.warmup; i++) {
-  render();
+  await render();
   await clock.advance(1000);
   const c0 = cpuMs();
   const w0 = performance.now();
@@ -201,7 +191,7 @@ for (const [w0, w1] of warmWindows) {
 let settleCycles = 0;
 for (let quiet = 0; quiet < 10 && settleCycles < opts.settleMax; settleCycles++) {
   const deferred = controller.queue.stats.deferred;
-  render();
+  await render();
   await clock.advance(1000);
   await cycle(clock.nowMs());
   quiet = controller.queue.size === 0 && controller.queue.stats.deferred === deferred ? quiet + 1 : 0;
@@ -230,7 +220,7 @@ async function measure(everyCycle: boolean): Promise<ModeResult> {
   gc();
   const windows: [number, number][] = [];
   for (let i = 0; i < opts.cycles; i++) {
-    pageBytes = render();
+    pageBytes = await render();
     await clock.advance(1000);
     const c0 = cpuMs();
     const w0 = performance.now();
@@ -279,7 +269,8 @@ const every = await measure(true);
 
 // Comparison in the same run: the promex backend page of the last measured load, read by its reader 3 times to
 // warm it up (the CSV reader ran every cycle), then 5 times measured.
-const promexPage = renderBackendPage(lastLoad, defaultTemplate());
+const promexPage = await renderer.promex();
+renderer.stop();
 const promexMs: number[] = [];
 for (let i = 0; i < 8; i++) {
   gc();
@@ -319,7 +310,7 @@ lines.push(
 );
 lines.push(
   opts.podMetrics
-    ? `Pod metrics: the real poll every 15 s inside the cycle it falls in (PodMetrics list of ${podMetrics.length} pods as JSON text, parsed, joined through the controller's Deployment index): ${pollStats.polls} polls, ${fmt(pollStats.cpuMs / Math.max(1, pollStats.polls))} ms CPU each (${fmt(pollStats.cpuMs / Math.max(1, pollStats.polls) / 15)} ms per second).`
+    ? `Pod metrics: the real poll every 15 s inside the cycle it falls in (PodMetrics list of ${podMetricsCount} pods as JSON text, parsed, joined through the controller's Deployment index): ${pollStats.polls} polls, ${fmt(pollStats.cpuMs / Math.max(1, pollStats.polls))} ms CPU each (${fmt(pollStats.cpuMs / Math.max(1, pollStats.polls) / 15)} ms per second).`
     : "Pod metrics: off.",
   "",
 );

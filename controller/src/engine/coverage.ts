@@ -31,7 +31,12 @@ export function updateCoverage(
   const after = prev?.lastSampleAtMs ?? Number.NEGATIVE_INFINITY;
   while (lo > 0 && (history[lo - 1]?.atMs ?? 0) > after) lo--;
   if (lo === hi) return prune(prev, nowMs, keepMs);
-  const spans = prev !== undefined ? [...prev.spans] : [];
+  // The newest span stays open (two numbers) while samples extend it: one span object per span, not per sample.
+  const prevSpans = prev?.spans ?? [];
+  const newestPrev = prevSpans[prevSpans.length - 1];
+  let openStartMs = newestPrev?.startMs;
+  let openEndMs = newestPrev?.endMs ?? 0;
+  const spans = prevSpans.slice(0, -1);
   let lastActiveAtMs = prev?.lastActiveAtMs;
   let lastSampleAtMs = after;
   for (let i = lo; i < hi; i++) {
@@ -39,13 +44,17 @@ export function updateCoverage(
     if (s === undefined) continue;
     const interval = s.intervalMs !== undefined && s.intervalMs > 0 ? s.intervalMs : sampleIntervalMs;
     const startMs = Math.max(s.atMs - interval, lastSampleAtMs);
-    const last = spans[spans.length - 1];
     // Adjacent samples (the gateway reader sets intervalMs = time since the previous scrape) extend one span.
-    if (last !== undefined && startMs <= last.endMs + 1e-6) spans[spans.length - 1] = { startMs: last.startMs, endMs: s.atMs };
-    else spans.push({ startMs, endMs: s.atMs });
+    if (openStartMs !== undefined && startMs <= openEndMs + 1e-6) openEndMs = s.atMs;
+    else {
+      if (openStartMs !== undefined) spans.push({ startMs: openStartMs, endMs: openEndMs });
+      openStartMs = startMs;
+      openEndMs = s.atMs;
+    }
     lastSampleAtMs = s.atMs;
     if (active(s)) lastActiveAtMs = s.atMs;
   }
+  if (openStartMs !== undefined) spans.push({ startMs: openStartMs, endMs: openEndMs });
   return prune({ spans, lastSampleAtMs, lastActiveAtMs }, nowMs, keepMs);
 }
 

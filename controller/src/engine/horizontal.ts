@@ -84,6 +84,14 @@ export interface DemandEstimate {
   readonly demand: number;
 }
 
+/** Mean of the last `count` values (all of them when fewer), 0 for none. */
+function meanOfLast(xs: readonly number[], count: number): number {
+  const from = Math.max(0, xs.length - count);
+  let t = 0;
+  for (let i = from; i < xs.length; i++) t += xs[i]!;
+  return xs.length > from ? t / (xs.length - from) : 0;
+}
+
 export function estimateDemand(
   up: readonly EndpointSample[],
   fastCount: number,
@@ -97,7 +105,7 @@ export function estimateDemand(
 ): DemandEstimate {
   const ds = demandSeries(up, c, s0, readyFallback, sAtTarget, growsAbove);
   const upWindow = mean(ds);
-  const fast = mean(ds.slice(-Math.max(1, fastCount)));
+  const fast = meanOfLast(ds, Math.max(1, fastCount));
   const last = ds[ds.length - 1] ?? 0;
   const prev = ds[ds.length - 2];
   const lastTwo = prev === undefined ? 0 : Math.min(prev, last);

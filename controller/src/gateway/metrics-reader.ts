@@ -21,6 +21,7 @@ import { parseBackendPage } from "./promex-page.ts";
 import { emptyCounters, sampleTimeFields, type RequestCounters } from "./request-stats.ts";
 import { RequestSectionReader, type IntervalCounts } from "./request-section-reader.ts";
 import { REQUEST_SECTION_HEADER } from "./request-stats-wire.ts";
+import { RowNames } from "./row-names.ts";
 import { isStatCsv, parseStatCsv } from "./stat-csv.ts";
 
 export type { BackendStats } from "./backend-stats.ts";
@@ -29,9 +30,10 @@ export { parseBackendPage } from "./promex-page.ts";
 /**
  * Parses either gateway page: `show stat` CSV when the text starts with its `# pxname,` header, else a
  * promex page. Both give the same counters and gauges (checked on real HAProxy: test/gateway/stat-csv-real.test.ts).
+ * With `names`, a CSV page's proxy names are the ones `names` kept from the replica's earlier pages.
  */
-export function parseGatewayPage(text: string): Map<string, BackendStats> {
-  return isStatCsv(text) ? parseStatCsv(text) : parseBackendPage(text);
+export function parseGatewayPage(text: string, names?: RowNames): Map<string, BackendStats> {
+  return isStatCsv(text) ? parseStatCsv(text, names) : parseBackendPage(text);
 }
 
 /** Counter increase between two readings; a decrease means HAProxy restarted and counts began again at 0. */
@@ -46,18 +48,18 @@ function increase(prev: number, cur: number): number {
 export function sampleFromReadings(
   prev: BackendStats | undefined, cur: BackendStats, atMs: number, intervalMs: number,
 ): EndpointSample {
-  const d = (pick: (s: BackendStats) => number): number => (prev === undefined ? 0 : increase(pick(prev), pick(cur)));
+  // Field by field (no closure per counter): the reader makes one sample per backend per second.
   // Connection errors also count connects to a dead pod that were retried on another pod and answered 200
   // (seen on 2.6.12 when a model process is killed with requests queued). A queue-timeout 429 is also a 4xx
   // response, so the 4xx increase (minus the queue-bound 429s) bounds them.
-  const denied = d((s) => s.deniedTotal);
-  const connErrors = d((s) => s.connectionErrorsTotal);
+  const denied = prev === undefined ? 0 : increase(prev.deniedTotal, cur.deniedTotal);
+  const connErrors = prev === undefined ? 0 : increase(prev.connectionErrorsTotal, cur.connectionErrorsTotal);
   const timeouts =
     prev?.responses4xxTotal === undefined || cur.responses4xxTotal === undefined
       ? connErrors
       : Math.min(connErrors, Math.max(0, increase(prev.responses4xxTotal, cur.responses4xxTotal) - denied));
   const rejections = denied + timeouts;
-  const responses = d((s) => s.responsesTotal);
+  const responses = prev === undefined ? 0 : increase(prev.responsesTotal, cur.responsesTotal);
   const sample: {
     -readonly [K in keyof EndpointSample]: EndpointSample[K];
   } = {
@@ -65,10 +67,10 @@ export function sampleFromReadings(
     intervalMs,
     inFlight: Math.max(0, cur.currentSessions - cur.currentQueue),
     queued: cur.currentQueue,
-    arrivals: d((s) => s.requestsTotal),
+    arrivals: prev === undefined ? 0 : increase(prev.requestsTotal, cur.requestsTotal),
     completions: Math.max(0, responses - rejections),
     rejections,
-    errors: d((s) => s.responses5xxTotal),
+    errors: prev === undefined ? 0 : increase(prev.responses5xxTotal, cur.responses5xxTotal),
   };
   // No mean times here: HAProxy's `*_time_average_seconds` are sliding averages over the last 1024 requests
   // that start at 0 and then lag by 1024 requests, and an instant in-flight ÷ completions reads 0 or 200 ms
@@ -122,6 +124,10 @@ export interface GatewayEndpointSample {
 export class GatewayMetricsTracker {
   private readonly replicas = new Map<string, ReplicaReadings>();
   private readonly sectionReaders = new Map<string, RequestSectionReader>();
+  /** Per replica: the proxy names of its pages, one string each across pages. */
+  private readonly rowNames = new Map<string, RowNames>();
+  /** Endpoint name of each (interned) proxy name: one endpoint string per proxy across cycles. */
+  private readonly endpointOfProxy = new Map<string, string | undefined>();
   private readonly endpointOf: EndpointOf;
 
   /** @param endpointOf backend name → endpoint name. @default `be_<endpoint>` */
@@ -138,7 +144,9 @@ export class GatewayMetricsTracker {
     const at = pageText.indexOf(REQUEST_SECTION_HEADER);
     let reader = this.sectionReaders.get(replica);
     if (reader === undefined) this.sectionReaders.set(replica, (reader = new RequestSectionReader()));
-    const stats = parseGatewayPage(at < 0 ? pageText : pageText.slice(0, at));
+    let names = this.rowNames.get(replica);
+    if (names === undefined) this.rowNames.set(replica, (names = new RowNames()));
+    const stats = parseGatewayPage(at < 0 ? pageText : pageText.slice(0, at), names);
     this.ingest(replica, stats, atMs, reader.read(pageText, at));
   }
 
@@ -155,6 +163,7 @@ export class GatewayMetricsTracker {
   forget(replica: string): void {
     this.replicas.delete(replica);
     this.sectionReaders.delete(replica);
+    this.rowNames.delete(replica);
   }
 
   /** Replicas known to the tracker. */
@@ -175,7 +184,8 @@ export class GatewayMetricsTracker {
       if (atMs - r.atMs > maxAgeMs) continue;
       const intervalMs = r.prevAtMs === undefined ? 1000 : r.atMs - r.prevAtMs;
       for (const [proxy, cur] of r.cur) {
-        const endpoint = this.endpointOf(proxy);
+        let endpoint = this.endpointOfProxy.get(proxy);
+        if (endpoint === undefined && !this.endpointOfProxy.has(proxy)) this.endpointOfProxy.set(proxy, (endpoint = this.endpointOf(proxy)));
         if (endpoint === undefined) continue;
         const s = sampleFromReadings(r.prev?.get(proxy), cur, r.atMs, intervalMs);
         const seen = perEndpoint.get(endpoint);
@@ -192,6 +202,8 @@ export class GatewayMetricsTracker {
         }
       }
     }
+    // Proxies gone from every page are forgotten (the table is rebuilt once it holds twice what the pages name).
+    if (this.endpointOfProxy.size > 2 * perEndpoint.size + 64) this.endpointOfProxy.clear();
     const out = new Map<string, GatewayEndpointSample>();
     const knownReplicas = this.replicas.size;
     for (const [endpoint, seen] of perEndpoint) {
@@ -209,8 +221,14 @@ export class GatewayMetricsTracker {
       const req = requests.get(endpoint);
       if (req !== undefined) {
         const fields = Array.isArray(req) ? sampleTimeFields(sumIntervals(req), req.some((x) => x.withObjective)) : sampleTimeFields(req, req.withObjective);
-        // A single replica's sample was made above for this call alone; a summed one too: fill it in place.
-        Object.assign(sample, fields);
+        // A single replica's sample was made above for this call alone; a summed one too: fill it in place
+        // (the fields present, as stores: no generic property copy per endpoint per second).
+        const target = sample as { -readonly [K in keyof EndpointSample]: EndpointSample[K] };
+        if (fields.serviceTimeMs !== undefined) target.serviceTimeMs = fields.serviceTimeMs;
+        if (fields.queueTimeMs !== undefined) target.queueTimeMs = fields.queueTimeMs;
+        if (fields.latencyP50Ms !== undefined) target.latencyP50Ms = fields.latencyP50Ms;
+        if (fields.latencyP99Ms !== undefined) target.latencyP99Ms = fields.latencyP99Ms;
+        if (fields.overObjective !== undefined) target.overObjective = fields.overObjective;
       }
       out.set(endpoint, { sample, reportingReplicas: reporting, knownReplicas });
     }

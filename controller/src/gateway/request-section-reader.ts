@@ -26,6 +26,8 @@ const IDLE_WITH_OBJECTIVE: IntervalCounts = Object.freeze({ served: 0, serviceMs
 const IDLE: IntervalCounts = Object.freeze({ ...IDLE_WITH_OBJECTIVE, withObjective: false });
 
 interface Cumulative {
+  /** The endpoint's name as first read: the key of every page's result (one string across pages). */
+  readonly name: string;
   served: number;
   serviceMsSum: number;
   queueMsSum: number;
@@ -85,7 +87,7 @@ export class RequestSectionReader {
       if (c !== undefined && c.served === served) {
         // Nothing served since the last page (most endpoints, most seconds): the rest of the line is unchanged.
         c.seenRead = read;
-        out.set(endpoint, withObjective ? IDLE_WITH_OBJECTIVE : IDLE);
+        out.set(c.name, withObjective ? IDLE_WITH_OBJECTIVE : IDLE);
         continue;
       }
       j = fieldEnd(text, i, end, lineNo, "serviceMsSum");
@@ -99,7 +101,7 @@ export class RequestSectionReader {
       i = j + 1;
       const isNew = c === undefined;
       if (c === undefined) {
-        c = { served: 0, serviceMsSum: 0, queueMsSum: 0, overObjective: 0, histogram: new Float64Array(HISTOGRAM_BUCKETS), seenRead: read };
+        c = { name: endpoint, served: 0, serviceMsSum: 0, queueMsSum: 0, overObjective: 0, histogram: new Float64Array(HISTOGRAM_BUCKETS), seenRead: read };
         this.#cumulative.set(endpoint, c);
       }
       const restarted = served < c.served;
@@ -131,7 +133,7 @@ export class RequestSectionReader {
       c.overObjective = overObjective;
       c.seenRead = read;
       // An endpoint first seen on the first page has no previous reading: no interval (counts since an unknown start).
-      out.set(endpoint, primed || !isNew ? interval : withObjective ? IDLE_WITH_OBJECTIVE : IDLE);
+      out.set(c.name, primed || !isNew ? interval : withObjective ? IDLE_WITH_OBJECTIVE : IDLE);
     }
     for (const [endpoint, c] of this.#cumulative) if (c.seenRead !== read) this.#cumulative.delete(endpoint);
     this.#primed = true;

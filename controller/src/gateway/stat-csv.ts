@@ -13,6 +13,7 @@
  * into numbers as it passes them, and allocates only the proxy name.
  */
 import type { BackendStats } from "./backend-stats.ts";
+import type { RowNames } from "./row-names.ts";
 
 /** The runtime API command whose answer `parseStatCsv` reads: stats of every backend, no frontends or servers. */
 export const SHOW_BACKEND_STATS = "show stat -1 2 -1";
@@ -85,9 +86,10 @@ function readHeader(text: string, end: number): Layout {
  * same. Throws `StatCsvError` on a header without a needed column, a backend row that ends too early or whose
  * columns are shifted by a comma inside a value (see SENTINEL), or a needed value that is not a non-negative
  * integer — a page that cannot be trusted is refused whole, like an unreadable exporter page
- * (the scraper then keeps the replica's last reading and the controller fails static).
+ * (the scraper then keeps the replica's last reading and the controller fails static). With `names`, each
+ * proxy name is the one `names` kept from the replica's earlier pages (`RowNames`).
  */
-export function parseStatCsv(text: string): Map<string, BackendStats> {
+export function parseStatCsv(text: string, names?: RowNames): Map<string, BackendStats> {
   const n = text.length;
   let headerEnd = text.indexOf("\n");
   if (headerEnd < 0) headerEnd = n;
@@ -97,6 +99,7 @@ export function parseStatCsv(text: string): Map<string, BackendStats> {
   const { slotAt, modeCol, columns } = readHeader(text, headerEnd);
   const values = new Float64Array(COLUMNS.length);
   const out = new Map<string, BackendStats>();
+  names?.beginPage();
   let pos = headerEnd + 1;
   let lineNo = 1;
   while (pos < n) {
@@ -109,7 +112,8 @@ export function parseStatCsv(text: string): Map<string, BackendStats> {
       pos = end + 1;
       continue;
     }
-    const proxy = text.slice(pos, c1);
+    const cut = text.slice(pos, c1);
+    const proxy = names !== undefined ? names.intern(cut) : cut;
     // One pass over the row's characters up to the mode column: at each comma, a needed field
     // [fieldStart, i) becomes a number.
     let col = 1;
@@ -135,6 +139,7 @@ export function parseStatCsv(text: string): Map<string, BackendStats> {
     out.set(proxy, toStats(proxy, values));
     pos = end + 1;
   }
+  names?.endPage();
   return out;
 }
 

@@ -17,8 +17,8 @@ export interface EndpointState {
   lastStatusWriteMs: number | undefined;
   /** The object whose status the last status comparison read (a replaced object is compared again). */
   statusSeenSe: ServingEndpoint | undefined;
-  /** The validation of the spec's generation (`g<generation>`, or the resourceVersion of an object without one). */
-  validated: { rv: string | undefined; error: string | undefined } | undefined;
+  /** The validation of the spec at its generation (at its resourceVersion when the object has no generation). */
+  validated: { generation: number | undefined; resourceVersion: string | undefined; error: string | undefined } | undefined;
   lastDegraded: boolean;
   podsAtMs: number;
   /** Load-only status changes (QPS, observed concurrency, reasons) are looked at from this time on. */

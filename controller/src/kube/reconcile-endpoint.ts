@@ -83,11 +83,13 @@ export function reconcileEndpoint(
 ): Promise<void> | undefined {
   const { config } = ctx.deps;
   // The spec is validated once per generation (a status write comes back as a new object of the same generation).
-  const validationKey = se.metadata.generation !== undefined ? `g${se.metadata.generation}` : se.metadata.resourceVersion;
+  // Without a generation, once per resourceVersion.
+  const generation = se.metadata.generation;
+  const resourceVersion = generation !== undefined ? undefined : se.metadata.resourceVersion;
   let validated = st.validated;
-  if (validated === undefined || validated.rv !== validationKey) {
+  if (validated === undefined || validated.generation !== generation || validated.resourceVersion !== resourceVersion) {
     const v = validateServingEndpoint(se);
-    validated = st.validated = { rv: validationKey, error: v.ok ? undefined : v.errors.map((e) => e.message).join("; ") };
+    validated = st.validated = { generation, resourceVersion, error: v.ok ? undefined : v.errors.map((e) => e.message).join("; ") };
   }
   if (validated.error !== undefined) {
     const c = setCondition(ownConditions(st, se), { type: CONDITION_READY, status: "False", reason: "InvalidSpec", message: validated.error }, iso, se.metadata.generation);

@@ -29,13 +29,16 @@ export function setCondition(
   return [...rest, cond].sort((a, b) => a.type.localeCompare(b.type));
 }
 
+/** The condition types the controller writes. */
+const OWN_CONDITION_TYPES: ReadonlySet<string> = new Set([CONDITION_READY, CONDITION_SCALING, CONDITION_METRICS]);
+
 /**
  * The controller's own conditions (Ready, ScalingActive, MetricsAvailable) with every other type (the gateway
  * agent's `GatewayAccepted`) taken from the object as last observed, so a status write never drops another
  * writer's condition.
  */
 export function withOthersConditions(own: readonly ServingEndpointCondition[], observed: readonly ServingEndpointCondition[] | undefined): ServingEndpointCondition[] {
-  const mine = new Set([CONDITION_READY, CONDITION_SCALING, CONDITION_METRICS]);
+  const mine = OWN_CONDITION_TYPES;
   return [...own.filter((c) => mine.has(c.type)), ...(observed ?? []).filter((c) => !mine.has(c.type))].sort((a, b) => a.type.localeCompare(b.type));
 }
 
