@@ -53,7 +53,9 @@ describe("RBAC", () => {
     const clock = new ManualClock(1_800_000_000_000);
     const gw = new FakeGateway();
     const L = "serving.autopilot.dev/endpoint";
-    fake.put("servingendpoints", servingEndpointObj("ep-fraud", "fraud"));
+    const se = servingEndpointObj("ep-fraud", "fraud");
+    se.metadata["uid"] = "uid-fraud"; // a stored object has one: the controller sets it as the Deployment's owner
+    fake.put("servingendpoints", se);
     fake.put("deployments", deploymentObj("ep-fraud", "fraud", 2, { [L]: "fraud" }));
     fake.put("deployments", deploymentObj("autopilot-system", "warm-gpu", 0, { "serving.autopilot.dev/warm-pool": "gpu" }));
     fake.put("endpointslices", endpointSliceObj("ep-fraud", "fraud-x", { [L]: "fraud" }, ["10.0.0.1", "10.0.0.2"]));

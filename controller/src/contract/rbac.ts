@@ -30,7 +30,7 @@ export function controllerClusterRules(): ExplainedRule[] {
   return [
     { apiGroups: [SERVING_GROUP], resources: [SERVING_PLURAL], verbs: ["list", "watch"], reason: "list+watch: cache every ServingEndpoint's spec (the bounds the engine scales within)" },
     { apiGroups: [SERVING_GROUP], resources: [`${SERVING_PLURAL}/status`], verbs: ["patch"], reason: "patch: publish target concurrency, replica counts and conditions (status subresource only)" },
-    { apiGroups: ["apps"], resources: ["deployments"], verbs: ["list", "watch"], reason: "list+watch: cache endpoint and warm-pool Deployments (replicas, readiness, rollout state)" },
+    { apiGroups: ["apps"], resources: ["deployments"], verbs: ["list", "watch", "patch"], reason: "list+watch: cache endpoint and warm-pool Deployments (replicas, readiness, rollout state); patch: server-side apply of the endpoint's controller ownerReference on a Deployment that has none (that field only, under its own field manager)" },
     { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], reason: "patch: change replicas through the scale subresource only, never the pod template" },
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"], reason: "list+watch: pods with addresses per endpoint (starting vs unschedulable) and the gateway replicas to scrape" },
     { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"], reason: "create: an Event per applied scale decision, with its reason; patch: the series count of similar ones aggregated into it" },
