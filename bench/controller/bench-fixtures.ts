@@ -3,7 +3,7 @@
  * real API server: lists return the generated objects, watches stay open and silent, writes are counted), the
  * generated endpoints/Deployments/EndpointSlices, and per-cycle gateway load with a deterministic PRNG.
  */
-import type { EventsV1Event, PodMetric, V1Deployment, V1EndpointSlice } from "@kubernetes/client-node";
+import type { EventsV1Event, PodMetric, V1Deployment, V1EndpointSlice, V1OwnerReference } from "@kubernetes/client-node";
 import type { ServingEndpoint } from "../../controller/src/contract/crd/types.ts";
 import type { KubeApi } from "../../controller/src/kube/kube-api.ts";
 import { ENDPOINT_LABEL } from "../../controller/src/contract/labels.ts";
@@ -14,7 +14,7 @@ import type { ListResult } from "../../controller/src/kube/reflector.ts";
 export const SLO_P99_MS = 200;
 
 export class MemoryKubeApi implements KubeApi {
-  readonly writes = { scale: 0, status: 0, events: 0 };
+  readonly writes = { scale: 0, owner: 0, status: 0, events: 0 };
   /** Replica counts written per Deployment (`namespace/name`) since the last `resetWrites`. */
   readonly scaleLog = new Map<string, number[]>();
   readonly #se: ServingEndpoint[];
@@ -62,9 +62,15 @@ export class MemoryKubeApi implements KubeApi {
     d.spec.replicas = replicas;
     d.status = { ...d.status, replicas, updatedReplicas: replicas, readyReplicas: replicas };
   };
+  /** Sets the ownerReference on the generated Deployment at once (what the API server and the watch would show). */
+  applyDeploymentOwner = async (namespace: string, name: string, owner: V1OwnerReference): Promise<void> => {
+    this.writes.owner += 1;
+    const d = this.#deploymentByKey.get(`${namespace}/${name}`);
+    if (d?.metadata !== undefined) d.metadata.ownerReferences = [...(d.metadata.ownerReferences ?? []).filter((o) => o.uid !== owner.uid), owner];
+  };
   /** Starts counting writes from 0. */
   resetWrites(): void {
-    this.writes.scale = this.writes.status = this.writes.events = 0;
+    this.writes.scale = this.writes.owner = this.writes.status = this.writes.events = 0;
     this.scaleLog.clear();
   }
 

@@ -21,7 +21,7 @@ import { CONTROLLER_LEASE, CONTROLLER_SERVICE_ACCOUNT as CONTROLLER_SA, GATEWAY_
 export interface ControllerContract {
   /** The CustomResourceDefinition object. */
   readonly crd: KubeObject;
-  /** ServiceAccount, ClusterRole(+Binding), Lease Role(+Binding) of the controller. */
+  /** ServiceAccount, ClusterRole(+Binding), Lease Role(+Binding) of the controller, and its Deployment-writes admission policy (+binding). */
   readonly controllerRbac: readonly KubeObject[];
   /** ServiceAccount and ClusterRole(+Binding) of the gateway agent. */
   readonly gatewayAgentRbac: readonly KubeObject[];
@@ -33,7 +33,7 @@ export function controllerContract(): ControllerContract {
   const g = gatewayAgentRbac({ namespace: PLATFORM.gatewayNamespace, serviceAccountName: GATEWAY_AGENT_SA });
   return {
     crd: servingEndpointCrd() as unknown as KubeObject,
-    controllerRbac: [c.serviceAccount, c.clusterRole, c.clusterRoleBinding, c.role, c.roleBinding] as unknown as KubeObject[],
+    controllerRbac: [c.serviceAccount, c.clusterRole, c.clusterRoleBinding, c.role, c.roleBinding, c.deploymentWritesPolicy, c.deploymentWritesPolicyBinding] as unknown as KubeObject[],
     gatewayAgentRbac: [g.serviceAccount, g.clusterRole, g.clusterRoleBinding] as unknown as KubeObject[],
   };
 }

@@ -32,7 +32,8 @@ export const endpointAdmission: StackPolicyDefinition<EndpointAdmissionConfig> =
   },
   check: (resources, config) => {
     const out: Violation[] = [];
-    const policies = new Map(resources.filter((r) => r.type === VAP && str(at(r.props, "spec", "failurePolicy")) !== "Ignore")
+    // A policy with matchConditions checks only the requests they select (one user, say): not a second line for pods.
+    const policies = new Map(resources.filter((r) => r.type === VAP && str(at(r.props, "spec", "failurePolicy")) !== "Ignore" && arr(at(r.props, "spec", "matchConditions")).length === 0)
       .map((r) => [str(at(r.props, "metadata", "name")) ?? "", r]));
     const bindings = resources.filter((b) => b.type === VAP_BINDING && arr(at(b.props, "spec", "validationActions")).includes("Deny") &&
       policies.has(str(at(b.props, "spec", "policyName")) ?? "\0"));

@@ -33,7 +33,7 @@ describe(`stack ${STACK}: the rendered ValidatingAdmissionPolicy on a real kube-
   before(async () => {
     const api = cluster().admin;
     objs = kubeObjects(await evaluated(STACK)).map((x) => x.obj);
-    const admission = objs.filter((o) => o.apiVersion === "admissionregistration.k8s.io/v1");
+    const admission = objs.filter((o) => o.apiVersion === "admissionregistration.k8s.io/v1" && o.metadata.name === "autopilot-endpoint-pod-security");
     assert.deepEqual(admission.map((o) => o.kind).sort(), ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"], "the program renders the policy and its binding");
     for (const o of objs.filter((x) => x.kind === "Namespace")) await api.mustApply(o as KubeObject, { fieldManager: "pulumi-kubernetes" });
     await api.mustApply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "not-an-endpoint" } });

@@ -22,7 +22,11 @@ const NS = `ep-${ENDPOINT}`;
 const LEASE_ARGS = ["--lease-duration-ms", "4000", "--renew-deadline-ms", "3000", "--retry-period-ms", "500"];
 
 interface Deployment {
-  metadata: { name: string; managedFields?: { manager: string; operation: string; subresource?: string }[] };
+  metadata: {
+    name: string;
+    managedFields?: { manager: string; operation: string; subresource?: string }[];
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }[];
+  };
   spec: { replicas: number };
   status: { readyReplicas?: number; replicas?: number };
 }
@@ -106,8 +110,22 @@ describe("APA controller on a real control plane with its rendered RBAC", () => 
       `replicas ≥ ${want} (controller problems: ${a.problems()})`,
     );
     t.diagnostic(`replicas ${before} → ${scaled.spec.replicas} ${((Date.now() - startedAt) / 1000).toFixed(1)} s after the controller process started`);
-    const writer = scaled.metadata.managedFields?.find((f) => f.manager === FIELD_MANAGER);
-    assert.equal(writer?.subresource, "scale", JSON.stringify(scaled.metadata.managedFields));
+    const writers = scaled.metadata.managedFields?.filter((f) => f.manager === FIELD_MANAGER) ?? [];
+    assert.ok(writers.some((f) => f.subresource === "scale" && f.operation === "Update"), JSON.stringify(scaled.metadata.managedFields));
+    // The Deployment had no controller reference: the controller applied its endpoint's, under its field manager.
+    const endpointUid = (await api.get<{ metadata: { uid: string } }>(endpointPath)).metadata.uid;
+    const owned = await eventually(
+      async () => {
+        const d = await api.get<Deployment>(deploymentPath);
+        return d.metadata.ownerReferences?.some((o) => o.controller === true) === true ? d : undefined;
+      },
+      30_000,
+      `the controller's ownerReference on ${deploymentPath} (${a.problems()})`,
+    );
+    assert.deepEqual(owned.metadata.ownerReferences, [
+      { apiVersion: "serving.autopilot.dev/v1alpha1", kind: "ServingEndpoint", name: ENDPOINT, uid: endpointUid, controller: true, blockOwnerDeletion: true },
+    ]);
+    assert.ok(owned.metadata.managedFields?.some((f) => f.manager === FIELD_MANAGER && f.operation === "Apply" && f.subresource === undefined), JSON.stringify(owned.metadata.managedFields));
     await eventually(
       async () => {
         const d = await api.get<Deployment>(deploymentPath);
@@ -140,14 +158,18 @@ describe("APA controller on a real control plane with its rendered RBAC", () => 
     const sa = cluster().clientFor(/token: (\S+)/.exec((await import("node:fs")).readFileSync(kubeconfig, "utf8"))![1]!);
     const merge = "application/merge-patch+json";
     const denied = [
+      // RBAC grants deployments patch (for the ownerReference); the rendered admission policy refuses anything else.
       await sa.request("PATCH", deploymentPath, { spec: { template: { metadata: { labels: { x: "y" } } } } }, merge),
+      await sa.request("PATCH", deploymentPath, { metadata: { labels: { x: "y" } } }, merge),
+      await sa.request("PATCH", deploymentPath, { metadata: { ownerReferences: [] } }, merge),
       await sa.request("GET", `/api/v1/namespaces/${NS}/secrets`),
       await sa.request("PATCH", endpointPath, { spec: { replicas: { min: 2 } } }, merge),
       await sa.request("DELETE", deploymentPath),
       await sa.request("POST", `/api/v1/namespaces/${NS}/pods`, { apiVersion: "v1", kind: "Pod", metadata: { name: "x" }, spec: { containers: [{ name: "x", image: "x" }] } }),
       await sa.request("PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler", {}),
     ];
-    assert.deepEqual(denied.map((r) => r.status), [403, 403, 403, 403, 403, 403]);
+    assert.deepEqual(denied.map((r) => r.status), [403, 403, 403, 403, 403, 403, 403, 403], JSON.stringify(denied.slice(0, 3).map((r) => r.body)));
+    for (const r of denied.slice(0, 3)) assert.match(String((r.body as { message?: string }).message), /ValidatingAdmissionPolicy 'apa-controller-deployment-writes'/);
     assert.equal((await sa.request("GET", `/apis/apps/v1/deployments`)).status, 200);
   });
 

@@ -102,6 +102,7 @@ describe("ServingEndpoint CRD on a real kube-apiserver", () => {
     assert.deepEqual(spec["runtime"], { kind: "auto" });
     assert.equal(spec["provisionedConcurrency"], 0);
     assert.equal(spec["scaleToZero"], false);
+    assert.deepEqual(spec["replicas"], { min: 1, max: 10, desired: 0 });
   });
 
   describe("a stored object", () => {
@@ -131,19 +132,24 @@ describe("ServingEndpoint CRD on a real kube-apiserver", () => {
       assert.equal(badStatus.status, 422);
     });
 
-    it("the scale subresource reads spec.replicas.min and status.replicas/selector, and writes spec.replicas.min", async () => {
+    it("the scale subresource reads and writes spec.replicas.desired, leaving min and max as declared", async () => {
       const api = cluster().admin;
-      const scale = await api.get<{ kind: string; spec: { replicas: number }; status: { replicas: number; selector: string } }>(`${path}/scale`);
+      const scale = await api.get<{ kind: string; spec: { replicas?: number }; status: { replicas: number; selector: string } }>(`${path}/scale`);
       assert.equal(scale.kind, "Scale");
-      assert.equal(scale.spec.replicas, 1);
+      // spec.replicas.desired defaults to 0 (Scale omits a zero spec.replicas), so the read succeeds
+      assert.equal(scale.spec.replicas ?? 0, 0);
+      assert.equal((await api.get<{ spec: { replicas: { desired: number } } }>(path)).spec.replicas.desired, 0);
       assert.equal(scale.status.replicas, 3);
       assert.equal(scale.status.selector, "serving.autopilot.dev/endpoint=columns");
-      const res = await api.request("PATCH", `${path}/scale`, { spec: { replicas: 2 } }, "application/merge-patch+json");
+      const res = await api.request("PATCH", `${path}/scale`, { spec: { replicas: 4 } }, "application/merge-patch+json");
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      assert.equal((await api.get<{ spec: { replicas: { min: number } } }>(path)).spec.replicas.min, 2);
-      // Over the CEL bound (min ≤ max = 10): the scale write is validated like any other.
+      const after = await api.get<{ spec: { replicas: { min: number; max: number; desired: number } } }>(path);
+      assert.deepEqual(after.spec.replicas, { min: 1, max: 10, desired: 4 });
+      assert.equal((await api.get<{ spec: { replicas: number } }>(`${path}/scale`)).spec.replicas, 4);
+      // Over the CEL bound (min ≤ desired ≤ max = 10): the scale write is validated like any other.
       const over = await api.request("PATCH", `${path}/scale`, { spec: { replicas: 11 } }, "application/merge-patch+json");
       assert.equal(over.status, 422, JSON.stringify(over.body));
+      assert.equal((await api.get<{ spec: { replicas: { desired: number } } }>(path)).spec.replicas.desired, 4);
     });
 
     it("printer columns: the Table form kubectl asks for has the rendered columns and values", async () => {

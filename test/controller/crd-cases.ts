@@ -68,6 +68,7 @@ export const GOOD_SERVING_ENDPOINTS: readonly CrdCase[] = [
     }),
   },
   { name: "provisioned exactly at max capacity", input: withSpec((s) => void (s["provisionedConcurrency"] = 80)) },
+  { name: "scale subresource replicas within the bounds", input: withSpec((s) => void (s["replicas"] = { min: 1, max: 10, desired: 10 })) },
   {
     name: "model URIs of every documented scheme (bucket names with dots and hyphens, MLflow references)",
     input: withSpec((s) => {
@@ -136,6 +137,16 @@ export const BAD_SERVING_ENDPOINTS: readonly (CrdCase & { readonly want: readonl
     name: "CEL: replicas min > max",
     input: withSpec((s) => void (s["replicas"] = { min: 5, max: 3 })),
     want: ['spec.replicas.min: Invalid value: spec.replicas.min (5) must be less than or equal to spec.replicas.max (3)'],
+  },
+  {
+    name: "CEL: scale subresource replicas over the maximum",
+    input: withSpec((s) => void (s["replicas"] = { min: 2, max: 10, desired: 11 })),
+    want: ['spec.replicas.desired: Invalid value: spec.replicas.desired (11) must be 0 or between spec.replicas.min (2) and spec.replicas.max (10)'],
+  },
+  {
+    name: "CEL: scale subresource replicas under the minimum",
+    input: withSpec((s) => void (s["replicas"] = { min: 2, max: 10, desired: 1 })),
+    want: ['spec.replicas.desired: Invalid value: spec.replicas.desired (1) must be 0 or between spec.replicas.min (2) and spec.replicas.max (10)'],
   },
   {
     name: "CEL: concurrency min > max",

@@ -27,6 +27,7 @@ describe("validateServingEndpoint: good objects", () => {
     assert.deepEqual(got.value.spec.runtime, { kind: "auto" });
     assert.equal(got.value.spec.provisionedConcurrency, 0);
     assert.equal(got.value.spec.scaleToZero, false);
+    assert.equal(got.value.spec.replicas.desired, 0);
     assert.deepEqual(input, base);
   });
 });
@@ -56,7 +57,7 @@ describe("servingEndpointCrd()", () => {
     assert.equal(crd.metadata.name, "servingendpoints.serving.autopilot.dev");
     assert.deepEqual(v.subresources.status, {});
     assert.deepEqual(v.subresources.scale, {
-      specReplicasPath: ".spec.replicas.min",
+      specReplicasPath: ".spec.replicas.desired",
       statusReplicasPath: ".status.replicas",
       labelSelectorPath: ".status.selector",
     });
@@ -127,5 +128,15 @@ describe("toEndpointSpec / resolveRuntime", () => {
       scaleToZero: false,
       runtime: "mlflow",
     });
+  });
+
+  it("maps the scale subresource's spec.replicas.desired to the engine's floor, and leaves replicas.min as declared", () => {
+    const withDesired = structuredClone(base) as { spec: { replicas: Record<string, number> } };
+    withDesired.spec.replicas = { min: 1, max: 10, desired: 4 };
+    const got = validateServingEndpoint(withDesired);
+    assert.ok(got.ok);
+    const engineSpec = toEndpointSpec(got.value.spec);
+    assert.deepEqual(engineSpec.replicas, { min: 1, max: 10 });
+    assert.equal(engineSpec.scaleSubresourceReplicas, 4);
   });
 });

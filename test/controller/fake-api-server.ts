@@ -244,13 +244,13 @@ export class FakeApiServer {
       }
     }
     try {
-      this.#route(method, url.pathname, query, body, res);
+      this.#route(method, url.pathname, query, body, res, recorded.contentType);
     } catch (err) {
       sendStatus(res, 500, String(err));
     }
   }
 
-  #route(method: string, path: string, query: Record<string, string>, body: unknown, res: ServerResponse): void {
+  #route(method: string, path: string, query: Record<string, string>, body: unknown, res: ServerResponse, contentType?: string): void {
     // /apis/<g>/<v>[/namespaces/<ns>]/<plural>[/<name>[/<sub>]]
     const m = /^(\/apis\/[^/]+\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(path);
     if (m === null) return sendStatus(res, 404, `no route ${path}`);
@@ -317,10 +317,30 @@ export class FakeApiServer {
         next.status = mergePatch(cur.status, patch.status) as Record<string, unknown>;
         return sendJson(res, 200, this.put(plural, next));
       }
+      if (contentType === "application/apply-patch+yaml") return this.#apply(plural, cur, body as Obj, query, res);
       const { metadata: _ignored, ...rest } = patch as Record<string, unknown>;
       return sendJson(res, 200, this.put(plural, mergePatch(cur, rest) as Obj));
     }
     return sendStatus(res, 405, "method not allowed");
+  }
+
+  /**
+   * Server-side apply, the part the controller sends: `apiVersion`, `kind` and a field manager are required (as
+   * the API server requires them); `metadata.ownerReferences` merge by uid (a list map); the rest merges as a
+   * merge patch would.
+   */
+  #apply(plural: string, cur: Obj, applied: Obj, query: Record<string, string>, res: ServerResponse): void {
+    const a = applied as Obj & { apiVersion?: string; kind?: string };
+    if (a.apiVersion === undefined || a.kind === undefined) return sendStatus(res, 400, "apply patch: apiVersion and kind must be set");
+    if (query["fieldManager"] === undefined || query["fieldManager"] === "") return sendStatus(res, 400, "apply patch: fieldManager is required");
+    const { metadata, apiVersion: _apiVersion, kind: _kind, ...rest } = a as Obj & Record<string, unknown>;
+    const next = mergePatch(structuredClone(cur), rest) as Obj;
+    const refs = (metadata as { ownerReferences?: { uid: string }[] } | undefined)?.ownerReferences;
+    if (refs !== undefined) {
+      const have = ((next.metadata as { ownerReferences?: { uid: string }[] }).ownerReferences ?? []).filter((o) => !refs.some((r) => r.uid === o.uid));
+      (next.metadata as { ownerReferences?: unknown[] }).ownerReferences = [...have, ...refs];
+    }
+    return sendJson(res, 200, this.put(plural, next));
   }
 
   #watch(plural: string, ns: string | undefined, query: Record<string, string>, res: ServerResponse): void {

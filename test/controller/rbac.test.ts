@@ -9,6 +9,8 @@ import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/Clus
 import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
 import { Role } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role";
 import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding";
+import { ValidatingAdmissionPolicy } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy";
+import { ValidatingAdmissionPolicyBinding } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding";
 import { ManualClock } from "../../controller/src/kube/clock.ts";
 import { LeaderElector } from "../../controller/src/kube/leader-election.ts";
 import { silentLogger } from "../../controller/src/kube/logger.ts";
@@ -37,14 +39,17 @@ const allows = (rule: ExplainedRule, a: Access) =>
   rule.apiGroups.includes(a.group) && rule.resources.includes(a.resource) && rule.verbs.includes(a.verb) && (rule.resourceNames === undefined || (a.name !== undefined && rule.resourceNames.includes(a.name)));
 
 describe("RBAC", () => {
-  it("objects are valid rbac.authorization.k8s.io/v1 (official schema, kubernetes-models)", () => {
+  it("objects are valid rbac.authorization.k8s.io/v1 and admissionregistration.k8s.io/v1 (official schema, kubernetes-models)", () => {
     const c = controllerRbac();
     const g = gatewayAgentRbac();
     for (const o of [c.clusterRole, g.clusterRole]) assert.doesNotThrow(() => new ClusterRole(o as never).validate());
     for (const o of [c.clusterRoleBinding, g.clusterRoleBinding]) assert.doesNotThrow(() => new ClusterRoleBinding(o as never).validate());
     assert.doesNotThrow(() => new Role(c.role as never).validate());
     assert.doesNotThrow(() => new RoleBinding(c.roleBinding as never).validate());
-    assert.ok(!JSON.stringify(c).includes("reason"), "reasons stay out of the applied objects");
+    assert.doesNotThrow(() => new ValidatingAdmissionPolicy(c.deploymentWritesPolicy as never).validate());
+    assert.doesNotThrow(() => new ValidatingAdmissionPolicyBinding(c.deploymentWritesPolicyBinding as never).validate());
+    assert.equal(c.deploymentWritesPolicy.spec.matchConditions[0]?.expression, "request.userInfo.username == 'system:serviceaccount:autopilot-system:apa-controller'");
+    assert.ok(!JSON.stringify([c.clusterRole, c.role]).includes("reason"), "the rules' reasons stay out of the applied objects");
   });
 
   it("every request the controller makes is allowed, and every granted verb is used", async () => {
@@ -53,7 +58,9 @@ describe("RBAC", () => {
     const clock = new ManualClock(1_800_000_000_000);
     const gw = new FakeGateway();
     const L = "serving.autopilot.dev/endpoint";
-    fake.put("servingendpoints", servingEndpointObj("ep-fraud", "fraud"));
+    const se = servingEndpointObj("ep-fraud", "fraud");
+    se.metadata["uid"] = "uid-fraud"; // a stored object has one: the controller sets it as the Deployment's owner
+    fake.put("servingendpoints", se);
     fake.put("deployments", deploymentObj("ep-fraud", "fraud", 2, { [L]: "fraud" }));
     fake.put("deployments", deploymentObj("autopilot-system", "warm-gpu", 0, { "serving.autopilot.dev/warm-pool": "gpu" }));
     fake.put("endpointslices", endpointSliceObj("ep-fraud", "fraud-x", { [L]: "fraud" }, ["10.0.0.1", "10.0.0.2"]));

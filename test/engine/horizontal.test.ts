@@ -157,6 +157,39 @@ const table: { name: string; input: DecisionInput; want: { replicas: number; rea
     want: { replicas: 5, reason: "ReplicaBounds" },
   },
   {
+    name: "the scale subresource's replicas are a floor: an idle endpoint keeps what HPA asked for",
+    input: {
+      spec: spec({ scaleSubresourceReplicas: 6 }),
+      state: state({ desiredReplicas: 6 }),
+      history: steady({ qps: 10, serviceMs: 5, readyPods: 6 }),
+      memory: ran({ recommendations: recs(1) }),
+      nowMs: now,
+    },
+    want: { replicas: 6, reason: "ScaleSubresource" },
+  },
+  {
+    name: "the scale subresource's floor does not hold the engine down: demand above it still scales up to max",
+    input: {
+      spec: spec({ replicas: { min: 1, max: 5 }, scaleSubresourceReplicas: 2 }),
+      state: state({ desiredReplicas: 4 }),
+      history: steady({ qps: 20_000, serviceMs: 5, readyPods: 4 }),
+      memory: ran(),
+      nowMs: now,
+    },
+    want: { replicas: 5, reason: "ReplicaBounds" },
+  },
+  {
+    name: "the scale subresource's floor blocks scale-to-zero",
+    input: {
+      spec: spec({ scaleToZero: true, replicas: { min: 0, max: 10 }, scaleSubresourceReplicas: 2 }),
+      state: state({ desiredReplicas: 2 }),
+      history: samples(now - 700_000, now, () => ({ qps: 0, serviceMs: 5, readyPods: 2 })),
+      memory: ran({ recommendations: recs(0) }),
+      nowMs: now + 100_000,
+    },
+    want: { replicas: 2, reason: "ScaleSubresource" },
+  },
+  {
     name: "scale-to-zero is off by default: an idle endpoint keeps one replica",
     input: {
       spec: spec(),

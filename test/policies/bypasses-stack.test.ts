@@ -129,7 +129,7 @@ describe("endpoint-probes-and-pdb: a PDB that protects nothing", () => {
 
 describe("endpoint-admission-second-line: the cluster's own check behind the pack", () => {
   const ns = (enforce?: string): OfflineResource => ({ type: "kubernetes:core/v1:Namespace", name: "ns", props: { metadata: { name: "ep-iris", labels: { "serving.autopilot.dev/endpoint": "iris", ...(enforce !== undefined ? { "pod-security.kubernetes.io/enforce": enforce } : {}) } } } });
-  const vap = (failurePolicy = "Fail"): OfflineResource => ({ type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", name: "vap", props: { metadata: { name: "pods" }, spec: { failurePolicy, validations: [{ expression: "true" }] } } });
+  const vap = (failurePolicy = "Fail", matchConditions?: unknown[]): OfflineResource => ({ type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy", name: "vap", props: { metadata: { name: "pods" }, spec: { failurePolicy, validations: [{ expression: "true" }], ...(matchConditions !== undefined ? { matchConditions } : {}) } } });
   const binding = (actions: string[], selector: unknown = { matchExpressions: [{ key: "serving.autopilot.dev/endpoint", operator: "Exists" }] }): OfflineResource => ({
     type: "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding", name: "vapb",
     props: { metadata: { name: "pods" }, spec: { policyName: "pods", validationActions: actions, matchResources: { namespaceSelector: selector } } },
@@ -141,6 +141,8 @@ describe("endpoint-admission-second-line: the cluster's own check behind the pac
     assert.deepEqual(await run([ns("privileged"), vap(), binding(["Warn"])]), [UNCOVERED]);
     assert.deepEqual(await run([ns("privileged"), vap(), binding(["Deny"], { matchLabels: { team: "x" } })]), [UNCOVERED]);
     assert.deepEqual(await run([ns("privileged"), vap("Ignore"), binding(["Deny"])]), [UNCOVERED]);
+    // One that checks only some requests (the controller's Deployment-writes policy checks one user's) is no cover.
+    assert.deepEqual(await run([ns("privileged"), vap("Fail", [{ name: "one-user", expression: "request.userInfo.username == 'x'" }]), binding(["Deny"])]), [UNCOVERED]);
   });
   it("no enforce label at all", async () => {
     assert.deepEqual(await run([ns()]), ["endpoint namespace \"ep-iris\" has no pod-security.kubernetes.io/enforce label; Pod Security Admission enforces nothing there."]);

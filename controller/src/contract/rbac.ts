@@ -30,7 +30,7 @@ export function controllerClusterRules(): ExplainedRule[] {
   return [
     { apiGroups: [SERVING_GROUP], resources: [SERVING_PLURAL], verbs: ["list", "watch"], reason: "list+watch: cache every ServingEndpoint's spec (the bounds the engine scales within)" },
     { apiGroups: [SERVING_GROUP], resources: [`${SERVING_PLURAL}/status`], verbs: ["patch"], reason: "patch: publish target concurrency, replica counts and conditions (status subresource only)" },
-    { apiGroups: ["apps"], resources: ["deployments"], verbs: ["list", "watch"], reason: "list+watch: cache endpoint and warm-pool Deployments (replicas, readiness, rollout state)" },
+    { apiGroups: ["apps"], resources: ["deployments"], verbs: ["list", "watch", "patch"], reason: "list+watch: cache endpoint and warm-pool Deployments (replicas, readiness, rollout state); patch: server-side apply of the endpoint's controller ownerReference on a Deployment that has none (that field only, under its own field manager)" },
     { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], reason: "patch: change replicas through the scale subresource only, never the pod template" },
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"], reason: "list+watch: pods with addresses per endpoint (starting vs unschedulable) and the gateway replicas to scrape" },
     { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"], reason: "create: an Event per applied scale decision, with its reason; patch: the series count of similar ones aggregated into it" },
@@ -66,12 +66,60 @@ export function gatewayAgentClusterRules(): ExplainedRule[] {
 const strip = (rules: readonly ExplainedRule[]) =>
   rules.map(({ reason: _reason, ...rule }) => ({ ...rule, apiGroups: [...rule.apiGroups], resources: [...rule.resources], verbs: [...rule.verbs], ...(rule.resourceNames ? { resourceNames: [...rule.resourceNames] } : {}) }));
 
-/** ServiceAccount, ClusterRole(+Binding) and Role(+Binding) of the controller. */
+/** Name of the admission policy (and its binding) that narrows the controller's Deployment patches. */
+export const CONTROLLER_DEPLOYMENT_WRITES_POLICY = "apa-controller-deployment-writes";
+
+/**
+ * RBAC cannot narrow `patch` on `deployments` to a field; this ValidatingAdmissionPolicy (built into the API
+ * server) does: an update of a Deployment (not its scale subresource) by the controller's ServiceAccount may add
+ * ownerReferences and change nothing else of spec, labels, annotations or finalizers, and may remove no
+ * ownerReference.
+ */
+function deploymentWritesPolicy(username: string) {
+  const same = (field: string) => `(has(object.metadata.${field}) ? object.metadata.${field} : {}) == (has(oldObject.metadata.${field}) ? oldObject.metadata.${field} : {})`;
+  const message = "the APA controller may only add its ownerReference to a Deployment (replicas go through deployments/scale)";
+  return {
+    policy: {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: CONTROLLER_DEPLOYMENT_WRITES_POLICY },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: [{ apiGroups: ["apps"], apiVersions: ["*"], operations: ["UPDATE"], resources: ["deployments"] }] },
+        matchConditions: [{ name: "controller-service-account", expression: `request.userInfo.username == '${username}'` }],
+        validations: [
+          { expression: "object.spec == oldObject.spec", message, reason: "Forbidden" },
+          { expression: `${same("labels")} && ${same("annotations")}`, message, reason: "Forbidden" },
+          { expression: "(has(object.metadata.finalizers) ? object.metadata.finalizers : []) == (has(oldObject.metadata.finalizers) ? oldObject.metadata.finalizers : [])", message, reason: "Forbidden" },
+          {
+            expression: "!has(oldObject.metadata.ownerReferences) || oldObject.metadata.ownerReferences.all(o, has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(n, n.uid == o.uid))",
+            message,
+            reason: "Forbidden",
+          },
+        ],
+      },
+    },
+    binding: {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: CONTROLLER_DEPLOYMENT_WRITES_POLICY },
+      spec: { policyName: CONTROLLER_DEPLOYMENT_WRITES_POLICY, validationActions: ["Deny"] },
+    },
+  };
+}
+
+/**
+ * ServiceAccount, ClusterRole(+Binding), Role(+Binding) of the controller, and the admission policy (+binding)
+ * that limits its Deployment patches to adding an ownerReference.
+ */
 export function controllerRbac(opts: RbacOptions = {}) {
   const namespace = opts.namespace ?? SYSTEM_NAMESPACE;
   const sa = opts.serviceAccountName ?? "apa-controller";
   const subject = [{ kind: "ServiceAccount", name: sa, namespace }];
+  const writes = deploymentWritesPolicy(`system:serviceaccount:${namespace}:${sa}`);
   return {
+    deploymentWritesPolicy: writes.policy,
+    deploymentWritesPolicyBinding: writes.binding,
     serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace } },
     clusterRole: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "apa-controller" }, rules: strip([...controllerClusterRules(), ...controllerPodReadRules()]) },
     clusterRoleBinding: {

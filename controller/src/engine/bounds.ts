@@ -1,6 +1,6 @@
 /**
- * Hard limits applied after the horizontal decision: the provisioned-concurrency floor, the replica
- * bounds and the scale-to-zero rule. They hold on every path, including fail-static holds.
+ * Hard limits applied after the horizontal decision: the provisioned-concurrency floor, the scale subresource's
+ * floor (`spec.replicas.desired`), the replica bounds and the scale-to-zero rule. They hold on every path, including fail-static holds.
  */
 import type { EngineConfig } from "./config.ts";
 import { windowCovered } from "./coverage.ts";
@@ -40,6 +40,12 @@ export function applyBounds(spec: EndpointSpec, c: number, d: Bounded, allowZero
     message = `${message}; provisioned concurrency ${spec.provisionedConcurrency} at target ${c} needs ${floor} replicas`;
     desired = floor;
     reason = "ProvisionedFloor";
+  }
+  const asked = spec.scaleSubresourceReplicas;
+  if (asked !== undefined && asked > 0 && desired < asked) {
+    message = `${message}; raised to the ${asked} replicas asked for through the scale subresource`;
+    desired = asked;
+    reason = "ScaleSubresource";
   }
   if (desired < min) {
     message = `${message}; raised to the minimum of ${min} replicas`;

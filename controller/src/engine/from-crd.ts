@@ -13,6 +13,7 @@ export function toEndpointSpec(spec: ServingEndpointSpec): EndpointSpec {
     replicas: { min: spec.replicas.min, max: spec.replicas.max },
     provisionedConcurrency: spec.provisionedConcurrency ?? 0,
     scaleToZero: spec.scaleToZero ?? false,
+    ...(spec.replicas.desired !== undefined && spec.replicas.desired > 0 ? { scaleSubresourceReplicas: spec.replicas.desired } : {}),
     runtime: resolveRuntime(spec.model, spec.runtime),
     ...(spec.sloP99Ms !== undefined ? { sloP99Ms: spec.sloP99Ms } : {}),
   };

@@ -23,6 +23,11 @@ export interface EndpointSpec {
   readonly replicas: IntRange;
   /** Concurrency that must always be ready (a floor of ready capacity). @default 0 */
   readonly provisionedConcurrency: number;
+  /**
+   * Replicas asked for through the scale subresource (HPA, KEDA, `kubectl scale`), within `replicas`: a floor
+   * under the engine's decision. Absent or 0: none.
+   */
+  readonly scaleSubresourceReplicas?: number;
   /** Allow scaling to zero replicas when idle. @default false */
   readonly scaleToZero: boolean;
   /** Model server kind; selects which pod stress signals are meaningful. */
@@ -112,7 +117,8 @@ export type ReplicaReason =
   | "NotDue"
   | "ScaleToZero"
   | "ScaleFromZero"
-  | "ForecastFloor";
+  | "ForecastFloor"
+  | "ScaleSubresource";
 
 /** Machine-readable reason for a vertical (target concurrency) decision. */
 export type ConcurrencyReason =

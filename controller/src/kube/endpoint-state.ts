@@ -34,6 +34,8 @@ export interface EndpointState {
   /** The seasonality's bucket count (`folded`) at its last encoding, and that encoding (persisted with the status). */
   seasonalityFolded: number | undefined;
   seasonalityText: string | undefined;
+  /** Deployment key → the resourceVersion an owner-reference write was applied against (not sent again for it). */
+  ownerApplied: Map<string, string> | undefined;
 }
 
 /** What the controller derives from the endpoint's objects; recomputed only when one of them is replaced. */
@@ -75,6 +77,7 @@ export function newEndpointState(key: string, nowMs: number, spreadMs: number, c
     seasonalityRestored: false,
     seasonalityFolded: undefined,
     seasonalityText: undefined,
+    ownerApplied: undefined,
   };
 }
 

@@ -17,6 +17,7 @@ import {
   type V1Deployment,
   type V1EndpointSlice,
   type V1Lease,
+  type V1OwnerReference,
 } from "@kubernetes/client-node";
 import { SERVING_GROUP, SERVING_PLURAL, SERVING_VERSION, type ServingEndpoint, type ServingEndpointStatus } from "../contract/crd/types.ts";
 import { FIELD_MANAGER } from "../contract/labels.ts";
@@ -39,6 +40,11 @@ export interface KubeApi {
    * conditional: a Deployment changed since we read it answers 409 and nothing is written.
    */
   patchDeploymentScale(namespace: string, name: string, replicas: number, resourceVersion?: string): Promise<void>;
+  /**
+   * Server-side apply (field manager `apa-controller`, no force) of one ownerReference on a Deployment: the
+   * applied configuration is that reference only, so no other field of the Deployment changes owner or value.
+   */
+  applyDeploymentOwner(namespace: string, name: string, owner: V1OwnerReference): Promise<void>;
   /** Merge-patches `status` through the status subresource. */
   patchServingEndpointStatus(namespace: string, name: string, status: ServingEndpointStatus): Promise<void>;
   /** Creates an Event; resolves to the created object (its server-given name). */
@@ -93,6 +99,7 @@ export async function listAllPages<T>(fetchPage: (page: { limit: number; _contin
 export const WATCH_INACTIVITY_TIMEOUT_MS = 330_000;
 
 const mergePatch = () => setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const serverSideApply = () => setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
 
 /** Builds the real client from a kubeconfig (in-cluster, `KUBECONFIG`, or a test double's address). */
 export function makeKubeApi(kc: KubeConfig): KubeApi {
@@ -116,6 +123,10 @@ export function makeKubeApi(kc: KubeConfig): KubeApi {
     patchDeploymentScale: async (namespace, name, replicas, resourceVersion) => {
       const body = resourceVersion === undefined ? { spec: { replicas } } : { metadata: { resourceVersion }, spec: { replicas } };
       await apps.patchNamespacedDeploymentScale({ name, namespace, body, fieldManager: FIELD_MANAGER }, mergePatch());
+    },
+    applyDeploymentOwner: async (namespace, name, owner) => {
+      const body = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, namespace, ownerReferences: [owner] } };
+      await apps.patchNamespacedDeployment({ name, namespace, body, fieldManager: FIELD_MANAGER }, serverSideApply());
     },
     patchServingEndpointStatus: async (namespace, name, status) => {
       await custom.patchNamespacedCustomObjectStatus(

@@ -15,7 +15,7 @@ import { composeStatus, podSelectorOf } from "./endpoint-status.ts";
 import { seasonalityToPersist, type EndpointState } from "./endpoint-state.ts";
 import type { Logger } from "./logger.ts";
 import { guardScale } from "./scale-guard.ts";
-import { applyScale, emitScaleEvent, type WriteDeps } from "./scale-writes.ts";
+import { adoptDeployments, applyScale, emitScaleEvent, type WriteDeps } from "./scale-writes.ts";
 import { CONDITION_READY, CONDITION_SCALING, setCondition, withOthersConditions, type ConditionInput } from "./status.ts";
 
 /** What of the controller's dependencies a reconcile reads. */
@@ -106,6 +106,7 @@ export function reconcileEndpoint(
     const c = setCondition(ownConditions(st, se), { type: CONDITION_READY, status: "False", reason: targets.reason, message: targets.message }, iso, se.metadata.generation);
     return ctx.writeStatus(se, st, { ...se.status, selector: podSelectorOf(se.metadata.name), conditions: c }, nowMs, () => ctx.deps.log.child({ endpoint: key }));
   }
+  adoptDeployments(ctx.writes, se, targets.targets.map((t) => t.deployment), (st.ownerApplied ??= new Map()), nowMs, () => ctx.deps.log.child({ endpoint: key }));
   const addressed = dv.addressed;
   let current = 0;
   for (const t of targets.targets) current += t.deployment.spec?.replicas ?? 0;

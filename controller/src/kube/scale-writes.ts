@@ -1,11 +1,12 @@
 /**
  * The controller's writes: replica counts through the Deployment scale subresource (split across
- * traffic-split versions), one aggregated Event per kind of change (event-recorder.ts), and status patches.
+ * traffic-split versions), the endpoint's controller ownerReference on its Deployments, one aggregated Event per
+ * kind of change (event-recorder.ts), and status patches.
  * Every write goes through the `WriteQueue`'s token bucket and per-key backoff; each checks leadership first
  * (it can be lost while a cycle runs or a write waits).
  */
-import type { V1Deployment } from "@kubernetes/client-node";
-import type { ServingEndpoint, ServingEndpointStatus } from "../contract/crd/types.ts";
+import type { V1Deployment, V1OwnerReference } from "@kubernetes/client-node";
+import { SERVING_API_VERSION, SERVING_KIND, type ServingEndpoint, type ServingEndpointStatus } from "../contract/crd/types.ts";
 import { keyOfObject, splitReplicas } from "./cluster-state.ts";
 import type { ControllerConfig } from "./config.ts";
 import type { EventRecorder, EventWrite } from "./event-recorder.ts";
@@ -62,6 +63,52 @@ export async function applyScale(
     }
   }
   return outcome;
+}
+
+/** The controller ownerReference naming `se` (its uid known), as set on the endpoint's Deployments. */
+export function endpointOwnerReference(se: ServingEndpoint & { metadata: { uid: string } }): V1OwnerReference {
+  return { apiVersion: SERVING_API_VERSION, kind: SERVING_KIND, name: se.metadata.name, uid: se.metadata.uid, controller: true, blockOwnerDeletion: true };
+}
+
+/**
+ * Queues, for each of `deployments` without a controller ownerReference, a server-side apply of `se`'s (once per
+ * Deployment resourceVersion: the watch brings the referenced Deployment back). `applied` records the
+ * resourceVersion each write was made against. Deployments controlled by another object never reach here
+ * (`resolveTargets` refuses them); an endpoint without a uid (not yet stored) is skipped.
+ */
+export function adoptDeployments(
+  d: WriteDeps,
+  se: ServingEndpoint,
+  deployments: readonly V1Deployment[],
+  applied: Map<string, string>,
+  nowMs: number,
+  log: () => Logger,
+): void {
+  const uid = se.metadata.uid;
+  if (uid === undefined || !d.isLeader()) return;
+  const owner = endpointOwnerReference({ ...se, metadata: { ...se.metadata, uid } });
+  for (const dep of deployments) {
+    if (dep.metadata?.ownerReferences?.some((o) => o.controller === true) === true) continue;
+    const key = keyOfObject(dep);
+    const rv = dep.metadata?.resourceVersion ?? "";
+    if (applied.get(key) === rv || d.queue.has("owner", key)) continue;
+    d.queue.enqueue(
+      "owner",
+      key,
+      async () => {
+        if (!d.isLeader()) return;
+        await d.api.applyDeploymentOwner(dep.metadata?.namespace ?? "", dep.metadata?.name ?? "", owner);
+        applied.set(key, rv);
+      },
+      {
+        nowMs,
+        onError: (err) => {
+          d.metrics.kubeWriteErrors.inc({ op: "owner", status: String(httpStatusOf(err) ?? "network") });
+          log().warn("ownerReference write failed; retrying after backoff", { deployment: key, status: httpStatusOf(err), error: err });
+        },
+      },
+    );
+  }
 }
 
 /** Queues an Event's write, or a series patch of a similar one already written. */

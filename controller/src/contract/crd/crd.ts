@@ -103,9 +103,10 @@ export interface ServingEndpointCrd {
 }
 
 /**
- * The ServingEndpoint CRD. The scale subresource maps `kubectl scale servingendpoint/x --replicas=N` onto the
- * replica floor `spec.replicas.min` (the controller keeps scaling between it and `spec.replicas.max`); its status
- * side reads `status.replicas` and `status.selector`.
+ * The ServingEndpoint CRD. The scale subresource maps `kubectl scale servingendpoint/x --replicas=N` (and HPA's or
+ * KEDA's writes) onto `spec.replicas.desired`, a field nothing else writes: the controller keeps at least that many
+ * replicas and keeps autoscaling up to `spec.replicas.max`; the user's bounds stay as declared. Its status side
+ * reads `status.replicas` and `status.selector`.
  */
 export function servingEndpointCrd(): ServingEndpointCrd {
   return {
@@ -135,7 +136,7 @@ export function servingEndpointCrd(): ServingEndpointCrd {
           subresources: {
             status: {},
             scale: {
-              specReplicasPath: ".spec.replicas.min",
+              specReplicasPath: ".spec.replicas.desired",
               statusReplicasPath: ".status.replicas",
               labelSelectorPath: ".status.selector",
             },

@@ -66,6 +66,41 @@ function intRange(field: string, what: string, minFloor: number, maxCeiling: num
   };
 }
 
+/**
+ * Replica bounds plus `desired`, the field the scale subresource owns (`specReplicasPath`): what HPA, KEDA or
+ * `kubectl scale` ask for. The controller treats it as a floor inside min..max; 0 (the default) asks for nothing.
+ * It has a default because the API server answers a scale read of an absent `specReplicasPath` with HTTP 500.
+ */
+function replicaRange(): OpenApiSchema {
+  const range = intRange("spec.replicas", "replicas; min may be 0 only with scaleToZero", 0, MAX_REPLICAS_LIMIT);
+  return {
+    ...range,
+    properties: {
+      ...range.properties,
+      desired: {
+        type: "integer",
+        format: "int32",
+        minimum: 0,
+        maximum: MAX_REPLICAS_LIMIT,
+        default: 0,
+        description:
+          "Replicas asked for through the scale subresource (HPA, KEDA, kubectl scale): a floor for the autoscaler within min..max; 0 asks for nothing. Default 0.",
+      },
+    },
+    "x-kubernetes-validations": [
+      ...(range["x-kubernetes-validations"] ?? []),
+      {
+        rule: "!has(self.desired) || self.desired == 0 || (self.min <= self.desired && self.desired <= self.max)",
+        message: "spec.replicas.desired must be 0 or between spec.replicas.min and spec.replicas.max",
+        messageExpression:
+          "'spec.replicas.desired (%d) must be 0 or between spec.replicas.min (%d) and spec.replicas.max (%d)'.format([self.desired, self.min, self.max])",
+        fieldPath: ".desired",
+        reason: "FieldValueInvalid",
+      },
+    ],
+  };
+}
+
 const modelSchema: OpenApiSchema = {
   type: "object",
   description: "The model to serve: where it is, what flavor it is and how big it is.",
@@ -252,7 +287,7 @@ export const servingEndpointSpecSchema: OpenApiSchema = {
       1,
       MAX_CONCURRENCY_LIMIT,
     ),
-    replicas: intRange("spec.replicas", "replicas; min may be 0 only with scaleToZero", 0, MAX_REPLICAS_LIMIT),
+    replicas: replicaRange(),
     provisionedConcurrency: {
       type: "integer",
       format: "int32",

@@ -77,6 +77,15 @@ export interface IntRangeSpec {
   readonly max: number;
 }
 
+/** Replica bounds, and the count asked for through the scale subresource. */
+export interface ReplicaRangeSpec extends IntRangeSpec {
+  /**
+   * Replicas asked for through the scale subresource (`specReplicasPath`: HPA, KEDA, `kubectl scale`), within
+   * min..max; the controller keeps at least this many. 0 asks for nothing. @default 0
+   */
+  readonly desired?: number;
+}
+
 /** One model version's share of the traffic. */
 export interface TrafficTarget {
   /** Version label, unique within the list (e.g. `v3`). */
@@ -97,7 +106,7 @@ export interface ServingEndpointSpec {
   /** Range of the per-pod target concurrency the autoscaler may choose. */
   readonly concurrency: IntRangeSpec;
   /** Replica bounds. `min` may be 0 only with `scaleToZero`. */
-  readonly replicas: IntRangeSpec;
+  readonly replicas: ReplicaRangeSpec;
   /** Concurrency that is always ready. @default 0 */
   readonly provisionedConcurrency?: number;
   /** Allow zero replicas when idle. @default false */
