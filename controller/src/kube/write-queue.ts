@@ -5,7 +5,7 @@
  *   endpoint has at most one pending status write, whatever the number of cycles it waited;
  * - a failed write is retried after a per-key exponential backoff (`baseMs`, 2×, 4× … capped at `maxMs`),
  *   reset by the key's next success; 429 and 5xx never cause a tight retry loop;
- * - `drain` runs what the bucket allows, scale writes first, then owner references, then status, then events; what is left stays
+ * - `drain` runs what the bucket allows, scale writes first, then status, then owner references, then events; what is left stays
  *   pending for the next drain (nothing is dropped but superseded writes and expired events).
  * Pure bookkeeping around the caller's write functions; time comes from the caller.
  */
@@ -13,7 +13,7 @@ import { httpStatusOf } from "./kube-api.ts";
 
 export type WriteKind = "scale" | "owner" | "status" | "event";
 
-const PRIORITY: Readonly<Record<WriteKind, number>> = { scale: 0, owner: 1, status: 2, event: 3 };
+const PRIORITY: Readonly<Record<WriteKind, number>> = { scale: 0, status: 1, owner: 2, event: 3 };
 
 export interface WriteQueueOptions {
   /** Sustained writes per second. */
