@@ -132,10 +132,34 @@ describe("GKE (prod-gcp)", () => {
     assert.deepEqual((one(ev, "gcp:container/cluster:Cluster").inputs.masterAuthorizedNetworksConfig as Obj).cidrBlocks, [{ cidrBlock: "198.51.100.0/24", displayName: "198.51.100.0/24" }]);
   });
 
+  it("every node pool autoscales between its configured counts (the cluster autoscaler GKE runs per pool)", async () => {
+    const pools = ofType(await evaluated("prod-gcp"), "gcp:container/nodePool:NodePool");
+    assert.deepEqual(pools.map((p) => p.name).sort(), ["autopilot-pool-cpu-np", "autopilot-pool-gpu-np"]);
+    for (const p of pools) {
+      const a = p.inputs.autoscaling as Obj | undefined;
+      assert.ok(a !== undefined, `${p.name} has no autoscaling`);
+      assert.equal(a.locationPolicy, "ANY", `${p.name}: nodes go to any zone with capacity`);
+      assert.ok(Number.isInteger(a.totalMinNodeCount) && Number.isInteger(a.totalMaxNodeCount), `${p.name}: ${JSON.stringify(a)}`);
+      assert.ok(a.totalMaxNodeCount > a.totalMinNodeCount, `${p.name} cannot grow: ${JSON.stringify(a)}`);
+      assert.equal(p.inputs.nodeCount, undefined, `${p.name}: a fixed nodeCount would fight the autoscaler`);
+    }
+  });
+
   it("a GPU region without known zones asks for gpuZones before anything is created", async () => {
     await assert.rejects(evaluateStack("prod-gcp", { overrides: { region: "asia-south1" } }), /field "gpuZones" has value \[\]; allowed: the zones of asia-south1 that offer h100-80gb/);
     const ev = await evaluateStack("prod-gcp", { overrides: { region: "asia-south1", gpuZones: '["asia-south1-b"]' } });
     assert.deepEqual(ofType(ev, "gcp:container/nodePool:NodePool").find((p) => p.name.includes("gpu"))!.inputs.nodeLocations, ["asia-south1-b"]);
+  });
+});
+
+describe("metrics-server (the gateway HPA and the controller's metrics.k8s.io reads)", () => {
+  it("local installs the pinned chart in kube-system with kind's kubelet setting; EKS the add-on; GKE ships its own", async () => {
+    const local = await evaluated("local");
+    const chart = one(local, "kubernetes:helm.sh/v4:Chart", "autopilot-metrics-server-chart");
+    assert.equal(chart.inputs.namespace, "kube-system");
+    assert.deepEqual((chart.inputs.values as Obj).args, ["--kubelet-insecure-tls"]);
+    assert.equal(one(await evaluated("staging-aws"), "aws:eks/addon:Addon", "autopilot-eks-metrics-server").inputs.addonName, "metrics-server");
+    assert.deepEqual(ofType(await evaluated("prod-gcp"), "kubernetes:helm.sh/v4:Chart").filter((r) => r.name.includes("metrics-server")), []);
   });
 });
 

@@ -79,6 +79,19 @@ describe("stack config", () => {
     assert.equal(secrets.find((s) => s.metadata.name === "grafana-admin")!.stringData["admin-password"], "correct-horse-battery");
   });
 
+  it("without grafanaAdminPassword the program generates one into the Secret the chart's existingSecret names", async () => {
+    const ev = await evaluateStack("local", {});
+    const generator = ev.resources.find((r) => r.type === "random:index/randomPassword:RandomPassword" && r.name.endsWith("-grafana-admin"));
+    assert.ok(generator !== undefined, "a RandomPassword for Grafana's admin");
+    assert.equal((generator.inputs as Record<string, unknown>).length, 24);
+    const secret = ev.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && (r.inputs as { metadata: { name: string } }).metadata.name === "grafana-admin")!;
+    assert.ok(secret.dependencies.includes(generator.urn), "the Secret takes the generated password");
+    const data = (secret.inputs as { stringData: Record<string, string> }).stringData;
+    assert.ok((data["admin-password"] ?? "").length > 0 && data["admin-user"] === "admin");
+    const chart = ev.resources.find((r) => r.type === "kubernetes:helm.sh/v4:Chart" && r.name.endsWith("-kube-prometheus-stack"))!;
+    assert.deepEqual((chart.inputs as { values: { grafana: { admin: unknown } } }).values.grafana.admin, { existingSecret: "grafana-admin", passwordKey: "admin-password", userKey: "admin-user" });
+  });
+
   it("a bad stack config fails evaluation before any resource is registered", async () => {
     await assert.rejects(evaluateStack("local", { overrides: { cloud: "azure" } }), /field "cloud" has value "azure"; allowed: local, aws, gcp/);
   });
