@@ -221,14 +221,8 @@ export class GatewayMetricsTracker {
       const req = requests.get(endpoint);
       if (req !== undefined) {
         const fields = Array.isArray(req) ? sampleTimeFields(sumIntervals(req), req.some((x) => x.withObjective)) : sampleTimeFields(req, req.withObjective);
-        // A single replica's sample was made above for this call alone; a summed one too: fill it in place
-        // (the fields present, as stores: no generic property copy per endpoint per second).
-        const target = sample as { -readonly [K in keyof EndpointSample]: EndpointSample[K] };
-        if (fields.serviceTimeMs !== undefined) target.serviceTimeMs = fields.serviceTimeMs;
-        if (fields.queueTimeMs !== undefined) target.queueTimeMs = fields.queueTimeMs;
-        if (fields.latencyP50Ms !== undefined) target.latencyP50Ms = fields.latencyP50Ms;
-        if (fields.latencyP99Ms !== undefined) target.latencyP99Ms = fields.latencyP99Ms;
-        if (fields.overObjective !== undefined) target.overObjective = fields.overObjective;
+        // A single replica's sample was made above for this call alone; a summed one too: fill it in place.
+        Object.assign(sample, fields);
       }
       out.set(endpoint, { sample, reportingReplicas: reporting, knownReplicas });
     }
