@@ -28,6 +28,8 @@ describe("ProcessPool (real model-server processes)", () => {
     pool.scaleTo(2);
     assert.ok(await until(() => (source.current().pods.get("ep") ?? []).filter((p) => p.ready).length === 2, 10_000), "2 ready pods");
     assert.deepEqual(pool.state(4), { desiredReplicas: 2, readyReplicas: 2, startingReplicas: 0, unschedulableReplicas: 0, targetConcurrency: 4 });
+    assert.equal(pool.starts.length, 2, "each start recorded once it serves");
+    for (const st of pool.starts) assert.ok(st.readyAfterMs > 0 && st.readyAfterMs < 10_000 && pool.list().some((r) => r.id === st.id), `start ${JSON.stringify(st)}`);
 
     const killed = pool.killOne();
     assert.ok(killed);

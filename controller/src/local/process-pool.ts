@@ -53,6 +53,13 @@ function ping(port: number, path: string): Promise<boolean> {
   });
 }
 
+/** One replica's start: when it was created and how long until it was serving (healthy and handed to the gateway). */
+export interface ReplicaStart {
+  readonly id: string;
+  readonly startedAtMs: number;
+  readonly readyAfterMs: number;
+}
+
 export class ProcessPool {
   private readonly opts: ProcessPoolOptions;
   private readonly launcher: ReplicaLauncher;
@@ -64,6 +71,8 @@ export class ProcessPool {
   crashes = 0;
   /** Consecutive replicas that died before they were healthy (backs off restarts). */
   private startFailures = 0;
+  /** Every replica that became ready, in the order they did (the start law a run actually had). */
+  readonly starts: ReplicaStart[] = [];
 
   constructor(opts: ProcessPoolOptions) {
     this.opts = opts;
@@ -162,6 +171,7 @@ export class ProcessPool {
         if (r.state !== "starting") return;
         r.state = "ready";
         this.startFailures = 0;
+        this.starts.push({ id: r.id, startedAtMs: r.startedAtMs, readyAfterMs: Date.now() - r.startedAtMs });
         this.opts.source.upsertPod(this.opts.endpoint, { id: r.id, addr: "127.0.0.1", port: r.port, ready: true, terminating: false });
         return;
       }
