@@ -2,7 +2,8 @@
  * The local stack loads every MLflow serving image it builds into kind: in the offline plan, one
  * `command.local.Command` per distinct image (child of the serving images, after the image's build, triggered by
  * its tag and digest; the version's Deployment waits for it), none on aws/gcp, with `servingImageRepository` or
- * with `kindLoadImages: false`. The rendered create command is then run exactly as rendered (its interpreter and
+ * with `kindLoadImages: false`; a team stack on a local platform (PlatformReference) loads its own images into the
+ * platform's kind cluster. The rendered create command is then run exactly as rendered (its interpreter and
  * script, taken from the registered resource) against a `kind` TEST DOUBLE that records its arguments, and with no
  * `kind` on PATH (a clear error, exit 127). A real `kind load` into a real cluster is not run here (no Docker engine).
  */
@@ -12,12 +13,15 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { ServingEndpoint } from "../../components/endpoint/serving-endpoint.ts";
 import { kindClusterOfContext, kindLoadCluster, kindLoadScript } from "../../components/model/kind-load.ts";
+import { PlatformReference } from "../../components/platform/platform-reference.ts";
 import type { EndpointDeclaration } from "../../components/endpoint-types.ts";
 import { parseStackConfig } from "../../infra/config-schema.ts";
 import { evaluateStack, type StackEvaluation } from "../../infra/evaluate.ts";
 import { declareEndpoints, EXAMPLE_MODELS } from "../../infra/endpoints.ts";
 import { mockState, type RegisteredResource } from "../../infra/mock-monitor.ts";
+import { evaluateProgram } from "../../infra/testing.ts";
 import { kubeObjects, type Obj, ofType } from "../infra/helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -99,6 +103,28 @@ describe("kind load of the serving images (local stack)", () => {
     const prebuilt = await evaluateStack("local", { overrides: { servingImageRepository: "registry.example.com/team/model-serving" } });
     assert.deepEqual(ofType(prebuilt, COMMAND), [], "pods pull the prebuilt images");
     assert.deepEqual(servingImages(prebuilt), []);
+  });
+
+  it("a team stack on a local platform loads its own serving images into the platform's kind cluster", { timeout: 180_000 }, async () => {
+    const platform = await evaluateStack("local", { overrides: {
+      localModelStore: "external", localModelStoreUrl: "http://172.18.0.1:9000", localModelStoreAccessKeyId: "reader", localModelStoreSecretAccessKey: "reader-secret",
+      localPayloadLogAccessKeyId: "writer", localPayloadLogSecretAccessKey: "writer-secret",
+    } });
+    const outputs = { platform: platform.outputs["platform"], kubeconfig: platform.outputs["kubeconfig"], modelStoreSecret: platform.outputs["modelStoreSecret"] };
+    const teamRun = (kindCluster?: string) => evaluateProgram(async () => {
+      const ref = await PlatformReference.fromStack("org/platform/dev", kindCluster !== undefined ? { kindCluster } : {});
+      await ServingEndpoint.declare("team-scorer", { platform: ref, endpoint: { name: "team-scorer", model: { uri: join(ROOT, EXAMPLE_MODELS.sklearn) }, computePool: "cpu", concurrency: { min: 1, max: 4 }, replicas: { min: 1, max: 1 }, resources: { cpu: 0.25, memoryGiB: 0.5 } } });
+      return {};
+    }, { project: "team", stack: "dev", stackOutputs: { "org/platform/dev": { outputs, secretOutputNames: ["kubeconfig", "modelStoreSecret"] } } });
+    const derived = await teamRun();
+    const [img] = derived.resources.filter((r) => r.type === "docker-build:index:Image");
+    const cmds = derived.resources.filter((r) => r.type === COMMAND);
+    assert.equal(cmds.length, 1);
+    assert.equal(cmds[0]!.inputs.create, expectedScript(`autopilot/model-serving:${tagOf(img!)}`, "autopilot"), "the platform's kubeContext kind-autopilot");
+    assert.ok(cmds[0]!.dependencies.includes(img!.urn));
+    const dep = derived.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!;
+    assert.ok(dep.dependencies.includes(cmds[0]!.urn), "the team's Deployment waits for the load");
+    assert.deepEqual((await teamRun("")).resources.filter((r) => r.type === COMMAND), [], `kindCluster "" turns it off`);
   });
 
   it("none on aws or gcp", { timeout: 180_000 }, async () => {
