@@ -7,6 +7,7 @@
  * key/value/allowed format; a 60-line table walk does that more plainly than a JSON Schema plus message mapping.
  */
 import { DEFAULT_CPU_MACHINE, GKE_GPU_ZONES, MACHINES } from "../components/catalog.ts";
+import { kindClusterOfContext } from "../components/model/kind-load.ts";
 import { CLOUDS, type Cloud, DeclarationError, type FieldError } from "../components/types.ts";
 
 /** Pulumi project name; config keys are `autopilot-serving:<key>`. */
@@ -91,6 +92,8 @@ export const CONFIG_SCHEMA = {
     pattern: { re: /^$|^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)+$/, says: "an image repository without tag or digest, e.g. registry.example.com/team/model-serving" },
     description: "MLflow serving images built ahead of the deploy: the repository pods pull <repository>:<content tag> from (npm run plan -- --stack <s> --dockerfiles <dir> writes each tag's Dockerfile); empty = the program builds them (@pulumi/docker-build) and pushes them to the platform registry, or on local into the local Docker engine.",
   },
+  kindLoadImages: { type: "boolean", default: true, description: "local: load each MLflow serving image the program builds into the kind cluster (kind load docker-image, run by `pulumi up` on this machine after the build and before the version's Deployment; kind must be on PATH); false = the cluster gets the images by other means (a local registry, a cluster sharing the Docker engine's images)." },
+  kindCluster: { type: "string", default: "", pattern: { re: /^$|^[a-z0-9.-]+$/, says: "a kind cluster name (kind's rule: ^[a-z0-9.-]+$)" }, description: "local: the kind cluster the serving images are loaded into (kind load docker-image --name <it>); empty = the <name> of kubeContext kind-<name>." },
   imageDigests: { type: "array", default: [], pattern: { re: /^[a-zA-Z]+=sha256:[0-9a-f]{64}$/, says: "role=sha256:<64 hex> (roles in components/images.ts)" }, description: "Digest pins for images whose digest is not in components/images.ts." },
   nodeModelCache: { type: "boolean", default: true, description: "Cache model files on each node (hostPath keyed by digest) so a second pod on a node skips the download." },
   localModelStore: { type: "string", default: "minio", oneOf: ["minio", "external"], description: "local: the model store — an in-cluster MinIO the program deploys, or an external S3-compatible server (no chart, nothing to pull)." },
@@ -155,6 +158,10 @@ export interface StackConfig {
   readonly gatewayApiKeys: readonly string[];
   readonly controllerImage: string;
   readonly servingImageRepository: string;
+  /** local: load the serving images the program builds into kind. */
+  readonly kindLoadImages: boolean;
+  /** local: the kind cluster to load them into ("" = the one kubeContext names). */
+  readonly kindCluster: string;
   readonly imageDigests: Readonly<Record<string, string>>;
   readonly nodeModelCache: boolean;
   readonly localModelStore: "minio" | "external";
@@ -284,6 +291,13 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, stack: s
   onlyOn("gpuReservation", ["gcp"], "reservations are configured for gcp only");
   onlyOn("apiServerAuthorizedCidrs", ["aws", "gcp"], "the local cloud uses an existing cluster");
   if (out.gatewayTlsSecret !== "" && out.gatewayTlsCert !== "") bad("gatewayTlsSecret", out.gatewayTlsSecret, `"" when gatewayTlsCert is set (the program creates the Secret from the certificate) — set one of the two`);
+  onlyOn("kindCluster", ["local"], "only the local cloud loads images into kind");
+  // (A local stack that builds serving images with neither kindCluster nor a kind-<name> kubeContext fails in
+  // prepareStack, infra/program.ts: only there is it known whether any image is built.)
+  const contextCluster = kindClusterOfContext(out.kubeContext as string);
+  if (cloud === "local" && out.kindCluster !== "" && contextCluster !== undefined && out.kindCluster !== contextCluster) {
+    bad("kindCluster", out.kindCluster, `"" or "${contextCluster}" (kubeContext ${String(out.kubeContext)} is the kind cluster ${contextCluster}: the images are loaded into the cluster the stack deploys to)`);
+  }
   if (cloud !== "local" && out.kubeContext !== "") bad("kubeContext", out.kubeContext, `"" (only the local cloud uses a kubeconfig context)`);
   if (out.cpuMachineType === "") out.cpuMachineType = DEFAULT_CPU[cloud];
   const machines = MACHINES[cloud];

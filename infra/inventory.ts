@@ -76,6 +76,10 @@ export function keyProperties(r: RegisteredResource): Record<string, unknown> {
       Object.assign(k, { tags: i.tags, push: i.push, ...(inline !== "" ? { from: /^FROM (\S+)/m.exec(inline)?.[1], installs: (inline.match(/'[^']+'/g) ?? []).map((q) => q.slice(1, -1)) } : {}) });
       break;
     }
+    case "command:local:Command":
+      // What `pulumi up` runs on the deployer's machine (the kind load of a serving image).
+      k.create = i.create;
+      break;
     case "aws:iam/rolePolicy:RolePolicy":
     case "gcp:storage/bucketIAMMember:BucketIAMMember":
       if (i.condition) k.condition = i.condition.expression;

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import { controllerContract } from "../components/controller/controller-contract.ts";
 import type { EndpointDeclaration, ResolvedEndpoint } from "../components/endpoint-types.ts";
+import { kindClusterOfContext } from "../components/model/kind-load.ts";
 import { type ModelVersionSource, resolveEndpoints } from "../components/model/resolve-endpoints.ts";
 import type { FetchContext } from "../components/model/sources/fetch-model.ts";
 import { planServingImages, type ServingImagePlan } from "../components/model/serving-image.ts";
@@ -87,6 +88,14 @@ export async function prepareStack(
     }]);
   }
   if (images.errors.length > 0) throw new DeclarationError("endpoint", images.errors);
+  // Checked before any resource exists: a local stack that builds serving images must know the kind cluster to load them into.
+  const built = Object.keys(images.plan.images);
+  if (cfg.cloud === "local" && cfg.kindLoadImages && cfg.servingImageRepository === "" && built.length > 0 && cfg.kindCluster === "" && kindClusterOfContext(cfg.kubeContext) === undefined) {
+    throw new DeclarationError("config key", [{
+      subject: `${PROJECT}:kindCluster`, field: "kindCluster", value: "",
+      allowed: `the kind cluster to load the serving images into (required: kubeContext ${JSON.stringify(cfg.kubeContext)} is not a kind context kind-<name>, and the program builds the serving images ${built.join(", ")}), or kindLoadImages false when the cluster gets them by other means`,
+    }]);
+  }
   if (fetch.packageIndex !== undefined) {
     const unresolved = await unresolvedImageRequirements(images.plan, resolved.models, fetch.packageIndex);
     if (unresolved.length > 0) throw new DeclarationError("endpoint", unresolved);
@@ -172,6 +181,7 @@ export function runProgram(cfg: StackConfig, plan: StackPlan): ProgramOutputs {
     gateway: { replicasMin: cfg.gatewayReplicasMin, replicasMax: cfg.gatewayReplicasMax, host: cfg.gatewayHost, apiKeyHashes: cfg.gatewayApiKeyHashes, apiKeys, tls },
     ...(cfg.grafanaAdminPassword !== "" ? { grafanaAdminPassword: cfg.grafanaAdminPassword } : {}),
     controllerImage: cfg.controllerImage, repoRoot: REPO_ROOT, servingImageRepository: cfg.servingImageRepository,
+    ...(cfg.cloud === "local" ? { kindCluster: cfg.kindLoadImages ? cfg.kindCluster || (kindClusterOfContext(cfg.kubeContext) ?? "") : "" } : {}),
     controllerContract: controllerContract(),
     imageDigests: cfg.imageDigests,
   });

@@ -1,8 +1,8 @@
 /**
  * The registry repository the serving images are pushed to: aws — an ECR repository (immutable tags, scanned on
  * push, KMS-encrypted) with the deployer's ECR token; gcp — an Artifact Registry Docker repository (immutable tags)
- * with the deployer's access token; local — no registry (the image stays in the local Docker engine and
- * `kind load docker-image` puts it on the node).
+ * with the deployer's access token; local — no registry: the image stays in the local Docker engine and, when the
+ * target names a kind cluster, is loaded into it (serving-images.ts, kind-load.ts).
  */
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
@@ -12,7 +12,11 @@ import type { ImageRegistry } from "./serving-images.ts";
 export type RegistryTarget =
   | { readonly kind: "aws"; readonly provider: pulumi.ProviderResource }
   | { readonly kind: "gcp"; readonly provider: pulumi.ProviderResource; readonly project: pulumi.Input<string>; readonly region: string; readonly dependsOn?: readonly pulumi.Resource[] }
-  | { readonly kind: "local" };
+  | {
+    readonly kind: "local";
+    /** The kind cluster the built images are loaded into (`kind load docker-image --name <it>`). @default none (not loaded) */
+    readonly kindCluster?: string;
+  };
 
 /** Creates the repository `repoName` (a child of `parent`) and says how to push to it. */
 export function createImageRegistry(repoName: string, target: RegistryTarget, parent: pulumi.Resource): ImageRegistry {
@@ -32,5 +36,5 @@ export function createImageRegistry(repoName: string, target: RegistryTarget, pa
     const host = `${target.region}-docker.pkg.dev`;
     return { kind: "push", repository: pulumi.interpolate`${host}/${target.project}/${repo.repositoryId}/model-serving`, registry: { address: host, username: "oauth2accesstoken", password: pulumi.secret(client.accessToken) } };
   }
-  return { kind: "local", repository: pulumi.output("autopilot/model-serving") };
+  return { kind: "local", repository: pulumi.output("autopilot/model-serving"), ...(target.kindCluster !== undefined ? { kindCluster: target.kindCluster } : {}) };
 }

@@ -2,14 +2,18 @@
  * ServingImages: builds each distinct serving image of the stack once (@pulumi/docker-build, from
  * serving-image.ts's Dockerfile; the build context is an empty directory) with a content-addressed tag, pushes it
  * to the platform registry and hands out references by digest (`repo@sha256:…`). Identical environments share one
- * image. On the local cloud the image is built into the local Docker engine (`repo:tag`; `kind load docker-image`
- * puts it on the node).
+ * image. On the local cloud the image is built into the local Docker engine (`repo:tag`) and, when the registry
+ * names a kind cluster, loaded into it by a `command.local.Command` child (`kind load docker-image`, kind-load.ts)
+ * that runs after the build and again only when the image's tag or digest changes; the reference handed out
+ * carries that Command, so the version's Deployment waits for the load.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as command from "@pulumi/command";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
+import { kindLoadScript } from "./kind-load.ts";
 import type { ServingImagePlan, ServingImageSpec } from "./serving-image.ts";
 
 /** The build context: an empty directory (the Dockerfile copies nothing), the same path on every run. */
@@ -17,14 +21,25 @@ export const IMAGE_CONTEXT_DIR = join(tmpdir(), "autopilot-serving-empty-build-c
 
 export type ImageRegistry =
   | { readonly kind: "push"; readonly repository: pulumi.Input<string>; readonly registry: { address: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> } }
-  | { readonly kind: "local"; readonly repository: pulumi.Input<string> };
+  | {
+    readonly kind: "local";
+    readonly repository: pulumi.Input<string>;
+    /** The kind cluster each image is loaded into after its build (`kind load docker-image`). @default none (not loaded) */
+    readonly kindCluster?: string;
+  };
 
 export interface ServingImagesArgs {
   readonly plan: ServingImagePlan;
   readonly registry: ImageRegistry;
 }
 
-/** Builds one serving image (docker-build Image, child of `parent`) and returns its reference (by digest when pushed). */
+/** The shell every load command runs under (`/bin/sh -c <create>`); the tests run the rendered script with it. */
+export const KIND_LOAD_INTERPRETER: readonly string[] = ["/bin/sh", "-c"];
+
+/**
+ * Builds one serving image (docker-build Image, child of `parent`) and returns its reference (by digest when
+ * pushed; on local `repo:tag`, after the kind load when the registry names a cluster).
+ */
 function buildImage(name: string, spec: ServingImageSpec, r: ImageRegistry, parent: pulumi.Resource): pulumi.Output<string> {
   mkdirSync(IMAGE_CONTEXT_DIR, { recursive: true });
   writeFileSync(join(IMAGE_CONTEXT_DIR, ".dockerignore"), "*\n");
@@ -37,7 +52,16 @@ function buildImage(name: string, spec: ServingImageSpec, r: ImageRegistry, pare
     ...(r.kind === "push" ? { push: true, registries: [r.registry] } : { push: false, load: true }),
     buildOnPreview: false,
   }, { parent });
-  return r.kind === "push" ? pulumi.interpolate`${r.repository}@${img.digest}` : ref;
+  if (r.kind === "push") return pulumi.interpolate`${r.repository}@${img.digest}`;
+  if (r.kindCluster === undefined) return ref;
+  const cluster = r.kindCluster;
+  const load = new command.local.Command(`${name}-kind-load`, {
+    create: ref.apply((image) => kindLoadScript(image, cluster)),
+    interpreter: [...KIND_LOAD_INTERPRETER],
+    // Same tag and digest: nothing to load again; a rebuilt image (new digest) or another tag loads again.
+    triggers: [ref, img.digest],
+  }, { parent, dependsOn: [img] });
+  return pulumi.all([ref, load.id]).apply(([image]) => image);
 }
 
 export class ServingImages extends pulumi.ComponentResource {

@@ -11,6 +11,7 @@
  * S3-compatible store.
  */
 import { createImageRegistry, type RegistryTarget } from "../model/image-registry.ts";
+import { kindLoadCluster } from "../model/kind-load.ts";
 import { type ImageRegistry, ServingImageBuilder } from "../model/serving-images.ts";
 import * as aws from "@pulumi/aws";
 import * as gcp from "@pulumi/gcp";
@@ -88,6 +89,9 @@ export interface PlatformReferenceArgs {
   readonly kubeconfig?: pulumi.Input<string>;
   /** The platform stack's `modelStoreSecret` output (external store only). @default "" */
   readonly modelStoreSecret?: pulumi.Input<string>;
+  /** local: the kind cluster the team's serving images are loaded into (`kind load docker-image`); "" = none.
+   * @default the `<name>` of the platform's `kubeContext` `kind-<name>`; none for any other context */
+  readonly kindCluster?: string;
 }
 
 export class PlatformReference extends pulumi.ComponentResource implements PlatformLike {
@@ -101,7 +105,7 @@ export class PlatformReference extends pulumi.ComponentResource implements Platf
    * Reads the platform stack's outputs (`org/project/stack`). Async: endpoints are checked against the platform's
    * pools when they are declared, so the pools must be known — `const platform = await PlatformReference.fromStack(…)`.
    */
-  static async fromStack(stackName: string, opts: { readonly name?: string } = {}): Promise<PlatformReference> {
+  static async fromStack(stackName: string, opts: { readonly name?: string; readonly kindCluster?: string } = {}): Promise<PlatformReference> {
     const name = opts.name ?? "platform";
     const ref = new pulumi.StackReference(`${name}-stack`, { name: stackName });
     const details = await ref.getOutputDetails("platform");
@@ -112,6 +116,7 @@ export class PlatformReference extends pulumi.ComponentResource implements Platf
     return new PlatformReference(name, {
       exports: value as PlatformExports, kubeconfig: ref.getOutput("kubeconfig") as pulumi.Output<string>,
       modelStoreSecret: ref.getOutput("modelStoreSecret") as pulumi.Output<string>,
+      ...(opts.kindCluster !== undefined ? { kindCluster: opts.kindCluster } : {}),
     }, { dependsOn: [ref] });
   }
 
@@ -123,6 +128,7 @@ export class PlatformReference extends pulumi.ComponentResource implements Platf
     if (e.modelStore.kind === "minio") {
       throw new Error(`platform reference "${name}": the platform's model store is the in-cluster MinIO, which has users only for the platform stack's own endpoints; allowed for team stacks: an S3, GCS or external S3-compatible store (config localModelStore: external)`);
     }
+    const kindCluster = kindLoadCluster(`platform reference "${name}"`, e.cloud, args.kindCluster, e.kubeContext);
     super("autopilot:platform:PlatformReference", name, componentInputs(args, { secrets: ["kubeconfig", "modelStoreSecret"] }), opts);
     this.exports = e;
     this.gatewayUrl = pulumi.output(e.gateway.url);
@@ -144,7 +150,7 @@ export class PlatformReference extends pulumi.ComponentResource implements Platf
     let registry: ImageRegistry | undefined;
     const target: RegistryTarget = store.kind === "s3" ? { kind: "aws", provider: store.provider }
       : store.kind === "gcs" ? { kind: "gcp", provider: store.provider, project: store.gcpProject, region: e.region }
-        : { kind: "local" };
+        : { kind: "local", ...(kindCluster !== undefined ? { kindCluster } : {}) };
     this.context = {
       servingImages: new ServingImageBuilder(() => (registry ??= createImageRegistry(`${name}-serving`, target, this))),
       cloud: e.cloud, pools: e.pools, imageDigests: e.registry.imageDigests, k8sProvider: this.k8sProvider, store, storeReady: [],

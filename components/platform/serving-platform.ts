@@ -34,6 +34,7 @@ import type { ModelPublishSettings } from "../model/publish-target.ts";
 import type { ModelVersionSource } from "../model/resolve-endpoints.ts";
 import type { ServingImagePlan } from "../model/serving-image.ts";
 import { createImageRegistry, type RegistryTarget } from "../model/image-registry.ts";
+import { kindLoadCluster } from "../model/kind-load.ts";
 import { type ImageRegistry, ServingImageBuilder, servingImageRefs } from "../model/serving-images.ts";
 import { poolPlacement } from "../node-pool/node-pool-spec.ts";
 import type { Cloud, PoolKind, PoolPlacement } from "../types.ts";
@@ -132,6 +133,11 @@ export interface ServingPlatformArgs {
    * (`<repository>:py3.11-<hash>`; `npm run plan -- --stack <s> --dockerfiles <dir>` writes each tag's Dockerfile):
    * nothing is built here and pods pull `<repository>:<tag>`. @default "" (build with @pulumi/docker-build) */
   readonly servingImageRepository?: string;
+  /** local: the kind cluster each serving image built here is loaded into (`kind load docker-image --name <it>`, a
+   * `command.local.Command` per image, run on the deployer's machine after the build; `kind` must be on PATH).
+   * "" = none: the cluster gets the images by other means (a local registry, a cluster sharing the Docker engine).
+   * @default the `<name>` of a `kubeContext` `kind-<name>`; none for any other context */
+  readonly kindCluster?: string;
   /** How the deployer's machine reaches a local store to publish models. @default MinIO's NodePort / the external store's URL */
   readonly modelPublish?: ModelPublishSettings;
   /** Placeholder pods per pool keeping a node's worth of capacity warm. @default 0 */
@@ -194,6 +200,7 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
     const decls = args.endpoints ?? [];
     // Every declaration is checked before the platform registers anything (nothing half-declared).
     const planned = planEndpoints(decls, placements, imageDigests);
+    const kindCluster = kindLoadCluster(`ServingPlatform "${name}"`, args.cloud, args.kindCluster, args.kubeContext);
     super("autopilot:platform:ServingPlatform", name, componentInputs(args, { secrets: ["grafanaAdminPassword", "localStore", "gateway"], omit: ["controllerContract", "models", "servingImages"] }), opts);
     this.cloud = args.cloud;
     this.region = region;
@@ -324,7 +331,7 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
 
     // One serving-image registry for the platform's endpoints and those declared on it on their own (made on first use).
     let registry: ImageRegistry | undefined;
-    const servingRegistry = () => (registry ??= createImageRegistry(`${name}-serving`, this.registryTarget(args), this));
+    const servingRegistry = () => (registry ??= createImageRegistry(`${name}-serving`, this.registryTarget(args, kindCluster), this));
     const prebuilt = args.servingImageRepository ?? "";
     const images = args.servingImages !== undefined
       ? servingImageRefs(`${name}-serving-images`, args.servingImages, prebuilt, servingRegistry, this)
@@ -356,11 +363,11 @@ export class ServingPlatform extends pulumi.ComponentResource implements Platfor
   }
 
   /** Where the serving images go (components/model/image-registry.ts). */
-  private registryTarget(args: ServingPlatformArgs): RegistryTarget {
+  private registryTarget(args: ServingPlatformArgs, kindCluster: string | undefined): RegistryTarget {
     const { eks, gke } = this.cluster;
     if (eks !== undefined) return { kind: "aws", provider: eks.provider };
     if (gke !== undefined) return { kind: "gcp", provider: gke.provider, project: args.gcpProject ?? "", region: this.region, dependsOn: gke.apis };
-    return { kind: "local" };
+    return { kind: "local", ...(kindCluster !== undefined ? { kindCluster } : {}) };
   }
 
   /** Image reference or build settings for the controller (registry created per cloud). */

@@ -27,6 +27,13 @@ describe("e2e-kind.yml", () => {
     assert.ok(runOf(/cloud-provider-kind >/));
     assert.ok(runOf(/kind load docker-image autopilot\/apa-controller:dev/), "the image Pulumi.local.yaml names");
   });
+  it("leaves the MLflow serving images to pulumi up's own kind load, then finds them on the node", () => {
+    assert.ok(!steps.some((s) => /kind load docker-image autopilot\/model-serving/.test(s.run ?? "")), "no manual load of a serving image");
+    const up = steps.findIndex((s) => /pulumi up/.test(s.run ?? ""));
+    const check = steps.findIndex((s) => /crictl images/.test(s.run ?? ""));
+    assert.ok(up >= 0 && check > up, "checked on the node after pulumi up");
+    assert.match(steps[check]!.run!, /grep '\^autopilot\/model-serving:'/);
+  });
   it("runs pulumi up on the local stack with the policy pack, on npm ci's Node 24", () => {
     const up = runOf(/pulumi up/)!;
     assert.match(up.run!, /PATH="\$PWD\/node_modules\/\.bin:\$PATH" pulumi up --yes/);

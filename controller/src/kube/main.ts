@@ -130,6 +130,7 @@ async function main(): Promise<void> {
     nowMs: () => clock.nowMs(),
     log,
     instance: cfg.identity ?? hostname(),
+    intervalMs: cfg.downloadFailureIntervalMs,
   });
 
   const health = await startHealthServer(
